@@ -1,0 +1,1 @@
+"""Read models: each projection and its SQLite and PostgreSQL views."""

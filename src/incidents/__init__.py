@@ -1,0 +1,1 @@
+"""Incidents: an event-sourced log of recording and filming in UK GP practices."""

@@ -1,0 +1,107 @@
+"""Commands as pydantic models: the shape of every request the application accepts.
+
+The web layer and the CLI build these; validation errors name the field and say what is wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from ..domain.filming import AREAS, CHILDREN_PRESENT, FILMERS, PEOPLE_CAPTURED
+from ..domain.recording import MEDIA, OPENNESS, SETTINGS
+from ..domain.values import NOTE_MAX_CHARS, SHORT_TEXT_MAX_CHARS, nhs_number, past_time
+
+
+def _choice(allowed: dict[str, str], what: str):
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"Choose {what.lower()}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _nhs_number_or_blank(value: str) -> str:
+    return nhs_number(value) if value.strip() else ""
+
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX_CHARS)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_TEXT_MAX_CHARS)]
+PastTime = Annotated[datetime, AfterValidator(past_time)]
+SubmissionKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=64)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ReportFilming(Command):
+    submission_key: SubmissionKey
+    occurred_at: PastTime
+    area: Annotated[str, _choice(AREAS, "where it happened")]
+    filmer: Annotated[str, _choice(FILMERS, "who was filming")]
+    people_captured: Annotated[str, _choice(PEOPLE_CAPTURED, "who was filmed")]
+    children_present: Annotated[str, _choice(CHILDREN_PRESENT, "whether children were present")]
+    note: Note = ""
+
+
+class ReportRecording(Command):
+    submission_key: SubmissionKey
+    occurred_at: PastTime
+    clinician: Annotated[ShortText, StringConstraints(min_length=1)]
+    setting: Annotated[str, _choice(SETTINGS, "the setting")]
+    openness: Annotated[str, _choice(OPENNESS, "how it came to light")]
+    media: Annotated[str, _choice(MEDIA, "what was recorded")]
+    nhs_number: Annotated[str, AfterValidator(_nhs_number_or_blank)] = ""
+    note: Note = ""
+
+
+class RecordResponse(Command):
+    incident_id: UUID
+    submission_key: SubmissionKey
+    response: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    occurred_at: PastTime
+    reference: ShortText = ""
+    note: Note = ""
+
+
+class AddNote(Command):
+    incident_id: UUID
+    submission_key: SubmissionKey
+    text: Annotated[Note, StringConstraints(min_length=1)]
+
+
+class CorrectIncident(Command):
+    incident_id: UUID
+    field: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    new_value: ShortText
+    reason: Annotated[Note, StringConstraints(min_length=1)]
+
+
+class ReviewIncident(Command):
+    incident_id: UUID
+    comment: Note = ""
+
+
+class CloseIncident(Command):
+    incident_id: UUID
+    outcome: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    note: Note = ""
+
+
+class ReopenIncident(Command):
+    incident_id: UUID
+    reason: Annotated[Note, StringConstraints(min_length=1)]
+
+
+class RegisterAccount(Command):
+    username: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
+    display_name: Annotated[ShortText, StringConstraints(min_length=1)]
+    practice: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z0-9]{3,10}$")]
+    role: Literal["reception", "manager", "governance"]
+    password: Annotated[str, Field(min_length=10, max_length=256)]
+

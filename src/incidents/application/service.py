@@ -1,0 +1,274 @@
+"""The incident log application: every command is load, call, save, return ids.
+
+Every command and query is scoped to the acting user's practice. An incident of another
+practice does not exist for that user, whatever id is guessed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Callable, TypeVar
+from uuid import UUID
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import IntegrityError
+
+from ..domain.accounts import StaffAccount, username_of
+from ..domain.filming import FilmingIncident
+from ..domain.incident import Incident
+from ..domain.recording import RecordingEpisode
+from ..domain.values import DomainError
+from . import commands as c
+
+T = TypeVar("T", bound=Incident)
+INCIDENT_KINDS: dict[str, type[Incident]] = {
+    RecordingEpisode.KIND: RecordingEpisode,
+    FilmingIncident.KIND: FilmingIncident,
+}
+SAVE_ATTEMPTS = 5
+
+
+class IncidentNotFound(DomainError):
+    pass
+
+
+class NotPermitted(DomainError):
+    pass
+
+
+class UsernameTaken(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in member of staff a command is made by."""
+
+    user_id: UUID
+    username: str
+    display_name: str
+    practice: str
+    role: str
+
+    def require(self, *roles: str) -> None:
+        if self.role not in roles:
+            raise NotPermitted(f"Only {' or '.join(roles)} staff can do this")
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a command returns: the aggregate's id and the position of its last event."""
+
+    id: UUID
+    notification_id: int
+    created: bool = True
+
+
+INCIDENT_ROLES = ("reception", "manager", "governance")
+MANAGER_ROLES = ("manager",)
+
+
+class IncidentLog(Application[UUID]):
+    """Incidents and the staff accounts that record them, in one event store."""
+
+    name = "incidents"
+    password_hasher = PasswordHasher()
+
+    # Reporting ----------------------------------------------------------
+
+    def report_filming(self, cmd: c.ReportFilming, actor: Actor) -> Saved:
+        actor.require(*INCIDENT_ROLES)
+        return self._create_once(
+            FilmingIncident.create_id(actor.practice, cmd.submission_key),
+            lambda: FilmingIncident.report(
+                practice=actor.practice, actor=actor.username, actor_name=actor.display_name, **cmd.model_dump()
+            ),
+        )
+
+    def report_recording(self, cmd: c.ReportRecording, actor: Actor) -> Saved:
+        actor.require(*INCIDENT_ROLES)
+        return self._create_once(
+            RecordingEpisode.create_id(actor.practice, cmd.submission_key),
+            lambda: RecordingEpisode.report(
+                practice=actor.practice, actor=actor.username, actor_name=actor.display_name, **cmd.model_dump()
+            ),
+        )
+
+    def _create_once(self, incident_id: UUID, make: Callable[[], Incident]) -> Saved:
+        """A repeated submission finds the incident the first one made."""
+        if self._exists(incident_id):
+            return Saved(incident_id, self.recorder.max_notification_id() or 0, created=False)
+        incident = make()
+        try:
+            recordings = self.save(incident)
+        except IntegrityError:
+            if self._exists(incident_id):
+                return Saved(incident_id, self.recorder.max_notification_id() or 0, created=False)
+            raise
+        return Saved(incident.id, recordings[-1].notification.id)
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    # Changing an incident ----------------------------------------------
+
+    def respond(self, cmd: c.RecordResponse, actor: Actor) -> Saved:
+        actor.require(*INCIDENT_ROLES)
+
+        def change(incident: Incident) -> bool:
+            if incident.has_submission(cmd.submission_key):
+                return False
+            incident.respond(
+                cmd.response,
+                cmd.occurred_at,
+                actor.username,
+                actor.display_name,
+                cmd.submission_key,
+                reference=cmd.reference,
+                note=cmd.note,
+            )
+            return True
+
+        return self._change(cmd.incident_id, actor, change)
+
+    def add_note(self, cmd: c.AddNote, actor: Actor) -> Saved:
+        actor.require(*INCIDENT_ROLES)
+
+        def change(incident: Incident) -> bool:
+            if incident.has_submission(cmd.submission_key):
+                return False
+            incident.add_note(cmd.text, actor.username, actor.display_name, cmd.submission_key)
+            return True
+
+        return self._change(cmd.incident_id, actor, change)
+
+    def correct(self, cmd: c.CorrectIncident, actor: Actor) -> Saved:
+        actor.require(*INCIDENT_ROLES)
+        return self._change(
+            cmd.incident_id,
+            actor,
+            lambda i: i.correct(cmd.field, cmd.new_value, cmd.reason, actor.username, actor.display_name),
+        )
+
+    def review_incident(self, cmd: c.ReviewIncident, actor: Actor) -> Saved:
+        actor.require(*MANAGER_ROLES)
+        return self._change(
+            cmd.incident_id, actor, lambda i: i.review(cmd.comment, actor.username, actor.display_name)
+        )
+
+    def close_incident(self, cmd: c.CloseIncident, actor: Actor) -> Saved:
+        actor.require(*MANAGER_ROLES)
+        return self._change(
+            cmd.incident_id, actor, lambda i: i.close(cmd.outcome, cmd.note, actor.username, actor.display_name)
+        )
+
+    def reopen_incident(self, cmd: c.ReopenIncident, actor: Actor) -> Saved:
+        actor.require(*MANAGER_ROLES)
+        return self._change(
+            cmd.incident_id, actor, lambda i: i.reopen(cmd.reason, actor.username, actor.display_name)
+        )
+
+    def _change(self, incident_id: UUID, actor: Actor, change: Callable[[Incident], bool | None]) -> Saved:
+        """Load, change, save; a concurrent change to the same incident is retried on fresh state."""
+        for attempt in range(SAVE_ATTEMPTS):
+            incident = self.get_incident(actor, incident_id)
+            if change(incident) is False:
+                return Saved(incident_id, self.recorder.max_notification_id() or 0, created=False)
+            try:
+                recordings = self.save(incident)
+            except IntegrityError:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise
+                continue
+            return Saved(incident_id, recordings[-1].notification.id)
+        raise AssertionError("unreachable")
+
+    # Reading an incident -----------------------------------------------
+
+    def get_incident(self, actor: Actor, incident_id: UUID) -> Incident:
+        try:
+            incident = self.repository.get(incident_id)
+        except AggregateNotFoundError:
+            raise IncidentNotFound("No such incident") from None
+        if not isinstance(incident, Incident) or incident.practice != actor.practice:
+            raise IncidentNotFound("No such incident")
+        return incident
+
+    def history(self, actor: Actor, incident_id: UUID) -> list[DomainEventProtocol[UUID]]:
+        """Every event of one incident, oldest first (the incident page's timeline)."""
+        self.get_incident(actor, incident_id)
+        return list(self.events.get(incident_id))
+
+    # Staff accounts ----------------------------------------------------
+
+    def register_account(self, cmd: c.RegisterAccount, actor: str) -> Saved:
+        if self._exists(StaffAccount.create_id(cmd.username)):
+            raise UsernameTaken(f"The username {cmd.username!r} is taken")
+        account = StaffAccount.register(
+            username=cmd.username,
+            display_name=cmd.display_name,
+            practice=cmd.practice,
+            role=cmd.role,
+            password_hash=self.password_hasher.hash(cmd.password),
+            actor=actor,
+        )
+        try:
+            recordings = self.save(account)
+        except IntegrityError:
+            raise UsernameTaken(f"The username {cmd.username!r} is taken") from None
+        return Saved(account.id, recordings[-1].notification.id)
+
+    def authenticate(self, username: str, password: str) -> tuple[Actor, int] | None:
+        """The actor and session version for a right username and password, else None."""
+        try:
+            account = self.repository.get(StaffAccount.create_id(username_of(username)))
+        except (AggregateNotFoundError, DomainError):
+            # Spend the same time as a real check, so timing does not reveal which names exist.
+            self.password_hasher.hash(password or "-")
+            return None
+        try:
+            self.password_hasher.verify(account.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if account.disabled:
+            return None
+        if self.password_hasher.check_needs_rehash(account.password_hash):
+            account.rehash_password(self.password_hasher.hash(password))
+            self.save(account)
+        return self._actor(account), account.session_version
+
+    def actor_for_session(self, user_id: UUID, session_version: int) -> Actor | None:
+        """The actor a session cookie names, if that session is still current."""
+        try:
+            account = self.repository.get(user_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(account, StaffAccount) or account.disabled:
+            return None
+        if account.session_version != session_version:
+            return None
+        return self._actor(account)
+
+    def sign_out(self, user_id: UUID) -> None:
+        account = self.repository.get(user_id)
+        account.sign_out()
+        self.save(account)
+
+    @staticmethod
+    def account_id(username: str) -> UUID:
+        return StaffAccount.create_id(username)
+
+    def has_accounts(self) -> bool:
+        return (self.recorder.max_notification_id() or 0) > 0
+
+    @staticmethod
+    def _actor(account: StaffAccount) -> Actor:
+        return Actor(account.id, account.username, account.display_name, account.practice, account.role)
+
+    @staticmethod
+    def new_password() -> str:
+        return secrets.token_urlsafe(12)

@@ -1,0 +1,63 @@
+"""Builds the application from one settings object: the only place that knows both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .application.service import IncidentLog
+from .settings import Settings
+from .storage import CIPHER_TOPIC, COMPRESSOR_TOPIC, CipherKeyError, Store, cipher_key, new_cipher_key, store_for
+
+
+@dataclass
+class Opened:
+    log: IncidentLog
+    store: Store
+    new_key_file: Path | None = None
+
+
+def application_env(store: Store, key: str) -> dict[str, str]:
+    return {
+        **store.env,
+        "CIPHER_TOPIC": CIPHER_TOPIC,
+        "CIPHER_KEY": key,
+        "COMPRESSOR_TOPIC": COMPRESSOR_TOPIC,
+    }
+
+
+def open_log(settings: Settings) -> Opened:
+    """Open the event store, making a key on the very first run, and prove the key reads it."""
+    store = store_for(settings)
+    if store.kind == "memory":
+        return Opened(IncidentLog(env=application_env(store, settings.cipher_key or new_cipher_key())), store)
+    try:
+        key = cipher_key(settings, store, allow_create=False)
+    except CipherKeyError:
+        if settings.cipher_key or settings.effective_key_file.exists():
+            raise
+        log = IncidentLog(env=application_env(store, new_cipher_key()))
+        has_events = log.recorder.max_notification_id() is not None
+        log.close()
+        if has_events:
+            raise
+        key = cipher_key(settings, store, allow_create=True)
+    log = IncidentLog(env=application_env(store, key.key))
+    check_key_reads_store(log, store)
+    return Opened(log, store, key.created_at)
+
+
+def check_key_reads_store(log: IncidentLog, store: Store) -> None:
+    last = log.recorder.max_notification_id()
+    if last is None:
+        return
+    notifications = log.recorder.select_notifications(start=last, limit=1)
+    try:
+        for notification in notifications:
+            log.mapper.to_domain_event(notification)
+    except Exception as error:  # the cipher raises its own types for a wrong key or damaged data
+        log.close()
+        raise CipherKeyError(
+            f"The encryption key does not open the events stored in {store.location} "
+            f"({type(error).__name__}). Use the key they were written with."
+        ) from None

@@ -1,0 +1,142 @@
+"""The `incidents` command: serve the app, manage staff accounts, load sample data."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from .application import commands as c
+from .application.service import Actor, IncidentLog, UsernameTaken
+from .bootstrap import Opened, open_log
+from .settings import ConfigurationError, Settings
+
+app = typer.Typer(help="Incidents: an event-sourced incident log for GP practices.", no_args_is_help=True)
+users = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(users, name="users")
+console = Console()
+err = Console(stderr=True)
+
+
+def open_or_exit(settings: Settings) -> Opened:
+    try:
+        opened = open_log(settings)
+    except ConfigurationError as error:
+        err.print(f"[bold red]Cannot start:[/] {error}")
+        raise typer.Exit(2) from None
+    if opened.new_key_file:
+        console.print(
+            f"[bold]Created the encryption key[/] {opened.new_key_file} (readable only by you).\n"
+            "  Back it up somewhere safe and separate from the data: without it the stored "
+            "incidents cannot be read."
+        )
+    return opened
+
+
+def ensure_first_account(log: IncidentLog, settings: Settings) -> None:
+    if log.has_accounts():
+        return
+    password = IncidentLog.new_password()
+    log.register_account(
+        c.RegisterAccount(
+            username="manager", display_name="Practice manager", practice=settings.practice, role="manager", password=password
+        ),
+        actor="first-run",
+    )
+    console.print(
+        f"[bold]Created the first account[/] for practice {settings.practice}:\n"
+        f"  username: [bold]manager[/]\n  password: [bold]{password}[/]\n"
+        "  This password is shown only once. Add staff with `incidents users add`."
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Run the web app (and, on the embedded default, its projections)."""
+    import uvicorn
+
+    from incidents.web.app import create_app
+
+    settings = Settings.from_env()
+    opened = open_or_exit(settings)
+    ensure_first_account(opened.log, settings)
+    try:
+        web_app = create_app(settings, opened)
+    except ConfigurationError as error:
+        err.print(f"[bold red]Cannot start:[/] {error}")
+        raise typer.Exit(2) from None
+    console.print(f"Serving on http://{host}:{port}  (events: {opened.store.location})")
+    uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@users.command("add")
+def add_user(
+    username: Annotated[str, typer.Argument(help="Sign-in name, e.g. sue.patel")],
+    name: Annotated[str, typer.Option("--name", help="Full name as shown on the timeline")],
+    role: Annotated[str, typer.Option("--role", help="reception, manager or governance")] = "reception",
+    practice: Annotated[Optional[str], typer.Option("--practice", help="ODS code; defaults to INCIDENTS_PRACTICE")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input")] = False,
+) -> None:
+    """Add a member of staff. Prints a generated password once, unless one is piped in."""
+    settings = Settings.from_env()
+    opened = open_or_exit(settings)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else IncidentLog.new_password()
+    try:
+        command = c.RegisterAccount(
+            username=username, display_name=name, practice=practice or settings.practice, role=role, password=password  # type: ignore[arg-type]
+        )
+        opened.log.register_account(command, actor="cli")
+    except UsernameTaken as error:
+        err.print(f"[bold red]{error}[/]")
+        raise typer.Exit(1) from None
+    except ValueError as error:  # pydantic's ValidationError is a ValueError
+        err.print(f"[bold red]Not added:[/] {error}")
+        raise typer.Exit(1) from None
+    finally:
+        opened.log.close()
+    console.print(f"Added [bold]{command.username}[/] ({role}, {command.practice}).")
+    if not password_stdin:
+        console.print(f"  password: [bold]{password}[/]  (shown only once)")
+
+
+@app.command()
+def demo(
+    months: Annotated[int, typer.Option(help="How many months of history")] = 6,
+    per_week: Annotated[int, typer.Option(help="Incidents per week, on average")] = 3,
+) -> None:
+    """Load realistic sample data, with demo.reception and demo.manager accounts (password printed)."""
+    from .demo import DemoPlan, load_demo, planned_count
+
+    settings = Settings.from_env()
+    opened = open_or_exit(settings)
+    log = opened.log
+    actors: dict[str, Actor] = {}
+    password = IncidentLog.new_password()
+    for role in ("reception", "manager"):
+        username = f"demo.{role}"
+        try:
+            log.register_account(
+                c.RegisterAccount(username=username, display_name=f"Demo {role}", practice=settings.practice, role=role, password=password),  # type: ignore[arg-type]
+                actor="demo",
+            )
+            console.print(f"Added {username} with password [bold]{password}[/]")
+        except UsernameTaken:
+            console.print(f"{username} already exists; its password is unchanged")
+        account = log.repository.get(log.account_id(username))
+        actors[role] = IncidentLog._actor(account)
+    plan = DemoPlan(months=months, per_week=per_week)
+    with Progress(console=console) as progress:
+        task = progress.add_task("Logging sample incidents", total=planned_count(plan))
+        count = load_demo(log, actors["reception"], actors["manager"], plan, lambda: progress.advance(task))
+    log.close()
+    console.print(f"Logged {count} sample incidents for practice {settings.practice}.")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,99 @@
+"""Staff accounts: who may sign in, to which practice, in which role.
+
+Every change is an event with who made it. The session version rises whenever existing
+sessions must end (sign-out, a new password, a disabled account), so a cookie that names an
+older version is refused on every device at once.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import ClassVar
+
+from eventsourcing.domain import Aggregate, event
+
+from .values import SHORT_TEXT_MAX_CHARS, DomainError, InvalidValue, bounded_text, practice_code
+
+ACCOUNT_NAMESPACE = uuid.UUID("0b7c5a52-4d7e-4f0a-9a51-2f3f7c0d9e4b")
+ROLES = {
+    "reception": "Reception",
+    "manager": "Practice manager",
+    "governance": "Governance lead",
+}
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+class AccountDisabled(DomainError):
+    pass
+
+
+def username_of(value: str) -> str:
+    name = (value or "").strip().lower()
+    if not _USERNAME.match(name):
+        raise InvalidValue("A username is 2 to 64 lower-case letters, digits, dots, dashes or underscores")
+    return name
+
+
+class StaffAccount(Aggregate):
+    ROLES: ClassVar[dict[str, str]] = ROLES
+
+    @staticmethod
+    def create_id(username: str) -> uuid.UUID:
+        return uuid.uuid5(ACCOUNT_NAMESPACE, username_of(username))
+
+    @event("Registered")
+    def __init__(
+        self, username: str, display_name: str, practice: str, role: str, password_hash: str, actor: str
+    ) -> None:
+        self.username = username
+        self.display_name = display_name
+        self.practice = practice
+        self.role = role
+        self.password_hash = password_hash
+        self.session_version = 1
+        self.disabled = False
+
+    @classmethod
+    def register(
+        cls, username: str, display_name: str, practice: str, role: str, password_hash: str, actor: str
+    ) -> StaffAccount:
+        display_name = bounded_text(display_name, SHORT_TEXT_MAX_CHARS, "A name")
+        if not display_name:
+            raise InvalidValue("Give the person's name")
+        if role not in ROLES:
+            raise InvalidValue(f"The role must be one of: {', '.join(ROLES)}")
+        return cls(
+            username=username_of(username),
+            display_name=display_name,
+            practice=practice_code(practice),
+            role=role,
+            password_hash=password_hash,
+            actor=actor,
+        )
+
+    def check_enabled(self) -> None:
+        if self.disabled:
+            raise AccountDisabled("This account is disabled")
+
+    @event("PasswordChanged")
+    def change_password(self, password_hash: str, actor: str) -> None:
+        self.password_hash = password_hash
+        self.session_version += 1
+
+    @event("PasswordRehashed")
+    def rehash_password(self, password_hash: str) -> None:
+        self.password_hash = password_hash
+
+    @event("SignedOut")
+    def sign_out(self) -> None:
+        self.session_version += 1
+
+    @event("Disabled")
+    def disable(self, reason: str, actor: str) -> None:
+        self.disabled = True
+        self.session_version += 1
+
+    @event("Enabled")
+    def enable(self, actor: str) -> None:
+        self.disabled = False

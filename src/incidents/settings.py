@@ -1,0 +1,62 @@
+"""One settings object, read from the environment once, for the composition root."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+PREFIX = "INCIDENTS_"
+
+
+class ConfigurationError(Exception):
+    """The deployment is set up wrongly; the message says how to put it right."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    cipher_key: str = ""
+    cipher_key_file: Path | None = None
+    session_secret: str = ""
+    idle_timeout_minutes: int = 10
+    secure_cookies: bool = False
+    practice: str = "A00001"
+    view_wait_seconds: float = 2.0
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str, default: str = "") -> str:
+            return env.get(PREFIX + name, default).strip()
+
+        data_dir = Path(get("DATA_DIR", "data"))
+        try:
+            idle = int(get("IDLE_TIMEOUT_MINUTES", "10"))
+            wait = float(get("VIEW_WAIT_SECONDS", "2"))
+        except ValueError as error:
+            raise ConfigurationError(f"A numeric setting is not a number: {error}") from None
+        key_file = get("CIPHER_KEY_FILE")
+        return cls(
+            data_dir=data_dir,
+            database_url=get("DATABASE_URL"),
+            cipher_key=get("CIPHER_KEY"),
+            cipher_key_file=Path(key_file) if key_file else None,
+            session_secret=get("SESSION_SECRET"),
+            idle_timeout_minutes=idle,
+            secure_cookies=get("SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
+            practice=get("PRACTICE", "A00001"),
+            view_wait_seconds=wait,
+        )
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'incidents.sqlite'}"
+
+    @property
+    def effective_key_file(self) -> Path:
+        return self.cipher_key_file or self.data_dir / "cipher.key"

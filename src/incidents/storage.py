@@ -1,0 +1,124 @@
+"""Where events are stored, chosen by configuration alone, and the key that encrypts them.
+
+- ``sqlite:///path/to/file.sqlite`` (the embedded default, under the data folder)
+- ``postgresql://user:password@host:port/dbname``
+- ``memory://`` (the library's in-memory store, for unit tests)
+
+Stored events are compressed and then encrypted with AES-GCM. The key never sits beside the
+data in the database; losing it loses the data, so the first run says where it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from .settings import ConfigurationError, Settings
+
+CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+COMPRESSOR_TOPIC = "eventsourcing.compressor:ZlibCompressor"
+
+
+class CipherKeyError(ConfigurationError):
+    pass
+
+
+@dataclass(frozen=True)
+class Store:
+    kind: str  # "sqlite", "postgres" or "memory"
+    env: dict[str, str]
+    location: str
+
+
+def store_for(settings: Settings) -> Store:
+    url = settings.effective_database_url
+    parsed = urlparse(url)
+    if parsed.scheme == "memory":
+        return Store("memory", {"PERSISTENCE_MODULE": "eventsourcing.popo"}, "memory")
+    if parsed.scheme == "sqlite":
+        path = Path(unquote(url[len("sqlite:///") :])) if url.startswith("sqlite:///") else None
+        if not path or not str(path):
+            raise ConfigurationError(f"A SQLite URL looks like sqlite:///data/incidents.sqlite, not {url!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(path),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+        return Store("sqlite", env, str(path))
+    if parsed.scheme in ("postgres", "postgresql"):
+        dbname = parsed.path.lstrip("/")
+        if not dbname:
+            raise ConfigurationError(f"The PostgreSQL URL {url!r} names no database")
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parsed.port or 5432),
+            "POSTGRES_USER": unquote(parsed.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+            "POSTGRES_POOL_SIZE": "8",
+            "POSTGRES_MAX_OVERFLOW": "8",
+        }
+        return Store("postgres", env, f"postgresql://{parsed.hostname}:{parsed.port or 5432}/{dbname}")
+    raise ConfigurationError(
+        f"INCIDENTS_DATABASE_URL {url!r} is not sqlite:///..., postgresql://... or memory://"
+    )
+
+
+def new_cipher_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _valid_key(key: str, where: str) -> str:
+    try:
+        raw = base64.b64decode(key, validate=True)
+    except ValueError:
+        raise CipherKeyError(f"The encryption key in {where} is not base64") from None
+    if len(raw) not in (16, 24, 32):
+        raise CipherKeyError(f"The encryption key in {where} must be 16, 24 or 32 bytes, not {len(raw)}")
+    return key
+
+
+@dataclass(frozen=True)
+class CipherKey:
+    key: str
+    created_at: Path | None = None  # the key file, when this run created it
+
+
+def cipher_key(settings: Settings, store: Store, allow_create: bool) -> CipherKey:
+    """The key from INCIDENTS_CIPHER_KEY, or from the key file, made on first run if allowed."""
+    if settings.cipher_key:
+        return CipherKey(_valid_key(settings.cipher_key, "INCIDENTS_CIPHER_KEY"))
+    path = settings.effective_key_file
+    if path.exists():
+        return CipherKey(_valid_key(path.read_text().strip(), str(path)))
+    if not allow_create:
+        raise CipherKeyError(
+            f"No encryption key: {path} is missing and INCIDENTS_CIPHER_KEY is not set. "
+            "The stored events cannot be read without the key they were written with; "
+            "restore the key file from your backup."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = new_cipher_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    return CipherKey(key, created_at=path)
+
+
+def secret_from_file(path: Path) -> str:
+    """A signing secret kept in the data folder, made on first use, readable by its owner only."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as file:
+        file.write(secret + "\n")
+    return secret

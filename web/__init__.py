@@ -1,0 +1,1 @@
+"""The web interface: FastAPI routes, Jinja2 templates and static assets."""

@@ -1,0 +1,179 @@
+"""The FastAPI application factory: the web side of the composition root."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from incidents.application.service import IncidentNotFound, NotPermitted
+from incidents.bootstrap import Opened, open_log
+from incidents.domain.values import DomainError
+from incidents.settings import ConfigurationError, Settings
+from incidents.storage import secret_from_file
+
+from . import auth_routes, incident_routes
+from .deps import page
+from .sessions import CsrfFailed, SignInRequired
+from .templating import Renderer
+
+WEB_DIR = Path(__file__).parent
+NODE_MODULES = WEB_DIR / "node_modules"
+MAX_BODY_BYTES = 256 * 1024
+logger = logging.getLogger("incidents.web")
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit with 413 before they are read into memory."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return await self.too_large(send)
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise StarletteHTTPException(413, "Too much was sent")
+            return message
+
+        await self.app(scope, limited, send)
+
+    async def too_large(self, send: Send) -> None:
+        body = (
+            "<!DOCTYPE html><html lang=en><title>Too much was sent</title>"
+            f"<h1>Too much was sent</h1><p>A form can carry at most {self.limit // 1024} KB. "
+            "Shorten the note and try again.</p></html>"
+        ).encode()
+        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def assets_dir(*parts: str) -> Path:
+    path = NODE_MODULES.joinpath(*parts)
+    if not path.is_dir():
+        raise ConfigurationError(f"Front-end assets are missing ({path}): run `npm ci` in {WEB_DIR}")
+    return path
+
+
+def create_app(settings: Settings | None = None, opened: Opened | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    opened = opened or open_log(settings)
+    secret = settings.session_secret or secret_from_file(settings.data_dir / "session.key")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        for stop in app.state.on_shutdown:
+            stop()
+        opened.log.close()
+
+    app = FastAPI(title="Incidents", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.log = opened.log
+    app.state.store = opened.store
+    app.state.render = Renderer()
+    app.state.on_shutdown = []
+    app.state.wait_for_views = None
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="incidents_session",
+        max_age=12 * 60 * 60,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+
+    app.mount("/assets", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk", "assets")), name="assets")
+    app.mount("/static/nhsuk", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk")), name="nhsuk")
+    app.mount("/static/htmx", StaticFiles(directory=assets_dir("htmx.org", "dist")), name="htmx")
+    app.mount("/static/app", StaticFiles(directory=WEB_DIR / "static"), name="app")
+
+    app.include_router(auth_routes.router)
+    app.include_router(incident_routes.router)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    install_error_pages(app)
+    return app
+
+
+def error_page(request: Request, status: int, title: str, text: str) -> Response:
+    return request.app.state.render(
+        request, "error.jinja", page(request, None, title=title, text=text), status_code=status
+    )
+
+
+def install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        query = {"reason": exc.reason} if exc.reason else {}
+        if request.method == "GET":
+            query["next"] = request.url.path
+        target = "/sign-in" + (f"?{urlencode(query)}" if query else "")
+        if request.headers.get("HX-Request") == "true":
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(CsrfFailed)
+    def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
+        return error_page(
+            request, 403, "This form has expired",
+            "The form was out of date or did not come from this service, so nothing was saved. "
+            "Go back, reload the page and try again.",
+        )
+
+    @app.exception_handler(NotPermitted)
+    def not_permitted(request: Request, exc: NotPermitted) -> Response:
+        return error_page(request, 403, "You cannot do that", f"{exc} Ask the practice manager if you need it.")
+
+    @app.exception_handler(IncidentNotFound)
+    def not_found(request: Request, exc: IncidentNotFound) -> Response:
+        return error_page(request, 404, "Page not found", "There is no such incident in your practice.")
+
+    @app.exception_handler(DomainError)
+    def domain_error(request: Request, exc: DomainError) -> Response:
+        return error_page(request, 409, "That could not be saved", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            return error_page(request, 404, "Page not found", "Check the address and try again.")
+        return error_page(request, 422, "Check what was sent", "Some of what was sent could not be understood.")
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Page not found", 405: "Page not found", 413: "Too much was sent"}
+        return error_page(request, exc.status_code, titles.get(exc.status_code, "Something went wrong"), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    def unexpected(request: Request, exc: Exception) -> Response:
+        logger.exception("Unexpected error on %s %s", request.method, request.url.path)
+        return error_page(
+            request, 500, "Sorry, there is a problem with the service",
+            "The problem has been logged. If you were saving something, check whether it appears "
+            "before trying again.",
+        )

@@ -1,0 +1,81 @@
+"""Turning posted forms into commands, and validation errors into words for people."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+
+UK = ZoneInfo("Europe/London")
+M = TypeVar("M", bound=BaseModel)
+
+REQUIRED = {
+    "area": "Choose where it happened",
+    "filmer": "Choose who was filming",
+    "people_captured": "Choose who was filmed",
+    "children_present": "Choose whether children were present",
+    "clinician": "Enter the clinician's name or role",
+    "setting": "Choose the setting",
+    "openness": "Choose how it came to light",
+    "media": "Choose what was recorded",
+    "response": "Choose what was done",
+    "text": "Enter the note",
+    "reason": "Enter the reason",
+    "field": "Choose what to correct",
+    "outcome": "Choose the outcome",
+    "occurred_at": "Enter the date and time it happened",
+    "submission_key": "This form is out of date: reload the page and try again",
+    "incident_id": "No such incident",
+    "username": "Enter a username",
+    "password": "Enter a password",
+}
+
+
+class FormInvalid(Exception):
+    """The form's errors by field name, in the order the fields appear."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def uk_moment(day: str, clock: str) -> datetime:
+    """A date and time entered in UK local time, as an aware datetime."""
+    try:
+        return datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(clock.strip()), UK)
+    except (ValueError, AttributeError):
+        raise ValueError("Enter the date and time it happened, like 25/11/2026 and 14:05") from None
+
+
+def message(field: str, error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind in ("missing", "string_too_short", "datetime_type", "datetime_parsing"):
+        return REQUIRED.get(field, f"Enter {field.replace('_', ' ')}")
+    if kind == "string_too_long":
+        limit = error.get("ctx", {}).get("max_length")
+        return f"This can be at most {limit} characters"
+    text = str(error.get("msg", "Check this answer"))
+    return text.removeprefix("Value error, ")
+
+
+def parse(model: type[M], data: dict[str, Any], with_time: bool = False) -> M:
+    """Validate the form as the command model, raising FormInvalid with every problem at once."""
+    errors: dict[str, str] = {}
+    values = {k: v for k, v in data.items() if k in model.model_fields}
+    if with_time:
+        try:
+            values["occurred_at"] = uk_moment(data.get("occurred_date", ""), data.get("occurred_time", ""))
+        except ValueError as error:
+            errors["occurred_at"] = str(error)
+    try:
+        command = model.model_validate(values)
+    except ValidationError as error:
+        for e in error.errors():
+            field = str(e["loc"][0]) if e["loc"] else "_"
+            errors.setdefault(field, message(field, e))
+        raise FormInvalid(errors) from None
+    if errors:
+        raise FormInvalid(errors)
+    return command

@@ -1,0 +1,181 @@
+"""The reception slice: the home screen, reporting an incident, and the incident page.
+
+Each route parses the form into a command, calls one application method, and picks a
+template or block. POST then redirect (303) then GET, so a reload never repeats a submission;
+HTMX requests get the block they replace instead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+
+from incidents.application import commands as c
+from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog, Saved
+from incidents.application.timeline import timeline
+from incidents.domain import filming, recording
+from incidents.domain.values import DomainError, InvalidValue
+
+from .deps import ALL_ROLES, allow, get_log, page, posted
+from .forms import UK, FormInvalid, parse
+
+router = APIRouter()
+Kind = Literal["filming", "recording"]
+Anyone = Annotated[Actor, Depends(allow(*ALL_ROLES))]
+Manager = Annotated[Actor, Depends(allow("manager"))]
+Log = Annotated[IncidentLog, Depends(get_log)]
+Form = Annotated[dict[str, str], Depends(posted)]
+
+REPORT_COMMANDS: dict[str, type[c.Command]] = {"filming": c.ReportFilming, "recording": c.ReportRecording}
+GUIDANCE = {"filming": filming.GUIDANCE, "recording": recording.GUIDANCE}
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def now_fields() -> dict[str, str]:
+    now = datetime.now(UK)
+    return {"occurred_date": now.strftime("%Y-%m-%d"), "occurred_time": now.strftime("%H:%M")}
+
+
+def wait_for_views(request: Request, saved: Saved) -> None:
+    waiter = getattr(request.app.state, "wait_for_views", None)
+    if waiter is not None:
+        waiter(saved.notification_id)
+
+
+@router.get("/")
+def home(request: Request, actor: Anyone):
+    return request.app.state.render(request, "home.jinja", page(request, actor))
+
+
+@router.get("/incidents/new/{kind}")
+def report_form(request: Request, kind: Kind, actor: Anyone):
+    values = {"submission_key": new_key(), **now_fields()}
+    return report_page(request, actor, kind, values, {})
+
+
+def report_page(request: Request, actor: Actor, kind: str, values: dict[str, Any], errors: dict[str, str], status: int = 200):
+    context = page(
+        request,
+        actor,
+        kind=kind,
+        incident_class=INCIDENT_KINDS[kind],
+        guidance=GUIDANCE[kind],
+        choices={"filming": filming, "recording": recording}[kind],
+        values=values,
+        errors=errors,
+    )
+    return request.app.state.render(request, f"report_{kind}.jinja", context, status_code=status)
+
+
+@router.post("/incidents/new/{kind}")
+def report(request: Request, kind: Kind, actor: Anyone, form: Form, log: Log):
+    try:
+        command = parse(REPORT_COMMANDS[kind], form, with_time=True)
+        report_command = log.report_filming if kind == "filming" else log.report_recording
+        saved = report_command(command, actor)  # type: ignore[arg-type]
+    except FormInvalid as invalid:
+        return report_page(request, actor, kind, form, invalid.errors, status=422)
+    except InvalidValue as error:
+        return report_page(request, actor, kind, form, {"_": str(error)}, status=422)
+    wait_for_views(request, saved)
+    return RedirectResponse(f"/incidents/{saved.id}?saved={'new' if saved.created else 'again'}", status_code=303)
+
+
+# The incident page -------------------------------------------------------
+
+
+def incident_page(
+    request: Request,
+    actor: Actor,
+    log: IncidentLog,
+    incident_id: UUID,
+    *,
+    form_name: str = "",
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+    saved: str = "",
+):
+    incident = log.get_incident(actor, incident_id)
+    kind_class = type(incident)
+    entries = timeline(kind_class, log.history(actor, incident_id))
+    fresh = {"submission_key": new_key(), "note_key": new_key(), **now_fields()}
+    if errors and values:
+        values = dict(values)
+        if form_name == "note":
+            values["note_key"] = values.pop("submission_key", fresh["note_key"])
+        elif form_name != "response":
+            values.pop("submission_key", None)
+    context = page(
+        request,
+        actor,
+        incident=incident,
+        kind_class=kind_class,
+        entries=entries,
+        guidance=GUIDANCE[kind_class.KIND],
+        form_name=form_name,
+        errors=errors or {},
+        values={**fresh, **(values or {})} if errors else fresh,
+        saved=saved,
+    )
+    return request.app.state.render(request, "incident.jinja", context, block="activity", status_code=status)
+
+
+@router.get("/incidents/{incident_id}")
+def show_incident(request: Request, incident_id: UUID, actor: Anyone, log: Log, saved: str = ""):
+    return incident_page(request, actor, log, incident_id, saved=saved)
+
+
+def change_incident(request: Request, actor: Actor, log: IncidentLog, incident_id: UUID, form_name: str, form: dict[str, str], model: type[c.Command], call, with_time: bool = False):
+    try:
+        command = parse(model, {**form, "incident_id": str(incident_id)}, with_time=with_time)
+        saved = call(command, actor)
+    except FormInvalid as invalid:
+        return incident_page(request, actor, log, incident_id, form_name=form_name, errors=invalid.errors, values=form, status=422)
+    except DomainError as error:
+        status = 422 if isinstance(error, InvalidValue) else 409
+        if type(error).__name__ in ("IncidentNotFound", "NotPermitted"):
+            raise
+        return incident_page(request, actor, log, incident_id, form_name=form_name, errors={"_": str(error)}, values=form, status=status)
+    wait_for_views(request, saved)
+    if request.headers.get("HX-Request") == "true":
+        return incident_page(request, actor, log, incident_id, saved=form_name, status=200)
+    return RedirectResponse(f"/incidents/{incident_id}?saved={form_name}#timeline", status_code=303)
+
+
+@router.post("/incidents/{incident_id}/responses")
+def respond(request: Request, incident_id: UUID, actor: Anyone, form: Form, log: Log):
+    return change_incident(request, actor, log, incident_id, "response", form, c.RecordResponse, log.respond, with_time=True)
+
+
+@router.post("/incidents/{incident_id}/notes")
+def add_note(request: Request, incident_id: UUID, actor: Anyone, form: Form, log: Log):
+    return change_incident(request, actor, log, incident_id, "note", form, c.AddNote, log.add_note)
+
+
+@router.post("/incidents/{incident_id}/corrections")
+def correct(request: Request, incident_id: UUID, actor: Anyone, form: Form, log: Log):
+    return change_incident(request, actor, log, incident_id, "correction", form, c.CorrectIncident, log.correct)
+
+
+@router.post("/incidents/{incident_id}/review")
+def review(request: Request, incident_id: UUID, actor: Manager, form: Form, log: Log):
+    return change_incident(request, actor, log, incident_id, "review", form, c.ReviewIncident, log.review_incident)
+
+
+@router.post("/incidents/{incident_id}/close")
+def close(request: Request, incident_id: UUID, actor: Manager, form: Form, log: Log):
+    return change_incident(request, actor, log, incident_id, "close", form, c.CloseIncident, log.close_incident)
+
+
+@router.post("/incidents/{incident_id}/reopen")
+def reopen(request: Request, incident_id: UUID, actor: Manager, form: Form, log: Log):
+    return change_incident(request, actor, log, incident_id, "reopen", form, c.ReopenIncident, log.reopen_incident)

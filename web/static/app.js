@@ -1,0 +1,19 @@
+// Incidents: progressive enhancement only. Every page works without this file.
+import { initAll } from '/static/nhsuk/nhsuk-frontend.min.js'
+
+initAll()
+
+// A shared tablet: after a quiet spell, leave the page so no patient details stay on screen.
+const idleSeconds = Number(document.body.dataset.idleSeconds || 0)
+const signedIn = document.querySelector('form[action="/sign-out"]') !== null
+if (signedIn && idleSeconds > 0) {
+  let timer
+  const restart = () => {
+    clearTimeout(timer)
+    timer = setTimeout(() => { window.location.replace('/sign-in?reason=inactive') }, idleSeconds * 1000)
+  }
+  for (const name of ['pointerdown', 'keydown', 'htmx:afterRequest']) {
+    document.addEventListener(name, restart, { passive: true })
+  }
+  restart()
+}

@@ -1,0 +1,119 @@
+"""Jinja2 with the NHS.UK frontend macros, and rendering a page or one of its blocks."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.responses import Response
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+UK = ZoneInfo("Europe/London")
+
+# Macros as globals, so a block rendered on its own (for HTMX) sees them too.
+NHSUK_MACROS = {
+    "actionLink": "action-link",
+    "backLink": "back-link",
+    "button": "button",
+    "card": "card",
+    "details": "details",
+    "errorSummary": "error-summary",
+    "header": "header",
+    "notificationBanner": "notification-banner",
+    "panel": "panel",
+    "input": "input",
+    "insetText": "inset-text",
+    "radios": "radios",
+    "summaryList": "summary-list",
+    "tag": "tag",
+    "textarea": "textarea",
+    "warningCallout": "warning-callout",
+}
+
+
+def uk_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UK).strftime(fmt)
+
+
+def error_items(errors: dict[str, str], anchors: dict[str, str] | None = None) -> list[dict[str, str]]:
+    anchors = anchors or {}
+    return [{"text": text, "href": f"#{anchors.get(field, field)}"} for field, text in errors.items()]
+
+
+def radio_items(options: dict[str, str]) -> list[dict[str, str]]:
+    return [{"value": value, "text": text} for value, text in options.items()]
+
+
+def response_items(responses: Any) -> list[dict[str, Any]]:
+    return [
+        {"value": r.name, "text": r.label, "hint": {"text": r.guidance} if r.guidance else None}
+        for r in responses
+    ]
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(TEMPLATES_DIR), PackageLoader("nhsuk_frontend_jinja")]),
+        undefined=ChainableUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["uk_time"] = uk_time
+    env.filters["error_items"] = error_items
+    env.filters["radio_items"] = radio_items
+    env.filters["response_items"] = response_items
+    for name, component in NHSUK_MACROS.items():
+        module = env.get_template(f"nhsuk/components/{component}/macro.jinja").module
+        env.globals[name] = getattr(module, name)
+    return env
+
+
+CSP = (
+    "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+class Renderer:
+    """Renders a page, or only the named block when HTMX asked for it."""
+
+    def __init__(self) -> None:
+        self.templates = Jinja2Blocks(env=make_environment())
+
+    def __call__(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any] | None = None,
+        *,
+        block: str | None = None,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        nonce = secrets.token_urlsafe(16)
+        ctx = {"cspNonce": nonce, **(context or {})}
+        hx = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+        response = self.templates.TemplateResponse(
+            request, template, ctx, block_name=block if hx else None, status_code=status_code
+        )
+        response.headers["Content-Security-Policy"] = CSP.format(nonce=nonce)
+        response.headers.update(SECURITY_HEADERS)
+        if headers:
+            response.headers.update(headers)
+        return response
