@@ -1,0 +1,37 @@
+# Two commands on a fresh machine (Python 3.11+, Node.js and npm):
+#   make run    install what is needed, then serve the app on the embedded default (SQLite)
+#   make test   install what is needed, then run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install bench demo clean
+
+install: $(VENV)/.installed web/node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: install
+	$(BIN)/incidents serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+demo: install
+	$(BIN)/incidents demo
+
+bench: install
+	$(BIN)/python -m bench.logging_http
+
+clean:
+	rm -rf $(VENV) web/node_modules

@@ -1,0 +1,63 @@
+"""The app in-process (FastAPI's TestClient) on a SQLite file, with accounts in two practices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from incidents.application import commands as c
+from incidents.bootstrap import open_log
+from incidents.settings import Settings
+from incidents.web.app import create_app
+from tests.conftest import Account, csrf_from
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", practice="A81001")
+
+
+@pytest.fixture
+def web_app(settings: Settings):
+    opened = open_log(settings)
+    for username, role, practice in [
+        ("sue.reception", "reception", "A81001"),
+        ("mo.manager", "manager", "A81001"),
+        ("gill.governance", "governance", "A81001"),
+        ("other.reception", "reception", "B82002"),
+        ("other.manager", "manager", "B82002"),
+    ]:
+        opened.log.register_account(
+            c.RegisterAccount(username=username, display_name=username.split(".")[0].title(), practice=practice, role=role, password=PASSWORD),  # type: ignore[arg-type]
+            actor="test",
+        )
+    app = create_app(settings, opened)
+    yield app
+    opened.log.close()
+
+
+@pytest.fixture
+def client_for(web_app) -> Iterator[Callable[[str], TestClient]]:
+    clients: list[TestClient] = []
+
+    def make(username: str | None = None) -> TestClient:
+        client = TestClient(web_app, follow_redirects=False, raise_server_exceptions=False)
+        clients.append(client)
+        if username:
+            page = client.get("/sign-in")
+            response = client.post("/sign-in", data={"username": username, "password": PASSWORD, "csrf_token": csrf_from(page.text)})
+            assert response.status_code == 303, response.text
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def account(username: str, role: str, practice: str = "A81001") -> Account:
+    return Account(username, PASSWORD, role, practice)
