@@ -8,7 +8,7 @@ HTMX requests get the block they replace instead.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -17,7 +17,8 @@ from fastapi.responses import RedirectResponse
 
 from incidents.application import commands as c
 from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog, Saved
-from incidents.application.timeline import timeline
+from incidents.application.timeline import CHOICES, timeline
+from incidents.projections.summaries import IncidentSummary
 from incidents.domain import filming, recording
 from incidents.domain.values import DomainError, InvalidValue
 
@@ -52,7 +53,25 @@ def wait_for_views(request: Request, saved: Saved) -> None:
 
 @router.get("/")
 def home(request: Request, actor: Anyone):
-    return request.app.state.render(request, "home.jinja", page(request, actor))
+    projections = request.app.state.projections
+    start = datetime.now(UK).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = projections.summaries.reported_between(actor.practice, start, start + timedelta(days=1)) if projections else []
+    return request.app.state.render(
+        request, "home.jinja", page(request, actor, today=[summary_row(r) for r in rows]), block="today"
+    )
+
+
+def summary_row(summary: IncidentSummary) -> dict[str, Any]:
+    kind_class = INCIDENT_KINDS[summary.kind]
+    response = kind_class.RESPONSES.get(summary.last_response)
+    return {
+        "id": summary.incident_id,
+        "title": kind_class.TITLE,
+        "occurred_at": summary.occurred_at,
+        "where": CHOICES["area" if summary.kind == "filming" else "setting"].get(summary.location, summary.location),
+        "last_response": response.label if response else "",
+        "status": summary.status,
+    }
 
 
 @router.get("/incidents/new/{kind}")

@@ -14,6 +14,7 @@ from .storage import CIPHER_TOPIC, COMPRESSOR_TOPIC, CipherKeyError, Store, ciph
 class Opened:
     log: IncidentLog
     store: Store
+    env: dict[str, str]
     new_key_file: Path | None = None
 
 
@@ -30,7 +31,8 @@ def open_log(settings: Settings) -> Opened:
     """Open the event store, making a key on the very first run, and prove the key reads it."""
     store = store_for(settings)
     if store.kind == "memory":
-        return Opened(IncidentLog(env=application_env(store, settings.cipher_key or new_cipher_key())), store)
+        env = application_env(store, settings.cipher_key or new_cipher_key())
+        return Opened(IncidentLog(env=env), store, env)
     try:
         key = cipher_key(settings, store, allow_create=False)
     except CipherKeyError:
@@ -42,9 +44,10 @@ def open_log(settings: Settings) -> Opened:
         if has_events:
             raise
         key = cipher_key(settings, store, allow_create=True)
-    log = IncidentLog(env=application_env(store, key.key))
+    env = application_env(store, key.key)
+    log = IncidentLog(env=env)
     check_key_reads_store(log, store)
-    return Opened(log, store, key.created_at)
+    return Opened(log, store, env, key.created_at)
 
 
 def check_key_reads_store(log: IncidentLog, store: Store) -> None:

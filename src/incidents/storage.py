@@ -49,6 +49,7 @@ def store_for(settings: Settings) -> Store:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(path),
             "SQLITE_LOCK_TIMEOUT": "10",
+            "APPLICATION_RECORDER_TOPIC": "incidents.sqlite_subscription:SQLitePollingApplicationRecorder",
         }
         return Store("sqlite", env, str(path))
     if parsed.scheme in ("postgres", "postgresql"):

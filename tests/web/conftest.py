@@ -38,6 +38,8 @@ def web_app(settings: Settings):
         )
     app = create_app(settings, opened)
     yield app
+    for stop in app.state.on_shutdown:  # what the lifespan does when a server stops
+        stop()
     opened.log.close()
 
 

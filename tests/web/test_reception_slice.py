@@ -325,3 +325,15 @@ def test_pages_carry_security_headers(client_for):
     assert response.headers["x-frame-options"] == "DENY"
     cookie = client_for().get("/sign-in").headers.get("set-cookie", "")
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+
+
+def test_todays_incidents_list_shows_what_was_just_logged(client_for):
+    client = client_for("sue.reception")
+    location = log_filming(client)
+    home = client.get("/")
+    assert f'href="{location}"' in home.text
+    assert "Someone filmed in the practice" in home.text and "Waiting area" in home.text
+    other_practice = client_for("other.reception").get("/")
+    assert f'href="{location}"' not in other_practice.text
+    fragment = client.get("/", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text and 'id="today"' in fragment.text
