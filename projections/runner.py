@@ -1,7 +1,8 @@
 """Running the projections: in the app's process on the embedded default, or in a worker.
 
 The library's ProjectionRunner subscribes to the event store (LISTEN/NOTIFY on PostgreSQL, the
-polling subscription on SQLite) and writes each view with its tracking position.
+polling subscription on SQLite) and writes each view with its tracking position. An app whose
+projections run in a separate worker opens the same views read-only and waits on their tracking.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import Environment
 
 from incidents.application.service import IncidentLog
 from incidents.storage import Store
@@ -32,34 +35,47 @@ def view_env(store: Store, app_env: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def summary_view_class(store: Store) -> type[IncidentSummaryView]:
+    if store.kind == "memory":
+        raise ViewsUnavailable("The in-memory store has no projections")
+    return SQLiteIncidentSummaryView if store.kind == "sqlite" else PostgresIncidentSummaryView
+
+
 @dataclass
 class Projections:
-    runner: ProjectionRunner[IncidentLog, IncidentSummaryView]
-
-    @property
-    def summaries(self) -> IncidentSummaryView:
-        return self.runner.view
+    summaries: IncidentSummaryView
+    runner: ProjectionRunner[IncidentLog, IncidentSummaryView] | None = None
 
     def wait(self, notification_id: int, timeout: float) -> None:
-        """Block until the views have processed the given event (bounded by the timeout)."""
+        """Block until the views have processed the given event, or the timeout passes."""
         try:
-            self.runner.wait(notification_id, timeout=timeout)
+            self.summaries.wait(IncidentLog.name, notification_id, timeout=timeout)
         except TimeoutError:
             pass
 
+    def run_forever(self) -> None:
+        assert self.runner is not None
+        self.runner.run_forever()
+
     def stop(self) -> None:
-        self.runner.__exit__(None, None, None)
+        if self.runner is not None:
+            self.runner.__exit__(None, None, None)
 
 
 def start_projections(store: Store, app_env: dict[str, str]) -> Projections:
-    if store.kind == "memory":
-        raise ViewsUnavailable("The in-memory store has no projections")
-    view_class = SQLiteIncidentSummaryView if store.kind == "sqlite" else PostgresIncidentSummaryView
+    """Run the projections in this process (the embedded default, or the worker)."""
     runner = ProjectionRunner(
         application_class=IncidentLog,
         projection_class=IncidentSummaries,
-        view_class=view_class,
+        view_class=summary_view_class(store),
         env=view_env(store, app_env),
     )
     runner.__enter__()
-    return Projections(runner)
+    return Projections(runner.view, runner)
+
+
+def open_views(store: Store, app_env: dict[str, str]) -> Projections:
+    """Read the views that a separate `incidents project` worker keeps up to date."""
+    env = Environment(IncidentSummaries.name, view_env(store, app_env))
+    view = InfrastructureFactory.construct(env).tracking_recorder(summary_view_class(store))
+    return Projections(view)

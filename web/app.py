@@ -19,7 +19,7 @@ from incidents.application.service import IncidentNotFound, NotPermitted
 from incidents.bootstrap import Opened, open_log
 from incidents.domain.values import DomainError
 from incidents.settings import ConfigurationError, Settings
-from incidents.projections.runner import start_projections
+from incidents.projections.runner import open_views, start_projections
 from incidents.storage import secret_from_file
 
 from . import auth_routes, incident_routes
@@ -97,7 +97,8 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.state.projections = None
     app.state.wait_for_views = None
     if opened.store.kind != "memory":
-        projections = start_projections(opened.store, opened.env)
+        run_here = settings.projections == "inline"
+        projections = (start_projections if run_here else open_views)(opened.store, opened.env)
         app.state.projections = projections
         app.state.wait_for_views = lambda notification_id: projections.wait(notification_id, settings.view_wait_seconds)
         app.state.on_shutdown.append(projections.stop)

@@ -75,6 +75,24 @@ def serve(
     uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
+@app.command()
+def project() -> None:
+    """Run the projections in this process until stopped (for PostgreSQL deployments)."""
+    from incidents.projections.runner import start_projections
+
+    settings = Settings.from_env()
+    opened = open_or_exit(settings)
+    projections = start_projections(opened.store, opened.env)
+    console.print(f"Projecting events from {opened.store.location}; Ctrl-C to stop")
+    try:
+        projections.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        projections.stop()
+        opened.log.close()
+
+
 @users.command("add")
 def add_user(
     username: Annotated[str, typer.Argument(help="Sign-in name, e.g. sue.patel")],

@@ -25,6 +25,7 @@ class Settings:
     secure_cookies: bool = False
     practice: str = "A00001"
     view_wait_seconds: float = 2.0
+    projections: str = "inline"
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -41,6 +42,9 @@ class Settings:
         except ValueError as error:
             raise ConfigurationError(f"A numeric setting is not a number: {error}") from None
         key_file = get("CIPHER_KEY_FILE")
+        projections = get("PROJECTIONS", "inline")
+        if projections not in ("inline", "worker"):
+            raise ConfigurationError("INCIDENTS_PROJECTIONS is 'inline' (run in the app) or 'worker' (run by `incidents project`)")
         return cls(
             data_dir=data_dir,
             database_url=get("DATABASE_URL"),
@@ -51,6 +55,7 @@ class Settings:
             secure_cookies=get("SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
             practice=get("PRACTICE", "A00001"),
             view_wait_seconds=wait,
+            projections=projections,
         )
 
     @property

@@ -1,0 +1,18 @@
+# The production image: the README's install steps, run as a non-root user.
+# The encryption key and session secret come from the environment (or a mounted key file).
+FROM python:3.11-slim
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends make nodejs npm \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 10001 incidents
+
+WORKDIR /app
+COPY --chown=incidents:incidents . /app
+USER incidents
+RUN make install
+
+ENV INCIDENTS_DATA_DIR=/data
+VOLUME ["/data"]
+EXPOSE 8000
+CMD [".venv/bin/incidents", "serve", "--host", "0.0.0.0", "--port", "8000"]

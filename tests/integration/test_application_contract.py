@@ -1,0 +1,476 @@
+"""One contract for the IncidentLog application, run on every store it can be configured with:
+the in-memory store, a SQLite file and PostgreSQL.
+
+On the file stores it also checks what only a store that keeps data can promise: closing and
+opening the application again loses nothing, a wrong or missing key is refused with a clear
+message (never garbage), and the bytes at rest show no patient data.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from incidents.application import commands as c
+from incidents.application.service import Actor, IncidentLog, IncidentNotFound, NotPermitted
+from incidents.bootstrap import Opened, open_log
+from incidents.domain.filming import FilmingIncident
+from incidents.domain.incident import IncidentClosed
+from incidents.domain.recording import RecordingEpisode
+from incidents.settings import Settings
+from incidents.storage import CipherKeyError
+
+PASSWORD = "a long enough password"
+PRACTICE = "A81001"
+OTHER_PRACTICE = "B82002"
+
+# Things that must never be readable in the stored bytes.
+DISTINCTIVE_NOTE = "Zoë Łukasz filmed the desk"
+NHS_NUMBER = "9434765919"
+CLINICIAN = "Dr Philippa Okonkwo-Hartley"
+RECEPTIONIST_NAME = "Susannah Receptionist-Quill"
+RESPONSE_NOTE = "Asked politely beside the Kestrel noticeboard"
+CORRECTION_REASON = "Misheard the Marigold corridor"
+CLOSING_NOTE = "Settled amicably with the Juniper family"
+
+
+def minutes_ago(minutes: int) -> datetime:
+    return datetime.now(timezone.utc) - timedelta(minutes=minutes)
+
+
+@dataclass
+class Store:
+    """How to open the application on one kind of store, as often as a test likes."""
+
+    kind: str
+    settings: Settings
+    tmp_path: Path
+
+    @property
+    def keeps_data(self) -> bool:
+        return self.kind != "memory"
+
+    def open(self, **overrides) -> Opened:
+        settings = self.settings
+        if overrides:
+            settings = Settings(**{**settings.__dict__, **overrides})
+        return open_log(settings)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def store(request, tmp_path: Path) -> Store:
+    if request.param == "memory":
+        settings = Settings(database_url="memory://", data_dir=tmp_path)
+    elif request.param == "sqlite":
+        settings = Settings(data_dir=tmp_path)
+    else:
+        settings = Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url"))
+    return Store(request.param, settings, tmp_path)
+
+
+@pytest.fixture
+def opened(store: Store):
+    opened = store.open()
+    yield opened
+    opened.log.close()
+
+
+def register(log: IncidentLog, username: str, display_name: str, role: str, practice: str = PRACTICE) -> Actor:
+    log.register_account(
+        c.RegisterAccount(username=username, display_name=display_name, practice=practice, role=role, password=PASSWORD),  # type: ignore[arg-type]
+        actor="test",
+    )
+    result = log.authenticate(username, PASSWORD)
+    assert result is not None
+    return result[0]
+
+
+@dataclass
+class Staff:
+    reception: Actor
+    manager: Actor
+    other_practice: Actor
+
+
+@pytest.fixture
+def staff(opened: Opened) -> Staff:
+    log = opened.log
+    return Staff(
+        reception=register(log, "sue.reception", RECEPTIONIST_NAME, "reception"),
+        manager=register(log, "mo.manager", "Mo Manager", "manager"),
+        other_practice=register(log, "other.manager", "Other Manager", "manager", practice=OTHER_PRACTICE),
+    )
+
+
+def filming(key: str | None = None, note: str = DISTINCTIVE_NOTE, **overrides) -> c.ReportFilming:
+    values = dict(
+        submission_key=key or uuid.uuid4().hex,
+        occurred_at=minutes_ago(10),
+        area="waiting_area",
+        filmer="patient",
+        people_captured="staff_and_patients",
+        children_present="no",
+        note=note,
+    )
+    values.update(overrides)
+    return c.ReportFilming(**values)
+
+
+def recording(key: str | None = None, **overrides) -> c.ReportRecording:
+    values = dict(
+        submission_key=key or uuid.uuid4().hex,
+        occurred_at=minutes_ago(20),
+        clinician=CLINICIAN,
+        setting="consulting_room",
+        openness="announced",
+        media="audio",
+        nhs_number="943 476 5919",
+        note="Patient asked to keep a copy",
+    )
+    values.update(overrides)
+    return c.ReportRecording(**values)
+
+
+def respond(log: IncidentLog, actor: Actor, incident_id, response: str, note: str = "", key: str | None = None, reference: str = ""):
+    return log.respond(
+        c.RecordResponse(
+            incident_id=incident_id,
+            submission_key=key or uuid.uuid4().hex,
+            response=response,
+            occurred_at=minutes_ago(5),
+            reference=reference,
+            note=note,
+        ),
+        actor,
+    )
+
+
+def names(events) -> list[str]:
+    return [type(e).__name__ for e in events]
+
+
+def full_life(log: IncidentLog, staff: Staff):
+    """A filming incident taken through every kind of change, and a recording episode."""
+    saved = [log.report_filming(filming(), staff.reception)]
+    filming_id = saved[0].id
+    saved.append(respond(log, staff.reception, filming_id, "AskedToStop", note=RESPONSE_NOTE))
+    saved.append(respond(log, staff.reception, filming_id, "Stopped"))
+    saved.append(log.add_note(c.AddNote(incident_id=filming_id, submission_key=uuid.uuid4().hex, text="They apologised"), staff.reception))
+    saved.append(log.correct(c.CorrectIncident(incident_id=filming_id, field="area", new_value="corridor", reason=CORRECTION_REASON), staff.reception))
+    saved.append(log.review_incident(c.ReviewIncident(incident_id=filming_id, comment="Handled well"), staff.manager))
+    saved.append(log.close_incident(c.CloseIncident(incident_id=filming_id, outcome="resolved_at_desk", note=CLOSING_NOTE), staff.manager))
+    saved.append(log.reopen_incident(c.ReopenIncident(incident_id=filming_id, reason="Footage appeared online"), staff.manager))
+    recording_saved = log.report_recording(recording(), staff.reception)
+    saved.append(recording_saved)
+    saved.append(respond(log, staff.reception, recording_saved.id, "CopyRequested"))
+    return filming_id, recording_saved.id, saved
+
+
+FILMING_LIFE = ["Reported", "AskedToStop", "Stopped", "NoteAdded", "Corrected", "Reviewed", "Closed", "Reopened"]
+
+
+def snapshot(log: IncidentLog, actor: Actor, incident_ids) -> dict:
+    """Every incident's state and full history, in a form that compares by value."""
+    result = {}
+    for incident_id in incident_ids:
+        incident = log.get_incident(actor, incident_id)
+        history = log.history(actor, incident_id)
+        result[incident_id] = (
+            type(incident).__name__,
+            incident.version,
+            incident.status,
+            [(type(e).__name__, e.originator_version, e.timestamp, dict(vars(e))) for e in history],
+        )
+    return result
+
+
+def other_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+class TestIncidentLogContract:
+    # Reporting ------------------------------------------------------------
+
+    def test_reports_filming_with_every_fact(self, opened: Opened, staff: Staff):
+        log = opened.log
+        saved = log.report_filming(filming(), staff.reception)
+        assert saved.created
+        incident = log.get_incident(staff.reception, saved.id)
+        assert isinstance(incident, FilmingIncident)
+        assert (incident.practice, incident.area, incident.filmer, incident.status) == (PRACTICE, "waiting_area", "patient", "open")
+        assert incident.reported_by == "sue.reception"
+        [reported] = log.history(staff.reception, saved.id)
+        assert type(reported).__name__ == "Reported"
+        assert reported.note == DISTINCTIVE_NOTE
+        assert reported.actor_name == RECEPTIONIST_NAME
+
+    def test_reports_recording_with_every_fact(self, opened: Opened, staff: Staff):
+        log = opened.log
+        saved = log.report_recording(recording(), staff.reception)
+        incident = log.get_incident(staff.reception, saved.id)
+        assert isinstance(incident, RecordingEpisode)
+        assert (incident.clinician, incident.setting, incident.media, incident.nhs_number) == (CLINICIAN, "consulting_room", "audio", NHS_NUMBER)
+        assert names(log.history(staff.reception, saved.id)) == ["Reported"]
+
+    def test_the_same_submission_makes_one_incident_with_one_reported_event(self, opened: Opened, staff: Staff):
+        log = opened.log
+        key = uuid.uuid4().hex
+        first = log.report_filming(filming(key), staff.reception)
+        second = log.report_filming(filming(key, note="a second tap"), staff.reception)
+        assert first.created and not second.created
+        assert first.id == second.id
+        assert names(log.history(staff.reception, first.id)) == ["Reported"]
+        assert log.history(staff.reception, first.id)[0].note == DISTINCTIVE_NOTE
+        # the same key for the other kind names the same id, and still makes nothing new
+        third = log.report_recording(recording(key), staff.reception)
+        assert third.id == first.id and not third.created
+        assert names(log.history(staff.reception, first.id)) == ["Reported"]
+        # a different key is a different incident
+        assert log.report_filming(filming(), staff.reception).id != first.id
+
+    def test_the_same_submission_key_in_two_practices_makes_two_incidents(self, opened: Opened, staff: Staff):
+        log = opened.log
+        key = uuid.uuid4().hex
+        ours = log.report_filming(filming(key), staff.reception)
+        theirs = log.report_filming(filming(key), staff.other_practice)
+        assert ours.created and theirs.created and ours.id != theirs.id
+
+    def test_a_repeated_response_or_note_is_saved_once(self, opened: Opened, staff: Staff):
+        log = opened.log
+        incident_id = log.report_filming(filming(), staff.reception).id
+        key = uuid.uuid4().hex
+        assert respond(log, staff.reception, incident_id, "PolicyExplained", key=key).created
+        assert not respond(log, staff.reception, incident_id, "PolicyExplained", key=key).created
+        note = c.AddNote(incident_id=incident_id, submission_key=uuid.uuid4().hex, text="once")
+        assert log.add_note(note, staff.reception).created
+        assert not log.add_note(note, staff.reception).created
+        assert names(log.history(staff.reception, incident_id)) == ["Reported", "PolicyExplained", "NoteAdded"]
+
+    # Changing an incident ----------------------------------------------------
+
+    def test_full_life_history_is_in_order_with_corrections_beside_the_original(self, opened: Opened, staff: Staff):
+        log = opened.log
+        filming_id, recording_id, _ = full_life(log, staff)
+        history = log.history(staff.manager, filming_id)
+        assert names(history) == FILMING_LIFE
+        assert [e.originator_version for e in history] == list(range(1, len(FILMING_LIFE) + 1))
+        assert [e.timestamp for e in history] == sorted(e.timestamp for e in history)
+        assert history[0].area == "waiting_area"  # the original is never rewritten
+        corrected = history[4]
+        assert (corrected.field, corrected.previous_value, corrected.new_value, corrected.reason) == ("area", "waiting_area", "corridor", CORRECTION_REASON)
+        assert history[1].note == RESPONSE_NOTE
+        assert history[6].outcome == "resolved_at_desk"
+        incident = log.get_incident(staff.manager, filming_id)
+        assert (incident.area, incident.status, incident.outcome, incident.reviewed) == ("corridor", "open", None, True)
+        assert incident.corrections_count == 1 and incident.notes_count == 2
+        assert names(log.history(staff.reception, recording_id)) == ["Reported", "CopyRequested"]
+
+    def test_closed_incident_takes_no_responses_until_reopened(self, opened: Opened, staff: Staff):
+        log = opened.log
+        incident_id = log.report_filming(filming(), staff.reception).id
+        log.close_incident(c.CloseIncident(incident_id=incident_id, outcome="no_further_action"), staff.manager)
+        with pytest.raises(IncidentClosed):
+            respond(log, staff.reception, incident_id, "AskedToStop")
+        with pytest.raises(IncidentClosed):
+            log.close_incident(c.CloseIncident(incident_id=incident_id, outcome="no_further_action"), staff.manager)
+        log.reopen_incident(c.ReopenIncident(incident_id=incident_id, reason="More happened"), staff.manager)
+        respond(log, staff.reception, incident_id, "AskedToStop")
+        assert names(log.history(staff.reception, incident_id)) == ["Reported", "Closed", "Reopened", "AskedToStop"]
+
+    def test_only_managers_review_close_and_reopen(self, opened: Opened, staff: Staff):
+        log = opened.log
+        incident_id = log.report_filming(filming(), staff.reception).id
+        with pytest.raises(NotPermitted):
+            log.review_incident(c.ReviewIncident(incident_id=incident_id), staff.reception)
+        with pytest.raises(NotPermitted):
+            log.close_incident(c.CloseIncident(incident_id=incident_id, outcome="no_further_action"), staff.reception)
+        assert names(log.history(staff.reception, incident_id)) == ["Reported"]
+
+    # Practice scoping ---------------------------------------------------------
+
+    def test_an_incident_of_another_practice_does_not_exist(self, opened: Opened, staff: Staff):
+        log = opened.log
+        incident_id = log.report_filming(filming(), staff.reception).id
+        outsider = staff.other_practice
+        attempts = [
+            lambda: log.get_incident(outsider, incident_id),
+            lambda: log.history(outsider, incident_id),
+            lambda: respond(log, outsider, incident_id, "AskedToStop"),
+            lambda: log.add_note(c.AddNote(incident_id=incident_id, submission_key=uuid.uuid4().hex, text="x"), outsider),
+            lambda: log.correct(c.CorrectIncident(incident_id=incident_id, field="area", new_value="corridor", reason="x"), outsider),
+            lambda: log.review_incident(c.ReviewIncident(incident_id=incident_id), outsider),
+            lambda: log.close_incident(c.CloseIncident(incident_id=incident_id, outcome="no_further_action"), outsider),
+            lambda: log.reopen_incident(c.ReopenIncident(incident_id=incident_id, reason="x"), outsider),
+        ]
+        for attempt in attempts:
+            with pytest.raises(IncidentNotFound):
+                attempt()
+        assert names(log.history(staff.reception, incident_id)) == ["Reported"]
+
+    def test_unknown_ids_and_account_ids_are_not_incidents(self, opened: Opened, staff: Staff):
+        log = opened.log
+        with pytest.raises(IncidentNotFound):
+            log.get_incident(staff.reception, uuid.uuid4())
+        with pytest.raises(IncidentNotFound):  # a staff account is an aggregate, but not an incident
+            log.history(staff.reception, staff.reception.user_id)
+
+    # Notification log ---------------------------------------------------------
+
+    def test_notification_ids_increase(self, opened: Opened, staff: Staff):
+        log = opened.log
+        _, _, saved = full_life(log, staff)
+        ids = [s.notification_id for s in saved]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids), ids
+        notifications = log.recorder.select_notifications(start=1, limit=1000)
+        all_ids = [n.id for n in notifications]
+        assert all_ids == sorted(all_ids) and len(set(all_ids)) == len(all_ids)
+        assert all_ids[-1] == ids[-1] == log.recorder.max_notification_id()
+        assert len(all_ids) == 3 + len(FILMING_LIFE) + 2  # three accounts, the filming life, the recording
+
+    # Only for stores that keep data ---------------------------------------------
+
+    def test_closing_and_opening_again_keeps_every_incident_and_its_history(self, store: Store, opened: Opened, staff: Staff):
+        if not store.keeps_data:
+            pytest.skip("the in-memory store keeps nothing when closed")
+        log = opened.log
+        filming_id, recording_id, saved = full_life(log, staff)
+        extra = [log.report_filming(filming(note=f"incident {i}"), staff.reception).id for i in range(5)]
+        ids = [filming_id, recording_id, *extra]
+        before = snapshot(log, staff.manager, ids)
+        last = log.recorder.max_notification_id()
+        key = uuid.uuid4().hex
+        repeated = log.report_filming(filming(key), staff.reception)
+        opened.log.close()
+
+        again = store.open()
+        try:
+            assert again.new_key_file is None  # the existing key was used, not replaced
+            assert snapshot(again.log, staff.manager, ids) == before
+            assert again.log.authenticate("sue.reception", PASSWORD) is not None
+            # the same submission after a restart still finds the same incident
+            assert again.log.report_filming(filming(key), staff.reception) == type(repeated)(repeated.id, again.log.recorder.max_notification_id(), created=False)
+            # and new events follow on from the old ones
+            new = again.log.report_filming(filming(), staff.reception)
+            assert new.notification_id > last
+            assert names(again.log.history(staff.reception, new.id)) == ["Reported"]
+        finally:
+            again.log.close()
+
+    def test_a_different_key_in_the_key_file_is_refused(self, store: Store, opened: Opened, staff: Staff):
+        if not store.keeps_data:
+            pytest.skip("the in-memory store keeps nothing to refuse")
+        opened.log.report_filming(filming(), staff.reception)
+        opened.log.close()
+        key_file = store.settings.effective_key_file
+        assert key_file.exists()
+        key_file.write_text(other_key() + "\n")
+        with pytest.raises(CipherKeyError) as refused:
+            store.open()
+        message = str(refused.value)
+        assert "encryption key does not open the events" in message
+        assert "Use the key they were written with" in message
+
+    def test_a_different_key_given_directly_is_refused(self, store: Store, opened: Opened, staff: Staff):
+        if not store.keeps_data:
+            pytest.skip("the in-memory store keeps nothing to refuse")
+        opened.log.report_filming(filming(), staff.reception)
+        opened.log.close()
+        with pytest.raises(CipherKeyError, match="encryption key does not open the events"):
+            store.open(cipher_key=other_key())
+        with pytest.raises(CipherKeyError, match="not base64"):
+            store.open(cipher_key="this is not a key!")
+        with pytest.raises(CipherKeyError, match="must be 16, 24 or 32 bytes"):
+            store.open(cipher_key=base64.b64encode(b"short").decode())
+        # the right key still opens it, and nothing was damaged by the refusals
+        again = store.open()
+        try:
+            assert again.log.recorder.max_notification_id() == 4
+        finally:
+            again.log.close()
+
+    def test_a_missing_key_file_with_existing_data_is_refused(self, store: Store, opened: Opened, staff: Staff):
+        if not store.keeps_data:
+            pytest.skip("the in-memory store keeps nothing to refuse")
+        opened.log.report_filming(filming(), staff.reception)
+        opened.log.close()
+        key_file = store.settings.effective_key_file
+        saved_key = key_file.read_text()
+        key_file.unlink()
+        with pytest.raises(CipherKeyError) as refused:
+            store.open()
+        message = str(refused.value)
+        assert str(key_file) in message and "backup" in message
+        assert not key_file.exists(), "a new key must not be made for data written with another"
+        key_file.write_text(saved_key)  # restored from the backup, it opens again
+        again = store.open()
+        try:
+            assert again.log.authenticate("sue.reception", PASSWORD) is not None
+        finally:
+            again.log.close()
+
+    def test_no_patient_data_is_readable_at_rest(self, store: Store, opened: Opened, staff: Staff):
+        if not store.keeps_data:
+            pytest.skip("the in-memory store keeps nothing at rest")
+        log = opened.log
+        full_life(log, staff)
+        log.report_recording(recording(note=DISTINCTIVE_NOTE), staff.reception)
+        raw = raw_store_bytes(store, opened)
+        assert b"FilmingIncident" in raw  # the check can see plain text: topics are not encrypted
+        secrets_at_rest = [
+            DISTINCTIVE_NOTE,
+            "filmed the desk",
+            "Zo\\u00eb",
+            NHS_NUMBER,
+            "943 476 5919",
+            CLINICIAN,
+            "Okonkwo",
+            RECEPTIONIST_NAME,
+            "Receptionist-Quill",
+            "sue.reception",
+            RESPONSE_NOTE,
+            "Kestrel",
+            CORRECTION_REASON,
+            "Marigold",
+            CLOSING_NOTE,
+            "Juniper",
+            "waiting_area",
+            "staff_and_patients",
+            "consulting_room",
+            "resolved_at_desk",
+            "Footage appeared online",
+            PRACTICE,
+        ]
+        for text in secrets_at_rest:
+            for encoded in {text.encode("utf-8"), text.encode("utf-16-le")}:
+                assert encoded not in raw, f"{text!r} is readable in the stored bytes"
+
+
+def raw_store_bytes(store: Store, opened: Opened) -> bytes:
+    if store.kind == "sqlite":
+        opened.log.close()  # let SQLite write everything back; the WAL is read too, in case
+        files = sorted(store.tmp_path.glob("incidents.sqlite*"))
+        assert files, list(store.tmp_path.iterdir())
+        return b"".join(f.read_bytes() for f in files)
+    import psycopg
+
+    with psycopg.connect(store.settings.database_url, autocommit=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+            )
+        ]
+        events_tables = [t for t in tables if t.endswith("_events")]
+        assert events_tables, tables
+        raw = b""
+        for table in events_tables:
+            rows = conn.execute(f'SELECT topic, state FROM "{table}"').fetchall()
+            assert rows
+            raw += b"".join(topic.encode() + b"\0" + bytes(state) for topic, state in rows)
+        return raw

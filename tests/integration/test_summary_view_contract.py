@@ -1,0 +1,127 @@
+"""One contract for the incident summaries view, run on a SQLite file and on PostgreSQL,
+with the library's ProjectionRunner and our subscriptions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from incidents.application import commands as c
+from incidents.application.service import Actor
+from incidents.bootstrap import open_log
+from incidents.projections.runner import start_projections
+from incidents.settings import Settings
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request, tmp_path) -> Settings:
+    if request.param == "sqlite":
+        return Settings(data_dir=tmp_path)
+    return Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def opened(settings):
+    opened = open_log(settings)
+    yield opened
+    opened.log.close()
+
+
+def actor_in(log, practice: str, role: str = "manager") -> Actor:
+    username = f"{role}.{practice.lower()}"
+    log.register_account(c.RegisterAccount(username=username, display_name="Test", practice=practice, role=role, password="a long enough password"), actor="test")  # type: ignore[arg-type]
+    return log.authenticate(username, "a long enough password")[0]
+
+
+def report(log, actor, minutes_ago: int = 5):
+    return log.report_filming(
+        c.ReportFilming(
+            submission_key=uuid.uuid4().hex,
+            occurred_at=datetime.now(timezone.utc) - timedelta(minutes=minutes_ago),
+            area="waiting_area",
+            filmer="patient",
+            people_captured="staff",
+            children_present="no",
+            note="note",
+        ),
+        actor,
+    )
+
+
+def today(view, practice):
+    now = datetime.now(timezone.utc)
+    return view.reported_between(practice, now - timedelta(days=1), now + timedelta(minutes=1))
+
+
+def test_view_follows_the_incident_life_cycle(opened):
+    log = opened.log
+    manager = actor_in(log, "A81001")
+    projections = start_projections(opened.store, opened.env)
+    try:
+        saved = report(log, manager)
+        log.respond(c.RecordResponse(incident_id=saved.id, submission_key=uuid.uuid4().hex, response="AskedToStop", occurred_at=datetime.now(timezone.utc)), manager)
+        log.add_note(c.AddNote(incident_id=saved.id, submission_key=uuid.uuid4().hex, text="More"), manager)
+        log.correct(c.CorrectIncident(incident_id=saved.id, field="area", new_value="reception", reason="wrong"), manager)
+        last = log.close_incident(c.CloseIncident(incident_id=saved.id, outcome="resolved_at_desk"), manager)
+        projections.runner.wait(last.notification_id, timeout=10)
+        row = projections.summaries.get("A81001", saved.id)
+        assert row is not None
+        assert (row.kind, row.location, row.status, row.outcome) == ("filming", "reception", "closed", "resolved_at_desk")
+        assert (row.last_response, row.responses, row.notes, row.corrections) == ("AskedToStop", 1, 2, 1)
+        assert row.reviewed_at is not None and row.closed_at is not None
+        reopened = log.reopen_incident(c.ReopenIncident(incident_id=saved.id, reason="more came in"), manager)
+        projections.runner.wait(reopened.notification_id, timeout=10)
+        row = projections.summaries.get("A81001", saved.id)
+        assert (row.status, row.outcome, row.closed_at) == ("open", "", None)
+        assert projections.summaries.get("B82002", saved.id) is None
+    finally:
+        projections.stop()
+
+
+def test_ignored_events_advance_tracking(opened):
+    log = opened.log
+    projections = start_projections(opened.store, opened.env)
+    try:
+        actor_in(log, "A81001")  # a StaffAccount event: not an incident, still tracked
+        last = log.recorder.max_notification_id()
+        projections.runner.wait(last, timeout=10)
+        assert projections.summaries.max_tracking_id(log.name) == last
+    finally:
+        projections.stop()
+
+
+def test_restart_in_the_middle_resumes_without_double_counting(opened):
+    log = opened.log
+    manager = actor_in(log, "A81001")
+    first = start_projections(opened.store, opened.env)
+    saved = report(log, manager)
+    for _ in range(3):
+        done = log.respond(c.RecordResponse(incident_id=saved.id, submission_key=uuid.uuid4().hex, response="PolicyExplained", occurred_at=datetime.now(timezone.utc)), manager)
+    first.runner.wait(done.notification_id, timeout=10)
+    first.stop()
+    for _ in range(2):
+        done = log.respond(c.RecordResponse(incident_id=saved.id, submission_key=uuid.uuid4().hex, response="NoticePointedOut", occurred_at=datetime.now(timezone.utc)), manager)
+    second = start_projections(opened.store, opened.env)
+    try:
+        second.runner.wait(done.notification_id, timeout=10)
+        row = second.summaries.get("A81001", saved.id)
+        assert row.responses == 5 and row.last_response == "NoticePointedOut"
+        assert [r.incident_id for r in today(second.summaries, "A81001")] == [saved.id]
+    finally:
+        second.stop()
+
+
+def test_a_write_in_this_process_reaches_the_view_promptly(opened):
+    log = opened.log
+    manager = actor_in(log, "A81001")
+    projections = start_projections(opened.store, opened.env)
+    try:
+        saved = report(log, manager)
+        started = datetime.now(timezone.utc)
+        projections.runner.wait(saved.notification_id, timeout=5)
+        assert datetime.now(timezone.utc) - started < timedelta(seconds=2)
+        assert projections.summaries.get("A81001", saved.id) is not None
+    finally:
+        projections.stop()
