@@ -463,6 +463,11 @@ async def load(target: Target, sessions: list[Session | None], server: Server, w
 
 
 # Profiling the servers with py-spy ----------------------------------------------------------------
+#
+# Two py-spy recorders sample the server at once during one extra phase (not counted in the
+# figures): one with --idle (wall clock: where a request's time goes, waiting included) and one
+# with --gil (only the thread holding the GIL: where the one interpreter's CPU goes, which is
+# what caps a single uvicorn worker).
 
 
 def py_spy() -> str | None:
@@ -470,88 +475,129 @@ def py_spy() -> str | None:
     return str(local) if local.exists() else shutil.which("py-spy")
 
 
-BUCKETS: list[tuple[str, tuple[str, ...]]] = [
-    # (label, substrings of a py-spy frame "function (file:line)"); a sample counts once per label
-    ("request handler: report (route)", ("report (incident_routes.py",)),
-    ("  wait_for_views (projection catch-up)", ("wait_for_views (",)),
+# (label, substrings of a py-spy frame "function (file:line)"); a sample counts once per label.
+HANDLER_BUCKETS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "A": [
+        ("wait_for_views (until the projection has the new incident)", ("wait_for_views (",)),
+        ("  in eventsourcing TrackingRecorder.wait (sleeps 100 ms, then backs off)", ("TrackingRecorder.wait (",)),
+        ("IncidentLog.report_filming", ("report_filming (",)),
+        ("  _exists (SELECT before creating)", ("_exists (",)),
+        ("  Application.save", ("Application.save (",)),
+        ("    waiting for a pooled connection / the writer lock", ("ConnectionPool.get_connection (",)),
+        ("    SQLite commit", ("SQLiteConnection.commit (",)),
+        ("parse the form into the command (pydantic)", ("parse (web/forms.py",)),
+    ],
+    "B": [
+        ("RawInserts.insert (writer lock, INSERT, commit)", ("RawInserts.insert (",)),
+    ],
+}
+PROCESS_BUCKETS: list[tuple[str, tuple[str, ...]]] = [
+    ("route handler thread (all of the route function)", ("report (web/incident_routes.py", ".insert (bench/")),
+    ("  wait_for_views polling", ("wait_for_views (",)),
     ("  IncidentLog.report_filming", ("report_filming (",)),
-    ("    _exists (SELECT before create)", ("_exists (",)),
-    ("    Application.save", ("save (eventsourcing/application.py",)),
-    ("    SQLite commit (event store + view)", ("commit (eventsourcing/sqlite.py",)),
-    ("  form parse (pydantic command)", ("parse (forms.py",)),
-    ("session: actor_for_session (load account)", ("actor_for_session (",)),
-    ("CSRF + form read (posted)", ("posted (deps.py",)),
-    ("multipart / form decoding", ("multipart/", "_get_form (")),
+    ("    Application.save", ("Application.save (",)),
+    ("signed-in check: load the account (actor_for_session)", ("actor_for_session (",)),
+    ("read the form + check CSRF (posted)", ("posted (web/deps.py",)),
+    ("session cookie signing / checking", ("itsdangerous/", "send_wrapper (starlette/middleware/sessions.py")),
+    ("encryption (AESCipher)", ("AESCipher.",)),
+    ("zlib (ZlibCompressor)", ("ZlibCompressor.",)),
+    ("JSON transcoding (JSONTranscoder)", ("JSONTranscoder.",)),
     ("pydantic", ("pydantic/", "pydantic_core")),
-    ("encryption (AES-GCM)", ("eventsourcing/cryptography.py", "cryptography/")),
-    ("zlib compression", ("eventsourcing/compressor.py",)),
-    ("JSON transcoding", ("eventsourcing/persistence.py", "json/")),
-    ("session cookie (itsdangerous + base64 + json)", ("itsdangerous/", "SessionMiddleware")),
     ("argon2", ("argon2/",)),
-    ("Jinja2 templates", ("jinja2/", "jinja2_fragments/")),
-    ("projection runner thread", ("eventsourcing/projection.py",)),
-    ("uvicorn / h11 HTTP", ("uvicorn/", "h11/")),
-    ("anyio thread hand-off", ("anyio/", "run_in_threadpool")),
-    ("SQLite (any eventsourcing/sqlite.py frame)", ("eventsourcing/sqlite.py",)),
+    ("Jinja2", ("jinja2/",)),
+    ("projection thread: decode event + write the view", ("_process_events_loop (",)),
+    ("subscription threads: pull / poll notifications", ("_loop_on_pull (", "sqlite_subscription.py")),
+    ("any SQLite call through eventsourcing", ("eventsourcing/sqlite.py",)),
+    ("HTTP protocol (uvicorn h11 parsing and writing)", ("h11/", "H11Protocol.")),
 ]
+BORING = ("<module>", "_bootstrap", "Thread.run (", "_run_code", "_run_module", "click/", "run_until_complete", "run_forever",
+          "_run_once", "Handle._run", "Runner.run", "asyncio/runners.py", "uvicorn/main.py", "uvicorn/server.py",
+          "WorkerThread.run", "Context.run", "run (asyncio")
 
 
-def summarise_profile(path: Path, top: int = 15) -> dict[str, Any]:
-    """From py-spy's raw (collapsed) stacks: named buckets (inclusive), hottest functions
-    (inclusive) and hottest leaves (self)."""
-    samples = 0
-    buckets: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    leaves: Counter[str] = Counter()
+def module_of(frame: str) -> str:
+    where = frame[frame.rfind("(") + 1 :].rsplit(":", 1)[0]
+    if where.startswith("<"):
+        return where
+    parts = where.split("/")
+    return parts[0] if len(parts) > 1 else parts[0].removesuffix(".py")
+
+
+def read_stacks(path: Path) -> list[tuple[list[str], int]]:
+    stacks = []
     for line in path.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        samples += count
-        frames = stack.split(";")
-        for label, needles in BUCKETS:
-            if any(n in frame for frame in frames for n in needles):
-                buckets[label] += count
-        for name in set(frames):
-            inclusive[name] += count
-        leaves[frames[-1]] += count
-    boring = ("<module>", "_bootstrap", "run (threading.py", "run (asyncio", "run_forever", "_run_once",
-              "_run (asyncio", "main (uvicorn", "serve (uvicorn", "run (uvicorn", "worker (concurrent",
-              "run (anyio", "_run_module", "__call__ (uvicorn", "__call__ (starlette/middleware/errors")
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            stacks.append((stack.split(";"), int(count)))
+    return stacks
 
-    def pct(n: int) -> float:
-        return round(100 * n / samples, 1) if samples else 0.0
 
-    return {
-        "samples": samples,
-        "buckets_pct": {label: pct(buckets[label]) for label, _ in BUCKETS},
-        "top_inclusive_pct": [(name, pct(n)) for name, n in inclusive.most_common(200) if not any(b in name for b in boring)][:top],
-        "top_self_pct": [(name, pct(n)) for name, n in leaves.most_common(top)],
-    }
+def bucket_shares(stacks: list[tuple[list[str], int]], buckets: list[tuple[str, tuple[str, ...]]], total: int) -> dict[str, float]:
+    counts: Counter[str] = Counter()
+    for frames, n in stacks:
+        for label, needles in buckets:
+            if any(needle in frame for frame in frames for needle in needles):
+                counts[label] += n
+    return {label: round(100 * counts[label] / total, 1) if total else 0.0 for label, _ in buckets}
+
+
+def summarise_profiles(name: str, wall: Path, gil: Path, rate: int, seconds: float, top: int = 15) -> dict[str, Any]:
+    handler_needle = "report (web/incident_routes.py" if name == "A" else ".insert (bench/"
+    summary: dict[str, Any] = {"raw_stacks": {"wall": str(wall), "gil": str(gil)}}
+    if wall.exists():
+        in_handler = [(f, n) for f, n in read_stacks(wall) if any(handler_needle in frame for frame in f)]
+        handler_samples = sum(n for _, n in in_handler)
+        summary["handler_wall"] = {
+            "samples": handler_samples,
+            "mean_busy_handler_threads": round(handler_samples / (rate * seconds), 2),
+            "shares_pct": bucket_shares(in_handler, HANDLER_BUCKETS[name], handler_samples),
+        }
+    if gil.exists():
+        stacks = read_stacks(gil)
+        total = sum(n for _, n in stacks)
+        inclusive: Counter[str] = Counter()
+        leaves: Counter[str] = Counter()
+        modules: Counter[str] = Counter()
+        for frames, n in stacks:
+            for frame in set(frames):
+                inclusive[frame] += n
+            leaves[frames[-1]] += n
+            modules[module_of(frames[-1])] += n
+
+        def pct(n: int) -> float:
+            return round(100 * n / total, 1) if total else 0.0
+
+        summary["gil"] = {
+            "samples": total,
+            "gil_held_pct_of_time": round(100 * total / (rate * seconds), 1),
+            "shares_pct": bucket_shares(stacks, PROCESS_BUCKETS, total),
+            "self_by_module_pct": [(m, pct(n)) for m, n in modules.most_common(top)],
+            "top_self_pct": [(f, pct(n)) for f, n in leaves.most_common(top)],
+            "top_inclusive_pct": [(f, pct(n)) for f, n in inclusive.most_common(400) if not any(b in f for b in BORING)][:top],
+        }
+    return summary
 
 
 async def profiled_load(target: Target, sessions: list[Session | None], server: Server, warmup: float, seconds: float,
-                        out: Path, rate: int) -> tuple[Phase, dict[str, Any] | None]:
+                        prefix: Path, rate: int) -> tuple[Phase, dict[str, Any]]:
     tool = py_spy()
-    await asyncio.sleep(0)
-    process = None
-    if tool:
-        process = await asyncio.create_subprocess_exec(
-            tool, "record", "--pid", str(server.process.pid), "--rate", str(rate), "--duration", str(int(warmup + seconds)),
-            "--format", "raw", "--output", str(out), "--nonblocking",
+    assert tool is not None
+    duration = max(1, int(seconds))
+    recorders = []
+    paths = {mode: prefix.with_name(f"{prefix.name}-{mode}.txt") for mode in ("wall", "gil")}
+    phase_task = asyncio.ensure_future(load(target, sessions, server, warmup, seconds))
+    await asyncio.sleep(warmup)  # sample the measured window only
+    for mode, flag in (("wall", "--idle"), ("gil", "--gil")):
+        recorders.append(await asyncio.create_subprocess_exec(
+            tool, "record", "--pid", str(server.process.pid), "--rate", str(rate), "--duration", str(duration),
+            "--format", "raw", "--output", str(paths[mode]), "--nonblocking", flag,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        )
-        await asyncio.sleep(1.0)  # let py-spy attach
-    phase = await load(target, sessions, server, warmup, seconds)
-    summary = None
-    if process is not None:
-        _, stderr = await process.communicate()
-        if out.exists():
-            summary = summarise_profile(out)
-            summary["raw_stacks"] = str(out)
-        else:
-            summary = {"error": stderr.decode()[-500:]}
+        ))
+    phase = await phase_task
+    errors = [(await r.communicate())[1].decode()[-300:] for r in recorders]
+    summary = summarise_profiles(target.name, paths["wall"], paths["gil"], rate, duration)
+    if not paths["wall"].exists() or not paths["gil"].exists():
+        summary["error"] = " | ".join(errors)
     return phase, summary
 
 
@@ -641,26 +687,40 @@ def print_profile(console: Any, name: str, profile: dict[str, Any]) -> None:
 
     if "error" in profile:
         console.print(f"[bold red]py-spy failed for {name}:[/] {profile['error']}")
-        return
-    console.print(f"\n[bold]Profile of {name}[/] ({profile['samples']} py-spy samples, non-idle threads; raw stacks: {profile['raw_stacks']})")
-    buckets = Table(title=f"{name}: named costs (% of samples whose stack contains it)")
-    buckets.add_column("cost")
-    buckets.add_column("%", justify="right")
-    for label, value in profile["buckets_pct"].items():
-        if value:
-            buckets.add_row(label, f"{value:.1f}")
-    console.print(buckets)
-    hot = Table(title=f"{name}: hottest functions, inclusive and self")
-    hot.add_column("inclusive")
-    hot.add_column("%", justify="right")
-    hot.add_column("self (leaf)")
-    hot.add_column("%", justify="right")
-    inc, own = profile["top_inclusive_pct"], profile["top_self_pct"]
-    for i in range(max(len(inc), len(own))):
-        a = inc[i] if i < len(inc) else ("", "")
-        b = own[i] if i < len(own) else ("", "")
-        hot.add_row(a[0][:70], str(a[1]), b[0][:70], str(b[1]))
-    console.print(hot)
+    title = "A (our app)" if name == "A" else "B (baseline)"
+    phase = profile.get("phase_under_profiler", {})
+    console.print(
+        f"\n[bold]Profile of {title}[/] under load ({phase.get('throughput', 0):,.1f} req/s, median "
+        f"{phase.get('median_ms', 0):.1f} ms while sampled); raw stacks: {profile['raw_stacks']['wall']}, {profile['raw_stacks']['gil']}"
+    )
+    wall = profile.get("handler_wall")
+    if wall:
+        table = Table(title=f"{title}: where the route handler's wall-clock time goes ({wall['samples']} samples, "
+                            f"{wall['mean_busy_handler_threads']} handler threads busy on average)")
+        table.add_column("inside the route function")
+        table.add_column("% of handler time", justify="right")
+        for label, value in wall["shares_pct"].items():
+            table.add_row(label, f"{value:.1f}")
+        console.print(table)
+    gil = profile.get("gil")
+    if gil:
+        table = Table(title=f"{title}: who holds the GIL ({gil['samples']} samples; GIL held {gil['gil_held_pct_of_time']:.0f} % of the time)")
+        table.add_column("cost (inclusive)")
+        table.add_column("% of GIL", justify="right")
+        for label, value in gil["shares_pct"].items():
+            if value:
+                table.add_row(label, f"{value:.1f}")
+        console.print(table)
+        hot = Table(title=f"{title}: hottest under the GIL")
+        for column in ("function, inclusive", "%", "function, self", "%", "module, self", "%"):
+            hot.add_column(column, justify="right" if column == "%" else "left")
+        rows = (gil["top_inclusive_pct"], gil["top_self_pct"], gil["self_by_module_pct"])
+        for i in range(max(len(r) for r in rows)):
+            cells: list[str] = []
+            for r in rows:
+                cells += [str(r[i][0])[:60], str(r[i][1])] if i < len(r) else ["", ""]
+            hot.add_row(*cells)
+        console.print(hot)
 
 
 def count_stored(data_dir: Path) -> tuple[int, int]:
@@ -682,6 +742,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds before each measured phase (default 3)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, each measuring A and B in alternating order (default 3)")
     parser.add_argument("--ceiling-seconds", type=float, default=5.0, help="seconds of GET /ping to check the load generator (default 5)")
+    parser.add_argument("--app-factory", default=APP_TARGET,
+                        help=f"uvicorn factory for A (default {APP_TARGET}); to try a change without editing the app")
     parser.add_argument("--access-log", action="store_true", help="let both servers write uvicorn's access log (off by default)")
     parser.add_argument("--profile", action="store_true", help="after the rounds, sample each server with py-spy during one more phase")
     parser.add_argument("--profile-rate", type=int, default=200, help="py-spy samples per second (default 200)")
@@ -708,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
         env_a = clean_env(INCIDENTS_DATA_DIR=str(data_dir), INCIDENTS_PRACTICE=PRACTICE)
         console.print(f"Data folder {data_dir}; adding the reception account ...")
         add_reception_account(env_a)
-        app = start_server("A", APP_TARGET, env_a, work, args.access_log)
+        app = start_server("A", args.app_factory, env_a, work, args.access_log)
         servers.append(app)
         baseline = start_server("B", BASELINE_TARGET, clean_env(**{BASELINE_DB_ENV: str(baseline_db)}), work, args.access_log)
         servers.append(baseline)
@@ -742,12 +804,12 @@ def main(argv: list[str] | None = None) -> int:
         profiles: dict[str, Any] = {}
         if args.profile and py_spy():
             for target, server in ((a, app), (b, baseline)):
-                out = RESULTS_DIR / f"profile-{target.name}-{stamp}.txt"
-                console.print(f"profiling {target.name} with py-spy for {args.warmup + args.seconds:g} s ...")
-                phase, summary = asyncio.run(profiled_load(target, sessions, server, args.warmup, args.seconds, out, args.profile_rate))
+                prefix = RESULTS_DIR / f"profile-{target.name}-{stamp}"
+                console.print(f"profiling {target.name} with py-spy for {args.seconds:g} s (after {args.warmup:g} s warm-up) ...")
+                phase, summary = asyncio.run(profiled_load(target, sessions, server, args.warmup, args.seconds, prefix, args.profile_rate))
                 if target is a:
                     a_ok += phase.ok_all
-                profiles[target.name] = {"phase_under_profiler": asdict(phase), **(summary or {})}
+                profiles[target.name] = {"phase_under_profiler": asdict(phase), **summary}
 
         time.sleep(0.5)
         stored, state_bytes = count_stored(data_dir)

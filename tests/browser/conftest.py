@@ -67,6 +67,9 @@ class Watch:
     server_errors: list[str] = field(default_factory=list)
     posts: list[str] = field(default_factory=list)
     csp_from_pages: list[str] = field(default_factory=list)
+    # Page (not asset) statuses a test expects, such as 422 for a form sent with errors: Chromium
+    # logs those documents as "Failed to load resource", which is not a fault of the page.
+    expected_page_statuses: set[int] = field(default_factory=set)
 
     def attach(self, context: BrowserContext) -> None:
         context.on("page", self.attach_page)
@@ -79,6 +82,10 @@ class Watch:
         page.on("pageerror", lambda error: self.page_errors.append(f"{page.url}: {error}"))
 
     def on_console(self, message: ConsoleMessage) -> None:
+        url = message.location.get("url", "")
+        status = re.search(r"Failed to load resource: the server responded with a status of (\d{3})", message.text)
+        if status and int(status.group(1)) in self.expected_page_statuses and not ASSET_PATH.match(path_of(url)):
+            return
         if message.type in ("error", "assert"):
             self.console_errors.append(f"{message.location.get('url', '')}: {message.text}")
         elif "Content Security Policy" in message.text:

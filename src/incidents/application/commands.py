@@ -6,14 +6,16 @@ The web layer and the CLI build these; validation errors name the field and say 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Callable, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from ..domain.filming import AREAS, CHILDREN_PRESENT, FILMERS, PEOPLE_CAPTURED
 from ..domain.recording import MEDIA, OPENNESS, SETTINGS
-from ..domain.values import NOTE_MAX_CHARS, SHORT_TEXT_MAX_CHARS, nhs_number, past_time
+
+T = TypeVar("T")
+from ..domain.values import NOTE_MAX_CHARS, SHORT_TEXT_MAX_CHARS, DomainError, nhs_number, past_time
 
 
 def _choice(allowed: dict[str, str], what: str):
@@ -25,13 +27,29 @@ def _choice(allowed: dict[str, str], what: str):
     return AfterValidator(check)
 
 
+def _field_error(check: Callable[[T], T]) -> Callable[[T], T]:
+    """A domain check as a pydantic validator: its error names the field like any other."""
+
+    def validate(value: T) -> T:
+        try:
+            return check(value)
+        except DomainError as error:
+            raise ValueError(str(error)) from None
+
+    return validate
+
+
 def _nhs_number_or_blank(value: str) -> str:
     return nhs_number(value) if value.strip() else ""
 
 
+def _normalised(transform: Callable[[str], str]) -> BeforeValidator:
+    return BeforeValidator(lambda v: transform(v.strip()) if isinstance(v, str) else v)
+
+
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX_CHARS)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_TEXT_MAX_CHARS)]
-PastTime = Annotated[datetime, AfterValidator(past_time)]
+PastTime = Annotated[datetime, AfterValidator(_field_error(past_time))]
 SubmissionKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=64)]
 
 
@@ -56,7 +74,7 @@ class ReportRecording(Command):
     setting: Annotated[str, _choice(SETTINGS, "the setting")]
     openness: Annotated[str, _choice(OPENNESS, "how it came to light")]
     media: Annotated[str, _choice(MEDIA, "what was recorded")]
-    nhs_number: Annotated[str, AfterValidator(_nhs_number_or_blank)] = ""
+    nhs_number: Annotated[str, AfterValidator(_field_error(_nhs_number_or_blank))] = ""
     note: Note = ""
 
 
@@ -99,9 +117,9 @@ class ReopenIncident(Command):
 
 
 class RegisterAccount(Command):
-    username: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
+    username: Annotated[str, _normalised(str.lower), StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
     display_name: Annotated[ShortText, StringConstraints(min_length=1)]
-    practice: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z0-9]{3,10}$")]
+    practice: Annotated[str, _normalised(str.upper), StringConstraints(pattern=r"^[A-Z0-9]{3,10}$")]
     role: Literal["reception", "manager", "governance"]
     password: Annotated[str, Field(min_length=10, max_length=256)]
 

@@ -7,13 +7,13 @@ be compelled), call the manager, send a warning letter and, in serious cases, ca
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import ClassVar
 
 from eventsourcing.domain import event
 
 from .incident import DomainError, Field, Incident, ResponseOutOfOrder, ResponseType
-from .values import NOTE_MAX_CHARS, InvalidValue, bounded_text, choice, past_time, practice_code
+from .values import NOTE_MAX_CHARS, InvalidValue, bounded_text, choice, months_before, past_time, practice_code
 
 AREAS = {
     "reception": "Reception desk",
@@ -30,7 +30,7 @@ PEOPLE_CAPTURED = {
     "unknown": "Not known",
 }
 CHILDREN_PRESENT = {"yes": "Yes", "no": "No", "unknown": "Not known"}
-WARNING_VALIDITY = timedelta(days=365)
+WARNING_VALIDITY_MONTHS = 12
 
 GUIDANCE = (
     "Filming in reception or the waiting area is a breach of the practice's policy, not of data "
@@ -161,7 +161,8 @@ class FilmingIncident(Incident):
         if police_incident_number:
             return
         warnings = self.response_times.get("WarningLetterSent", [])
-        if not any(occurred_at - WARNING_VALIDITY <= sent <= occurred_at for sent in warnings):
+        window_start = months_before(occurred_at, WARNING_VALIDITY_MONTHS)
+        if not any(window_start <= sent <= occurred_at for sent in warnings):
             raise RemovalNotJustified(
                 "Removal from the list needs a warning letter sent within the previous 12 months, "
                 "or a police incident number for an immediate removal"

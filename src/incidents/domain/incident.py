@@ -62,6 +62,10 @@ class ResponseOutOfOrder(DomainError):
     """A response that needs an earlier one (a copy added before it was received)."""
 
 
+class ResponseBeforeIncident(DomainError):
+    pass
+
+
 @dataclass(frozen=True)
 class ResponseType:
     """One entry of a kind's response vocabulary, as staff see it."""
@@ -94,10 +98,10 @@ class Incident(Aggregate):
     OUTCOMES: ClassVar[dict[str, str]] = {}
     FIELDS: ClassVar[dict[str, Field]] = {}
 
-    @staticmethod
-    def create_id(practice: str, submission_key: str) -> uuid.UUID:
+    @classmethod
+    def create_id(cls, practice: str, submission_key: str) -> uuid.UUID:
         """The same form submitted twice names the same incident."""
-        return uuid.uuid5(INCIDENT_NAMESPACE, f"{practice_code(practice)}/{submission_key}")
+        return uuid.uuid5(INCIDENT_NAMESPACE, f"{cls.KIND}/{practice_code(practice)}/{submission_key}")
 
     def _report(self, practice: str, occurred_at: datetime, actor: str, note: str) -> None:
         self.practice = practice_code(practice)
@@ -126,6 +130,10 @@ class Incident(Aggregate):
             return self.RESPONSES[name]
         except KeyError:
             raise UnknownResponse(f"{name!r} is not a response to {self.TITLE.lower()}") from None
+
+    def check_not_before_incident(self, occurred_at: datetime) -> None:
+        if occurred_at < self.occurred_at:
+            raise ResponseBeforeIncident("A response cannot be earlier than the incident itself")
 
     def check_response_allowed(self, name: str, occurred_at: datetime, reference: str) -> None:
         """Hook for a kind's own ordering rules."""
@@ -163,6 +171,7 @@ class Incident(Aggregate):
         occurred_at = past_time(occurred_at)
         reference = bounded_text(reference, SHORT_TEXT_MAX_CHARS, "A reference")
         note = bounded_text(note, NOTE_MAX_CHARS)
+        self.check_not_before_incident(occurred_at)
         self.check_response_allowed(response, occurred_at, reference)
         self.trigger_event(
             response_type.event_class,

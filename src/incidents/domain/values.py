@@ -48,7 +48,7 @@ def practice_code(value: str) -> str:
 def nhs_number(value: str) -> str:
     """A ten-digit NHS number whose last digit is its modulus 11 check digit."""
     digits = re.sub(r"[\s-]", "", value or "")
-    if not re.fullmatch(r"\d{10}", digits):
+    if not re.fullmatch(r"[0-9]{10}", digits):
         raise InvalidNHSNumber("An NHS number has 10 digits, like 943 476 5919")
     total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
     check = 11 - total % 11
@@ -70,6 +70,18 @@ def past_time(value: datetime, now: datetime | None = None) -> datetime:
     if value > now + CLOCK_SKEW:
         raise OccurredInFuture("The time it happened cannot be in the future")
     return value.astimezone(timezone.utc)
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time the given number of calendar months earlier (29 Feb → 28 Feb)."""
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    month += 1
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=min(moment.day, day))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
 
 
 def bounded_text(value: str | None, limit: int = NOTE_MAX_CHARS, what: str = "A note") -> str:

@@ -1,0 +1,329 @@
+"""Staff accounts: registering, signing in, and sessions that end everywhere at once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from argon2 import PasswordHasher
+from pydantic import ValidationError
+
+from incidents.application import commands as c
+from incidents.application.service import IncidentLog, UsernameTaken
+from incidents.domain.accounts import AccountDisabled, StaffAccount, username_of
+from incidents.domain.values import InvalidPractice, InvalidValue, TextTooLong
+
+from .conftest import PASSWORD, PRACTICE_A, PRACTICE_B
+
+
+def register(**overrides) -> StaffAccount:
+    values = dict(
+        username="rita.reception",
+        display_name="Rita Reception",
+        practice="A81001",
+        role="reception",
+        password_hash="$argon2id$not-a-real-hash",
+        actor="admin",
+    )
+    values.update(overrides)
+    return StaffAccount.register(**values)
+
+
+def registration(**overrides) -> c.RegisterAccount:
+    values = dict(username="nell.nurse", display_name="Nell Nurse", practice=PRACTICE_A, role="reception", password=PASSWORD)
+    values.update(overrides)
+    return c.RegisterAccount(**values)
+
+
+def load(log: IncidentLog, username: str) -> StaffAccount:
+    return log.repository.get(log.account_id(username))
+
+
+# The aggregate ---------------------------------------------------------------------
+
+
+def test_registering_triggers_registered_with_every_fact():
+    account = register()
+    [event] = account.collect_events()
+    assert type(event).__name__ == "Registered"
+    assert event.originator_id == account.id == StaffAccount.create_id("rita.reception")
+    assert event.username == "rita.reception"
+    assert event.display_name == "Rita Reception"
+    assert event.practice == "A81001"
+    assert event.role == "reception"
+    assert event.password_hash == "$argon2id$not-a-real-hash"
+    assert event.actor == "admin"
+    assert account.session_version == 1
+    assert account.disabled is False
+
+
+def test_the_username_is_trimmed_and_lower_cased_and_the_practice_upper_cased():
+    account = register(username="  Rita.Reception ", practice="a81001", display_name="  Rita  ")
+    assert account.username == "rita.reception"
+    assert account.practice == "A81001"
+    assert account.display_name == "Rita"
+    assert account.id == StaffAccount.create_id("RITA.RECEPTION")
+
+
+@pytest.mark.parametrize("username", ["ab", "rita", "r.smith", "r_smith", "r-smith", "007", "a" * 64, "a1.b2_c3-d4"])
+def test_usernames_of_2_to_64_letters_digits_dots_dashes_and_underscores_are_accepted(username):
+    assert username_of(username) == username
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["", "a", "a" * 65, ".rita", "_rita", "-rita", "rita smith", "rita@practice", "rita/1", "rïta", "rita\nsmith", None],
+)
+def test_other_usernames_are_refused(username):
+    with pytest.raises(InvalidValue, match="username"):
+        username_of(username)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue):
+        register(username=username)
+
+
+@pytest.mark.parametrize("role", ["admin", "Manager", "", "receptionist"])
+def test_an_unknown_role_is_refused(role):
+    with pytest.raises(InvalidValue, match="role"):
+        register(role=role)
+
+
+@pytest.mark.parametrize("role", sorted(StaffAccount.ROLES))
+def test_every_known_role_is_accepted(role):
+    assert register(role=role).role == role
+
+
+@pytest.mark.parametrize("practice", ["", "A8", "A81 001", "A81001-B"])
+def test_an_invalid_practice_is_refused(practice):
+    with pytest.raises(InvalidPractice):
+        register(practice=practice)
+
+
+def test_a_display_name_is_required_and_at_most_200_characters():
+    with pytest.raises(InvalidValue):
+        register(display_name="   ")
+    with pytest.raises(TextTooLong):
+        register(display_name="n" * 201)
+    assert register(display_name="n" * 200).display_name == "n" * 200
+
+
+def test_signing_out_raises_the_session_version():
+    account = register()
+    account.sign_out()
+    assert account.session_version == 2
+    account.sign_out()
+    assert account.session_version == 3
+    assert [type(e).__name__ for e in account.collect_events()] == ["Registered", "SignedOut", "SignedOut"]
+
+
+def test_changing_the_password_raises_the_session_version():
+    account = register()
+    account.change_password("$argon2id$new", actor="rita.reception")
+    assert account.password_hash == "$argon2id$new"
+    assert account.session_version == 2
+    event = account.collect_events()[-1]
+    assert type(event).__name__ == "PasswordChanged"
+    assert event.password_hash == "$argon2id$new"
+    assert event.actor == "rita.reception"
+
+
+def test_disabling_raises_the_session_version_and_enabling_does_not():
+    account = register()
+    account.check_enabled()
+    account.disable("Left the practice", actor="mo.manager")
+    assert account.disabled is True
+    assert account.session_version == 2
+    with pytest.raises(AccountDisabled):
+        account.check_enabled()
+    account.enable(actor="mo.manager")
+    assert account.disabled is False
+    assert account.session_version == 2
+    disabled = account.collect_events()[1]
+    assert type(disabled).__name__ == "Disabled"
+    assert disabled.reason == "Left the practice"
+    assert disabled.actor == "mo.manager"
+
+
+def test_rehashing_a_password_keeps_sessions():
+    account = register()
+    account.rehash_password("$argon2id$stronger")
+    assert account.password_hash == "$argon2id$stronger"
+    assert account.session_version == 1
+
+
+# Through the application ------------------------------------------------------------
+
+
+def test_register_account_saves_an_account_that_can_sign_in(log):
+    saved = log.register_account(registration(username=" nell.nurse ", practice=" A81001 "), actor="admin")
+    assert saved.id == log.account_id("nell.nurse")
+    assert saved.created is True
+    assert saved.notification_id >= 1
+    assert log.has_accounts()
+
+    account = load(log, "nell.nurse")
+    assert account.username == "nell.nurse"
+    assert account.practice == PRACTICE_A
+    assert account.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in account.password_hash
+
+
+def test_a_new_log_has_no_accounts(log):
+    assert not log.has_accounts()
+
+
+def test_a_username_can_be_registered_only_once(log):
+    log.register_account(registration(username="nell.nurse"), actor="admin")
+    with pytest.raises(UsernameTaken, match="nell.nurse"):
+        log.register_account(registration(username="nell.nurse", practice=PRACTICE_B, role="manager"), actor="admin")
+    with pytest.raises(UsernameTaken):
+        log.register_account(registration(username="  nell.nurse  "), actor="admin")
+    account = load(log, "nell.nurse")
+    assert account.practice == PRACTICE_A
+    assert account.role == "reception"
+    assert len(list(log.events.get(log.account_id("nell.nurse")))) == 1
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"username": "a"},
+        {"username": "rita smith"},
+        {"display_name": ""},
+        {"practice": "A8"},
+        {"role": "admin"},
+        {"password": "short"},
+        {"password": "p" * 257},
+    ],
+)
+def test_a_bad_registration_command_is_a_validation_error(overrides):
+    with pytest.raises(ValidationError):
+        registration(**overrides)
+
+
+@pytest.mark.parametrize("username, practice", [("Nell.Nurse", PRACTICE_A), ("nell.nurse", "a81001")])
+def test_a_registration_command_normalises_the_case_of_username_and_practice(username, practice):
+    command = registration(username=username, practice=practice)
+    assert command.username == "nell.nurse"
+    assert command.practice == PRACTICE_A
+
+
+def test_authenticate_with_the_right_password_gives_the_actor_and_session_version(log, sign_up):
+    signed_in = sign_up("nell.nurse", PRACTICE_B, "manager")
+    actor, version = log.authenticate("nell.nurse", PASSWORD)
+    assert actor == signed_in.actor
+    assert actor.user_id == log.account_id("nell.nurse")
+    assert actor.username == "nell.nurse"
+    assert actor.display_name == "Nell Nurse"
+    assert actor.practice == PRACTICE_B
+    assert actor.role == "manager"
+    assert version == 1
+
+
+def test_authenticate_ignores_the_case_and_spaces_of_the_username(log, sign_up):
+    sign_up("nell.nurse")
+    assert log.authenticate("  Nell.Nurse ", PASSWORD) is not None
+
+
+@pytest.mark.parametrize("password", ["wrong password", "", PASSWORD.upper(), PASSWORD + " "])
+def test_authenticate_with_a_wrong_password_gives_none(log, sign_up, password):
+    sign_up("nell.nurse")
+    assert log.authenticate("nell.nurse", password) is None
+
+
+@pytest.mark.parametrize("username", ["nobody", "", "not a valid username", "x"])
+def test_authenticate_an_unknown_or_malformed_username_gives_none(log, sign_up, username):
+    sign_up("nell.nurse")
+    assert log.authenticate(username, PASSWORD) is None
+
+
+def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(log, sign_up):
+    signed_in = sign_up("nell.nurse")
+    account = load(log, "nell.nurse")
+    account.disable("Left the practice", actor="mo.manager")
+    log.save(account)
+
+    assert log.authenticate("nell.nurse", PASSWORD) is None
+    assert log.actor_for_session(signed_in.actor.user_id, signed_in.session_version) is None
+    assert log.actor_for_session(signed_in.actor.user_id, signed_in.session_version + 1) is None
+
+
+def test_a_re_enabled_account_can_sign_in_again_with_a_new_session(log, sign_up):
+    signed_in = sign_up("nell.nurse")
+    account = load(log, "nell.nurse")
+    account.disable("On leave", actor="mo.manager")
+    account.enable(actor="mo.manager")
+    log.save(account)
+
+    actor, version = log.authenticate("nell.nurse", PASSWORD)
+    assert version == signed_in.session_version + 1
+    assert log.actor_for_session(actor.user_id, signed_in.session_version) is None
+    assert log.actor_for_session(actor.user_id, version) == actor
+
+
+def test_actor_for_session_gives_the_actor_for_the_current_version(log, sign_up):
+    signed_in = sign_up("nell.nurse")
+    assert log.actor_for_session(signed_in.actor.user_id, signed_in.session_version) == signed_in.actor
+
+
+def test_signing_out_ends_the_session_on_every_device(log, sign_up):
+    signed_in = sign_up("nell.nurse")
+    log.sign_out(signed_in.actor.user_id)
+
+    assert log.actor_for_session(signed_in.actor.user_id, signed_in.session_version) is None
+    actor, version = log.authenticate("nell.nurse", PASSWORD)
+    assert version == signed_in.session_version + 1
+    assert log.actor_for_session(actor.user_id, version) == actor
+
+
+def test_a_password_change_ends_sessions_and_only_the_new_password_works(log, sign_up):
+    signed_in = sign_up("nell.nurse")
+    account = load(log, "nell.nurse")
+    account.change_password(log.password_hasher.hash("a brand new passphrase"), actor="nell.nurse")
+    log.save(account)
+
+    assert log.actor_for_session(signed_in.actor.user_id, signed_in.session_version) is None
+    assert log.authenticate("nell.nurse", PASSWORD) is None
+    assert log.authenticate("nell.nurse", "a brand new passphrase") is not None
+
+
+@pytest.mark.parametrize("version", [0, 2, -1, 99])
+def test_actor_for_session_with_any_other_version_gives_none(log, sign_up, version):
+    signed_in = sign_up("nell.nurse")
+    assert signed_in.session_version == 1
+    assert log.actor_for_session(signed_in.actor.user_id, version) is None
+
+
+def test_actor_for_session_with_an_unknown_id_gives_none(log):
+    assert log.actor_for_session(uuid.uuid4(), 1) is None
+
+
+def test_actor_for_session_with_an_incident_id_gives_none(log, sign_up):
+    signed_in = sign_up("nell.nurse")
+    saved = log.report_filming(
+        c.ReportFilming(
+            submission_key="filming-form-1",
+            occurred_at=datetime.now(timezone.utc) - timedelta(minutes=5),
+            area="reception",
+            filmer="patient",
+            people_captured="staff",
+            children_present="no",
+        ),
+        signed_in.actor,
+    )
+    assert log.actor_for_session(saved.id, 1) is None
+
+
+def test_a_hash_made_with_weaker_parameters_is_upgraded_at_sign_in_without_ending_sessions(log, sign_up):
+    signed_in = sign_up("nell.nurse")  # hashed with the cheap test parameters
+    del log.password_hasher  # back to the production hasher of the class
+    assert isinstance(log.password_hasher, PasswordHasher)
+    assert log.password_hasher.check_needs_rehash(load(log, "nell.nurse").password_hash)
+
+    actor, version = log.authenticate("nell.nurse", PASSWORD)
+
+    assert version == signed_in.session_version
+    account = load(log, "nell.nurse")
+    assert not log.password_hasher.check_needs_rehash(account.password_hash)
+    assert [type(e).__name__ for e in log.events.get(account.id)] == ["Registered", "PasswordRehashed"]
+    assert log.actor_for_session(actor.user_id, signed_in.session_version) == actor
