@@ -18,6 +18,7 @@ What runs, in one invocation on one machine:
   route `POST /insert` doing one INSERT (same table shape as the event store) into a fresh SQLite
   file next to A's, opened with the same sqlite3 settings as eventsourcing's SQLite datastore
   (WAL, autocommit connection with an explicit BEGIN/COMMIT, one writer at a time), answering 303.
+  B is sent the very same request bytes as A (form body and cookie), so the HTTP work is alike.
 - The load generator runs here, in this process, apart from both servers: N asyncio tasks, each
   with one keep-alive connection, speaking HTTP/1.1 over raw asyncio streams (requests are
   pre-built bytes, so a request costs this process a few tens of microseconds). A short
@@ -51,7 +52,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ BASELINE_TARGET = "bench.logging_http:create_baseline_app"
 BASELINE_DB_ENV = "BENCH_BASELINE_DB"
 # Our stored events are zlib-compressed then AES-GCM encrypted; a filming report's state is about
 # this size (the run measures and reports the real average), so the baseline writes as many bytes.
-BASELINE_STATE_BYTES = 400
+BASELINE_STATE_BYTES = 336
 UK = ZoneInfo("Europe/London")
 
 
@@ -666,6 +667,11 @@ def print_report(console: Any, result: dict[str, Any], rounds: list[dict[str, Ph
     overall.add_row("server CPU % (one core)", f"{s['A']['server_cpu_pct']:.0f}", f"{s['B']['server_cpu_pct']:.0f}", "", "", "")
     console.print(overall)
     checks = result["checks"]
+    machine = result["machine"]
+    console.print(
+        f"Machine: {machine['cpus']} CPUs, load average {machine['loadavg_at_start'][0]:.2f} at start, "
+        f"{machine['loadavg_at_end'][0]:.2f} at end (other work on the machine skews the figures; rounds alternate to share it out)."
+    )
     console.print(
         f"Load generator ceiling (GET /ping on the baseline, {ceiling.seconds:g} s): {ceiling.throughput:,.0f} req/s, "
         f"median {ceiling.median_ms:.2f} ms, client CPU {ceiling.client_cpu_pct:.0f} %, server CPU {ceiling.server_cpu_pct:.0f} %."
@@ -766,6 +772,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile and not py_spy():
         console.print("[yellow]--profile needs py-spy: .venv/bin/pip install py-spy (it is not a project dependency)[/]")
     servers: list[Server] = []
+    loadavg_at_start = os.getloadavg()
     try:
         env_a = clean_env(INCIDENTS_DATA_DIR=str(data_dir), INCIDENTS_PRACTICE=PRACTICE)
         console.print(f"Data folder {data_dir}; adding the reception account ...")
@@ -774,7 +781,9 @@ def main(argv: list[str] | None = None) -> int:
         servers.append(app)
         baseline = start_server("B", BASELINE_TARGET, clean_env(**{BASELINE_DB_ENV: str(baseline_db)}), work, args.access_log)
         servers.append(baseline)
-        console.print(f"A (our app) on {app.url}, pid {app.process.pid}; B (baseline) on {baseline.url}, pid {baseline.process.pid}")
+        console.print(f"A ({args.app_factory}) on {app.url}, pid {app.process.pid}; B (baseline) on {baseline.url}, pid {baseline.process.pid}")
+        if args.app_factory != APP_TARGET:
+            console.print(f"[yellow]A is not the app as shipped but {args.app_factory}[/]")
         sessions: list[Session | None] = [sign_in(app.url) for _ in range(args.clients)]
         console.print(f"{args.clients} clients signed in; each phase: {args.warmup:g} s warm-up + {args.seconds:g} s measured")
 
@@ -818,7 +827,8 @@ def main(argv: list[str] | None = None) -> int:
             "started": stamp,
             "args": vars(args),
             "machine": {
-                "cpus": os.cpu_count(), "loadavg_at_end": os.getloadavg(), "python": platform.python_version(),
+                "cpus": os.cpu_count(), "loadavg_at_start": loadavg_at_start, "loadavg_at_end": os.getloadavg(),
+                "python": platform.python_version(),
                 "platform": platform.platform(),
             },
             "targets": {"throughput_ratio_min": THROUGHPUT_TARGET, "median_latency_ratio_max": LATENCY_TARGET},
