@@ -95,12 +95,10 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.state.render = Renderer()
     app.state.on_shutdown = []
     app.state.projections = None
-    app.state.wait_for_views = None
     if opened.store.kind != "memory":
         run_here = settings.projections == "inline"
         projections = (start_projections if run_here else open_views)(opened.store, opened.env)
         app.state.projections = projections
-        app.state.wait_for_views = lambda notification_id: projections.wait(notification_id, settings.view_wait_seconds)
         app.state.on_shutdown.append(projections.stop)
 
     app.add_middleware(

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from incidents.application.service import Actor, IncidentLog, NotPermitted
+from incidents.projections.runner import Projections
 
 from .sessions import check_csrf, csrf_token, signed_in_actor
 
 ALL_ROLES = ("reception", "manager", "governance")
 
 
-def get_log(request: Request) -> IncidentLog:
+async def get_log(request: Request) -> IncidentLog:
     return request.app.state.log
 
 
@@ -23,9 +24,13 @@ def signed_in(request: Request) -> Actor:
 
 
 def allow(*roles: str) -> Callable[..., Actor]:
-    """A dependency admitting only the given roles: every route declares who may use it."""
+    """A dependency admitting only the given roles: every route declares who may use it.
 
-    def check(actor: Actor = Depends(signed_in)) -> Actor:
+    One plain function (one trip to the thread pool) that reads the session and checks the role.
+    """
+
+    def check(request: Request) -> Actor:
+        actor = signed_in(request)
         if actor.role not in roles:
             raise NotPermitted(f"This needs the {' or '.join(roles)} role")
         return actor
@@ -50,3 +55,17 @@ def page(request: Request, actor: Actor | None = None, **context: Any) -> dict[s
         "idle_seconds": request.app.state.settings.idle_timeout_minutes * 60,
         **context,
     }
+
+
+def remember_change(request: Request, notification_id: int) -> None:
+    """Note the user's latest change, so pages that read views wait until they show it."""
+    if notification_id > int(request.session.get("nid", 0)):
+        request.session["nid"] = notification_id
+
+
+def caught_up_views(request: Request) -> Projections | None:
+    """The read models, once they include this user's own latest change (bounded wait)."""
+    projections: Projections | None = request.app.state.projections
+    if projections is not None and request.session.get("nid"):
+        projections.wait(int(request.session["nid"]), request.app.state.settings.view_wait_seconds)
+    return projections

@@ -16,13 +16,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from incidents.application import commands as c
-from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog, Saved
+from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog
 from incidents.application.timeline import CHOICES, timeline
 from incidents.projections.summaries import IncidentSummary
 from incidents.domain import filming, recording
 from incidents.domain.values import DomainError, InvalidValue
 
-from .deps import ALL_ROLES, allow, get_log, page, posted
+from .deps import ALL_ROLES, allow, caught_up_views, get_log, page, posted, remember_change
 from .forms import UK, FormInvalid, parse
 
 router = APIRouter()
@@ -45,15 +45,9 @@ def now_fields() -> dict[str, str]:
     return {"occurred_date": now.strftime("%Y-%m-%d"), "occurred_time": now.strftime("%H:%M")}
 
 
-def wait_for_views(request: Request, saved: Saved) -> None:
-    waiter = getattr(request.app.state, "wait_for_views", None)
-    if waiter is not None:
-        waiter(saved.notification_id)
-
-
 @router.get("/")
 def home(request: Request, actor: Anyone):
-    projections = request.app.state.projections
+    projections = caught_up_views(request)
     start = datetime.now(UK).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = projections.summaries.reported_between(actor.practice, start, start + timedelta(days=1)) if projections else []
     return request.app.state.render(
@@ -104,7 +98,7 @@ def report(request: Request, kind: Kind, actor: Anyone, form: Form, log: Log):
         return report_page(request, actor, kind, form, invalid.errors, status=422)
     except InvalidValue as error:
         return report_page(request, actor, kind, form, {"_": str(error)}, status=422)
-    wait_for_views(request, saved)
+    remember_change(request, saved.notification_id)
     return RedirectResponse(f"/incidents/{saved.id}?saved={'new' if saved.created else 'again'}", status_code=303)
 
 
@@ -164,7 +158,7 @@ def change_incident(request: Request, actor: Actor, log: IncidentLog, incident_i
         if type(error).__name__ in ("IncidentNotFound", "NotPermitted"):
             raise
         return incident_page(request, actor, log, incident_id, form_name=form_name, errors={"_": str(error)}, values=form, status=status)
-    wait_for_views(request, saved)
+    remember_change(request, saved.notification_id)
     if request.headers.get("HX-Request") == "true":
         return incident_page(request, actor, log, incident_id, saved=form_name, status=200)
     return RedirectResponse(f"/incidents/{incident_id}?saved={form_name}#timeline", status_code=303)

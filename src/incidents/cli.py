@@ -13,19 +13,32 @@ from .application import commands as c
 from .application.service import Actor, IncidentLog, UsernameTaken
 from .bootstrap import Opened, open_log
 from .settings import ConfigurationError, Settings
+from eventsourcing.persistence import InterfaceError, OperationalError
 
 app = typer.Typer(help="Incidents: an event-sourced incident log for GP practices.", no_args_is_help=True)
 users = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(users, name="users")
-console = Console()
-err = Console(stderr=True)
+# soft_wrap: a path is printed whole even when output goes to a pipe or a log, so it can be copied.
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigurationError as error:
+        err.print(f"[bold red]Cannot start:[/] {error}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
 
 
 def open_or_exit(settings: Settings) -> Opened:
     try:
         opened = open_log(settings)
     except ConfigurationError as error:
-        err.print(f"[bold red]Cannot start:[/] {error}")
+        err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    except (OperationalError, InterfaceError, OSError) as error:
+        err.print(f"[bold red]Cannot start:[/] cannot open the event store: {error}", highlight=False)
         raise typer.Exit(2) from None
     if opened.new_key_file:
         console.print(
@@ -63,7 +76,7 @@ def serve(
 
     from incidents.web.app import create_app
 
-    settings = Settings.from_env()
+    settings = settings_or_exit()
     opened = open_or_exit(settings)
     ensure_first_account(opened.log, settings)
     try:
@@ -80,7 +93,7 @@ def project() -> None:
     """Run the projections in this process until stopped (for PostgreSQL deployments)."""
     from incidents.projections.runner import start_projections
 
-    settings = Settings.from_env()
+    settings = settings_or_exit()
     opened = open_or_exit(settings)
     projections = start_projections(opened.store, opened.env)
     console.print(f"Projecting events from {opened.store.location}; Ctrl-C to stop")
@@ -102,7 +115,7 @@ def add_user(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input")] = False,
 ) -> None:
     """Add a member of staff. Prints a generated password once, unless one is piped in."""
-    settings = Settings.from_env()
+    settings = settings_or_exit()
     opened = open_or_exit(settings)
     password = sys.stdin.readline().rstrip("\n") if password_stdin else IncidentLog.new_password()
     try:
@@ -131,7 +144,7 @@ def demo(
     """Load realistic sample data, with demo.reception and demo.manager accounts (password printed)."""
     from .demo import DemoPlan, load_demo, planned_count
 
-    settings = Settings.from_env()
+    settings = settings_or_exit()
     opened = open_or_exit(settings)
     log = opened.log
     actors: dict[str, Actor] = {}

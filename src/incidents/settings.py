@@ -14,6 +14,16 @@ class ConfigurationError(Exception):
     """The deployment is set up wrongly; the message says how to put it right."""
 
 
+def _number(kind: type, name: str, text: str):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ConfigurationError(f"{PREFIX}{name} must be a number, not {text!r}") from None
+    if value < 0:
+        raise ConfigurationError(f"{PREFIX}{name} cannot be negative")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
@@ -36,11 +46,8 @@ class Settings:
             return env.get(PREFIX + name, default).strip()
 
         data_dir = Path(get("DATA_DIR", "data"))
-        try:
-            idle = int(get("IDLE_TIMEOUT_MINUTES", "10"))
-            wait = float(get("VIEW_WAIT_SECONDS", "2"))
-        except ValueError as error:
-            raise ConfigurationError(f"A numeric setting is not a number: {error}") from None
+        idle = _number(int, "IDLE_TIMEOUT_MINUTES", get("IDLE_TIMEOUT_MINUTES", "10"))
+        wait = _number(float, "VIEW_WAIT_SECONDS", get("VIEW_WAIT_SECONDS", "2"))
         key_file = get("CIPHER_KEY_FILE")
         projections = get("PROJECTIONS", "inline")
         if projections not in ("inline", "worker"):

@@ -195,13 +195,19 @@ class Storm:
                 self.attempts += 1
             try:
                 response = post_filming(client, note)
-            except (httpx.TransportError, AssertionError, ValueError):
-                # The server went away mid-request (or mid-page): expected during the kill.
+            except httpx.TransportError:
+                # The server went away mid-request: expected during the kill, never a failure.
                 with self.lock:
                     self.connection_errors += 1
                 if self.stopping.is_set() or self.server.process.poll() is not None:
                     return
                 time.sleep(0.05)
+                continue
+            except (AssertionError, ValueError) as error:  # the form page was not a form page
+                if self.stopping.is_set() or self.server.process.poll() is not None:
+                    return
+                with self.lock:
+                    self.unexpected.append(f"form page: {error}"[:300])
                 continue
             if response.status_code == 303:
                 with self.lock:

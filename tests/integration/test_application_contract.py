@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -195,6 +196,26 @@ def snapshot(log: IncidentLog, actor: Actor, incident_ids) -> dict:
     return result
 
 
+def run_together(count: int, call) -> list:
+    """Call call(i) from count threads released at the same moment; results or exceptions, in order."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def work(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = call(i)
+        except Exception as error:  # collected, so the test can show which and how many
+            results[i] = error
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
 def other_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
@@ -232,9 +253,11 @@ class TestIncidentLogContract:
         assert first.id == second.id
         assert names(log.history(staff.reception, first.id)) == ["Reported"]
         assert log.history(staff.reception, first.id)[0].note == DISTINCTIVE_NOTE
-        # the same key for the other kind names the same id, and still makes nothing new
+        # incident ids are kind-specific: the same key for the other kind is its own incident
         third = log.report_recording(recording(key), staff.reception)
-        assert third.id == first.id and not third.created
+        assert third.id != first.id and third.created
+        assert isinstance(log.get_incident(staff.reception, first.id), FilmingIncident)
+        assert isinstance(log.get_incident(staff.reception, third.id), RecordingEpisode)
         assert names(log.history(staff.reception, first.id)) == ["Reported"]
         # a different key is a different incident
         assert log.report_filming(filming(), staff.reception).id != first.id
@@ -257,6 +280,15 @@ class TestIncidentLogContract:
         assert not log.add_note(note, staff.reception).created
         assert names(log.history(staff.reception, incident_id)) == ["Reported", "PolicyExplained", "NoteAdded"]
 
+    def test_simultaneous_taps_of_one_submission_make_one_incident(self, opened: Opened, staff: Staff):
+        log = opened.log
+        key = uuid.uuid4().hex
+        results = run_together(16, lambda _: log.report_filming(filming(key), staff.reception))
+        assert [type(r) for r in results if isinstance(r, Exception)] == []
+        assert len({r.id for r in results}) == 1
+        assert sum(r.created for r in results) == 1
+        assert names(log.history(staff.reception, results[0].id)) == ["Reported"]
+
     # Changing an incident ----------------------------------------------------
 
     def test_full_life_history_is_in_order_with_corrections_beside_the_original(self, opened: Opened, staff: Staff):
@@ -275,6 +307,21 @@ class TestIncidentLogContract:
         assert (incident.area, incident.status, incident.outcome, incident.reviewed) == ("corridor", "open", None, True)
         assert incident.corrections_count == 1 and incident.notes_count == 2
         assert names(log.history(staff.reception, recording_id)) == ["Reported", "CopyRequested"]
+
+    def test_simultaneous_changes_to_one_incident_are_all_kept(self, opened: Opened, staff: Staff):
+        """Up to SAVE_ATTEMPTS writers at once: each retries on fresh state until it is saved."""
+        log = opened.log
+        incident_id = log.report_filming(filming(), staff.reception).id
+        texts = [f"simultaneous note {i}" for i in range(4)]
+        results = run_together(
+            len(texts),
+            lambda i: log.add_note(c.AddNote(incident_id=incident_id, submission_key=uuid.uuid4().hex, text=texts[i]), staff.reception),
+        )
+        assert [r for r in results if isinstance(r, Exception)] == []
+        history = log.history(staff.reception, incident_id)
+        assert [e.originator_version for e in history] == [1, 2, 3, 4, 5]
+        assert sorted(e.text for e in history[1:]) == texts
+        assert log.get_incident(staff.reception, incident_id).notes_count == 1 + len(texts)
 
     def test_closed_incident_takes_no_responses_until_reopened(self, opened: Opened, staff: Staff):
         log = opened.log

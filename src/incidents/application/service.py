@@ -6,7 +6,9 @@ practice does not exist for that user, whatever id is guessed.
 
 from __future__ import annotations
 
+import random
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 from uuid import UUID
@@ -29,7 +31,7 @@ INCIDENT_KINDS: dict[str, type[Incident]] = {
     RecordingEpisode.KIND: RecordingEpisode,
     FilmingIncident.KIND: FilmingIncident,
 }
-SAVE_ATTEMPTS = 5
+SAVE_ATTEMPTS = 20
 
 
 class IncidentNotFound(DomainError):
@@ -42,6 +44,10 @@ class NotPermitted(DomainError):
 
 class UsernameTaken(DomainError):
     pass
+
+
+class ConcurrentChange(DomainError):
+    """Others kept changing the same incident; nothing of this change was saved."""
 
 
 @dataclass(frozen=True)
@@ -100,8 +106,6 @@ class IncidentLog(Application[UUID]):
 
     def _create_once(self, incident_id: UUID, make: Callable[[], Incident]) -> Saved:
         """A repeated submission finds the incident the first one made."""
-        if self._exists(incident_id):
-            return Saved(incident_id, self.recorder.max_notification_id() or 0, created=False)
         incident = make()
         try:
             recordings = self.save(incident)
@@ -181,11 +185,10 @@ class IncidentLog(Application[UUID]):
             try:
                 recordings = self.save(incident)
             except IntegrityError:
-                if attempt == SAVE_ATTEMPTS - 1:
-                    raise
+                time.sleep(random.uniform(0.001, 0.005) * (attempt + 1))  # let the other writer finish
                 continue
             return Saved(incident_id, recordings[-1].notification.id)
-        raise AssertionError("unreachable")
+        raise ConcurrentChange("Someone else was changing this incident at the same moment. Nothing was saved: try again.")
 
     # Reading an incident -----------------------------------------------
 
