@@ -26,6 +26,7 @@ from . import auth_routes, incident_routes
 from .deps import page
 from .sessions import CsrfFailed, SignInRequired
 from .templating import Renderer
+from .throttle import SignInThrottle
 
 WEB_DIR = Path(__file__).parent
 NODE_MODULES = WEB_DIR / "node_modules"
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.state.log = opened.log
     app.state.store = opened.store
     app.state.render = Renderer()
+    app.state.sign_in_throttle = SignInThrottle()
     app.state.on_shutdown = []
     app.state.projections = None
     if opened.store.kind != "memory":

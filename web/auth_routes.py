@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -11,6 +12,7 @@ from incidents.application.service import Actor, IncidentLog
 
 from .deps import ALL_ROLES, allow, get_log, page, posted
 from .sessions import end_session, start_session
+from .throttle import SignInThrottle
 
 router = APIRouter()
 
@@ -47,18 +49,31 @@ def sign_in(
 ):
     username = form.get("username", "").strip()
     password = form.get("password", "")
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    keys = (f"user:{username.lower()}", f"addr:{request.client.host if request.client else '-'}")
+    wait = throttle.locked_for(*keys)
+    if wait:
+        minutes = max(1, round(wait / 60))
+        errors = {"username": f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}, or ask the practice manager."}
+        return sign_in_again(request, form, username, errors, 429)
+    time.sleep(throttle.delay_for(*keys))
     result = log.authenticate(username, password) if username and password else None
     if result is None:
-        errors = {"username": "Enter a correct username and password"}
-        return request.app.state.render(
-            request,
-            "sign_in.jinja",
-            page(request, notice="", next=safe_next(form.get("next")), values={"username": username}, errors=errors),
-            status_code=401,
-        )
+        throttle.failed(*keys)
+        return sign_in_again(request, form, username, {"username": "Enter a correct username and password"}, 401)
+    throttle.succeeded(keys[0])
     actor, session_version = result
     start_session(request, actor, session_version)
     return RedirectResponse(safe_next(form.get("next")), status_code=303)
+
+
+def sign_in_again(request: Request, form: dict[str, str], username: str, errors: dict[str, str], status: int):
+    return request.app.state.render(
+        request,
+        "sign_in.jinja",
+        page(request, notice="", next=safe_next(form.get("next")), values={"username": username}, errors=errors),
+        status_code=status,
+    )
 
 
 @router.post("/sign-out")

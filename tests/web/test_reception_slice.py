@@ -337,3 +337,19 @@ def test_todays_incidents_list_shows_what_was_just_logged(client_for):
     assert f'href="{location}"' not in other_practice.text
     fragment = client.get("/", headers={"HX-Request": "true"})
     assert "<html" not in fragment.text and 'id="today"' in fragment.text
+
+
+def test_repeated_failed_sign_ins_slow_down_then_lock_without_revealing_names(web_app, client_for):
+    web_app.state.sign_in_throttle.slow_after = 100  # keep the test quick: no delays, only the lock
+    web_app.state.sign_in_throttle.lock_after = 3
+    client = client_for()
+    token = csrf_from(client.get("/sign-in").text)
+    for username in ("sue.reception", "nobody.here"):
+        statuses = [
+            client.post("/sign-in", data={"username": username, "password": "wrong", "csrf_token": token}).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [401, 401, 401, 429]
+    locked = client.post("/sign-in", data={"username": "sue.reception", "password": "a long enough password", "csrf_token": token})
+    assert locked.status_code == 429
+    assert "Too many failed attempts" in locked.text
