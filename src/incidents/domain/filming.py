@@ -12,8 +12,8 @@ from typing import ClassVar
 
 from eventsourcing.domain import event
 
-from .incident import DomainError, Field, Incident, ResponseOutOfOrder, ResponseType
-from .values import NOTE_MAX_CHARS, InvalidValue, bounded_text, choice, months_before, past_time, practice_code
+from .incident import OCCURRED_AT, DomainError, Field, Incident, ResponseOutOfOrder, ResponseType
+from .values import NOTE_MAX_CHARS, bounded_text, choice, months_before, past_time, practice_code
 
 AREAS = {
     "reception": "Reception desk",
@@ -44,13 +44,6 @@ class RemovalNotJustified(DomainError):
     pass
 
 
-def _time(value: str) -> datetime:
-    try:
-        return past_time(datetime.fromisoformat(value))
-    except ValueError as error:
-        raise InvalidValue(f"{value!r} is not a time: {error}") from None
-
-
 class FilmingIncident(Incident):
     KIND: ClassVar[str] = "filming"
     TITLE: ClassVar[str] = "Someone filmed in the practice"
@@ -63,7 +56,7 @@ class FilmingIncident(Incident):
         "no_further_action": "No further action",
     }
     FIELDS: ClassVar[dict[str, Field]] = {
-        "occurred_at": Field("When it happened", _time, lambda v: v.isoformat()),
+        "occurred_at": OCCURRED_AT,
         "area": Field("Where", lambda v: choice(v, AREAS, "The area")),
         "filmer": Field("Who was filming", lambda v: choice(v, FILMERS, "Who was filming")),
         "people_captured": Field("Who was filmed", lambda v: choice(v, PEOPLE_CAPTURED, "Who was filmed")),

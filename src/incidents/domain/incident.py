@@ -89,6 +89,16 @@ class Field:
     show: Callable[[Any], str] = str
 
 
+def _time(value: str) -> datetime:
+    try:
+        return past_time(datetime.fromisoformat(value))
+    except ValueError as error:
+        raise InvalidValue(f"{value!r} is not a time: {error}") from None
+
+
+OCCURRED_AT = Field("When it happened", _time, lambda v: v.isoformat())
+
+
 class Incident(Aggregate):
     """Base of both kinds of incident. Subclasses declare their vocabularies."""
 

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from eventsourcing.domain import event
 
-from .incident import Field, Incident, ResponseOutOfOrder, ResponseType
+from .incident import OCCURRED_AT, Field, Incident, ResponseOutOfOrder, ResponseType
 from .values import (
     NOTE_MAX_CHARS,
     SHORT_TEXT_MAX_CHARS,
@@ -56,13 +56,6 @@ def _clinician(value: str) -> str:
     return text
 
 
-def _time(value: str) -> datetime:
-    try:
-        return past_time(datetime.fromisoformat(value))
-    except ValueError as error:
-        raise InvalidValue(f"{value!r} is not a time: {error}") from None
-
-
 class RecordingEpisode(Incident):
     KIND: ClassVar[str] = "recording"
     TITLE: ClassVar[str] = "A patient recorded a consultation"
@@ -74,7 +67,7 @@ class RecordingEpisode(Incident):
         "referred": "Referred to the defence organisation or governance lead",
     }
     FIELDS: ClassVar[dict[str, Field]] = {
-        "occurred_at": Field("When it happened", _time, lambda v: v.isoformat()),
+        "occurred_at": OCCURRED_AT,
         "clinician": Field("Clinician", _clinician),
         "setting": Field("Setting", lambda v: choice(v, SETTINGS, "The setting")),
         "openness": Field("How it came to light", lambda v: choice(v, OPENNESS, "Openness")),
