@@ -210,3 +210,12 @@ def screenshot(page: Page, name: str) -> list[Path]:
         paths.append(path)
     page.set_viewport_size(original)
     return paths
+
+
+def screenshot_fold(page: Page, name: str) -> Path:
+    """Saves only what is on screen now (no scrolling): what the receptionist actually sees."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size or TABLET
+    path = SCREENSHOTS / f"{name}-{size['width']}x{size['height']}-on-screen.png"
+    page.screenshot(path=str(path), animations="disabled", caret="initial")
+    return path

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import time
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from incidents.bootstrap import open_log
 from incidents.settings import Settings
-from tests.browser.conftest import SCREENSHOTS, TABLET, Tablet, Watch, screenshot
+from tests.browser.conftest import SCREENSHOTS, Tablet, Watch, screenshot, screenshot_fold
 from tests.conftest import Account, LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-INCIDENT_URL = re.compile(r"/incidents/[0-9a-f-]{36}(\?saved=new)?$")
+INCIDENT_URL = re.compile(r"/incidents/[0-9a-f-]{36}\?saved=new$")
 FILMING_TITLE = "Someone filmed in the practice"
 RECORDING_TITLE = "A patient recorded a consultation"
 
@@ -36,7 +38,7 @@ def sign_in(page: Page, server: LiveServer, account: Account, shot: str | None =
     page.get_by_label("Password").fill(account.password)
     page.get_by_role("button", name="Sign in").tap()
     expect(page).to_have_url(server.url + "/")
-    expect(page.get_by_text(f"Signed in as")).to_be_visible()
+    expect(page.get_by_text("Signed in as")).to_be_visible()
 
 
 def big_action(page: Page, title: str) -> Locator:
@@ -96,6 +98,12 @@ def report_filming(page: Page) -> None:
     page.get_by_label("Anything else (optional)").fill("Held a phone up at the desk")
 
 
+def open_filled_filming_form(page: Page, server: LiveServer, account: Account) -> None:
+    sign_in(page, server, account)
+    big_action(page, "Someone is filming").tap()
+    report_filming(page)
+
+
 def expect_saved_incident(page: Page, server: LiveServer, title: str) -> None:
     expect(page).to_have_url(re.compile(re.escape(server.url) + INCIDENT_URL.pattern))
     expect(page.get_by_role("heading", name=re.compile("^" + re.escape(title)), level=1)).to_be_visible()
@@ -151,6 +159,7 @@ def test_receptionist_logs_filming_and_adds_responses_in_place(reception, tablet
     watch.collect_csp(page)
 
     add_response_in_place(page, "Asked them to stop filming", watch)
+    screenshot_fold(page, "06a-incident-filming-after-adding-a-response")
     add_response_in_place(page, "They stopped filming", watch)
 
     for title in (FILMING_TITLE, "Asked them to stop filming", "They stopped filming"):
@@ -165,6 +174,14 @@ def test_receptionist_logs_filming_and_adds_responses_in_place(reception, tablet
     expect(timeline(page).get_by_role("heading")).to_have_text(
         [FILMING_TITLE, "Asked them to stop filming", "They stopped filming"]
     )
+
+    # Home lists it once among today's incidents, with what was done last.
+    page.get_by_role("navigation").get_by_role("link", name="Home").tap()
+    today = page.get_by_role("region", name="Today's incidents")
+    expect(today.get_by_role("listitem")).to_have_count(1)
+    expect(today.get_by_role("listitem")).to_contain_text("Waiting area")
+    expect(today.get_by_role("listitem")).to_contain_text("They stopped filming")
+    screenshot(page, "10-home-with-todays-incident")
     finish(page, watch)
 
 
@@ -203,13 +220,50 @@ def test_receptionist_logs_a_recorded_consultation_and_sees_the_guidance(recepti
     finish(page, watch)
 
 
-# 3. A double tap on Save -----------------------------------------------------------------------
-
-
-def open_filled_filming_form(page: Page, server: LiveServer, account: Account) -> None:
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "App bug: web/templates/report_recording.jinja builds the inset text as "
+        "\"<p><strong>This is not a breach.</strong> \" ~ (guidance | e) ~ \"</p>\"; with autoescape, "
+        "~ joined to the Markup from |e escapes the literal tags too, so the tablet shows the raw text "
+        "'<p><strong>This is not a breach.</strong> Patients may ...</p>' (see "
+        "07-report-recording-768x1024.png) instead of a bold lead sentence."
+    ),
+)
+def test_the_recording_form_shows_its_guidance_as_text_not_markup(reception, tablet: Tablet):
+    server, account = reception
+    page = tablet.page
     sign_in(page, server, account)
-    big_action(page, "Someone is filming").tap()
-    report_filming(page)
+    page.goto(server.url + "/incidents/new/recording")
+    main = page.get_by_role("main")
+    expect(main.locator("strong", has_text="This is not a breach.")).to_be_visible()
+    expect(main).not_to_contain_text("<p>")
+    expect(main).not_to_contain_text("<strong>")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "UX bug on the 768x1024 tablet: after 'Add to the timeline' (HTMX swaps #activity), the page "
+        "stays scrolled at the form (scrollY ~1500), the only confirmation ('Saved.', #saved) is ~1000 px "
+        "above, off screen, the new entry is in the timeline ~600 px below, off screen, and focus falls "
+        "back to <body>: the form just looks reset, inviting a second, duplicate response. See "
+        "06a-incident-filming-after-adding-a-response-768x1024-on-screen.png."
+    ),
+)
+def test_after_adding_a_response_the_tablet_shows_that_it_was_saved(reception, tablet: Tablet):
+    server, account = reception
+    page, watch = tablet.page, tablet.watch
+    open_filled_filming_form(page, server, account)
+    page.get_by_role("button", name="Save incident").tap()
+    expect(timeline_entry(page, FILMING_TITLE)).to_have_count(1)
+    add_response_in_place(page, "Asked them to stop filming", watch)
+    page.wait_for_timeout(300)  # let any scrolling or focusing after the swap finish
+    confirmation = page.locator("#saved")
+    expect(confirmation).to_be_in_viewport()
+
+
+# 3. A double tap on Save -----------------------------------------------------------------------
 
 
 def test_two_quick_taps_on_save_make_one_incident(reception, tablet: Tablet):
@@ -234,45 +288,99 @@ def test_two_quick_taps_on_save_make_one_incident(reception, tablet: Tablet):
     assert incident_path == f"/incidents/{ids[0]}"
 
 
-def test_a_second_submit_after_the_first_reached_the_server_makes_no_duplicate(reception, tablet: Tablet):
-    """The first Save reaches the server, which saves it, but its answer never gets back (Wi-Fi drop,
-    or the receptionist taps again before it arrives). The form is then submitted again, past the
-    button's own double-click guard: the server answers with the same incident, not a second one."""
+def test_two_submits_dispatched_at_once_make_one_incident(reception, tablet: Tablet):
+    """Two submits of the same form, straight after each other, past the button's own
+    double-click guard: the browser may abort the first after the server has it. One incident."""
     server, account = reception
     page, watch = tablet.page, tablet.watch
     open_filled_filming_form(page, server, account)
-    first_answers: list[int] = []
-    held = []
-
-    def deliver_first_then_hold_its_answer(route):
-        if route.request.method == "POST" and not held:
-            first_answers.append(route.fetch(max_redirects=0).status)  # the server saves it...
-            held.append(route)  # ...but the browser never hears back
-            return
-        route.continue_()
-
-    page.route("**/incidents/new/filming", deliver_first_then_hold_its_answer)
-    page.evaluate("() => document.getElementById('report-form').requestSubmit()")
-    deadline = 100
-    while not held and deadline:
-        page.wait_for_timeout(50)
-        deadline -= 1
-    assert first_answers == [303], first_answers
-    page.evaluate("() => document.getElementById('report-form').requestSubmit()")
-
-    expect(page).to_have_url(re.compile(r"/incidents/[0-9a-f-]{36}\?saved=again$"))
-    expect(page.get_by_text("This incident was already saved. Nothing was duplicated.")).to_be_visible()
+    page.evaluate(
+        "() => { const form = document.getElementById('report-form');"
+        " form.requestSubmit(); setTimeout(() => form.requestSubmit(), 0) }"
+    )
+    expect(page).to_have_url(re.compile(r"/incidents/[0-9a-f-]{36}\?saved=(new|again)$"))
     expect(timeline_entry(page, FILMING_TITLE)).to_have_count(1)
     assert watch.posts.count("/incidents/new/filming") == 2, watch.posts
-    # The browser gave up on the first request when the second was sent: expected, not a fault.
-    aborted = [f for f in watch.failed_requests if "/incidents/new/filming" in f]
-    assert len(aborted) <= 1, aborted
-    watch.failed_requests = [f for f in watch.failed_requests if f not in aborted]
+    # The browser abandons the first submission when the second starts: expected, not a fault.
+    abandoned = [f for f in watch.failed_requests if f.startswith("POST ") and "/incidents/new/filming" in f]
+    assert len(abandoned) <= 1, abandoned
+    watch.failed_requests = [f for f in watch.failed_requests if f not in abandoned]
     incident_path = page.url.split("?")[0].removeprefix(server.url)
     finish(page, watch)
     ids = reported_incidents(server)
     assert len(ids) == 1, ids
     assert incident_path == f"/incidents/{ids[0]}"
+
+
+def test_saving_again_after_the_answer_was_lost_makes_no_duplicate(reception, tablet: Tablet):
+    """The Wi-Fi drops after the server saved the incident but before its answer arrives: the
+    tablet shows the browser's error page, the receptionist reloads (the browser sends the same
+    form again) and is told it was already saved. One incident."""
+    server, account = reception
+    page, watch = tablet.page, tablet.watch
+    open_filled_filming_form(page, server, account)
+    first: list[int] = []
+
+    def answer_lost(route):
+        if route.request.method == "POST" and not first:
+            first.append(route.fetch(max_redirects=0).status)  # the server saves it...
+            route.abort("internetdisconnected")  # ...and the tablet never hears back
+            return
+        route.continue_()
+
+    page.route("**/incidents/new/filming", answer_lost)
+    page.get_by_role("button", name="Save incident").tap()
+    expect(page).to_have_url(re.compile("^chrome-error://"))
+    assert first == [303]
+    page.reload()  # the browser's "Reload" button on its error page posts the form again
+
+    expect(page).to_have_url(re.compile(r"/incidents/[0-9a-f-]{36}\?saved=again$"))
+    expect(page.get_by_text("This incident was already saved. Nothing was duplicated.")).to_be_visible()
+    expect(timeline_entry(page, FILMING_TITLE)).to_have_count(1)
+    assert watch.posts.count("/incidents/new/filming") == 2, watch.posts
+    lost = [f for f in watch.failed_requests if "/incidents/new/filming" in f and "ERR_INTERNET_DISCONNECTED" in f]
+    assert len(lost) == 1, watch.failed_requests
+    watch.failed_requests = [f for f in watch.failed_requests if f not in lost]
+    incident_path = page.url.split("?")[0].removeprefix(server.url)
+    finish(page, watch)
+    ids = reported_incidents(server)
+    assert len(ids) == 1, ids
+    assert incident_path == f"/incidents/{ids[0]}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "App bug: a form post whose sender goes away mid-upload (a double tap or a Wi-Fi drop on the "
+        "tablet) raises starlette.requests.ClientDisconnect in web/deps.py posted() (await request.form()); "
+        "the catch-all handler unexpected() in web/app.py logs it as 'Unexpected error on POST ...' "
+        "and, being a plain def run in the thread pool, logger.exception() has no exception to show: "
+        "the log says 'NoneType: None' (every real 500 loses its traceback the same way), then uvicorn "
+        "logs 'Exception in ASGI application' with a traceback. Expected: a client disconnect is not an "
+        "error (nothing to answer), and unexpected errors are logged with exc_info=exc."
+    ),
+)
+def test_a_tablet_dropping_off_mid_save_is_not_logged_as_an_unexpected_error(reception, tablet: Tablet):
+    server, account = reception
+    page = tablet.page
+    open_filled_filming_form(page, server, account)
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in tablet.context.cookies(server.url))
+    body = page.evaluate("() => new URLSearchParams(new FormData(document.getElementById('report-form'))).toString()")
+    # What the tablet sends when the Wi-Fi drops half way through the post: the headers, half the body.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+        raw.sendall(
+            (
+                "POST /incidents/new/filming HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\nCookie: {cookie}\r\n\r\n{body[: len(body) // 2]}"
+            ).encode()
+        )
+        time.sleep(0.3)
+    time.sleep(1.0)
+    server.stop()
+    log = server.log_path.read_text()
+    assert "\"POST /incidents/new/filming HTTP/1.1\"" not in log  # nothing was answered, nothing was saved
+    assert "Unexpected error" not in log and "Exception in ASGI application" not in log, log[-3000:]
 
 
 # 4. Without JavaScript ----------------------------------------------------------------------------
@@ -298,6 +406,7 @@ def test_filming_and_a_response_work_without_javascript(reception, new_tablet):
     expect(timeline_entry(page, "Asked them to stop filming")).to_have_count(1)
     expect(timeline(page)).to_contain_text("Asked politely at the desk")
     expect(page.get_by_role("status")).to_have_text("Saved.")
+    screenshot_fold(page, "09a-incident-filming-no-javascript-after-adding-a-response")
     screenshot(page, "09-incident-filming-no-javascript")
 
     choose(page, "Choose one", "They stopped filming")
@@ -380,9 +489,10 @@ TARGETS_SCRIPT = """
   const seen = new Set();
   const visible = (el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
     return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'; };
-  const describe = (el) => (el.getAttribute('aria-label') || el.innerText || el.value || el.name || el.id || el.tagName).trim().replace(/\\s+/g, ' ').slice(0, 60);
+  const describe = (el) => ((el.labels && el.labels[0] && el.labels[0].innerText) || el.getAttribute('aria-label') || el.innerText || el.name || el.tagName).trim().replace(/\\s+/g, ' ').slice(0, 60);
   for (const el of document.querySelectorAll('a[href], button, summary, input:not([type=hidden]), select, textarea')) {
     if (!visible(el) && !(el.type === 'radio' || el.type === 'checkbox')) continue;
+    if (el.classList.contains('nhsuk-skip-link')) continue;  // shown only on keyboard focus
     let box = el.getBoundingClientRect();
     let name = describe(el);
     if (el.type === 'radio' || el.type === 'checkbox') {
@@ -415,7 +525,16 @@ REPORT_PAGES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="see the report in test-artifacts/touch-targets.json")
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "App bug (DESIGN.md section 5: touch targets at least 44 px on the 768x1024 tablet). Measured: "
+        "'Sign out' button 92x36 on every signed-in page (nhsuk-button--small); 'Back' link 52x24 on both "
+        "report forms; details summaries 'What staff should do' and 'Correct something' 28 px high on "
+        "the incident page; the NHS logo/home link 192x40; every text, password, date and time input "
+        "and the select 40 px high (NHS default). Full list: test-artifacts/touch-targets.json."
+    ),
+)
 def test_every_touch_target_is_at_least_44_px_on_the_tablet(reception, new_tablet):
     server, account = reception
     anonymous = new_tablet().page
@@ -426,6 +545,7 @@ def test_every_touch_target_is_at_least_44_px_on_the_tablet(reception, new_table
     for name, path in list(REPORT_PAGES.items())[1:]:
         page.goto(server.url + path)
         found[name] = small_targets(page)
+    page.goto(server.url + "/incidents/new/filming")
     report_filming(page)
     page.get_by_role("button", name="Save incident").tap()
     expect(timeline_entry(page, FILMING_TITLE)).to_have_count(1)
