@@ -17,8 +17,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-web/node_modules/.installed: web/package.json web/package-lock.json
-	cd web && npm ci --no-audit --no-fund --loglevel=error
+web/node_modules/.installed: web/package.json web/package-lock.json web/styles/app.scss
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
 	touch $@
 
 run: install

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.mount("/assets", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk", "assets")), name="assets")
     app.mount("/static/nhsuk", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk")), name="nhsuk")
     app.mount("/static/htmx", StaticFiles(directory=assets_dir("htmx.org", "dist")), name="htmx")
+    if not (WEB_DIR / "static" / "build" / "nhsuk.min.css").exists():
+        raise ConfigurationError(f"The NHS.UK frontend styles are not built: run `npm run build` in {WEB_DIR}")
     app.mount("/static/app", StaticFiles(directory=WEB_DIR / "static"), name="app")
 
     app.include_router(auth_routes.router)
@@ -177,9 +180,15 @@ def install_error_pages(app: FastAPI) -> None:
         titles = {404: "Page not found", 405: "Page not found", 413: "Too much was sent"}
         return error_page(request, exc.status_code, titles.get(exc.status_code, "Something went wrong"), str(exc.detail))
 
+    @app.exception_handler(ClientDisconnect)
+    def client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        # A tablet that dropped off mid-form: nobody is waiting for the answer, and nothing was saved.
+        logger.info("Client went away during %s %s", request.method, request.url.path)
+        return Response(status_code=400)
+
     @app.exception_handler(Exception)
     def unexpected(request: Request, exc: Exception) -> Response:
-        logger.exception("Unexpected error on %s %s", request.method, request.url.path)
+        logger.error("Unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_page(
             request, 500, "Sorry, there is a problem with the service",
             "The problem has been logged. If you were saving something, check whether it appears "

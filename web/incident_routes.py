@@ -161,7 +161,7 @@ def change_incident(request: Request, actor: Actor, log: IncidentLog, incident_i
     remember_change(request, saved.notification_id)
     if request.headers.get("HX-Request") == "true":
         return incident_page(request, actor, log, incident_id, saved=form_name, status=200)
-    return RedirectResponse(f"/incidents/{incident_id}?saved={form_name}#timeline", status_code=303)
+    return RedirectResponse(f"/incidents/{incident_id}?saved={form_name}#saved", status_code=303)
 
 
 @router.post("/incidents/{incident_id}/responses")

@@ -32,12 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 ASSET_PATH = re.compile(r"^/(static|assets)/")
-# Known app bug (see test_no_page_breaks_its_own_content_security_policy): nhsuk-frontend's
-# prebuilt CSS asks for the Frutiger fonts from https://assets.nhs.uk/fonts/, which the app's
-# CSP (font-src 'self') blocks, so every page logs four CSP violations and four failed requests.
-# Tests that are about something else tolerate exactly this, and nothing more.
-KNOWN_FONT_BLOCK = re.compile(r"https://assets\.nhs\.uk/fonts/FrutigerLTW01-\w+\.woff2?\b")
-
 # Records CSP violations in the page itself (init scripts are not subject to the page's CSP).
 CSP_LISTENER = """
 window.__cspViolations = [];
@@ -104,7 +98,7 @@ class Watch:
             self.server_errors.append(f"{response.request.method} {path}: {response.status}")
         if ASSET_PATH.match(path):
             self.assets[path] = response.status
-            if response.status != 200:
+            if response.status not in (200, 304):  # 304: the browser revalidated its copy
                 self.bad_assets.append(f"{path}: {response.status}")
 
     def collect_csp(self, page: Page) -> None:
@@ -114,21 +108,19 @@ class Watch:
         except Exception:  # noqa: BLE001 - JavaScript disabled, or the page is navigating
             pass
 
-    def problems(self, allow_known_font_block: bool = False) -> list[str]:
+    def problems(self) -> list[str]:
         found = [
             *(f"console: {e}" for e in self.console_errors),
             *(f"page error: {e}" for e in self.page_errors),
             *(f"CSP: {e}" for e in self.csp_from_pages),
             *(f"request failed: {e}" for e in self.failed_requests),
-            *(f"asset not 200: {e}" for e in self.bad_assets),
+            *(f"asset not loaded: {e}" for e in self.bad_assets),
             *(f"server error: {e}" for e in self.server_errors),
         ]
-        if allow_known_font_block:
-            found = [p for p in found if not (KNOWN_FONT_BLOCK.search(p) and ("font-src" in p or p.endswith(": csp")))]
         return found
 
-    def assert_clean(self, allow_known_font_block: bool = True) -> None:
-        problems = self.problems(allow_known_font_block)
+    def assert_clean(self) -> None:
+        problems = self.problems()
         assert not problems, "\n".join(problems)
 
 
