@@ -16,6 +16,7 @@ from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 
 from incidents.application.service import IncidentLog
+from incidents.sqlite_subscription import SQLitePollingSubscription
 from incidents.storage import Store
 
 from .summaries import IncidentSummaries, IncidentSummaryView
@@ -80,7 +81,18 @@ def start_projections(store: Store, app_env: dict[str, str]) -> Projections:
         env=view_env(store, app_env),
     )
     runner.__enter__()
+    batch_view_writes(runner)
     return Projections(runner.view, runner)
+
+
+def batch_view_writes(runner: ProjectionRunner[IncidentLog, IncidentSummaryView]) -> None:
+    """On SQLite, let the view commit all the events of one read of the notification log in one
+    transaction, flushed just before the subscription reads again (so none waits for more)."""
+    subscription = getattr(runner._subscription, "subscription", None)  # the recorder's own
+    view = runner.view
+    if isinstance(subscription, SQLitePollingSubscription) and isinstance(view, SQLiteIncidentSummaryView):
+        subscription.before_reading = view.flush  # set first: a buffered write is always flushed
+        view.start_batching()
 
 
 def open_views(store: Store, app_env: dict[str, str]) -> Projections:

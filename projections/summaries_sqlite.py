@@ -29,9 +29,56 @@ def from_micros(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value / 1_000_000, tz=timezone.utc)
 
 
+def relax_durability(datastore: SQLiteDatastore) -> None:
+    """Open the view's connections with ``PRAGMA synchronous=NORMAL``: in WAL mode a commit is no
+    longer fsynced (the WAL is, at each checkpoint). A crash may lose the last few view commits,
+    never corrupt the file, and each lost row goes with its tracking position (same file, same
+    transaction), so the projection simply processes those events again on restart. The view is
+    derived and rebuildable; the event store keeps the library's full durability."""
+    pool = datastore.pool
+    if pool.is_sqlite_memory_mode or getattr(pool, "_relaxed", False):
+        return
+    create_connection = pool._create_connection
+
+    def create_relaxed_connection() -> Any:
+        connection = create_connection()
+        connection._sqlite_conn.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+    pool._create_connection = create_relaxed_connection  # type: ignore[method-assign]
+    pool._relaxed = True  # type: ignore[attr-defined]
+
+
 class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        relax_durability(datastore)
         super().__init__(datastore, **kwargs)
+        self._batch: list[tuple[str, tuple[Any, ...]]] | None = None
+        self._batch_tracking: Tracking | None = None
+
+    def start_batching(self) -> None:
+        """From now on, hold writes until flush(), which commits them in one transaction with
+        the tracking position of the last event. Until then nothing of them is written, not even
+        the tracking, so a crash before the flush means the events are processed again: still
+        exactly once. The runner flushes whenever the subscription is about to read again."""
+        self._batch = []
+
+    def flush(self) -> None:
+        tracking = self._batch_tracking
+        if self._batch is None or tracking is None:
+            return
+        with self.datastore.transaction(commit=True) as c:
+            for sql, params in self._batch:
+                c.execute(sql, params)
+            self._insert_tracking(c, tracking)
+        self._batch = []
+        self._batch_tracking = None
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        if self._batch is not None:
+            self._batch_tracking = tracking
+            return
+        super().insert_tracking(tracking)
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -50,6 +97,10 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
         ]
 
     def _write(self, sql: str, params: tuple[Any, ...], tracking: Tracking) -> None:
+        if self._batch is not None:
+            self._batch.append((sql, params))
+            self._batch_tracking = tracking
+            return
         with self.datastore.transaction(commit=True) as c:
             c.execute(sql, params)
             self._insert_tracking(c, tracking)
