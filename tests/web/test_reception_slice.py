@@ -332,7 +332,7 @@ def test_todays_incidents_list_shows_what_was_just_logged(client_for):
     location = log_filming(client)
     home = client.get("/")
     assert f'href="{location}"' in home.text
-    assert "Someone filmed in the practice" in home.text and "Waiting area" in home.text
+    assert "Someone filmed in the practice, waiting area" in home.text
     other_practice = client_for("other.reception").get("/")
     assert f'href="{location}"' not in other_practice.text
     fragment = client.get("/", headers={"HX-Request": "true"})
