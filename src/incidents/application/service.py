@@ -10,7 +10,7 @@ import random
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 from uuid import UUID
 
 from argon2 import PasswordHasher
@@ -74,6 +74,16 @@ class Saved:
     created: bool = True
 
 
+@dataclass(frozen=True)
+class _SessionAccount:
+    """What a session check needs of an account, as of one version of it."""
+
+    version: int
+    session_version: int
+    actor: Actor | None  # None: the account is disabled
+
+
+SESSION_ACCOUNTS_KEPT = 5000
 INCIDENT_ROLES = ("reception", "manager", "governance")
 MANAGER_ROLES = ("manager",)
 
@@ -83,6 +93,10 @@ class IncidentLog(Application[UUID]):
 
     name = "incidents"
     password_hasher = PasswordHasher()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._session_accounts: dict[UUID, _SessionAccount] = {}
 
     # Reporting ----------------------------------------------------------
 
@@ -245,16 +259,27 @@ class IncidentLog(Application[UUID]):
         return self._actor(account), account.session_version
 
     def actor_for_session(self, user_id: UUID, session_version: int) -> Actor | None:
-        """The actor a session cookie names, if that session is still current."""
+        """The actor a session cookie names, if that session is still current.
+
+        Asked on every request, so it is kept cheap: what a session needs of an account is kept
+        by account version, and each call only asks the store whether the account has any newer
+        event (one indexed read, nothing to decrypt). Any change, a sign-out or a disabled account
+        made by any process, is seen at once; only then is the account loaded again.
+        """
+        known = self._session_accounts.get(user_id)
+        if known is not None and not self.recorder.select_events(user_id, gt=known.version, limit=1):
+            return known.actor if known.session_version == session_version else None
         try:
             account = self.repository.get(user_id)
         except AggregateNotFoundError:
             return None
-        if not isinstance(account, StaffAccount) or account.disabled:
+        if not isinstance(account, StaffAccount):
             return None
-        if account.session_version != session_version:
-            return None
-        return self._actor(account)
+        known = _SessionAccount(account.version, account.session_version, None if account.disabled else self._actor(account))
+        if len(self._session_accounts) >= SESSION_ACCOUNTS_KEPT:
+            self._session_accounts.clear()
+        self._session_accounts[user_id] = known
+        return known.actor if known.session_version == session_version else None
 
     def sign_out(self, user_id: UUID) -> None:
         account = self.repository.get(user_id)
