@@ -353,3 +353,10 @@ def test_repeated_failed_sign_ins_slow_down_then_lock_without_revealing_names(we
     locked = client.post("/sign-in", data={"username": "sue.reception", "password": "a long enough password", "csrf_token": token})
     assert locked.status_code == 429
     assert "Too many failed attempts" in locked.text
+
+
+def test_names_in_any_script_survive_the_form_and_the_store(client_for):
+    client = client_for("sue.reception")
+    note = "Zoë and Łukasz saw 李雷 filming; محمد asked him to stop"
+    location = log_filming(client, note=note)
+    assert note in client.get(location).text
