@@ -4,7 +4,6 @@ folder, and refusing to start, with a clear message and no traceback, when the k
 from __future__ import annotations
 
 import base64
-import os
 import re
 import secrets
 import stat
