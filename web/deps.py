@@ -76,15 +76,12 @@ def page(request: Request, actor: Actor | None = None, **context: Any) -> dict[s
     }
 
 
-def remember_change(request: Request, notification_id: int) -> None:
-    """Note the user's latest change, so pages that read views wait until they show it."""
-    if notification_id > int(request.session.get("nid", 0)):
-        request.session["nid"] = notification_id
-
-
 def caught_up_views(request: Request) -> Projections | None:
-    """The read models, once they include this user's own latest change (bounded wait)."""
+    """The read models, once they include every event recorded before this page was asked for,
+    the user's own changes among them, from whichever device (a bounded wait)."""
     projections: Projections | None = request.app.state.projections
-    if projections is not None and request.session.get("nid"):
-        projections.wait(int(request.session["nid"]), request.app.state.settings.view_wait_seconds)
+    if projections is not None:
+        latest = request.app.state.log.recorder.max_notification_id()
+        if latest:
+            projections.wait(latest, request.app.state.settings.view_wait_seconds)
     return projections

@@ -23,7 +23,7 @@ from incidents.projections.summaries import IncidentSummary
 from incidents.domain import filming, recording
 from incidents.domain.values import DomainError, InvalidValue
 
-from .deps import ALL_ROLES, allow, caught_up_views, checked, form_fields, get_log, page, posted, remember_change, signed_in_as
+from .deps import ALL_ROLES, allow, caught_up_views, checked, form_fields, get_log, page, posted, signed_in_as
 from .forms import UK, FormInvalid, parse
 
 router = APIRouter()
@@ -109,7 +109,6 @@ def report_now(request: Request, kind: str, data: dict[str, str]):
         return report_page(request, actor, kind, form, invalid.errors, status=422)
     except InvalidValue as error:
         return report_page(request, actor, kind, form, {"_": str(error)}, status=422)
-    remember_change(request, saved.notification_id)
     return RedirectResponse(f"/incidents/{saved.id}?saved={'new' if saved.created else 'again'}", status_code=303)
 
 
@@ -161,7 +160,7 @@ def show_incident(request: Request, incident_id: UUID, actor: Anyone, log: Log, 
 def change_incident(request: Request, actor: Actor, log: IncidentLog, incident_id: UUID, form_name: str, form: dict[str, str], model: type[c.Command], call, with_time: bool = False):
     try:
         command = parse(model, {**form, "incident_id": str(incident_id)}, with_time=with_time)
-        saved = call(command, actor)
+        call(command, actor)
     except FormInvalid as invalid:
         return incident_page(request, actor, log, incident_id, form_name=form_name, errors=invalid.errors, values=form, status=422)
     except DomainError as error:
@@ -169,7 +168,6 @@ def change_incident(request: Request, actor: Actor, log: IncidentLog, incident_i
         if type(error).__name__ in ("IncidentNotFound", "NotPermitted"):
             raise
         return incident_page(request, actor, log, incident_id, form_name=form_name, errors={"_": str(error)}, values=form, status=status)
-    remember_change(request, saved.notification_id)
     if request.headers.get("HX-Request") == "true":
         return incident_page(request, actor, log, incident_id, saved=form_name, status=200)
     return RedirectResponse(f"/incidents/{incident_id}?saved={form_name}#saved", status_code=303)
