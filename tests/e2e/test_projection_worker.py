@@ -1,0 +1,46 @@
+"""The PostgreSQL deployment of docker-compose.yml, without Docker: an app process that only
+reads the views (INCIDENTS_PROJECTIONS=worker) and a separate `incidents project` worker."""
+
+from __future__ import annotations
+
+import subprocess
+from contextlib import closing
+
+import pytest
+
+from tests.conftest import BIN
+from tests.e2e.test_server_restart_and_kill import client_for, log_filming
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_worker_keeps_the_apps_views_up_to_date(live_server_factory, postgres_url):
+    server = live_server_factory(database_url=postgres_url, INCIDENTS_PROJECTIONS="worker")
+    account = server.add_account("sue.reception", "reception")
+    server.start()
+    log_path = server.data_dir / "worker.log"
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen([str(BIN / "incidents"), "project"], env=server.env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        with closing(client_for(server, account)) as client:
+            location = log_filming(client, "Filmed the queue, seen by the worker")
+            home = client.get("/")
+            assert home.status_code == 200
+            assert f'href="{location}"' in home.text, log_path.read_text()
+        assert worker.poll() is None, log_path.read_text()
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+
+
+def test_without_a_worker_the_home_page_still_answers_promptly(live_server_factory, postgres_url):
+    """No worker running: the page waits at most INCIDENTS_VIEW_WAIT_SECONDS, then shows what the
+    view has, rather than hanging or failing."""
+    server = live_server_factory(database_url=postgres_url, INCIDENTS_PROJECTIONS="worker", INCIDENTS_VIEW_WAIT_SECONDS="0.5")
+    account = server.add_account("sue.reception", "reception")
+    server.start()
+    with closing(client_for(server, account)) as client:
+        log_filming(client, "Nobody is projecting")
+        home = client.get("/")
+        assert home.status_code == 200
+        assert "Nothing logged yet today" in home.text
