@@ -63,6 +63,10 @@ class Projections:
             delay = min(delay * 2, 0.05)
         return True
 
+    def all(self) -> dict[str, IncidentSummaryView]:
+        """Every view by its projection's name."""
+        return {IncidentSummaries.name: self.summaries}
+
     def run_forever(self) -> None:
         assert self.runner is not None
         self.runner.run_forever()

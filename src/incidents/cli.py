@@ -18,6 +18,8 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 app = typer.Typer(help="Incidents: an event-sourced incident log for GP practices.", no_args_is_help=True)
 users = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(users, name="users")
+projections_app = typer.Typer(help="Read models kept from the events.", no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
 # soft_wrap: a path is printed whole even when output goes to a pipe or a log, so it can be copied.
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -104,6 +106,31 @@ def project() -> None:
     finally:
         projections.stop()
         opened.log.close()
+
+
+@projections_app.command("status")
+def projections_status() -> None:
+    """Each view's position in the event log, and how far behind the latest event it is."""
+    from rich.table import Table
+
+    from incidents.projections.runner import open_views
+
+    settings = settings_or_exit()
+    opened = open_or_exit(settings)
+    try:
+        views = open_views(opened.store, opened.env)
+    except Exception as error:  # the in-memory store, or a view that cannot be opened
+        err.print(f"[bold red]No views:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    latest = opened.log.recorder.max_notification_id() or 0
+    table = Table(title=f"Projections of {opened.store.location}")
+    for column in ("view", "position", "latest event", "behind by"):
+        table.add_column(column, justify="left" if column == "view" else "right")
+    for name, view in views.all().items():
+        position = view.max_tracking_id(opened.log.name) or 0
+        table.add_row(name, str(position), str(latest), f"{latest - position} events")
+    console.print(table)
+    opened.log.close()
 
 
 @users.command("add")

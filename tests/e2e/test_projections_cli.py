@@ -1,0 +1,51 @@
+"""`incidents projections status`: each view's position and how far behind it is."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from incidents.bootstrap import open_log
+from incidents.projections.runner import start_projections
+from incidents.settings import Settings
+from tests.conftest import BIN
+
+pytestmark = pytest.mark.slow
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "incidents"), *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def behind_by(output: str) -> int:
+    match = re.search(r"incident_summaries\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+) events", output)
+    assert match, output
+    return int(match.group(3))
+
+
+def test_status_shows_the_lag_then_none_once_projected(live_server_factory, tmp_path):
+    server = live_server_factory()
+    demo = run(server.env, "demo", "--months", "1")
+    assert demo.returncode == 0, demo.stderr
+    before = run(server.env, "projections", "status")
+    assert before.returncode == 0, before.stderr
+    opened = open_log(Settings(data_dir=server.data_dir))
+    latest = opened.log.recorder.max_notification_id()
+    assert behind_by(before.stdout) == latest > 0
+    projections = start_projections(opened.store, opened.env)
+    try:
+        assert projections.wait(latest, timeout=30)
+    finally:
+        projections.stop()
+        opened.log.close()
+    after = run(server.env, "projections", "status")
+    assert behind_by(after.stdout) == 0, after.stdout
+
+
+def test_status_on_the_in_memory_store_says_there_are_no_views(live_server_factory):
+    server = live_server_factory(database_url="memory://")
+    result = run(server.env, "projections", "status")
+    assert result.returncode == 2
+    assert "No views" in result.stderr
