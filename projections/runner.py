@@ -19,6 +19,7 @@ from incidents.application.service import IncidentLog
 from incidents.sqlite_subscription import SQLitePollingSubscription
 from incidents.storage import Store
 
+from .rebuild import ProjectionsLock
 from .summaries import IncidentSummaries, IncidentSummaryView
 from .summaries_postgres import PostgresIncidentSummaryView
 from .summaries_sqlite import SQLiteIncidentSummaryView
@@ -47,6 +48,7 @@ def summary_view_class(store: Store) -> type[IncidentSummaryView]:
 class Projections:
     summaries: IncidentSummaryView
     runner: ProjectionRunner[IncidentLog, IncidentSummaryView] | None = None
+    lock: ProjectionsLock | None = None
 
     def wait(self, notification_id: int, timeout: float) -> bool:
         """Block until the views have processed the given event, or the timeout passes.
@@ -74,19 +76,29 @@ class Projections:
     def stop(self) -> None:
         if self.runner is not None:
             self.runner.__exit__(None, None, None)
+        if self.lock is not None:
+            self.lock.release()
 
 
 def start_projections(store: Store, app_env: dict[str, str]) -> Projections:
     """Run the projections in this process (the embedded default, or the worker)."""
-    runner = ProjectionRunner(
-        application_class=IncidentLog,
-        projection_class=IncidentSummaries,
-        view_class=summary_view_class(store),
-        env=view_env(store, app_env),
-    )
-    runner.__enter__()
+    lock = ProjectionsLock.for_store(store)
+    if lock is not None:
+        lock.acquire("the projections")
+    try:
+        runner = ProjectionRunner(
+            application_class=IncidentLog,
+            projection_class=IncidentSummaries,
+            view_class=summary_view_class(store),
+            env=view_env(store, app_env),
+        )
+        runner.__enter__()
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     batch_view_writes(runner)
-    return Projections(runner.view, runner)
+    return Projections(runner.view, runner, lock)
 
 
 def batch_view_writes(runner: ProjectionRunner[IncidentLog, IncidentSummaryView]) -> None:

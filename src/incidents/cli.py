@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Annotated, Optional
 
 import typer
@@ -97,7 +98,11 @@ def project() -> None:
 
     settings = settings_or_exit()
     opened = open_or_exit(settings)
-    projections = start_projections(opened.store, opened.env)
+    try:
+        projections = start_projections(opened.store, opened.env)
+    except ConfigurationError as error:
+        err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
     console.print(f"Projecting events from {opened.store.location}; Ctrl-C to stop")
     try:
         projections.run_forever()
@@ -131,6 +136,31 @@ def projections_status() -> None:
         table.add_row(name, str(position), str(latest), f"{latest - position} events")
     console.print(table)
     opened.log.close()
+
+
+@projections_app.command("rebuild")
+def projections_rebuild() -> None:
+    """Rebuild the views from every stored event, then swap them in whole (app stopped)."""
+    from incidents.projections.rebuild import rebuild_summaries
+
+    settings = settings_or_exit()
+    opened = open_or_exit(settings)
+    started = time.perf_counter()
+    try:
+        with Progress(console=console) as progress:
+            task = progress.add_task("Rebuilding incident_summaries", total=None)
+
+            def advance(position: int, last: int) -> None:
+                progress.update(task, completed=position, total=last)
+
+            count = rebuild_summaries(opened.store, opened.env, advance)
+    except ConfigurationError as error:
+        err.print(f"[bold red]Not rebuilt:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        opened.log.close()
+    seconds = time.perf_counter() - started
+    console.print(f"Rebuilt incident_summaries from {count} events in {seconds:.1f} s ({count / max(seconds, 1e-9):,.0f} events/s).")
 
 
 @users.command("add")

@@ -49,3 +49,16 @@ def test_status_on_the_in_memory_store_says_there_are_no_views(live_server_facto
     result = run(server.env, "projections", "status")
     assert result.returncode == 2
     assert "No views" in result.stderr
+
+
+def test_rebuild_from_the_command_line_then_refused_while_the_app_runs(live_server_factory):
+    server = live_server_factory()
+    assert run(server.env, "demo", "--months", "1").returncode == 0
+    rebuilt = run(server.env, "projections", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "Rebuilt incident_summaries from" in rebuilt.stdout
+    assert behind_by(run(server.env, "projections", "status").stdout) == 0
+    server.start()
+    refused = run(server.env, "projections", "rebuild")
+    assert refused.returncode == 2
+    assert "Stop it first" in refused.stderr

@@ -1,0 +1,118 @@
+"""Rebuilding a view from scratch, without anyone seeing it half built.
+
+On SQLite the view is built in a file of its own beside the live one, in batched transactions
+(one per page of the notification log), and moved into place only when complete. Whoever runs
+the projections holds the data folder's projections lock, so a rebuild refuses to start while
+the app or a worker is running, and they refuse to start during a rebuild.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.utils import Environment
+
+from incidents.application.service import IncidentLog
+from incidents.settings import ConfigurationError
+from incidents.storage import Store
+
+from .summaries import IncidentSummaries
+from .summaries_sqlite import SQLiteIncidentSummaryView
+
+PAGE_SIZE = 2000
+
+
+class RebuildRefused(ConfigurationError):
+    """Projections are being written by someone else, or cannot be rebuilt here."""
+
+
+@dataclass
+class ProjectionsLock:
+    """An exclusive lock on `<data folder>/projections.lock` while projections are written."""
+
+    path: Path
+    _file: object | None = None
+
+    @classmethod
+    def for_store(cls, store: Store) -> ProjectionsLock | None:
+        return cls(Path(store.location).parent / "projections.lock") if store.kind == "sqlite" else None
+
+    def acquire(self, doing: str) -> None:
+        file = open(self.path, "a+")
+        try:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            file.seek(0)
+            holder = file.read().strip() or "another process"
+            file.close()
+            raise RebuildRefused(f"Cannot start {doing}: {holder} holds {self.path}. Stop it first.") from None
+        file.seek(0)
+        file.truncate()
+        file.write(f"{doing} (process {os.getpid()})\n")
+        file.flush()
+        self._file = file
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # type: ignore[attr-defined]
+            self._file = None
+
+
+def sqlite_view_path(store: Store) -> Path:
+    return Path(store.location).parent / f"view-{IncidentSummaries.name}.sqlite"
+
+
+def rebuild_summaries(store: Store, app_env: dict[str, str], progress: Callable[[int, int], None]) -> int:
+    """Rebuild the incident summaries from every stored event; returns how many were read."""
+    if store.kind != "sqlite":
+        raise RebuildRefused("Rebuilding is only available on the embedded SQLite store so far")
+    lock = ProjectionsLock.for_store(store)
+    assert lock is not None
+    lock.acquire("a rebuild of the projections")
+    try:
+        return _rebuild_sqlite(store, app_env, progress)
+    finally:
+        lock.release()
+
+
+def _rebuild_sqlite(store: Store, app_env: dict[str, str], progress: Callable[[int, int], None]) -> int:
+    live = sqlite_view_path(store)
+    building = live.with_name(live.name + ".rebuild")
+    for leftover in _with_journals(building):
+        leftover.unlink(missing_ok=True)
+    env = {**app_env, f"{IncidentSummaries.name.upper()}_SQLITE_DBNAME": str(building)}
+    factory = InfrastructureFactory.construct(Environment(IncidentSummaries.name, env))
+    view = factory.tracking_recorder(SQLiteIncidentSummaryView)
+    log = IncidentLog(env=app_env)
+    try:
+        projection = IncidentSummaries(view)
+        view.start_batching()
+        last = log.recorder.max_notification_id() or 0
+        position, count = 0, 0
+        while position < last:
+            page = log.recorder.select_notifications(start=position, limit=PAGE_SIZE, inclusive_of_start=False)
+            if not page:
+                break
+            for notification in page:
+                projection.process_event(log.mapper.to_domain_event(notification), Tracking(log.name, notification.id))
+            view.flush()
+            position = page[-1].id
+            count += len(page)
+            progress(position, last)
+    finally:
+        factory.close()
+        log.close()
+    # Nobody has the live file open (we hold the lock): drop its journals, then swap in one step.
+    for journal in _with_journals(live)[1:]:
+        journal.unlink(missing_ok=True)
+    os.replace(building, live)
+    return count
+
+
+def _with_journals(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
