@@ -22,7 +22,7 @@ from incidents.settings import ConfigurationError
 from incidents.storage import Store
 
 from .summaries import IncidentSummaries
-from .summaries_sqlite import SQLiteIncidentSummaryView
+from .summaries_sqlite import SQLiteIncidentSummaryView, sqlite_view_path
 
 PAGE_SIZE = 2000
 
@@ -63,10 +63,6 @@ class ProjectionsLock:
             self._file = None
 
 
-def sqlite_view_path(store: Store) -> Path:
-    return Path(store.location).parent / f"view-{IncidentSummaries.name}.sqlite"
-
-
 def rebuild_summaries(store: Store, app_env: dict[str, str], progress: Callable[[int, int], None]) -> int:
     """Rebuild the incident summaries from every stored event; returns how many were read."""
     if store.kind != "sqlite":
@@ -81,7 +77,7 @@ def rebuild_summaries(store: Store, app_env: dict[str, str], progress: Callable[
 
 
 def _rebuild_sqlite(store: Store, app_env: dict[str, str], progress: Callable[[int, int], None]) -> int:
-    live = sqlite_view_path(store)
+    live = sqlite_view_path(store.location)
     building = live.with_name(live.name + ".rebuild")
     for leftover in _with_journals(building):
         leftover.unlink(missing_ok=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.projection import ProjectionRunner
@@ -22,7 +21,7 @@ from incidents.storage import Store
 from .rebuild import ProjectionsLock
 from .summaries import IncidentSummaries, IncidentSummaryView
 from .summaries_postgres import PostgresIncidentSummaryView
-from .summaries_sqlite import SQLiteIncidentSummaryView
+from .summaries_sqlite import SQLiteIncidentSummaryView, sqlite_view_path
 
 
 class ViewsUnavailable(Exception):
@@ -33,8 +32,7 @@ def view_env(store: Store, app_env: dict[str, str]) -> dict[str, str]:
     """The environment for the projections: the application's, plus where each view lives."""
     env = dict(app_env)
     if store.kind == "sqlite":
-        folder = Path(store.location).parent
-        env[f"{IncidentSummaries.name.upper()}_SQLITE_DBNAME"] = str(folder / f"view-{IncidentSummaries.name}.sqlite")
+        env[f"{IncidentSummaries.name.upper()}_SQLITE_DBNAME"] = str(sqlite_view_path(store.location))
     return env
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from .summaries import IncidentSummary, IncidentSummaryView
+from .summaries import IncidentSummaries, IncidentSummary, IncidentSummaryView
 
 COLUMNS = (
     "incident_id, practice, kind, occurred_at, reported_at, location, status, last_response, "
@@ -27,6 +28,11 @@ def from_micros(value: int | None) -> datetime | None:
     if value is None:
         return None
     return datetime.fromtimestamp(value / 1_000_000, tz=timezone.utc)
+
+
+def sqlite_view_path(events_file: str) -> Path:
+    """The view's own file, beside the event store's (a file per view: one tracking table each)."""
+    return Path(events_file).parent / f"view-{IncidentSummaries.name}.sqlite"
 
 
 def relax_durability(datastore: SQLiteDatastore) -> None:

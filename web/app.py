@@ -98,11 +98,6 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.state.sign_in_throttle = SignInThrottle()
     app.state.on_shutdown = []
     app.state.projections = None
-    if opened.store.kind != "memory":
-        run_here = settings.projections == "inline"
-        projections = (start_projections if run_here else open_views)(opened.store, opened.env)
-        app.state.projections = projections
-        app.state.on_shutdown.append(projections.stop)
 
     app.add_middleware(
         SessionMiddleware,
@@ -120,6 +115,13 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     if not (WEB_DIR / "static" / "build" / "nhsuk.min.css").exists():
         raise ConfigurationError(f"The NHS.UK frontend styles are not built: run `npm run build` in {WEB_DIR}")
     app.mount("/static/app", StaticFiles(directory=WEB_DIR / "static"), name="app")
+
+    # Last, once the configuration is known to be complete: this starts threads and takes a lock.
+    if opened.store.kind != "memory":
+        run_here = settings.projections == "inline"
+        projections = (start_projections if run_here else open_views)(opened.store, opened.env)
+        app.state.projections = projections
+        app.state.on_shutdown.append(projections.stop)
 
     app.include_router(auth_routes.router)
     app.include_router(incident_routes.router)

@@ -24,9 +24,6 @@ def application_env(store: Store, key: str) -> dict[str, str]:
         "CIPHER_TOPIC": CIPHER_TOPIC,
         "CIPHER_KEY": key,
         "COMPRESSOR_TOPIC": COMPRESSOR_TOPIC,
-        # Keep recently used aggregates (signed-in accounts above all) and only read events
-        # newer than the cached version, so a sign-out elsewhere is still seen at once.
-        "AGGREGATE_CACHE_MAXSIZE": "2000",
     }
 
 
