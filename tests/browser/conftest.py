@@ -90,6 +90,10 @@ class Watch:
             self.posts.append(path_of(request.url))
 
     def on_request_failed(self, request: Request) -> None:
+        # Chromium aborts loads still in flight (the favicon, typically) when the test navigates
+        # on; a server fault shows as a status instead, which on_response records.
+        if request.failure == "net::ERR_ABORTED":
+            return
         self.failed_requests.append(f"{request.method} {request.url}: {request.failure}")
 
     def on_response(self, response: Response) -> None:
