@@ -22,6 +22,7 @@ from eventsourcing.persistence import IntegrityError
 from ..domain.accounts import StaffAccount, username_of
 from ..domain.filming import FilmingIncident
 from ..domain.incident import Incident
+from ..domain.practice_index import PracticeIndex
 from ..domain.recording import RecordingEpisode
 from ..domain.values import DomainError
 from . import commands as c
@@ -219,6 +220,40 @@ class IncidentLog(Application[UUID]):
         """Every event of one incident, oldest first (the incident page's timeline)."""
         self.get_incident(actor, incident_id)
         return list(self.events.get(incident_id))
+
+    # A practice's short, exact lists (staff, notices, disclosure requests) ----
+
+    def listed(self, practice: str, listing: str) -> list[UUID]:
+        """The ids a practice's index holds for one kind of record, oldest first."""
+        try:
+            index = self.repository.get(PracticeIndex.create_id(practice, listing))
+        except AggregateNotFoundError:
+            return []
+        return list(index.entries)
+
+    def save_listed(self, practice: str, listing: str, record: Any) -> Saved:
+        """Save a new record and its entry in the practice's index in one transaction.
+
+        A concurrent addition to the same index is retried on fresh state; a record that already
+        is already listed (a repeated submission) raises AlreadyListed, one that exists unlisted
+        raises IntegrityError: the caller answers either.
+        """
+        for attempt in range(SAVE_ATTEMPTS):
+            index_id = PracticeIndex.create_id(practice, listing)
+            try:
+                index = self.repository.get(index_id)
+            except AggregateNotFoundError:
+                index = PracticeIndex(practice=practice, listing=listing)
+            index.add(record.id)
+            try:
+                recordings = self.save(record, index)
+            except IntegrityError:
+                if self._exists(record.id):
+                    raise
+                time.sleep(random.uniform(0.001, 0.005) * (attempt + 1))
+                continue
+            return Saved(record.id, recordings[-1].notification.id)
+        raise ConcurrentChange("Others were adding to the same list at the same moment. Nothing was saved: try again.")
 
     # Staff accounts ----------------------------------------------------
 
