@@ -30,6 +30,7 @@ class Settings:
     database_url: str = ""
     cipher_key: str = ""
     cipher_key_file: Path | None = None
+    signing_key_file: Path | None = None
     session_secret: str = ""
     idle_timeout_minutes: int = 10
     secure_cookies: bool = False
@@ -57,6 +58,7 @@ class Settings:
             database_url=get("DATABASE_URL"),
             cipher_key=get("CIPHER_KEY"),
             cipher_key_file=Path(key_file) if key_file else None,
+            signing_key_file=Path(get("SIGNING_KEY_FILE")) if get("SIGNING_KEY_FILE") else None,
             session_secret=get("SESSION_SECRET"),
             idle_timeout_minutes=idle,
             secure_cookies=get("SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
@@ -72,3 +74,8 @@ class Settings:
     @property
     def effective_key_file(self) -> Path:
         return self.cipher_key_file or self.data_dir / "cipher.key"
+
+    @property
+    def effective_signing_key_file(self) -> Path:
+        """The Ed25519 key that signs evidence bundles: beside the encryption key by default."""
+        return self.signing_key_file or self.effective_key_file.parent / "signing-key.pem"
