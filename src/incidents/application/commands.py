@@ -123,3 +123,32 @@ class RegisterAccount(Command):
     role: Literal["reception", "manager", "governance"]
     password: Annotated[str, Field(min_length=10, max_length=256)]
 
+
+
+# Staff accounts, managed by governance in their own practice ------------------------------
+
+Username = Annotated[str, _normalised(str.lower), StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
+Role = Literal["reception", "manager", "governance"]
+
+
+class AddStaff(Command):
+    username: Username
+    display_name: Annotated[ShortText, StringConstraints(min_length=1)]
+    role: Role
+
+
+class ResetPassword(Command):
+    account_id: UUID
+
+
+class DisableAccount(Command):
+    account_id: UUID
+    reason: ShortText = ""
+
+
+class EnableAccount(Command):
+    account_id: UUID
+
+
+class ChoosePassword(Command):
+    password: Annotated[str, Field(min_length=10, max_length=256)]

@@ -47,6 +47,18 @@ class UsernameTaken(DomainError):
     pass
 
 
+class AccountNotFound(DomainError):
+    pass
+
+
+class PasswordChoiceExpired(DomainError):
+    """The one-time sign-in no longer stands (reset again, disabled, or done): sign in again."""
+
+
+class SamePassword(DomainError):
+    pass
+
+
 class ConcurrentChange(DomainError):
     """Others kept changing the same incident; nothing of this change was saved."""
 
@@ -87,6 +99,16 @@ class _SessionAccount:
 SESSION_ACCOUNTS_KEPT = 5000
 INCIDENT_ROLES = ("reception", "manager", "governance")
 MANAGER_ROLES = ("manager",)
+GOVERNANCE_ROLES = ("governance",)
+
+
+@dataclass(frozen=True)
+class OneTimePassword:
+    """A password given out once (to a new account, or on a reset): shown once, never stored."""
+
+    account_id: UUID
+    notification_id: int
+    password: str
 
 
 class IncidentLog(Application[UUID]):
@@ -258,8 +280,8 @@ class IncidentLog(Application[UUID]):
     # Staff accounts ----------------------------------------------------
 
     def register_account(self, cmd: c.RegisterAccount, actor: str) -> Saved:
-        if self._exists(StaffAccount.create_id(cmd.username)):
-            raise UsernameTaken(f"The username {cmd.username!r} is taken")
+        """An account with a password its owner chose (the CLI and the first run)."""
+        self._check_username_free(cmd.username)
         account = StaffAccount.register(
             username=cmd.username,
             display_name=cmd.display_name,
@@ -268,11 +290,119 @@ class IncidentLog(Application[UUID]):
             password_hash=self.password_hasher.hash(cmd.password),
             actor=actor,
         )
+        return self._save_new_account(account)
+
+    def _check_username_free(self, username: str) -> None:
+        if self._exists(StaffAccount.create_id(username)):
+            raise UsernameTaken(f"The username {username!r} is taken")
+
+    def _save_new_account(self, account: StaffAccount) -> Saved:
+        """Saves the account with its entry in the practice's staff list, in one transaction."""
         try:
-            recordings = self.save(account)
+            return self.save_listed(account.practice, "staff", account)
         except IntegrityError:
-            raise UsernameTaken(f"The username {cmd.username!r} is taken") from None
-        return Saved(account.id, recordings[-1].notification.id)
+            raise UsernameTaken(f"The username {account.username!r} is taken") from None
+
+    def add_staff(self, cmd: c.AddStaff, actor: Actor) -> OneTimePassword:
+        """A new account in the governance lead's practice, with a password that signs in once."""
+        actor.require(*GOVERNANCE_ROLES)
+        self._check_username_free(cmd.username)
+        password = self.new_password()
+        account = StaffAccount.register(
+            username=cmd.username,
+            display_name=cmd.display_name,
+            practice=actor.practice,
+            role=cmd.role,
+            password_hash=self.password_hasher.hash(password),
+            actor=actor.username,
+        )
+        account.require_new_password(actor.username)
+        saved = self._save_new_account(account)
+        return OneTimePassword(saved.id, saved.notification_id, password)
+
+    def staff(self, actor: Actor) -> list[StaffAccount]:
+        """The accounts of the actor's practice, oldest first."""
+        actor.require(*GOVERNANCE_ROLES)
+        return [self.repository.get(account_id) for account_id in self.listed(actor.practice, "staff")]
+
+    def staff_account(self, actor: Actor, account_id: UUID) -> StaffAccount:
+        actor.require(*GOVERNANCE_ROLES)
+        try:
+            account = self.repository.get(account_id)
+        except AggregateNotFoundError:
+            raise AccountNotFound("No such account") from None
+        if not isinstance(account, StaffAccount) or account.practice != actor.practice:
+            raise AccountNotFound("No such account")
+        return account
+
+    def account_history(self, actor: Actor, account_id: UUID) -> list[DomainEventProtocol[UUID]]:
+        """Every event of one account, oldest first (the account page's history)."""
+        self.staff_account(actor, account_id)
+        return list(self.events.get(account_id))
+
+    def reset_password(self, cmd: c.ResetPassword, actor: Actor) -> OneTimePassword:
+        """A new password that signs in once; the account's sessions end everywhere."""
+        password = self.new_password()
+        password_hash = self.password_hasher.hash(password)
+        saved = self._change_account(cmd.account_id, actor, lambda a: a.reset_password(password_hash, actor.username))
+        return OneTimePassword(saved.id, saved.notification_id, password)
+
+    def disable_account(self, cmd: c.DisableAccount, actor: Actor) -> Saved:
+        """Signs the person out everywhere at once; a repeated request changes nothing."""
+
+        def change(account: StaffAccount) -> bool:
+            account.check_not_own_account(actor.username)
+            if account.disabled:
+                return False
+            account.disable(cmd.reason, actor.username)
+            return True
+
+        return self._change_account(cmd.account_id, actor, change)
+
+    def enable_account(self, cmd: c.EnableAccount, actor: Actor) -> Saved:
+        def change(account: StaffAccount) -> bool:
+            if not account.disabled:
+                return False
+            account.enable(actor.username)
+            return True
+
+        return self._change_account(cmd.account_id, actor, change)
+
+    def _change_account(self, account_id: UUID, actor: Actor, change: Callable[[StaffAccount], bool | None]) -> Saved:
+        for attempt in range(SAVE_ATTEMPTS):
+            account = self.staff_account(actor, account_id)
+            if change(account) is False:
+                return Saved(account_id, self.recorder.max_notification_id() or 0, created=False)
+            try:
+                recordings = self.save(account)
+            except IntegrityError:
+                time.sleep(random.uniform(0.001, 0.005) * (attempt + 1))
+                continue
+            return Saved(account_id, recordings[-1].notification.id)
+        raise ConcurrentChange("Someone else was changing this account at the same moment. Nothing was saved: try again.")
+
+    def needs_new_password(self, user_id: UUID) -> bool:
+        """Whether the account signed in with a one-time password and must now choose its own."""
+        account = self.repository.get(user_id)
+        return bool(account.must_choose_password)
+
+    def choose_password(self, user_id: UUID, session_version: int, cmd: c.ChoosePassword) -> tuple[Actor, int]:
+        """The person's own password in place of a one-time one; their other sessions end."""
+        try:
+            account = self.repository.get(user_id)
+        except AggregateNotFoundError:
+            raise PasswordChoiceExpired("Sign in again") from None
+        if not isinstance(account, StaffAccount) or account.disabled or account.session_version != session_version or not account.must_choose_password:
+            raise PasswordChoiceExpired("Sign in again")
+        try:
+            self.password_hasher.verify(account.password_hash, cmd.password)
+        except (VerificationError, InvalidHashError):
+            pass
+        else:
+            raise SamePassword("Choose a password different from the one-time password")
+        account.change_password(self.password_hasher.hash(cmd.password), actor=account.username)
+        self.save(account)
+        return self._actor(account), account.session_version
 
     def authenticate(self, username: str, password: str) -> tuple[Actor, int] | None:
         """The actor and session version for a right username and password, else None."""
@@ -288,7 +418,16 @@ class IncidentLog(Application[UUID]):
             return None
         if account.disabled:
             return None
-        if self.password_hasher.check_needs_rehash(account.password_hash):
+        if account.must_choose_password:
+            # A one-time password signs in once, for choosing a new password and nothing else.
+            if account.one_time_password_used:
+                return None
+            account.use_one_time_password()
+            try:
+                self.save(account)
+            except IntegrityError:
+                return None  # the same one-time password used at the same moment elsewhere
+        elif self.password_hasher.check_needs_rehash(account.password_hash):
             account.rehash_password(self.password_hasher.hash(password))
             self.save(account)
         return self._actor(account), account.session_version

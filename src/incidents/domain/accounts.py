@@ -28,6 +28,14 @@ class AccountDisabled(DomainError):
     pass
 
 
+class CannotDisableOwnAccount(DomainError):
+    pass
+
+
+class OneTimePasswordUsed(DomainError):
+    pass
+
+
 def username_of(value: str) -> str:
     name = (value or "").strip().lower()
     if not _USERNAME.match(name):
@@ -53,6 +61,8 @@ class StaffAccount(Aggregate):
         self.password_hash = password_hash
         self.session_version = 1
         self.disabled = False
+        self.must_choose_password = False  # a one-time password was issued: the person chooses their own
+        self.one_time_password_used = False
 
     @classmethod
     def register(
@@ -80,6 +90,7 @@ class StaffAccount(Aggregate):
     def change_password(self, password_hash: str, actor: str) -> None:
         self.password_hash = password_hash
         self.session_version += 1
+        self.must_choose_password = False
 
     @event("PasswordRehashed")
     def rehash_password(self, password_hash: str) -> None:
@@ -89,11 +100,44 @@ class StaffAccount(Aggregate):
     def sign_out(self) -> None:
         self.session_version += 1
 
-    @event("Disabled")
+    def check_not_own_account(self, actor: str) -> None:
+        if actor == self.username:
+            raise CannotDisableOwnAccount("You cannot disable your own account: ask another governance lead")
+
     def disable(self, reason: str, actor: str) -> None:
+        self.check_not_own_account(actor)
+        self._disable(reason, actor)
+
+    @event("Disabled")
+    def _disable(self, reason: str, actor: str) -> None:
         self.disabled = True
         self.session_version += 1
 
     @event("Enabled")
     def enable(self, actor: str) -> None:
         self.disabled = False
+
+    @event("NewPasswordRequired")
+    def require_new_password(self, actor: str) -> None:
+        """The password was given out by someone else: it signs in once, then the person chooses their own."""
+        self.must_choose_password = True
+        self.one_time_password_used = False
+
+    @event("PasswordReset")
+    def reset_password(self, password_hash: str, actor: str) -> None:
+        self.password_hash = password_hash
+        self.session_version += 1
+        self.must_choose_password = True
+        self.one_time_password_used = False
+
+    def check_one_time_password_unused(self) -> None:
+        if self.must_choose_password and self.one_time_password_used:
+            raise OneTimePasswordUsed("This one-time password has been used: ask for a new one")
+
+    def use_one_time_password(self) -> None:
+        self.check_one_time_password_unused()
+        self._use_one_time_password()
+
+    @event("OneTimePasswordUsed")
+    def _use_one_time_password(self) -> None:
+        self.one_time_password_used = True
