@@ -1,6 +1,6 @@
 """Rebuilding a view from scratch, without anyone seeing it half built.
 
-On SQLite the view is built in a file of its own beside the live one, in batched transactions
+On SQLite each view is built in a file of its own beside the live one, in batched transactions
 (one per page of the notification log), and moved into place only when complete. Whoever runs
 the projections holds the data folder's projections lock, so a rebuild refuses to start while
 the app or a worker is running, and they refuse to start during a rebuild.
@@ -12,7 +12,7 @@ import fcntl
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.utils import Environment
@@ -21,8 +21,8 @@ from incidents.application.service import IncidentLog
 from incidents.settings import ConfigurationError
 from incidents.storage import Store
 
-from .summaries import IncidentSummaries
-from .summaries_sqlite import SQLiteIncidentSummaryView, sqlite_view_path
+if TYPE_CHECKING:
+    from .catalogue import ProjectionSpec
 
 PAGE_SIZE = 2000
 
@@ -63,31 +63,42 @@ class ProjectionsLock:
             self._file = None
 
 
-def rebuild_summaries(store: Store, app_env: dict[str, str], progress: Callable[[int, int], None]) -> int:
-    """Rebuild the incident summaries from every stored event; returns how many were read."""
+def rebuild(store: Store, app_env: dict[str, str], names: Sequence[str], progress: Callable[[int, int], None]) -> int:
+    """Rebuild the named views (all when none is named) from every stored event, in one read of
+    the notification log; returns how many events were read."""
+    from .catalogue import CATALOGUE, spec_named
+
+    specs = [spec_named(name) for name in names] if names else list(CATALOGUE)
     if store.kind != "sqlite":
         raise RebuildRefused("Rebuilding is only available on the embedded SQLite store so far")
     lock = ProjectionsLock.for_store(store)
     assert lock is not None
     lock.acquire("a rebuild of the projections")
     try:
-        return _rebuild_sqlite(store, app_env, progress)
+        return _rebuild_sqlite(store, app_env, specs, progress)
     finally:
         lock.release()
 
 
-def _rebuild_sqlite(store: Store, app_env: dict[str, str], progress: Callable[[int, int], None]) -> int:
-    live = sqlite_view_path(store.location)
-    building = live.with_name(live.name + ".rebuild")
-    for leftover in _with_journals(building):
-        leftover.unlink(missing_ok=True)
-    env = {**app_env, f"{IncidentSummaries.name.upper()}_SQLITE_DBNAME": str(building)}
-    factory = InfrastructureFactory.construct(Environment(IncidentSummaries.name, env))
-    view = factory.tracking_recorder(SQLiteIncidentSummaryView)
+def _rebuild_sqlite(
+    store: Store, app_env: dict[str, str], specs: list[ProjectionSpec], progress: Callable[[int, int], None]
+) -> int:
+    lives = [spec.sqlite_file(store.location) for spec in specs]
+    buildings = [live.with_name(live.name + ".rebuild") for live in lives]
+    for building in buildings:
+        for leftover in _with_journals(building):
+            leftover.unlink(missing_ok=True)
+    factories, projections = [], []
     log = IncidentLog(env=app_env)
     try:
-        projection = IncidentSummaries(view)
-        view.start_batching()
+        for spec, building in zip(specs, buildings):
+            env = {**app_env, spec.env_key("SQLITE_DBNAME"): str(building)}
+            factory = InfrastructureFactory.construct(Environment(spec.name, env))
+            factories.append(factory)
+            view = factory.tracking_recorder(spec.sqlite_view)
+            if hasattr(view, "start_batching"):
+                view.start_batching()
+            projections.append(spec.projection(view))
         last = log.recorder.max_notification_id() or 0
         position, count = 0, 0
         while position < last:
@@ -95,18 +106,25 @@ def _rebuild_sqlite(store: Store, app_env: dict[str, str], progress: Callable[[i
             if not page:
                 break
             for notification in page:
-                projection.process_event(log.mapper.to_domain_event(notification), Tracking(log.name, notification.id))
-            view.flush()
+                event = log.mapper.to_domain_event(notification)
+                tracking = Tracking(log.name, notification.id)
+                for projection in projections:
+                    projection.process_event(event, tracking)
+            for projection in projections:
+                if hasattr(projection.view, "flush"):
+                    projection.view.flush()
             position = page[-1].id
             count += len(page)
             progress(position, last)
     finally:
-        factory.close()
+        for factory in factories:
+            factory.close()
         log.close()
-    # Nobody has the live file open (we hold the lock): drop its journals, then swap in one step.
-    for journal in _with_journals(live)[1:]:
-        journal.unlink(missing_ok=True)
-    os.replace(building, live)
+    # Nobody has the live files open (we hold the lock): drop their journals, then swap each in.
+    for building, live in zip(buildings, lives):
+        for journal in _with_journals(live)[1:]:
+            journal.unlink(missing_ok=True)
+        os.replace(building, live)
     return count
 
 

@@ -1,16 +1,18 @@
 """Running the projections: in the app's process on the embedded default, or in a worker.
 
-The library's ProjectionRunner subscribes to the event store (LISTEN/NOTIFY on PostgreSQL, the
-polling subscription on SQLite) and writes each view with its tracking position. An app whose
-projections run in a separate worker opens the same views read-only and waits on their tracking.
+Each projection of the catalogue has its own library `ProjectionRunner`, which subscribes to the
+event store (LISTEN/NOTIFY on PostgreSQL, the polling subscription on SQLite) and writes its view
+with its tracking position. An app whose projections run in a separate worker opens the same
+views read-only and waits on their tracking.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.projection import ProjectionRunner
 from eventsourcing.utils import Environment
 
@@ -18,99 +20,120 @@ from incidents.application.service import IncidentLog
 from incidents.sqlite_subscription import SQLitePollingSubscription
 from incidents.storage import Store
 
+from .catalogue import CATALOGUE, ProjectionSpec, ViewsUnavailable
 from .rebuild import ProjectionsLock
 from .summaries import IncidentSummaries, IncidentSummaryView
-from .summaries_postgres import PostgresIncidentSummaryView
-from .summaries_sqlite import SQLiteIncidentSummaryView, sqlite_view_path
 
-
-class ViewsUnavailable(Exception):
-    pass
+__all__ = ["Projections", "ViewsUnavailable", "open_views", "start_projections", "view_env"]
 
 
 def view_env(store: Store, app_env: dict[str, str]) -> dict[str, str]:
     """The environment for the projections: the application's, plus where each view lives."""
     env = dict(app_env)
     if store.kind == "sqlite":
-        env[f"{IncidentSummaries.name.upper()}_SQLITE_DBNAME"] = str(sqlite_view_path(store.location))
+        for spec in CATALOGUE:
+            env[spec.env_key("SQLITE_DBNAME")] = str(spec.sqlite_file(store.location))
     return env
-
-
-def summary_view_class(store: Store) -> type[IncidentSummaryView]:
-    if store.kind == "memory":
-        raise ViewsUnavailable("The in-memory store has no projections")
-    return SQLiteIncidentSummaryView if store.kind == "sqlite" else PostgresIncidentSummaryView
 
 
 @dataclass
 class Projections:
-    summaries: IncidentSummaryView
-    runner: ProjectionRunner[IncidentLog, IncidentSummaryView] | None = None
+    """The views by projection name, and the runners writing them when they run in this process."""
+
+    views: dict[str, TrackingRecorder]
+    runners: list[ProjectionRunner[IncidentLog, Any]] = field(default_factory=list)
     lock: ProjectionsLock | None = None
 
+    @property
+    def summaries(self) -> IncidentSummaryView:
+        return self.views[IncidentSummaries.name]  # type: ignore[return-value]
+
+    def view(self, name: str) -> Any:
+        return self.views[name]
+
     def wait(self, notification_id: int, timeout: float) -> bool:
-        """Block until the views have processed the given event, or the timeout passes.
+        """Block until every view has processed the given event, or the timeout passes.
 
         Polls from 2 ms up to 50 ms: the library's own wait sleeps 100 ms before its second
         look, far longer than a projection usually needs.
         """
         deadline = time.monotonic() + timeout
         delay = 0.002
-        while (self.summaries.max_tracking_id(IncidentLog.name) or 0) < notification_id:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+        for view in self.views.values():
+            while (view.max_tracking_id(IncidentLog.name) or 0) < notification_id:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
         return True
 
-    def all(self) -> dict[str, IncidentSummaryView]:
+    def all(self) -> dict[str, TrackingRecorder]:
         """Every view by its projection's name."""
-        return {IncidentSummaries.name: self.summaries}
+        return dict(self.views)
 
     def run_forever(self) -> None:
-        assert self.runner is not None
-        self.runner.run_forever()
+        """Block until a runner stops; a runner's error is raised here."""
+        assert self.runners
+        while True:
+            for runner in self.runners:
+                runner.run_forever(timeout=0.2)
+                if runner.is_interrupted.is_set():
+                    return
 
     def stop(self) -> None:
-        if self.runner is not None:
-            self.runner.__exit__(None, None, None)
-        if self.lock is not None:
-            self.lock.release()
+        try:
+            for runner in self.runners:
+                runner.__exit__(None, None, None)
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
 
 def start_projections(store: Store, app_env: dict[str, str]) -> Projections:
-    """Run the projections in this process (the embedded default, or the worker)."""
+    """Run every projection in this process (the embedded default, or the worker)."""
     lock = ProjectionsLock.for_store(store)
     if lock is not None:
         lock.acquire("the projections")
+    projections = Projections({}, [], lock)
     try:
-        runner = ProjectionRunner(
-            application_class=IncidentLog,
-            projection_class=IncidentSummaries,
-            view_class=summary_view_class(store),
-            env=view_env(store, app_env),
-        )
-        runner.__enter__()
+        env = view_env(store, app_env)
+        for spec in CATALOGUE:
+            runner = _start_runner(spec, store, env)
+            projections.runners.append(runner)
+            projections.views[spec.name] = runner.view
     except BaseException:
-        if lock is not None:
-            lock.release()
+        projections.stop()
         raise
+    return projections
+
+
+def _start_runner(spec: ProjectionSpec, store: Store, env: dict[str, str]) -> ProjectionRunner[IncidentLog, Any]:
+    runner: ProjectionRunner[IncidentLog, Any] = ProjectionRunner(
+        application_class=IncidentLog,
+        projection_class=spec.projection,
+        view_class=spec.view_class(store),
+        env=env,
+    )
+    runner.__enter__()
     batch_view_writes(runner)
-    return Projections(runner.view, runner, lock)
+    return runner
 
 
-def batch_view_writes(runner: ProjectionRunner[IncidentLog, IncidentSummaryView]) -> None:
-    """On SQLite, let the view commit all the events of one read of the notification log in one
-    transaction, flushed just before the subscription reads again (so none waits for more)."""
+def batch_view_writes(runner: ProjectionRunner[IncidentLog, Any]) -> None:
+    """On SQLite, let a view that can batch commit all the events of one read of the notification
+    log in one transaction, flushed just before the subscription reads again (so none waits)."""
     subscription = getattr(runner._subscription, "subscription", None)  # the recorder's own
     view = runner.view
-    if isinstance(subscription, SQLitePollingSubscription) and isinstance(view, SQLiteIncidentSummaryView):
+    if isinstance(subscription, SQLitePollingSubscription) and hasattr(view, "start_batching"):
         subscription.before_reading = view.flush  # set first: a buffered write is always flushed
         view.start_batching()
 
 
 def open_views(store: Store, app_env: dict[str, str]) -> Projections:
     """Read the views that a separate `incidents project` worker keeps up to date."""
-    env = Environment(IncidentSummaries.name, view_env(store, app_env))
-    view = InfrastructureFactory.construct(env).tracking_recorder(summary_view_class(store))
-    return Projections(view)
+    env = view_env(store, app_env)
+    views = {}
+    for spec in CATALOGUE:
+        factory = InfrastructureFactory.construct(Environment(spec.name, env))
+        views[spec.name] = factory.tracking_recorder(spec.view_class(store))
+    return Projections(views)

@@ -139,28 +139,38 @@ def projections_status() -> None:
 
 
 @projections_app.command("rebuild")
-def projections_rebuild() -> None:
+def projections_rebuild(
+    names: Annotated[Optional[list[str]], typer.Argument(help="Views to rebuild; all when none is named")] = None,
+) -> None:
     """Rebuild the views from every stored event, then swap them in whole (app stopped)."""
-    from incidents.projections.rebuild import rebuild_summaries
+    from incidents.projections.catalogue import CATALOGUE
+    from incidents.projections.rebuild import rebuild
 
+    chosen = list(names or [])
+    known = {spec.name for spec in CATALOGUE}
+    unknown = [name for name in chosen if name not in known]
+    if unknown:
+        err.print(f"[bold red]Not rebuilt:[/] no view called {', '.join(unknown)}; there are: {', '.join(sorted(known))}", highlight=False)
+        raise typer.Exit(2)
+    label = ", ".join(chosen or sorted(known))
     settings = settings_or_exit()
     opened = open_or_exit(settings)
     started = time.perf_counter()
     try:
         with Progress(console=console) as progress:
-            task = progress.add_task("Rebuilding incident_summaries", total=None)
+            task = progress.add_task(f"Rebuilding {label}", total=None)
 
             def advance(position: int, last: int) -> None:
                 progress.update(task, completed=position, total=last)
 
-            count = rebuild_summaries(opened.store, opened.env, advance)
+            count = rebuild(opened.store, opened.env, chosen, advance)
     except ConfigurationError as error:
         err.print(f"[bold red]Not rebuilt:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
     finally:
         opened.log.close()
     seconds = time.perf_counter() - started
-    console.print(f"Rebuilt incident_summaries from {count} events in {seconds:.1f} s ({count / max(seconds, 1e-9):,.0f} events/s).")
+    console.print(f"Rebuilt {label} from {count} events in {seconds:.1f} s ({count / max(seconds, 1e-9):,.0f} events/s).")
 
 
 @users.command("add")

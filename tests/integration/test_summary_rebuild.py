@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 from incidents.application import commands as c
 from incidents.bootstrap import open_log
 from incidents.domain.values import DomainError
-from incidents.projections.rebuild import RebuildRefused, rebuild_summaries
+from incidents.projections.rebuild import RebuildRefused, rebuild
 from incidents.projections.runner import open_views, start_projections
 from incidents.settings import Settings
 
@@ -103,7 +103,7 @@ def test_a_view_built_live_equals_the_same_view_rebuilt(steps):
             live = every_row(projections.summaries)
         finally:
             projections.stop()
-        count = rebuild_summaries(opened.store, opened.env, lambda position, last: None)
+        count = rebuild(opened.store, opened.env, [], lambda position, last: None)
         assert count == log.recorder.max_notification_id()
         rebuilt = open_views(opened.store, opened.env)
         assert every_row(rebuilt.summaries) == live
@@ -116,10 +116,10 @@ def test_a_rebuild_refuses_while_projections_run_and_they_resume_after(tmp_path)
     projections = start_projections(opened.store, opened.env)
     try:
         with pytest.raises(RebuildRefused, match="Stop it first"):
-            rebuild_summaries(opened.store, opened.env, lambda position, last: None)
+            rebuild(opened.store, opened.env, [], lambda position, last: None)
     finally:
         projections.stop()
-    rebuild_summaries(opened.store, opened.env, lambda position, last: None)
+    rebuild(opened.store, opened.env, [], lambda position, last: None)
     again = start_projections(opened.store, opened.env)
     again.stop()
     opened.log.close()
@@ -128,5 +128,5 @@ def test_a_rebuild_refuses_while_projections_run_and_they_resume_after(tmp_path)
 def test_rebuilding_is_refused_on_postgresql_for_now(tmp_path, postgres_url):
     opened = open_log(Settings(data_dir=tmp_path, database_url=postgres_url))
     with pytest.raises(RebuildRefused, match="only available on the embedded SQLite"):
-        rebuild_summaries(opened.store, opened.env, lambda position, last: None)
+        rebuild(opened.store, opened.env, [], lambda position, last: None)
     opened.log.close()

@@ -65,14 +65,14 @@ def test_view_follows_the_incident_life_cycle(opened):
         log.add_note(c.AddNote(incident_id=saved.id, submission_key=uuid.uuid4().hex, text="More"), manager)
         log.correct(c.CorrectIncident(incident_id=saved.id, field="area", new_value="reception", reason="wrong"), manager)
         last = log.close_incident(c.CloseIncident(incident_id=saved.id, outcome="resolved_at_desk"), manager)
-        projections.runner.wait(last.notification_id, timeout=10)
+        assert projections.wait(last.notification_id, timeout=10)
         row = projections.summaries.get("A81001", saved.id)
         assert row is not None
         assert (row.kind, row.location, row.status, row.outcome) == ("filming", "reception", "closed", "resolved_at_desk")
         assert (row.last_response, row.responses, row.notes, row.corrections) == ("AskedToStop", 1, 2, 1)
         assert row.reviewed_at is not None and row.closed_at is not None
         reopened = log.reopen_incident(c.ReopenIncident(incident_id=saved.id, reason="more came in"), manager)
-        projections.runner.wait(reopened.notification_id, timeout=10)
+        assert projections.wait(reopened.notification_id, timeout=10)
         row = projections.summaries.get("A81001", saved.id)
         assert (row.status, row.outcome, row.closed_at) == ("open", "", None)
         assert projections.summaries.get("B82002", saved.id) is None
@@ -86,7 +86,7 @@ def test_ignored_events_advance_tracking(opened):
     try:
         actor_in(log, "A81001")  # a StaffAccount event: not an incident, still tracked
         last = log.recorder.max_notification_id()
-        projections.runner.wait(last, timeout=10)
+        assert projections.wait(last, timeout=10)
         assert projections.summaries.max_tracking_id(log.name) == last
     finally:
         projections.stop()
@@ -99,13 +99,13 @@ def test_restart_in_the_middle_resumes_without_double_counting(opened):
     saved = report(log, manager)
     for _ in range(3):
         done = log.respond(c.RecordResponse(incident_id=saved.id, submission_key=uuid.uuid4().hex, response="PolicyExplained", occurred_at=datetime.now(timezone.utc)), manager)
-    first.runner.wait(done.notification_id, timeout=10)
+    assert first.wait(done.notification_id, timeout=10)
     first.stop()
     for _ in range(2):
         done = log.respond(c.RecordResponse(incident_id=saved.id, submission_key=uuid.uuid4().hex, response="NoticePointedOut", occurred_at=datetime.now(timezone.utc)), manager)
     second = start_projections(opened.store, opened.env)
     try:
-        second.runner.wait(done.notification_id, timeout=10)
+        assert second.wait(done.notification_id, timeout=10)
         row = second.summaries.get("A81001", saved.id)
         assert row.responses == 5 and row.last_response == "NoticePointedOut"
         assert [r.incident_id for r in today(second.summaries, "A81001")] == [saved.id]
@@ -120,7 +120,7 @@ def test_a_write_in_this_process_reaches_the_view_promptly(opened):
     try:
         saved = report(log, manager)
         started = datetime.now(timezone.utc)
-        projections.runner.wait(saved.notification_id, timeout=5)
+        assert projections.wait(saved.notification_id, timeout=5)
         assert datetime.now(timezone.utc) - started < timedelta(seconds=2)
         assert projections.summaries.get("A81001", saved.id) is not None
     finally:
