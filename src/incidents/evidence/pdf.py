@@ -1,0 +1,152 @@
+"""timeline.pdf: the material typeset by Typst as PDF/A-2b from timeline.typ and JSON data.
+
+The data goes in as one JSON string through `sys.inputs`, and the template places every value
+as text. If a character has no glyph in any installed font, PDF/A refuses it; the export then
+still succeeds as a plain PDF, with a warning saying so (events.json and timeline.csv keep the
+exact text either way).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import typst
+
+from .material import EvidenceMaterial, Person
+
+TEMPLATE = Path(__file__).with_name("timeline.typ")
+UK = ZoneInfo("Europe/London")
+PDF_STANDARD = "a-2b"
+
+
+@dataclass(frozen=True)
+class Seal:
+    """What the PDF prints about the bundle it belongs to."""
+
+    merkle_root: str
+    fingerprint: str
+    events_sha256: str
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    pdf_a: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def uk_time(moment: datetime, seconds: bool = False) -> str:
+    local = moment.astimezone(UK)
+    return local.strftime("%d %b %Y, %H:%M:%S %Z" if seconds else "%d %b %Y, %H:%M %Z")
+
+
+def uk_date(day: date) -> str:
+    return day.strftime("%d %b %Y")
+
+
+def who(p: Person) -> str:
+    return f"{p.display_name} ({p.username})"
+
+
+def _group(hex_digits: str) -> str:
+    return " ".join(hex_digits[i : i + 4] for i in range(0, len(hex_digits), 4))
+
+
+def typeset_data(m: EvidenceMaterial, seal: Seal) -> dict[str, Any]:
+    """The template's input: every value already a display string."""
+    r = m.request
+    incidents = []
+    for i in m.incidents:
+        corrected_by: dict[int, list[dict[str, str]]] = {}
+        for e in i.events:
+            c = e.correction
+            if c is not None and c.corrects_sequence is not None:
+                corrected_by.setdefault(c.corrects_sequence, []).append(
+                    {"sequence": str(e.sequence), "recorded": uk_time(e.recorded_at), "who": e.who.display_name,
+                     "field": c.field, "previous": c.previous, "new": c.new}
+                )  # fmt: skip
+        events = []
+        for e in i.events:
+            c = e.correction
+            events.append({
+                "sequence": e.sequence,
+                "title": e.title,
+                "happened": uk_time(e.occurred_at) if e.occurred_at else "—",
+                "recorded": uk_time(e.recorded_at, seconds=True),
+                "who": who(e.who),
+                "details": [list(d) for d in e.details],
+                "note": e.note,
+                "correction": None if c is None else {
+                    "field": c.field, "previous": c.previous, "new": c.new, "reason": c.reason,
+                    "corrects": None if c.corrects_sequence is None else str(c.corrects_sequence),
+                },
+                "corrected_by": corrected_by.get(e.sequence, []),
+            })  # fmt: skip
+        incidents.append({
+            "id": i.incident_id,
+            "kind": i.kind,
+            "facts": [list(f) for f in i.facts],
+            "notices": [{"channel": n.channel, "from": uk_date(n.in_service_from), "wording": n.wording} for n in i.notices_in_force],
+            "events": events,
+        })  # fmt: skip
+    return {
+        "practice": {"code": m.practice.code, "name": m.practice.name},
+        "request": {
+            "id": r.request_id, "requester_type": r.requester_type, "reference": r.reference,
+            "received": uk_date(r.received), "due": uk_date(r.due), "legal_basis": r.legal_basis,
+            "decided_by": who(r.decided_by),
+        },  # fmt: skip
+        "exported_at": uk_time(m.exported_at, seconds=True),
+        "exported_by": who(m.exported_by),
+        "scope": ", ".join(i.incident_id for i in m.incidents),
+        "event_count": m.event_count,
+        "custody": [
+            {"at": uk_time(c.at, seconds=True), "who": who(c.who), "action": c.action, "request": c.request_id}
+            for c in m.custody
+        ],
+        "incidents": incidents,
+        "merkle_root": _group(seal.merkle_root),
+        "merkle_root_short": seal.merkle_root[:16],
+        "fingerprint": seal.fingerprint,
+        "fingerprint_short": seal.fingerprint.replace(" ", "")[:16],
+        "events_sha256": _group(seal.events_sha256),
+    }
+
+
+@cache
+def _fonts() -> typst.Fonts:
+    # Scanning the system's fonts takes a good part of a second: once per process.
+    return typst.Fonts(include_system_fonts=True, include_embedded_fonts=True)
+
+
+def compile_pdf(inputs: str, made_at: datetime, pdf_a: bool = True) -> bytes:
+    """The bare Typst compile of the template over a JSON string."""
+    result = typst.compile(
+        str(TEMPLATE),
+        font_paths=_fonts(),
+        sys_inputs={"data": inputs},
+        pdf_standards=[PDF_STANDARD] if pdf_a else [],
+        timestamp=made_at,
+    )
+    assert isinstance(result, bytes)
+    return result
+
+
+def render_pdf(m: EvidenceMaterial, seal: Seal) -> RenderedPdf:
+    inputs = json.dumps(typeset_data(m, seal), ensure_ascii=False)
+    try:
+        return RenderedPdf(compile_pdf(inputs, m.exported_at), pdf_a=True)
+    except typst.TypstError as error:
+        if "could not be displayed" not in error.message:
+            raise
+        warning = (
+            f"timeline.pdf is a plain PDF, not PDF/A-2b: {error.message}. No installed font can draw "
+            "that text, so the PDF shows a placeholder; events.json and timeline.csv carry the exact text."
+        )
+        return RenderedPdf(compile_pdf(inputs, m.exported_at, pdf_a=False), pdf_a=False, warnings=[warning])
