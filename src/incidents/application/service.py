@@ -26,6 +26,8 @@ from ..domain.practice_index import PracticeIndex
 from ..domain.recording import RecordingEpisode
 from ..domain.values import DomainError
 from . import commands as c
+from .disclosures import DisclosureDesk
+from .notices import NoticeRegister
 
 T = TypeVar("T", bound=Incident)
 INCIDENT_KINDS: dict[str, type[Incident]] = {
@@ -111,7 +113,7 @@ class OneTimePassword:
     password: str
 
 
-class IncidentLog(Application[UUID]):
+class IncidentLog(NoticeRegister, DisclosureDesk, Application[UUID]):
     """Incidents and the staff accounts that record them, in one event store."""
 
     name = "incidents"

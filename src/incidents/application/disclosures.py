@@ -1,0 +1,322 @@
+"""The disclosure desk: the governance lead receives requests, sets their scope and legal basis,
+extends, exports, discloses, refuses and closes them. Every step is an event of the request; an
+export is also an entry in the chain of custody of each incident it carried."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+from pydantic import AfterValidator, Field, StringConstraints
+
+from ..domain.custody import IncidentAccessLog
+from ..domain.disclosure import LEGAL_BASES, REQUESTER_TYPES, STATUSES, DisclosureRequest, fingerprint_of
+from ..domain.values import DomainError
+from . import commands as c
+from .custody import AccessAudit
+from .days import Day, OptionalDay
+from .records import _service, uk_today
+
+if TYPE_CHECKING:
+    from .service import Actor, Saved
+
+REQUESTS = "disclosure_requests"  # the practice index listing
+DISCLOSURE_ROLES = ("governance",)
+
+
+class RequestNotFound(DomainError):
+    pass
+
+
+def _fingerprint(value: str) -> str:
+    try:
+        return fingerprint_of(value)
+    except DomainError as error:
+        raise ValueError(str(error)) from None
+
+
+Fingerprint = Annotated[str, AfterValidator(_fingerprint)]
+
+
+class ReceiveRequest(c.Command):
+    submission_key: c.SubmissionKey
+    requester_type: Annotated[str, c._choice(REQUESTER_TYPES, "who made the request")]
+    requester: Annotated[c.ShortText, StringConstraints(min_length=1)]
+    reference: Annotated[c.ShortText, StringConstraints(min_length=1)]
+    received_on: Day
+    due_on: OptionalDay = None  # blank: computed from the requester type
+
+
+class ExtendRequest(c.Command):
+    request_id: UUID
+    due_on: Day
+    reason: Annotated[c.Note, StringConstraints(min_length=1)]
+
+
+class SetRequestScope(c.Command):
+    request_id: UUID
+    incident_ids: Annotated[list[UUID], Field(min_length=1, max_length=500)]
+    period_from: OptionalDay = None
+    period_to: OptionalDay = None
+
+
+class RecordLegalBasis(c.Command):
+    request_id: UUID
+    basis: Annotated[str, c._choice(LEGAL_BASES, "the legal basis")]
+    note: c.Note = ""
+
+
+class RecordExport(c.Command):
+    request_id: UUID
+    fingerprint: Fingerprint  # the SHA-256 of the bundle's manifest
+
+
+class RecordDisclosure(c.Command):
+    request_id: UUID
+    fingerprint: str = ""  # blank: the latest bundle exported
+    note: c.Note = ""
+
+
+class RefuseRequest(c.Command):
+    request_id: UUID
+    reason: Annotated[c.Note, StringConstraints(min_length=1)]
+
+
+class CloseRequest(c.Command):
+    request_id: UUID
+    note: c.Note = ""
+
+
+@dataclass(frozen=True)
+class RequestSummary:
+    """One line of the requests list."""
+
+    request_id: UUID
+    requester_type: str
+    requester_type_label: str
+    requester: str
+    reference: str
+    received_on: date
+    due_on: date
+    days_left: int  # negative once overdue
+    overdue: bool
+    status: str
+    status_label: str
+    legal_basis_label: str
+    incident_count: int
+
+
+@dataclass(frozen=True)
+class RequestEntry:
+    """One event of a request's history, as people read it."""
+
+    version: int
+    name: str
+    title: str
+    recorded_at: datetime
+    actor: str
+    actor_name: str
+    details: tuple[tuple[str, str], ...] = ()
+
+
+TITLES = {
+    "Received": "Request received",
+    "Extended": "Due date extended",
+    "ScopeSet": "Scope set",
+    "LegalBasisRecorded": "Legal basis recorded",
+    "BundleExported": "Bundle exported",
+    "Disclosed": "Disclosed",
+    "Refused": "Refused",
+    "Closed": "Closed",
+}
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%d %b %Y") if value else "Not set"
+
+
+def _period(start: date | None, end: date | None) -> str:
+    if start is None and end is None:
+        return "Not limited"
+    return f"{_day(start) if start else 'Any time'} to {_day(end) if end else 'now'}"
+
+
+def _details(event: Any) -> tuple[tuple[str, str], ...]:
+    name = type(event).__name__
+    if name == "Received":
+        return (
+            ("Requester", f"{event.requester} ({REQUESTER_TYPES[event.requester_type]})"),
+            ("Their reference", event.reference),
+            ("Received", _day(event.received_on)),
+            ("Due", _day(event.due_on)),
+        )
+    if name == "Extended":
+        return (("Was due", _day(event.previous_due_on)), ("Now due", _day(event.due_on)), ("Reason", event.reason))
+    if name == "ScopeSet":
+        return (
+            ("Incidents", str(len(event.incident_ids))),
+            ("Period", _period(event.period_from, event.period_to)),
+        )
+    if name == "LegalBasisRecorded":
+        return (("Legal basis", LEGAL_BASES[event.basis]), ("Decided by", event.actor_name), ("Note", event.note))
+    if name == "BundleExported":
+        return (("Fingerprint (manifest SHA-256)", event.fingerprint), ("Incidents", str(len(event.incident_ids))))
+    if name == "Disclosed":
+        return (("Bundle fingerprint", event.fingerprint), ("Note", event.note))
+    if name == "Refused":
+        return (("Reason", event.reason),)
+    if name == "Closed":
+        return (("Note", event.note),)
+    return ()
+
+
+class DisclosureDesk(AccessAudit):
+    """Mixed into IncidentLog: `self` is the application."""
+
+    def receive_request(self, cmd: ReceiveRequest, actor: Actor, today: date | None = None) -> Saved:
+        actor.require(*DISCLOSURE_ROLES)
+        request = DisclosureRequest.receive(
+            practice=actor.practice,
+            submission_key=cmd.submission_key,
+            requester_type=cmd.requester_type,
+            requester=cmd.requester,
+            reference=cmd.reference,
+            received_on=cmd.received_on,
+            due_on=cmd.due_on,
+            actor=actor.username,
+            actor_name=actor.display_name,
+            today=today or uk_today(),
+        )
+        return self._create_listed(actor.practice, REQUESTS, request)
+
+    def extend_request(self, cmd: ExtendRequest, actor: Actor) -> Saved:
+        return self._change_request(
+            actor, cmd.request_id, lambda r: r.extend(cmd.due_on, cmd.reason, actor.username, actor.display_name)
+        )
+
+    def set_request_scope(self, cmd: SetRequestScope, actor: Actor) -> Saved:
+        actor.require(*DISCLOSURE_ROLES)
+        for incident_id in cmd.incident_ids:
+            self.get_incident(actor, incident_id)  # type: ignore[attr-defined]  # another practice's: not found
+        return self._change_request(
+            actor,
+            cmd.request_id,
+            lambda r: r.set_scope(cmd.incident_ids, cmd.period_from, cmd.period_to, actor.username, actor.display_name),
+        )
+
+    def record_legal_basis(self, cmd: RecordLegalBasis, actor: Actor) -> Saved:
+        return self._change_request(
+            actor, cmd.request_id, lambda r: r.record_legal_basis(cmd.basis, cmd.note, actor.username, actor.display_name)
+        )
+
+    def record_export(self, cmd: RecordExport, actor: Actor) -> Saved:
+        """A bundle made for the request: on the request, and in the custody chain of each of its
+        incidents, all in one transaction."""
+        actor.require(*DISCLOSURE_ROLES)
+        service = _service()
+        for attempt in range(service.SAVE_ATTEMPTS):
+            request = self.get_request(actor, cmd.request_id)
+            request.export_bundle(cmd.fingerprint, actor.username, actor.display_name)
+            accesses = [
+                self._next_access(
+                    actor,
+                    incident_id,
+                    lambda log: log.export(actor.username, actor.display_name, actor.role, request.id, cmd.fingerprint),
+                    lambda log_id, version: IncidentAccessLog.next_export(
+                        log_id, version, actor.username, actor.display_name, actor.role, request.id, cmd.fingerprint
+                    ),
+                )
+                for incident_id in request.incident_ids
+            ]
+            try:
+                recordings = self.save(request, *accesses)  # type: ignore[attr-defined]
+            except IntegrityError:
+                time.sleep(random.uniform(0.001, 0.005) * (attempt + 1))
+                continue
+            return self._saved(request.id, recordings)
+        raise service.ConcurrentChange("Others were changing this request at the same moment. Nothing was saved: try again.")
+
+    def record_disclosure(self, cmd: RecordDisclosure, actor: Actor) -> Saved:
+        return self._change_request(
+            actor,
+            cmd.request_id,
+            lambda r: r.disclose(cmd.note, actor.username, actor.display_name, fingerprint=cmd.fingerprint),
+        )
+
+    def refuse_request(self, cmd: RefuseRequest, actor: Actor) -> Saved:
+        return self._change_request(
+            actor, cmd.request_id, lambda r: r.refuse(cmd.reason, actor.username, actor.display_name)
+        )
+
+    def close_request(self, cmd: CloseRequest, actor: Actor) -> Saved:
+        return self._change_request(
+            actor, cmd.request_id, lambda r: r.close(cmd.note, actor.username, actor.display_name)
+        )
+
+    def _change_request(self, actor: Actor, request_id: UUID, change: Any) -> Saved:
+        actor.require(*DISCLOSURE_ROLES)
+        return self._update(lambda: self.get_request(actor, request_id), change)
+
+    # Queries --------------------------------------------------------------
+
+    def get_request(self, actor: Actor, request_id: UUID) -> DisclosureRequest:
+        actor.require(*DISCLOSURE_ROLES)
+        return self._request_of(actor.practice, request_id)
+
+    def _request_of(self, practice: str, request_id: UUID) -> DisclosureRequest:
+        try:
+            request = self.repository.get(request_id)  # type: ignore[attr-defined]
+        except AggregateNotFoundError:
+            raise RequestNotFound("No such disclosure request") from None
+        if not isinstance(request, DisclosureRequest) or request.practice != practice:
+            raise RequestNotFound("No such disclosure request")
+        return request
+
+    def requests(self, actor: Actor, today: date | None = None) -> list[RequestSummary]:
+        """The practice's requests: open ones first, soonest due first; then the rest, newest first."""
+        actor.require(*DISCLOSURE_ROLES)
+        today = today or uk_today()
+        summaries = [self._summary(self.repository.get(i), today) for i in self.listed(actor.practice, REQUESTS)]  # type: ignore[attr-defined]
+        open_ = sorted((s for s in summaries if s.status == "open"), key=lambda s: (s.due_on, s.received_on))
+        rest = sorted((s for s in summaries if s.status != "open"), key=lambda s: s.received_on, reverse=True)
+        return open_ + rest
+
+    @staticmethod
+    def _summary(request: DisclosureRequest, today: date) -> RequestSummary:
+        return RequestSummary(
+            request_id=request.id,
+            requester_type=request.requester_type,
+            requester_type_label=request.requester_type_label,
+            requester=request.requester,
+            reference=request.reference,
+            received_on=request.received_on,
+            due_on=request.due_on,
+            days_left=request.days_left(today),
+            overdue=request.is_overdue(today),
+            status=request.status,
+            status_label=STATUSES[request.status],
+            legal_basis_label=request.legal_basis_label,
+            incident_count=len(request.incident_ids),
+        )
+
+    def request_history(self, actor: Actor, request_id: UUID) -> list[RequestEntry]:
+        """Every event of one request as people read it, oldest first."""
+        self.get_request(actor, request_id)
+        return [
+            RequestEntry(
+                version=e.originator_version,
+                name=type(e).__name__,
+                title=TITLES.get(type(e).__name__, type(e).__name__),
+                recorded_at=e.timestamp,
+                actor=getattr(e, "actor", ""),
+                actor_name=getattr(e, "actor_name", ""),
+                details=_details(e),
+            )
+            for e in self.events.get(request_id)  # type: ignore[attr-defined]
+        ]

@@ -1,0 +1,410 @@
+"""A request for disclosure: from the GMC, a court, a solicitor, the police, a patient (subject
+access), the ICO, a complainant or the practice's defence organisation.
+
+Records leave the practice only with consent, when required by law, on a court's direction, or
+when justified in the public interest: every export needs a scope (which incidents) and a legal
+basis (with who decided), and every step says who took it. A closed request takes nothing more.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from eventsourcing.domain import Aggregate, event
+
+from .dates import calendar_day, months_after
+from .values import (
+    NOTE_MAX_CHARS,
+    SHORT_TEXT_MAX_CHARS,
+    DomainError,
+    InvalidValue,
+    bounded_text,
+    choice,
+    practice_code,
+)
+
+REQUEST_NAMESPACE = uuid.UUID("3d7f1b2a-8c4e-4a9d-b6f0-2e5c7a9d1f34")
+
+REQUESTER_TYPES = {
+    "subject_access": "Patient (subject access request)",
+    "gmc": "General Medical Council",
+    "court": "Court",
+    "solicitor": "Solicitor",
+    "police": "Police",
+    "ico": "Information Commissioner's Office",
+    "complaint": "Complaint",
+    "defence_organisation": "Medical defence organisation",
+}
+
+LEGAL_BASES = {
+    "consent": "Consent",
+    "required_by_law": "Required by law",
+    "court_direction": "Court direction",
+    "public_interest": "Public interest",
+}
+
+
+@dataclass(frozen=True)
+class DueRule:
+    """How a requester type's due date is found, and how far it may be extended."""
+
+    months: int | None  # calendar months from receipt; None: the date on the request is entered
+    fixed: bool = False  # the law sets the date: it cannot be entered, only extended
+    latest_months: int | None = None  # the furthest an extension may go, in months from receipt
+    explanation: str = ""
+
+
+DUE_RULES: dict[str, DueRule] = {
+    # UK GDPR Art. 12(3), as the ICO counts it: to the corresponding calendar date of the next
+    # month (or that month's last day); extendable by two further months for a complex request.
+    # The ICO also allows the next working day when the date falls on a weekend or bank holiday;
+    # the register shows the calendar date, which is never late.
+    "subject_access": DueRule(1, fixed=True, latest_months=3, explanation="One calendar month from receipt (UK GDPR), extendable by up to two further months if the request is complex"),
+    # These set their own date in the letter, order or notice: it is entered as written.
+    "gmc": DueRule(None, explanation="The date the GMC's letter gives"),
+    "court": DueRule(None, explanation="The date the court's order or direction gives"),
+    "ico": DueRule(None, explanation="The date the ICO's letter or information notice gives"),
+    # No statutory deadline: the practice's own working target of one calendar month (a
+    # solicitor acting for the patient is usually making a subject access request on their
+    # behalf), unless a date is entered.
+    "solicitor": DueRule(1, explanation="One calendar month from receipt unless another date is entered"),
+    "police": DueRule(1, explanation="One calendar month from receipt unless another date is entered"),
+    "complaint": DueRule(1, explanation="One calendar month from receipt unless another date is entered"),
+    "defence_organisation": DueRule(1, explanation="One calendar month from receipt unless another date is entered"),
+}
+
+OPEN, DISCLOSED, REFUSED, CLOSED = "open", "disclosed", "refused", "closed"
+STATUSES = {OPEN: "Open", DISCLOSED: "Disclosed", REFUSED: "Refused", CLOSED: "Closed"}
+FINGERPRINT_LENGTH = 64  # SHA-256 in hex
+
+
+class RequestClosed(DomainError):
+    pass
+
+
+class RequestDecided(DomainError):
+    """Disclosed or refused: the scope, basis and dates can no longer change."""
+
+
+class ReceivedInFuture(InvalidValue):
+    pass
+
+
+class DueDateRequired(InvalidValue):
+    pass
+
+
+class DueDateFixed(InvalidValue):
+    pass
+
+
+class DueBeforeReceipt(InvalidValue):
+    pass
+
+
+class ExtensionNotLater(DomainError):
+    pass
+
+
+class ExtensionTooLong(DomainError):
+    pass
+
+
+class ReasonRequired(DomainError):
+    pass
+
+
+class ScopeEmpty(InvalidValue):
+    pass
+
+
+class InvalidPeriod(InvalidValue):
+    pass
+
+
+class JustificationRequired(DomainError):
+    pass
+
+
+class ExportNotReady(DomainError):
+    """No export without a scope and a legal basis."""
+
+
+class InvalidFingerprint(InvalidValue):
+    pass
+
+
+class NothingExported(DomainError):
+    pass
+
+
+class UnknownBundle(DomainError):
+    pass
+
+
+def due_date(requester_type: str, received_on: date, entered: date | None = None) -> date:
+    """The due date of a new request: computed from its type, or the date entered for it."""
+    rule = DUE_RULES[choice(requester_type, REQUESTER_TYPES, "The requester")]
+    if entered is not None and rule.fixed:
+        raise DueDateFixed(f"The due date of a {REQUESTER_TYPES[requester_type].lower()} is set by law: leave it blank")
+    if entered is None:
+        if rule.months is None:
+            raise DueDateRequired(f"Enter the due date: {rule.explanation.lower()}")
+        return months_after(received_on, rule.months)
+    entered = calendar_day(entered)
+    if entered < received_on:
+        raise DueBeforeReceipt("The due date cannot be before the request was received")
+    return entered
+
+
+def fingerprint_of(value: str) -> str:
+    text = (value or "").strip().lower()
+    if len(text) != FINGERPRINT_LENGTH or any(ch not in "0123456789abcdef" for ch in text):
+        raise InvalidFingerprint("A bundle's fingerprint is the SHA-256 of its manifest: 64 hexadecimal digits")
+    return text
+
+
+class DisclosureRequest(Aggregate):
+    REQUESTER_TYPES = REQUESTER_TYPES
+    LEGAL_BASES = LEGAL_BASES
+
+    @staticmethod
+    def create_id(practice: str, submission_key: str) -> uuid.UUID:
+        """The same form submitted twice names the same request."""
+        return uuid.uuid5(REQUEST_NAMESPACE, f"{practice_code(practice)}/{submission_key}")
+
+    @event("Received")
+    def __init__(
+        self,
+        practice: str,
+        submission_key: str,
+        requester_type: str,
+        requester: str,
+        reference: str,
+        received_on: date,
+        due_on: date,
+        actor: str,
+        actor_name: str,
+    ) -> None:
+        self.practice = practice
+        self.requester_type = requester_type
+        self.requester = requester
+        self.reference = reference
+        self.received_on = received_on
+        self.first_due_on = due_on
+        self.due_on = due_on
+        self.status = OPEN
+        self.incident_ids: list[uuid.UUID] = []
+        self.period_from: date | None = None
+        self.period_to: date | None = None
+        self.legal_basis: str | None = None
+        self.basis_decided_by: tuple[str, str] | None = None  # username, name
+        self.basis_note = ""
+        self.exports: list[str] = []
+        self.disclosed_fingerprint: str | None = None
+
+    @classmethod
+    def receive(
+        cls,
+        practice: str,
+        submission_key: str,
+        requester_type: str,
+        requester: str,
+        reference: str,
+        received_on: date,
+        actor: str,
+        actor_name: str,
+        due_on: date | None = None,
+        today: date | None = None,
+    ) -> DisclosureRequest:
+        requester_type = choice(requester_type, REQUESTER_TYPES, "The requester")
+        requester = bounded_text(requester, SHORT_TEXT_MAX_CHARS, "The requester's name")
+        if not requester:
+            raise InvalidValue("Enter who made the request (a person or an organisation)")
+        reference = bounded_text(reference, SHORT_TEXT_MAX_CHARS, "A reference")
+        if not reference:
+            raise InvalidValue("Enter a reference: the requester's, or one of your own")
+        received_on = calendar_day(received_on)
+        if received_on > (today or date.today()):
+            raise ReceivedInFuture("The day it was received cannot be in the future")
+        return cls(
+            practice=practice_code(practice),
+            submission_key=submission_key,
+            requester_type=requester_type,
+            requester=requester,
+            reference=reference,
+            received_on=received_on,
+            due_on=due_date(requester_type, received_on, due_on),
+            actor=actor,
+            actor_name=actor_name,
+        )
+
+    # Queries --------------------------------------------------------------
+
+    @property
+    def requester_type_label(self) -> str:
+        return REQUESTER_TYPES[self.requester_type]
+
+    @property
+    def legal_basis_label(self) -> str:
+        return LEGAL_BASES[self.legal_basis] if self.legal_basis else ""
+
+    @property
+    def latest_extension_on(self) -> date | None:
+        """The furthest a due date may be extended to, or None where no limit applies."""
+        months = DUE_RULES[self.requester_type].latest_months
+        return None if months is None else months_after(self.received_on, months)
+
+    @property
+    def has_scope(self) -> bool:
+        return bool(self.incident_ids)
+
+    def days_left(self, today: date) -> int:
+        """Days until the due date: negative once it has passed."""
+        return (self.due_on - today).days
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status == OPEN and today > self.due_on
+
+    # Guards ---------------------------------------------------------------
+
+    def check_not_closed(self) -> None:
+        if self.status == CLOSED:
+            raise RequestClosed("This request is closed: nothing more can be added")
+
+    def check_open(self) -> None:
+        self.check_not_closed()
+        if self.status != OPEN:
+            raise RequestDecided(f"This request has been {self.status}: its scope, basis and dates can no longer change")
+
+    def check_ready_to_export(self) -> None:
+        if not self.has_scope:
+            raise ExportNotReady("Set the scope (which incidents) before exporting")
+        if self.legal_basis is None:
+            raise ExportNotReady("Record the legal basis before exporting: nothing is disclosed without one")
+
+    # Commands -------------------------------------------------------------
+
+    def extend(self, due_on: date, reason: str, actor: str, actor_name: str) -> None:
+        self.check_open()
+        due_on = calendar_day(due_on)
+        reason = bounded_text(reason, NOTE_MAX_CHARS, "A reason")
+        if not reason:
+            raise ReasonRequired("Say why the due date is extended")
+        if due_on <= self.due_on:
+            raise ExtensionNotLater(f"An extension must be later than the current due date, {self.due_on.isoformat()}")
+        latest = self.latest_extension_on
+        if latest is not None and due_on > latest:
+            raise ExtensionTooLong(
+                f"A {self.requester_type_label.lower()} can be extended to {latest.isoformat()} at the latest "
+                "(two further months)"
+            )
+        self._extended(due_on=due_on, previous_due_on=self.due_on, reason=reason, actor=actor, actor_name=actor_name)
+
+    @event("Extended")
+    def _extended(self, due_on: date, previous_due_on: date, reason: str, actor: str, actor_name: str) -> None:
+        self.due_on = due_on
+
+    def set_scope(
+        self,
+        incident_ids: list[uuid.UUID],
+        period_from: date | None,
+        period_to: date | None,
+        actor: str,
+        actor_name: str,
+    ) -> None:
+        self.check_open()
+        incident_ids = list(dict.fromkeys(incident_ids))
+        if not incident_ids:
+            raise ScopeEmpty("Choose at least one incident")
+        if period_from is not None:
+            period_from = calendar_day(period_from)
+        if period_to is not None:
+            period_to = calendar_day(period_to)
+        if period_from and period_to and period_from > period_to:
+            raise InvalidPeriod("The period must end on or after the day it starts")
+        self._scope_set(
+            incident_ids=incident_ids, period_from=period_from, period_to=period_to, actor=actor, actor_name=actor_name
+        )
+
+    @event("ScopeSet")
+    def _scope_set(
+        self,
+        incident_ids: list[uuid.UUID],
+        period_from: date | None,
+        period_to: date | None,
+        actor: str,
+        actor_name: str,
+    ) -> None:
+        self.incident_ids = list(incident_ids)
+        self.period_from = period_from
+        self.period_to = period_to
+
+    def record_legal_basis(self, basis: str, note: str, actor: str, actor_name: str) -> None:
+        """The person recording the basis is the one who decided it."""
+        self.check_open()
+        basis = choice(basis, LEGAL_BASES, "The legal basis")
+        note = bounded_text(note, NOTE_MAX_CHARS)
+        if basis == "public_interest" and not note:
+            raise JustificationRequired("Say why disclosure is justified in the public interest")
+        self._legal_basis_recorded(basis=basis, note=note, actor=actor, actor_name=actor_name)
+
+    @event("LegalBasisRecorded")
+    def _legal_basis_recorded(self, basis: str, note: str, actor: str, actor_name: str) -> None:
+        self.legal_basis = basis
+        self.basis_decided_by = (actor, actor_name)
+        self.basis_note = note
+
+    def export_bundle(self, fingerprint: str, actor: str, actor_name: str) -> None:
+        self.check_open()
+        self.check_ready_to_export()
+        self._bundle_exported(
+            fingerprint=fingerprint_of(fingerprint),
+            incident_ids=list(self.incident_ids),
+            actor=actor,
+            actor_name=actor_name,
+        )
+
+    @event("BundleExported")
+    def _bundle_exported(self, fingerprint: str, incident_ids: list[uuid.UUID], actor: str, actor_name: str) -> None:
+        self.exports.append(fingerprint)
+
+    def disclose(self, note: str, actor: str, actor_name: str, fingerprint: str = "") -> None:
+        """The bundle (by default the latest exported) was sent to the requester."""
+        self.check_open()
+        if not self.exports:
+            raise NothingExported("Export a bundle before recording that it was disclosed")
+        fingerprint = fingerprint_of(fingerprint) if fingerprint.strip() else self.exports[-1]
+        if fingerprint not in self.exports:
+            raise UnknownBundle("That bundle was not exported for this request")
+        self._disclosed(fingerprint=fingerprint, note=bounded_text(note, NOTE_MAX_CHARS), actor=actor, actor_name=actor_name)
+
+    @event("Disclosed")
+    def _disclosed(self, fingerprint: str, note: str, actor: str, actor_name: str) -> None:
+        self.status = DISCLOSED
+        self.disclosed_fingerprint = fingerprint
+
+    def refuse(self, reason: str, actor: str, actor_name: str) -> None:
+        self.check_open()
+        reason = bounded_text(reason, NOTE_MAX_CHARS, "A reason")
+        if not reason:
+            raise ReasonRequired("Say why the request is refused")
+        self._refused(reason=reason, actor=actor, actor_name=actor_name)
+
+    @event("Refused")
+    def _refused(self, reason: str, actor: str, actor_name: str) -> None:
+        self.status = REFUSED
+
+    def close(self, note: str, actor: str, actor_name: str) -> None:
+        """Closing an undecided request (withdrawn by the requester, say) needs a reason."""
+        self.check_not_closed()
+        note = bounded_text(note, NOTE_MAX_CHARS)
+        if self.status == OPEN and not note:
+            raise ReasonRequired("Say why the request is closed without disclosure or refusal")
+        self._closed(note=note, actor=actor, actor_name=actor_name)
+
+    @event("Closed")
+    def _closed(self, note: str, actor: str, actor_name: str) -> None:
+        self.status = CLOSED
