@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
-from incidents.application.service import Actor, IncidentLog
+from incidents.application import commands as c
+from incidents.application.service import Actor, IncidentLog, PasswordChoiceExpired, SamePassword
 
 from .deps import ALL_ROLES, allow, get_log, page, posted
 from .sessions import end_session, start_session
@@ -34,6 +37,8 @@ def sign_in_page(request: Request, reason: str = "", next: str = "/"):
     renderer = request.app.state.render
     if reason == "inactive":
         end_session(request)  # the tablet was left alone: nothing of the last user stays
+    elif password_choice(request):
+        return RedirectResponse("/choose-password", status_code=303)  # the one-time password is spent
     return renderer(
         request,
         "sign_in.jinja",
@@ -63,6 +68,9 @@ def sign_in(
         return sign_in_again(request, form, username, {"username": "Enter a correct username and password"}, 401)
     throttle.succeeded(keys[0])
     actor, session_version = result
+    if log.needs_new_password(actor.user_id):
+        start_password_choice(request, actor, session_version)
+        return RedirectResponse("/choose-password", status_code=303)
     start_session(request, actor, session_version)
     return RedirectResponse(safe_next(form.get("next")), status_code=303)
 
@@ -86,3 +94,87 @@ def sign_out(
     log.sign_out(actor.user_id)
     end_session(request)
     return RedirectResponse("/sign-in?reason=signed-out", status_code=303)
+
+
+# Choosing a new password after signing in with a one-time password --------------------------
+# The session holds the account under another key than a signed-in session, so every other
+# route still sees nobody signed in: a one-time password opens this page and nothing else.
+
+CHOICE_KEY = "choose_uid"
+
+
+def start_password_choice(request: Request, actor: Actor, session_version: int) -> None:
+    request.session.clear()
+    request.session.update({CHOICE_KEY: str(actor.user_id), "sv": session_version, "seen": int(time.time()), "csrf": secrets.token_urlsafe(32)})
+
+
+def password_choice(request: Request) -> tuple[UUID, int] | None:
+    """The account and session version of a password choice still in time, else None."""
+    uid = request.session.get(CHOICE_KEY)
+    if not uid:
+        return None
+    if int(time.time()) - int(request.session.get("seen", 0)) > request.app.state.settings.idle_timeout_minutes * 60:
+        end_session(request)
+        return None
+    try:
+        return UUID(uid), int(request.session.get("sv", 0))
+    except ValueError:
+        end_session(request)
+        return None
+
+
+def not_choosing(request: Request) -> RedirectResponse:
+    """Signed in already (nothing to choose here), or nobody is: sign in."""
+    return RedirectResponse("/" if request.session.get("uid") else "/sign-in", status_code=303)
+
+
+@router.get("/choose-password")
+def choose_password_page(request: Request, log: Annotated[IncidentLog, Depends(get_log)]):
+    choice = password_choice(request)
+    if choice is None:
+        return not_choosing(request)
+    actor = log.actor_for_session(*choice)
+    if actor is None:
+        end_session(request)
+        return RedirectResponse("/sign-in?reason=ended", status_code=303)
+    return choose_password_again(request, actor.display_name, {})
+
+
+def choose_password_again(request: Request, name: str, errors: dict[str, str], status: int = 200):
+    return request.app.state.render(
+        request, "staff_choose_password.jinja", page(request, name=name, errors=errors), status_code=status
+    )
+
+
+@router.post("/choose-password")
+def choose_password(
+    request: Request,
+    form: Annotated[dict[str, str], Depends(posted)],
+    log: Annotated[IncidentLog, Depends(get_log)],
+):
+    choice = password_choice(request)
+    if choice is None:
+        return not_choosing(request)
+    password, errors = form.get("password", ""), {}
+    if not password:
+        errors["password"] = "Enter a new password"
+    elif not 10 <= len(password) <= 256:
+        errors["password"] = "Your password must be 10 to 256 characters"
+    elif form.get("confirm", "") != password:
+        errors["confirm"] = "The two passwords are not the same: type the new password again"
+    else:
+        try:
+            actor, session_version = log.choose_password(*choice, c.ChoosePassword(password=password))
+        except SamePassword as error:
+            errors["password"] = str(error)
+        except PasswordChoiceExpired:
+            end_session(request)
+            return RedirectResponse("/sign-in?reason=ended", status_code=303)
+    if errors:
+        person = log.actor_for_session(*choice)
+        if person is None:
+            end_session(request)
+            return RedirectResponse("/sign-in?reason=ended", status_code=303)
+        return choose_password_again(request, person.display_name, errors, 422)
+    start_session(request, actor, session_version)
+    return RedirectResponse("/", status_code=303)

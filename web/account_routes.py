@@ -1,0 +1,156 @@
+"""Staff accounts, for the governance lead of a practice: list, add, reset a password, disable, enable.
+
+A one-time password is rendered in the answer to the POST that made it (never redirected, never
+kept in the session cookie, which is signed but readable), so it is shown once and never again.
+Accounts of another practice do not exist here (404), whatever id is guessed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException
+
+from incidents.application import commands as c
+from incidents.application.service import AccountNotFound, Actor, IncidentLog, OneTimePassword, UsernameTaken
+from incidents.domain.accounts import ROLES, CannotDisableOwnAccount, StaffAccount
+from incidents.domain.values import InvalidValue
+
+from .deps import allow, get_log, page, posted
+from .forms import FormInvalid, parse
+
+router = APIRouter()
+Governance = Annotated[Actor, Depends(allow("governance"))]
+Log = Annotated[IncidentLog, Depends(get_log)]
+Form = Annotated[dict[str, str], Depends(posted)]
+
+SAVED = {"disabled": "The account is disabled. The person was signed out everywhere.", "enabled": "The account is enabled. The person can sign in again."}
+ADD_STAFF_ERRORS = {
+    "display_name": "Enter the person's full name",
+    "username": "Enter a username of 2 to 64 lower-case letters, digits, dots, dashes or underscores, like sue.patel",
+    "role": "Choose a role",
+}
+NO_SUCH_ACCOUNT = "There is no such account in your practice."
+WHAT = {
+    "Registered": "Account created",
+    "NewPasswordRequired": "One-time password given: a new password to be chosen at the first sign-in",
+    "PasswordReset": "Password reset: one-time password given, signed out everywhere",
+    "OneTimePasswordUsed": "Signed in with the one-time password",
+    "PasswordChanged": "Chose a new password",
+    "PasswordRehashed": "Stored password upgraded",
+    "SignedOut": "Signed out",
+    "Disabled": "Account disabled: signed out everywhere",
+    "Enabled": "Account enabled",
+}
+
+
+def account_of(log: IncidentLog, actor: Actor, account_id: UUID) -> StaffAccount:
+    try:
+        return log.staff_account(actor, account_id)
+    except AccountNotFound:
+        raise HTTPException(404, NO_SUCH_ACCOUNT) from None
+
+
+def staff_names(log: IncidentLog, actor: Actor) -> dict[str, str]:
+    return {account.username: account.display_name for account in log.staff(actor)}
+
+
+def history_rows(account: StaffAccount, events: list[Any], names: dict[str, str]) -> list[dict[str, Any]]:
+    """Each event as what, who and when; who is the actor the event names, or the person themself."""
+    rows = []
+    for e in events:
+        kind = type(e).__name__
+        who = getattr(e, "actor", None) or account.username
+        details = []
+        if kind == "Registered":
+            details.append(f"{e.display_name}, {ROLES.get(e.role, e.role)}, practice {e.practice}")
+        if kind == "Disabled" and e.reason:
+            details.append(f"Reason: {e.reason}")
+        rows.append({
+            "what": WHAT.get(kind, kind),
+            "who": f"{names[who]} ({who})" if who in names else who,
+            "when": e.timestamp,
+            "details": details,
+        })
+    return rows
+
+
+@router.get("/staff")
+def staff_list(request: Request, actor: Governance, log: Log):
+    accounts = sorted(log.staff(actor), key=lambda a: a.display_name.casefold())
+    return request.app.state.render(request, "staff.jinja", page(request, actor, accounts=accounts, roles=ROLES))
+
+
+@router.get("/staff/new")
+def new_staff_form(request: Request, actor: Governance):
+    return new_staff_page(request, actor, {}, {})
+
+
+def new_staff_page(request: Request, actor: Actor, values: dict[str, str], errors: dict[str, str], status: int = 200):
+    return request.app.state.render(
+        request, "staff_new.jinja", page(request, actor, values=values, errors=errors, roles=ROLES), status_code=status
+    )
+
+
+@router.post("/staff")
+def add_staff(request: Request, actor: Governance, form: Form, log: Log):
+    try:
+        issued = log.add_staff(parse(c.AddStaff, form), actor)
+    except FormInvalid as invalid:
+        # Pydantic's words for a pattern or a choice, put as a person would; a length limit stays.
+        errors = {f: t if "at most" in t else ADD_STAFF_ERRORS.get(f, t) for f, t in invalid.errors.items()}
+        return new_staff_page(request, actor, form, errors, status=422)
+    except (UsernameTaken, InvalidValue) as error:
+        field = "username" if isinstance(error, UsernameTaken) else "display_name"
+        return new_staff_page(request, actor, form, {field: str(error)}, status=422)
+    return password_page(request, actor, log, issued, "Account created")
+
+
+def password_page(request: Request, actor: Actor, log: IncidentLog, issued: OneTimePassword, title: str):
+    account = log.staff_account(actor, issued.account_id)
+    context = page(request, actor, account=account, password=issued.password, title=title, roles=ROLES)
+    return request.app.state.render(request, "staff_password.jinja", context)
+
+
+@router.get("/staff/{account_id}")
+def show_account(request: Request, account_id: UUID, actor: Governance, log: Log, saved: str = ""):
+    return account_page(request, actor, log, account_id, saved=saved)
+
+
+def account_page(request: Request, actor: Actor, log: IncidentLog, account_id: UUID, *, saved: str = "", errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status: int = 200):
+    account = account_of(log, actor, account_id)
+    rows = history_rows(account, log.account_history(actor, account_id), staff_names(log, actor))
+    context = page(
+        request, actor, account=account, history=rows, roles=ROLES, saved=SAVED.get(saved, ""),
+        own=account.id == actor.user_id, errors=errors or {}, values=values or {},
+    )
+    return request.app.state.render(request, "staff_account.jinja", context, status_code=status)
+
+
+@router.post("/staff/{account_id}/reset-password")
+def reset_password(request: Request, account_id: UUID, actor: Governance, form: Form, log: Log):
+    account_of(log, actor, account_id)
+    issued = log.reset_password(c.ResetPassword(account_id=account_id), actor)
+    return password_page(request, actor, log, issued, "Password reset")
+
+
+@router.post("/staff/{account_id}/disable")
+def disable(request: Request, account_id: UUID, actor: Governance, form: Form, log: Log):
+    account_of(log, actor, account_id)
+    try:
+        log.disable_account(parse(c.DisableAccount, {**form, "account_id": str(account_id)}), actor)
+    except FormInvalid as invalid:
+        return account_page(request, actor, log, account_id, errors=invalid.errors, values=form, status=422)
+    except CannotDisableOwnAccount as error:
+        return account_page(request, actor, log, account_id, errors={"reason": str(error)}, values=form, status=409)
+    return RedirectResponse(f"/staff/{account_id}?saved=disabled", status_code=303)
+
+
+@router.post("/staff/{account_id}/enable")
+def enable(request: Request, account_id: UUID, actor: Governance, form: Form, log: Log):
+    account_of(log, actor, account_id)
+    log.enable_account(c.EnableAccount(account_id=account_id), actor)
+    return RedirectResponse(f"/staff/{account_id}?saved=enabled", status_code=303)
