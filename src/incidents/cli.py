@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -171,6 +172,43 @@ def projections_rebuild(
         opened.log.close()
     seconds = time.perf_counter() - started
     console.print(f"Rebuilt {label} from {count} events in {seconds:.1f} s ({count / max(seconds, 1e-9):,.0f} events/s).")
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="The evidence bundle's zip (or the folder it was unpacked into)")],
+    fingerprint: Annotated[
+        Optional[str], typer.Option("--fingerprint", help="The practice's own copy of its signing key's fingerprint (64 hex digits)")
+    ] = None,
+) -> None:
+    """Check an evidence bundle offline, and name anything that is wrong with it."""
+    from rich.markup import escape
+
+    from .evidence.signing import normalise_fingerprint
+    from .evidence.verify import check_bundle
+
+    if fingerprint is not None:
+        try:
+            fingerprint = normalise_fingerprint(fingerprint)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--fingerprint") from None
+    result = check_bundle(bundle, fingerprint)
+    if result.problems:
+        console.print(f"[bold red]NOT verified:[/] {escape(str(bundle))} has {len(result.problems)} problem(s):")
+        for problem in result.problems:
+            console.print(f"  - {escape(problem)}")
+        raise typer.Exit(1)
+    request = result.request
+    console.print(
+        f"[bold green]verified[/] {escape(str(bundle))}: {result.event_count} events of "
+        f"{len(result.incidents)} incident(s) ({escape(', '.join(result.incidents))}) for request "
+        f"{escape(str(request.get('id')))}, reference {escape(str(request.get('reference')))}; "
+        f"legal basis {escape(str(request.get('legal_basis')))}.\n"
+        f"  Merkle root {result.merkle_root}\n  signed by the key {result.fingerprint}"
+        + (" (the practice's key)" if fingerprint else "")
+    )
+    for note in result.notes:
+        console.print(f"  [yellow]Note:[/] {escape(note)}")
 
 
 @users.command("add")

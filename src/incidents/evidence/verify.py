@@ -104,8 +104,8 @@ def _check_signature(files: dict[str, bytes], result: Verification, expected: st
         )
     if expected is None:
         result.notes.append(
-            f"The signing key's fingerprint {result.fingerprint} was not compared with the practice's own copy "
-            "(give --fingerprint to do so)"
+            f"The signing key ({result.fingerprint}) was not compared with the practice's own copy of its "
+            "fingerprint: give --fingerprint to do so"
         )
         return
     try:
@@ -277,10 +277,15 @@ def _check_request(manifest: dict[str, Any], document: dict[str, Any], result: V
 def _check_csv(data: bytes, document: dict[str, Any], result: Verification) -> None:
     try:
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1:]
-        in_csv = [(row[0], int(row[1])) for row in rows]
-    except (UnicodeDecodeError, IndexError, ValueError, csv.Error) as error:
+    except (UnicodeDecodeError, csv.Error) as error:
         result.problems.append(f"{CSV} cannot be read: {error}")
         return
+    in_csv = []
+    for number, row in enumerate(rows, start=1):
+        if len(row) < 2 or not row[1].isdigit():
+            result.problems.append(f"{CSV} row {number} is not an event: {','.join(row)[:80]!r}")
+            return
+        in_csv.append((row[0], int(row[1])))
     in_json = [(e.get("incident_id"), e.get("sequence")) for e in document.get("events", []) if isinstance(e, dict)]
     if in_csv != in_json:
         result.problems.append(f"{CSV} does not list the same events, in the same order, as {EVENTS}")
