@@ -1,28 +1,41 @@
-"""Incident summaries: one row per incident, for lists and today's incidents.
+"""Incident summaries: one row per incident, for lists, today's incidents and search.
 
 The view is an abstract TrackingRecorder; each database has its own module. Every change to a
 row is written with its tracking position in one transaction, and every event advances the
 tracking position, including events this projection ignores.
 
-Free text (notes) and patient identifiers are not copied into the view: the events that hold
-them are encrypted at rest, and a view must not undo that.
+What text the view holds, and why. The events are encrypted at rest; this view is not. To let a
+manager find an incident by what was written about it, the view keeps a search index of:
+the kind's title, the location's label, the clinician's name or role, the labels of every
+response, the outcome's label, and the free text staff typed: the note made when reporting,
+notes added later, notes on responses, review comments, closing notes, reopening reasons and
+correction reasons. Before any of that free text enters the view, `searchable()` blanks what
+looks like a patient identifier: NHS-number shaped digit groups and any run of six or more
+digits (hospital numbers, telephone numbers), dates (a date of birth), and e-mail addresses.
+Never copied: the NHS number field itself, response references (a record reference may point
+at a patient), who reported or responded. A name typed into a note cannot be told apart from
+other words and is indexed like them, so the view's database must be protected as the
+practice's records are; it can always be deleted and rebuilt from the events.
 """
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 
-from incidents.domain.filming import FilmingIncident
+from incidents.domain.filming import AREAS, FilmingIncident
 from incidents.domain.incident import Incident
-from incidents.domain.recording import RecordingEpisode
+from incidents.domain.recording import SETTINGS, RecordingEpisode
+from incidents.domain.values import InvalidPractice, practice_code
 
 
 @dataclass(frozen=True)
@@ -42,30 +55,221 @@ class IncidentSummary:
     reviewed_at: datetime | None = None
     closed_at: datetime | None = None
     outcome: str = ""
+    clinician: str = ""
+
+
+# The vocabularies a list can be filtered by, and the words each code is searched by -------------
+
+KINDS = {FilmingIncident.KIND: FilmingIncident.TITLE, RecordingEpisode.KIND: RecordingEpisode.TITLE}
+STATUSES = ("open", "closed")
+LOCATIONS = {**AREAS, **SETTINGS}
+OUTCOMES = {**FilmingIncident.OUTCOMES, **RecordingEpisode.OUTCOMES}
+RESPONSE_LABELS = {
+    response.event_class: response.label
+    for kind in (FilmingIncident, RecordingEpisode)
+    for response in kind.RESPONSES.values()
+}
+_LABELS = {**KINDS, **LOCATIONS, **OUTCOMES}
+
+
+def label_words(code: str) -> str:
+    """The words a person would search a code by (its label as shown, e.g. 'Waiting area')."""
+    return _LABELS.get(code, code.replace("_", " ")) if code else ""
+
+
+_EMAIL = re.compile(r"\S+@\S+")
+_DATE = re.compile(r"\b\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}\b")
+_LONG_NUMBER = re.compile(r"\d(?:[ \-]?\d){5,}")  # NHS numbers (943 476 5919), phone, hospital numbers
+
+
+def searchable(text: str) -> str:
+    """Free text with what looks like a patient identifier blanked, ready for the index."""
+    text = _EMAIL.sub(" ", text or "")
+    text = _DATE.sub(" ", text)
+    return _LONG_NUMBER.sub(" ", text).strip()
+
+
+def joined(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
+# Queries -------------------------------------------------------------------------------------
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 1000
+TOTAL_CAP = 1000
+MAX_SEARCH_CHARS = 200
+MAX_SEARCH_WORDS = 8
+MAX_WORD_CHARS = 40
+UK = ZoneInfo("Europe/London")
+_WORD = re.compile(r"[^\W_]+")
+
+
+class InvalidSummaryQuery(ValueError):
+    """A list filter a person gave is not one the list understands; the message says why."""
+
+
+def search_words(text: str) -> tuple[str, ...]:
+    """A person's search text as plain words (letters and digits of any script): quotes,
+    operators and punctuation are dropped, so no input can change the shape of a query."""
+    words: list[str] = []
+    for word in _WORD.findall((text or "").casefold()):
+        word = word[:MAX_WORD_CHARS]
+        if word not in words:
+            words.append(word)
+    return tuple(words[:MAX_SEARCH_WORDS])
+
+
+def _moment(value: date | datetime | None, name: str, day_end: bool) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        if value is not None and value.tzinfo is None:
+            raise InvalidSummaryQuery(f"{name} must carry its time zone")
+        return value.astimezone(timezone.utc) if value is not None else None
+    if isinstance(value, date):
+        day = value + timedelta(days=1) if day_end else value
+        return datetime.combine(day, time(), tzinfo=UK).astimezone(timezone.utc)
+    raise InvalidSummaryQuery(f"{name} must be a date or a datetime")
+
+
+@dataclass(frozen=True)
+class SummaryQuery:
+    """One page of a practice's incidents, newest occurred first.
+
+    kind, status, location: a code of `KINDS`, `STATUSES`, `LOCATIONS` ('' or None: any).
+    occurred_from / occurred_to: the incident occurred in [from, to). A `date` is a whole UK
+    calendar day (Europe/London): `occurred_from=date(2026, 3, 1), occurred_to=date(2026, 3, 31)`
+    is all of March, both days included. A `datetime` must be time-zone aware and is taken
+    exactly, `occurred_to` excluded.
+    text: words to find in the incident's summary and notes; each word matches as a prefix
+    ('wait' finds 'waiting'), all words must match; punctuation and operators are ignored.
+    page: from 1; page_size: 1 to MAX_PAGE_SIZE.
+    Any other value raises InvalidSummaryQuery.
+    """
+
+    practice: str
+    kind: str | None = None
+    status: str | None = None
+    location: str | None = None
+    occurred_from: date | datetime | None = None
+    occurred_to: date | datetime | None = None
+    text: str = ""
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    start: datetime | None = field(init=False, repr=False, compare=False)
+    end: datetime | None = field(init=False, repr=False, compare=False)
+    words: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "practice", practice_code(self.practice))
+        except InvalidPractice as error:
+            raise InvalidSummaryQuery(str(error)) from None
+        for name, allowed in (("kind", KINDS), ("status", STATUSES), ("location", LOCATIONS)):
+            value = getattr(self, name) or None
+            if value is not None and value not in allowed:
+                raise InvalidSummaryQuery(f"{name} must be one of: {', '.join(allowed)}")
+            object.__setattr__(self, name, value)
+        for name, number, highest in (("page", self.page, MAX_PAGE), ("page_size", self.page_size, MAX_PAGE_SIZE)):
+            if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= highest:
+                raise InvalidSummaryQuery(f"{name} must be a whole number from 1 to {highest}")
+        text = self.text or ""
+        if len(text) > MAX_SEARCH_CHARS:
+            raise InvalidSummaryQuery(f"Search for at most {MAX_SEARCH_CHARS} characters")
+        object.__setattr__(self, "text", text)
+        start = _moment(self.occurred_from, "occurred_from", day_end=False)
+        end = _moment(self.occurred_to, "occurred_to", day_end=True)
+        if start is not None and end is not None and end <= start:
+            raise InvalidSummaryQuery("The end of the date range must come after its start")
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+        object.__setattr__(self, "words", search_words(text))
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+@dataclass(frozen=True)
+class SummaryPage:
+    """One page of rows. `total` counts the matches only up to TOTAL_CAP (counting further
+    would cost as much as the whole list): when `total_capped`, there are more than `total`."""
+
+    rows: list[IncidentSummary]
+    page: int
+    page_size: int
+    total: int
+    total_capped: bool
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def last_page(self) -> int | None:
+        """The number of the last page, when the total is known exactly."""
+        return None if self.total_capped else max(1, -(-self.total // self.page_size))
+
+    @property
+    def total_text(self) -> str:
+        return f"more than {self.total:,}" if self.total_capped else f"{self.total:,}"
+
+
+def page_of(query: SummaryQuery, fetched: list[IncidentSummary], counted: int) -> SummaryPage:
+    """Build a page from up to page_size + 1 rows and a count of up to TOTAL_CAP + 1."""
+    return SummaryPage(
+        rows=fetched[: query.page_size],
+        page=query.page,
+        page_size=query.page_size,
+        total=min(counted, TOTAL_CAP),
+        total_capped=counted > TOTAL_CAP,
+        has_next=len(fetched) > query.page_size,
+    )
+
+
+# Ordering ------------------------------------------------------------------------------------
+
+SORT_SLOTS = 1024
+
+
+def sort_base(moment: datetime) -> int:
+    """Rows are ordered by a sort key: the time the incident occurred, in microseconds, times
+    SORT_SLOTS, plus a slot taken in arrival order among incidents of the same microsecond. So
+    the order is newest occurred first, then the one the view learned of last, the same on
+    every database and after a rebuild; and on SQLite the key is also the search index's
+    rowid, which lets a search read its matches already in order and stop at one page."""
+    micros = (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
+    return micros * SORT_SLOTS
+
+
+# The view ------------------------------------------------------------------------------------
 
 
 class IncidentSummaryView(TrackingRecorder, ABC):
     @abstractmethod
-    def add(self, summary: IncidentSummary, tracking: Tracking) -> None: ...
+    def add(self, summary: IncidentSummary, note: str, tracking: Tracking) -> None:
+        """A new incident, with the (already searchable) text of the note made with it."""
 
     @abstractmethod
-    def record_response(self, incident_id: UUID, name: str, at: datetime, tracking: Tracking) -> None: ...
+    def record_response(self, incident_id: UUID, name: str, at: datetime, words: str, tracking: Tracking) -> None: ...
 
     @abstractmethod
-    def count_note(self, incident_id: UUID, tracking: Tracking) -> None: ...
+    def add_note(self, incident_id: UUID, words: str, tracking: Tracking) -> None: ...
 
     @abstractmethod
-    def correct(self, incident_id: UUID, column: str | None, value: Any, tracking: Tracking) -> None:
-        """Count a correction, and change the column when it is one the view holds."""
+    def correct(self, incident_id: UUID, column: str | None, value: Any, reason: str, tracking: Tracking) -> None:
+        """Count a correction and index its reason; change the column when the view holds it
+        (occurred_at, location, clinician)."""
 
     @abstractmethod
-    def mark_reviewed(self, incident_id: UUID, at: datetime, tracking: Tracking) -> None: ...
+    def mark_reviewed(self, incident_id: UUID, at: datetime, comment: str, tracking: Tracking) -> None: ...
 
     @abstractmethod
-    def mark_closed(self, incident_id: UUID, outcome: str, at: datetime, tracking: Tracking) -> None: ...
+    def mark_closed(self, incident_id: UUID, outcome: str, at: datetime, note: str, tracking: Tracking) -> None: ...
 
     @abstractmethod
-    def mark_reopened(self, incident_id: UUID, tracking: Tracking) -> None: ...
+    def mark_reopened(self, incident_id: UUID, reason: str, tracking: Tracking) -> None: ...
 
     @abstractmethod
     def reported_between(self, practice: str, start: datetime, end: datetime, limit: int = 100) -> list[IncidentSummary]:
@@ -74,8 +278,17 @@ class IncidentSummaryView(TrackingRecorder, ABC):
     @abstractmethod
     def get(self, practice: str, incident_id: UUID) -> IncidentSummary | None: ...
 
+    @abstractmethod
+    def search(self, query: SummaryQuery) -> SummaryPage:
+        """One page of the practice's incidents matching every filter of the query, newest
+        occurred first. Its cost depends on the page, not on how many incidents there are."""
 
-CORRECTED_COLUMNS = {"occurred_at": "occurred_at", "area": "location", "setting": "location"}
+    @abstractmethod
+    def indexed_text(self, practice: str, incident_id: UUID) -> str | None:
+        """Every word the search index holds for one incident (to check what the view keeps)."""
+
+
+CORRECTED_COLUMNS = {"occurred_at": "occurred_at", "area": "location", "setting": "location", "clinician": "clinician"}
 
 
 class IncidentSummaries(Projection[IncidentSummaryView]):
@@ -87,14 +300,15 @@ class IncidentSummaries(Projection[IncidentSummaryView]):
 
     @process_event.register
     def _(self, e: FilmingIncident.Reported, tracking: Tracking) -> None:
-        self.view.add(self._summary(e, FilmingIncident.KIND, e.area), tracking)
+        self.view.add(self._summary(e, FilmingIncident.KIND, e.area), searchable(e.note), tracking)
 
     @process_event.register
     def _(self, e: RecordingEpisode.Reported, tracking: Tracking) -> None:
-        self.view.add(self._summary(e, RecordingEpisode.KIND, e.setting), tracking)
+        summary = self._summary(e, RecordingEpisode.KIND, e.setting, clinician=e.clinician)
+        self.view.add(summary, searchable(e.note), tracking)
 
     @staticmethod
-    def _summary(e: Any, kind: str, location: str) -> IncidentSummary:
+    def _summary(e: Any, kind: str, location: str, clinician: str = "") -> IncidentSummary:
         return IncidentSummary(
             incident_id=e.originator_id,
             practice=e.practice,
@@ -103,28 +317,30 @@ class IncidentSummaries(Projection[IncidentSummaryView]):
             reported_at=e.timestamp,
             location=location,
             notes=1 if e.note else 0,
+            clinician=clinician,
         )
 
     @process_event.register
     def _(self, e: Incident.Responded, tracking: Tracking) -> None:
-        self.view.record_response(e.originator_id, type(e).__name__, e.occurred_at, tracking)
+        words = joined(RESPONSE_LABELS.get(type(e), ""), searchable(e.note))
+        self.view.record_response(e.originator_id, type(e).__name__, e.occurred_at, words, tracking)
 
     @process_event.register
     def _(self, e: Incident.NoteAdded, tracking: Tracking) -> None:
-        self.view.count_note(e.originator_id, tracking)
+        self.view.add_note(e.originator_id, searchable(e.text), tracking)
 
     @process_event.register
     def _(self, e: Incident.Corrected, tracking: Tracking) -> None:
-        self.view.correct(e.originator_id, CORRECTED_COLUMNS.get(e.field), e.value, tracking)
+        self.view.correct(e.originator_id, CORRECTED_COLUMNS.get(e.field), e.value, searchable(e.reason), tracking)
 
     @process_event.register
     def _(self, e: Incident.Reviewed, tracking: Tracking) -> None:
-        self.view.mark_reviewed(e.originator_id, e.timestamp, tracking)
+        self.view.mark_reviewed(e.originator_id, e.timestamp, searchable(e.comment), tracking)
 
     @process_event.register
     def _(self, e: Incident.Closed, tracking: Tracking) -> None:
-        self.view.mark_closed(e.originator_id, e.outcome, e.timestamp, tracking)
+        self.view.mark_closed(e.originator_id, e.outcome, e.timestamp, searchable(e.note), tracking)
 
     @process_event.register
     def _(self, e: Incident.Reopened, tracking: Tracking) -> None:
-        self.view.mark_reopened(e.originator_id, tracking)
+        self.view.mark_reopened(e.originator_id, searchable(e.reason), tracking)

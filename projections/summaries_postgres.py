@@ -1,4 +1,8 @@
-"""Incident summaries in PostgreSQL."""
+"""Incident summaries in PostgreSQL.
+
+Search uses a tsvector column generated from the indexed words, with a GIN index; the `simple`
+configuration (no stemming, no stop words) so that every word matches as a prefix while the
+user types, as on SQLite."""
 
 from __future__ import annotations
 
@@ -10,18 +14,42 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composable, Identifier
 
-from .summaries import IncidentSummary, IncidentSummaryView
+from .summaries import (
+    SORT_SLOTS,
+    TOTAL_CAP,
+    IncidentSummary,
+    IncidentSummaryView,
+    SummaryPage,
+    SummaryQuery,
+    joined,
+    label_words,
+    page_of,
+    sort_base,
+)
 
 COLUMNS = SQL(
     "incident_id, practice, kind, occurred_at, reported_at, location, status, last_response, "
-    "last_response_at, responses, notes, corrections, reviewed_at, closed_at, outcome"
+    "last_response_at, responses, notes, corrections, reviewed_at, closed_at, outcome, clinician"
 )
+INDEXED = ("kind_words", "location_words", "clinician", "outcome_words", "response_words", "note_words")
+Statement = tuple[Composable, dict[str, Any]]
 
 
 class PostgresIncidentSummaryView(PostgresTrackingRecorder, IncidentSummaryView):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.table = Identifier(self.datastore.schema, "incident_summaries")
+        # The next free slot of the incident's microsecond (see summaries.sort_base).
+        self.next_key = SQL(
+            "(SELECT COALESCE(MAX(sort_key) + 1, %(base)s) FROM {0} "
+            "WHERE sort_key >= %(base)s AND sort_key < %(base)s + {1})"
+        ).format(self.table, SORT_SLOTS)
+        searched = SQL(" || ' ' || ").join(Identifier(name) for name in INDEXED)
+        by = "CREATE INDEX IF NOT EXISTS {0} ON {1} (practice, {2}sort_key)"
+        indexes = {
+            "by_time": "", "by_kind": "kind, ", "by_status": "status, ", "by_location": "location, ",
+            "by_kind_status": "kind, status, ", "by_location_status": "location, status, ",
+        }
         self.sql_create_statements.extend(
             [
                 SQL(
@@ -31,74 +59,103 @@ class PostgresIncidentSummaryView(PostgresTrackingRecorder, IncidentSummaryView)
                     "status text NOT NULL, last_response text NOT NULL DEFAULT '', last_response_at timestamptz, "
                     "responses integer NOT NULL DEFAULT 0, notes integer NOT NULL DEFAULT 0, "
                     "corrections integer NOT NULL DEFAULT 0, reviewed_at timestamptz, closed_at timestamptz, "
-                    "outcome text NOT NULL DEFAULT '')"
-                ).format(self.table),
+                    "outcome text NOT NULL DEFAULT '', clinician text NOT NULL DEFAULT '', "
+                    "sort_key bigint NOT NULL UNIQUE, "
+                    "kind_words text NOT NULL DEFAULT '', location_words text NOT NULL DEFAULT '', "
+                    "outcome_words text NOT NULL DEFAULT '', response_words text NOT NULL DEFAULT '', "
+                    "note_words text NOT NULL DEFAULT '', "
+                    "search tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, {1})) STORED)"
+                ).format(self.table, searched),
                 SQL("CREATE INDEX IF NOT EXISTS incident_summaries_reported ON {0} (practice, reported_at)").format(self.table),
-                SQL("CREATE INDEX IF NOT EXISTS incident_summaries_occurred ON {0} (practice, occurred_at)").format(self.table),
+                # One index per combination of filters, each ending in the list's order, so a
+                # page is read in order and the reading stops at the page's end. (A location
+                # belongs to one kind, so kind and location together need no index.)
+                *[
+                    SQL(by).format(Identifier(f"incident_summaries_{name}"), self.table, SQL(columns))
+                    for name, columns in indexes.items()
+                ],
+                SQL("CREATE INDEX IF NOT EXISTS incident_summaries_search ON {0} USING gin (search)").format(self.table),
             ]
         )
 
-    def _write(self, statement: Composable, params: tuple[Any, ...], tracking: Tracking) -> None:
+    def _write(self, statements: list[Statement], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(statement, params)
+            for statement, params in statements:
+                curs.execute(statement, params)
             self._insert_tracking(curs, tracking)
 
-    def add(self, summary: IncidentSummary, tracking: Tracking) -> None:
-        self._write(
-            SQL("INSERT INTO {0} ({1}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
-                "ON CONFLICT (incident_id) DO NOTHING").format(self.table, COLUMNS),
-            (
-                summary.incident_id, summary.practice, summary.kind, summary.occurred_at, summary.reported_at,
-                summary.location, summary.status, summary.last_response, summary.last_response_at,
-                summary.responses, summary.notes, summary.corrections, summary.reviewed_at, summary.closed_at,
-                summary.outcome,
-            ),
-            tracking,
+    def _update(self, incident_id: UUID, assignments: str, **params: Any) -> Statement:
+        """An update of the incident's row (assignments name columns; values are parameters)."""
+        return SQL("UPDATE {0} SET " + assignments + " WHERE incident_id=%(incident_id)s").format(self.table), {
+            "incident_id": incident_id, **params,
+        }
+
+    def _appended(self, column: str, words: str) -> tuple[str, dict[str, Any]]:
+        if not words:
+            return "", {}
+        return f", {column} = {column} || ' ' || %(words)s", {"words": words}
+
+    def add(self, summary: IncidentSummary, note: str, tracking: Tracking) -> None:
+        params = {
+            "incident_id": summary.incident_id, "practice": summary.practice, "kind": summary.kind,
+            "occurred_at": summary.occurred_at, "reported_at": summary.reported_at, "location": summary.location,
+            "status": summary.status, "last_response": summary.last_response, "last_response_at": summary.last_response_at,
+            "responses": summary.responses, "notes": summary.notes, "corrections": summary.corrections,
+            "reviewed_at": summary.reviewed_at, "closed_at": summary.closed_at, "outcome": summary.outcome,
+            "clinician": summary.clinician, "base": sort_base(summary.occurred_at),
+            "kind_words": label_words(summary.kind), "location_words": label_words(summary.location),
+            "outcome_words": label_words(summary.outcome), "note_words": note,
+        }
+        names = [name for name in params if name != "base"]
+        statement = SQL("INSERT INTO {0} ({1}, sort_key) VALUES ({2}, {3}) ON CONFLICT (incident_id) DO NOTHING").format(
+            self.table,
+            SQL(", ").join(Identifier(n) for n in names),
+            SQL(", ").join(SQL("%({})s".format(n)) for n in names),
+            self.next_key,
         )
+        self._write([(statement, params)], tracking)
 
-    def record_response(self, incident_id: UUID, name: str, at: datetime, tracking: Tracking) -> None:
-        self._write(
-            SQL("UPDATE {0} SET last_response=%s, last_response_at=%s, responses=responses+1 "
-                "WHERE incident_id=%s").format(self.table),
-            (name, at, incident_id),
-            tracking,
-        )
+    def record_response(self, incident_id: UUID, name: str, at: datetime, words: str, tracking: Tracking) -> None:
+        more, extra = self._appended("response_words", words)
+        assignments = "last_response=%(name)s, last_response_at=%(at)s, responses=responses+1" + more
+        self._write([self._update(incident_id, assignments, name=name, at=at, **extra)], tracking)
 
-    def count_note(self, incident_id: UUID, tracking: Tracking) -> None:
-        self._write(SQL("UPDATE {0} SET notes=notes+1 WHERE incident_id=%s").format(self.table), (incident_id,), tracking)
+    def add_note(self, incident_id: UUID, words: str, tracking: Tracking) -> None:
+        more, extra = self._appended("note_words", words)
+        self._write([self._update(incident_id, "notes=notes+1" + more, **extra)], tracking)
 
-    def correct(self, incident_id: UUID, column: str | None, value: Any, tracking: Tracking) -> None:
-        if column is None:
-            statement = SQL("UPDATE {0} SET corrections=corrections+1 WHERE incident_id=%s").format(self.table)
-            params: tuple[Any, ...] = (incident_id,)
-        else:
-            statement = SQL("UPDATE {0} SET corrections=corrections+1, {1}=%s WHERE incident_id=%s").format(
-                self.table, Identifier(column)
+    def correct(self, incident_id: UUID, column: str | None, value: Any, reason: str, tracking: Tracking) -> None:
+        more, extra = self._appended("note_words", reason)
+        counted = "corrections=corrections+1" + more
+        if column == "occurred_at":
+            statement = SQL("UPDATE {0} SET " + counted + ", occurred_at=%(value)s, sort_key={1} WHERE incident_id=%(incident_id)s").format(
+                self.table, self.next_key
             )
-            params = (value, incident_id)
-        self._write(statement, params, tracking)
+            params = {"incident_id": incident_id, "value": value, "base": sort_base(value), **extra}
+        elif column == "location":
+            statement, params = self._update(incident_id, counted + ", location=%(value)s, location_words=%(label)s", value=value, label=label_words(value), **extra)
+        elif column == "clinician":
+            statement, params = self._update(incident_id, counted + ", clinician=%(value)s", value=value, **extra)
+        else:
+            statement, params = self._update(incident_id, counted, **extra)
+        self._write([(statement, params)], tracking)
 
-    def mark_reviewed(self, incident_id: UUID, at: datetime, tracking: Tracking) -> None:
-        self._write(
-            SQL("UPDATE {0} SET reviewed_at=COALESCE(reviewed_at, %s) WHERE incident_id=%s").format(self.table),
-            (at, incident_id),
-            tracking,
-        )
+    def mark_reviewed(self, incident_id: UUID, at: datetime, comment: str, tracking: Tracking) -> None:
+        more, extra = self._appended("note_words", comment)
+        self._write([self._update(incident_id, "reviewed_at=COALESCE(reviewed_at, %(at)s)" + more, at=at, **extra)], tracking)
 
-    def mark_closed(self, incident_id: UUID, outcome: str, at: datetime, tracking: Tracking) -> None:
-        self._write(
-            SQL("UPDATE {0} SET status='closed', outcome=%s, closed_at=%s, "
-                "reviewed_at=COALESCE(reviewed_at, %s) WHERE incident_id=%s").format(self.table),
-            (outcome, at, at, incident_id),
-            tracking,
+    def mark_closed(self, incident_id: UUID, outcome: str, at: datetime, note: str, tracking: Tracking) -> None:
+        more, extra = self._appended("note_words", note)
+        assignments = (
+            "status='closed', outcome=%(outcome)s, outcome_words=%(label)s, closed_at=%(at)s, "
+            "reviewed_at=COALESCE(reviewed_at, %(at)s)" + more
         )
+        self._write([self._update(incident_id, assignments, outcome=outcome, label=label_words(outcome), at=at, **extra)], tracking)
 
-    def mark_reopened(self, incident_id: UUID, tracking: Tracking) -> None:
-        self._write(
-            SQL("UPDATE {0} SET status='open', outcome='', closed_at=NULL WHERE incident_id=%s").format(self.table),
-            (incident_id,),
-            tracking,
-        )
+    def mark_reopened(self, incident_id: UUID, reason: str, tracking: Tracking) -> None:
+        more, extra = self._appended("note_words", reason)
+        assignments = "status='open', outcome='', outcome_words='', closed_at=NULL" + more
+        self._write([self._update(incident_id, assignments, **extra)], tracking)
 
     def reported_between(self, practice: str, start: datetime, end: datetime, limit: int = 100) -> list[IncidentSummary]:
         with self.datastore.transaction(commit=False) as curs:
@@ -117,3 +174,51 @@ class PostgresIncidentSummaryView(PostgresTrackingRecorder, IncidentSummaryView)
             )
             row = curs.fetchone()
             return IncidentSummary(**row) if row else None
+
+    def search(self, query: SummaryQuery) -> SummaryPage:
+        params: dict[str, Any] = {
+            "practice": query.practice, "limit": query.page_size + 1, "offset": query.offset, "cap": TOTAL_CAP + 1,
+        }
+        where = ["practice=%(practice)s"]
+        for name in ("kind", "status", "location"):
+            value = getattr(query, name)
+            if value is not None:
+                params[name] = value
+                where.append(f"{name}=%({name})s")
+        if query.start is not None:
+            params["low"] = sort_base(query.start)
+            where.append("sort_key >= %(low)s")
+        if query.end is not None:
+            params["high"] = sort_base(query.end)
+            where.append("sort_key < %(high)s")
+        if query.words:
+            # Each word is letters and digits only (summaries.search_words): quoted, it is one
+            # lexeme to the tsquery parser, and `:*` makes it match as a prefix.
+            params["words"] = " & ".join(f"'{word}':*" for word in query.words)
+            where.append("search @@ to_tsquery('simple'::regconfig, %(words)s)")
+        condition = SQL(" AND ".join(where))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT {1} FROM {0} WHERE {2} ORDER BY sort_key DESC LIMIT %(limit)s OFFSET %(offset)s").format(
+                    self.table, COLUMNS, condition
+                ),
+                params,
+            )
+            rows = [IncidentSummary(**row) for row in curs.fetchall()]
+            curs.execute(
+                SQL("SELECT count(*) AS n FROM (SELECT 1 FROM {0} WHERE {1} LIMIT %(cap)s) AS capped").format(self.table, condition),
+                params,
+            )
+            counted = curs.fetchone()["n"]
+        return page_of(query, rows, counted)
+
+    def indexed_text(self, practice: str, incident_id: UUID) -> str | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT {1} FROM {0} WHERE practice=%s AND incident_id=%s").format(
+                    self.table, SQL(", ").join(Identifier(n) for n in INDEXED)
+                ),
+                (practice, incident_id),
+            )
+            row = curs.fetchone()
+            return joined(*(" ".join(str(row[n]).split()) for n in INDEXED)) if row else None

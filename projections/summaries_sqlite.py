@@ -1,4 +1,8 @@
-"""Incident summaries in SQLite (the embedded default). Times are UTC microseconds."""
+"""Incident summaries in SQLite (the embedded default). Times are UTC microseconds.
+
+Search uses an FTS5 table whose rowid is the summary's sort key, with the list's filters as
+tokens of its own `facets` column: a search reads its matches newest first straight from the
+index and stops at the end of the page, however many incidents match."""
 
 from __future__ import annotations
 
@@ -10,12 +14,25 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from .summaries import IncidentSummaries, IncidentSummary, IncidentSummaryView
+from .summaries import (
+    SORT_SLOTS,
+    TOTAL_CAP,
+    IncidentSummaries,
+    IncidentSummary,
+    IncidentSummaryView,
+    SummaryPage,
+    SummaryQuery,
+    joined,
+    label_words,
+    page_of,
+    sort_base,
+)
 
 COLUMNS = (
     "incident_id, practice, kind, occurred_at, reported_at, location, status, last_response, "
     "last_response_at, responses, notes, corrections, reviewed_at, closed_at, outcome"
 )
+SELECTED = COLUMNS + ", clinician"
 
 
 def to_micros(value: datetime | None) -> int | None:
@@ -55,11 +72,31 @@ def relax_durability(datastore: SQLiteDatastore) -> None:
     pool._relaxed = True  # type: ignore[attr-defined]
 
 
+def _search_facets(practice: str, kind: str | None, status: str | None, location: str | None) -> list[str]:
+    """The filters as tokens of the index's `facets` column (a search needs no second lookup)."""
+    facets = [f"p{practice}"]
+    for prefix, value in (("k", kind), ("s", status), ("l", location)):
+        if value:
+            facets.append(prefix + value.replace("_", ""))
+    return facets
+
+
+FACETS_OF_ROW = "'p' || practice || ' k' || kind || ' s' || status || ' l' || replace(location, '_', '')"
+KEY_OF_INCIDENT = "(SELECT sort_key FROM incident_summaries WHERE incident_id=:incident_id)"
+# The next free slot of the incident's microsecond (see summaries.sort_base).
+NEXT_KEY = (
+    f"(SELECT COALESCE(MAX(sort_key) + 1, :base) FROM incident_summaries "
+    f"WHERE sort_key >= :base AND sort_key < :base + {SORT_SLOTS})"
+)
+SEARCHED = "{kind_words location_words clinician outcome_words response_words note_words}"
+INDEXED = "kind_words, location_words, clinician, outcome_words, response_words, note_words"
+
+
 class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         relax_durability(datastore)
         super().__init__(datastore, **kwargs)
-        self._batch: list[tuple[str, tuple[Any, ...]]] | None = None
+        self._batch: list[tuple[str, dict[str, Any]]] | None = None
         self._batch_tracking: Tracking | None = None
 
     def start_batching(self) -> None:
@@ -86,7 +123,20 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
             return
         super().insert_tracking(tracking)
 
+    def create_table(self) -> None:
+        """Create the tables; a view file of an older layout (no sort key, no search index) is
+        emptied first, tracking included, so the projection fills it again from the first event."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("SELECT name FROM pragma_table_info('incident_summaries')")
+            columns = {row[0] for row in c.fetchall()}
+            if columns and "sort_key" not in columns:
+                c.execute("DROP TABLE incident_summaries")
+                c.execute("DROP TABLE IF EXISTS incident_search")
+                c.execute("DROP TABLE IF EXISTS tracking")
+        super().create_table()
+
     def construct_create_table_statements(self) -> list[str]:
+        by = "ON incident_summaries (practice, {0}sort_key)"
         return [
             *super().construct_create_table_statements(),
             "CREATE TABLE IF NOT EXISTS incident_summaries ("
@@ -95,81 +145,138 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
             "status TEXT NOT NULL, last_response TEXT NOT NULL DEFAULT '', last_response_at INTEGER, "
             "responses INTEGER NOT NULL DEFAULT 0, notes INTEGER NOT NULL DEFAULT 0, "
             "corrections INTEGER NOT NULL DEFAULT 0, reviewed_at INTEGER, closed_at INTEGER, "
-            "outcome TEXT NOT NULL DEFAULT '')",
-            "CREATE INDEX IF NOT EXISTS incident_summaries_reported "
-            "ON incident_summaries (practice, reported_at)",
-            "CREATE INDEX IF NOT EXISTS incident_summaries_occurred "
-            "ON incident_summaries (practice, occurred_at)",
+            "outcome TEXT NOT NULL DEFAULT '', clinician TEXT NOT NULL DEFAULT '', "
+            "sort_key INTEGER NOT NULL UNIQUE)",
+            "CREATE INDEX IF NOT EXISTS incident_summaries_reported ON incident_summaries (practice, reported_at)",
+            # One index per combination of filters, each ending in the order of the list, so a
+            # page is read from the index in order and the reading stops at the page's end.
+            # (A location belongs to one kind, so kind and location together need no index.)
+            "CREATE INDEX IF NOT EXISTS incident_summaries_by_time " + by.format(""),
+            "CREATE INDEX IF NOT EXISTS incident_summaries_by_kind " + by.format("kind, "),
+            "CREATE INDEX IF NOT EXISTS incident_summaries_by_status " + by.format("status, "),
+            "CREATE INDEX IF NOT EXISTS incident_summaries_by_location " + by.format("location, "),
+            "CREATE INDEX IF NOT EXISTS incident_summaries_by_kind_status " + by.format("kind, status, "),
+            "CREATE INDEX IF NOT EXISTS incident_summaries_by_location_status " + by.format("location, status, "),
+            # The search index's rowid is the row's sort key: matches come out in list order.
+            "CREATE VIRTUAL TABLE IF NOT EXISTS incident_search USING fts5("
+            f"facets, {INDEXED}, tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
         ]
 
-    def _write(self, sql: str, params: tuple[Any, ...], tracking: Tracking) -> None:
+    def _write(self, statements: list[tuple[str, dict[str, Any]]], tracking: Tracking) -> None:
         if self._batch is not None:
-            self._batch.append((sql, params))
+            self._batch.extend(statements)
             self._batch_tracking = tracking
             return
         with self.datastore.transaction(commit=True) as c:
-            c.execute(sql, params)
+            for sql, params in statements:
+                c.execute(sql, params)
             self._insert_tracking(c, tracking)
 
-    def add(self, summary: IncidentSummary, tracking: Tracking) -> None:
-        self._write(
-            f"INSERT INTO incident_summaries ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT (incident_id) DO NOTHING",
-            (
-                str(summary.incident_id), summary.practice, summary.kind, to_micros(summary.occurred_at),
-                to_micros(summary.reported_at), summary.location, summary.status, summary.last_response,
-                to_micros(summary.last_response_at), summary.responses, summary.notes, summary.corrections,
-                to_micros(summary.reviewed_at), to_micros(summary.closed_at), summary.outcome,
-            ),
-            tracking,
+    @staticmethod
+    def _index(incident_id: UUID, assignments: str, **params: Any) -> tuple[str, dict[str, Any]]:
+        """An update of the incident's search index row (assignments name columns, never values)."""
+        return (
+            f"UPDATE incident_search SET {assignments} WHERE rowid = {KEY_OF_INCIDENT}",
+            {"incident_id": str(incident_id), **params},
         )
 
-    def record_response(self, incident_id: UUID, name: str, at: datetime, tracking: Tracking) -> None:
-        self._write(
-            "UPDATE incident_summaries SET last_response=?, last_response_at=?, responses=responses+1 "
-            "WHERE incident_id=?",
-            (name, to_micros(at), str(incident_id)),
-            tracking,
+    @classmethod
+    def _append(cls, incident_id: UUID, column: str, words: str) -> list[tuple[str, dict[str, Any]]]:
+        if not words:
+            return []
+        return [cls._index(incident_id, f"{column} = {column} || ' ' || :words", words=words)]
+
+    @classmethod
+    def _refresh_facets(cls, incident_id: UUID, more: str = "", **params: Any) -> tuple[str, dict[str, Any]]:
+        facets = f"facets = (SELECT {FACETS_OF_ROW} FROM incident_summaries WHERE incident_id=:incident_id)"
+        return cls._index(incident_id, facets + more, **params)
+
+    @staticmethod
+    def _summary_update(incident_id: UUID, assignments: str, **params: Any) -> tuple[str, dict[str, Any]]:
+        return (f"UPDATE incident_summaries SET {assignments} WHERE incident_id=:incident_id", {"incident_id": str(incident_id), **params})
+
+    def add(self, summary: IncidentSummary, note: str, tracking: Tracking) -> None:
+        names = [*COLUMNS.split(", "), "clinician"]
+        values = (
+            str(summary.incident_id), summary.practice, summary.kind, to_micros(summary.occurred_at),
+            to_micros(summary.reported_at), summary.location, summary.status, summary.last_response,
+            to_micros(summary.last_response_at), summary.responses, summary.notes, summary.corrections,
+            to_micros(summary.reviewed_at), to_micros(summary.closed_at), summary.outcome, summary.clinician,
         )
+        params = dict(zip(names, values), base=sort_base(summary.occurred_at))
+        insert_row = (
+            f"INSERT INTO incident_summaries ({', '.join(names)}, sort_key) "
+            f"VALUES ({', '.join(':' + n for n in names)}, {NEXT_KEY}) ON CONFLICT (incident_id) DO NOTHING"
+        )
+        insert_words = (
+            f"INSERT INTO incident_search (rowid, facets, {INDEXED}) "
+            f"SELECT sort_key, {FACETS_OF_ROW}, :kind_words, :location_words, clinician, :outcome_words, '', :note "
+            "FROM incident_summaries s WHERE incident_id=:incident_id "
+            "AND NOT EXISTS (SELECT 1 FROM incident_search WHERE rowid = s.sort_key)"
+        )
+        words = {
+            "incident_id": str(summary.incident_id),
+            "kind_words": label_words(summary.kind),
+            "location_words": label_words(summary.location),
+            "outcome_words": label_words(summary.outcome),
+            "note": note,
+        }
+        self._write([(insert_row, params), (insert_words, words)], tracking)
 
-    def count_note(self, incident_id: UUID, tracking: Tracking) -> None:
-        self._write("UPDATE incident_summaries SET notes=notes+1 WHERE incident_id=?", (str(incident_id),), tracking)
+    def record_response(self, incident_id: UUID, name: str, at: datetime, words: str, tracking: Tracking) -> None:
+        update = self._summary_update(
+            incident_id, "last_response=:name, last_response_at=:at, responses=responses+1", name=name, at=to_micros(at)
+        )
+        self._write([update, *self._append(incident_id, "response_words", words)], tracking)
 
-    def correct(self, incident_id: UUID, column: str | None, value: Any, tracking: Tracking) -> None:
-        if column is None:
-            sql, params = "UPDATE incident_summaries SET corrections=corrections+1 WHERE incident_id=?", (str(incident_id),)
+    def add_note(self, incident_id: UUID, words: str, tracking: Tracking) -> None:
+        self._write([self._summary_update(incident_id, "notes=notes+1"), *self._append(incident_id, "note_words", words)], tracking)
+
+    def correct(self, incident_id: UUID, column: str | None, value: Any, reason: str, tracking: Tracking) -> None:
+        counted = "corrections=corrections+1"
+        if column == "occurred_at":
+            base = sort_base(value)
+            # Move the index row first, while the summary still has its old key; both take the
+            # same next free slot, computed before the summary row moves.
+            statements = [
+                self._index(incident_id, f"rowid = {NEXT_KEY}", base=base),
+                self._summary_update(incident_id, f"{counted}, occurred_at=:value, sort_key={NEXT_KEY}", value=to_micros(value), base=base),
+            ]
+        elif column == "location":
+            statements = [
+                self._summary_update(incident_id, f"{counted}, location=:value", value=value),
+                self._refresh_facets(incident_id, ", location_words=:words", words=label_words(value)),
+            ]
+        elif column == "clinician":
+            statements = [
+                self._summary_update(incident_id, f"{counted}, clinician=:value", value=value),
+                self._index(incident_id, "clinician=:value", value=value),
+            ]
         else:
-            stored = to_micros(value) if column == "occurred_at" else value
-            sql = f"UPDATE incident_summaries SET corrections=corrections+1, {column}=? WHERE incident_id=?"
-            params = (stored, str(incident_id))
-        self._write(sql, params, tracking)
+            statements = [self._summary_update(incident_id, counted)]
+        self._write([*statements, *self._append(incident_id, "note_words", reason)], tracking)
 
-    def mark_reviewed(self, incident_id: UUID, at: datetime, tracking: Tracking) -> None:
-        self._write(
-            "UPDATE incident_summaries SET reviewed_at=COALESCE(reviewed_at, ?) WHERE incident_id=?",
-            (to_micros(at), str(incident_id)),
-            tracking,
-        )
+    def mark_reviewed(self, incident_id: UUID, at: datetime, comment: str, tracking: Tracking) -> None:
+        update = self._summary_update(incident_id, "reviewed_at=COALESCE(reviewed_at, :at)", at=to_micros(at))
+        self._write([update, *self._append(incident_id, "note_words", comment)], tracking)
 
-    def mark_closed(self, incident_id: UUID, outcome: str, at: datetime, tracking: Tracking) -> None:
-        self._write(
-            "UPDATE incident_summaries SET status='closed', outcome=?, closed_at=?, "
-            "reviewed_at=COALESCE(reviewed_at, ?) WHERE incident_id=?",
-            (outcome, to_micros(at), to_micros(at), str(incident_id)),
-            tracking,
+    def mark_closed(self, incident_id: UUID, outcome: str, at: datetime, note: str, tracking: Tracking) -> None:
+        update = self._summary_update(
+            incident_id, "status='closed', outcome=:outcome, closed_at=:at, reviewed_at=COALESCE(reviewed_at, :at)",
+            outcome=outcome, at=to_micros(at),
         )
+        refresh = self._refresh_facets(incident_id, ", outcome_words=:words", words=label_words(outcome))
+        self._write([update, refresh, *self._append(incident_id, "note_words", note)], tracking)
 
-    def mark_reopened(self, incident_id: UUID, tracking: Tracking) -> None:
-        self._write(
-            "UPDATE incident_summaries SET status='open', outcome='', closed_at=NULL WHERE incident_id=?",
-            (str(incident_id),),
-            tracking,
-        )
+    def mark_reopened(self, incident_id: UUID, reason: str, tracking: Tracking) -> None:
+        update = self._summary_update(incident_id, "status='open', outcome='', closed_at=NULL")
+        refresh = self._refresh_facets(incident_id, ", outcome_words=''")
+        self._write([update, refresh, *self._append(incident_id, "note_words", reason)], tracking)
 
     def reported_between(self, practice: str, start: datetime, end: datetime, limit: int = 100) -> list[IncidentSummary]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT {COLUMNS} FROM incident_summaries WHERE practice=? AND reported_at>=? AND reported_at<? "
+                f"SELECT {SELECTED} FROM incident_summaries WHERE practice=? AND reported_at>=? AND reported_at<? "
                 "ORDER BY reported_at DESC LIMIT ?",
                 (practice, to_micros(start), to_micros(end), limit),
             )
@@ -178,11 +285,79 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
     def get(self, practice: str, incident_id: UUID) -> IncidentSummary | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT {COLUMNS} FROM incident_summaries WHERE practice=? AND incident_id=?",
+                f"SELECT {SELECTED} FROM incident_summaries WHERE practice=? AND incident_id=?",
                 (practice, str(incident_id)),
             )
             row = c.fetchone()
             return self._row(row) if row else None
+
+    def search(self, query: SummaryQuery) -> SummaryPage:
+        params: dict[str, Any] = {
+            "practice": query.practice, "limit": query.page_size + 1, "offset": query.offset, "cap": TOTAL_CAP + 1,
+        }
+        if query.start is not None:
+            params["low"] = sort_base(query.start)
+        if query.end is not None:
+            params["high"] = sort_base(query.end)
+        if query.words:
+            rows_sql, count_sql = self._text_search(query, params)
+        else:
+            rows_sql, count_sql = self._filtered(query, params)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(rows_sql, params)
+            rows = [self._row(r) for r in c.fetchall()]
+            c.execute(count_sql, params)
+            counted = c.fetchone()[0]
+        return page_of(query, rows, counted)
+
+    @staticmethod
+    def _filtered(query: SummaryQuery, params: dict[str, Any]) -> tuple[str, str]:
+        where = ["practice=:practice"]
+        for name in ("kind", "status", "location"):
+            value = getattr(query, name)
+            if value is not None:
+                params[name] = value
+                where.append(f"{name}=:{name}")
+        if "low" in params:
+            where.append("sort_key >= :low")
+        if "high" in params:
+            where.append("sort_key < :high")
+        condition = " AND ".join(where)
+        return (
+            f"SELECT {SELECTED} FROM incident_summaries WHERE {condition} ORDER BY sort_key DESC LIMIT :limit OFFSET :offset",
+            f"SELECT count(*) FROM (SELECT 1 FROM incident_summaries WHERE {condition} LIMIT :cap)",
+        )
+
+    @staticmethod
+    def _text_search(query: SummaryQuery, params: dict[str, Any]) -> tuple[str, str]:
+        # Every token is made of letters and digits only (summaries.search_words), so quoting it
+        # as an FTS5 string is safe; the filters are tokens of their own column.
+        facets = _search_facets(query.practice, query.kind, query.status, query.location)
+        terms = [f'{{facets}} : "{f}"' for f in facets] + [f'{SEARCHED} : "{w}" *' for w in query.words]
+        params["match"] = " AND ".join(terms)
+        where = ["incident_search MATCH :match"]
+        if "low" in params:
+            where.append("rowid >= :low")
+        if "high" in params:
+            where.append("rowid < :high")
+        condition = " AND ".join(where)
+        selected = ", ".join(f"s.{name}" for name in SELECTED.split(", "))
+        return (
+            f"SELECT {selected} FROM (SELECT rowid AS k FROM incident_search WHERE {condition} "
+            "ORDER BY rowid DESC LIMIT :limit OFFSET :offset) f "
+            "JOIN incident_summaries s ON s.sort_key = f.k WHERE s.practice = :practice ORDER BY s.sort_key DESC",
+            f"SELECT count(*) FROM (SELECT 1 FROM incident_search WHERE {condition} LIMIT :cap)",
+        )
+
+    def indexed_text(self, practice: str, incident_id: UUID) -> str | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {INDEXED} FROM incident_search WHERE rowid = "
+                "(SELECT sort_key FROM incident_summaries WHERE practice=? AND incident_id=?)",
+                (practice, str(incident_id)),
+            )
+            row = c.fetchone()
+            return joined(*(" ".join(str(row[i]).split()) for i in range(6))) if row else None
 
     @staticmethod
     def _row(r: Any) -> IncidentSummary:
@@ -202,6 +377,5 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
             reviewed_at=from_micros(r["reviewed_at"]),
             closed_at=from_micros(r["closed_at"]),
             outcome=r["outcome"],
+            clinician=r["clinician"],
         )
-
-
