@@ -16,6 +16,7 @@ from incidents.bootstrap import open_log
 from incidents.domain.values import DomainError
 from incidents.projections.rebuild import RebuildRefused, rebuild
 from incidents.projections.runner import open_views, start_projections
+from incidents.projections.summaries import SummaryQuery
 from incidents.settings import Settings
 
 PRACTICES = ("A81001", "B82002")
@@ -84,10 +85,14 @@ def play(log, actors, steps) -> None:
 
 
 def every_row(view):
-    return sorted(
+    """Every row with the words its search index holds, and each practice's list in order."""
+    rows = sorted(
         (row for practice in PRACTICES for row in view.reported_between(practice, EPOCH, FAR, limit=100_000)),
         key=lambda row: str(row.incident_id),
     )
+    words = [view.indexed_text(row.practice, row.incident_id) for row in rows]
+    lists = [[r.incident_id for r in view.search(SummaryQuery(practice=p, page_size=100)).rows] for p in PRACTICES]
+    return rows, words, lists
 
 
 @hypothesis_settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
