@@ -1,0 +1,144 @@
+"""The action queue in PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg.sql import SQL, Composable, Identifier
+
+from .action_queue import COPY, WINDOWS, ActionQueueView
+
+Statement = tuple[Composable, tuple[Any, ...]]
+
+
+class PostgresActionQueueView(PostgresTrackingRecorder, ActionQueueView):
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        schema = self.datastore.schema
+        self.t = {name: Identifier(schema, name) for name in ("action_incidents", "action_items")}
+        self.sql_create_statements.extend(
+            [
+                self._sql(
+                    "CREATE TABLE IF NOT EXISTS {action_incidents} ("
+                    "incident_id uuid PRIMARY KEY, practice text NOT NULL, kind text NOT NULL, "
+                    "copy_since timestamptz, copy_due timestamptz)"
+                ),
+                self._sql(
+                    "CREATE TABLE IF NOT EXISTS {action_items} ("
+                    "incident_id uuid NOT NULL, action text NOT NULL, practice text NOT NULL, kind text NOT NULL, "
+                    "due_at timestamptz NOT NULL, since timestamptz NOT NULL, PRIMARY KEY (incident_id, action))"
+                ),
+                self._sql("CREATE INDEX IF NOT EXISTS action_items_due ON {action_items} (practice, due_at)"),
+            ]
+        )
+        self.copy_item = self._sql(
+            "INSERT INTO {action_items} AS i (incident_id, action, practice, kind, due_at, since) "
+            "SELECT incident_id, %s, practice, kind, copy_due, copy_since FROM {action_incidents} "
+            "WHERE incident_id = %s AND copy_due IS NOT NULL "
+        )
+
+    def _sql(self, text: str) -> Composable:
+        return SQL(text).format(**self.t)  # type: ignore[arg-type]
+
+    def _write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            for statement, params in statements:
+                curs.execute(statement, params)
+            self._insert_tracking(curs, tracking)
+
+    def incident_reported(
+        self, incident_id: UUID, practice: str, kind: str, reported_at: datetime, review_due: datetime, tracking: Tracking
+    ) -> None:
+        self._write(
+            [
+                (
+                    self._sql("INSERT INTO {action_incidents} (incident_id, practice, kind) VALUES (%s, %s, %s)"),
+                    (incident_id, practice, kind),
+                ),
+                (
+                    self._sql(
+                        "INSERT INTO {action_items} (incident_id, action, practice, kind, due_at, since) "
+                        "VALUES (%s, 'review', %s, %s, %s, %s)"
+                    ),
+                    (incident_id, practice, kind, review_due, reported_at),
+                ),
+                (
+                    self._sql("DELETE FROM {action_items} WHERE practice = %s AND due_at <= %s AND action = ANY(%s)"),
+                    (practice, reported_at, list(WINDOWS)),
+                ),
+            ],
+            tracking,
+        )
+
+    def item_due(self, incident_id: UUID, action: str, since: datetime, due_at: datetime, tracking: Tracking) -> None:
+        self._write(
+            [
+                (
+                    self._sql(
+                        "INSERT INTO {action_items} AS i (incident_id, action, practice, kind, due_at, since) "
+                        "SELECT incident_id, %s, practice, kind, %s, %s FROM {action_incidents} WHERE incident_id = %s "
+                        "ON CONFLICT (incident_id, action) DO UPDATE SET due_at = excluded.due_at, since = excluded.since "
+                        "WHERE excluded.due_at > i.due_at"
+                    ),
+                    (action, due_at, since, incident_id),
+                )
+            ],
+            tracking,
+        )
+
+    def item_done(self, incident_id: UUID, actions: tuple[str, ...], tracking: Tracking) -> None:
+        self._write(
+            [(self._sql("DELETE FROM {action_items} WHERE incident_id = %s AND action = ANY(%s)"), (incident_id, list(actions)))],
+            tracking,
+        )
+
+    def copy_requested(self, incident_id: UUID, at: datetime, due_at: datetime, tracking: Tracking) -> None:
+        self._write(
+            [
+                (
+                    self._sql(
+                        "UPDATE {action_incidents} SET copy_since = LEAST(copy_since, %s), copy_due = GREATEST(copy_due, %s) "
+                        "WHERE incident_id = %s"
+                    ),
+                    (at, due_at, incident_id),
+                ),
+                (
+                    self.copy_item
+                    + SQL("ON CONFLICT (incident_id, action) DO UPDATE SET due_at = excluded.due_at, since = excluded.since"),
+                    (COPY.code, incident_id),
+                ),
+            ],
+            tracking,
+        )
+
+    def copy_settled(self, incident_id: UUID, tracking: Tracking) -> None:
+        self._write(
+            [
+                (
+                    self._sql("UPDATE {action_incidents} SET copy_since = NULL, copy_due = NULL WHERE incident_id = %s"),
+                    (incident_id,),
+                ),
+                (self._sql("DELETE FROM {action_items} WHERE incident_id = %s AND action = %s"), (incident_id, COPY.code)),
+            ],
+            tracking,
+        )
+
+    def incident_reopened(self, incident_id: UUID, tracking: Tracking) -> None:
+        self._write(
+            [(self.copy_item + SQL("ON CONFLICT (incident_id, action) DO NOTHING"), (COPY.code, incident_id))], tracking
+        )
+
+    def _item_rows(self, practice: str, now: datetime, limit: int) -> Iterable[tuple[UUID, str, str, datetime, datetime]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                self._sql(
+                    "SELECT incident_id, kind, action, due_at, since FROM {action_items} WHERE practice = %s "
+                    "AND NOT (due_at <= %s AND action = ANY(%s)) ORDER BY due_at, incident_id, action LIMIT %s"
+                ),
+                (practice, now, list(WINDOWS), limit),
+            )
+            return [tuple(row.values()) for row in curs.fetchall()]  # type: ignore[misc]

@@ -1,0 +1,115 @@
+"""The action queue in SQLite (the embedded default). Times are UTC microseconds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from .action_queue import COPY, WINDOWS, ActionQueueView
+from .sqlite_batching import BatchingSQLiteTrackingRecorder
+from .summaries_sqlite import from_micros, to_micros
+
+COPY_ITEM = (
+    "INSERT INTO action_items (incident_id, action, practice, kind, due_at, since) "
+    f"SELECT incident_id, '{COPY.code}', practice, kind, copy_due, copy_since FROM action_incidents "
+    "WHERE incident_id = ? AND copy_due IS NOT NULL "
+)
+
+
+def _in(codes: tuple[str, ...]) -> str:
+    return f"({', '.join('?' for _ in codes)})"
+
+
+class SQLiteActionQueueView(BatchingSQLiteTrackingRecorder, ActionQueueView):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS action_incidents ("
+            "incident_id TEXT PRIMARY KEY, practice TEXT NOT NULL, kind TEXT NOT NULL, "
+            "copy_since INTEGER, copy_due INTEGER)",
+            "CREATE TABLE IF NOT EXISTS action_items ("
+            "incident_id TEXT NOT NULL, action TEXT NOT NULL, practice TEXT NOT NULL, kind TEXT NOT NULL, "
+            "due_at INTEGER NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (incident_id, action))",
+            "CREATE INDEX IF NOT EXISTS action_items_due ON action_items (practice, due_at)",
+        ]
+
+    def incident_reported(
+        self, incident_id: UUID, practice: str, kind: str, reported_at: datetime, review_due: datetime, tracking: Tracking
+    ) -> None:
+        key, at = str(incident_id), to_micros(reported_at)
+        self._write(
+            [
+                ("INSERT INTO action_incidents (incident_id, practice, kind) VALUES (?, ?, ?)", (key, practice, kind)),
+                (
+                    "INSERT INTO action_items (incident_id, action, practice, kind, due_at, since) "
+                    "VALUES (?, 'review', ?, ?, ?, ?)",
+                    (key, practice, kind, to_micros(review_due), at),
+                ),
+                (
+                    f"DELETE FROM action_items WHERE practice = ? AND due_at <= ? AND action IN {_in(WINDOWS)}",
+                    (practice, at, *WINDOWS),
+                ),
+            ],
+            tracking,
+        )
+
+    def item_due(self, incident_id: UUID, action: str, since: datetime, due_at: datetime, tracking: Tracking) -> None:
+        self._write(
+            [
+                (
+                    "INSERT INTO action_items (incident_id, action, practice, kind, due_at, since) "
+                    "SELECT incident_id, ?, practice, kind, ?, ? FROM action_incidents WHERE incident_id = ? "
+                    "ON CONFLICT (incident_id, action) DO UPDATE SET due_at = excluded.due_at, since = excluded.since "
+                    "WHERE excluded.due_at > action_items.due_at",
+                    (action, to_micros(due_at), to_micros(since), str(incident_id)),
+                )
+            ],
+            tracking,
+        )
+
+    def item_done(self, incident_id: UUID, actions: tuple[str, ...], tracking: Tracking) -> None:
+        self._write(
+            [(f"DELETE FROM action_items WHERE incident_id = ? AND action IN {_in(actions)}", (str(incident_id), *actions))],
+            tracking,
+        )
+
+    def copy_requested(self, incident_id: UUID, at: datetime, due_at: datetime, tracking: Tracking) -> None:
+        key, since, due = str(incident_id), to_micros(at), to_micros(due_at)
+        self._write(
+            [
+                (
+                    "UPDATE action_incidents SET copy_since = MIN(COALESCE(copy_since, ?), ?), "
+                    "copy_due = MAX(COALESCE(copy_due, ?), ?) WHERE incident_id = ?",
+                    (since, since, due, due, key),
+                ),
+                (
+                    COPY_ITEM + "ON CONFLICT (incident_id, action) DO UPDATE SET due_at = excluded.due_at, since = excluded.since",
+                    (key,),
+                ),
+            ],
+            tracking,
+        )
+
+    def copy_settled(self, incident_id: UUID, tracking: Tracking) -> None:
+        key = str(incident_id)
+        self._write(
+            [
+                ("UPDATE action_incidents SET copy_since = NULL, copy_due = NULL WHERE incident_id = ?", (key,)),
+                ("DELETE FROM action_items WHERE incident_id = ? AND action = ?", (key, COPY.code)),
+            ],
+            tracking,
+        )
+
+    def incident_reopened(self, incident_id: UUID, tracking: Tracking) -> None:
+        self._write([(COPY_ITEM + "ON CONFLICT (incident_id, action) DO NOTHING", (str(incident_id),))], tracking)
+
+    def _item_rows(self, practice: str, now: datetime, limit: int) -> Iterable[tuple[UUID, str, str, datetime, datetime]]:
+        rows = self._select(
+            "SELECT incident_id, kind, action, due_at, since FROM action_items WHERE practice = ? "
+            f"AND NOT (due_at <= ? AND action IN {_in(WINDOWS)}) ORDER BY due_at, incident_id, action LIMIT ?",
+            (practice, to_micros(now), *WINDOWS, limit),
+        )
+        return [(UUID(r[0]), r[1], r[2], from_micros(r[3]), from_micros(r[4])) for r in rows]  # type: ignore[misc]

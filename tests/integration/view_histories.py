@@ -1,0 +1,176 @@
+"""Shared by the contract tests of the dashboard figures and the action queue: a projection run
+by the library's ProjectionRunner (batched on SQLite, as the app runs it), the same projection
+fed every stored event again through a fresh view, fresh PostgreSQL databases, and random
+histories of incidents that cross months, correct their times and places, chase copies, send
+warning letters, close and reopen."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import Environment
+from hypothesis import strategies as st
+
+from incidents.application import commands as c
+from incidents.application.service import IncidentLog
+from incidents.bootstrap import Opened
+from incidents.domain.values import DomainError
+from incidents.projections.runner import batch_view_writes
+from tests.conftest import PG_HOST, PG_PORT, unavailable
+
+PRACTICES = ("A81001", "B82002")
+PASSWORD = "a long enough password"
+FILMING_RESPONSES = ("PolicyExplained", "AskedToStop", "WarningLetterSent", "RemovalRequested", "PoliceCalled")
+RECORDING_RESPONSES = ("AskedToRecordOpenly", "CopyRequested", "CopyReceived", "PatientDeclinedToShare", "CopyRequested")
+FILMING_OUTCOMES = ("resolved_at_desk", "warning_letter", "no_further_action")
+RECORDING_OUTCOMES = ("copy_added_to_record", "patient_declined_to_share", "no_further_action")
+
+
+def view_env(opened: Opened, name: str, database: str | None = None) -> dict[str, str]:
+    """The application's environment plus where the named projection's view lives: its own
+    SQLite file beside the events (or `database`, a file name there), or a PostgreSQL database."""
+    env = dict(opened.env)
+    if opened.store.kind == "sqlite":
+        env[f"{name.upper()}_SQLITE_DBNAME"] = str(Path(opened.store.location).parent / (database or f"view-{name}.sqlite"))
+    elif database:
+        env[f"{name.upper()}_POSTGRES_DBNAME"] = database
+    return env
+
+
+def run_projection(opened: Opened, projection: Any, views: dict[str, Any]) -> ProjectionRunner[IncidentLog, Any]:
+    """The projection run live by the library's runner, as start_projections runs it."""
+    runner: ProjectionRunner[IncidentLog, Any] = ProjectionRunner(
+        application_class=IncidentLog,
+        projection_class=projection,
+        view_class=views[opened.store.kind],
+        env=view_env(opened, projection.name),
+    )
+    runner.__enter__()
+    batch_view_writes(runner)
+    return runner
+
+
+def stop(runner: ProjectionRunner[IncidentLog, Any]) -> None:
+    runner.__exit__(None, None, None)
+
+
+def rebuilt_view(opened: Opened, projection: Any, views: dict[str, Any], database: str) -> Any:
+    """A fresh view, fed every stored event again by hand (in pages, batched where it can be)."""
+    env = Environment(projection.name, view_env(opened, projection.name, database))
+    view = InfrastructureFactory.construct(env).tracking_recorder(views[opened.store.kind])
+    fed = projection(view)
+    log = opened.log
+    if hasattr(view, "start_batching"):
+        view.start_batching()
+    position = 0
+    while page := log.recorder.select_notifications(start=position, limit=500, inclusive_of_start=False):
+        for notification in page:
+            fed.process_event(log.mapper.to_domain_event(notification), Tracking(log.name, notification.id))
+        if hasattr(view, "flush"):
+            view.flush()
+        position = page[-1].id
+    return view
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database (its name), dropped afterwards."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres", autocommit=True, connect_timeout=3)
+    except Exception as error:
+        unavailable(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT} ({error})", "INCIDENTS_REQUIRE_POSTGRES")
+    name = f"incidents_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def postgres_url(name: str) -> str:
+    return f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}"
+
+
+def managers(log: IncidentLog) -> dict[str, Any]:
+    actors = {}
+    for practice in PRACTICES:
+        username = f"manager.{practice.lower()}"
+        log.register_account(c.RegisterAccount(username=username, display_name="M", practice=practice, role="manager", password=PASSWORD), actor="test")  # type: ignore[arg-type]
+        actors[practice] = log.authenticate(username, PASSWORD)[0]
+    return actors
+
+
+def report(log: IncidentLog, actor: Any, kind: str, occurred_at: datetime) -> Any:
+    key = uuid.uuid4().hex
+    if kind == "filming":
+        return log.report_filming(c.ReportFilming(submission_key=key, occurred_at=occurred_at, area="waiting_area", filmer="patient", people_captured="staff", children_present="no"), actor)
+    return log.report_recording(c.ReportRecording(submission_key=key, occurred_at=occurred_at, clinician="Dr Shah", setting="telephone", openness="announced", media="audio"), actor)
+
+
+def respond(log: IncidentLog, actor: Any, incident_id: uuid.UUID, response: str, occurred_at: datetime, reference: str = "") -> Any:
+    return log.respond(c.RecordResponse(incident_id=incident_id, submission_key=uuid.uuid4().hex, response=response, occurred_at=occurred_at, reference=reference), actor)
+
+
+days = st.integers(0, 420)
+step = st.one_of(
+    st.tuples(st.just("report"), st.sampled_from(["filming", "recording"]), st.sampled_from(PRACTICES), days),
+    st.tuples(st.just("respond"), st.integers(0, 20), st.integers(0, 4), days),
+    st.tuples(st.just("correct"), st.integers(0, 20), st.booleans(), days),
+    st.tuples(st.just("close"), st.integers(0, 20), st.integers(0, 2)),
+    st.tuples(st.just("reopen"), st.integers(0, 20)),
+    st.tuples(st.just("review"), st.integers(0, 20)),
+    st.tuples(st.just("note"), st.integers(0, 20)),
+    st.tuples(st.just("account"), st.sampled_from(PRACTICES)),
+)
+history = st.lists(step, min_size=1, max_size=30)
+
+
+def play(log: IncidentLog, actors: dict[str, Any], steps: list[tuple[Any, ...]]) -> list[uuid.UUID]:
+    """Play the steps; a step an invariant refuses (a response before the incident, a removal
+    without a warning, closing twice) records nothing, as in the app. Returns the incidents."""
+    now = datetime.now(timezone.utc)
+    incidents: list[tuple[uuid.UUID, str, str]] = []
+    for s in steps:
+        try:
+            if s[0] == "report":
+                saved = report(log, actors[s[2]], s[1], now - timedelta(days=s[3], minutes=len(incidents) + 1))
+                incidents.append((saved.id, s[1], s[2]))
+                continue
+            if s[0] == "account":
+                log.register_account(c.RegisterAccount(username=f"r{uuid.uuid4().hex[:8]}", display_name="R", practice=s[1], role="reception", password=PASSWORD), actor="test")  # type: ignore[arg-type]
+                continue
+            if not incidents:
+                continue
+            incident_id, kind, practice = incidents[s[1] % len(incidents)]
+            actor = actors[practice]
+            if s[0] == "respond":
+                names = FILMING_RESPONSES if kind == "filming" else RECORDING_RESPONSES
+                reference = "POL-1" if s[3] % 3 == 0 else ""
+                respond(log, actor, incident_id, names[s[2]], now - timedelta(days=s[3]), reference)
+            elif s[0] == "correct":
+                if s[2]:
+                    field, value = "occurred_at", (now - timedelta(days=s[3], hours=1)).isoformat()
+                else:
+                    field, value = ("area", "reception") if kind == "filming" else ("setting", "video")
+                log.correct(c.CorrectIncident(incident_id=incident_id, field=field, new_value=value, reason="wrong"), actor)
+            elif s[0] == "close":
+                outcomes = FILMING_OUTCOMES if kind == "filming" else RECORDING_OUTCOMES
+                log.close_incident(c.CloseIncident(incident_id=incident_id, outcome=outcomes[s[2]]), actor)
+            elif s[0] == "reopen":
+                log.reopen_incident(c.ReopenIncident(incident_id=incident_id, reason="again"), actor)
+            elif s[0] == "review":
+                log.review_incident(c.ReviewIncident(incident_id=incident_id), actor)
+            elif s[0] == "note":
+                log.add_note(c.AddNote(incident_id=incident_id, submission_key=uuid.uuid4().hex, text="more"), actor)
+        except DomainError:
+            pass
+    return [i for i, _, _ in incidents]
