@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from incidents.evidence.canonical import canonical, is_canonical, parse
 
@@ -37,3 +39,36 @@ def test_parsing_refuses_what_has_no_canonical_form():
         parse(b"[NaN]")
     assert is_canonical(b'{"a":1}')
     assert not is_canonical(b'{ "a": 1 }')
+
+
+def test_a_document_spliced_from_canonical_items_is_the_canonical_document():
+    from incidents.evidence.canonical import canonical_with_array
+
+    items = [{"z": "Zoë", "a": [1, "\n"]}, {"n": None}, {"\U0001f600": "x", "\ue000": "y"}]
+    document = {"zeta": 1, "events": items, "alpha": {"b": "李雷", "a": "محمد"}, "\ue000": 0, "\U0001f600": 1}
+    assert canonical_with_array(document, "events", [canonical(i) for i in items]) == canonical(document)
+    assert canonical_with_array({"events": []}, "events", []) == b'{"events":[]}'
+
+
+text = st.text(st.characters(exclude_categories=("Cs",)))  # any Unicode but lone surrogates
+plain = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(st.characters(max_codepoint=127), max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plain)
+def test_the_fast_form_of_plain_values_is_byte_for_byte_rfc_8785(value):
+    from incidents.evidence.canonical import canonical_plain
+
+    assert canonical_plain(value) == canonical(value)
+
+
+def test_the_fast_form_of_every_escape_and_separator_is_rfc_8785():
+    from incidents.evidence.canonical import canonical_plain
+
+    every_control = "".join(chr(c) for c in range(0x20)) + '"\\\x7f\u2028\u2029\ufeff'
+    value = {"note": every_control, "who": {"display_name": "محمد", "username": "m"}, "n": -(2**53) + 1, "x": [None, True, False]}
+    assert canonical_plain(value) == canonical(value)

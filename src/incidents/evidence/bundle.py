@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import merkle, records
-from .canonical import canonical
+from .canonical import canonical_plain, canonical_with_array
 from .material import EvidenceMaterial
 from .pdf import UK, Seal, render_pdf, uk_time
 from .signing import SigningKey
@@ -51,10 +52,6 @@ class Bundle:
         return path
 
 
-def event_leaves(events: list[dict[str, Any]]) -> list[bytes]:
-    return [merkle.leaf_hash(canonical(e)) for e in events]
-
-
 def manifest(m: EvidenceMaterial, document: dict[str, Any], leaves: list[bytes], root: bytes, key: SigningKey, pdf_a: bool, warnings: list[str]) -> dict[str, Any]:  # fmt: skip
     return {
         "format": records.FORMAT,
@@ -77,6 +74,14 @@ def manifest(m: EvidenceMaterial, document: dict[str, Any], leaves: list[bytes],
         },
         "timeline_pdf": {"standard": "PDF/A-2b" if pdf_a else "none", "warnings": warnings},
     }
+
+
+def manifest_json(value: dict[str, Any]) -> bytes:
+    """Indented for people to read, but one line per event: the stdlib indents in pure Python, slowly."""
+    placeholder = f"events-{uuid.uuid4().hex}"
+    outline = json.dumps({**value, "events": placeholder}, indent=2, ensure_ascii=False)
+    events = ",\n    ".join(json.dumps(e, ensure_ascii=False) for e in value["events"])
+    return (outline.replace(json.dumps(placeholder), "[\n    " + events + "\n  ]", 1) + "\n").encode()
 
 
 def verify_text(m: EvidenceMaterial, fingerprint: str, root: str) -> str:
@@ -131,8 +136,9 @@ def sums_file(files: dict[str, bytes]) -> bytes:
 
 def build_bundle(m: EvidenceMaterial, key: SigningKey) -> Bundle:
     document = records.events_document(m)
-    events_json = canonical(document)
-    leaves = event_leaves(document["events"])
+    entries = [canonical_plain(e) for e in document["events"]]
+    events_json = canonical_with_array(document, "events", entries)
+    leaves = [merkle.leaf_hash(entry) for entry in entries]
     root = merkle.root_from_leaf_hashes(leaves)
     seal = Seal(root.hex(), key.fingerprint(), hashlib.sha256(events_json).hexdigest())
     rendered = render_pdf(m, seal)
@@ -140,7 +146,7 @@ def build_bundle(m: EvidenceMaterial, key: SigningKey) -> Bundle:
         PDF: rendered.data,
         EVENTS: events_json,
         CSV: records.timeline_csv(document["events"]),
-        MANIFEST: (json.dumps(manifest(m, document, leaves, root, key, rendered.pdf_a, rendered.warnings), indent=2, ensure_ascii=False) + "\n").encode(),  # fmt: skip
+        MANIFEST: manifest_json(manifest(m, document, leaves, root, key, rendered.pdf_a, rendered.warnings)),
         PUBLIC_KEY: key.public_pem(),
         VERIFY: verify_text(m, seal.fingerprint, root.hex()).encode(),
     }
@@ -158,7 +164,7 @@ def zip_files(files: dict[str, bytes], m: EvidenceMaterial) -> bytes:
             info.external_attr = 0o644 << 16
             # The PDF's streams are compressed already.
             info.compress_type = zipfile.ZIP_STORED if name == PDF else zipfile.ZIP_DEFLATED
-            archive.writestr(info, files[name])
+            archive.writestr(info, files[name], compresslevel=1)
     return out.getvalue()
 
 

@@ -16,6 +16,28 @@ def canonical(value: Any) -> bytes:
     return rfc8785.dumps(value)
 
 
+def canonical_plain(value: Any) -> bytes:
+    """RFC 8785 for plain values, at a tenth of the cost: the standard library's sorted compact JSON.
+
+    Plain: objects whose keys are ASCII, strings, integers of magnitude below 2**53, booleans and null (no
+    floats). For those the two agree byte for byte (tested against the rfc8785 package); events
+    are plain by construction, and `incidents verify` recomputes their hashes with the package.
+    """
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def canonical_with_array(value: dict[str, Any], name: str, items: list[bytes]) -> bytes:
+    """canonical(value) where value[name] is the array of the already canonical items.
+
+    Saves serialising each item twice (once alone for its hash, once inside the document).
+    """
+    members = []
+    for key in sorted(value, key=lambda k: k.encode("utf-16-be")):
+        body = b"[" + b",".join(items) + b"]" if key == name else canonical(value[key])
+        members.append(canonical(key) + b":" + body)
+    return b"{" + b",".join(members) + b"}"
+
+
 def parse(data: bytes) -> Any:
     """Strict JSON: a duplicate key or a NaN is refused, as the RFC has no canonical form for them."""
 
