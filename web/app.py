@@ -23,7 +23,7 @@ from incidents.settings import ConfigurationError, Settings
 from incidents.projections.runner import open_views, start_projections
 from incidents.storage import secret_from_file
 
-from . import account_routes, auth_routes, incident_routes
+from . import account_routes, auth_routes, incident_routes, list_routes
 from .deps import page
 from .sessions import CsrfFailed, SignInRequired
 from .templating import Renderer
@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.include_router(auth_routes.router)
     app.include_router(incident_routes.router)
     app.include_router(account_routes.router)
+    app.include_router(list_routes.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
