@@ -1,9 +1,11 @@
 """Rebuilding a view from scratch, without anyone seeing it half built.
 
 On SQLite each view is built in a file of its own beside the live one, in batched transactions
-(one per page of the notification log), and moved into place only when complete. Whoever runs
-the projections holds the data folder's projections lock, so a rebuild refuses to start while
-the app or a worker is running, and they refuse to start during a rebuild.
+(one per page of the notification log), and moved into place only when complete. On PostgreSQL
+each view is built in a schema of its own and moved into place in one transaction
+(rebuild_postgres). Whoever runs the projections holds the projections lock (a file lock in the
+data folder on SQLite, an advisory lock on PostgreSQL), so a rebuild refuses to start while the
+app or a worker is running, and they refuse to start during a rebuild.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from incidents.storage import Store
 
 if TYPE_CHECKING:
     from .catalogue import ProjectionSpec
+    from .postgres_lock import PostgresProjectionsLock
 
 PAGE_SIZE = 2000
 
@@ -63,18 +66,30 @@ class ProjectionsLock:
             self._file = None
 
 
+def lock_for(store: Store) -> ProjectionsLock | PostgresProjectionsLock | None:
+    """The lock that whoever writes the views holds: none for the in-memory store."""
+    if store.kind == "postgres":
+        from .postgres_lock import PostgresProjectionsLock
+
+        return PostgresProjectionsLock.from_env(store.env)
+    return ProjectionsLock.for_store(store)
+
+
 def rebuild(store: Store, app_env: dict[str, str], names: Sequence[str], progress: Callable[[int, int], None]) -> int:
     """Rebuild the named views (all when none is named) from every stored event, in one read of
     the notification log; returns how many events were read."""
     from .catalogue import CATALOGUE, spec_named
 
     specs = [spec_named(name) for name in names] if names else list(CATALOGUE)
-    if store.kind != "sqlite":
-        raise RebuildRefused("Rebuilding is only available on the embedded SQLite store so far")
-    lock = ProjectionsLock.for_store(store)
-    assert lock is not None
+    lock = lock_for(store)
+    if lock is None:
+        raise RebuildRefused("The in-memory store keeps no views to rebuild")
     lock.acquire("a rebuild of the projections")
     try:
+        if store.kind == "postgres":
+            from .rebuild_postgres import rebuild_postgres
+
+            return rebuild_postgres(store, app_env, specs, progress, PAGE_SIZE)
         return _rebuild_sqlite(store, app_env, specs, progress)
     finally:
         lock.release()

@@ -21,7 +21,8 @@ from incidents.sqlite_subscription import SQLitePollingSubscription
 from incidents.storage import Store
 
 from .catalogue import CATALOGUE, ProjectionSpec, ViewsUnavailable
-from .rebuild import ProjectionsLock
+from .postgres_lock import PostgresProjectionsLock
+from .rebuild import ProjectionsLock, lock_for
 from .summaries import IncidentSummaries, IncidentSummaryView
 
 __all__ = ["Projections", "ViewsUnavailable", "open_views", "start_projections", "view_env"]
@@ -42,7 +43,7 @@ class Projections:
 
     views: dict[str, TrackingRecorder]
     runners: list[ProjectionRunner[IncidentLog, Any]] = field(default_factory=list)
-    lock: ProjectionsLock | None = None
+    lock: ProjectionsLock | PostgresProjectionsLock | None = None
 
     @property
     def summaries(self) -> IncidentSummaryView:
@@ -91,7 +92,7 @@ class Projections:
 
 def start_projections(store: Store, app_env: dict[str, str]) -> Projections:
     """Run every projection in this process (the embedded default, or the worker)."""
-    lock = ProjectionsLock.for_store(store)
+    lock = lock_for(store)  # a file lock on SQLite, an advisory lock on PostgreSQL
     if lock is not None:
         lock.acquire("the projections")
     projections = Projections({}, [], lock)

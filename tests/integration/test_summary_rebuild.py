@@ -130,8 +130,4 @@ def test_a_rebuild_refuses_while_projections_run_and_they_resume_after(tmp_path)
     opened.log.close()
 
 
-def test_rebuilding_is_refused_on_postgresql_for_now(tmp_path, postgres_url):
-    opened = open_log(Settings(data_dir=tmp_path, database_url=postgres_url))
-    with pytest.raises(RebuildRefused, match="only available on the embedded SQLite"):
-        rebuild(opened.store, opened.env, [], lambda position, last: None)
-    opened.log.close()
+# On PostgreSQL: tests/integration/test_rebuild_postgres.py

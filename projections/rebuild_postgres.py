@@ -1,0 +1,191 @@
+"""Rebuilding views on PostgreSQL: built in a schema of their own, then moved into place at once.
+
+Each named view is constructed, by its own class, against a scratch schema (the library reads
+`<NAME>_POSTGRES_SCHEMA`), so its tables, indexes and tracking table are made there by the same
+statements as the live ones. One read of the notification log feeds every view; the writes of a
+page of events join one transaction per view, sent in psycopg's pipeline mode (no round trip per
+statement), and the tracking position is written once at the page's end. Readers see the live
+tables throughout. At the end, one transaction drops the live tables and moves the rebuilt ones
+into the live schema (`ALTER TABLE ... SET SCHEMA` carries their indexes and constraints), so a
+reader sees either the old complete view or the new complete view.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import psycopg
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.utils import Environment
+from psycopg.sql import SQL, Identifier
+
+from incidents.application.service import IncidentLog
+from incidents.storage import Store
+
+if TYPE_CHECKING:
+    from .catalogue import ProjectionSpec
+
+SCRATCH_PREFIX = "rebuild_"
+
+
+class PageWriting(PostgresTrackingRecorder):
+    """Mixed into a view class for a rebuild: inside `page()`, every transaction the view opens
+    joins the page's one transaction, and only the page's last tracking position is written."""
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.datastore = _JoinsPage(datastore)  # type: ignore[assignment]
+        self._page_tracking: Tracking | None = None
+
+    @contextmanager
+    def page(self) -> Iterator[None]:
+        joined: _JoinsPage = self.datastore  # type: ignore[assignment]
+        with joined.real.get_connection() as connection, connection.transaction(), connection.pipeline():
+            joined.cursor = connection.cursor()
+            joined.connection = connection
+            try:
+                yield
+                if self._page_tracking is not None:
+                    super()._insert_tracking(joined.cursor, self._page_tracking)
+            finally:
+                joined.cursor = joined.connection = None
+                self._page_tracking = None
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        if self.datastore.cursor is None:  # type: ignore[attr-defined]
+            super().insert_tracking(tracking)
+        else:
+            self._page_tracking = tracking
+
+    def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
+        if self.datastore.cursor is None:  # type: ignore[attr-defined]
+            super()._insert_tracking(curs, tracking)
+        else:
+            self._page_tracking = tracking
+
+
+class _JoinsPage:
+    """The view's datastore, except that while a page is open its transactions are the page's."""
+
+    def __init__(self, real: PostgresDatastore) -> None:
+        self.real = real
+        self.cursor: psycopg.Cursor[Any] | None = None
+        self.connection: psycopg.Connection[Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    @contextmanager
+    def transaction(self, *, commit: bool = False) -> Iterator[Any]:
+        if self.cursor is None:
+            with self.real.transaction(commit=commit) as cursor:
+                yield cursor
+        else:
+            yield self.cursor
+
+    @contextmanager
+    def get_connection(self) -> Iterator[Any]:
+        if self.connection is None:
+            with self.real.get_connection() as connection:
+                yield connection
+        else:
+            yield self.connection
+
+
+def page_writing(view_class: type[PostgresTrackingRecorder]) -> type[PostgresTrackingRecorder]:
+    return type(f"PageWriting{view_class.__name__}", (PageWriting, view_class), {})
+
+
+def scratch_schema(spec: ProjectionSpec) -> str:
+    return (SCRATCH_PREFIX + spec.name)[:63]
+
+
+def live_schema(spec: ProjectionSpec, app_env: dict[str, str]) -> str:
+    return (Environment(spec.name, app_env).get("POSTGRES_SCHEMA") or "").strip() or "public"
+
+
+def rebuild_postgres(
+    store: Store, app_env: dict[str, str], specs: list[ProjectionSpec], progress: Callable[[int, int], None], page_size: int
+) -> int:
+    admin = _connect(app_env)
+    try:
+        for spec in specs:
+            scratch = Identifier(scratch_schema(spec))
+            admin.execute(SQL("DROP SCHEMA IF EXISTS {0} CASCADE").format(scratch))  # an interrupted rebuild's
+            admin.execute(SQL("CREATE SCHEMA {0}").format(scratch))
+        count = _build(app_env, specs, progress, page_size)
+        _swap_in(admin, app_env, specs)
+    except BaseException:
+        for spec in specs:
+            admin.execute(SQL("DROP SCHEMA IF EXISTS {0} CASCADE").format(Identifier(scratch_schema(spec))))
+        raise
+    finally:
+        admin.close()
+    return count
+
+
+def _build(app_env: dict[str, str], specs: list[ProjectionSpec], progress: Callable[[int, int], None], page_size: int) -> int:
+    factories, projections, views = [], [], []
+    log = IncidentLog(env=app_env)
+    try:
+        for spec in specs:
+            env = {**app_env, spec.env_key("POSTGRES_SCHEMA"): scratch_schema(spec), spec.env_key("CREATE_TABLE"): "y"}
+            factory = InfrastructureFactory.construct(Environment(spec.name, env))
+            factories.append(factory)
+            view: PageWriting = factory.tracking_recorder(page_writing(spec.postgres_view))  # type: ignore[assignment]
+            views.append(view)
+            projections.append(spec.projection(view))
+        last = log.recorder.max_notification_id() or 0
+        position, count = 0, 0
+        while position < last:
+            page = log.recorder.select_notifications(start=position, limit=page_size, stop=last, inclusive_of_start=False)
+            if not page:
+                break
+            events = [(log.mapper.to_domain_event(n), Tracking(log.name, n.id)) for n in page]
+            with ExitStack() as pages:
+                for view in views:
+                    pages.enter_context(view.page())
+                for projection in projections:
+                    for event, tracking in events:
+                        projection.process_event(event, tracking)
+            position = page[-1].id
+            count += len(page)
+            progress(position, last)
+        return count
+    finally:
+        for factory in factories:
+            factory.close()
+        log.close()
+
+
+def _swap_in(admin: psycopg.Connection[Any], app_env: dict[str, str], specs: list[ProjectionSpec]) -> None:
+    """In one transaction: drop each live table that was rebuilt, and move the rebuilt one in."""
+    with admin.transaction():
+        for spec in specs:
+            scratch, live = scratch_schema(spec), live_schema(spec, app_env)
+            admin.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(live)))
+            tables = [
+                row[0]
+                for row in admin.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename", (scratch,)
+                ).fetchall()
+            ]
+            for table in tables:
+                admin.execute(SQL("DROP TABLE IF EXISTS {0}.{1} CASCADE").format(Identifier(live), Identifier(table)))
+                admin.execute(SQL("ALTER TABLE {0}.{1} SET SCHEMA {2}").format(Identifier(scratch), Identifier(table), Identifier(live)))
+            # Without CASCADE: anything the view made that is not a table (a type, a function)
+            # would stop the swap here, whole, rather than be lost.
+            admin.execute(SQL("DROP SCHEMA {0}").format(Identifier(scratch)))
+
+
+def _connect(env: dict[str, str]) -> psycopg.Connection[Any]:
+    return psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env.get("POSTGRES_HOST", "127.0.0.1"),
+        port=env.get("POSTGRES_PORT", "5432"),
+        user=env.get("POSTGRES_USER", "postgres"),
+        password=env.get("POSTGRES_PASSWORD", ""),
+        autocommit=True,
+    )
