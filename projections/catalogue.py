@@ -16,6 +16,12 @@ from eventsourcing.projection import Projection
 
 from incidents.storage import Store
 
+from .action_queue import ActionQueue
+from .action_queue_postgres import PostgresActionQueueView
+from .action_queue_sqlite import SQLiteActionQueueView
+from .figures import Figures
+from .figures_postgres import PostgresFiguresView
+from .figures_sqlite import SQLiteFiguresView
 from .summaries import IncidentSummaries
 from .summaries_postgres import PostgresIncidentSummaryView
 from .summaries_sqlite import SQLiteIncidentSummaryView
@@ -54,6 +60,8 @@ def view_file(events_file: str, name: str) -> Path:
 
 CATALOGUE: tuple[ProjectionSpec, ...] = (
     ProjectionSpec(IncidentSummaries, SQLiteIncidentSummaryView, PostgresIncidentSummaryView),
+    ProjectionSpec(Figures, SQLiteFiguresView, PostgresFiguresView),
+    ProjectionSpec(ActionQueue, SQLiteActionQueueView, PostgresActionQueueView),
 )
 
 

@@ -23,7 +23,7 @@ from incidents.settings import ConfigurationError, Settings
 from incidents.projections.runner import open_views, start_projections
 from incidents.storage import secret_from_file
 
-from . import account_routes, auth_routes, incident_routes, list_routes
+from . import account_routes, auth_routes, dashboard_routes, incident_routes, list_routes, report_routes
 from .deps import page
 from .sessions import CsrfFailed, SignInRequired
 from .templating import Renderer
@@ -126,7 +126,9 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.include_router(auth_routes.router)
     app.include_router(incident_routes.router)
     app.include_router(account_routes.router)
+    app.include_router(dashboard_routes.router)
     app.include_router(list_routes.router)
+    app.include_router(report_routes.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

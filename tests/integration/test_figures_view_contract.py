@@ -192,3 +192,18 @@ def test_a_view_built_live_equals_the_same_view_rebuilt_on_postgresql(steps):
             live_equals_rebuilt(opened, steps, rebuilt)
         finally:
             opened.log.close()
+
+
+def test_the_app_runs_the_figures_and_the_action_queue(opened):
+    from incidents.projections.runner import start_projections
+
+    log = opened.log
+    manager = managers(log)["A81001"]
+    projections = start_projections(opened.store, opened.env)
+    try:
+        saved = report(log, manager, "recording", datetime.now(timezone.utc) - timedelta(minutes=5))
+        assert projections.wait(saved.notification_id, timeout=10)
+        assert projections.view("dashboard_figures").figures("A81001", uk_today()).open_by_kind["recording"] == 1
+        assert [i.incident_id for i in projections.view("action_queue").due("A81001", datetime.now(timezone.utc))] == [saved.id]
+    finally:
+        projections.stop()
