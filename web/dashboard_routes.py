@@ -1,0 +1,95 @@
+"""The manager's dashboard: open incidents, what needs someone, the year's trend, recent incidents.
+
+It reads the views only. It refreshes itself: the page polls a cheap endpoint that answers
+204 (nothing to swap) until an event has been recorded since the figures shown were read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog
+from incidents.projections.action_queue import ActionItem
+from incidents.projections.figures import DashboardFigures
+
+from .charts import trend_chart
+from .deps import allow, caught_up_views, get_log, page
+from .forms import UK
+from .incident_routes import summary_row
+
+router = APIRouter()
+Overseer = Annotated[Actor, Depends(allow("manager", "governance"))]
+Log = Annotated[IncidentLog, Depends(get_log)]
+POLL_SECONDS = 10
+RECENT_DAYS = 30
+QUEUE_SHOWN = 100
+RESPONSES_SHOWN = 8
+
+
+def response_label(name: str) -> str:
+    for kind_class in INCIDENT_KINDS.values():
+        response = kind_class.RESPONSES.get(name)
+        if response is not None:
+            return response.label
+    return name
+
+
+def queue_row(item: ActionItem) -> dict[str, Any]:
+    return {
+        "id": item.incident_id,
+        "title": INCIDENT_KINDS[item.kind].TITLE,
+        "label": item.label,
+        "due_wording": item.due_wording,
+        "due_at": item.due_at,
+        "since": item.since,
+        "overdue": item.overdue,
+        "is_window": item.is_window,
+    }
+
+
+def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[str, Any]:
+    """What the dashboard shows, read from the views once they include every event so far."""
+    position = log.recorder.max_notification_id() or 0
+    projections = caught_up_views(request)
+    now = datetime.now(timezone.utc)
+    figures: DashboardFigures = projections.view("dashboard_figures").figures(actor.practice, now.astimezone(UK).date())
+    queue = projections.view("action_queue").due(actor.practice, now, QUEUE_SHOWN)
+    recent = projections.summaries.reported_between(actor.practice, now - timedelta(days=RECENT_DAYS), now + timedelta(minutes=1), limit=10)
+    kinds = list(INCIDENT_KINDS.values())
+    chart = trend_chart(
+        [m.month.strftime("%b %y") for m in figures.months],
+        {k.TITLE: [m.incidents_by_kind.get(k.KIND, 0) for m in figures.months] for k in kinds},
+    )
+    return {
+        "position": position,
+        "poll_seconds": POLL_SECONDS,
+        "open_cards": [{"label": k.TITLE, "count": figures.open_by_kind.get(k.KIND, 0)} for k in kinds],
+        "overdue": sum(1 for item in queue if item.overdue),
+        "queue": [queue_row(item) for item in queue if not item.is_window],
+        "windows": [queue_row(item) for item in queue if item.is_window],
+        "chart": chart,
+        "response_mix": [(response_label(name), count) for name, count in figures.response_mix.items()][:RESPONSES_SHOWN],
+        "responses_total": sum(figures.response_mix.values()),
+        "close_times": figures.close_times,
+        "recent": [summary_row(r) for r in recent],
+        "updated_at": now,
+    }
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, actor: Overseer, log: Log):
+    context = page(request, actor, **dashboard_context(request, actor, log))
+    return request.app.state.render(request, "dashboard.jinja", context, block="live")
+
+
+@router.get("/dashboard/live")
+def dashboard_live(request: Request, actor: Overseer, log: Log, since: int = 0):
+    """For the page's polling: nothing (204) until something was recorded after `since`."""
+    if (log.recorder.max_notification_id() or 0) <= since:
+        return Response(status_code=204, headers={"Cache-Control": "no-store"})
+    context = page(request, actor, **dashboard_context(request, actor, log))
+    return request.app.state.render(request, "dashboard.jinja", context, block="live")

@@ -1,0 +1,115 @@
+"""The monthly report: counts by kind, location, response and outcome, and time to close;
+printable, and downloadable as CSV for the practice's own records or a governance meeting."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from incidents.application.service import INCIDENT_KINDS, Actor
+from incidents.application.timeline import CHOICES
+from incidents.projections.figures import MonthReport
+
+from .dashboard_routes import response_label
+from .deps import allow, caught_up_views, page
+from .forms import UK
+
+router = APIRouter()
+Overseer = Annotated[Actor, Depends(allow("manager", "governance"))]
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class MonthInvalid(ValueError):
+    pass
+
+
+def chosen_month(value: str) -> date:
+    """`YYYY-MM`, or this month when none is given; no month after this one."""
+    this_month = datetime.now(UK).date().replace(day=1)
+    if not value:
+        return this_month
+    match = MONTH.match(value.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        raise MonthInvalid("Enter the month as a year and month, for example 2026-03")
+    month = date(int(match.group(1)), int(match.group(2)), 1)
+    if month > this_month:
+        raise MonthInvalid("Choose this month or an earlier one")
+    return month
+
+
+def outcome_label(name: str) -> str:
+    for kind_class in INCIDENT_KINDS.values():
+        if name in kind_class.OUTCOMES:
+            return kind_class.OUTCOMES[name]
+    return name
+
+
+def report_sections(report: MonthReport) -> list[dict[str, Any]]:
+    """The report's tables, each a heading and labelled counts (the page and the CSV share them)."""
+    locations = {**CHOICES["area"], **CHOICES["setting"]}
+    return [
+        {"heading": "Incidents by kind", "name": "kind", "rows": [(INCIDENT_KINDS[k].TITLE, n) for k, n in report.by_kind.items()]},
+        {"heading": "Incidents by where they happened", "name": "location", "rows": [(locations.get(k, k), n) for k, n in report.by_location.items()]},
+        {"heading": "Responses recorded", "name": "response", "rows": [(response_label(k), n) for k, n in report.by_response.items()]},
+        {"heading": "Incidents closed, by outcome", "name": "outcome", "rows": [(outcome_label(k), n) for k, n in report.by_outcome.items()]},
+        {"heading": "Time from report to close", "name": "time_to_close", "rows": report.close_times.labelled()},
+    ]
+
+
+def previous_month(month: date) -> date:
+    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
+
+
+def next_month(month: date) -> date | None:
+    following = date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
+    return following if following <= datetime.now(UK).date() else None
+
+
+@router.get("/reports/monthly")
+def monthly_report(request: Request, actor: Overseer, month: str = ""):
+    try:
+        chosen = chosen_month(month)
+    except MonthInvalid as error:
+        context = page(request, actor, errors={"month": str(error)}, month_value=month[:20], report=None)
+        return request.app.state.render(request, "monthly_report.jinja", context, status_code=422)
+    report = caught_up_views(request).view("dashboard_figures").month_report(actor.practice, chosen.year, chosen.month)
+    following = next_month(chosen)
+    context = page(
+        request,
+        actor,
+        errors={},
+        month_value=chosen.strftime("%Y-%m"),
+        report=report,
+        sections=report_sections(report),
+        previous=previous_month(chosen).strftime("%Y-%m"),
+        following=following.strftime("%Y-%m") if following else None,
+        now=datetime.now(timezone.utc),
+    )
+    return request.app.state.render(request, "monthly_report.jinja", context)
+
+
+@router.get("/reports/monthly.csv")
+def monthly_report_csv(request: Request, actor: Overseer, month: str = ""):
+    try:
+        chosen = chosen_month(month)
+    except MonthInvalid as error:
+        return Response(str(error) + "\n", status_code=422, media_type="text/plain; charset=utf-8")
+    report = caught_up_views(request).view("dashboard_figures").month_report(actor.practice, chosen.year, chosen.month)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["practice", "month", "table", "label", "count"])
+    for section in report_sections(report):
+        for label, count in section["rows"]:
+            writer.writerow([actor.practice, chosen.strftime("%Y-%m"), section["name"], label, count])
+    filename = f"incidents-{actor.practice}-{chosen.strftime('%Y-%m')}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
