@@ -24,6 +24,7 @@ from incidents.projections.runner import open_views, start_projections
 from incidents.storage import secret_from_file
 
 from . import account_routes, auth_routes, dashboard_routes, incident_routes, list_routes, report_routes
+from . import disclosure_routes, notice_routes
 from .deps import page
 from .sessions import CsrfFailed, SignInRequired
 from .templating import Renderer
@@ -129,6 +130,9 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.include_router(dashboard_routes.router)
     app.include_router(list_routes.router)
     app.include_router(report_routes.router)
+
+    app.include_router(notice_routes.router)
+    app.include_router(disclosure_routes.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

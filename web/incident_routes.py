@@ -12,11 +12,14 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.exceptions import HTTPException
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from incidents.application import commands as c
+from incidents.application.disclosures import RequestNotFound
+from incidents.application.custody import CUSTODY_READERS
 from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog
 from incidents.application.timeline import CHOICES, timeline
 from incidents.projections.summaries import IncidentSummary
@@ -148,12 +151,17 @@ def incident_page(
         errors=errors or {},
         values={**fresh, **(values or {})} if errors else fresh,
         saved=saved,
+        custody=log.custody_chain(actor, incident_id) if actor.role in CUSTODY_READERS else [],
     )
     return request.app.state.render(request, "incident.jinja", context, block="activity", status_code=status)
 
 
 @router.get("/incidents/{incident_id}")
-def show_incident(request: Request, incident_id: UUID, actor: Anyone, log: Log, saved: str = ""):
+def show_incident(request: Request, incident_id: UUID, actor: Anyone, log: Log, saved: str = "", for_request: Annotated[UUID | None, Query(alias="request")] = None):
+    try:
+        log.record_view(actor, incident_id, for_request)  # the chain of custody: who saw it, when, for which request
+    except RequestNotFound:
+        raise HTTPException(404, "There is no such disclosure request in your practice.") from None
     return incident_page(request, actor, log, incident_id, saved=saved)
 
 

@@ -1,0 +1,303 @@
+"""Disclosure requests, for the governance lead: the list with due dates, receiving a request,
+its page with the history, and setting its scope (picking incidents), legal basis, extension,
+refusal and closing. Forms work without JavaScript: POST, then 303 to the request's page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException
+
+from incidents.application.disclosures import (
+    CloseRequest,
+    ExtendRequest,
+    ReceiveRequest,
+    RecordLegalBasis,
+    RefuseRequest,
+    RequestNotFound,
+    SetRequestScope,
+)
+from incidents.application.records import uk_today
+from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog, IncidentNotFound
+from incidents.application.timeline import CHOICES
+from incidents.domain.disclosure import (
+    DUE_RULES,
+    LEGAL_BASES,
+    REQUESTER_TYPES,
+    STATUSES,
+    DisclosureRequest,
+    DueBeforeReceipt,
+    DueDateFixed,
+    DueDateRequired,
+    InvalidPeriod,
+    ReceivedInFuture,
+)
+from incidents.domain.values import DomainError
+
+from .deps import allow, caught_up_views, checked, get_log, page, posted
+from .forms import UK, FormInvalid, parse
+
+router = APIRouter()
+Governance = Annotated[Actor, Depends(allow("governance"))]
+Log = Annotated[IncidentLog, Depends(get_log)]
+Form = Annotated[dict[str, str], Depends(posted)]
+
+NO_SUCH_REQUEST = "There is no such disclosure request in your practice."
+PICKABLE_INCIDENTS = 500
+SAVED = {
+    "received": "The request is in the list, with its due date.",
+    "scope": "The scope is set.",
+    "basis": "The legal basis is recorded, with you as the person who decided it.",
+    "extended": "The due date is extended.",
+    "refused": "The refusal is recorded.",
+    "closed": "The request is closed.",
+}
+ERRORS = {
+    "requester_type": "Choose who made the request",
+    "requester": "Enter who made the request",
+    "reference": "Enter a reference: theirs, or one of your own",
+    "received_on": "Enter the day the request was received",
+    "due_on": "Enter the new due date",
+    "reason": "Enter the reason",
+    "basis": "Choose the legal basis",
+    "incident_ids": "Choose at least one incident",
+}
+HINTS = {kind: rule.explanation for kind, rule in DUE_RULES.items()}
+
+
+def request_of(log: IncidentLog, actor: Actor, request_id: UUID) -> DisclosureRequest:
+    try:
+        return log.get_request(actor, request_id)
+    except RequestNotFound:
+        raise HTTPException(404, NO_SUCH_REQUEST) from None
+
+
+def worded(invalid: FormInvalid) -> dict[str, str]:
+    """A missing answer in this page's words; any other message stays as it is."""
+    blank = lambda t: (t.startswith("Enter ") and "real date" not in t) or "at least 1 item" in t  # noqa: E731
+    return {f: ERRORS[f] if f in ERRORS and blank(t) else t for f, t in invalid.errors.items()}
+
+
+def day(value: date | None) -> str:
+    return value.strftime("%d %b %Y") if value else ""
+
+
+# The list and a new request ---------------------------------------------------
+
+
+@router.get("/disclosures")
+def requests(request: Request, actor: Governance, log: Log):
+    context = page(request, actor, rows=log.requests(actor), day=day)
+    return request.app.state.render(request, "disclosures.jinja", context)
+
+
+@router.get("/disclosures/new")
+def new_request(request: Request, actor: Governance):
+    values = {"submission_key": uuid.uuid4().hex, "received_on": uk_today().isoformat()}
+    return new_request_page(request, actor, values, {})
+
+
+def new_request_page(request: Request, actor: Actor, values: dict[str, str], errors: dict[str, str], status: int = 200):
+    types = [{"value": k, "text": v, "hint": {"text": HINTS[k]}} for k, v in REQUESTER_TYPES.items()]
+    context = page(request, actor, values=values, errors=errors, requester_types=types)
+    return request.app.state.render(request, "disclosure_new.jinja", context, status_code=status)
+
+
+@router.post("/disclosures")
+def receive(request: Request, actor: Governance, form: Form, log: Log):
+    try:
+        saved = log.receive_request(parse(ReceiveRequest, form), actor)
+    except FormInvalid as invalid:
+        return new_request_page(request, actor, form, worded(invalid), status=422)
+    except (DueDateRequired, DueDateFixed, DueBeforeReceipt) as error:
+        return new_request_page(request, actor, form, {"due_on": str(error)}, status=422)
+    except ReceivedInFuture as error:
+        return new_request_page(request, actor, form, {"received_on": str(error)}, status=422)
+    except DomainError as error:
+        return new_request_page(request, actor, form, {"_": str(error)}, status=422)
+    return RedirectResponse(f"/disclosures/{saved.id}?saved=received", status_code=303)
+
+
+# One request -------------------------------------------------------------------
+
+
+@router.get("/disclosures/{request_id}")
+def show_request(request: Request, request_id: UUID, actor: Governance, log: Log, saved: str = ""):
+    return request_page(request, actor, log, request_id, saved=saved)
+
+
+def request_page(
+    request: Request,
+    actor: Actor,
+    log: IncidentLog,
+    request_id: UUID,
+    *,
+    form_name: str = "",
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    saved: str = "",
+    status: int = 200,
+):
+    disclosure = request_of(log, actor, request_id)
+    incidents = [incident_row(log.get_incident(actor, i)) for i in disclosure.incident_ids]
+    context = page(
+        request,
+        actor,
+        disclosure=disclosure,
+        status_label=STATUSES[disclosure.status],
+        days_left=disclosure.days_left(uk_today()),
+        overdue=disclosure.is_overdue(uk_today()),
+        incidents=incidents,
+        history=log.request_history(actor, request_id),
+        legal_bases=LEGAL_BASES,
+        latest_extension=day(disclosure.latest_extension_on),
+        form_name=form_name,
+        values=values or {},
+        errors=errors or {},
+        saved=SAVED.get(saved, ""),
+        day=day,
+    )
+    return request.app.state.render(request, "disclosure.jinja", context, status_code=status)
+
+
+def incident_row(incident: Any) -> dict[str, Any]:
+    where = CHOICES["area" if incident.KIND == "filming" else "setting"]
+    return {
+        "id": incident.id,
+        "title": incident.TITLE,
+        "occurred_at": incident.occurred_at,
+        "where": where.get(getattr(incident, "area", None) or getattr(incident, "setting", ""), ""),
+        "status": incident.status,
+    }
+
+
+def change_request(request: Request, actor: Actor, log: IncidentLog, request_id: UUID, form_name: str, form: dict[str, Any], model: type, call):
+    request_of(log, actor, request_id)
+    try:
+        call(parse(model, {**form, "request_id": str(request_id)}), actor)
+    except FormInvalid as invalid:
+        return request_page(request, actor, log, request_id, form_name=form_name, values=form, errors=worded(invalid), status=422)
+    except DomainError as error:
+        return request_page(request, actor, log, request_id, form_name=form_name, values=form, errors={"_": str(error)}, status=422)
+    return RedirectResponse(f"/disclosures/{request_id}?saved={form_name}", status_code=303)
+
+
+@router.post("/disclosures/{request_id}/legal-basis")
+def record_legal_basis(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
+    return change_request(request, actor, log, request_id, "basis", form, RecordLegalBasis, log.record_legal_basis)
+
+
+@router.post("/disclosures/{request_id}/extend")
+def extend(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
+    return change_request(request, actor, log, request_id, "extended", form, ExtendRequest, log.extend_request)
+
+
+@router.post("/disclosures/{request_id}/refuse")
+def refuse(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
+    return change_request(request, actor, log, request_id, "refused", form, RefuseRequest, log.refuse_request)
+
+
+@router.post("/disclosures/{request_id}/close")
+def close(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
+    return change_request(request, actor, log, request_id, "closed", form, CloseRequest, log.close_request)
+
+
+# Scope: which incidents ----------------------------------------------------------
+
+
+async def posted_with_lists(request: Request) -> dict[str, Any]:
+    """The posted form with the CSRF token checked; a field sent more than once (ticked
+    checkboxes) becomes a list."""
+    pairs = parse_qsl((await request.body()).decode("latin-1"), keep_blank_values=True)
+    form: dict[str, Any] = {}
+    for name, value in pairs:
+        if name == "incident_ids":
+            form.setdefault(name, []).append(value)
+        else:
+            form[name] = value
+    return checked(request, form)
+
+
+ScopeForm = Annotated[dict[str, Any], Depends(posted_with_lists)]
+
+
+@router.get("/disclosures/{request_id}/scope")
+def scope_form(request: Request, request_id: UUID, actor: Governance, log: Log, period_from: str = "", period_to: str = ""):
+    disclosure = request_of(log, actor, request_id)
+    values = {
+        "period_from": period_from or (disclosure.period_from.isoformat() if disclosure.period_from else ""),
+        "period_to": period_to or (disclosure.period_to.isoformat() if disclosure.period_to else ""),
+        "incident_ids": [str(i) for i in disclosure.incident_ids],
+    }
+    return scope_page(request, actor, log, disclosure, values, {})
+
+
+def scope_page(request: Request, actor: Actor, log: IncidentLog, disclosure: DisclosureRequest, values: dict[str, Any], errors: dict[str, str], status: int = 200):
+    context = page(
+        request,
+        actor,
+        disclosure=disclosure,
+        candidates=candidates(request, log, actor, disclosure, values),
+        values=values,
+        errors=errors,
+    )
+    return request.app.state.render(request, "disclosure_scope.jinja", context, status_code=status)
+
+
+def candidates(request: Request, log: IncidentLog, actor: Actor, disclosure: DisclosureRequest, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The practice's incidents reported in the period (the last year if none is given), with those
+    already in scope kept whatever their date."""
+    start, end = period_of(values)
+    projections = caught_up_views(request)
+    summaries = projections.summaries.reported_between(actor.practice, start, end, limit=PICKABLE_INCIDENTS) if projections else []
+    rows = {
+        s.incident_id: {
+            "id": s.incident_id,
+            "title": INCIDENT_KINDS[s.kind].TITLE,
+            "occurred_at": s.occurred_at,
+            "where": CHOICES["area" if s.kind == "filming" else "setting"].get(s.location, s.location),
+            "status": s.status,
+        }
+        for s in summaries
+    }
+    for incident_id in disclosure.incident_ids:
+        if incident_id not in rows:
+            rows[incident_id] = incident_row(log.get_incident(actor, incident_id))
+    return sorted(rows.values(), key=lambda r: r["occurred_at"])
+
+
+def period_of(values: dict[str, Any]) -> tuple[datetime, datetime]:
+    today = uk_today()
+
+    def parsed(text: str, default: date) -> date:
+        try:
+            return date.fromisoformat(text.strip()) if text and text.strip() else default
+        except ValueError:
+            return default
+
+    first = parsed(values.get("period_from", ""), today - timedelta(days=365))
+    last = parsed(values.get("period_to", ""), today)
+    return datetime.combine(first, time(), UK), datetime.combine(last + timedelta(days=1), time(), UK)
+
+
+@router.post("/disclosures/{request_id}/scope")
+def set_scope(request: Request, request_id: UUID, actor: Governance, form: ScopeForm, log: Log):
+    disclosure = request_of(log, actor, request_id)
+    form.setdefault("incident_ids", [])
+    try:
+        log.set_request_scope(parse(SetRequestScope, {**form, "request_id": str(request_id)}), actor)
+    except FormInvalid as invalid:
+        return scope_page(request, actor, log, disclosure, form, worded(invalid), status=422)
+    except IncidentNotFound:
+        raise HTTPException(404, "There is no such incident in your practice.") from None
+    except InvalidPeriod as error:
+        return scope_page(request, actor, log, disclosure, form, {"period_to": str(error)}, status=422)
+    except DomainError as error:
+        return scope_page(request, actor, log, disclosure, form, {"_": str(error)}, status=422)
+    return RedirectResponse(f"/disclosures/{request_id}?saved=scope", status_code=303)
