@@ -24,7 +24,7 @@ from .incident_routes import summary_row
 router = APIRouter()
 Overseer = Annotated[Actor, Depends(allow("manager", "governance"))]
 Log = Annotated[IncidentLog, Depends(get_log)]
-POLL_SECONDS = 10
+POLL_SECONDS = 5
 RECENT_DAYS = 30
 QUEUE_SHOWN = 100
 RESPONSES_SHOWN = 8
