@@ -102,6 +102,11 @@ TOTAL_CAP = 1000
 MAX_SEARCH_CHARS = 200
 MAX_SEARCH_WORDS = 8
 MAX_WORD_CHARS = 40
+# A word searched matches every word that begins with it, up to this many letters: longer words
+# are matched on their first PREFIX_CHARS ('consultation' finds 'consulting' too). Each index
+# keeps every word's prefixes up to this length, so a search reads one short list per word,
+# never the lists of every word that begins alike.
+PREFIX_CHARS = 6
 UK = ZoneInfo("Europe/London")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -112,11 +117,13 @@ class InvalidSummaryQuery(ValueError):
 
 def search_words(text: str) -> tuple[str, ...]:
     """A person's search text as plain words (letters and digits of any script): quotes,
-    operators and punctuation are dropped, so no input can change the shape of a query."""
+    operators and punctuation are dropped, so no input can change the shape of a query. A word
+    of one character is dropped too: it would match nearly everything, at the cost of reading
+    every word of the index."""
     words: list[str] = []
     for word in _WORD.findall((text or "").casefold()):
         word = word[:MAX_WORD_CHARS]
-        if word not in words:
+        if len(word) > 1 and word not in words:
             words.append(word)
     return tuple(words[:MAX_SEARCH_WORDS])
 
@@ -142,7 +149,8 @@ class SummaryQuery:
     is all of March, both days included. A `datetime` must be time-zone aware and is taken
     exactly, `occurred_to` excluded.
     text: words to find in the incident's summary and notes; each word matches as a prefix
-    ('wait' finds 'waiting'), all words must match; punctuation and operators are ignored.
+    ('wait' finds 'waiting'; see PREFIX_CHARS), all words must match; punctuation and operators
+    are ignored.
     page: from 1; page_size: 1 to MAX_PAGE_SIZE.
     Any other value raises InvalidSummaryQuery.
     """
@@ -188,6 +196,11 @@ class SummaryQuery:
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.page_size
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """The beginnings of words that every match must have (see PREFIX_CHARS)."""
+        return tuple(dict.fromkeys(word[:PREFIX_CHARS] for word in self.words))
 
 
 @dataclass(frozen=True)

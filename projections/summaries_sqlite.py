@@ -81,15 +81,22 @@ def _search_facets(practice: str, kind: str | None, status: str | None, location
     return facets
 
 
-FACETS_OF_ROW = "'p' || practice || ' k' || kind || ' s' || status || ' l' || replace(location, '_', '')"
-KEY_OF_INCIDENT = "(SELECT sort_key FROM incident_summaries WHERE incident_id=:incident_id)"
 # The next free slot of the incident's microsecond (see summaries.sort_base).
 NEXT_KEY = (
     f"(SELECT COALESCE(MAX(sort_key) + 1, :base) FROM incident_summaries "
     f"WHERE sort_key >= :base AND sort_key < :base + {SORT_SLOTS})"
 )
 SEARCHED = "{kind_words location_words clinician outcome_words response_words note_words}"
-INDEXED = "kind_words, location_words, clinician, outcome_words, response_words, note_words"
+INDEXED = "facets, kind_words, location_words, clinician, outcome_words, response_words, note_words"
+# The index is told a row's old words before the row changes and its new words after, both read
+# from the row itself (FTS5 external content). It is never asked anything while writing: a read
+# would make FTS5 flush its pending words to disk, once per event of a batch.
+FORGET = (
+    f"INSERT INTO incident_search (incident_search, rowid, {INDEXED}) "
+    f"SELECT 'delete', sort_key, {INDEXED} FROM incident_summaries WHERE incident_id=:incident_id"
+)
+LEARN = f"INSERT INTO incident_search (rowid, {INDEXED}) SELECT sort_key, {INDEXED} FROM incident_summaries WHERE incident_id=:incident_id"
+Statement = tuple[str, dict[str, Any]]
 
 
 class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
@@ -124,14 +131,14 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
         super().insert_tracking(tracking)
 
     def create_table(self) -> None:
-        """Create the tables; a view file of an older layout (no sort key, no search index) is
-        emptied first, tracking included, so the projection fills it again from the first event."""
+        """Create the tables; a view file of an older layout (no search words) is emptied first,
+        tracking included, so the projection fills it again from the first event."""
         with self.datastore.transaction(commit=True) as c:
             c.execute("SELECT name FROM pragma_table_info('incident_summaries')")
             columns = {row[0] for row in c.fetchall()}
-            if columns and "sort_key" not in columns:
-                c.execute("DROP TABLE incident_summaries")
+            if columns and "note_words" not in columns:
                 c.execute("DROP TABLE IF EXISTS incident_search")
+                c.execute("DROP TABLE incident_summaries")
                 c.execute("DROP TABLE IF EXISTS tracking")
         super().create_table()
 
@@ -146,7 +153,13 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
             "responses INTEGER NOT NULL DEFAULT 0, notes INTEGER NOT NULL DEFAULT 0, "
             "corrections INTEGER NOT NULL DEFAULT 0, reviewed_at INTEGER, closed_at INTEGER, "
             "outcome TEXT NOT NULL DEFAULT '', clinician TEXT NOT NULL DEFAULT '', "
-            "sort_key INTEGER NOT NULL UNIQUE)",
+            "sort_key INTEGER NOT NULL UNIQUE, "
+            "kind_words TEXT NOT NULL DEFAULT '', location_words TEXT NOT NULL DEFAULT '', "
+            "outcome_words TEXT NOT NULL DEFAULT '', response_words TEXT NOT NULL DEFAULT '', "
+            "note_words TEXT NOT NULL DEFAULT '', "
+            # The list's filters as words of their own column: a search needs no other lookup.
+            "facets TEXT GENERATED ALWAYS AS "
+            "('p' || practice || ' k' || kind || ' s' || status || ' l' || replace(location, '_', '')) VIRTUAL)",
             "CREATE INDEX IF NOT EXISTS incident_summaries_reported ON incident_summaries (practice, reported_at)",
             # One index per combination of filters, each ending in the order of the list, so a
             # page is read from the index in order and the reading stops at the page's end.
@@ -158,11 +171,12 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
             "CREATE INDEX IF NOT EXISTS incident_summaries_by_kind_status " + by.format("kind, status, "),
             "CREATE INDEX IF NOT EXISTS incident_summaries_by_location_status " + by.format("location, status, "),
             # The search index's rowid is the row's sort key: matches come out in list order.
-            "CREATE VIRTUAL TABLE IF NOT EXISTS incident_search USING fts5("
-            f"facets, {INDEXED}, tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS incident_search USING fts5({INDEXED}, "
+            "content='incident_summaries', content_rowid='sort_key', "
+            "tokenize='unicode61 remove_diacritics 2', prefix='2 3 4 5 6')",  # up to summaries.PREFIX_CHARS
         ]
 
-    def _write(self, statements: list[tuple[str, dict[str, Any]]], tracking: Tracking) -> None:
+    def _write(self, statements: list[Statement], tracking: Tracking) -> None:
         if self._batch is not None:
             self._batch.extend(statements)
             self._batch_tracking = tracking
@@ -173,105 +187,70 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
             self._insert_tracking(c, tracking)
 
     @staticmethod
-    def _index(incident_id: UUID, assignments: str, **params: Any) -> tuple[str, dict[str, Any]]:
-        """An update of the incident's search index row (assignments name columns, never values)."""
-        return (
-            f"UPDATE incident_search SET {assignments} WHERE rowid = {KEY_OF_INCIDENT}",
-            {"incident_id": str(incident_id), **params},
-        )
-
-    @classmethod
-    def _append(cls, incident_id: UUID, column: str, words: str) -> list[tuple[str, dict[str, Any]]]:
-        if not words:
-            return []
-        return [cls._index(incident_id, f"{column} = {column} || ' ' || :words", words=words)]
-
-    @classmethod
-    def _refresh_facets(cls, incident_id: UUID, more: str = "", **params: Any) -> tuple[str, dict[str, Any]]:
-        facets = f"facets = (SELECT {FACETS_OF_ROW} FROM incident_summaries WHERE incident_id=:incident_id)"
-        return cls._index(incident_id, facets + more, **params)
+    def _change(incident_id: UUID, assignments: str, indexed: bool, **params: Any) -> list[Statement]:
+        """An update of the incident's row (assignments name columns, never values); when it
+        changes what the search index holds, the index forgets the old words and learns the new."""
+        params["incident_id"] = str(incident_id)
+        update = (f"UPDATE incident_summaries SET {assignments} WHERE incident_id=:incident_id", params)
+        return [(FORGET, params), update, (LEARN, params)] if indexed else [update]
 
     @staticmethod
-    def _summary_update(incident_id: UUID, assignments: str, **params: Any) -> tuple[str, dict[str, Any]]:
-        return (f"UPDATE incident_summaries SET {assignments} WHERE incident_id=:incident_id", {"incident_id": str(incident_id), **params})
+    def _appending(column: str, words: str) -> str:
+        return f", {column} = {column} || ' ' || :words" if words else ""
 
     def add(self, summary: IncidentSummary, note: str, tracking: Tracking) -> None:
-        names = [*COLUMNS.split(", "), "clinician"]
-        values = (
-            str(summary.incident_id), summary.practice, summary.kind, to_micros(summary.occurred_at),
-            to_micros(summary.reported_at), summary.location, summary.status, summary.last_response,
-            to_micros(summary.last_response_at), summary.responses, summary.notes, summary.corrections,
-            to_micros(summary.reviewed_at), to_micros(summary.closed_at), summary.outcome, summary.clinician,
-        )
-        params = dict(zip(names, values), base=sort_base(summary.occurred_at))
-        insert_row = (
-            f"INSERT INTO incident_summaries ({', '.join(names)}, sort_key) "
-            f"VALUES ({', '.join(':' + n for n in names)}, {NEXT_KEY}) ON CONFLICT (incident_id) DO NOTHING"
-        )
-        insert_words = (
-            f"INSERT INTO incident_search (rowid, facets, {INDEXED}) "
-            f"SELECT sort_key, {FACETS_OF_ROW}, :kind_words, :location_words, clinician, :outcome_words, '', :note "
-            "FROM incident_summaries s WHERE incident_id=:incident_id "
-            "AND NOT EXISTS (SELECT 1 FROM incident_search WHERE rowid = s.sort_key)"
-        )
-        words = {
-            "incident_id": str(summary.incident_id),
-            "kind_words": label_words(summary.kind),
-            "location_words": label_words(summary.location),
-            "outcome_words": label_words(summary.outcome),
-            "note": note,
+        values = {
+            "incident_id": str(summary.incident_id), "practice": summary.practice, "kind": summary.kind,
+            "occurred_at": to_micros(summary.occurred_at), "reported_at": to_micros(summary.reported_at),
+            "location": summary.location, "status": summary.status, "last_response": summary.last_response,
+            "last_response_at": to_micros(summary.last_response_at), "responses": summary.responses,
+            "notes": summary.notes, "corrections": summary.corrections, "reviewed_at": to_micros(summary.reviewed_at),
+            "closed_at": to_micros(summary.closed_at), "outcome": summary.outcome, "clinician": summary.clinician,
+            "kind_words": label_words(summary.kind), "location_words": label_words(summary.location),
+            "outcome_words": label_words(summary.outcome), "note_words": note,
         }
-        self._write([(insert_row, params), (insert_words, words)], tracking)
+        insert_row = (
+            f"INSERT INTO incident_summaries ({', '.join(values)}, sort_key) "
+            f"VALUES ({', '.join(':' + n for n in values)}, {NEXT_KEY}) ON CONFLICT (incident_id) DO NOTHING"
+        )
+        params = {**values, "base": sort_base(summary.occurred_at)}
+        self._write([(insert_row, params), (LEARN + " AND changes() = 1", params)], tracking)
 
     def record_response(self, incident_id: UUID, name: str, at: datetime, words: str, tracking: Tracking) -> None:
-        update = self._summary_update(
-            incident_id, "last_response=:name, last_response_at=:at, responses=responses+1", name=name, at=to_micros(at)
-        )
-        self._write([update, *self._append(incident_id, "response_words", words)], tracking)
+        assignments = "last_response=:name, last_response_at=:at, responses=responses+1" + self._appending("response_words", words)
+        self._write(self._change(incident_id, assignments, bool(words), name=name, at=to_micros(at), words=words), tracking)
 
     def add_note(self, incident_id: UUID, words: str, tracking: Tracking) -> None:
-        self._write([self._summary_update(incident_id, "notes=notes+1"), *self._append(incident_id, "note_words", words)], tracking)
+        self._write(self._change(incident_id, "notes=notes+1" + self._appending("note_words", words), bool(words), words=words), tracking)
 
     def correct(self, incident_id: UUID, column: str | None, value: Any, reason: str, tracking: Tracking) -> None:
-        counted = "corrections=corrections+1"
+        assignments = "corrections=corrections+1" + self._appending("note_words", reason)
+        params: dict[str, Any] = {"words": reason, "value": value}
         if column == "occurred_at":
-            base = sort_base(value)
-            # Move the index row first, while the summary still has its old key; both take the
-            # same next free slot, computed before the summary row moves.
-            statements = [
-                self._index(incident_id, f"rowid = {NEXT_KEY}", base=base),
-                self._summary_update(incident_id, f"{counted}, occurred_at=:value, sort_key={NEXT_KEY}", value=to_micros(value), base=base),
-            ]
+            assignments += f", occurred_at=:value, sort_key={NEXT_KEY}"
+            params.update(value=to_micros(value), base=sort_base(value))
         elif column == "location":
-            statements = [
-                self._summary_update(incident_id, f"{counted}, location=:value", value=value),
-                self._refresh_facets(incident_id, ", location_words=:words", words=label_words(value)),
-            ]
+            assignments += ", location=:value, location_words=:label"
+            params["label"] = label_words(value)
         elif column == "clinician":
-            statements = [
-                self._summary_update(incident_id, f"{counted}, clinician=:value", value=value),
-                self._index(incident_id, "clinician=:value", value=value),
-            ]
-        else:
-            statements = [self._summary_update(incident_id, counted)]
-        self._write([*statements, *self._append(incident_id, "note_words", reason)], tracking)
+            assignments += ", clinician=:value"
+        self._write(self._change(incident_id, assignments, bool(column or reason), **params), tracking)
 
     def mark_reviewed(self, incident_id: UUID, at: datetime, comment: str, tracking: Tracking) -> None:
-        update = self._summary_update(incident_id, "reviewed_at=COALESCE(reviewed_at, :at)", at=to_micros(at))
-        self._write([update, *self._append(incident_id, "note_words", comment)], tracking)
+        assignments = "reviewed_at=COALESCE(reviewed_at, :at)" + self._appending("note_words", comment)
+        self._write(self._change(incident_id, assignments, bool(comment), at=to_micros(at), words=comment), tracking)
 
     def mark_closed(self, incident_id: UUID, outcome: str, at: datetime, note: str, tracking: Tracking) -> None:
-        update = self._summary_update(
-            incident_id, "status='closed', outcome=:outcome, closed_at=:at, reviewed_at=COALESCE(reviewed_at, :at)",
-            outcome=outcome, at=to_micros(at),
+        assignments = (
+            "status='closed', outcome=:outcome, outcome_words=:label, closed_at=:at, "
+            "reviewed_at=COALESCE(reviewed_at, :at)" + self._appending("note_words", note)
         )
-        refresh = self._refresh_facets(incident_id, ", outcome_words=:words", words=label_words(outcome))
-        self._write([update, refresh, *self._append(incident_id, "note_words", note)], tracking)
+        params = {"outcome": outcome, "label": label_words(outcome), "at": to_micros(at), "words": note}
+        self._write(self._change(incident_id, assignments, True, **params), tracking)
 
     def mark_reopened(self, incident_id: UUID, reason: str, tracking: Tracking) -> None:
-        update = self._summary_update(incident_id, "status='open', outcome='', closed_at=NULL")
-        refresh = self._refresh_facets(incident_id, ", outcome_words=''")
-        self._write([update, refresh, *self._append(incident_id, "note_words", reason)], tracking)
+        assignments = "status='open', outcome='', outcome_words='', closed_at=NULL" + self._appending("note_words", reason)
+        self._write(self._change(incident_id, assignments, True, words=reason), tracking)
 
     def reported_between(self, practice: str, start: datetime, end: datetime, limit: int = 100) -> list[IncidentSummary]:
         with self.datastore.transaction(commit=False) as c:
@@ -333,7 +312,7 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
         # Every token is made of letters and digits only (summaries.search_words), so quoting it
         # as an FTS5 string is safe; the filters are tokens of their own column.
         facets = _search_facets(query.practice, query.kind, query.status, query.location)
-        terms = [f'{{facets}} : "{f}"' for f in facets] + [f'{SEARCHED} : "{w}" *' for w in query.words]
+        terms = [f'{{facets}} : "{f}"' for f in facets] + [f'{SEARCHED} : "{w}" *' for w in query.prefixes]
         params["match"] = " AND ".join(terms)
         where = ["incident_search MATCH :match"]
         if "low" in params:
@@ -342,20 +321,18 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
             where.append("rowid < :high")
         condition = " AND ".join(where)
         selected = ", ".join(f"s.{name}" for name in SELECTED.split(", "))
+        # CROSS JOIN: SQLite then reads the page of matches first and looks up only their rows.
         return (
             f"SELECT {selected} FROM (SELECT rowid AS k FROM incident_search WHERE {condition} "
             "ORDER BY rowid DESC LIMIT :limit OFFSET :offset) f "
-            "JOIN incident_summaries s ON s.sort_key = f.k WHERE s.practice = :practice ORDER BY s.sort_key DESC",
+            "CROSS JOIN incident_summaries s ON s.sort_key = f.k WHERE s.practice = :practice ORDER BY s.sort_key DESC",
             f"SELECT count(*) FROM (SELECT 1 FROM incident_search WHERE {condition} LIMIT :cap)",
         )
 
     def indexed_text(self, practice: str, incident_id: UUID) -> str | None:
+        words = INDEXED.removeprefix("facets, ")
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT {INDEXED} FROM incident_search WHERE rowid = "
-                "(SELECT sort_key FROM incident_summaries WHERE practice=? AND incident_id=?)",
-                (practice, str(incident_id)),
-            )
+            c.execute(f"SELECT {words} FROM incident_summaries WHERE practice=? AND incident_id=?", (practice, str(incident_id)))
             row = c.fetchone()
             return joined(*(" ".join(str(row[i]).split()) for i in range(6))) if row else None
 
