@@ -30,7 +30,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import singledispatchmethod
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -159,6 +159,13 @@ class MonthReport:
         return sum(self.by_kind.values())
 
 
+class Counters(NamedTuple):
+    open: list[tuple[str, int]]  # (kind, count)
+    incidents: list[tuple[str, str, str, int]]  # (month, kind, location, count)
+    responses: list[tuple[str, str, str, int]]  # (month, kind, response, count)
+    closes: list[tuple[str, str, str, int, int, int]]  # (month, kind, outcome, bucket, count, seconds)
+
+
 class FiguresView(TrackingRecorder, ABC):
     # Writes: each one event's changes, with its tracking position, in one transaction.
 
@@ -180,41 +187,29 @@ class FiguresView(TrackingRecorder, ABC):
     @abstractmethod
     def incident_reopened(self, incident_id: UUID, tracking: Tracking) -> None: ...
 
-    # Counter rows, for the queries below.
-
     @abstractmethod
-    def _open_rows(self, practice: str) -> Iterable[tuple[str, int]]:
-        """(kind, open count)."""
-
-    @abstractmethod
-    def _incident_rows(self, practice: str, first: str, last: str) -> Iterable[tuple[str, str, str, int]]:
-        """(month, kind, location, count) for the months first..last (inclusive)."""
-
-    @abstractmethod
-    def _response_rows(self, practice: str, first: str, last: str) -> Iterable[tuple[str, str, str, int]]:
-        """(month, kind, response, count)."""
-
-    @abstractmethod
-    def _close_rows(self, practice: str, first: str, last: str) -> Iterable[tuple[str, str, str, int, int, int]]:
-        """(month, kind, outcome, bucket, count, seconds)."""
+    def _counters(self, practice: str, first: str, last: str) -> Counters:
+        """The practice's counter rows for the months first..last (inclusive), read in one
+        transaction, so that the figures of one page agree with each other."""
 
     # Queries.
 
     def figures(self, practice: str, today: date) -> DashboardFigures:
         """The dashboard's figures for the 12 months ending with today's (a UK date)."""
         keys = months_ending(today)
+        counters = self._counters(practice, keys[0], keys[-1])
         open_by_kind = dict.fromkeys(KINDS, 0)
-        for kind, count in self._open_rows(practice):
+        for kind, count in counters.open:
             open_by_kind[kind] = open_by_kind.get(kind, 0) + count
         by_kind: dict[str, dict[str, int]] = {key: dict.fromkeys(KINDS, 0) for key in keys}
-        for month, kind, _, count in self._incident_rows(practice, keys[0], keys[-1]):
+        for month, kind, _, count in counters.incidents:
             by_kind[month][kind] = by_kind[month].get(kind, 0) + count
         responses: dict[str, dict[str, int]] = {key: {} for key in keys}
-        for month, _, response, count in self._response_rows(practice, keys[0], keys[-1]):
+        for month, _, response, count in counters.responses:
             if count:
                 responses[month][response] = responses[month].get(response, 0) + count
         close_rows: dict[str, list[tuple[int, int, int]]] = {key: [] for key in keys}
-        for month, _, _, bucket, count, seconds in self._close_rows(practice, keys[0], keys[-1]):
+        for month, _, _, bucket, count, seconds in counters.closes:
             close_rows[month].append((bucket, count, seconds))
         closes = {key: _close_times(rows) for key, rows in close_rows.items()}
         months = tuple(MonthFigures(month_start(k), by_kind[k], _by_count(responses[k]), closes[k]) for k in keys)
@@ -229,19 +224,20 @@ class FiguresView(TrackingRecorder, ABC):
 
     def month_report(self, practice: str, year: int, month: int) -> MonthReport:
         key = f"{year:04d}-{month:02d}"
+        counters = self._counters(practice, key, key)
         by_kind = dict.fromkeys(KINDS, 0)
         by_location: dict[str, int] = {}
-        for _, kind, location, count in self._incident_rows(practice, key, key):
+        for _, kind, location, count in counters.incidents:
             by_kind[kind] = by_kind.get(kind, 0) + count
             if count:
                 by_location[location] = by_location.get(location, 0) + count
         by_response: dict[str, int] = {}
-        for _, _, response, count in self._response_rows(practice, key, key):
+        for _, _, response, count in counters.responses:
             if count:
                 by_response[response] = by_response.get(response, 0) + count
         by_outcome: dict[str, int] = {}
         close_rows = []
-        for _, _, outcome, bucket, count, seconds in self._close_rows(practice, key, key):
+        for _, _, outcome, bucket, count, seconds in counters.closes:
             if count:
                 by_outcome[outcome] = by_outcome.get(outcome, 0) + count
             close_rows.append((bucket, count, seconds))

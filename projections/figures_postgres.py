@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composable, Identifier
 
-from .figures import FiguresView, bucket_case
+from .figures import Counters, FiguresView, bucket_case
 
 Statement = tuple[Composable, tuple[Any, ...]]
 
@@ -207,26 +207,20 @@ class PostgresFiguresView(PostgresTrackingRecorder, FiguresView):
             tracking,
         )
 
-    def _select(self, statement: Composable, params: tuple[Any, ...]) -> list[Any]:
+    def _counters(self, practice: str, first: str, last: str) -> Counters:
+        months = " WHERE practice = %s AND month >= %s AND month <= %s"
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(statement, params)
-            return [tuple(row.values()) for row in curs.fetchall()]
 
-    def _open_rows(self, practice: str) -> Iterable[tuple[str, int]]:
-        return self._select(self._sql("SELECT kind, count FROM {figures_open} WHERE practice = %s"), (practice,))
+            def rows(text: str, params: tuple[Any, ...]) -> list[Any]:
+                curs.execute(self._sql(text), params)
+                return [tuple(row.values()) for row in curs.fetchall()]
 
-    def _incident_rows(self, practice: str, first: str, last: str) -> Iterable[tuple[str, str, str, int]]:
-        return self._months("SELECT month, kind, location, count FROM {figures_incidents_by_month}", practice, first, last)
-
-    def _response_rows(self, practice: str, first: str, last: str) -> Iterable[tuple[str, str, str, int]]:
-        return self._months("SELECT month, kind, response, count FROM {figures_responses_by_month}", practice, first, last)
-
-    def _close_rows(self, practice: str, first: str, last: str) -> Iterable[tuple[str, str, str, int, int, int]]:
-        return self._months(
-            "SELECT month, kind, outcome, bucket, count, seconds FROM {figures_closes_by_month}", practice, first, last
-        )
-
-    def _months(self, select: str, practice: str, first: str, last: str) -> list[Any]:
-        return self._select(
-            self._sql(select + " WHERE practice = %s AND month >= %s AND month <= %s"), (practice, first, last)
-        )
+            return Counters(
+                rows("SELECT kind, count FROM {figures_open} WHERE practice = %s", (practice,)),
+                rows("SELECT month, kind, location, count FROM {figures_incidents_by_month}" + months, (practice, first, last)),
+                rows("SELECT month, kind, response, count FROM {figures_responses_by_month}" + months, (practice, first, last)),
+                rows(
+                    "SELECT month, kind, outcome, bucket, count, seconds FROM {figures_closes_by_month}" + months,
+                    (practice, first, last),
+                ),
+            )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from .figures import FiguresView, bucket_case
+from .figures import Counters, FiguresView, bucket_case
 from .sqlite_batching import BatchingSQLiteTrackingRecorder
 from .summaries_sqlite import to_micros
 
@@ -148,20 +148,20 @@ class SQLiteFiguresView(BatchingSQLiteTrackingRecorder, FiguresView):
             tracking,
         )
 
-    def _open_rows(self, practice: str) -> Iterable[tuple[str, int]]:
-        return [tuple(r) for r in self._select("SELECT kind, count FROM figures_open WHERE practice = ?", (practice,))]
+    def _counters(self, practice: str, first: str, last: str) -> Counters:
+        months = "WHERE practice = ? AND month >= ? AND month <= ?"
+        with self.datastore.transaction(commit=False) as c:
 
-    def _incident_rows(self, practice: str, first: str, last: str) -> Iterable[tuple[str, str, str, int]]:
-        return self._months("SELECT month, kind, location, count FROM figures_incidents_by_month", practice, first, last)
+            def rows(sql: str, params: tuple[Any, ...]) -> list[Any]:
+                c.execute(sql, params)
+                return [tuple(r) for r in c.fetchall()]
 
-    def _response_rows(self, practice: str, first: str, last: str) -> Iterable[tuple[str, str, str, int]]:
-        return self._months("SELECT month, kind, response, count FROM figures_responses_by_month", practice, first, last)
-
-    def _close_rows(self, practice: str, first: str, last: str) -> Iterable[tuple[str, str, str, int, int, int]]:
-        return self._months(
-            "SELECT month, kind, outcome, bucket, count, seconds FROM figures_closes_by_month", practice, first, last
-        )
-
-    def _months(self, select: str, practice: str, first: str, last: str) -> list[Any]:
-        rows = self._select(f"{select} WHERE practice = ? AND month >= ? AND month <= ?", (practice, first, last))
-        return [tuple(r) for r in rows]
+            return Counters(
+                rows("SELECT kind, count FROM figures_open WHERE practice = ?", (practice,)),
+                rows(f"SELECT month, kind, location, count FROM figures_incidents_by_month {months}", (practice, first, last)),
+                rows(f"SELECT month, kind, response, count FROM figures_responses_by_month {months}", (practice, first, last)),
+                rows(
+                    f"SELECT month, kind, outcome, bucket, count, seconds FROM figures_closes_by_month {months}",
+                    (practice, first, last),
+                ),
+            )
