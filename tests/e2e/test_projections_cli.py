@@ -56,7 +56,7 @@ def test_rebuild_from_the_command_line_then_refused_while_the_app_runs(live_serv
     assert run(server.env, "demo", "--months", "1").returncode == 0
     rebuilt = run(server.env, "projections", "rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert "Rebuilt incident_summaries from" in rebuilt.stdout
+    assert re.search(r"Rebuilt [a-z_, ]*incident_summaries[a-z_, ]* from", rebuilt.stdout)
     assert behind_by(run(server.env, "projections", "status").stdout) == 0
     server.start()
     refused = run(server.env, "projections", "rebuild")
