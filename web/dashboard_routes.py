@@ -23,6 +23,7 @@ from .incident_routes import summary_row
 
 router = APIRouter()
 Overseer = Annotated[Actor, Depends(allow("manager", "governance"))]
+Polling = Annotated[Actor, Depends(allow("manager", "governance", activity=False))]
 Log = Annotated[IncidentLog, Depends(get_log)]
 POLL_SECONDS = 5
 RECENT_DAYS = 30
@@ -87,7 +88,7 @@ def dashboard(request: Request, actor: Overseer, log: Log):
 
 
 @router.get("/dashboard/live")
-def dashboard_live(request: Request, actor: Overseer, log: Log, since: int = 0):
+def dashboard_live(request: Request, actor: Polling, log: Log, since: int = 0):
     """For the page's polling: nothing (204) until something was recorded after `since`."""
     if (log.recorder.max_notification_id() or 0) <= since:
         return Response(status_code=204, headers={"Cache-Control": "no-store"})

@@ -19,27 +19,28 @@ async def get_log(request: Request) -> IncidentLog:
     return request.app.state.log
 
 
-def signed_in(request: Request) -> Actor:
+def signed_in(request: Request, activity: bool = True) -> Actor:
     state = request.app.state
-    return signed_in_actor(request, state.log, state.settings.idle_timeout_minutes * 60)
+    return signed_in_actor(request, state.log, state.settings.idle_timeout_minutes * 60, activity)
 
 
-def signed_in_as(request: Request, roles: tuple[str, ...]) -> Actor:
+def signed_in_as(request: Request, roles: tuple[str, ...], activity: bool = True) -> Actor:
     """The signed-in actor, if their role is one of these (blocking: it asks the event store)."""
-    actor = signed_in(request)
+    actor = signed_in(request, activity)
     if actor.role not in roles:
         raise NotPermitted(f"This needs the {' or '.join(roles)} role")
     return actor
 
 
-def allow(*roles: str) -> Callable[..., Actor]:
+def allow(*roles: str, activity: bool = True) -> Callable[..., Actor]:
     """A dependency admitting only the given roles: every route declares who may use it.
 
     One plain function (one trip to the thread pool) that reads the session and checks the role.
+    `activity=False` for a route a page calls by itself, which must not count as someone there.
     """
 
     def check(request: Request) -> Actor:
-        return signed_in_as(request, roles)
+        return signed_in_as(request, roles, activity)
 
     check.roles = roles  # type: ignore[attr-defined]
     return check

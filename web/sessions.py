@@ -51,7 +51,9 @@ def end_session(request: Request) -> None:
     request.session.clear()
 
 
-def signed_in_actor(request: Request, log: IncidentLog, idle_seconds: int) -> Actor:
+def signed_in_actor(request: Request, log: IncidentLog, idle_seconds: int, activity: bool = True) -> Actor:
+    """The session's actor; `activity=False` for requests a page makes by itself (a dashboard's
+    polling), which must not keep an unattended screen signed in."""
     session = request.session
     uid = session.get("uid")
     if not uid:
@@ -67,6 +69,6 @@ def signed_in_actor(request: Request, log: IncidentLog, idle_seconds: int) -> Ac
     if actor is None:
         end_session(request)
         raise SignInRequired("ended")
-    if now - int(session["seen"]) >= 15:  # avoid a new cookie on every request of a burst
+    if activity and now - int(session["seen"]) >= 15:  # avoid a new cookie on every request of a burst
         session["seen"] = now
     return actor

@@ -47,3 +47,19 @@ def test_another_practice_sees_none_of_it(client_for):
 def test_reception_has_no_dashboard(client_for):
     assert client_for("sue.reception").get("/dashboard").status_code == 403
     assert client_for("sue.reception").get("/dashboard/live?since=0").status_code == 403
+
+
+def test_the_dashboard_polling_itself_does_not_keep_an_unattended_screen_signed_in(client_for, monkeypatch):
+    import incidents.web.sessions as sessions
+
+    start = sessions.time.time()
+    manager, watched = client_for("mo.manager"), client_for("gill.governance")
+    idle = 10 * 60  # the default idle timeout
+    clock = {"now": start + 60}
+    monkeypatch.setattr(sessions.time, "time", lambda: clock["now"])
+    assert manager.get("/dashboard/live?since=999999").status_code == 204  # a poll, a minute in
+    assert watched.get("/dashboard").status_code == 200  # a person looking, a minute in
+    clock["now"] = start + idle + 30
+    ended = manager.get("/dashboard/live?since=999999")
+    assert ended.status_code == 303 and "reason=inactive" in ended.headers["location"]
+    assert watched.get("/dashboard/live?since=999999").status_code == 204

@@ -12,7 +12,8 @@ if (signedIn && idleSeconds > 0) {
     clearTimeout(timer)
     timer = setTimeout(() => { window.location.replace('/sign-in?reason=inactive') }, idleSeconds * 1000)
   }
-  for (const name of ['pointerdown', 'keydown', 'htmx:afterRequest']) {
+  // Only a person counts: a dashboard polling by itself does not keep the screen signed in.
+  for (const name of ['pointerdown', 'keydown']) {
     document.addEventListener(name, restart, { passive: true })
   }
   restart()
