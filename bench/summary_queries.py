@@ -12,7 +12,7 @@ of repeated runs, each run being what one page view costs (rows + count).
     .venv/bin/python -m bench.summary_queries --postgres-url postgresql://postgres@127.0.0.1:5432/postgres
 
 PostgreSQL: a database is created for each size and dropped afterwards (the server's URL must
-allow CREATE DATABASE); ANALYZE runs after the fill, as autovacuum would.
+allow CREATE DATABASE); VACUUM ANALYZE runs after the fill, as autovacuum would.
 """
 
 from __future__ import annotations
@@ -126,13 +126,13 @@ def postgres_view(url: str, data: list[tuple[IncidentSummary, str]]) -> tuple[Po
     env = {**server, "POSTGRES_DBNAME": name}
     factory = InfrastructureFactory.construct(Environment(IncidentSummaries.name, env))
     view = factory.tracking_recorder(PostgresIncidentSummaryView)
-    for start in range(0, len(data), 5000):
+    for start in range(0, len(data), 2000):
+        chunk = [view.add_statement(summary, note) for summary, note in data[start : start + 2000]]
         with view.datastore.transaction(commit=True) as curs:
-            chunk = [view.add_statement(summary, note) for summary, note in data[start : start + 5000]]
             curs.executemany(chunk[0][0], [params for _, params in chunk])
     with view.datastore.get_connection() as connection:
         connection.autocommit = True
-        connection.execute("ANALYZE")
+        connection.execute("VACUUM ANALYZE")
 
     def close() -> None:
         factory.close()
@@ -142,47 +142,51 @@ def postgres_view(url: str, data: list[tuple[IncidentSummary, str]]) -> tuple[Po
     return view, close
 
 
-def median_ms(view: Any, query: SummaryQuery, runs: int) -> tuple[float, int]:
-    view.search(query)  # warm
-    times = []
+def medians_ms(small: Any, large: Any, query: SummaryQuery, runs: int) -> tuple[float, float, int, int]:
+    """Median ms of one page (rows + capped count) on each view, the runs alternating between
+    them so that a busy machine slows both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
+    pages = [small.search(query), large.search(query)]  # warm
     for _ in range(runs):
-        started = time.perf_counter()
-        page = view.search(query)
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), page.total
+        for view, spent in zip((small, large), times):
+            started = time.perf_counter()
+            view.search(query)
+            spent.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times[0]), statistics.median(times[1]), pages[0].total, pages[1].total
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs=2, default=[1000, 200_000], metavar=("SMALL", "LARGE"))
-    parser.add_argument("--runs", type=int, default=25)
+    parser.add_argument("--runs", type=int, default=41)
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     engines = [args.only] if args.only else ["sqlite", "postgres"]
+    small_size, large_size = args.sizes
     for engine in engines:
-        results: dict[int, dict[str, tuple[float, int]]] = {}
-        for size in args.sizes:
-            data = rows(size)
-            with tempfile.TemporaryDirectory() as folder:
-                started = time.perf_counter()
-                view, close = sqlite_view(Path(folder), data) if engine == "sqlite" else postgres_view(args.postgres_url, data)
-                filled = time.perf_counter() - started
-                try:
-                    results[size] = {
-                        label: median_ms(view, SummaryQuery(practice=PRACTICE, **filters), args.runs)
-                        for label, filters in QUERIES.items()
-                    }
-                finally:
+        with tempfile.TemporaryDirectory() as folder:
+            views, closers = [], []
+            try:
+                for size in args.sizes:
+                    data = rows(size)
+                    started = time.perf_counter()
+                    place = Path(folder) / str(size)
+                    place.mkdir()
+                    view, close = sqlite_view(place, data) if engine == "sqlite" else postgres_view(args.postgres_url, data)
+                    views.append(view)
+                    closers.append(close)
+                    print(f"{engine}: filled {len(data):,} rows in {time.perf_counter() - started:.1f} s", flush=True)
+                print(f"\n{engine}: median ms per page (rows + capped count), {args.runs} alternating runs; "
+                      f"{small_size:,} vs {large_size:,} rows of one practice")
+                print(f"{'query':<24}{'small':>9}{'large':>9}{'ratio':>8}   totals")
+                for label, filters in QUERIES.items():
+                    a, b, total_a, total_b = medians_ms(*views, SummaryQuery(practice=PRACTICE, **filters), args.runs)
+                    print(f"{label:<24}{a:9.2f}{b:9.2f}{b / a:8.2f}   {total_a} / {total_b}", flush=True)
+                print()
+            finally:
+                for close in closers:
                     close()
-            print(f"{engine}: filled {len(data):,} rows in {filled:.1f} s", flush=True)
-        small, large = args.sizes
-        print(f"\n{engine}: median ms per page (rows + capped count), {args.runs} runs; {small:,} vs {large:,} rows of one practice")
-        print(f"{'query':<24}{'small':>9}{'large':>9}{'ratio':>8}   totals")
-        for label in QUERIES:
-            (a, total_a), (b, total_b) = results[small][label], results[large][label]
-            print(f"{label:<24}{a:9.2f}{b:9.2f}{b / a:8.2f}   {total_a} / {total_b}")
-        print()
 
 
 if __name__ == "__main__":

@@ -33,9 +33,13 @@ COLUMNS = SQL(
 )
 INDEXED = ("kind_words", "location_words", "clinician", "outcome_words", "response_words", "note_words")
 Statement = tuple[Composable, dict[str, Any]]
+MATCHES = SQL("search @@ to_tsquery('simple'::regconfig, %(words)s)")
+RECENT_WINDOW = 2000  # rows a text search reads in list order before it asks the word index
 
 
 class PostgresIncidentSummaryView(PostgresTrackingRecorder, IncidentSummaryView):
+    recent_window = RECENT_WINDOW
+
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.table = Identifier(self.datastore.schema, "incident_summaries")
@@ -182,6 +186,7 @@ class PostgresIncidentSummaryView(PostgresTrackingRecorder, IncidentSummaryView)
     def search(self, query: SummaryQuery) -> SummaryPage:
         params: dict[str, Any] = {
             "practice": query.practice, "limit": query.page_size + 1, "offset": query.offset, "cap": TOTAL_CAP + 1,
+            "window": self.recent_window,
         }
         where = ["practice=%(practice)s"]
         for name in ("kind", "status", "location"):
@@ -195,28 +200,74 @@ class PostgresIncidentSummaryView(PostgresTrackingRecorder, IncidentSummaryView)
         if query.end is not None:
             params["high"] = sort_base(query.end)
             where.append("sort_key < %(high)s")
-        if query.words:
-            # Each word is letters and digits only (summaries.search_words): quoted, it is one
-            # lexeme to the tsquery parser, and `:*` makes it match as a prefix.
-            params["words"] = " & ".join(f"'{word}':*" for word in query.prefixes)
-            where.append("search @@ to_tsquery('simple'::regconfig, %(words)s)")
-        condition = SQL(" AND ".join(where))
+        filtered = SQL(" AND ".join(where))
+        if not query.words:
+            return self._page(query, filtered, params)
+        # Each word is letters and digits only (summaries.search_words): quoted, it is one
+        # lexeme to the tsquery parser, and `:*` makes it match as a prefix.
+        params["words"] = " & ".join(f"'{word}':*" for word in query.prefixes)
+        return self._text_page(query, filtered, params)
+
+    def _page(self, query: SummaryQuery, condition: Composable, params: dict[str, Any]) -> SummaryPage:
         # Both statements in one round trip, outside a transaction (two more round trips).
+        with self.datastore.get_connection() as connection:
+            with connection.pipeline():
+                listed = connection.execute(self._rows_sql(condition), params)
+                counted = connection.execute(self._count_sql(condition), params)
+            rows = [IncidentSummary(**row) for row in listed.fetchall()]
+            total = counted.fetchone()["n"]  # type: ignore[index]
+        return page_of(query, rows, total)
+
+    def _text_page(self, query: SummaryQuery, filtered: Composable, params: dict[str, Any]) -> SummaryPage:
+        """A word used often is found among the newest rows: read those in list order (the
+        `recent` window) and stop. A word used rarely is not: then ask the word index (GIN) for
+        every match, and sort those few. PostgreSQL's planner cannot tell the two apart before
+        it runs (a LIMIT plan reading in order, for a word that never comes, reads every row),
+        so the window is always tried first, and the index read is forced when it falls short."""
+        recent = SQL("(SELECT {1}, sort_key, search FROM {0} WHERE {2} ORDER BY sort_key DESC LIMIT %(window)s) AS recent").format(
+            self.table, COLUMNS, filtered
+        )
         with self.datastore.get_connection() as connection:
             with connection.pipeline():
                 listed = connection.execute(
                     SQL("SELECT {1} FROM {0} WHERE {2} ORDER BY sort_key DESC LIMIT %(limit)s OFFSET %(offset)s").format(
-                        self.table, COLUMNS, condition
+                        recent, COLUMNS, MATCHES
                     ),
                     params,
                 )
-                counted = connection.execute(
-                    SQL("SELECT count(*) AS n FROM (SELECT 1 FROM {0} WHERE {1} LIMIT %(cap)s) AS capped").format(self.table, condition),
+                seen = connection.execute(
+                    SQL("SELECT count(*) AS scanned, count(*) FILTER (WHERE {1}) AS found FROM {0}").format(recent, MATCHES),
                     params,
                 )
-            rows = [IncidentSummary(**row) for row in listed.fetchall()]
-            total = counted.fetchone()["n"]  # type: ignore[index]
-        return page_of(query, rows, total)
+            rows: list[IncidentSummary] | None = [IncidentSummary(**row) for row in listed.fetchall()]
+            window = seen.fetchone()
+        assert window is not None
+        every_row_seen = window["scanned"] < self.recent_window
+        total: int | None = window["found"]
+        if not (every_row_seen or window["found"] >= query.offset + query.page_size + 1):
+            rows = None
+        if not (every_row_seen or window["found"] > TOTAL_CAP):
+            total = None
+        if rows is None or total is None:
+            condition = SQL("{0} AND {1}").format(filtered, MATCHES)
+            with self.datastore.transaction(commit=False) as curs:
+                curs.execute("SET LOCAL enable_indexscan = off")
+                curs.execute("SET LOCAL enable_seqscan = off")
+                if rows is None:
+                    curs.execute(self._rows_sql(condition), params)
+                    rows = [IncidentSummary(**row) for row in curs.fetchall()]
+                if total is None:
+                    curs.execute(self._count_sql(condition), params)
+                    total = curs.fetchone()["n"]  # type: ignore[index]
+        return page_of(query, rows, min(total, TOTAL_CAP + 1))
+
+    def _rows_sql(self, condition: Composable) -> Composable:
+        return SQL("SELECT {1} FROM {0} WHERE {2} ORDER BY sort_key DESC LIMIT %(limit)s OFFSET %(offset)s").format(
+            self.table, COLUMNS, condition
+        )
+
+    def _count_sql(self, condition: Composable) -> Composable:
+        return SQL("SELECT count(*) AS n FROM (SELECT 1 FROM {0} WHERE {1} LIMIT %(cap)s) AS capped").format(self.table, condition)
 
     def indexed_text(self, practice: str, incident_id: UUID) -> str | None:
         with self.datastore.transaction(commit=False) as curs:

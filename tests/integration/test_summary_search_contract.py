@@ -304,3 +304,29 @@ def test_bad_queries_are_refused_by_name():
             SummaryQuery(**bad)
     assert SummaryQuery(practice="a81001").practice == A
     assert SummaryQuery(practice=A, text='say "hello", World!! hello').words == ("say", "hello", "world")
+
+
+def test_postgresql_finds_the_same_pages_whether_matches_are_recent_or_rare(tmp_path, postgres_url):
+    """A text search reads the newest rows first and asks the word index only when they hold
+    too few matches: both ways give the same pages and totals."""
+    settings = Settings(data_dir=tmp_path, database_url=postgres_url)
+    factory = InfrastructureFactory.construct(Environment(IncidentSummaries.name, store_for(settings).env))
+    view = factory.tracking_recorder(PostgresIncidentSummaryView)
+    try:
+        fill = Filler(view)
+        start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        for i in range(40):
+            words = ["often"] + (["sometimes"] if i % 5 == 0 else []) + (["once"] if i == 33 else [])
+            fill.add(start + timedelta(hours=i), kind="recording" if i % 2 else "filming", location="telephone" if i % 2 else "corridor", note=" ".join(words))
+        queries = [
+            SummaryQuery(practice=A, text=text, page=page, page_size=size, **filters)
+            for text in ("often", "sometimes", "once", "never", "oft some")
+            for page, size in ((1, 3), (2, 3), (1, 25), (4, 5))
+            for filters in ({}, {"kind": "recording"}, {"occurred_from": start + timedelta(hours=10)})
+        ]
+        expected = [view.search(q) for q in queries]  # the window holds every row
+        view.recent_window = 4
+        assert [view.search(q) for q in queries] == expected
+        assert any(page.rows for page in expected) and any(not page.rows for page in expected)
+    finally:
+        factory.close()
