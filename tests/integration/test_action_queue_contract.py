@@ -161,8 +161,7 @@ def test_a_restart_in_the_middle_resumes_without_double_counting(opened):
         stop(second)
 
 
-def every_item(view):
-    now = datetime.now(timezone.utc)
+def every_item(view, now: datetime):
     return [view.due(practice, at, limit=1000) for practice in PRACTICES for at in (now, now + timedelta(days=20), now + timedelta(days=400))]
 
 
@@ -173,12 +172,13 @@ def live_equals_rebuilt(opened, steps, rebuilt_database: str) -> None:
         incidents = play(log, managers(log), steps)
         last = log.recorder.max_notification_id()
         runner.wait(last, timeout=20)
-        live = every_item(runner.view)
+        now = datetime.now(timezone.utc)
+        live = every_item(runner.view, now)
         reviews = {i.incident_id for i in runner.view.due("A81001", datetime.now(timezone.utc), 1000) + runner.view.due("B82002", datetime.now(timezone.utc), 1000) if i.action == "review"}
     finally:
         stop(runner)
     rebuilt = rebuilt_view(opened, ActionQueue, VIEWS, rebuilt_database)
-    assert every_item(rebuilt) == live
+    assert every_item(rebuilt, now) == live
     assert rebuilt.max_tracking_id(log.name) == last
     # Both agree with the aggregates on what is still to be reviewed.
     assert reviews == {i for i in incidents if not log.repository.get(i).reviewed}
