@@ -82,6 +82,24 @@ class PostgresIncidentSummaryView(PostgresTrackingRecorder, IncidentSummaryView)
             ]
         )
 
+    def create_table(self) -> None:
+        """Create the tables; a table of an older layout (no search words) is dropped first and
+        this view's tracking emptied, so the projection fills it again from the first event."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                "SELECT count(*) AS n, count(*) FILTER (WHERE column_name='note_words') AS current "
+                "FROM information_schema.columns WHERE table_schema=%s AND table_name='incident_summaries'",
+                (self.datastore.schema,),
+            )
+            layout = curs.fetchone()
+            if layout and layout["n"] and not layout["current"]:
+                curs.execute(SQL("DROP TABLE {0}").format(self.table))
+                tracking = Identifier(self.datastore.schema, self.tracking_table_name)
+                curs.execute("SELECT to_regclass(%s) AS found", (f"{self.datastore.schema}.{self.tracking_table_name}",))
+                if curs.fetchone()["found"]:  # type: ignore[index]
+                    curs.execute(SQL("DELETE FROM {0}").format(tracking))
+        super().create_table()
+
     def _write(self, statements: list[Statement], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
             for statement, params in statements:

@@ -330,3 +330,32 @@ def test_postgresql_finds_the_same_pages_whether_matches_are_recent_or_rare(tmp_
         assert any(page.rows for page in expected) and any(not page.rows for page in expected)
     finally:
         factory.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def view_env(request, tmp_path):
+    if request.param == "sqlite":
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "view.sqlite")}, SQLiteIncidentSummaryView
+    settings = Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url"))
+    return store_for(settings).env, PostgresIncidentSummaryView
+
+
+def test_a_view_of_the_older_layout_starts_again_from_the_first_event(view_env):
+    env, view_class = view_env
+    factory = InfrastructureFactory.construct(Environment(IncidentSummaries.name, env))
+    view = factory.tracking_recorder(view_class)
+    Filler(view).add(datetime(2025, 1, 1, tzinfo=timezone.utc))
+    view.insert_tracking(Tracking("IncidentLog", 7))
+    with view.datastore.transaction(commit=True) as c:  # back to the layout before search
+        c.execute("DROP TABLE incident_search" if view_class is SQLiteIncidentSummaryView else "SELECT 1")
+        c.execute("ALTER TABLE incident_summaries DROP COLUMN note_words" + ("" if view_class is SQLiteIncidentSummaryView else " CASCADE"))
+    factory.close()
+    factory = InfrastructureFactory.construct(Environment(IncidentSummaries.name, env))
+    try:
+        reopened = factory.tracking_recorder(view_class)
+        assert reopened.max_tracking_id("IncidentLog") is None
+        assert reopened.search(SummaryQuery(practice=A)).rows == []
+        Filler(reopened).add(datetime(2025, 1, 2, tzinfo=timezone.utc), note="fresh start")
+        assert len(reopened.search(SummaryQuery(practice=A, text="fresh")).rows) == 1
+    finally:
+        factory.close()
