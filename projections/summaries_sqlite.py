@@ -1,7 +1,8 @@
 """Incident summaries in SQLite (the embedded default). Times are UTC microseconds.
 
-Search uses an FTS5 table whose rowid is the summary's sort key, with the list's filters as
-tokens of its own `facets` column: a search reads its matches newest first straight from the
+Search uses an FTS5 index over the words the summary rows hold (external content: the text is
+stored once, in incident_summaries). Its rowid is the row's sort key, and the list's filters are
+words of its own `facets` column, so a search reads its matches newest first straight from the
 index and stops at the end of the page, however many incidents match."""
 
 from __future__ import annotations
