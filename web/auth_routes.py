@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 from incidents.application import commands as c
 from incidents.application.service import Actor, IncidentLog, PasswordChoiceExpired, SamePassword
 
-from .deps import ALL_ROLES, allow, get_log, page, posted
+from .deps import ALL_ROLES, allow, get_log, idle_seconds, page, posted
 from .sessions import end_session, start_session
 from .throttle import SignInThrottle
 
@@ -113,7 +113,7 @@ def password_choice(request: Request) -> tuple[UUID, int] | None:
     uid = request.session.get(CHOICE_KEY)
     if not uid:
         return None
-    if int(time.time()) - int(request.session.get("seen", 0)) > request.app.state.settings.idle_timeout_minutes * 60:
+    if int(time.time()) - int(request.session.get("seen", 0)) > idle_seconds(request.app.state.settings):
         end_session(request)
         return None
     try:

@@ -19,9 +19,13 @@ async def get_log(request: Request) -> IncidentLog:
     return request.app.state.log
 
 
+def idle_seconds(settings: Any) -> int:
+    return round(settings.idle_timeout_minutes * 60)
+
+
 def signed_in(request: Request, activity: bool = True) -> Actor:
     state = request.app.state
-    return signed_in_actor(request, state.log, state.settings.idle_timeout_minutes * 60, activity)
+    return signed_in_actor(request, state.log, idle_seconds(state.settings), activity)
 
 
 def signed_in_as(request: Request, roles: tuple[str, ...], activity: bool = True) -> Actor:
@@ -72,7 +76,7 @@ def page(request: Request, actor: Actor | None = None, **context: Any) -> dict[s
         "actor": actor,
         "csrf_token": csrf_token(request),
         "path": request.url.path,
-        "idle_seconds": request.app.state.settings.idle_timeout_minutes * 60,
+        "idle_seconds": idle_seconds(request.app.state.settings),
         **context,
     }
 

@@ -32,7 +32,7 @@ class Settings:
     cipher_key_file: Path | None = None
     signing_key_file: Path | None = None
     session_secret: str = ""
-    idle_timeout_minutes: int = 10
+    idle_timeout_minutes: float = 10
     secure_cookies: bool = False
     practice: str = "A00001"
     view_wait_seconds: float = 2.0
@@ -47,7 +47,7 @@ class Settings:
             return env.get(PREFIX + name, default).strip()
 
         data_dir = Path(get("DATA_DIR", "data"))
-        idle = _number(int, "IDLE_TIMEOUT_MINUTES", get("IDLE_TIMEOUT_MINUTES", "10"))
+        idle = _number(float, "IDLE_TIMEOUT_MINUTES", get("IDLE_TIMEOUT_MINUTES", "10"))
         wait = _number(float, "VIEW_WAIT_SECONDS", get("VIEW_WAIT_SECONDS", "2"))
         key_file = get("CIPHER_KEY_FILE")
         projections = get("PROJECTIONS", "inline")
