@@ -38,6 +38,7 @@ Form = Annotated[dict[str, str], Depends(posted)]
 
 REPORT_COMMANDS: dict[str, type[c.Command]] = {"filming": c.ReportFilming, "recording": c.ReportRecording}
 GUIDANCE = {"filming": filming.GUIDANCE, "recording": recording.GUIDANCE}
+CUSTODY_SHOWN = 50  # the latest views and exports on the page; an export carries them all
 
 
 def new_key() -> str:
@@ -151,7 +152,8 @@ def incident_page(
         errors=errors or {},
         values={**fresh, **(values or {})} if errors else fresh,
         saved=saved,
-        custody=log.custody_chain(actor, incident_id) if actor.role in CUSTODY_READERS else [],
+        custody=log.custody_chain(actor, incident_id, latest=CUSTODY_SHOWN) if actor.role in CUSTODY_READERS else [],
+        custody_count=log.custody_count(actor, incident_id) if actor.role in CUSTODY_READERS else 0,
     )
     return request.app.state.render(request, "incident.jinja", context, block="activity", status_code=status)
 

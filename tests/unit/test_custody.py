@@ -179,3 +179,17 @@ def test_a_view_raced_by_another_is_retried_not_lost(log, reception_a, manager_a
     stored = log.recorder.select_events(log_id)
     assert [e.originator_version for e in stored] == list(range(1, 3 + 30 + 1))
     assert len(log.custody_chain(manager_a, incident_id)) == 1 + 1 + 30
+
+
+def test_the_latest_entries_are_read_from_the_end_of_the_chain(log, reception_a, manager_a):
+    incident_id = report(log, reception_a)
+    assert log.custody_count(manager_a, incident_id) == 0
+    assert log.custody_chain(manager_a, incident_id, latest=3) == []
+    for actor in (reception_a, manager_a, reception_a, manager_a, reception_a):
+        log.record_view(actor, incident_id)
+    everything = log.custody_chain(manager_a, incident_id)
+    assert log.custody_chain(manager_a, incident_id, latest=3) == everything[-3:]
+    assert log.custody_chain(manager_a, incident_id, latest=50) == everything
+    assert log.custody_count(manager_a, incident_id) == 5
+    with pytest.raises(NotPermitted):
+        log.custody_count(reception_a, incident_id)

@@ -6,6 +6,8 @@ bad forms come back (422) with the error summary and what was typed."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from incidents.application import commands as c
@@ -154,3 +156,14 @@ def test_another_practices_request_is_not_found(client_for, other_governance):
     assert other.post(f"{theirs}/scope", data={"csrf_token": csrf, "incident_ids": incident.split("/")[-1]}).status_code == 404
     assert reception.get(f"{incident}?request={theirs.split('/')[-1]}").status_code == 404
     assert "Olga" not in client_for("gill.governance").get(location).text
+
+
+def test_a_long_chain_shows_its_latest_entries_and_how_many_there_are(client_for, web_app):
+    incident = log_filming(client_for("sue.reception"))
+    log = web_app.state.log
+    reception, _ = log.authenticate("sue.reception", PASSWORD)
+    for _ in range(60):
+        log.record_view(reception, uuid.UUID(incident.split("/")[-1]))
+    page = client_for("mo.manager").get(incident)
+    assert "The latest 50 of 61, oldest first." in page.text
+    assert page.text.split("Who has seen or exported this")[1].count("Viewed the timeline") == 50

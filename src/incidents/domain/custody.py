@@ -57,8 +57,11 @@ class IncidentAccessLog(Aggregate):
         role: str
         request_id: uuid.UUID | None
 
+        def access(self) -> Access:
+            return Access(VIEWED, self.timestamp, self.actor, self.actor_name, self.role, self.request_id)
+
         def apply(self, log: IncidentAccessLog) -> None:  # type: ignore[override]
-            log.accesses.append(Access(VIEWED, self.timestamp, self.actor, self.actor_name, self.role, self.request_id))
+            log.accesses.append(self.access())
 
     class TimelineExported(Aggregate.Event):
         actor: str
@@ -67,10 +70,11 @@ class IncidentAccessLog(Aggregate):
         request_id: uuid.UUID
         fingerprint: str
 
+        def access(self) -> Access:
+            return Access(EXPORTED, self.timestamp, self.actor, self.actor_name, self.role, self.request_id, self.fingerprint)
+
         def apply(self, log: IncidentAccessLog) -> None:  # type: ignore[override]
-            log.accesses.append(
-                Access(EXPORTED, self.timestamp, self.actor, self.actor_name, self.role, self.request_id, self.fingerprint)
-            )
+            log.accesses.append(self.access())
 
     def view(self, actor: str, actor_name: str, role: str, request_id: uuid.UUID | None = None) -> None:
         self.trigger_event(self.TimelineViewed, actor=actor, actor_name=actor_name, role=role, request_id=request_id)
