@@ -8,7 +8,11 @@ exact text either way).
 
 from __future__ import annotations
 
+import atexit
 import json
+import subprocess
+import sys
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -77,7 +81,7 @@ def typeset_data(m: EvidenceMaterial, seal: Seal) -> dict[str, Any]:
             events.append({
                 "sequence": e.sequence,
                 "title": e.title,
-                "happened": uk_time(e.occurred_at) if e.occurred_at else "—",
+                "happened": uk_time(e.occurred_at) if e.occurred_at else "",
                 "recorded": uk_time(e.recorded_at, seconds=True),
                 "who": who(e.who),
                 "details": [list(d) for d in e.details],
@@ -125,8 +129,12 @@ def _fonts() -> typst.Fonts:
     return typst.Fonts(include_system_fonts=True, include_embedded_fonts=True)
 
 
+class PdfNotMade(Exception):
+    """Typst could not typeset the timeline; the message is Typst's."""
+
+
 def compile_pdf(inputs: str, made_at: datetime, pdf_a: bool = True) -> bytes:
-    """The bare Typst compile of the template over a JSON string."""
+    """The bare Typst compile of the template over a JSON string, in this process."""
     result = typst.compile(
         str(TEMPLATE),
         font_paths=_fonts(),
@@ -138,15 +146,86 @@ def compile_pdf(inputs: str, made_at: datetime, pdf_a: bool = True) -> bytes:
     return result
 
 
+class _Worker:
+    """A `pdf_worker` process: it says "ready" once it has scanned the fonts, then compiles once."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "incidents.evidence.pdf_worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        self.ready = False
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_ready(self) -> None:
+        if not self.ready:
+            assert self.process.stdout is not None
+            self.ready = self.process.stdout.readline() == b"ready\n"
+
+    def compile(self, request: bytes) -> tuple[bytes, bytes]:
+        self.wait_ready()
+        return self.process.communicate(request)
+
+
+_spare: _Worker | None = None
+_spare_lock = threading.Lock()
+
+
+def warm_up(wait: bool = False) -> None:
+    """Start a worker now (it scans the fonts), so that the next export need not wait for it."""
+    global _spare
+    with _spare_lock:
+        if _spare is None or not _spare.alive():
+            _spare = _Worker()
+        if wait:
+            _spare.wait_ready()
+
+
+@atexit.register
+def _let_the_spare_go() -> None:
+    with _spare_lock:
+        if _spare is not None and _spare.alive():
+            _spare.process.communicate(b"")  # end of input: it exits without compiling
+
+
+def _take_worker() -> _Worker:
+    global _spare
+    with _spare_lock:
+        worker, _spare = _spare, None
+    if worker is None or not worker.alive():
+        worker = _Worker()
+    return worker
+
+
+def _compile(inputs: str, made_at: datetime, pdf_a: bool) -> tuple[bytes | None, str]:
+    """A compile in a worker process: (the PDF, "") or (None, Typst's error)."""
+    worker = _take_worker()
+    request = json.dumps({"inputs": inputs, "made_at": made_at.isoformat(), "pdf_a": pdf_a}).encode()
+    out, err = worker.compile(request)
+    warm_up()  # the next worker scans the fonts while this export finishes
+    status, _, pdf = out.partition(b"\n")
+    try:
+        answer = json.loads(status)
+    except ValueError:
+        detail = err.decode(errors="replace").strip().splitlines()[-1:] or [f"exit status {worker.process.returncode}"]
+        raise PdfNotMade(f"The process typesetting the PDF failed: {detail[0]}") from None
+    return (pdf, "") if answer["ok"] else (None, answer["error"])
+
+
 def render_pdf(m: EvidenceMaterial, seal: Seal) -> RenderedPdf:
     inputs = json.dumps(typeset_data(m, seal), ensure_ascii=False)
-    try:
-        return RenderedPdf(compile_pdf(inputs, m.exported_at), pdf_a=True)
-    except typst.TypstError as error:
-        if "could not be displayed" not in error.message:
-            raise
-        warning = (
-            f"timeline.pdf is a plain PDF, not PDF/A-2b: {error.message}. No installed font can draw "
-            "that text, so the PDF shows a placeholder; events.json and timeline.csv carry the exact text."
-        )
-        return RenderedPdf(compile_pdf(inputs, m.exported_at, pdf_a=False), pdf_a=False, warnings=[warning])
+    pdf, error = _compile(inputs, m.exported_at, pdf_a=True)
+    if pdf is not None:
+        return RenderedPdf(pdf, pdf_a=True)
+    if "could not be displayed" not in error:
+        raise PdfNotMade(f"Typst could not typeset the timeline: {error}")
+    warning = (
+        f"timeline.pdf is a plain PDF, not PDF/A-2b: {error}. No installed font can draw "
+        "that text, so the PDF shows a placeholder; events.json and timeline.csv carry the exact text."
+    )
+    pdf, error = _compile(inputs, m.exported_at, pdf_a=False)
+    if pdf is None:
+        raise PdfNotMade(f"Typst could not typeset the timeline: {error}")
+    return RenderedPdf(pdf, pdf_a=False, warnings=[warning])
