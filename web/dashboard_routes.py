@@ -11,7 +11,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
+from incidents.application.notices import RequiredNotice
 from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog
 from incidents.projections.action_queue import ActionItem
 from incidents.projections.figures import DashboardFigures
@@ -52,6 +54,13 @@ def queue_row(item: ActionItem) -> dict[str, Any]:
     }
 
 
+def notice_warning(missing: RequiredNotice) -> dict[str, Any]:
+    return {
+        "heading": f"No notice in force: {missing.purpose}",
+        "html": Markup('{} <a href="/notices">Publish a notice on {}</a>.').format(missing.why, " or ".join(missing.channel_labels)),
+    }
+
+
 def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[str, Any]:
     """What the dashboard shows, read from the views once they include every event so far."""
     position = log.recorder.max_notification_id() or 0
@@ -77,6 +86,7 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
         "responses_total": sum(figures.response_mix.values()),
         "close_times": figures.close_times,
         "recent": [summary_row(r) for r in recent],
+        "missing_notices": [notice_warning(m) for m in log.missing_required_notices(actor, now.astimezone(UK).date())],
         "updated_at": now,
     }
 

@@ -63,3 +63,10 @@ def test_the_dashboard_polling_itself_does_not_keep_an_unattended_screen_signed_
     ended = manager.get("/dashboard/live?since=999999")
     assert ended.status_code == 303 and "reason=inactive" in ended.headers["location"]
     assert watched.get("/dashboard/live?since=999999").status_code == 204
+
+
+def test_the_dashboard_warns_when_a_required_notice_is_not_in_force(client_for):
+    html = client_for("mo.manager").get("/dashboard").text
+    assert "No notice in force: Telephone call recording" in html
+    assert "No notice in force: The policy on filming in the practice" in html
+    assert '<a href="/notices">Publish a notice on Telephone message</a>' in html
