@@ -26,6 +26,7 @@ from ..domain.practice_index import PracticeIndex
 from ..domain.recording import RecordingEpisode
 from ..domain.values import DomainError
 from . import commands as c
+from .checkpoints import StoreCheckpoints
 from .disclosures import DisclosureDesk
 from .notices import NoticeRegister
 
@@ -113,7 +114,7 @@ class OneTimePassword:
     password: str
 
 
-class IncidentLog(NoticeRegister, DisclosureDesk, Application[UUID]):
+class IncidentLog(NoticeRegister, DisclosureDesk, StoreCheckpoints, Application[UUID]):
     """Incidents and the staff accounts that record them, in one event store."""
 
     name = "incidents"

@@ -1,0 +1,228 @@
+"""Signed checkpoints of the event store, recorded by the application and checked against it.
+
+`record_checkpoint` covers, in checkpoints of at most CHECKPOINT_MAX_EVENTS events, everything
+recorded since the last checkpoint; whoever runs the projections calls it every
+INCIDENTS_CHECKPOINT_SECONDS (`projections.checkpoint_timer`), and `incidents checkpoint` calls it
+once. Two writers cannot fork the chain: checkpoint n is version n of one log, so the second
+writer of the same n gets an IntegrityError, reads the new last checkpoint and goes on from it.
+A range is read up to the highest notification id at that moment; no event with a lower id can
+commit later (SQLite writes one at a time, and the library's PostgreSQL recorder locks the table
+for each insert, so commit order is id order).
+
+`verify_store` reads every checkpoint, checks its signature, numbering and chain, and compares
+each range's stored rows with the checkpoint's digests (see `evidence.store_checkpoint` for what
+a checkpoint holds and why it is stored as events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
+
+from ..domain.checkpoint import CHECKPOINT_LOG_ID, CheckpointSigned
+from ..domain.values import DomainError
+from ..evidence.signing import SigningKey, fingerprint, signature_valid
+from ..evidence.store_checkpoint import Checkpoint, Problem, Statement, compare, read_checkpoint, seal
+
+CHECKPOINT_MAX_EVENTS = 10_000  # 320 KB of digests: one checkpoint event stays small
+PAGE = 5_000
+CONFLICTS_TOLERATED = 20
+
+
+class CheckpointChainBroken(DomainError):
+    """The last checkpoint cannot be read or does not verify, so no checkpoint can follow it."""
+
+
+@dataclass(frozen=True)
+class CheckpointRecorded:
+    number: int
+    after: int
+    last: int
+    count: int
+    signed_at: str
+    chain_hash: str
+    notification_id: int  # of the checkpoint's own event, covered by the next checkpoint
+
+
+@dataclass
+class StoreVerification:
+    head: int  # the highest notification id when the check started
+    checkpoints: int = 0
+    checked: int = 0  # stored events compared with a checkpoint
+    uncovered: int = 0  # events recorded after the last checkpoint (information, not a problem)
+    uncovered_from: int | None = None
+    last: Statement | None = None
+    key: str = ""  # fingerprint of the key checked against
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class StoreCheckpoints:
+    """Mixed into IncidentLog: `self` is the application."""
+
+    if TYPE_CHECKING:
+        recorder: Any
+        mapper: Any
+        save: Any
+
+    def record_checkpoint(self, key: SigningKey, max_events: int = CHECKPOINT_MAX_EVENTS) -> list[CheckpointRecorded]:
+        """Sign checkpoints covering every event recorded since the last one; none if nothing
+        but the last checkpoint's own event is new."""
+        recorded: list[CheckpointRecorded] = []
+        conflicts = 0
+        head = self.recorder.max_notification_id() or 0  # not beyond: our own checkpoints come after it
+        while True:
+            last = self._last_checkpoint(key.public)
+            after = last.statement.last if last else 0
+            batch = list(self._stored_after(after, head, max_events))
+            if not batch or self._only_a_checkpoint(batch):
+                return recorded
+            number = last.number + 1 if last else 1
+            now = datetime.now(timezone.utc)
+            previous = last.statement.chain_hash if last else ""
+            fields = seal(batch, number, after, previous, now, key)
+            event = CheckpointSigned(originator_id=CHECKPOINT_LOG_ID, originator_version=number, timestamp=now, **fields)
+            try:
+                recordings = self.save(event)
+            except IntegrityError:  # another process signed checkpoint `number` first: follow it
+                conflicts += 1
+                if conflicts > CONFLICTS_TOLERATED:
+                    raise
+                continue
+            statement = Statement.from_bytes(fields["statement"].encode())
+            recorded.append(
+                CheckpointRecorded(
+                    number, after, statement.last, statement.count, statement.signed_when, statement.chain_hash,
+                    recordings[-1].notification.id,
+                )
+            )
+            if len(batch) < max_events or statement.last >= head:
+                return recorded
+
+    def _only_a_checkpoint(self, batch: list[Notification]) -> bool:
+        """Whether nothing but the last checkpoint's own event was recorded after it."""
+        if len(batch) > 1 or batch[0].originator_id != CHECKPOINT_LOG_ID:
+            return False
+        return not self.recorder.select_notifications(start=batch[0].id, limit=1, inclusive_of_start=False)
+
+    def has_unchecked_events(self) -> bool:
+        """Whether anything but the last checkpoint's own event was recorded after it."""
+        stored = self.recorder.select_events(CHECKPOINT_LOG_ID, desc=True, limit=1)
+        after = read_checkpoint(self.mapper.to_domain_event(stored[0])).statement.last if stored else 0
+        batch = self.recorder.select_notifications(start=after, limit=2, inclusive_of_start=False)
+        return len(batch) > 1 or (len(batch) == 1 and batch[0].originator_id != CHECKPOINT_LOG_ID)
+
+    def verify_store(self, public_key: Ed25519PublicKey, progress: Callable[[int, int], None] | None = None) -> StoreVerification:
+        """Every checkpoint checked, and every stored event compared with the checkpoint covering it."""
+        head = self.recorder.max_notification_id() or 0
+        result = StoreVerification(head=head, key=fingerprint(public_key))
+        report = result.problems.append
+        expected_number, previous_hash, position = 1, "", 0
+        for stored in self._stored_checkpoints():
+            number = stored.originator_version
+            if number != expected_number:
+                gone = f"checkpoint {expected_number}" if number == expected_number + 1 else f"checkpoints {expected_number}–{number - 1}"
+                report(Problem("checkpoint", f"{gone} missing from the store (removed): the chain of checkpoints is broken", checkpoint=expected_number))
+                previous_hash = None
+            expected_number = number + 1
+            try:
+                checkpoint = read_checkpoint(self.mapper.to_domain_event(stored))
+            except Exception as error:  # the cipher, the decompressor or the JSON: the stored bytes were changed
+                report(Problem("checkpoint", f"checkpoint {number} cannot be read ({type(error).__name__}): its stored bytes were changed", checkpoint=number))
+                previous_hash = None
+                continue
+            s = checkpoint.statement
+            title = f"checkpoint {number} signed at {s.signed_when}"
+            if not signature_valid(public_key, checkpoint.signature, checkpoint.statement_bytes):
+                other = "" if s.key == result.key else f" (it names another key, {s.key})"
+                report(Problem("checkpoint", f"{title} has a signature that does not verify with this deployment's signing key{other}: it was altered or forged", checkpoint=number))
+            for text in checkpoint.inconsistencies():
+                report(Problem("checkpoint", f"{title} {text}: its stored contents were altered", checkpoint=number))
+            if previous_hash is not None and s.previous != previous_hash:
+                report(Problem("checkpoint", f"{title} does not follow checkpoint {number - 1} (the chain hash differs): checkpoints were removed, reordered or replaced", checkpoint=number))
+            if s.after > position:
+                unchecked = sum(1 for _ in self._stored_between(position, s.after))
+                if unchecked:
+                    report(Problem("uncovered", f"{unchecked} events (#{position + 1}–#{s.after}) could not be checked: the checkpoint covering them is missing or unreadable", checkpoint=number))
+            elif s.after < position:
+                report(Problem("checkpoint", f"{title} starts after event #{s.after}, inside the range already covered up to #{position}", checkpoint=number))
+            stored_range = self._stored_between(s.after, s.last, progress, head)
+            for problem in compare(checkpoint, _counted(stored_range, result)):
+                report(problem)
+            position = max(position, s.last)
+            previous_hash = s.chain_hash
+            result.checkpoints += 1
+            result.last = s
+        for notification in self._stored_between(position, None, progress, head):
+            result.uncovered += 1
+            if result.uncovered_from is None:
+                result.uncovered_from = notification.id
+        if progress is not None:
+            progress(head, head)
+        return result
+
+    # Reading the store raw --------------------------------------------
+
+    def _last_checkpoint(self, public_key: Ed25519PublicKey) -> Checkpoint | None:
+        stored = self.recorder.select_events(CHECKPOINT_LOG_ID, desc=True, limit=1)
+        if not stored:
+            return None
+        number = stored[0].originator_version
+        try:
+            checkpoint = read_checkpoint(self.mapper.to_domain_event(stored[0]))
+        except Exception as error:
+            raise CheckpointChainBroken(
+                f"Checkpoint {number} cannot be read ({type(error).__name__}), so no checkpoint can follow it: "
+                "run `incidents verify-store` to see what was changed"
+            ) from None
+        if not signature_valid(public_key, checkpoint.signature, checkpoint.statement_bytes):
+            raise CheckpointChainBroken(
+                f"Checkpoint {number} does not verify with this deployment's signing key, so no checkpoint can follow it: "
+                "run `incidents verify-store` to see what was changed"
+            )
+        return checkpoint
+
+    def _stored_checkpoints(self) -> Iterator[StoredEvent]:
+        after = None
+        while True:
+            page = self.recorder.select_events(CHECKPOINT_LOG_ID, gt=after, limit=20)
+            yield from page
+            if len(page) < 20:
+                return
+            after = page[-1].originator_version
+
+    def _stored_after(self, after: int, head: int, limit: int) -> Iterator[Notification]:
+        """At most `limit` stored events in (after, head], as the database holds them."""
+        while limit > 0:
+            page = self.recorder.select_notifications(start=after, stop=head, limit=min(PAGE, limit), inclusive_of_start=False)
+            yield from page
+            if len(page) < min(PAGE, limit):
+                return
+            after, limit = page[-1].id, limit - len(page)
+
+    def _stored_between(
+        self, after: int, last: int | None, progress: Callable[[int, int], None] | None = None, head: int = 0
+    ) -> Iterator[Notification]:
+        """The stored events with ids in (after, last], in pages."""
+        while last is None or after < last:
+            page = self.recorder.select_notifications(start=after, stop=last, limit=PAGE, inclusive_of_start=False)
+            yield from page
+            if progress is not None and page:
+                progress(page[-1].id, max(head, page[-1].id))
+            if len(page) < PAGE:
+                return
+            after = page[-1].id
+
+
+def _counted(notifications: Iterator[Notification], result: StoreVerification) -> Iterator[Notification]:
+    for notification in notifications:
+        result.checked += 1
+        yield notification
