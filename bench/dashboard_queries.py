@@ -136,9 +136,9 @@ def sqlite_views(folder: Path, ops: Sequence[Any]) -> tuple[Any, Any, Callable[[
 TIMES = {"reported_at", "due_at", "since", "copy_since", "copy_due"}
 
 
-def postgres_views(url: str, ops: Sequence[Any]) -> tuple[Any, Any, Callable[[], None]]:
-    """The same views in PostgreSQL: built on SQLite by the same history, then copied table by
-    table (COPY), since a million single-event transactions would take most of an hour here."""
+def postgres_views(url: str, built_figures: Any, built_queue: Any, position: int) -> tuple[Any, Any, Callable[[], None]]:
+    """The same views in PostgreSQL, copied table by table (COPY) from the SQLite views built by
+    the history: a million single-event transactions would take most of an hour here."""
     import psycopg
 
     server = store_for(Settings(data_dir=Path(tempfile.gettempdir()), database_url=url)).env
@@ -151,25 +151,20 @@ def postgres_views(url: str, ops: Sequence[Any]) -> tuple[Any, Any, Callable[[],
     figures = figures_factory.tracking_recorder(PostgresFiguresView)
     queue_factory = InfrastructureFactory.construct(Environment(ActionQueue.name, env))
     queue = queue_factory.tracking_recorder(PostgresActionQueueView)
-    with tempfile.TemporaryDirectory() as folder:
-        built_figures, built_queue, close_built = sqlite_views(Path(folder), ops)
-        try:
-            for built, target in ((built_figures, figures), (built_queue, queue)):
-                with built.datastore.transaction(commit=False) as c:
-                    c.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%tracking%'")
-                    for (table,) in [tuple(r) for r in c.fetchall()]:
-                        c.execute(f"SELECT * FROM {table}")
-                        rows = c.fetchall()
-                        if not rows:
-                            continue
-                        columns = list(rows[0].keys())
-                        with target.datastore.transaction(commit=True) as curs:
-                            with curs.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                                for row in rows:
-                                    copy.write_row([_pg(column, value) for column, value in zip(columns, row)])
-                target.insert_tracking(Tracking("bench", len(ops)))
-        finally:
-            close_built()
+    for built, target in ((built_figures, figures), (built_queue, queue)):
+        with built.datastore.transaction(commit=False) as c:
+            c.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%tracking%'")
+            for (table,) in [tuple(r) for r in c.fetchall()]:
+                c.execute(f"SELECT * FROM {table}")
+                rows = c.fetchall()
+                if not rows:
+                    continue
+                columns = list(rows[0].keys())
+                with target.datastore.transaction(commit=True) as curs:
+                    with curs.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row([_pg(column, value) for column, value in zip(columns, row)])
+        target.insert_tracking(Tracking("bench", position))
     with figures.datastore.get_connection() as connection:
         connection.autocommit = True
         connection.execute("ANALYZE")
@@ -214,28 +209,34 @@ def main() -> None:
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     engines = [args.only] if args.only else ["sqlite", "postgres"]
+    results: dict[str, dict[int, dict[str, float]]] = {engine: {} for engine in engines}
+    for size in args.sizes:
+        ops = history(size)
+        with tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
+            figures, queue, close_sqlite = sqlite_views(Path(folder), ops)
+            print(f"{len(ops):,} events into both SQLite views in {time.perf_counter() - started:.1f} s; "
+                  f"{len(queue.due(PRACTICE, NOW, 10_000))} open items for {PRACTICE}", flush=True)
+            try:
+                if "sqlite" in engines:
+                    results["sqlite"][size] = {label: median_ms(q, args.runs) for label, q in queries(figures, queue).items()}
+                if "postgres" in engines:
+                    pg_figures, pg_queue, close_postgres = postgres_views(args.postgres_url, figures, queue, len(ops))
+                    try:
+                        results["postgres"][size] = {
+                            label: median_ms(q, args.runs) for label, q in queries(pg_figures, pg_queue).items()
+                        }
+                    finally:
+                        close_postgres()
+            finally:
+                close_sqlite()
+    small, large = args.sizes
     for engine in engines:
-        results: dict[int, dict[str, float]] = {}
-        for size in args.sizes:
-            ops = history(size)
-            with tempfile.TemporaryDirectory() as folder:
-                started = time.perf_counter()
-                make = sqlite_views if engine == "sqlite" else postgres_views
-                figures, queue, close = make(Path(folder) if engine == "sqlite" else args.postgres_url, ops)  # type: ignore[arg-type]
-                filled = time.perf_counter() - started
-                try:
-                    results[size] = {label: median_ms(q, args.runs) for label, q in queries(figures, queue).items()}
-                    open_items = len(queue.due(PRACTICE, NOW, 10_000))
-                finally:
-                    close()
-            print(f"{engine}: {len(ops):,} events into both views in {filled:.1f} s; {open_items} open items", flush=True)
-        small, large = args.sizes
         print(f"\n{engine}: median ms per query, {args.runs} runs, practice {PRACTICE} of {len(PRACTICES)}")
         print(f"{'query':<22}{'small':>9}{'large':>9}{'ratio':>8}")
-        for label in results[small]:
-            a, b = results[small][label], results[large][label]
+        for label in results[engine][small]:
+            a, b = results[engine][small][label], results[engine][large][label]
             print(f"{label:<22}{a:9.3f}{b:9.3f}{b / a:8.2f}")
-        print()
 
 
 if __name__ == "__main__":
