@@ -37,6 +37,7 @@ class Settings:
     practice: str = "A00001"
     view_wait_seconds: float = 2.0
     projections: str = "inline"
+    checkpoint_seconds: float = 60.0
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -50,6 +51,7 @@ class Settings:
         idle = _number(float, "IDLE_TIMEOUT_MINUTES", get("IDLE_TIMEOUT_MINUTES", "10"))
         wait = _number(float, "VIEW_WAIT_SECONDS", get("VIEW_WAIT_SECONDS", "2"))
         key_file = get("CIPHER_KEY_FILE")
+        checkpoint_seconds = _number(float, "CHECKPOINT_SECONDS", get("CHECKPOINT_SECONDS", "60"))
         projections = get("PROJECTIONS", "inline")
         if projections not in ("inline", "worker"):
             raise ConfigurationError("INCIDENTS_PROJECTIONS is 'inline' (run in the app) or 'worker' (run by `incidents project`)")
@@ -65,6 +67,7 @@ class Settings:
             practice=get("PRACTICE", "A00001"),
             view_wait_seconds=wait,
             projections=projections,
+            checkpoint_seconds=checkpoint_seconds,
         )
 
     @property
