@@ -21,6 +21,7 @@ from incidents.sqlite_subscription import SQLitePollingSubscription
 from incidents.storage import Store
 
 from .catalogue import CATALOGUE, ProjectionSpec, ViewsUnavailable
+from .checkpoint_timer import CheckpointSchedule, CheckpointTimer
 from .postgres_lock import PostgresProjectionsLock
 from .rebuild import ProjectionsLock, lock_for
 from .summaries import IncidentSummaries, IncidentSummaryView
@@ -44,6 +45,7 @@ class Projections:
     views: dict[str, TrackingRecorder]
     runners: list[ProjectionRunner[IncidentLog, Any]] = field(default_factory=list)
     lock: ProjectionsLock | PostgresProjectionsLock | None = None
+    checkpoint_timer: CheckpointTimer | None = None
 
     @property
     def summaries(self) -> IncidentSummaryView:
@@ -83,15 +85,21 @@ class Projections:
 
     def stop(self) -> None:
         try:
-            for runner in self.runners:
-                runner.__exit__(None, None, None)
+            timer, self.checkpoint_timer = self.checkpoint_timer, None
+            if timer is not None:
+                timer.stop()  # while the lock is held: the last checkpoint is still ours alone
         finally:
-            if self.lock is not None:
-                self.lock.release()
+            try:
+                for runner in self.runners:
+                    runner.__exit__(None, None, None)
+            finally:
+                if self.lock is not None:
+                    self.lock.release()
 
 
-def start_projections(store: Store, app_env: dict[str, str]) -> Projections:
-    """Run every projection in this process (the embedded default, or the worker)."""
+def start_projections(store: Store, app_env: dict[str, str], checkpoints: CheckpointSchedule | None = None) -> Projections:
+    """Run every projection in this process (the embedded default, or the worker), and sign
+    store checkpoints on the given schedule."""
     lock = lock_for(store)  # a file lock on SQLite, an advisory lock on PostgreSQL
     if lock is not None:
         lock.acquire("the projections")
@@ -102,6 +110,9 @@ def start_projections(store: Store, app_env: dict[str, str]) -> Projections:
             runner = _start_runner(spec, store, env)
             projections.runners.append(runner)
             projections.views[spec.name] = runner.view
+        if checkpoints is not None:
+            projections.checkpoint_timer = CheckpointTimer(checkpoints, app_env)
+            projections.checkpoint_timer.start()
     except BaseException:
         projections.stop()
         raise

@@ -20,6 +20,7 @@ from incidents.application.service import IncidentNotFound, NotPermitted
 from incidents.bootstrap import Opened, open_log
 from incidents.domain.values import DomainError
 from incidents.settings import ConfigurationError, Settings
+from incidents.projections.checkpoint_timer import CheckpointSchedule
 from incidents.projections.runner import open_views, start_projections
 from incidents.storage import secret_from_file
 
@@ -120,7 +121,10 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     # Last, once the configuration is known to be complete: this starts threads and takes a lock.
     if opened.store.kind != "memory":
         run_here = settings.projections == "inline"
-        projections = (start_projections if run_here else open_views)(opened.store, opened.env)
+        if run_here:
+            projections = start_projections(opened.store, opened.env, CheckpointSchedule.from_settings(settings))
+        else:
+            projections = open_views(opened.store, opened.env)
         app.state.projections = projections
         app.state.on_shutdown.append(projections.stop)
 

@@ -95,12 +95,13 @@ def serve(
 @app.command()
 def project() -> None:
     """Run the projections in this process until stopped (for PostgreSQL deployments)."""
+    from incidents.projections.checkpoint_timer import CheckpointSchedule
     from incidents.projections.runner import start_projections
 
     settings = settings_or_exit()
     opened = open_or_exit(settings)
     try:
-        projections = start_projections(opened.store, opened.env)
+        projections = start_projections(opened.store, opened.env, CheckpointSchedule.from_settings(settings))
     except ConfigurationError as error:
         err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
@@ -209,6 +210,104 @@ def verify(
     )
     for note in result.notes:
         console.print(f"  [yellow]Note:[/] {escape(note)}")
+
+
+@app.command()
+def checkpoint() -> None:
+    """Sign a checkpoint of the event store now, covering every event recorded since the last one."""
+    from .application.checkpoints import CheckpointChainBroken
+    from .evidence.signing import load_or_create
+
+    settings = settings_or_exit()
+    opened = open_or_exit(settings)
+    try:
+        key = load_or_create(settings.effective_signing_key_file)
+        recorded = opened.log.record_checkpoint(key)
+    except CheckpointChainBroken as error:
+        err.print(f"[bold red]Not signed:[/] {error}", highlight=False)
+        raise typer.Exit(1) from None
+    except ConfigurationError as error:
+        err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        opened.log.close()
+    if key.created_at:
+        console.print(f"[bold]Created the signing key[/] {key.created_at}: back it up, and keep its fingerprint {key.fingerprint()} on paper.")
+    if not recorded:
+        console.print("Nothing to sign: no event was recorded since the last checkpoint.")
+    for done in recorded:
+        console.print(
+            f"Signed checkpoint {done.number}: events #{done.after + 1}–#{done.last} ({done.count} events) "
+            f"at {done.signed_at}; chain hash {done.chain_hash}"
+        )
+
+
+@app.command("verify-store")
+def verify_store(
+    fingerprint: Annotated[
+        Optional[str], typer.Option("--fingerprint", help="The practice's own copy of its signing key's fingerprint (64 hex digits)")
+    ] = None,
+) -> None:
+    """Check every stored event against the signed checkpoints; name each changed, missing or inserted one."""
+    from rich.markup import escape
+
+    from .evidence.signing import SigningKeyError, load_or_create, normalise_fingerprint
+
+    if fingerprint is not None:
+        try:
+            fingerprint = normalise_fingerprint(fingerprint)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--fingerprint") from None
+    settings = settings_or_exit()
+    key_file = settings.effective_signing_key_file
+    if not key_file.exists():
+        err.print(f"[bold red]Cannot start:[/] no signing key at {key_file}: checkpoints are checked with the key that signed them. Restore it from your backup, or set INCIDENTS_SIGNING_KEY_FILE.", highlight=False)
+        raise typer.Exit(2)
+    try:
+        key = load_or_create(key_file)
+    except SigningKeyError as error:
+        err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    if fingerprint is not None and key.fingerprint() != fingerprint:
+        console.print(f"[bold red]NOT verified:[/] the signing key {escape(str(key_file))} is {key.fingerprint()}, not the practice's key {fingerprint}: it was replaced.")
+        raise typer.Exit(1)
+    opened = open_or_exit(settings)
+    try:
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("Checking stored events", total=None)
+
+            def advance(position: int, last: int) -> None:
+                progress.update(task, completed=position, total=last)
+
+            result = opened.log.verify_store(key.public, advance)
+    except (OperationalError, InterfaceError) as error:
+        err.print(f"[bold red]Cannot check:[/] the event store could not be read: {error}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        opened.log.close()
+    location = escape(opened.store.location)
+    if result.problems:
+        console.print(f"[bold red]NOT verified:[/] {location} has {len(result.problems)} problem(s):")
+        for problem in result.problems:
+            console.print(f"  - {escape(problem.message)}")
+    else:
+        console.print(
+            f"[bold green]verified[/] {location}: {result.checked} events match {result.checkpoints} signed checkpoint(s)"
+            + (" (the practice's key)" if fingerprint else f", key {result.key}")
+            + "."
+        )
+    if result.last is not None:
+        console.print(
+            f"  Last checkpoint {result.last.number} signed at {result.last.signed_when}, up to event #{result.last.last}; "
+            f"chain hash {result.last.chain_hash}\n  (note it: a store cut back to an earlier checkpoint would show an earlier one)"
+        )
+    if result.uncovered:
+        console.print(
+            f"  [yellow]Not yet covered:[/] {result.uncovered} event(s) from #{result.uncovered_from} on, recorded after the last "
+            "checkpoint (the next checkpoint will cover them; `incidents checkpoint` signs one now)."
+        )
+    if result.problems:
+        raise typer.Exit(1)
 
 
 @users.command("add")

@@ -162,6 +162,8 @@ class StoreCheckpoints:
             result.checkpoints += 1
             result.last = s
         for notification in self._stored_between(position, None, progress, head):
+            if notification.originator_id == CHECKPOINT_LOG_ID:
+                continue  # a checkpoint is signed itself; the next checkpoint covers its row too
             result.uncovered += 1
             if result.uncovered_from is None:
                 result.uncovered_from = notification.id

@@ -1,0 +1,70 @@
+"""Signs a checkpoint of the event store every INCIDENTS_CHECKPOINT_SECONDS, in the process that
+runs the projections, and once more when it stops.
+
+That process holds the projections lock (a file lock on SQLite, an advisory lock on PostgreSQL),
+so exactly one process records checkpoints on a timer; `incidents checkpoint` may still record
+one by hand meanwhile (two writers cannot fork the chain: see application/checkpoints.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from incidents.application.checkpoints import CheckpointChainBroken
+from incidents.application.service import IncidentLog
+from incidents.evidence.signing import load_or_create
+from incidents.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckpointSchedule:
+    key_file: Path
+    seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CheckpointSchedule | None:
+        """None when INCIDENTS_CHECKPOINT_SECONDS is 0 (no checkpoints on a timer)."""
+        if not settings.checkpoint_seconds:
+            return None
+        return cls(settings.effective_signing_key_file, settings.checkpoint_seconds)
+
+
+class CheckpointTimer:
+    def __init__(self, schedule: CheckpointSchedule, app_env: dict[str, str]) -> None:
+        self.schedule = schedule
+        self.key = load_or_create(schedule.key_file)
+        self.log = IncidentLog(env=app_env)
+        self._stopping = threading.Event()
+        self._last_complaint = ""
+        self._thread = threading.Thread(target=self._run, name="store-checkpoints", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.schedule.seconds):
+            self.record()
+
+    def record(self) -> None:
+        try:
+            for checkpoint in self.log.record_checkpoint(self.key):
+                logger.info("Signed store checkpoint %d: events #%d-#%d", checkpoint.number, checkpoint.after + 1, checkpoint.last)
+        except CheckpointChainBroken as error:
+            if str(error) != self._last_complaint:  # said once, not every interval
+                logger.error("%s", error)
+                self._last_complaint = str(error)
+        except Exception:  # a database that is down now may be back at the next interval
+            logger.exception("Could not sign a store checkpoint")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=30)
+        try:
+            self.record()  # a clean stop leaves every event covered
+        finally:
+            self.log.close()
