@@ -33,6 +33,7 @@ ADD_STAFF_ERRORS = {
     "username": "Enter a username of 2 to 64 lower-case letters, digits, dots, dashes or underscores, like sue.patel",
     "role": "Choose a role",
 }
+SYSTEM_ACTORS = {"cli": "The command line (incidents users add)", "first-run": "The service, on its first start"}
 NO_SUCH_ACCOUNT = "There is no such account in your practice."
 WHAT = {
     "Registered": "Account created",
@@ -71,7 +72,7 @@ def history_rows(account: StaffAccount, events: list[Any], names: dict[str, str]
             details.append(f"Reason: {e.reason}")
         rows.append({
             "what": WHAT.get(kind, kind),
-            "who": f"{names[who]} ({who})" if who in names else who,
+            "who": f"{names[who]} ({who})" if who in names else SYSTEM_ACTORS.get(who, who),
             "when": e.timestamp,
             "details": details,
         })
