@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..settings import ConfigurationError
+from ..settings import ConfigurationError, Settings
 
 
 class SigningKeyError(ConfigurationError):
@@ -66,6 +66,11 @@ def load_or_create(path: Path) -> SigningKey:
     with os.fdopen(fd, "wb") as file:
         file.write(pem)
     return SigningKey(private, created_at=path)
+
+
+def deployment_key(settings: Settings) -> SigningKey:
+    """The deployment's key: INCIDENTS_SIGNING_KEY_FILE, by default signing-key.pem beside the cipher key."""
+    return load_or_create(settings.effective_signing_key_file)
 
 
 def _read(path: Path) -> Ed25519PrivateKey:
