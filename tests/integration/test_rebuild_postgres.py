@@ -58,6 +58,9 @@ def no_progress(position: int, last: int) -> None:
 @pytest.fixture
 def opened(tmp_path, postgres_url):
     opened = open_log(Settings(data_dir=tmp_path, database_url=postgres_url))
+    # Small pools: the app's 8 connections per view and per runner's recorder, times every
+    # runner, view reader and rebuild here, would crowd a shared server's 100 connections.
+    opened.env.update(POSTGRES_POOL_SIZE="2", POSTGRES_MAX_OVERFLOW="2")
     yield opened
     opened.log.close()
 
