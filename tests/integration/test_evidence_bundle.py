@@ -291,6 +291,14 @@ def test_missing_and_extra_files_are_named(bundle_path, tmp_path):
     assert "notes.txt is an extra file: it is not part of a bundle, and no signature covers it" in problems
 
 
+def test_a_second_copy_of_a_file_in_the_zip_is_named(bundle_path, tmp_path):
+    forged = tmp_path / "t.zip"
+    forged.write_bytes(bundle_path.read_bytes())
+    with zipfile.ZipFile(forged, "a") as archive, pytest.warns(UserWarning, match="Duplicate name"):
+        archive.writestr(EVENTS, b"{}")
+    assert "events.json appears 2 times in the zip" in verify_bundle(forged)
+
+
 def test_a_file_that_is_not_a_bundle_is_named(tmp_path):
     path = tmp_path / "not.zip"
     path.write_bytes(b"hello")

@@ -50,6 +50,11 @@ def read_files(path: Path) -> dict[str, bytes]:
         return {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
 
 
+def _names_in(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as archive:
+        return archive.namelist()
+
+
 def verify_bundle(path: Path | str, expected_fingerprint: str | None = None) -> list[str]:
     """Every problem found with the bundle at path (a zip or an unpacked folder); [] if none."""
     return check_bundle(Path(path), expected_fingerprint).problems
@@ -59,9 +64,13 @@ def check_bundle(path: Path, expected_fingerprint: str | None = None) -> Verific
     result = Verification()
     try:
         files = read_files(path)
+        names = [] if path.is_dir() else _names_in(path)
     except (OSError, zipfile.BadZipFile) as error:
         result.problems.append(f"{path} cannot be read as a bundle: {error}")
         return result
+    for name, count in Counter(names).items():
+        if count > 1:  # unzip tools differ on which copy they keep
+            result.problems.append(f"{name} appears {count} times in the zip")
     _check_names(files, result)
     _check_signature(files, result, expected_fingerprint)
     _check_sums(files, result)
