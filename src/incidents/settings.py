@@ -80,5 +80,5 @@ class Settings:
 
     @property
     def effective_signing_key_file(self) -> Path:
-        """The Ed25519 key that signs evidence bundles: beside the encryption key by default."""
+        """The Ed25519 key that signs evidence bundles and store checkpoints: beside the encryption key by default."""
         return self.signing_key_file or self.effective_key_file.parent / "signing-key.pem"
