@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install bench bench-evidence demo clean
+.PHONY: run test install bench bench-evidence bench-projections demo clean
 
 install: $(VENV)/.installed web/node_modules/.installed
 
@@ -35,6 +35,9 @@ bench: install
 
 bench-evidence: install
 	$(BIN)/python -m bench.evidence_bundle
+
+bench-projections: install
+	$(BIN)/python -m bench.projections_rebuild
 
 clean:
 	rm -rf $(VENV) web/node_modules
