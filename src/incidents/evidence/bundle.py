@@ -73,6 +73,7 @@ def manifest(m: EvidenceMaterial, document: dict[str, Any], leaves: list[bytes],
             "fingerprint_rule": "SHA-256 of the DER SubjectPublicKeyInfo",
         },
         "timeline_pdf": {"standard": "PDF/A-2b" if pdf_a else "none", "warnings": warnings},
+        "how_to_check": f"{VERIFY} explains how to check this bundle with openssl and sha256sum alone",
     }
 
 
