@@ -89,14 +89,22 @@ NEXT_KEY = (
 )
 SEARCHED = "{kind_words location_words clinician outcome_words response_words note_words}"
 INDEXED = "facets, kind_words, location_words, clinician, outcome_words, response_words, note_words"
-# The index is told a row's old words before the row changes and its new words after, both read
-# from the row itself (FTS5 external content). It is never asked anything while writing: a read
-# would make FTS5 flush its pending words to disk, once per event of a batch.
-FORGET = (
+# A write marks the incident's search words stale; before the transaction commits, the index
+# forgets the words it was last told for each stale incident (kept in incident_search_text, the
+# index's external content) and learns the row's current words. So an incident touched by many
+# events of one batch is indexed once, and FTS5 is never asked anything while writing (a read
+# would make it flush its pending words to disk).
+MARK_STALE = "INSERT INTO incident_search_stale (incident_id) VALUES (:incident_id) ON CONFLICT DO NOTHING"
+_STALE = "incident_id IN (SELECT incident_id FROM incident_search_stale)"
+REFRESH_STALE = [
     f"INSERT INTO incident_search (incident_search, rowid, {INDEXED}) "
-    f"SELECT 'delete', sort_key, {INDEXED} FROM incident_summaries WHERE incident_id=:incident_id"
-)
-LEARN = f"INSERT INTO incident_search (rowid, {INDEXED}) SELECT sort_key, {INDEXED} FROM incident_summaries WHERE incident_id=:incident_id"
+    f"SELECT 'delete', sort_key, {INDEXED} FROM incident_search_text WHERE {_STALE}",
+    f"DELETE FROM incident_search_text WHERE {_STALE}",
+    f"INSERT INTO incident_search_text (sort_key, incident_id, {INDEXED}) "
+    f"SELECT sort_key, incident_id, {INDEXED} FROM incident_summaries WHERE {_STALE}",
+    f"INSERT INTO incident_search (rowid, {INDEXED}) SELECT sort_key, {INDEXED} FROM incident_search_text WHERE {_STALE}",
+    "DELETE FROM incident_search_stale",
+]
 Statement = tuple[str, dict[str, Any]]
 
 
@@ -118,12 +126,18 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
         tracking = self._batch_tracking
         if self._batch is None or tracking is None:
             return
-        with self.datastore.transaction(commit=True) as c:
-            for sql, params in self._batch:
-                c.execute(sql, params)
-            self._insert_tracking(c, tracking)
+        self._commit(self._batch, tracking)
         self._batch = []
         self._batch_tracking = None
+
+    def _commit(self, statements: list[Statement], tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            for sql, params in statements:
+                c.execute(sql, params)
+            if any(sql == MARK_STALE for sql, _ in statements):
+                for sql in REFRESH_STALE:
+                    c.execute(sql)
+            self._insert_tracking(c, tracking)
 
     def insert_tracking(self, tracking: Tracking) -> None:
         if self._batch is not None:
@@ -137,10 +151,10 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
         with self.datastore.transaction(commit=True) as c:
             c.execute("SELECT name FROM pragma_table_info('incident_summaries')")
             columns = {row[0] for row in c.fetchall()}
-            if columns and "note_words" not in columns:
-                c.execute("DROP TABLE IF EXISTS incident_search")
-                c.execute("DROP TABLE incident_summaries")
-                c.execute("DROP TABLE IF EXISTS tracking")
+            c.execute("SELECT count(*) FROM sqlite_schema WHERE name='incident_search_text'")
+            if columns and ("note_words" not in columns or not c.fetchone()[0]):
+                for table in ("incident_search", "incident_search_text", "incident_search_stale", "incident_summaries", "tracking"):
+                    c.execute(f"DROP TABLE IF EXISTS {table}")
         super().create_table()
 
     def construct_create_table_statements(self) -> list[str]:
@@ -171,9 +185,12 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
             "CREATE INDEX IF NOT EXISTS incident_summaries_by_location " + by.format("location, "),
             "CREATE INDEX IF NOT EXISTS incident_summaries_by_kind_status " + by.format("kind, status, "),
             "CREATE INDEX IF NOT EXISTS incident_summaries_by_location_status " + by.format("location, status, "),
+            "CREATE TABLE IF NOT EXISTS incident_search_stale (incident_id TEXT PRIMARY KEY) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS incident_search_text (sort_key INTEGER PRIMARY KEY, "
+            f"incident_id TEXT NOT NULL UNIQUE, {INDEXED.replace(',', ' TEXT NOT NULL,')} TEXT NOT NULL)",
             # The search index's rowid is the row's sort key: matches come out in list order.
             f"CREATE VIRTUAL TABLE IF NOT EXISTS incident_search USING fts5({INDEXED}, "
-            "content='incident_summaries', content_rowid='sort_key', "
+            "content='incident_search_text', content_rowid='sort_key', "
             "tokenize='unicode61 remove_diacritics 2', prefix='2 3 4 5 6')",  # up to summaries.PREFIX_CHARS
         ]
 
@@ -182,18 +199,15 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
             self._batch.extend(statements)
             self._batch_tracking = tracking
             return
-        with self.datastore.transaction(commit=True) as c:
-            for sql, params in statements:
-                c.execute(sql, params)
-            self._insert_tracking(c, tracking)
+        self._commit(statements, tracking)
 
     @staticmethod
     def _change(incident_id: UUID, assignments: str, indexed: bool, **params: Any) -> list[Statement]:
-        """An update of the incident's row (assignments name columns, never values); when it
-        changes what the search index holds, the index forgets the old words and learns the new."""
+        """An update of the incident's row (assignments name columns, never values), which marks
+        its search words stale when it changes them."""
         params["incident_id"] = str(incident_id)
         update = (f"UPDATE incident_summaries SET {assignments} WHERE incident_id=:incident_id", params)
-        return [(FORGET, params), update, (LEARN, params)] if indexed else [update]
+        return [update, (MARK_STALE, params)] if indexed else [update]
 
     @staticmethod
     def _appending(column: str, words: str) -> str:
@@ -215,7 +229,7 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
             f"VALUES ({', '.join(':' + n for n in values)}, {NEXT_KEY}) ON CONFLICT (incident_id) DO NOTHING"
         )
         params = {**values, "base": sort_base(summary.occurred_at)}
-        self._write([(insert_row, params), (LEARN + " AND changes() = 1", params)], tracking)
+        self._write([(insert_row, params), (MARK_STALE, params)], tracking)
 
     def record_response(self, incident_id: UUID, name: str, at: datetime, words: str, tracking: Tracking) -> None:
         assignments = "last_response=:name, last_response_at=:at, responses=responses+1" + self._appending("response_words", words)

@@ -74,7 +74,24 @@ def ids(page):
 
 def caught_up(log, projections):
     assert projections.wait(log.recorder.max_notification_id(), timeout=20)
-    return projections.summaries
+    view = projections.summaries
+    if isinstance(view, SQLiteIncidentSummaryView):
+        check_search_index(view)
+    return view
+
+
+def check_search_index(view):
+    """SQLite: the FTS5 index holds exactly the words of its content table, and that content is
+    every row's current words (nothing left stale after a commit)."""
+    with view.datastore.transaction(commit=False) as c:
+        c.execute("INSERT INTO incident_search (incident_search, rank) VALUES ('integrity-check', 1)")
+        c.execute("SELECT count(*) FROM incident_search_stale")
+        assert c.fetchone()[0] == 0
+        words = "facets, kind_words, location_words, clinician, outcome_words, response_words, note_words"
+        c.execute(f"SELECT sort_key, {words} FROM incident_summaries EXCEPT SELECT sort_key, {words} FROM incident_search_text")
+        assert c.fetchall() == []
+        c.execute("SELECT (SELECT count(*) FROM incident_summaries) - (SELECT count(*) FROM incident_search_text)")
+        assert c.fetchone()[0] == 0
 
 
 def test_each_filter_alone_and_combined(running):
