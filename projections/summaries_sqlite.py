@@ -293,11 +293,18 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
             params["low"] = sort_base(query.start)
         if query.end is not None:
             params["high"] = sort_base(query.end)
-        if query.words:
-            rows_sql, count_sql = self._text_search(query, params)
-        else:
-            rows_sql, count_sql = self._filtered(query, params)
         with self.datastore.transaction(commit=False) as c:
+            if query.words:
+                # Most files hold one practice: then its word, a part of every row, is left out
+                # of the match (each match would have to be checked against it).
+                c.execute(
+                    "SELECT EXISTS (SELECT 1 FROM incident_summaries WHERE practice < :practice) "
+                    "OR EXISTS (SELECT 1 FROM incident_summaries WHERE practice > :practice)",
+                    params,
+                )
+                rows_sql, count_sql = self._text_search(query, params, only_practice=not c.fetchone()[0])
+            else:
+                rows_sql, count_sql = self._filtered(query, params)
             c.execute(rows_sql, params)
             rows = [self._row(r) for r in c.fetchall()]
             c.execute(count_sql, params)
@@ -323,10 +330,12 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
         )
 
     @staticmethod
-    def _text_search(query: SummaryQuery, params: dict[str, Any]) -> tuple[str, str]:
+    def _text_search(query: SummaryQuery, params: dict[str, Any], only_practice: bool) -> tuple[str, str]:
         # Every token is made of letters and digits only (summaries.search_words), so quoting it
         # as an FTS5 string is safe; the filters are tokens of their own column.
         facets = _search_facets(query.practice, query.kind, query.status, query.location)
+        if only_practice:
+            facets = facets[1:]
         terms = [f'{{facets}} : "{f}"' for f in facets] + [f'{SEARCHED} : "{w}" *' for w in query.prefixes]
         params["match"] = " AND ".join(terms)
         where = ["incident_search MATCH :match"]
