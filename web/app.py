@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from incidents.application.service import IncidentNotFound, NotPermitted
 from incidents.bootstrap import Opened, open_log
 from incidents.domain.values import DomainError
+from incidents.evidence.signing import load_or_create
 from incidents.settings import ConfigurationError, Settings
 from incidents.projections.checkpoint_timer import CheckpointSchedule
 from incidents.projections.runner import open_views, start_projections
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.state.sign_in_throttle = SignInThrottle()
     app.state.on_shutdown = []
     app.state.projections = None
+    app.state.signing_key = load_or_create(settings.effective_signing_key_file)  # signs evidence bundles
 
     app.add_middleware(
         SessionMiddleware,

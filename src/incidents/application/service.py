@@ -28,6 +28,7 @@ from ..domain.values import DomainError
 from . import commands as c
 from .checkpoints import StoreCheckpoints
 from .disclosures import DisclosureDesk
+from .exports import EvidenceExports
 from .notices import NoticeRegister
 
 T = TypeVar("T", bound=Incident)
@@ -114,7 +115,7 @@ class OneTimePassword:
     password: str
 
 
-class IncidentLog(NoticeRegister, DisclosureDesk, StoreCheckpoints, Application[UUID]):
+class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoints, Application[UUID]):
     """Incidents and the staff accounts that record them, in one event store."""
 
     name = "incidents"
