@@ -11,20 +11,21 @@ from urllib.parse import parse_qsl
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from incidents.application.disclosures import (
     CloseRequest,
     ExtendRequest,
     ReceiveRequest,
+    RecordDisclosure,
     RecordLegalBasis,
     RefuseRequest,
     RequestNotFound,
     SetRequestScope,
 )
 from incidents.application.records import uk_today
-from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog, IncidentNotFound
+from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog, IncidentNotFound, NotPermitted
 from incidents.application.timeline import CHOICES
 from incidents.domain.disclosure import (
     DUE_RULES,
@@ -35,6 +36,7 @@ from incidents.domain.disclosure import (
     DueBeforeReceipt,
     DueDateFixed,
     DueDateRequired,
+    ExportNotReady,
     InvalidPeriod,
     ReceivedInFuture,
 )
@@ -42,6 +44,7 @@ from incidents.domain.values import DomainError
 
 from .deps import allow, caught_up_views, checked, get_log, page, posted
 from .forms import UK, FormInvalid, parse
+from .templating import SECURITY_HEADERS
 
 router = APIRouter()
 Governance = Annotated[Actor, Depends(allow("governance"))]
@@ -57,6 +60,7 @@ SAVED = {
     "extended": "The due date is extended.",
     "refused": "The refusal is recorded.",
     "closed": "The request is closed.",
+    "disclosed": "The disclosure is recorded, with the fingerprint of the bundle sent.",
 }
 ERRORS = {
     "requester_type": "Choose who made the request",
@@ -162,6 +166,9 @@ def request_page(
         errors=errors or {},
         saved=SAVED.get(saved, ""),
         day=day,
+        key_fingerprint=request.app.state.signing_key.fingerprint(),
+        exported_bundles={fingerprint: fingerprint for fingerprint in reversed(disclosure.exports)},
+        bundle_warnings=request.session.pop(warnings_key(request_id), None) or [],
     )
     return request.app.state.render(request, "disclosure.jinja", context, status_code=status)
 
@@ -206,6 +213,39 @@ def refuse(request: Request, request_id: UUID, actor: Governance, form: Form, lo
 @router.post("/disclosures/{request_id}/close")
 def close(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
     return change_request(request, actor, log, request_id, "closed", form, CloseRequest, log.close_request)
+
+
+@router.post("/disclosures/{request_id}/disclosed")
+def disclosed(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
+    return change_request(request, actor, log, request_id, "disclosed", form, RecordDisclosure, log.record_disclosure)
+
+
+# The evidence bundle -------------------------------------------------------------
+
+
+def warnings_key(request_id: UUID) -> str:
+    return f"bundle-warnings-{request_id}"
+
+
+@router.post("/disclosures/{request_id}/export")
+def export(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
+    """The bundle as a download; the page with the reason when the request cannot be exported yet."""
+    request_of(log, actor, request_id)
+    try:
+        exported = log.export_bundle(actor, request_id, request.app.state.signing_key)
+    except (IncidentNotFound, NotPermitted):
+        raise
+    except DomainError as error:
+        status = 422 if isinstance(error, ExportNotReady) else 409
+        return request_page(request, actor, log, request_id, form_name="export", errors={"_": str(error)}, status=status)
+    if exported.warnings:  # shown on the request page the next time it is opened
+        request.session[warnings_key(request_id)] = [w[:500] for w in exported.warnings]
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Disposition": f'attachment; filename="{exported.filename}"',
+        "X-Bundle-Fingerprint": exported.fingerprint,
+    }
+    return Response(exported.zip_bytes, media_type="application/zip", headers=headers)
 
 
 # Scope: which incidents ----------------------------------------------------------

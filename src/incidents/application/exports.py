@@ -1,0 +1,177 @@
+"""Evidence exports: the governance lead turns a disclosure request into a signed bundle.
+
+The material is read from the aggregates themselves (each incident in scope with every event,
+the notices in force on the day it happened, and its chain of custody), typeset and signed with
+the deployment's key, and the export is recorded on the request and in each incident's chain of
+custody before the bundle is handed out. A bundle that could not be recorded is never returned.
+
+The bundle's own chain of custody ends with this export: its entry carries the export time
+stated in the manifest. The fingerprint recorded is the SHA-256 of the manifest.json inside the
+zip returned, so the request's history names exactly the bundle that left the practice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from ..domain.custody import Access
+from ..domain.disclosure import DisclosureRequest
+from ..domain.incident import Incident
+from ..evidence import (
+    Correction,
+    CustodyEntry,
+    EvidenceMaterial,
+    IncidentRecord,
+    NoticeInForce,
+    Person,
+    Practice,
+    RequestInfo,
+    SigningKey,
+    TimelineEvent,
+    build_bundle,
+)
+from ..evidence.bundle import MANIFEST
+from .disclosures import RecordExport
+from .records import UK
+from .timeline import REPORTED_FIELDS, TimelineEntry, show_value, timeline
+
+if TYPE_CHECKING:
+    from .service import Actor
+
+EXPORT_ROLES = ("governance",)
+PRACTICE_NAME = "GP practice"  # no practice name is configured yet: the ODS code beside it names it
+EXPORT_ACTION = "Exported the timeline in this bundle"
+
+
+@dataclass(frozen=True)
+class ExportedBundle:
+    zip_bytes: bytes
+    filename: str
+    fingerprint: str  # SHA-256 of the bundle's manifest.json, as recorded on the request
+    warnings: list[str] = field(default_factory=list)
+    key_fingerprint: str = ""  # the deployment's signing key, as printed on the certificate page
+    merkle_root: str = ""
+    event_count: int = 0
+
+
+def person(username: str, display_name: str) -> Person:
+    return Person(username or "system", display_name or username or "The system")
+
+
+def manifest_fingerprint(zip_bytes: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+        return hashlib.sha256(archive.read(MANIFEST)).hexdigest()
+
+
+def safe_filename(reference: str, day: date) -> str:
+    """disclosure-<reference>-<date>.zip, with only letters, digits, dots, dashes and underscores."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", reference).strip(".-_")[:60].strip(".-_") or "request"
+    return f"disclosure-{slug}-{day.isoformat()}.zip"
+
+
+def facts_of(incident: Incident) -> tuple[tuple[str, str], ...]:
+    kind_class = type(incident)
+    facts = [(spec.label, show_value(kind_class, name, getattr(incident, name, None))) for name, spec in kind_class.FIELDS.items()]
+    facts.append(("Status", "Closed" if incident.status == "closed" else "Open"))
+    if incident.outcome:
+        facts.append(("Outcome", kind_class.OUTCOMES.get(incident.outcome, incident.outcome)))
+    return tuple(facts)
+
+
+def timeline_events(kind_class: type[Incident], entries: list[TimelineEntry]) -> tuple[TimelineEvent, ...]:
+    """Every entry as the bundle's event; a correction names the entry whose value it replaced."""
+    set_by: dict[str, int] = {}  # field -> the sequence of the event that last set it
+    events = []
+    for e in entries:
+        correction = None
+        if e.name == "Reported":
+            set_by.update({f: e.version for f in ["occurred_at", *REPORTED_FIELDS[kind_class.KIND]]})
+        if e.correction is not None:
+            c = e.correction
+            correction = Correction(c.label, c.previous, c.new, c.reason, set_by.get(c.field))
+            set_by[c.field] = e.version
+        events.append(
+            TimelineEvent(
+                sequence=e.version,
+                event_type=e.name,
+                title=e.title,
+                who=person(e.actor, e.actor_name),
+                recorded_at=e.recorded_at,
+                occurred_at=e.occurred_at,
+                details=tuple(e.details),
+                note=e.note,
+                correction=correction,
+            )
+        )
+    return tuple(events)
+
+
+def custody_entry(incident_id: UUID, access: Access) -> CustodyEntry:
+    action = f"{access.title} of incident {incident_id}"
+    return CustodyEntry(person(access.actor, access.actor_name), access.at, action, str(access.request_id or ""))
+
+
+class EvidenceExports:
+    """Mixed into IncidentLog: `self` is the application."""
+
+    def export_bundle(self, actor: Actor, request_id: UUID, signing_key: SigningKey) -> ExportedBundle:
+        """The request's bundle, signed with the deployment's key, and recorded as exported."""
+        actor.require(*EXPORT_ROLES)
+        request = self.get_request(actor, request_id)  # type: ignore[attr-defined]
+        request.check_open()  # RequestClosed, RequestDecided: nothing more leaves for it
+        request.check_ready_to_export()  # ExportNotReady: no scope, or no legal basis
+        # Whole seconds: Typst refuses a PDF timestamp with microseconds.
+        material = self.evidence_material(actor, request, datetime.now(UTC).replace(microsecond=0))
+        bundle = build_bundle(material, signing_key)
+        fingerprint = manifest_fingerprint(bundle.data)
+        self.record_export(RecordExport(request_id=request.id, fingerprint=fingerprint), actor)  # type: ignore[attr-defined]
+        return ExportedBundle(
+            zip_bytes=bundle.data,
+            filename=safe_filename(request.reference, material.exported_at.astimezone(UK).date()),
+            fingerprint=fingerprint,
+            warnings=list(bundle.warnings),
+            key_fingerprint=bundle.fingerprint,
+            merkle_root=bundle.merkle_root,
+            event_count=bundle.event_count,
+        )
+
+    def evidence_material(self, actor: Actor, request: DisclosureRequest, exported_at: datetime) -> EvidenceMaterial:
+        """What the bundle holds, read from the aggregates, with this export last in the custody chain."""
+        exporter = person(actor.username, actor.display_name)
+        records, custody = [], []
+        for incident_id in request.incident_ids:
+            incident = self.get_incident(actor, incident_id)  # type: ignore[attr-defined]
+            kind_class = type(incident)
+            entries = timeline(kind_class, self.history(actor, incident_id))  # type: ignore[attr-defined]
+            on = incident.occurred_at.astimezone(UK).date()
+            notices = [NoticeInForce(n.channel_label, n.wording, n.wording_from) for n in self.notices_in_force(actor, on)]  # type: ignore[attr-defined]
+            records.append(
+                IncidentRecord(str(incident_id), kind_class.TITLE, facts_of(incident), timeline_events(kind_class, entries), tuple(notices))
+            )
+            custody.extend(custody_entry(incident_id, a) for a in self.custody_chain(actor, incident_id))  # type: ignore[attr-defined]
+        custody.sort(key=lambda c: c.at)
+        custody.append(CustodyEntry(exporter, exported_at, EXPORT_ACTION, str(request.id)))
+        decider = request.basis_decided_by or ("", "")
+        return EvidenceMaterial(
+            practice=Practice(request.practice, PRACTICE_NAME),
+            request=RequestInfo(
+                request_id=str(request.id),
+                requester_type=f"{request.requester_type_label}: {request.requester}",
+                reference=request.reference,
+                received=request.received_on,
+                due=request.due_on,
+                legal_basis=request.legal_basis_label,
+                decided_by=person(*decider),
+            ),
+            incidents=tuple(records),
+            exported_at=exported_at,
+            exported_by=exporter,
+            custody=tuple(custody),
+        )

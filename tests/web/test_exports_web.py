@@ -1,0 +1,208 @@
+"""The evidence bundle through HTTP: the governance lead creates it from a disclosure request with a
+scope and a legal basis, gets a zip that verifies against the deployment's key, holding every
+event of every incident in scope, the corrections beside the originals and the chain of custody
+ending with this very export; the export is then on the request's history and in each incident's
+chain of custody, and the bundle can be marked as disclosed. Other roles are refused, a request
+that is not ready is refused with nothing recorded, and another practice's request is not found."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import uuid
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from pypdf import PdfReader
+
+from incidents.evidence import verify_bundle
+from tests.conftest import csrf_from, field_from
+from tests.web.test_disclosures_web import other_governance, receive, token  # noqa: F401  (a fixture)
+from tests.web.test_reception_slice import log_filming, recording_form
+
+UK = ZoneInfo("Europe/London")
+
+
+def log_recording(client) -> str:
+    page = client.get("/incidents/new/recording")
+    response = client.post("/incidents/new/recording", data=recording_form(page.text))
+    assert response.status_code == 303, response.text
+    return response.headers["location"].split("?")[0]
+
+
+def respond(client, incident: str, response: str, note: str) -> None:
+    page = client.get(incident)
+    now = datetime.now(UK)
+    form = {
+        "csrf_token": csrf_from(page.text),
+        "submission_key": field_from(page.text, "submission_key"),
+        "response": response,
+        "occurred_date": now.strftime("%Y-%m-%d"),
+        "occurred_time": now.strftime("%H:%M"),
+        "reference": "",
+        "note": note,
+    }
+    assert client.post(f"{incident}/responses", data=form).status_code == 303
+
+
+def correct_area(client, incident: str) -> None:
+    form = {"csrf_token": token(client, incident), "field": "area", "new_value": "reception", "reason": "The camera shows the desk"}
+    assert client.post(f"{incident}/corrections", data=form).status_code == 303
+
+
+def scope(governance, location: str, *incidents: str) -> None:
+    ids = [i.split("/")[-1] for i in incidents]
+    form = {"csrf_token": token(governance, location), "incident_ids": ids, "period_from": "", "period_to": ""}
+    assert governance.post(f"{location}/scope", data=form).status_code == 303
+
+
+def record_basis(governance, location: str) -> None:
+    form = {"csrf_token": token(governance, location), "basis": "required_by_law", "note": "Right of access"}
+    assert governance.post(f"{location}/legal-basis", data=form).status_code == 303
+
+
+@pytest.fixture
+def two_incidents(client_for) -> tuple[str, str]:
+    reception = client_for("sue.reception")
+    filmed = log_filming(reception)
+    correct_area(reception, filmed)
+    recorded = log_recording(reception)
+    respond(reception, recorded, "AskedToRecordOpenly", "Asked to record openly at the start")
+    respond(reception, recorded, "CopyRequested", "Asked for a copy for the record")
+    return filmed, recorded
+
+
+@pytest.fixture
+def ready_request(client_for, two_incidents) -> str:
+    governance = client_for("gill.governance")
+    location = receive(governance)
+    scope(governance, location, *two_incidents)
+    record_basis(governance, location)
+    return location
+
+
+def export(client, location: str):
+    return client.post(f"{location}/export", data={"csrf_token": token(client, location)})
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_governance_exports_a_bundle_that_verifies_and_holds_everything(client_for, web_app, two_incidents, ready_request, tmp_path):
+    governance = client_for("gill.governance")
+    for incident in two_incidents:
+        governance.get(f"{incident}?request={ready_request.split('/')[-1]}")  # read for the request
+
+    response = export(governance, ready_request)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    today = datetime.now(UK).date().isoformat()
+    assert response.headers["content-disposition"] == f'attachment; filename="disclosure-SAR-2026-7-{today}.zip"'
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(response.content)
+    key_fingerprint = web_app.state.signing_key.fingerprint()
+    assert verify_bundle(path, expected_fingerprint=key_fingerprint) == []
+
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        manifest = archive.read("manifest.json")
+        document = json.loads(archive.read("events.json"))
+        pdf = archive.read("timeline.pdf")
+    fingerprint = hashlib.sha256(manifest).hexdigest()
+    assert response.headers["x-bundle-fingerprint"] == fingerprint
+
+    # Every event of both incidents, in order, with who and both times.
+    log = web_app.state.log
+    actor, _ = log.authenticate("gill.governance", "a long enough password")
+    expected = []
+    for incident in two_incidents:
+        incident_id = incident.split("/")[-1]
+        expected += [(incident_id, e.originator_version, type(e).__name__) for e in log.history(actor, uuid.UUID(incident_id))]
+    assert [(e["incident_id"], e["sequence"], e["event_type"]) for e in document["events"]] == expected
+    assert [name for _, _, name in expected] == ["Reported", "Corrected", "Reported", "AskedToRecordOpenly", "CopyRequested"]
+    corrected = document["events"][1]["correction"]
+    assert corrected == {"field": "Where", "previous": "Waiting area", "new": "Reception desk", "reason": "The camera shows the desk", "corrects_sequence": 1}
+    assert all(e["recorded_at"] and e["who"]["username"] for e in document["events"])
+    assert document["events"][3]["occurred_at"] and document["events"][3]["note"] == "Asked to record openly at the start"
+    assert document["request"]["legal_basis"] == "Required by law"
+    assert document["request"]["decided_by"]["username"] == "gill.governance"
+    custody = document["custody"]
+    assert custody[-1]["action"] == "Exported the timeline in this bundle" and custody[-1]["who"]["username"] == "gill.governance"
+    assert sum("Viewed the timeline" in c["action"] for c in custody) >= 4  # reception's and governance's views
+
+    text = one_line(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+    for phrase in ("Corrected: Where", "Waiting area", "Reception desk", "The camera shows the desk", "Chain of custody",
+                   "Viewed the timeline", "Exported the timeline in this bundle", "Records certificate", "Required by law"):
+        assert phrase in text, phrase
+
+    # The export is on the request's history with its fingerprint, and in each incident's custody.
+    page = governance.get(ready_request).text
+    assert "Bundle exported" in page and fingerprint in page
+    assert key_fingerprint in page
+    for incident in two_incidents:
+        chain = governance.get(incident).text.split("Who has seen or exported this")[1]
+        assert "Exported the timeline in a bundle, by Gill (Governance)" in chain
+
+    # Marking it as disclosed names the bundle sent.
+    done = governance.post(f"{ready_request}/disclosed", data={"csrf_token": token(governance, ready_request), "fingerprint": fingerprint, "note": "Sent by recorded post"})
+    assert done.status_code == 303
+    page = governance.get(done.headers["location"]).text
+    assert "The disclosure is recorded" in page and "Sent by recorded post" in page
+    assert "Create the evidence bundle" not in page  # a disclosed request takes no more exports
+    again = export(governance, ready_request)
+    assert again.status_code == 409 and "There is a problem" in again.text and "disclosed" in again.text
+
+
+def test_reception_and_managers_cannot_export(client_for, ready_request):
+    for username in ("sue.reception", "mo.manager"):
+        client = client_for(username)
+        csrf = token(client, "/incidents/new/filming")
+        assert client.post(f"{ready_request}/export", data={"csrf_token": csrf}).status_code == 403
+        assert client.post(f"{ready_request}/disclosed", data={"csrf_token": csrf}).status_code == 403
+
+
+def test_a_request_without_a_legal_basis_is_not_exported_and_nothing_is_recorded(client_for, two_incidents):
+    governance = client_for("gill.governance")
+    location = receive(governance)
+    unscoped = export(governance, location)
+    assert unscoped.status_code == 422
+    assert "There is a problem" in unscoped.text and "Set the scope" in unscoped.text
+    scope(governance, location, *two_incidents)
+    page = governance.get(location).text
+    assert "Record the legal basis before creating the evidence bundle" in page and "Create the evidence bundle</button>" not in page
+    refused = export(governance, location)
+    assert refused.status_code == 422
+    assert "Record the legal basis before exporting" in refused.text
+    assert "Bundle exported" not in governance.get(location).text
+    for incident in two_incidents:
+        assert "Exported the timeline" not in governance.get(incident).text
+
+
+def test_a_bundle_cannot_be_marked_disclosed_before_one_is_exported(client_for, ready_request):
+    governance = client_for("gill.governance")
+    response = governance.post(f"{ready_request}/disclosed", data={"csrf_token": token(governance, ready_request), "fingerprint": "", "note": ""})
+    assert response.status_code == 422 and "Export a bundle before recording that it was disclosed" in response.text
+
+
+def test_another_practices_request_is_not_found(client_for, ready_request, other_governance):  # noqa: F811
+    other = client_for(other_governance)
+    csrf = token(other, "/disclosures")
+    assert other.post(f"{ready_request}/export", data={"csrf_token": csrf}).status_code == 404
+    assert other.post(f"{ready_request}/disclosed", data={"csrf_token": csrf}).status_code == 404
+
+
+def test_the_file_name_is_safe_whatever_the_reference(client_for, two_incidents):
+    governance = client_for("gill.governance")
+    location = receive(governance, reference='../../etc/pa"ss wd;\r\nX: y 李')
+    scope(governance, location, two_incidents[0])
+    record_basis(governance, location)
+    response = export(governance, location)
+    assert response.status_code == 200
+    name = re.fullmatch(r'attachment; filename="(disclosure-[A-Za-z0-9._-]+\.zip)"', response.headers["content-disposition"])
+    assert name and "/" not in name.group(1) and ".." not in name.group(1)
+    assert Path(name.group(1)).name == name.group(1)
