@@ -37,6 +37,8 @@ def sign_in_page(request: Request, reason: str = "", next: str = "/"):
     renderer = request.app.state.render
     if reason == "inactive":
         end_session(request)  # the tablet was left alone: nothing of the last user stays
+    elif reason == "switch":
+        end_session(request)  # someone else at the tablet, in the middle of a password choice
     elif password_choice(request):
         return RedirectResponse("/choose-password", status_code=303)  # the one-time password is spent
     return renderer(

@@ -238,3 +238,13 @@ def test_register_account_lists_accounts_made_by_the_cli(web_app):
         actor="cli",
     )
     assert log.listed("A81001", "staff")[-1] == saved.id
+
+
+def test_someone_else_can_sign_in_at_a_tablet_left_in_the_middle_of_a_password_choice(client_for):
+    password = one_time_password(add_staff(client_for("gill.governance")).text)
+    tablet = client_for()
+    sign_in(tablet, "nell.nurse", password)
+    assert "Sign in as someone else" in tablet.get("/choose-password").text
+    assert tablet.get("/sign-in?reason=switch").status_code == 200
+    assert sign_in(tablet, "sue.reception", PASSWORD).headers["location"] == "/"
+    assert tablet.get("/").status_code == 200
