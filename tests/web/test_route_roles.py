@@ -112,6 +112,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | Rule] = {
     ("POST", "/disclosures/{request_id}/extend"): GOVERNANCE_ONLY,
     ("POST", "/disclosures/{request_id}/refuse"): GOVERNANCE_ONLY,
     ("POST", "/disclosures/{request_id}/close"): GOVERNANCE_ONLY,
+    ("POST", "/disclosures/{request_id}/disclosed"): GOVERNANCE_ONLY,
+    ("POST", "/disclosures/{request_id}/export"): GOVERNANCE_ONLY,  # the evidence bundle
 }
 
 
