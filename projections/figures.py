@@ -73,8 +73,16 @@ def months_ending(today: date, count: int = MONTHS_SHOWN) -> list[str]:
     return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
 
 
+def bucket_of(seconds: int) -> int:
+    """The index of the bucket a number of seconds is in (bucket_case, in Python)."""
+    for i, (_, days) in enumerate(CLOSE_TIME_BUCKETS):
+        if days is not None and seconds < days * DAY:
+            return i
+    return len(CLOSE_TIME_BUCKETS) - 1
+
+
 def bucket_case(seconds: str) -> str:
-    """SQL (for both databases) that gives the index of the bucket a number of seconds is in."""
+    """SQL that gives the index of the bucket a number of seconds is in (bucket_of, in SQL)."""
     whens = " ".join(
         f"WHEN {seconds} < {days * DAY} THEN {i}" for i, (_, days) in enumerate(CLOSE_TIME_BUCKETS) if days is not None
     )
