@@ -264,6 +264,9 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
         is already listed (a repeated submission) raises AlreadyListed, one that exists unlisted
         raises IntegrityError: the caller answers either.
         """
+        # Collected once: save() takes an aggregate's pending events even when the save fails, so
+        # a retry that passed the record again would list it without saving it.
+        pending = record.collect_events()
         for attempt in range(SAVE_ATTEMPTS):
             index_id = PracticeIndex.create_id(practice, listing)
             try:
@@ -272,7 +275,7 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
                 index = PracticeIndex(practice=practice, listing=listing)
             index.add(record.id)
             try:
-                recordings = self.save(record, index)
+                recordings = self.save(*pending, index)
             except IntegrityError:
                 if self._exists(record.id):
                     raise
