@@ -206,3 +206,24 @@ def test_the_file_name_is_safe_whatever_the_reference(client_for, two_incidents)
     name = re.fullmatch(r'attachment; filename="(disclosure-[A-Za-z0-9._-]+\.zip)"', response.headers["content-disposition"])
     assert name and "/" not in name.group(1) and ".." not in name.group(1)
     assert Path(name.group(1)).name == name.group(1)
+
+
+def test_a_character_no_font_can_draw_still_exports_and_the_page_says_so(client_for, web_app, tmp_path):
+    reception = client_for("sue.reception")
+    odd = "Zoë \U000f0000 Clarke held up a phone"  # a private-use character: no installed font has it
+    incident = log_filming(reception, note=odd)
+    governance = client_for("gill.governance")
+    location = receive(governance)
+    scope(governance, location, incident)
+    record_basis(governance, location)
+    response = export(governance, location)
+    assert response.status_code == 200
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(response.content)
+    assert verify_bundle(path, expected_fingerprint=web_app.state.signing_key.fingerprint()) == []
+    with zipfile.ZipFile(path) as archive:
+        assert json.loads(archive.read("events.json"))["events"][0]["note"] == odd
+        assert json.loads(archive.read("manifest.json"))["timeline_pdf"]["standard"] == "none"
+    page = governance.get(location).text
+    assert "The last bundle was made with a warning" in page and "not PDF/A-2b" in page
+    assert "The last bundle was made with a warning" not in governance.get(location).text  # said once
