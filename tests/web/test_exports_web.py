@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from pypdf import PdfReader
 from incidents.evidence import verify_bundle
 from tests.conftest import csrf_from, field_from
 from tests.web.test_disclosures_web import other_governance, receive, token  # noqa: F401  (a fixture)
+from tests.web.test_notices_web import publish
 from tests.web.test_reception_slice import log_filming, recording_form
 
 UK = ZoneInfo("Europe/London")
@@ -95,6 +96,7 @@ def one_line(text: str) -> str:
 
 
 def test_governance_exports_a_bundle_that_verifies_and_holds_everything(client_for, web_app, two_incidents, ready_request, tmp_path):
+    publish(client_for("mo.manager"), "waiting_room_poster", "Please do not film staff or other patients", datetime.now(UK).date() - timedelta(days=30))
     governance = client_for("gill.governance")
     for incident in two_incidents:
         governance.get(f"{incident}?request={ready_request.split('/')[-1]}")  # read for the request
@@ -131,13 +133,18 @@ def test_governance_exports_a_bundle_that_verifies_and_holds_everything(client_f
     assert document["events"][3]["occurred_at"] and document["events"][3]["note"] == "Asked to record openly at the start"
     assert document["request"]["legal_basis"] == "Required by law"
     assert document["request"]["decided_by"]["username"] == "gill.governance"
+    for incident in document["incidents"]:  # as in force on the day each incident happened
+        assert incident["notices_in_force"] == [
+            {"channel": "Waiting-room poster", "wording": "Please do not film staff or other patients", "in_service_from": (datetime.now(UK).date() - timedelta(days=30)).isoformat()}
+        ]
     custody = document["custody"]
     assert custody[-1]["action"] == "Exported the timeline in this bundle" and custody[-1]["who"]["username"] == "gill.governance"
     assert sum("Viewed the timeline" in c["action"] for c in custody) >= 4  # reception's and governance's views
 
     text = one_line(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
     for phrase in ("Corrected: Where", "Waiting area", "Reception desk", "The camera shows the desk", "Chain of custody",
-                   "Viewed the timeline", "Exported the timeline in this bundle", "Records certificate", "Required by law"):
+                   "Viewed the timeline", "Exported the timeline in this bundle", "Records certificate", "Required by law",
+                   "Please do not film staff or other patients", "Asked to record openly at the start"):
         assert phrase in text, phrase
 
     # The export is on the request's history with its fingerprint, and in each incident's custody.
