@@ -115,6 +115,8 @@ def timeline_events(kind_class: type[Incident], entries: list[TimelineEntry]) ->
 
 def custody_entry(incident_id: UUID, access: Access) -> CustodyEntry:
     action = f"{access.title} of incident {incident_id}"
+    if access.fingerprint:  # an earlier bundle, named as the request's history names it
+        action += f" (manifest SHA-256 {access.fingerprint})"
     return CustodyEntry(person(access.actor, access.actor_name), access.at, action, str(access.request_id or ""))
 
 
