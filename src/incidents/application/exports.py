@@ -116,7 +116,8 @@ def timeline_events(kind_class: type[Incident], entries: list[TimelineEntry]) ->
 def custody_entry(incident_id: UUID, access: Access) -> CustodyEntry:
     action = f"{access.title} of incident {incident_id}"
     if access.fingerprint:  # an earlier bundle, named as the request's history names it
-        action += f" (manifest SHA-256 {access.fingerprint})"
+        grouped = " ".join(access.fingerprint[i : i + 16] for i in range(0, len(access.fingerprint), 16))  # wraps in the PDF
+        action += f" (manifest SHA-256 {grouped})"
     return CustodyEntry(person(access.actor, access.actor_name), access.at, action, str(access.request_id or ""))
 
 
