@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install bench bench-evidence bench-projections demo clean
+.PHONY: run test install bench bench-evidence bench-projections bench-pages demo clean
 
 install: $(VENV)/.installed web/node_modules/.installed
 
@@ -38,6 +38,9 @@ bench-evidence: install
 
 bench-projections: install
 	$(BIN)/python -m bench.projections_rebuild
+
+bench-pages: install
+	$(BIN)/python -m bench.pages_http
 
 clean:
 	rm -rf $(VENV) web/node_modules
