@@ -129,20 +129,21 @@ def build_site(server: LiveServer) -> Site:
     }
     with http_client(server, ROLES["manager"]) as manager:
         page = manager.get("/notices/new").text
-        if 'name="channel"' in page:
-            published = manager.post("/notices", data={"csrf_token": csrf_from(page), "channel": "waiting_room_poster", "wording": "Filming is not allowed in the waiting area", "in_service_from": date.today().isoformat()})
-            if published.status_code == 303:
-                pages["manager"].append(("notice", published.headers["location"].split("?")[0]))
+        published = manager.post("/notices", data={
+            "csrf_token": csrf_from(page), "submission_key": field_from(page, "submission_key"), "channel": "waiting_room_poster",
+            "wording": "Filming is not allowed in the waiting area", "in_service_from": date.today().isoformat(),
+        })
+        assert published.status_code == 303, published.text
+        pages["manager"].append(("notice", published.headers["location"].split("?")[0]))
     with http_client(server, ROLES["governance"]) as governance:
         page = governance.get("/disclosures/new").text
-        if 'name="requester_type"' in page:
-            received = governance.post("/disclosures", data={
-                "csrf_token": csrf_from(page), "submission_key": field_from(page, "submission_key"), "requester_type": "subject_access",
-                "requester": "Zoë Łukasz", "reference": "SAR/2026/7", "received_on": date.today().isoformat(), "due_on": "",
-            })
-            if received.status_code == 303:
-                request_path = received.headers["location"].split("?")[0]
-                pages["governance"] += [("disclosure", request_path), ("disclosure-scope", f"{request_path}/scope")]
+        received = governance.post("/disclosures", data={
+            "csrf_token": csrf_from(page), "submission_key": field_from(page, "submission_key"), "requester_type": "subject_access",
+            "requester": "Zoë Łukasz", "reference": "SAR/2026/7", "received_on": date.today().isoformat(), "due_on": "",
+        })
+        assert received.status_code == 303, received.text
+        request_path = received.headers["location"].split("?")[0]
+        pages["governance"] += [("disclosure", request_path), ("disclosure-scope", f"{request_path}/scope")]
     return Site(server, pages)
 
 
