@@ -55,8 +55,15 @@ def fresh_store(db: str) -> Iterator[Settings]:
         import psycopg
 
         name = f"incidents_bench_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(PG + "/postgres", autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
+        for attempt in range(30):  # a shared server may be full for a moment
+            try:
+                with psycopg.connect(PG + "/postgres", autocommit=True) as admin:
+                    admin.execute(f'CREATE DATABASE "{name}"')
+                break
+            except psycopg.OperationalError:
+                if attempt == 29:
+                    raise
+                time.sleep(2)
         try:
             yield Settings(data_dir=Path(folder), database_url=f"{PG}/{name}")
         finally:
@@ -145,16 +152,16 @@ def main() -> None:
     parser.add_argument("--breakdown", action="store_true", help="also time decoding alone, and each view rebuilt alone")
     args = parser.parse_args()
     results = []
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"projections_rebuild-{time.strftime('%Y%m%d-%H%M%S')}.json"
     for db in args.db.split(","):
         results.append(bench_one(db.strip(), args.events, args.runs, args.profile, args.breakdown))
+        out.write_text(json.dumps(results, indent=2))  # kept as each database is done
     print(f"\nviews rebuilt: {', '.join(results[0]['views'])}; page size {results[0]['page_size']}; load {os.getloadavg()[0]:.1f}")
     print(f"{'database':<10} {'events':>8} {'raw scan /s':>12} {'rebuild /s':>11} {'ratio':>6}  target >= {TARGET:.2f}")
     for r in results:
         verdict = "ok" if r["ratio"] >= TARGET else "MISSED"
         print(f"{r['db']:<10} {r['events']:>8,} {r['median_raw_scan']:>12,.0f} {r['median_rebuild']:>11,.0f} {r['ratio']:>6.2f}  {verdict}")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"projections_rebuild-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps(results, indent=2))
     print(f"(raw figures in {out})")
 
 
