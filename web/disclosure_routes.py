@@ -167,7 +167,7 @@ def request_page(
         saved=SAVED.get(saved, ""),
         day=day,
         key_fingerprint=request.app.state.signing_key.fingerprint(),
-        exported_bundles={fingerprint: fingerprint for fingerprint in reversed(disclosure.exports)},
+        exported_bundles={fingerprint: " ".join(fingerprint[i : i + 16] for i in range(0, 64, 16)) for fingerprint in reversed(disclosure.exports)},
         bundle_warnings=request.session.pop(warnings_key(request_id), None) or [],
     )
     return request.app.state.render(request, "disclosure.jinja", context, status_code=status)
