@@ -206,7 +206,9 @@ class SummaryQuery:
 @dataclass(frozen=True)
 class SummaryPage:
     """One page of rows. `total` counts the matches only up to TOTAL_CAP (counting further
-    would cost as much as the whole list): when `total_capped`, there are more than `total`."""
+    would cost as much as the whole list): when `total_capped`, there are at least `total`, and
+    maybe many more. (A text search on PostgreSQL may also stop counting before TOTAL_CAP: when
+    its page came from the newest rows, it counts only the matches among those.)"""
 
     rows: list[IncidentSummary]
     page: int
@@ -226,17 +228,18 @@ class SummaryPage:
 
     @property
     def total_text(self) -> str:
-        return f"more than {self.total:,}" if self.total_capped else f"{self.total:,}"
+        return f"{self.total:,} or more" if self.total_capped else f"{self.total:,}"
 
 
-def page_of(query: SummaryQuery, fetched: list[IncidentSummary], counted: int) -> SummaryPage:
-    """Build a page from up to page_size + 1 rows and a count of up to TOTAL_CAP + 1."""
+def page_of(query: SummaryQuery, fetched: list[IncidentSummary], counted: int, at_least: bool = False) -> SummaryPage:
+    """Build a page from up to page_size + 1 rows and a count of up to TOTAL_CAP + 1 (or, when
+    `at_least`, a count that stopped early)."""
     return SummaryPage(
         rows=fetched[: query.page_size],
         page=query.page,
         page_size=query.page_size,
         total=min(counted, TOTAL_CAP),
-        total_capped=counted > TOTAL_CAP,
+        total_capped=at_least or counted > TOTAL_CAP,
         has_next=len(fetched) > query.page_size,
     )
 

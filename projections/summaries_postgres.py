@@ -241,7 +241,9 @@ class PostgresIncidentSummaryView(PostgresTrackingRecorder, IncidentSummaryView)
         `recent` window) and stop. A word used rarely is not: then ask the word index (GIN) for
         every match, and sort those few. PostgreSQL's planner cannot tell the two apart before
         it runs (a LIMIT plan reading in order, for a word that never comes, reads every row),
-        so the window is always tried first, and the index read is forced when it falls short."""
+        so the window is always tried first, and the index read is forced when it falls short.
+        When the page comes from the window, the total counts only the window's matches and is
+        marked as a lower bound."""
         recent = SQL("(SELECT {1}, sort_key, search FROM {0} WHERE {2} ORDER BY sort_key DESC LIMIT %(window)s) AS recent").format(
             self.table, COLUMNS, filtered
         )
@@ -257,27 +259,23 @@ class PostgresIncidentSummaryView(PostgresTrackingRecorder, IncidentSummaryView)
                     SQL("SELECT count(*) AS scanned, count(*) FILTER (WHERE {1}) AS found FROM {0}").format(recent, MATCHES),
                     params,
                 )
-            rows: list[IncidentSummary] | None = [IncidentSummary(**row) for row in listed.fetchall()]
+            rows = [IncidentSummary(**row) for row in listed.fetchall()]
             window = seen.fetchone()
         assert window is not None
         every_row_seen = window["scanned"] < self.recent_window
-        total: int | None = window["found"]
-        if not (every_row_seen or window["found"] >= query.offset + query.page_size + 1):
-            rows = None
-        if not (every_row_seen or window["found"] > TOTAL_CAP):
-            total = None
-        if rows is None or total is None:
-            condition = SQL("{0} AND {1}").format(filtered, MATCHES)
-            with self.datastore.transaction(commit=False) as curs:
-                curs.execute("SET LOCAL enable_indexscan = off")
-                curs.execute("SET LOCAL enable_seqscan = off")
-                if rows is None:
-                    curs.execute(self._rows_sql(condition), params)
-                    rows = [IncidentSummary(**row) for row in curs.fetchall()]
-                if total is None:
-                    curs.execute(self._count_sql(condition), params)
-                    total = curs.fetchone()["n"]  # type: ignore[index]
-        return page_of(query, rows, min(total, TOTAL_CAP + 1))
+        if every_row_seen or window["found"] >= query.offset + query.page_size + 1:
+            # The page is right; counting every match would cost as much as the whole list.
+            return page_of(query, rows, window["found"], at_least=not every_row_seen)
+        condition = SQL("{0} AND {1}").format(filtered, MATCHES)
+        with self.datastore.get_connection() as connection:
+            with connection.pipeline(), connection.transaction(force_rollback=True):
+                connection.execute("SET LOCAL enable_indexscan = off")
+                connection.execute("SET LOCAL enable_seqscan = off")
+                listed = connection.execute(self._rows_sql(condition), params)
+                counted = connection.execute(self._count_sql(condition), params)
+                rows = [IncidentSummary(**row) for row in listed.fetchall()]
+                total = counted.fetchone()["n"]  # type: ignore[index]
+        return page_of(query, rows, total)
 
     def _rows_sql(self, condition: Composable) -> Composable:
         return SQL("SELECT {1} FROM {0} WHERE {2} ORDER BY sort_key DESC LIMIT %(limit)s OFFSET %(offset)s").format(
