@@ -50,18 +50,20 @@ class SQLiteFiguresView(BatchingSQLiteTrackingRecorder, FiguresView):
             "incident_id TEXT PRIMARY KEY, practice TEXT NOT NULL, kind TEXT NOT NULL, month TEXT NOT NULL, "
             "location TEXT NOT NULL, reported_at INTEGER NOT NULL, status TEXT NOT NULL, "
             "close_month TEXT, outcome TEXT, close_bucket INTEGER, close_seconds INTEGER)",
+            # Counters are clustered by practice and month (WITHOUT ROWID): a page's rows sit
+            # together however many other practices and months the file holds.
             "CREATE TABLE IF NOT EXISTS figures_open ("
-            "practice TEXT NOT NULL, kind TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (practice, kind))",
+            "practice TEXT NOT NULL, kind TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (practice, kind)) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS figures_incidents_by_month ("
             "practice TEXT NOT NULL, month TEXT NOT NULL, kind TEXT NOT NULL, location TEXT NOT NULL, "
-            "count INTEGER NOT NULL, PRIMARY KEY (practice, month, kind, location))",
+            "count INTEGER NOT NULL, PRIMARY KEY (practice, month, kind, location)) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS figures_responses_by_month ("
             "practice TEXT NOT NULL, month TEXT NOT NULL, kind TEXT NOT NULL, response TEXT NOT NULL, "
-            "count INTEGER NOT NULL, PRIMARY KEY (practice, month, kind, response))",
+            "count INTEGER NOT NULL, PRIMARY KEY (practice, month, kind, response)) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS figures_closes_by_month ("
             "practice TEXT NOT NULL, month TEXT NOT NULL, kind TEXT NOT NULL, outcome TEXT NOT NULL, "
             "bucket INTEGER NOT NULL, count INTEGER NOT NULL, seconds INTEGER NOT NULL, "
-            "PRIMARY KEY (practice, month, kind, outcome, bucket))",
+            "PRIMARY KEY (practice, month, kind, outcome, bucket)) WITHOUT ROWID",
         ]
 
     # Held changes ---------------------------------------------------------
