@@ -24,9 +24,12 @@ Items (ACTIONS):
   Closing the incident does not end it: the warning stands for 12 months whatever the incident's
   status, and a reopened incident can still rely on it.
 
-Issue 5 adds disclosure-request deadlines: add an Action here (e.g. "disclosure_due") and
-handlers for the DisclosureRequest events that call `item_due` / `item_done` with the request's
-id in place of an incident id; items are keyed by (id, action), so nothing else changes.
+Issue 5 adds disclosure-request deadlines: add an Action here (e.g. "disclosure_due"), a view
+method that registers a request's id, practice and kind ("disclosure") in action_incidents as
+incident_reported does for an incident (items take their practice and kind from there), and
+handlers for the DisclosureRequest events that call `item_due` (received, extended) and
+`item_done` (disclosed, refused, closed) with the request's id in place of an incident id. Items
+are keyed by (id, action), and `due()` and ActionItem need no change.
 """
 
 from __future__ import annotations
