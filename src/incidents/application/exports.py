@@ -6,8 +6,10 @@ the deployment's key, and the export is recorded on the request and in each inci
 custody before the bundle is handed out. A bundle that could not be recorded is never returned.
 
 The bundle's own chain of custody ends with this export: its entry carries the export time
-stated in the manifest. The fingerprint recorded is the SHA-256 of the manifest.json inside the
-zip returned, so the request's history names exactly the bundle that left the practice.
+stated in the manifest, while the stored export (BundleExported, TimelineExported) is timed when
+it is saved, once the bundle is built, a second or so later; it cannot come first, because it
+names the bundle by its fingerprint: the SHA-256 of the manifest.json inside the zip returned,
+so the request's history names exactly the bundle that left the practice.
 """
 
 from __future__ import annotations
