@@ -57,7 +57,7 @@ def queue_row(item: ActionItem) -> dict[str, Any]:
 def notice_warning(missing: RequiredNotice) -> dict[str, Any]:
     return {
         "heading": f"No notice in force: {missing.purpose}",
-        "html": Markup('{} <a href="/notices">Publish a notice on {}</a>.').format(missing.why, " or ".join(missing.channel_labels)),
+        "html": Markup('<p>{} <a href="/notices">Publish a notice on {}</a>.</p>').format(missing.why, " or ".join(missing.channel_labels)),
     }
 
 

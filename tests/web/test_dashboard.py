@@ -69,4 +69,4 @@ def test_the_dashboard_warns_when_a_required_notice_is_not_in_force(client_for):
     html = client_for("mo.manager").get("/dashboard").text
     assert "No notice in force: Telephone call recording" in html
     assert "No notice in force: The policy on filming in the practice" in html
-    assert '<a href="/notices">Publish a notice on Telephone message</a>' in html
+    assert '<a href="/notices">Publish a notice on Telephone message</a>.</p>' in html
