@@ -29,12 +29,20 @@ from .summaries import IncidentSummaries, IncidentSummaryView
 __all__ = ["Projections", "ViewsUnavailable", "open_views", "start_projections", "view_env"]
 
 
+VIEW_POOL_SIZE, VIEW_POOL_OVERFLOW = "2", "4"
+
+
 def view_env(store: Store, app_env: dict[str, str]) -> dict[str, str]:
     """The environment for the projections: the application's, plus where each view lives."""
     env = dict(app_env)
     if store.kind == "sqlite":
         for spec in CATALOGUE:
             env[spec.env_key("SQLITE_DBNAME")] = str(spec.sqlite_file(store.location))
+    elif store.kind == "postgres":
+        # Each runner reads the log with one connection (and listens on another) and writes its
+        # view with one: small pools, so the app, a worker and their views stay far below the
+        # server's connection limit (the library opens a pool's connections up front).
+        env.update(POSTGRES_POOL_SIZE=VIEW_POOL_SIZE, POSTGRES_MAX_OVERFLOW=VIEW_POOL_OVERFLOW)
     return env
 
 
