@@ -15,6 +15,7 @@ from pathlib import Path
 
 from incidents.application.checkpoints import CheckpointChainBroken
 from incidents.application.service import IncidentLog
+from incidents.evidence.checkpoint_head import head_file, remember
 from incidents.evidence.signing import load_or_create
 from incidents.settings import Settings
 
@@ -52,7 +53,9 @@ class CheckpointTimer:
 
     def record(self) -> None:
         try:
-            for checkpoint in self.log.record_checkpoint(self.key):
+            recorded = self.log.record_checkpoint(self.key)
+            remember(head_file(self.schedule.key_file), recorded)
+            for checkpoint in recorded:
                 logger.info("Signed store checkpoint %d: events #%d-#%d", checkpoint.number, checkpoint.after + 1, checkpoint.last)
         except CheckpointChainBroken as error:
             if str(error) != self._last_complaint:  # said once, not every interval

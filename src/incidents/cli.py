@@ -216,6 +216,7 @@ def verify(
 def checkpoint() -> None:
     """Sign a checkpoint of the event store now, covering every event recorded since the last one."""
     from .application.checkpoints import CheckpointChainBroken
+    from .evidence.checkpoint_head import head_file, remember
     from .evidence.signing import load_or_create
 
     settings = settings_or_exit()
@@ -223,6 +224,7 @@ def checkpoint() -> None:
     try:
         key = load_or_create(settings.effective_signing_key_file)
         recorded = opened.log.record_checkpoint(key)
+        remember(head_file(settings.effective_signing_key_file), recorded)
     except CheckpointChainBroken as error:
         err.print(f"[bold red]Not signed:[/] {error}", highlight=False)
         raise typer.Exit(1) from None
@@ -251,6 +253,7 @@ def verify_store(
     """Check every stored event against the signed checkpoints; name each changed, missing or inserted one."""
     from rich.markup import escape
 
+    from .evidence.checkpoint_head import compare_head, head_file, recall
     from .evidence.signing import SigningKeyError, load_or_create, normalise_fingerprint
 
     if fingerprint is not None:
@@ -285,6 +288,9 @@ def verify_store(
         raise typer.Exit(2) from None
     finally:
         opened.log.close()
+    noted = recall(head_file(key_file))
+    if noted is not None:
+        result.problems.extend(compare_head(noted, result.chain, result.last_number))
     location = escape(opened.store.location)
     if result.problems:
         console.print(f"[bold red]NOT verified:[/] {location} has {len(result.problems)} problem(s):")
@@ -299,8 +305,12 @@ def verify_store(
     if result.last is not None:
         console.print(
             f"  Last checkpoint {result.last.number} signed at {result.last.signed_when}, up to event #{result.last.last}; "
-            f"chain hash {result.last.chain_hash}\n  (note it: a store cut back to an earlier checkpoint would show an earlier one)"
+            f"chain hash {result.last.chain_hash}"
         )
+        if noted is None:
+            console.print("  (no note of the newest checkpoint signed on this machine: compare these with an earlier run, as a store cut back would show an earlier checkpoint)")
+        else:
+            console.print(f"  This machine noted checkpoint {noted.number} as the newest it signed ({head_file(key_file)}).")
     if result.uncovered:
         console.print(
             f"  [yellow]Not yet covered:[/] {result.uncovered} event(s) from #{result.uncovered_from} on, recorded after the last "

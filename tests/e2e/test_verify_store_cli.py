@@ -81,6 +81,24 @@ def test_verify_store_checks_the_practices_fingerprint(live_server_factory):
     assert malformed.returncode == 2
 
 
+def test_a_store_restored_from_an_older_backup_is_named(live_server_factory):
+    """Every checkpoint in the restored store verifies; only the note kept beside the signing
+    key shows that a newer one was signed and cut off."""
+    server = live_server_factory()
+    add_staff(server, "sue.patel")
+    assert run(server, "checkpoint").returncode == 0
+    store = server.data_dir / "incidents.sqlite"
+    with sqlite3.connect(store) as db, sqlite3.connect(server.data_dir / "backup.sqlite") as backup:
+        db.backup(backup)
+    add_staff(server, "mo.khan")
+    assert run(server, "checkpoint").returncode == 0
+    with sqlite3.connect(server.data_dir / "backup.sqlite") as backup, sqlite3.connect(store) as db:
+        backup.backup(db)
+    result = run(server, "verify-store")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "but the store's last checkpoint is 1: checkpoint 2 missing" in one_line(result.stdout)
+
+
 def test_the_app_signs_checkpoints_on_its_timer(live_server_factory):
     server = live_server_factory(INCIDENTS_CHECKPOINT_SECONDS="0.5")
     server.start()

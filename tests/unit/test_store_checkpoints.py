@@ -172,3 +172,27 @@ def test_progress_reaches_the_head(log: IncidentLog):
     seen = []
     log.verify_store(KEY.public, lambda position, last: seen.append((position, last)))
     assert seen[-1] == (log.recorder.max_notification_id(), log.recorder.max_notification_id())
+
+
+# The note of the newest checkpoint, outside the store ----------------------------------------
+
+
+def test_the_newest_checkpoint_is_noted_and_a_store_cut_back_is_named(log: IncidentLog, tmp_path):
+    from incidents.evidence.checkpoint_head import compare_head, head_file, recall, remember
+
+    path = head_file(tmp_path / "signing-key.pem")
+    report(log, 2)
+    first = log.record_checkpoint(KEY)
+    remember(path, first)
+    report(log)
+    second = log.record_checkpoint(KEY)
+    remember(path, second)
+    remember(path, first)  # an older one never replaces a newer note
+    noted = recall(path)
+    assert (noted.number, noted.chain_hash) == (2, second[0].chain_hash)
+    result = log.verify_store(KEY.public)
+    assert compare_head(noted, result.chain, result.last_number) == []
+    (cut,) = compare_head(noted, {1: first[0].chain_hash}, 1)
+    assert "the store's last checkpoint is 1: checkpoint 2 missing" in cut.message
+    (other,) = compare_head(noted, {1: first[0].chain_hash, 2: "0" * 64}, 2)
+    assert "is not the one this machine signed" in other.message

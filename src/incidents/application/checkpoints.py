@@ -58,6 +58,8 @@ class StoreVerification:
     uncovered_from: int | None = None
     last: Statement | None = None
     key: str = ""  # fingerprint of the key checked against
+    last_number: int = 0  # the highest checkpoint number in the store, readable or not
+    chain: dict[int, str] = field(default_factory=dict)  # chain hash by checkpoint number
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -127,7 +129,7 @@ class StoreCheckpoints:
         report = result.problems.append
         expected_number, previous_hash, position = 1, "", 0
         for stored in self._stored_checkpoints():
-            number = stored.originator_version
+            number = result.last_number = stored.originator_version
             if number != expected_number:
                 gone = f"checkpoint {expected_number}" if number == expected_number + 1 else f"checkpoints {expected_number}–{number - 1}"
                 report(Problem("checkpoint", f"{gone} missing from the store (removed): the chain of checkpoints is broken", checkpoint=expected_number))
@@ -140,6 +142,7 @@ class StoreCheckpoints:
                 previous_hash = None
                 continue
             s = checkpoint.statement
+            result.chain[number] = s.chain_hash
             title = f"checkpoint {number} signed at {s.signed_when}"
             if not signature_valid(public_key, checkpoint.signature, checkpoint.statement_bytes):
                 other = "" if s.key == result.key else f" (it names another key, {s.key})"
