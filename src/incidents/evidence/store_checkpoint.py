@@ -23,9 +23,16 @@ What one checkpoint holds, for the range of notification ids (after, last]:
 Checkpoints are events of their own log in the same store (`domain.checkpoint`). So a backup or a
 replica carries them with the events; a checkpoint's own event is covered by the next checkpoint;
 a checkpoint cannot be rewritten without the signing key; and a removed or reordered checkpoint
-breaks the numbering (the log's versions) and the chain. What a store alone cannot show is a
-removed *tail* (the last checkpoints with their events): the verifier prints the last
-checkpoint's number and chain hash so the practice can compare them with an earlier run.
+breaks the numbering (the log's versions) and the chain. (A table of their own would add
+nothing a DBA could not delete just as well, and would need its own backup and migration.) What
+a store alone cannot show is a removed *tail* (the last checkpoints with their events, as when a
+store is restored from an older backup): the signer notes its newest checkpoint beside the
+signing key (`evidence.checkpoint_head`), and the verifier prints the last checkpoint's number
+and chain hash for a person to compare where that note is not at hand.
+
+Space, measured at 100,000 events (`python -m bench.store_checkpoints`): the checkpoints take
+36.9 bytes per covered event as stored (the 32-byte digest, the location, compressed and
+encrypted by the app's mapper), against 269 bytes of stored state per event.
 """
 
 from __future__ import annotations
