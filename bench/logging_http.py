@@ -753,6 +753,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--access-log", action="store_true", help="let both servers write uvicorn's access log (off by default)")
     parser.add_argument("--profile", action="store_true", help="after the rounds, sample each server with py-spy during one more phase")
     parser.add_argument("--profile-rate", type=int, default=200, help="py-spy samples per second (default 200)")
+    parser.add_argument("--projections", choices=["inline", "worker"], default="inline",
+                        help="inline (default, the embedded default): A runs the projections in its own process; "
+                             "worker: a separate `incidents project` process runs them, as PostgreSQL deployments do")
     parser.add_argument("--keep", action="store_true", help="keep the data folder and server logs")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed (non-303 answers always exit 1)")
     return parser.parse_args(argv)
@@ -774,9 +777,14 @@ def main(argv: list[str] | None = None) -> int:
     servers: list[Server] = []
     loadavg_at_start = os.getloadavg()
     try:
-        env_a = clean_env(INCIDENTS_DATA_DIR=str(data_dir), INCIDENTS_PRACTICE=PRACTICE)
+        env_a = clean_env(INCIDENTS_DATA_DIR=str(data_dir), INCIDENTS_PRACTICE=PRACTICE, INCIDENTS_PROJECTIONS=args.projections)
         console.print(f"Data folder {data_dir}; adding the reception account ...")
         add_reception_account(env_a)
+        if args.projections == "worker":
+            worker_log = open(work / "worker.log", "w")
+            worker = subprocess.Popen([str(BIN / "incidents"), "project"], env=env_a, cwd=REPO, stdout=worker_log, stderr=subprocess.STDOUT)
+            servers.append(Server("worker", worker, 0, work / "worker.log"))
+            console.print(f"Projections run in a separate `incidents project` worker, pid {worker.pid}")
         app = start_server("A", args.app_factory, env_a, work, args.access_log)
         servers.append(app)
         baseline = start_server("B", BASELINE_TARGET, clean_env(**{BASELINE_DB_ENV: str(baseline_db)}), work, args.access_log)
