@@ -1,4 +1,5 @@
-"""The action queue: what needs someone at a practice, each item with its due date and incident.
+"""The action queue: what needs someone at a practice, each item with its due date and its
+incident (or disclosure request).
 
 An item is a row while the work is open and is deleted when it is done, so the queue holds only
 open work (plus each incident's practice and kind, which later events do not carry, and an
@@ -24,19 +25,22 @@ Items (ACTIONS):
   Closing the incident does not end it: the warning stands for 12 months whatever the incident's
   status, and a reopened incident can still rely on it.
 
-Issue 5 adds disclosure-request deadlines: add an Action here (e.g. "disclosure_due"), a view
-method that registers a request's id, practice and kind ("disclosure") in action_incidents as
-incident_reported does for an incident (items take their practice and kind from there), and
-handlers for the DisclosureRequest events that call `item_due` (received, extended) and
-`item_done` (disclosed, refused, closed) with the request's id in place of an incident id. Items
-are keyed by (id, action), and `due()` and ActionItem need no change.
+- disclosure_due: an open disclosure request (DisclosureRequest.Received), due by the end of its
+  due date (a UK calendar day), moved by an extension (Extended), gone once it is disclosed,
+  refused or closed. The request's id stands in the incident id's place (items are keyed by
+  (id, action)); its kind is "disclosure", and its requester type and reference are kept beside
+  the items (action_requests) to name it. Only the roles that can act on it see it: disclosures
+  are governance business, and a manager could not open the request.
+
+Each action says which roles see it (`Action.roles`); `due(..., role=...)` shows a role only
+those, chosen before the limit so a long list of others' items cannot crowd theirs out.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import singledispatchmethod
 from typing import Any, Iterable
 from uuid import UUID
@@ -44,15 +48,18 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 
+from incidents.application.disclosures import DISCLOSURE_ROLES
+from incidents.domain.disclosure import DisclosureRequest
 from incidents.domain.filming import WARNING_VALIDITY_MONTHS, FilmingIncident
 from incidents.domain.incident import Incident
 from incidents.domain.recording import RecordingEpisode
 from incidents.domain.values import months_before
 
-from .working_days import working_days_deadline
+from .working_days import UK, end_of_day, working_days_deadline
 
 REVIEW_WORKING_DAYS = 2
 COPY_FOLLOW_UP = timedelta(days=14)
+OVERSEERS = ("manager", "governance")  # who sees the dashboard
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ class Action:
     label: str
     due_wording: str  # what the due date means, before the date: "Due by", "Window ends on"
     is_window: bool = False  # a window that ends, never overdue work
+    roles: tuple[str, ...] = OVERSEERS  # who sees it: those who act on it or oversee it
 
 
 REVIEW = Action("review", "Review the incident", "Review by")
@@ -68,15 +76,32 @@ COPY = Action("copy", "Chase the copy of the recording", "Follow up by")
 WARNING_WINDOW = Action(
     "warning_window", "Warning letter in force: a removal from the list may rely on it", "Window ends on", is_window=True
 )
-ACTIONS: dict[str, Action] = {a.code: a for a in (REVIEW, COPY, WARNING_WINDOW)}
+DISCLOSURE_DUE = Action("disclosure_due", "Respond to the disclosure request", "Respond by", roles=DISCLOSURE_ROLES)
+ACTIONS: dict[str, Action] = {a.code: a for a in (REVIEW, COPY, WARNING_WINDOW, DISCLOSURE_DUE)}
 WINDOWS: tuple[str, ...] = tuple(a.code for a in ACTIONS.values() if a.is_window)
 ENDED_BY_CLOSE: tuple[str, ...] = (REVIEW.code, COPY.code)
 
 
+DISCLOSURE = "disclosure"  # the kind of a disclosure request's items
+
+
+def actions_seen_by(role: str | None) -> tuple[str, ...]:
+    """The codes of the actions a role sees (every action when no role is given)."""
+    return tuple(a.code for a in ACTIONS.values() if role is None or role in a.roles)
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked for a disclosure: the requester type (a code of REQUESTER_TYPES) and reference."""
+
+    requester_type: str
+    reference: str
+
+
 @dataclass(frozen=True)
 class ActionItem:
-    incident_id: UUID
-    kind: str  # the incident's kind: "recording" or "filming"
+    incident_id: UUID  # the incident's id, or the disclosure request's
+    kind: str  # the incident's kind ("recording" or "filming"), or "disclosure"
     action: str  # a code of ACTIONS
     label: str
     due_wording: str
@@ -84,6 +109,7 @@ class ActionItem:
     since: datetime  # UTC: when the need arose (reported, copy first asked for, letter sent)
     overdue: bool  # never for a window
     is_window: bool
+    requester: Requester | None = None  # a disclosure request's
 
 
 class ActionQueueView(TrackingRecorder, ABC):
@@ -114,19 +140,38 @@ class ActionQueueView(TrackingRecorder, ABC):
         """Restore the copy item if a request is still outstanding."""
 
     @abstractmethod
-    def _item_rows(self, practice: str, now: datetime, limit: int) -> Iterable[tuple[UUID, str, str, datetime, datetime]]:
-        """(incident_id, kind, action, due_at, since) of open items, windows not yet ended,
-        by due date then incident id."""
+    def request_received(
+        self, request_id: UUID, practice: str, requester: Requester, since: datetime, due_at: datetime, tracking: Tracking
+    ) -> None:
+        """Remember who asked, and add the request's item."""
 
-    def due(self, practice: str, now: datetime, limit: int = 100) -> list[ActionItem]:
-        """The practice's open items: overdue first (oldest due first), then by due date."""
+    @abstractmethod
+    def item_moved(self, item_id: UUID, action: str, due_at: datetime, tracking: Tracking) -> None:
+        """Give an open item another due date (an extension), keeping when it arose."""
+
+    @abstractmethod
+    def _item_rows(
+        self, practice: str, now: datetime, limit: int, actions: tuple[str, ...]
+    ) -> Iterable[tuple[UUID, str, str, datetime, datetime, str | None, str | None]]:
+        """(incident_id, kind, action, due_at, since, requester_type, reference) of the open
+        items of these actions, windows not yet ended, by due date then incident id; the
+        requester's type and reference only for a disclosure request."""
+
+    def due(self, practice: str, now: datetime, limit: int = 100, role: str | None = None) -> list[ActionItem]:
+        """The practice's open items (those the role sees, if one is given): overdue first
+        (oldest due first), then by due date."""
+        actions = actions_seen_by(role)
+        if not actions:
+            return []
         items = []
-        for incident_id, kind, code, due_at, since in self._item_rows(practice, now, limit):
+        rows = self._item_rows(practice, now, limit, actions)
+        for incident_id, kind, code, due_at, since, requester_type, reference in rows:
             action = ACTIONS[code]
             items.append(
                 ActionItem(
                     incident_id, kind, code, action.label, action.due_wording, due_at, since,
                     overdue=not action.is_window and due_at < now, is_window=action.is_window,
+                    requester=Requester(requester_type, reference or "") if requester_type else None,
                 )
             )
         return items
@@ -134,6 +179,11 @@ class ActionQueueView(TrackingRecorder, ABC):
 
 def months_after(moment: datetime, months: int) -> datetime:
     return months_before(moment, -months)
+
+
+def start_of_day(day: date) -> datetime:
+    """The first moment of a UK calendar day, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=UK).astimezone(timezone.utc)
 
 
 class ActionQueue(Projection[ActionQueueView]):
@@ -187,3 +237,27 @@ class ActionQueue(Projection[ActionQueueView]):
     @process_event.register
     def _(self, e: Incident.Reopened, tracking: Tracking) -> None:
         self.view.incident_reopened(e.originator_id, tracking)
+
+    # Disclosure requests: their dates are calendar days (decoded by the application's DateAsISO).
+
+    @process_event.register
+    def _(self, e: DisclosureRequest.Received, tracking: Tracking) -> None:
+        requester = Requester(e.requester_type, e.reference)
+        received = start_of_day(e.received_on)
+        self.view.request_received(e.originator_id, e.practice, requester, received, end_of_day(e.due_on), tracking)
+
+    @process_event.register
+    def _(self, e: DisclosureRequest.Extended, tracking: Tracking) -> None:
+        self.view.item_moved(e.originator_id, DISCLOSURE_DUE.code, end_of_day(e.due_on), tracking)
+
+    @process_event.register
+    def _(self, e: DisclosureRequest.Disclosed, tracking: Tracking) -> None:
+        self.view.item_done(e.originator_id, (DISCLOSURE_DUE.code,), tracking)
+
+    @process_event.register
+    def _(self, e: DisclosureRequest.Refused, tracking: Tracking) -> None:
+        self.view.item_done(e.originator_id, (DISCLOSURE_DUE.code,), tracking)
+
+    @process_event.register
+    def _(self, e: DisclosureRequest.Closed, tracking: Tracking) -> None:
+        self.view.item_done(e.originator_id, (DISCLOSURE_DUE.code,), tracking)

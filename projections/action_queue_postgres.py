@@ -1,4 +1,9 @@
-"""The action queue in PostgreSQL."""
+"""The action queue in PostgreSQL.
+
+Tables of an older layout (before disclosure requests, without action_requests) are dropped when
+the view is opened, and its tracking emptied, so the projection fills it again from the first
+event: its tracking is past requests it ignored.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composable, Identifier
 
-from .action_queue import COPY, WINDOWS, ActionQueueView
+from .action_queue import COPY, DISCLOSURE, DISCLOSURE_DUE, WINDOWS, ActionQueueView, Requester
 
 Statement = tuple[Composable, tuple[Any, ...]]
 
@@ -19,7 +24,7 @@ class PostgresActionQueueView(PostgresTrackingRecorder, ActionQueueView):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         schema = self.datastore.schema
-        self.t = {name: Identifier(schema, name) for name in ("action_incidents", "action_items")}
+        self.t = {name: Identifier(schema, name) for name in ("action_incidents", "action_items", "action_requests")}
         self.sql_create_statements.extend(
             [
                 self._sql(
@@ -33,6 +38,10 @@ class PostgresActionQueueView(PostgresTrackingRecorder, ActionQueueView):
                     "due_at timestamptz NOT NULL, since timestamptz NOT NULL, PRIMARY KEY (incident_id, action))"
                 ),
                 self._sql("CREATE INDEX IF NOT EXISTS action_items_due ON {action_items} (practice, due_at)"),
+                self._sql(
+                    "CREATE TABLE IF NOT EXISTS {action_requests} ("
+                    "request_id uuid PRIMARY KEY, requester_type text NOT NULL, reference text NOT NULL)"
+                ),
             ]
         )
         self.copy_item = self._sql(
@@ -40,6 +49,26 @@ class PostgresActionQueueView(PostgresTrackingRecorder, ActionQueueView):
             "SELECT incident_id, %s, practice, kind, copy_due, copy_since FROM {action_incidents} "
             "WHERE incident_id = %s AND copy_due IS NOT NULL "
         )
+
+    def create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            schema = self.datastore.schema
+            curs.execute(
+                "SELECT to_regclass(%s) AS items, to_regclass(%s) AS requests, to_regclass(%s) AS tracking",
+                (f"{schema}.action_items", f"{schema}.action_requests", f"{schema}.{self.tracking_table_name}"),
+            )
+            found = curs.fetchone()
+            if found and found["items"] and not found["requests"]:
+                curs.execute(self._sql("DROP TABLE IF EXISTS {action_items}, {action_incidents}"))
+                if found["tracking"]:
+                    # Keep the library's own migration marker: only this view's positions go.
+                    curs.execute(
+                        SQL("DELETE FROM {0} WHERE application_name <> %s").format(
+                            Identifier(schema, self.tracking_table_name)
+                        ),
+                        (self.table_migration_identifier,),
+                    )
+        super().create_table()
 
     def _sql(self, text: str) -> Composable:
         return SQL(text).format(**self.t)  # type: ignore[arg-type]
@@ -132,13 +161,43 @@ class PostgresActionQueueView(PostgresTrackingRecorder, ActionQueueView):
             [(self.copy_item + SQL("ON CONFLICT (incident_id, action) DO NOTHING"), (COPY.code, incident_id))], tracking
         )
 
-    def _item_rows(self, practice: str, now: datetime, limit: int) -> Iterable[tuple[UUID, str, str, datetime, datetime]]:
+    def request_received(
+        self, request_id: UUID, practice: str, requester: Requester, since: datetime, due_at: datetime, tracking: Tracking
+    ) -> None:
+        self._write(
+            [
+                (
+                    self._sql("INSERT INTO {action_requests} (request_id, requester_type, reference) VALUES (%s, %s, %s)"),
+                    (request_id, requester.requester_type, requester.reference),
+                ),
+                (
+                    self._sql(
+                        "INSERT INTO {action_items} (incident_id, action, practice, kind, due_at, since) "
+                        "VALUES (%s, %s, %s, %s, %s, %s)"
+                    ),
+                    (request_id, DISCLOSURE_DUE.code, practice, DISCLOSURE, due_at, since),
+                ),
+            ],
+            tracking,
+        )
+
+    def item_moved(self, item_id: UUID, action: str, due_at: datetime, tracking: Tracking) -> None:
+        self._write(
+            [(self._sql("UPDATE {action_items} SET due_at = %s WHERE incident_id = %s AND action = %s"), (due_at, item_id, action))],
+            tracking,
+        )
+
+    def _item_rows(
+        self, practice: str, now: datetime, limit: int, actions: tuple[str, ...]
+    ) -> Iterable[tuple[UUID, str, str, datetime, datetime, str | None, str | None]]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
                 self._sql(
-                    "SELECT incident_id, kind, action, due_at, since FROM {action_items} WHERE practice = %s "
-                    "AND NOT (due_at <= %s AND action = ANY(%s)) ORDER BY due_at, incident_id, action LIMIT %s"
+                    "SELECT i.incident_id, i.kind, i.action, i.due_at, i.since, r.requester_type, r.reference "
+                    "FROM {action_items} i LEFT JOIN {action_requests} r ON r.request_id = i.incident_id "
+                    "WHERE i.practice = %s AND i.action = ANY(%s) AND NOT (i.due_at <= %s AND i.action = ANY(%s)) "
+                    "ORDER BY i.due_at, i.incident_id, i.action LIMIT %s"
                 ),
-                (practice, now, list(WINDOWS), limit),
+                (practice, list(actions), now, list(WINDOWS), limit),
             )
             return [tuple(row.values()) for row in curs.fetchall()]  # type: ignore[misc]

@@ -1,4 +1,9 @@
-"""The action queue in SQLite (the embedded default). Times are UTC microseconds."""
+"""The action queue in SQLite (the embedded default). Times are UTC microseconds.
+
+A view file of an older layout (before disclosure requests, without action_requests) is emptied,
+tracking included, when it is opened, so the projection fills it again from the first event: its
+tracking is past requests it ignored.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from .action_queue import COPY, WINDOWS, ActionQueueView
+from .action_queue import COPY, DISCLOSURE, DISCLOSURE_DUE, WINDOWS, ActionQueueView, Requester
 from .sqlite_batching import BatchingSQLiteTrackingRecorder
 from .summaries_sqlite import from_micros, to_micros
 
@@ -24,6 +29,15 @@ def _in(codes: tuple[str, ...]) -> str:
 
 
 class SQLiteActionQueueView(BatchingSQLiteTrackingRecorder, ActionQueueView):
+    def create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("SELECT name FROM sqlite_schema WHERE name IN ('action_items', 'action_requests')")
+            tables = {row[0] for row in c.fetchall()}
+            if "action_items" in tables and "action_requests" not in tables:
+                for table in ("action_items", "action_incidents", "tracking"):
+                    c.execute(f"DROP TABLE IF EXISTS {table}")
+        super().create_table()
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -34,6 +48,8 @@ class SQLiteActionQueueView(BatchingSQLiteTrackingRecorder, ActionQueueView):
             "incident_id TEXT NOT NULL, action TEXT NOT NULL, practice TEXT NOT NULL, kind TEXT NOT NULL, "
             "due_at INTEGER NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (incident_id, action))",
             "CREATE INDEX IF NOT EXISTS action_items_due ON action_items (practice, due_at)",
+            "CREATE TABLE IF NOT EXISTS action_requests ("
+            "request_id TEXT PRIMARY KEY, requester_type TEXT NOT NULL, reference TEXT NOT NULL)",
         ]
 
     def incident_reported(
@@ -106,10 +122,38 @@ class SQLiteActionQueueView(BatchingSQLiteTrackingRecorder, ActionQueueView):
     def incident_reopened(self, incident_id: UUID, tracking: Tracking) -> None:
         self._write([(COPY_ITEM + "ON CONFLICT (incident_id, action) DO NOTHING", (str(incident_id),))], tracking)
 
-    def _item_rows(self, practice: str, now: datetime, limit: int) -> Iterable[tuple[UUID, str, str, datetime, datetime]]:
-        rows = self._select(
-            "SELECT incident_id, kind, action, due_at, since FROM action_items WHERE practice = ? "
-            f"AND NOT (due_at <= ? AND action IN {_in(WINDOWS)}) ORDER BY due_at, incident_id, action LIMIT ?",
-            (practice, to_micros(now), *WINDOWS, limit),
+    def request_received(
+        self, request_id: UUID, practice: str, requester: Requester, since: datetime, due_at: datetime, tracking: Tracking
+    ) -> None:
+        key = str(request_id)
+        self._write(
+            [
+                (
+                    "INSERT INTO action_requests (request_id, requester_type, reference) VALUES (?, ?, ?)",
+                    (key, requester.requester_type, requester.reference),
+                ),
+                (
+                    "INSERT INTO action_items (incident_id, action, practice, kind, due_at, since) VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, DISCLOSURE_DUE.code, practice, DISCLOSURE, to_micros(due_at), to_micros(since)),
+                ),
+            ],
+            tracking,
         )
-        return [(UUID(r[0]), r[1], r[2], from_micros(r[3]), from_micros(r[4])) for r in rows]  # type: ignore[misc]
+
+    def item_moved(self, item_id: UUID, action: str, due_at: datetime, tracking: Tracking) -> None:
+        self._write(
+            [("UPDATE action_items SET due_at = ? WHERE incident_id = ? AND action = ?", (to_micros(due_at), str(item_id), action))],
+            tracking,
+        )
+
+    def _item_rows(
+        self, practice: str, now: datetime, limit: int, actions: tuple[str, ...]
+    ) -> Iterable[tuple[UUID, str, str, datetime, datetime, str | None, str | None]]:
+        rows = self._select(
+            "SELECT i.incident_id, i.kind, i.action, i.due_at, i.since, r.requester_type, r.reference "
+            "FROM action_items i LEFT JOIN action_requests r ON r.request_id = i.incident_id "
+            f"WHERE i.practice = ? AND i.action IN {_in(actions)} "
+            f"AND NOT (i.due_at <= ? AND i.action IN {_in(WINDOWS)}) ORDER BY i.due_at, i.incident_id, i.action LIMIT ?",
+            (practice, *actions, to_micros(now), *WINDOWS, limit),
+        )
+        return [(UUID(r[0]), r[1], r[2], from_micros(r[3]), from_micros(r[4]), r[5], r[6]) for r in rows]  # type: ignore[misc]

@@ -1,5 +1,8 @@
 """The manager's dashboard: open incidents, what needs someone, the year's trend, recent incidents.
 
+What needs someone shows each role the items it sees (a disclosure request's deadline only to
+governance, who alone can open the request); each item links to its incident or request.
+
 It reads the views only. It refreshes itself: the page polls a cheap endpoint that answers
 204 (nothing to swap) until an event has been recorded since the figures shown were read.
 """
@@ -15,7 +18,8 @@ from markupsafe import Markup
 
 from incidents.application.notices import RequiredNotice
 from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog
-from incidents.projections.action_queue import ActionItem
+from incidents.domain.disclosure import REQUESTER_TYPES
+from incidents.projections.action_queue import DISCLOSURE, DISCLOSURE_DUE, ActionItem, actions_seen_by
 from incidents.projections.figures import DashboardFigures
 
 from .charts import trend_chart
@@ -41,10 +45,27 @@ def response_label(name: str) -> str:
     return name
 
 
+def item_link(item: ActionItem) -> str:
+    if item.kind == DISCLOSURE:
+        return f"/disclosures/{item.incident_id}"
+    return f"/incidents/{item.incident_id}"
+
+
+def item_subject(item: ActionItem) -> str:
+    """What the item is about: the incident's kind, or who asked for a disclosure."""
+    if item.kind == DISCLOSURE:
+        requester = item.requester
+        if requester is None:
+            return "Disclosure request"
+        return f"Request from {REQUESTER_TYPES.get(requester.requester_type, requester.requester_type)}, ref {requester.reference}"
+    return INCIDENT_KINDS[item.kind].TITLE
+
+
 def queue_row(item: ActionItem) -> dict[str, Any]:
     return {
         "id": item.incident_id,
-        "title": INCIDENT_KINDS[item.kind].TITLE,
+        "link": item_link(item),
+        "title": item_subject(item),
         "label": item.label,
         "due_wording": item.due_wording,
         "due_at": item.due_at,
@@ -67,7 +88,7 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
     projections = caught_up_views(request)
     now = datetime.now(timezone.utc)
     figures: DashboardFigures = projections.view("dashboard_figures").figures(actor.practice, now.astimezone(UK).date())
-    queue = projections.view("action_queue").due(actor.practice, now, QUEUE_SHOWN)
+    queue = projections.view("action_queue").due(actor.practice, now, QUEUE_SHOWN, role=actor.role)
     recent = projections.summaries.reported_between(actor.practice, now - timedelta(days=RECENT_DAYS), now + timedelta(minutes=1), limit=10)
     kinds = list(INCIDENT_KINDS.values())
     chart = trend_chart(
@@ -81,6 +102,7 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
         "overdue": sum(1 for item in queue if item.overdue),
         "queue": [queue_row(item) for item in queue if not item.is_window],
         "windows": [queue_row(item) for item in queue if item.is_window],
+        "queue_has_disclosures": DISCLOSURE_DUE.code in actions_seen_by(actor.role),
         "chart": chart,
         "response_mix": [(response_label(name), count) for name, count in figures.response_mix.items()][:RESPONSES_SHOWN],
         "responses_total": sum(figures.response_mix.values()),

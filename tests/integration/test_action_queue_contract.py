@@ -4,32 +4,38 @@ library's ProjectionRunner and our subscriptions."""
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
 
 from incidents.application import commands as c
+from incidents.application.disclosures import ExtendRequest
+from incidents.application.records import UK
 from incidents.bootstrap import open_log
+from incidents.domain.dates import months_after
 from incidents.domain.values import months_before
-from incidents.projections.action_queue import ActionQueue
+from incidents.projections.action_queue import ActionQueue, Requester
 from incidents.projections.action_queue_postgres import PostgresActionQueueView
 from incidents.projections.action_queue_sqlite import SQLiteActionQueueView
-from incidents.projections.working_days import working_days_deadline
+from incidents.projections.working_days import end_of_day, working_days_deadline
 from incidents.settings import Settings
 
 from .view_histories import (
     PRACTICES,
-    history,
+    governors,
+    history_with_requests,
     managers,
     play,
     postgres_database,
     postgres_url,
     rebuilt_view,
+    receive,
     report,
     respond,
     run_projection,
+    settle,
     stop,
 )
 
@@ -161,6 +167,95 @@ def test_a_restart_in_the_middle_resumes_without_double_counting(opened):
         stop(second)
 
 
+def test_a_disclosure_request_is_due_by_the_end_of_its_due_day_until_it_is_answered(opened):
+    log = opened.log
+    governance, manager = governors(log), managers(log)["A81001"]
+    runner = run_projection(opened, ActionQueue, VIEWS)
+    view = runner.view
+    try:
+        today = datetime.now(UK).date()
+        incident = report(log, manager, "recording", datetime.now(timezone.utc) - timedelta(days=2))
+        late_received = today - timedelta(days=40)
+        late = receive(log, governance["A81001"], "subject_access", late_received, reference="SAR/7")
+        gmc = receive(log, governance["A81001"], "gmc", today - timedelta(days=3), today + timedelta(days=5), reference="FTP/12")
+        withdrawn = receive(log, governance["A81001"], "solicitor", today, reference="LAW/3")
+        court = receive(log, governance["B82002"], "court", today, today + timedelta(days=1), reference="CO/9")
+        runner.wait(court.notification_id, timeout=10)
+
+        now = datetime.now(timezone.utc)
+        requests = {i.incident_id: i for i in view.due("A81001", now) if i.action == "disclosure_due"}
+        assert set(requests) == {late.id, gmc.id, withdrawn.id}  # B82002's court order is not here
+        item = requests[gmc.id]
+        assert (item.kind, item.requester, item.label, item.due_wording) == (
+            "disclosure", Requester("gmc", "FTP/12"), "Respond to the disclosure request", "Respond by"
+        )
+        assert item.due_at == end_of_day(today + timedelta(days=5)) and not item.overdue
+        assert item.since == datetime.combine(today - timedelta(days=3), time(0), tzinfo=UK)
+        # One calendar month from receipt, 40 days ago: overdue, so first in the queue.
+        assert requests[late.id].due_at == end_of_day(months_after(late_received, 1))
+        assert queue(view, now)[0] == (late.id, "disclosure_due", True)
+        # Due by the end of the day: overdue only from the next day, UK time.
+        last_moment = end_of_day(today + timedelta(days=5))
+        assert not [i for i in view.due("A81001", last_moment) if i.incident_id == gmc.id][0].overdue
+        assert [i for i in view.due("A81001", last_moment + timedelta(seconds=1)) if i.incident_id == gmc.id][0].overdue
+        # Only governance sees requests; a manager sees the incident's review, and reception nothing.
+        assert {i.action for i in view.due("A81001", now, role="governance")} == {"review", "disclosure_due"}
+        assert {i.action for i in view.due("A81001", now, role="manager")} == {"review"}
+        assert view.due("A81001", now, role="reception") == []
+        assert [i.incident_id for i in view.due("B82002", now)] == [court.id]
+
+        # Extended: moved, and no longer overdue; it still arose when the request was received.
+        log.extend_request(ExtendRequest(request_id=late.id, due_on=today + timedelta(days=10), reason="Complex"), governance["A81001"])
+        done = log.extend_request(ExtendRequest(request_id=gmc.id, due_on=today + timedelta(days=20), reason="Agreed"), governance["A81001"])
+        runner.wait(done.notification_id, timeout=10)
+        requests = {i.incident_id: i for i in view.due("A81001", now) if i.action == "disclosure_due"}
+        assert (requests[late.id].due_at, requests[late.id].overdue) == (end_of_day(today + timedelta(days=10)), False)
+        assert requests[gmc.id].due_at == end_of_day(today + timedelta(days=20)) and requests[gmc.id].since == item.since
+        assert queue(view, now)[-2:] == [(gmc.id, "disclosure_due", False), (withdrawn.id, "disclosure_due", False)]
+
+        # Disclosed, refused or closed: gone (and closing a refused request changes nothing).
+        settle(log, governance["A81001"], late.id, "disclose", incident.id)
+        settle(log, governance["A81001"], gmc.id, "refuse")
+        settle(log, governance["A81001"], gmc.id, "close")
+        done = settle(log, governance["A81001"], withdrawn.id, "close")
+        runner.wait(done.notification_id, timeout=10)
+        assert queue(view, now) == [(incident.id, "review", False)]
+        assert [i.incident_id for i in view.due("B82002", now)] == [court.id]
+    finally:
+        stop(runner)
+
+
+def as_before_disclosure_deadlines(view, kind: str) -> None:
+    """Make the view what a release before disclosure deadlines left: no action_requests table,
+    and no item for the requests it ignored (its tracking is past them all the same)."""
+    sql = (lambda text: text.format(action_items="action_items", action_requests="action_requests")) if kind == "sqlite" else view._sql
+    with view.datastore.transaction(commit=True) as cursor:
+        cursor.execute(sql("DELETE FROM {action_items} WHERE action = 'disclosure_due'"))
+        cursor.execute(sql("DROP TABLE {action_requests}"))
+
+
+def test_a_view_of_the_older_layout_is_filled_again_when_opened(opened):
+    log = opened.log
+    governance, manager = governors(log), managers(log)["A81001"]
+    now = datetime.now(timezone.utc)
+    first = run_projection(opened, ActionQueue, VIEWS)
+    incident = report(log, manager, "filming", now - timedelta(days=1))
+    request = receive(log, governance["A81001"], "subject_access", now.astimezone(UK).date())
+    first.wait(request.notification_id, timeout=10)
+    as_before_disclosure_deadlines(first.view, opened.store.kind)
+    stop(first)
+    # The older release's view had seen the request and ignored it: only a refill brings it in.
+    second = run_projection(opened, ActionQueue, VIEWS)
+    try:
+        second.wait(request.notification_id, timeout=10)
+        assert sorted((i.incident_id, i.action, i.requester) for i in second.view.due("A81001", now)) == sorted(
+            [(incident.id, "review", None), (request.id, "disclosure_due", Requester("subject_access", "REF/1"))]
+        )
+        assert second.view.max_tracking_id(log.name) == log.recorder.max_notification_id()
+    finally:
+        stop(second)
+
+
 def every_item(view, now: datetime):
     return [view.due(practice, at, limit=1000) for practice in PRACTICES for at in (now, now + timedelta(days=20), now + timedelta(days=400))]
 
@@ -168,24 +263,32 @@ def every_item(view, now: datetime):
 def live_equals_rebuilt(opened, steps, rebuilt_database: str) -> None:
     log = opened.log
     runner = run_projection(opened, ActionQueue, VIEWS)
+    governance = governors(log)
     try:
-        incidents = play(log, managers(log), steps)
+        incidents = play(log, managers(log), steps, governance)
         last = log.recorder.max_notification_id()
         runner.wait(last, timeout=20)
         now = datetime.now(timezone.utc)
         live = every_item(runner.view, now)
-        reviews = {i.incident_id for i in runner.view.due("A81001", datetime.now(timezone.utc), 1000) + runner.view.due("B82002", datetime.now(timezone.utc), 1000) if i.action == "review"}
+        items = [i for practice in PRACTICES for i in runner.view.due(practice, now, 1000)]
     finally:
         stop(runner)
     rebuilt = rebuilt_view(opened, ActionQueue, VIEWS, rebuilt_database)
     assert every_item(rebuilt, now) == live
     assert rebuilt.max_tracking_id(log.name) == last
-    # Both agree with the aggregates on what is still to be reviewed.
-    assert reviews == {i for i in incidents if not log.repository.get(i).reviewed}
+    # Both agree with the aggregates on what is still to be reviewed, and on each open request's due date.
+    assert {i.incident_id for i in items if i.action == "review"} == {i for i in incidents if not log.repository.get(i).reviewed}
+    open_requests = {
+        (r.request_id, end_of_day(r.due_on))
+        for practice in PRACTICES
+        for r in log.requests(governance[practice])
+        if r.status == "open"
+    }
+    assert {(i.incident_id, i.due_at) for i in items if i.action == "disclosure_due"} == open_requests
 
 
 @hypothesis_settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=history)
+@given(steps=history_with_requests)
 def test_a_view_built_live_equals_the_same_view_rebuilt_on_sqlite(steps):
     with tempfile.TemporaryDirectory() as folder:
         opened = open_log(Settings(data_dir=Path(folder)))
@@ -196,7 +299,7 @@ def test_a_view_built_live_equals_the_same_view_rebuilt_on_sqlite(steps):
 
 
 @hypothesis_settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=history)
+@given(steps=history_with_requests)
 def test_a_view_built_live_equals_the_same_view_rebuilt_on_postgresql(steps):
     with tempfile.TemporaryDirectory() as folder, postgres_database() as events, postgres_database() as rebuilt:
         opened = open_log(Settings(data_dir=Path(folder), database_url=postgres_url(events)))

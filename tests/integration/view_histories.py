@@ -2,7 +2,8 @@
 by the library's ProjectionRunner (batched on SQLite, as the app runs it), the same projection
 fed every stored event again through a fresh view, fresh PostgreSQL databases, and random
 histories of incidents that cross months, correct their times and places, chase copies, send
-warning letters, close and reopen."""
+warning letters, close and reopen (and, for the action queue, disclosure requests received,
+extended, disclosed, refused and closed)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,17 @@ from eventsourcing.utils import Environment
 from hypothesis import strategies as st
 
 from incidents.application import commands as c
+from incidents.application.disclosures import (
+    CloseRequest,
+    ExtendRequest,
+    ReceiveRequest,
+    RecordDisclosure,
+    RecordExport,
+    RecordLegalBasis,
+    RefuseRequest,
+    SetRequestScope,
+)
+from incidents.application.records import UK
 from incidents.application.service import IncidentLog
 from incidents.bootstrap import Opened
 from incidents.domain.values import DomainError
@@ -109,6 +121,41 @@ def managers(log: IncidentLog) -> dict[str, Any]:
     return actors
 
 
+def governors(log: IncidentLog) -> dict[str, Any]:
+    """A governance lead in each practice: the role that handles disclosure requests."""
+    actors = {}
+    for practice in PRACTICES:
+        username = f"governance.{practice.lower()}"
+        log.register_account(c.RegisterAccount(username=username, display_name="G", practice=practice, role="governance", password=PASSWORD), actor="test")  # type: ignore[arg-type]
+        actors[practice] = log.authenticate(username, PASSWORD)[0]
+    return actors
+
+
+def receive(log: IncidentLog, actor: Any, requester_type: str, received_on: Any, due_on: Any = None, reference: str = "REF/1") -> Any:
+    return log.receive_request(
+        ReceiveRequest(submission_key=uuid.uuid4().hex, requester_type=requester_type, requester="Zoë Łukasz", reference=reference, received_on=received_on, due_on=due_on),
+        actor,
+    )
+
+
+def disclose(log: IncidentLog, actor: Any, request_id: uuid.UUID, incident_id: uuid.UUID) -> Any:
+    """Scope, legal basis, a recorded export and the disclosure: what a request needs to be disclosed."""
+    log.set_request_scope(SetRequestScope(request_id=request_id, incident_ids=[incident_id]), actor)
+    log.record_legal_basis(RecordLegalBasis(request_id=request_id, basis="consent"), actor)
+    log.record_export(RecordExport(request_id=request_id, fingerprint=uuid.uuid4().hex * 2), actor)
+    return log.record_disclosure(RecordDisclosure(request_id=request_id, note="sent"), actor)
+
+
+def settle(log: IncidentLog, actor: Any, request_id: uuid.UUID, how: str, incident_id: uuid.UUID | None = None) -> Any:
+    """End a request: "disclose" (needs an incident of its practice), "refuse" or "close"."""
+    if how == "disclose":
+        assert incident_id is not None
+        return disclose(log, actor, request_id, incident_id)
+    if how == "refuse":
+        return log.refuse_request(RefuseRequest(request_id=request_id, reason="Not our records"), actor)
+    return log.close_request(CloseRequest(request_id=request_id, note="Withdrawn by the requester"), actor)
+
+
 def report(log: IncidentLog, actor: Any, kind: str, occurred_at: datetime) -> Any:
     key = uuid.uuid4().hex
     if kind == "filming":
@@ -132,15 +179,30 @@ step = st.one_of(
     st.tuples(st.just("account"), st.sampled_from(PRACTICES)),
 )
 history = st.lists(step, min_size=1, max_size=30)
+REQUESTER_TYPES = ("subject_access", "gmc", "solicitor", "court")
+SETTLEMENTS = ("disclose", "refuse", "close")
+request_step = st.one_of(
+    st.tuples(st.just("request"), st.sampled_from(REQUESTER_TYPES), st.sampled_from(PRACTICES), st.integers(0, 90), st.integers(0, 60)),
+    st.tuples(st.just("extend"), st.integers(0, 20), st.integers(-5, 70)),
+    st.tuples(st.just("settle"), st.integers(0, 20), st.sampled_from(SETTLEMENTS)),
+)
+history_with_requests = st.lists(st.one_of(step, request_step), min_size=1, max_size=30)
 
 
-def play(log: IncidentLog, actors: dict[str, Any], steps: list[tuple[Any, ...]]) -> list[uuid.UUID]:
+def play(log: IncidentLog, actors: dict[str, Any], steps: list[tuple[Any, ...]], governance: dict[str, Any] | None = None) -> list[uuid.UUID]:
     """Play the steps; a step an invariant refuses (a response before the incident, a removal
-    without a warning, closing twice) records nothing, as in the app. Returns the incidents."""
+    without a warning, closing twice, an extension to an earlier day) records nothing, as in the
+    app. Request steps are played by the governance actors, if given. Returns the incidents."""
     now = datetime.now(timezone.utc)
+    today = now.astimezone(UK).date()
     incidents: list[tuple[uuid.UUID, str, str]] = []
+    requests: list[tuple[uuid.UUID, str]] = []
     for s in steps:
         try:
+            if s[0] in ("request", "extend", "settle"):
+                if governance is not None:
+                    play_request_step(log, governance, s, today, incidents, requests)
+                continue
             if s[0] == "report":
                 saved = report(log, actors[s[2]], s[1], now - timedelta(days=s[3], minutes=len(incidents) + 1))
                 incidents.append((saved.id, s[1], s[2]))
@@ -174,3 +236,28 @@ def play(log: IncidentLog, actors: dict[str, Any], steps: list[tuple[Any, ...]])
         except DomainError:
             pass
     return [i for i, _, _ in incidents]
+
+
+def play_request_step(
+    log: IncidentLog, governance: dict[str, Any], s: tuple[Any, ...], today: Any,
+    incidents: list[tuple[uuid.UUID, str, str]], requests: list[tuple[uuid.UUID, str]],
+) -> None:
+    if s[0] == "request":
+        received = today - timedelta(days=s[3])
+        # A GMC or court request carries its own date; the others' is computed unless one is entered.
+        due = received + timedelta(days=s[4]) if s[1] in ("gmc", "court") or (s[1] == "solicitor" and s[4] % 2) else None
+        saved = receive(log, governance[s[2]], s[1], received, due)
+        requests.append((saved.id, s[2]))
+        return
+    if not requests:
+        return
+    request_id, practice = requests[s[1] % len(requests)]
+    actor = governance[practice]
+    if s[0] == "extend":
+        current = log.get_request(actor, request_id).due_on
+        log.extend_request(ExtendRequest(request_id=request_id, due_on=current + timedelta(days=s[2]), reason="Complex"), actor)
+    elif s[0] == "settle":
+        theirs = [i for i, _, p in incidents if p == practice]
+        if s[2] == "disclose" and not theirs:
+            return
+        settle(log, actor, request_id, s[2], theirs[0] if theirs else None)

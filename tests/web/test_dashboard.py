@@ -70,3 +70,23 @@ def test_the_dashboard_warns_when_a_required_notice_is_not_in_force(client_for):
     assert "No notice in force: Telephone call recording" in html
     assert "No notice in force: The policy on filming in the practice" in html
     assert '<a href="/notices">Publish a notice on Telephone message</a>.</p>' in html
+
+
+def test_governance_sees_a_due_disclosure_request_in_the_queue_and_a_manager_does_not(client_for):
+    from tests.web.test_disclosures_web import receive
+
+    governance, manager = client_for("gill.governance"), client_for("mo.manager")
+    location = receive(governance, received_on="2026-01-31")  # a subject access request, due 28 Feb 2026
+    assert location.startswith("/disclosures/")
+    html = governance.get("/dashboard").text
+    queue = html[html.index('id="queue-heading"'):html.index("Recent incidents")]
+    assert f'<a href="{location}">Respond to the disclosure request</a>' in queue
+    assert "Request from Patient (subject access request), ref SAR/2026/7. Respond by 28 Feb 2026." in queue
+    assert "Overdue" in queue
+    assert re.search(r'app-figure__value">1</span><span class="app-figure__label">overdue action<', html)
+    assert governance.get(location).status_code == 200  # the link opens for governance
+
+    html = manager.get("/dashboard").text
+    assert "/disclosures/" not in html and "Respond to the disclosure request" not in html
+    assert re.search(r'app-figure__value">0</span><span class="app-figure__label">overdue actions<', html)
+    assert manager.get(location).status_code == 403  # the request a link would lead to
