@@ -81,8 +81,8 @@ class StoreCheckpoints:
         recorded: list[CheckpointRecorded] = []
         conflicts = 0
         head = self.recorder.max_notification_id() or 0  # not beyond: our own checkpoints come after it
+        last = self._last_checkpoint(key.public)
         while True:
-            last = self._last_checkpoint(key.public)
             after = last.statement.last if last else 0
             batch = list(self._stored_after(after, head, max_events))
             if not batch or self._only_a_checkpoint(batch):
@@ -98,8 +98,10 @@ class StoreCheckpoints:
                 conflicts += 1
                 if conflicts > CONFLICTS_TOLERATED:
                     raise
+                last = self._last_checkpoint(key.public)
                 continue
-            statement = Statement.from_bytes(fields["statement"].encode())
+            last = read_checkpoint(event)  # the one just saved: no need to read it back
+            statement = last.statement
             recorded.append(
                 CheckpointRecorded(
                     number, after, statement.last, statement.count, statement.signed_when, statement.chain_hash,
@@ -114,13 +116,6 @@ class StoreCheckpoints:
         if len(batch) > 1 or batch[0].originator_id != CHECKPOINT_LOG_ID:
             return False
         return not self.recorder.select_notifications(start=batch[0].id, limit=1, inclusive_of_start=False)
-
-    def has_unchecked_events(self) -> bool:
-        """Whether anything but the last checkpoint's own event was recorded after it."""
-        stored = self.recorder.select_events(CHECKPOINT_LOG_ID, desc=True, limit=1)
-        after = read_checkpoint(self.mapper.to_domain_event(stored[0])).statement.last if stored else 0
-        batch = self.recorder.select_notifications(start=after, limit=2, inclusive_of_start=False)
-        return len(batch) > 1 or (len(batch) == 1 and batch[0].originator_id != CHECKPOINT_LOG_ID)
 
     def verify_store(self, public_key: Ed25519PublicKey, progress: Callable[[int, int], None] | None = None) -> StoreVerification:
         """Every checkpoint checked, and every stored event compared with the checkpoint covering it."""
