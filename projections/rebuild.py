@@ -111,9 +111,14 @@ def _rebuild_sqlite(
             factory = InfrastructureFactory.construct(Environment(spec.name, env))
             factories.append(factory)
             view = factory.tracking_recorder(spec.sqlite_view)
-            if hasattr(view, "start_batching"):
+            # A view with a bulk mode for side files uses it; otherwise it batches as it does live.
+            if hasattr(view, "start_rebuilding"):
+                view.start_rebuilding()
+            elif hasattr(view, "start_batching"):
                 view.start_batching()
             projections.append(spec.projection(view))
+        # Bound once: each lookup of a singledispatchmethod builds a new dispatching function.
+        processors = [projection.process_event for projection in projections]
         last = log.recorder.max_notification_id() or 0
         position, count = 0, 0
         while position < last:
@@ -123,14 +128,17 @@ def _rebuild_sqlite(
             for notification in page:
                 event = log.mapper.to_domain_event(notification)
                 tracking = Tracking(log.name, notification.id)
-                for projection in projections:
-                    projection.process_event(event, tracking)
+                for process_event in processors:
+                    process_event(event, tracking)
             for projection in projections:
                 if hasattr(projection.view, "flush"):
                     projection.view.flush()
             position = page[-1].id
             count += len(page)
             progress(position, last)
+        for projection in projections:
+            if hasattr(projection.view, "finish_rebuilding"):
+                projection.view.finish_rebuilding()
     finally:
         for factory in factories:
             factory.close()

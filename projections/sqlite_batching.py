@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from .summaries_sqlite import relax_durability
+from .summaries_sqlite import relax_durability, write_without_journal
 
 Statement = tuple[str, tuple[Any, ...]]
 
@@ -29,6 +29,14 @@ class BatchingSQLiteTrackingRecorder(SQLiteTrackingRecorder):
 
     def start_batching(self) -> None:
         self._batch = []
+
+    def start_rebuilding(self) -> None:
+        """For a rebuild into a side file nobody reads until it is complete (see rebuild.py)."""
+        self.start_batching()
+        write_without_journal(self.datastore)
+
+    def finish_rebuilding(self) -> None:
+        self.flush()
 
     def flush(self) -> None:
         tracking = self._batch_tracking

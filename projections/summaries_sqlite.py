@@ -7,6 +7,7 @@ index and stops at the end of the page, however many incidents match."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,37 @@ def relax_durability(datastore: SQLiteDatastore) -> None:
     pool._relaxed = True  # type: ignore[attr-defined]
 
 
+REBUILDING_PRAGMAS = ("PRAGMA journal_mode=OFF", "PRAGMA synchronous=OFF", "PRAGMA cache_size=-262144")
+STATEMENTS_KEPT = 256
+
+
+def write_without_journal(datastore: SQLiteDatastore) -> None:
+    """For a rebuild's side file only (nobody reads it until it is complete, and a failed rebuild
+    throws it away): no journal, no fsync, a 256 MB page cache, and prepared statements kept (the
+    library opens its connections with a cache of one statement, so a batch that alternates
+    between a few statements prepares each one again every time). A rebuild uses one connection
+    at a time: the pool's idle connection is the one changed; any new one is made the same way."""
+    pool = datastore.pool
+    if pool.is_sqlite_memory_mode:
+        return
+    create_connection = pool._create_connection
+
+    def rebuilding(connection: Any) -> Any:
+        connection._sqlite_conn.close()  # leaving WAL mode needs the file to itself
+        kept = sqlite3.connect(
+            pool.db_name, uri=True, check_same_thread=False, isolation_level=None, cached_statements=STATEMENTS_KEPT
+        )
+        kept.row_factory = sqlite3.Row
+        for pragma in REBUILDING_PRAGMAS:
+            kept.execute(pragma)
+        connection._sqlite_conn = kept
+        return connection
+
+    pool._create_connection = lambda: rebuilding(create_connection())  # type: ignore[method-assign]
+    with datastore.get_connection(commit=True) as connection:
+        rebuilding(connection)
+
+
 def _search_facets(practice: str, kind: str | None, status: str | None, location: str | None) -> list[str]:
     """The filters as tokens of the index's `facets` column (a search needs no second lookup)."""
     facets = [f"p{practice}"]
@@ -106,6 +138,11 @@ REFRESH_STALE = [
     "DELETE FROM incident_search_stale",
 ]
 Statement = tuple[str, dict[str, Any]]
+LIST_INDEXES = (
+    "incident_summaries_reported", "incident_summaries_by_time", "incident_summaries_by_kind",
+    "incident_summaries_by_status", "incident_summaries_by_location", "incident_summaries_by_kind_status",
+    "incident_summaries_by_location_status",
+)
 
 
 class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
@@ -114,6 +151,7 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
         super().__init__(datastore, **kwargs)
         self._batch: list[tuple[str, dict[str, Any]]] | None = None
         self._batch_tracking: Tracking | None = None
+        self._rebuilding = False
 
     def start_batching(self) -> None:
         """From now on, hold writes until flush(), which commits them in one transaction with
@@ -121,6 +159,31 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
         the tracking, so a crash before the flush means the events are processed again: still
         exactly once. The runner flushes whenever the subscription is about to read again."""
         self._batch = []
+
+    def start_rebuilding(self) -> None:
+        """For a rebuild into a side file nobody reads until it is complete: batch as above, but
+        leave the search index and the list's indexes alone until finish_rebuilding(), which
+        builds them once from the finished rows (the same index the writes would have left:
+        its content is exactly the rows' words). Asked nothing in between, they need not exist."""
+        self.start_batching()
+        self._rebuilding = True
+        write_without_journal(self.datastore)
+        with self.datastore.transaction(commit=True) as c:
+            for index in LIST_INDEXES:
+                c.execute(f"DROP INDEX IF EXISTS {index}")
+
+    def finish_rebuilding(self) -> None:
+        self.flush()
+        with self.datastore.transaction(commit=True) as c:
+            for sql in self.create_table_statements:
+                if sql.startswith("CREATE INDEX"):
+                    c.execute(sql)
+            c.execute(
+                f"INSERT INTO incident_search_text (sort_key, incident_id, {INDEXED}) "
+                f"SELECT sort_key, incident_id, {INDEXED} FROM incident_summaries"
+            )
+            c.execute("INSERT INTO incident_search (incident_search) VALUES ('rebuild')")
+        self._rebuilding = False
 
     def flush(self) -> None:
         tracking = self._batch_tracking
@@ -195,6 +258,8 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
         ]
 
     def _write(self, statements: list[Statement], tracking: Tracking) -> None:
+        if self._rebuilding:
+            statements = [statement for statement in statements if statement[0] != MARK_STALE]
         if self._batch is not None:
             self._batch.extend(statements)
             self._batch_tracking = tracking
