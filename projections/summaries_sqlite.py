@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLITE3_DEFAULT_LOCK_TIMEOUT, SQLiteDatastore, SQLiteTrackingRecorder
 
 from .summaries import (
     SORT_SLOTS,
@@ -59,50 +59,48 @@ def relax_durability(datastore: SQLiteDatastore) -> None:
     longer fsynced (the WAL is, at each checkpoint). A crash may lose the last few view commits,
     never corrupt the file, and each lost row goes with its tracking position (same file, same
     transaction), so the projection simply processes those events again on restart. The view is
-    derived and rebuildable; the event store keeps the library's full durability."""
+    derived and rebuildable; the event store keeps the library's full durability. (Each
+    connection also keeps its prepared statements: see _reopened.)"""
     pool = datastore.pool
     if pool.is_sqlite_memory_mode or getattr(pool, "_relaxed", False):
         return
     create_connection = pool._create_connection
-
-    def create_relaxed_connection() -> Any:
-        connection = create_connection()
-        connection._sqlite_conn.execute("PRAGMA synchronous=NORMAL")
-        return connection
-
-    pool._create_connection = create_relaxed_connection  # type: ignore[method-assign]
+    pool._create_connection = lambda: _reopened(pool, create_connection(), RELAXED_PRAGMAS)  # type: ignore[method-assign]
     pool._relaxed = True  # type: ignore[attr-defined]
 
 
+RELAXED_PRAGMAS = ("PRAGMA synchronous=NORMAL",)
 REBUILDING_PRAGMAS = ("PRAGMA journal_mode=OFF", "PRAGMA synchronous=OFF", "PRAGMA cache_size=-262144")
 STATEMENTS_KEPT = 256
 
 
+def _reopened(pool: Any, connection: Any, pragmas: tuple[str, ...]) -> Any:
+    """The pool's connection on a new SQLite connection that keeps its prepared statements: the
+    library opens its own with `cached_statements=True`, a cache of one statement, so a batch that
+    alternates between a few statements prepared each one again every time."""
+    connection._sqlite_conn.close()  # first: leaving WAL mode needs the file to itself
+    kept = sqlite3.connect(
+        pool.db_name, uri=True, check_same_thread=False, isolation_level=None,
+        cached_statements=STATEMENTS_KEPT, timeout=pool.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,
+    )
+    kept.row_factory = sqlite3.Row
+    for pragma in pragmas:
+        kept.execute(pragma)
+    connection._sqlite_conn = kept
+    return connection
+
+
 def write_without_journal(datastore: SQLiteDatastore) -> None:
     """For a rebuild's side file only (nobody reads it until it is complete, and a failed rebuild
-    throws it away): no journal, no fsync, a 256 MB page cache, and prepared statements kept (the
-    library opens its connections with a cache of one statement, so a batch that alternates
-    between a few statements prepares each one again every time). A rebuild uses one connection
-    at a time: the pool's idle connection is the one changed; any new one is made the same way."""
+    throws it away): no journal, no fsync, a 256 MB page cache. A rebuild uses one connection at
+    a time: the pool's idle connection is the one changed; any new one is made the same way."""
     pool = datastore.pool
     if pool.is_sqlite_memory_mode:
         return
     create_connection = pool._create_connection
-
-    def rebuilding(connection: Any) -> Any:
-        connection._sqlite_conn.close()  # leaving WAL mode needs the file to itself
-        kept = sqlite3.connect(
-            pool.db_name, uri=True, check_same_thread=False, isolation_level=None, cached_statements=STATEMENTS_KEPT
-        )
-        kept.row_factory = sqlite3.Row
-        for pragma in REBUILDING_PRAGMAS:
-            kept.execute(pragma)
-        connection._sqlite_conn = kept
-        return connection
-
-    pool._create_connection = lambda: rebuilding(create_connection())  # type: ignore[method-assign]
+    pool._create_connection = lambda: _reopened(pool, create_connection(), REBUILDING_PRAGMAS)  # type: ignore[method-assign]
     with datastore.get_connection(commit=True) as connection:
-        rebuilding(connection)
+        _reopened(pool, connection, REBUILDING_PRAGMAS)
 
 
 def _search_facets(practice: str, kind: str | None, status: str | None, location: str | None) -> list[str]:
