@@ -74,5 +74,13 @@ class PostgresProjectionsLock:
 
     def release(self) -> None:
         if self._connection is not None:
-            self._connection.close()  # ending the session releases the lock
-            self._connection = None
+            # Unlock before closing: a closed connection's server process lets go of its locks
+            # only when it has exited, a moment later, and a rebuild started straight after a
+            # stop would find the lock still held.
+            try:
+                self._connection.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, self.key))
+            except psycopg.Error:
+                pass  # the session is gone already, and its locks with it
+            finally:
+                self._connection.close()
+                self._connection = None
