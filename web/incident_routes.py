@@ -8,7 +8,7 @@ HTMX requests get the block they replace instead.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -79,10 +79,30 @@ def report_form(request: Request, kind: Kind, actor: Anyone):
     return report_page(request, actor, kind, values, {})
 
 
+RECENT_CLINICIANS_SHOWN = 6
+RECENT_CLINICIANS_DAYS = 90
+
+
+def recent_clinicians(request: Request, actor: Actor) -> list[str]:
+    """The clinicians named in the practice's recent recordings, newest first, so that logging
+    one is a tap: read from the view (bounded by time and count), never from the events."""
+    projections = request.app.state.projections
+    if projections is None:
+        return []
+    now = datetime.now(timezone.utc)
+    rows = projections.summaries.reported_between(actor.practice, now - timedelta(days=RECENT_CLINICIANS_DAYS), now + timedelta(minutes=1), limit=200)
+    names: list[str] = []
+    for row in rows:
+        if row.kind == recording.RecordingEpisode.KIND and row.clinician and row.clinician not in names:
+            names.append(row.clinician)
+    return names[:RECENT_CLINICIANS_SHOWN]
+
+
 def report_page(request: Request, actor: Actor, kind: str, values: dict[str, Any], errors: dict[str, str], status: int = 200):
     context = page(
         request,
         actor,
+        clinicians=recent_clinicians(request, actor) if kind == "recording" else [],
         kind=kind,
         incident_class=INCIDENT_KINDS[kind],
         guidance=GUIDANCE[kind],
@@ -104,6 +124,8 @@ async def report(request: Request, kind: Kind):
 def report_now(request: Request, kind: str, data: dict[str, str]):
     actor = signed_in_as(request, ALL_ROLES)
     form = checked(request, data)
+    if form.get("clinician_other", "").strip():  # "someone else", typed beside the recent names
+        form["clinician"] = form["clinician_other"]
     log: IncidentLog = request.app.state.log
     try:
         command = parse(REPORT_COMMANDS[kind], form, with_time=True)

@@ -52,6 +52,11 @@ def radio_items(options: dict[str, str]) -> list[dict[str, str]]:
     return [{"value": value, "text": text} for value, text in options.items()]
 
 
+def zip_items(names: list[str]) -> list[dict[str, str]]:
+    """Radio items whose value is the text shown (a name chosen from a short list)."""
+    return [{"value": name, "text": name} for name in names]
+
+
 def response_items(responses: Any) -> list[dict[str, Any]]:
     return [
         {"value": r.name, "text": r.label, "hint": {"text": r.guidance} if r.guidance else None}
@@ -71,6 +76,7 @@ def make_environment() -> Environment:
     env.filters["error_items"] = error_items
     env.filters["radio_items"] = radio_items
     env.filters["response_items"] = response_items
+    env.filters["zip_items"] = zip_items
     for name, component in NHSUK_MACROS.items():
         module = env.get_template(f"nhsuk/components/{component}/macro.jinja").module
         env.globals[name] = getattr(module, name)

@@ -360,3 +360,23 @@ def test_names_in_any_script_survive_the_form_and_the_store(client_for):
     note = "Zoë and Łukasz saw 李雷 filming; محمد asked him to stop"
     location = log_filming(client, note=note)
     assert note in client.get(location).text
+
+
+def test_a_clinician_named_before_is_one_tap_away(client_for):
+    client = client_for("sue.reception")
+    first = client.get("/incidents/new/recording")
+    assert 'name="clinician_other"' not in first.text  # nobody named yet: type the name
+    assert client.post("/incidents/new/recording", data=recording_form(first.text, clinician="Dr Shah")).status_code == 303
+    again = client.get("/incidents/new/recording")
+    assert 'type="radio" value="Dr Shah"' in again.text.replace('name="clinician" ', "")
+    assert 'name="clinician_other"' in again.text
+    tapped = client.post("/incidents/new/recording", data=recording_form(again.text, clinician="Dr Shah"))
+    assert tapped.status_code == 303
+    assert "Dr Shah" in client.get(tapped.headers["location"].split("?")[0]).text
+    third = client.get("/incidents/new/recording")
+    typed = client.post("/incidents/new/recording", data=recording_form(third.text, clinician="", clinician_other="Nurse Patel"))
+    assert typed.status_code == 303
+    assert "Nurse Patel" in client.get(typed.headers["location"].split("?")[0]).text
+    fourth = client.get("/incidents/new/recording")
+    missing = client.post("/incidents/new/recording", data=recording_form(fourth.text, clinician="", clinician_other=""))
+    assert missing.status_code == 422 and "Enter the clinician" in missing.text
