@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.state.settings = settings
     app.state.log = opened.log
     app.state.store = opened.store
+    app.state.saves_on_loop = opened.store.kind != "postgres"  # see incident_routes.report
     app.state.render = Renderer()
     app.state.sign_in_throttle = SignInThrottle()
     app.state.on_shutdown = []
@@ -113,12 +114,8 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
-    app.mount("/assets", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk", "assets")), name="assets")
-    app.mount("/static/nhsuk", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk")), name="nhsuk")
-    app.mount("/static/htmx", StaticFiles(directory=assets_dir("htmx.org", "dist")), name="htmx")
     if not (WEB_DIR / "static" / "build" / "nhsuk.min.css").exists():
         raise ConfigurationError(f"The NHS.UK frontend styles are not built: run `npm run build` in {WEB_DIR}")
-    app.mount("/static/app", StaticFiles(directory=WEB_DIR / "static"), name="app")
 
     # Last, once the configuration is known to be complete: this starts threads and takes a lock.
     if opened.store.kind != "memory":
@@ -143,6 +140,12 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    # Mounted after the routes, which are matched in order: pages are asked for far more often.
+    app.mount("/assets", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk", "assets")), name="assets")
+    app.mount("/static/nhsuk", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk")), name="nhsuk")
+    app.mount("/static/htmx", StaticFiles(directory=assets_dir("htmx.org", "dist")), name="htmx")
+    app.mount("/static/app", StaticFiles(directory=WEB_DIR / "static"), name="app")
 
     install_error_pages(app)
     return app

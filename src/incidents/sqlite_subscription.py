@@ -11,6 +11,14 @@ two thread hand-offs (and a polling thread) per read. Just before it goes back t
 it calls ``before_reading`` if one is set: a view that buffers its writes flushes them there, so
 the events of one read share one view transaction and none waits in a buffer for more.
 Plugged in by the environment alone: APPLICATION_RECORDER_TOPIC names the recorder class.
+
+The recorder also commits concurrent saves together (group commit). SQLite lets one writer in at
+a time, and under load a writer spends most of its turn waiting for the GIL between its BEGIN,
+INSERT and COMMIT calls while other threads run, so the turn, not the disk, limits how many saves
+a second get through. Each save joins a queue; whichever saving thread finds no one writing takes
+everything queued and writes it in one transaction, and the others are answered from that. If the
+shared transaction fails (a conflict: a repeated submission, a concurrent change to the same
+aggregate), each save is retried in a transaction of its own, so only the conflicting one fails.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import Notification, StoredEvent, Subscription
+from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 POLL_INTERVAL_SECONDS = 0.25
@@ -39,11 +48,68 @@ def _wake(db_name: str) -> None:
         subscription.wake()
 
 
+class _QueuedSave:
+    __slots__ = ("stored_events", "ids", "error", "done")
+
+    def __init__(self, stored_events: Sequence[StoredEvent]) -> None:
+        self.stored_events = stored_events
+        self.ids: Sequence[int] | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
 class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name)
+        self._saves = threading.Condition()
+        self._queued: list[_QueuedSave] = []
+        self._writing = False
+
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        ids = super().insert_events(stored_events, **kwargs)
-        _wake(self.datastore.pool.db_name)
-        return ids
+        if any(value is not None for value in kwargs.values()):  # tracking and the like: not ours to combine
+            ids = super().insert_events(stored_events, **kwargs)
+            _wake(self.datastore.pool.db_name)
+            return ids
+        save = _QueuedSave(stored_events)
+        batch: list[_QueuedSave] = []
+        with self._saves:
+            self._queued.append(save)
+            while self._writing and not save.done:
+                self._saves.wait()
+            if not save.done:
+                self._writing = True
+                batch, self._queued = self._queued, []
+        if batch:
+            try:
+                self._write(batch)
+            finally:
+                with self._saves:
+                    self._writing = False
+                    for queued in batch:
+                        queued.done = True
+                    self._saves.notify_all()
+            _wake(self.datastore.pool.db_name)
+        if save.error is not None:
+            raise save.error
+        return save.ids
+
+    def _write(self, batch: list[_QueuedSave]) -> None:
+        if len(batch) > 1:
+            try:
+                with self.datastore.transaction(commit=True) as c:
+                    ids = [self._insert_events(c, queued.stored_events) for queued in batch]
+            except Exception:  # noqa: BLE001 - each is tried alone below, and fails alone
+                pass
+            else:
+                for queued, queued_ids in zip(batch, ids):
+                    queued.ids = queued_ids
+                return
+        for queued in batch:
+            try:
+                with self.datastore.transaction(commit=True) as c:
+                    queued.ids = self._insert_events(c, queued.stored_events)
+            except Exception as error:  # noqa: BLE001 - handed to the thread whose save it was
+                queued.error = error
 
     def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[Any]:
         return SQLitePollingSubscription(self, gt=gt, topics=topics)

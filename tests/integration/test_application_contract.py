@@ -289,6 +289,25 @@ class TestIncidentLogContract:
         assert sum(r.created for r in results) == 1
         assert names(log.history(staff.reception, results[0].id)) == ["Reported"]
 
+    def test_simultaneous_reports_are_each_saved_once_with_their_own_position(self, opened: Opened, staff: Staff):
+        """On SQLite, saves that arrive together are committed together; a repeated submission among
+        them must fail alone (and be answered as the incident it repeats), not sink the others."""
+        log = opened.log
+        repeated = uuid.uuid4().hex
+        keys = [repeated if i % 8 == 0 else uuid.uuid4().hex for i in range(24)]
+        before = log.recorder.max_notification_id() or 0
+        results = run_together(len(keys), lambda i: log.report_filming(filming(keys[i]), staff.reception))
+        assert [r for r in results if isinstance(r, Exception)] == []
+        created = [r for r in results if r.created]
+        assert len(created) == 22  # 21 distinct keys, and the repeated one once
+        assert len({r.id for r in results}) == 22
+        positions = sorted(r.notification_id for r in created)
+        assert len(set(positions)) == 22 and positions[0] > before  # PostgreSQL's sequence may skip one
+        assert positions[-1] == log.recorder.max_notification_id()
+        for saved in created:
+            [reported] = log.history(staff.reception, saved.id)
+            assert reported.note == DISTINCTIVE_NOTE
+
     # Changing an incident ----------------------------------------------------
 
     def test_full_life_history_is_in_order_with_corrections_beside_the_original(self, opened: Opened, staff: Staff):
