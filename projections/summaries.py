@@ -146,8 +146,8 @@ class SummaryQuery:
     kind, status, location: a code of `KINDS`, `STATUSES`, `LOCATIONS` ('' or None: any).
     occurred_from / occurred_to: the incident occurred in [from, to). A `date` is a whole UK
     calendar day (Europe/London): `occurred_from=date(2026, 3, 1), occurred_to=date(2026, 3, 31)`
-    is all of March, both days included. A `datetime` must be time-zone aware and is taken
-    exactly, `occurred_to` excluded.
+    is all of March, both days included. A `datetime` must be time-zone aware and is taken to
+    the millisecond (the view orders by milliseconds, see sort_base), `occurred_to` excluded.
     text: words to find in the incident's summary and notes; each word matches as a prefix
     ('wait' finds 'waiting'; see PREFIX_CHARS), all words must match; punctuation and operators
     are ignored.
@@ -246,17 +246,22 @@ def page_of(query: SummaryQuery, fetched: list[IncidentSummary], counted: int, a
 
 # Ordering ------------------------------------------------------------------------------------
 
-SORT_SLOTS = 1024
+SORT_SLOTS = 2**20
 
 
 def sort_base(moment: datetime) -> int:
-    """Rows are ordered by a sort key: the time the incident occurred, in microseconds, times
-    SORT_SLOTS, plus a slot taken in arrival order among incidents of the same microsecond. So
+    """Rows are ordered by a sort key: the time the incident occurred, in milliseconds, times
+    SORT_SLOTS, plus a slot taken in arrival order among incidents of the same millisecond. So
     the order is newest occurred first, then the one the view learned of last, the same on
     every database and after a rebuild; and on SQLite the key is also the search index's
-    rowid, which lets a search read its matches already in order and stop at one page."""
-    micros = (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
-    return micros * SORT_SLOTS
+    rowid, which lets a search read its matches already in order and stop at one page.
+
+    Times typed on the form have whole minutes, so many incidents can share one: a million
+    slots per millisecond leave no burst a practice (or a whole region on one server) could
+    fill, and the key still fits 64 bits until the year 2248.
+    """
+    millis = (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
+    return millis * SORT_SLOTS
 
 
 # The view ------------------------------------------------------------------------------------

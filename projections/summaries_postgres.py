@@ -43,7 +43,7 @@ class PostgresIncidentSummaryView(PostgresTrackingRecorder, IncidentSummaryView)
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.table = Identifier(self.datastore.schema, "incident_summaries")
-        # The next free slot of the incident's microsecond (see summaries.sort_base).
+        # The next free slot of the incident's millisecond (see summaries.sort_base).
         self.next_key = SQL(
             "(SELECT COALESCE(MAX(sort_key) + 1, %(base)s) FROM {0} "
             "WHERE sort_key >= %(base)s AND sort_key < %(base)s + {1})"

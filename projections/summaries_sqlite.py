@@ -112,7 +112,7 @@ def _search_facets(practice: str, kind: str | None, status: str | None, location
     return facets
 
 
-# The next free slot of the incident's microsecond (see summaries.sort_base).
+# The next free slot of the incident's millisecond (see summaries.sort_base).
 NEXT_KEY = (
     f"(SELECT COALESCE(MAX(sort_key) + 1, :base) FROM incident_summaries "
     f"WHERE sort_key >= :base AND sort_key < :base + {SORT_SLOTS})"

@@ -115,14 +115,14 @@ def report_page(request: Request, actor: Actor, kind: str, values: dict[str, Any
 
 @router.post("/incidents/new/{kind}")
 async def report(request: Request, kind: Kind):
-    """The busiest route. The body is read here, then the session and role check, the CSRF check,
-    validation and the save run together, in the same order as the dependencies of the other routes.
+    """The busiest route. The session and role check, the CSRF check and validation come first,
+    in the same order as the dependencies of the other routes, then the save.
 
-    On a SQLite file (or in memory) they run right here on the event loop: the work is a fraction
-    of a millisecond of Python and one local commit, and a trip to the thread pool and back costs
-    more than that under load, in thread hand-offs and in threads queueing for the GIL (measured:
-    bench/README.md). On PostgreSQL the save waits on the network and on other instances' writes,
-    so it goes to the thread pool, as every other route's work does.
+    On a SQLite file (or in memory) all of it runs right here on the event loop: it is a fraction
+    of a millisecond of Python and one local commit, and a trip to a thread and back costs more
+    than that under load, in hand-offs and in threads queueing for the GIL (measured: see
+    bench/README.md). On PostgreSQL it goes to the thread pool, as every other route's work does:
+    there the save waits on the network and on other instances' writes.
     """
     data = await form_fields(request)
     if request.app.state.saves_on_loop:
@@ -131,19 +131,29 @@ async def report(request: Request, kind: Kind):
 
 
 def report_now(request: Request, kind: str, data: dict[str, str]):
+    actor, form = reporting(request, data)
+    log: IncidentLog = request.app.state.log
+    try:
+        saved = log.report(parse(REPORT_COMMANDS[kind], form, with_time=True), actor)
+    except (FormInvalid, InvalidValue) as problem:
+        return report_refused(request, actor, kind, form, problem)
+    return report_saved(saved)
+
+
+def reporting(request: Request, data: dict[str, str]) -> tuple[Actor, dict[str, str]]:
     actor = signed_in_as(request, ALL_ROLES)
     form = checked(request, data)
     if form.get("clinician_other", "").strip():  # "someone else", typed beside the recent names
         form["clinician"] = form["clinician_other"]
-    log: IncidentLog = request.app.state.log
-    try:
-        command = parse(REPORT_COMMANDS[kind], form, with_time=True)
-        report_command = log.report_filming if kind == "filming" else log.report_recording
-        saved = report_command(command, actor)  # type: ignore[arg-type]
-    except FormInvalid as invalid:
-        return report_page(request, actor, kind, form, invalid.errors, status=422)
-    except InvalidValue as error:
-        return report_page(request, actor, kind, form, {"_": str(error)}, status=422)
+    return actor, form
+
+
+def report_refused(request: Request, actor: Actor, kind: str, form: dict[str, str], problem: FormInvalid | InvalidValue):
+    errors = problem.errors if isinstance(problem, FormInvalid) else {"_": str(problem)}
+    return report_page(request, actor, kind, form, errors, status=422)
+
+
+def report_saved(saved) -> RedirectResponse:
     return RedirectResponse(f"/incidents/{saved.id}?saved={'new' if saved.created else 'again'}", status_code=303)
 
 

@@ -12,6 +12,7 @@ from incidents.application import commands as c
 from incidents.application.service import Actor
 from incidents.bootstrap import open_log
 from incidents.projections.runner import start_projections
+from incidents.projections.summaries import SummaryQuery
 from incidents.settings import Settings
 
 
@@ -123,5 +124,29 @@ def test_a_write_in_this_process_reaches_the_view_promptly(opened):
         assert projections.wait(saved.notification_id, timeout=5)
         assert datetime.now(timezone.utc) - started < timedelta(seconds=2)
         assert projections.summaries.get("A81001", saved.id) is not None
+    finally:
+        projections.stop()
+
+
+def test_many_incidents_of_the_same_minute_are_all_listed_in_arrival_order(opened):
+    """Times typed on the form are whole minutes, so a busy practice (or many practices on one
+    server) shares them. The view once kept 1,024 places per moment and stopped at the next."""
+    log = opened.log
+    manager = actor_in(log, "A81001")
+    moment = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    projections = start_projections(opened.store, opened.env)
+    try:
+        ids = []
+        for _ in range(1100):
+            saved = log.report_filming(
+                c.ReportFilming(submission_key=uuid.uuid4().hex, occurred_at=moment, area="waiting_area", filmer="patient", people_captured="staff", children_present="no"),
+                manager,
+            )
+            ids.append(saved.id)
+        assert projections.wait(saved.notification_id, timeout=60)
+        page = projections.summaries.search(SummaryQuery(practice="A81001", page_size=50))
+        assert page.total >= 1000
+        assert [row.incident_id for row in page.rows] == ids[::-1][:50]  # newest arrival first
+        assert projections.summaries.get("A81001", ids[0]) is not None
     finally:
         projections.stop()

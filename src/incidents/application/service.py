@@ -128,33 +128,30 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
     # Reporting ----------------------------------------------------------
 
     def report_filming(self, cmd: c.ReportFilming, actor: Actor) -> Saved:
-        actor.require(*INCIDENT_ROLES)
-        return self._create_once(
-            FilmingIncident.create_id(actor.practice, cmd.submission_key),
-            lambda: FilmingIncident.report(
-                practice=actor.practice, actor=actor.username, actor_name=actor.display_name, **cmd.model_dump()
-            ),
-        )
+        return self.report(cmd, actor)
 
     def report_recording(self, cmd: c.ReportRecording, actor: Actor) -> Saved:
-        actor.require(*INCIDENT_ROLES)
-        return self._create_once(
-            RecordingEpisode.create_id(actor.practice, cmd.submission_key),
-            lambda: RecordingEpisode.report(
-                practice=actor.practice, actor=actor.username, actor_name=actor.display_name, **cmd.model_dump()
-            ),
-        )
+        return self.report(cmd, actor)
 
-    def _create_once(self, incident_id: UUID, make: Callable[[], Incident]) -> Saved:
-        """A repeated submission finds the incident the first one made."""
-        incident = make()
+    def report(self, cmd: c.ReportFilming | c.ReportRecording, actor: Actor) -> Saved:
+        """A new incident of the command's kind. A repeated submission finds the incident the first one made."""
+        incident = self._new_incident(cmd, actor)
         try:
             recordings = self.save(incident)
         except IntegrityError:
-            if self._exists(incident_id):
-                return Saved(incident_id, self.recorder.max_notification_id() or 0, created=False)
-            raise
+            return self._made_before(incident.id)
         return Saved(incident.id, recordings[-1].notification.id)
+
+    def _new_incident(self, cmd: c.ReportFilming | c.ReportRecording, actor: Actor) -> Incident:
+        actor.require(*INCIDENT_ROLES)
+        kind = FilmingIncident if isinstance(cmd, c.ReportFilming) else RecordingEpisode
+        return kind.report(practice=actor.practice, actor=actor.username, actor_name=actor.display_name, **cmd.model_dump())
+
+    def _made_before(self, incident_id: UUID) -> Saved:
+        """The answer to a save refused as a conflict: the incident a repeated submission made."""
+        if not self._exists(incident_id):
+            raise ConcurrentChange("The incident could not be saved just now. Nothing was saved: try again.")
+        return Saved(incident_id, self.recorder.max_notification_id() or 0, created=False)
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))
