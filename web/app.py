@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.state.settings = settings
     app.state.log = opened.log
     app.state.store = opened.store
-    app.state.saves_on_loop = opened.store.kind != "postgres"  # see incident_routes.report
+    app.state.checks_on_loop = opened.store.kind != "postgres"  # see incident_routes.report
     app.state.render = Renderer()
     app.state.sign_in_throttle = SignInThrottle()
     app.state.on_shutdown = []

@@ -118,16 +118,24 @@ async def report(request: Request, kind: Kind):
     """The busiest route. The session and role check, the CSRF check and validation come first,
     in the same order as the dependencies of the other routes, then the save.
 
-    On a SQLite file (or in memory) all of it runs right here on the event loop: it is a fraction
-    of a millisecond of Python and one local commit, and a trip to a thread and back costs more
-    than that under load, in hand-offs and in threads queueing for the GIL (measured: see
-    bench/README.md). On PostgreSQL it goes to the thread pool, as every other route's work does:
-    there the save waits on the network and on other instances' writes.
+    On a SQLite file (or in memory) the checks and the making of the incident run right here on
+    the event loop: they are a fraction of a millisecond of Python, and a trip to the thread pool
+    and back costs more than that under load, in hand-offs and in threads queueing for the GIL.
+    The commit goes to the store's writer thread, which commits the saves queued meanwhile
+    together, and the loop takes other requests while the disk syncs (measured: bench/README.md).
+    On PostgreSQL all of it goes to the thread pool, as every other route's work does: there even
+    the session check waits on the network.
     """
     data = await form_fields(request)
-    if request.app.state.saves_on_loop:
-        return report_now(request, kind, data)
-    return await run_in_threadpool(report_now, request, kind, data)
+    if not request.app.state.checks_on_loop:
+        return await run_in_threadpool(report_now, request, kind, data)
+    actor, form = reporting(request, data)
+    log: IncidentLog = request.app.state.log
+    try:
+        saved = await log.report_from_event_loop(parse(REPORT_COMMANDS[kind], form, with_time=True), actor)
+    except (FormInvalid, InvalidValue) as problem:
+        return report_refused(request, actor, kind, form, problem)
+    return report_saved(saved)
 
 
 def report_now(request: Request, kind: str, data: dict[str, str]):

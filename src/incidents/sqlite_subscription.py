@@ -23,6 +23,7 @@ aggregate), each save is retried in a transaction of its own, so only the confli
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import weakref
@@ -49,13 +50,25 @@ def _wake(db_name: str) -> None:
 
 
 class _QueuedSave:
-    __slots__ = ("stored_events", "ids", "error", "done")
+    __slots__ = ("stored_events", "ids", "error", "done", "future")
 
-    def __init__(self, stored_events: Sequence[StoredEvent]) -> None:
+    def __init__(self, stored_events: Sequence[StoredEvent], future: asyncio.Future[Sequence[int]] | None = None) -> None:
         self.stored_events = stored_events
         self.ids: Sequence[int] | None = None
         self.error: BaseException | None = None
         self.done = False
+        self.future = future  # an event loop's save, answered through the loop
+
+
+def _answer(saves: list[_QueuedSave]) -> None:
+    for save in saves:
+        assert save.future is not None
+        if save.future.cancelled():
+            continue
+        if save.error is not None:
+            save.future.set_exception(save.error)
+        else:
+            save.future.set_result(save.ids or [])
 
 
 class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
@@ -64,6 +77,61 @@ class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
         self._saves = threading.Condition()
         self._queued: list[_QueuedSave] = []
         self._writing = False
+        self._writer: threading.Thread | None = None
+        self._closing = False
+
+    def insert_events_from_loop(self, stored_events: Sequence[StoredEvent]) -> asyncio.Future[Sequence[int]]:
+        """Save from an event loop without blocking it: the save is queued for the writer thread,
+        which commits whatever is queued together, and the future is answered on the loop."""
+        loop = asyncio.get_running_loop()
+        save = _QueuedSave(stored_events, loop.create_future())
+        with self._saves:
+            if self._closing:
+                raise RuntimeError("The event store is closing")
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_queued, name="incidents-writer", daemon=True)
+                self._writer.start()
+            self._queued.append(save)
+            self._saves.notify_all()
+        assert save.future is not None
+        return save.future
+
+    def _write_queued(self) -> None:
+        while True:
+            with self._saves:
+                while not self._closing and (self._writing or not self._queued):
+                    self._saves.wait()
+                if self._closing and not self._queued:
+                    return
+                self._writing = True
+                batch, self._queued = self._queued, []
+            try:
+                self._write(batch)
+            finally:
+                with self._saves:
+                    self._writing = False
+                    for queued in batch:
+                        queued.done = True
+                    self._saves.notify_all()
+            _wake(self.datastore.pool.db_name)
+            by_loop: dict[asyncio.AbstractEventLoop, list[_QueuedSave]] = {}
+            for queued in batch:
+                if queued.future is not None:
+                    by_loop.setdefault(queued.future.get_loop(), []).append(queued)
+            for loop, saves in by_loop.items():
+                try:
+                    loop.call_soon_threadsafe(_answer, saves)
+                except RuntimeError:  # that loop has closed: no one is waiting for the answer
+                    pass
+
+    def stop_writer(self) -> None:
+        """Let the writer thread finish what is queued, then stop it (before the store closes)."""
+        with self._saves:
+            self._closing = True
+            self._saves.notify_all()
+            writer = self._writer
+        if writer is not None:
+            writer.join(timeout=30)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if any(value is not None for value in kwargs.values()):  # tracking and the like: not ours to combine

@@ -8,6 +8,7 @@ message (never garbage), and the bytes at rest show no patient data.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 import threading
@@ -307,6 +308,24 @@ class TestIncidentLogContract:
         for saved in created:
             [reported] = log.history(staff.reception, saved.id)
             assert reported.note == DISTINCTIVE_NOTE
+
+    def test_reports_from_an_event_loop_are_saved_once_each(self, opened: Opened, staff: Staff):
+        """The web's report route saves from the event loop (on SQLite through the writer thread)."""
+        log = opened.log
+        repeated = uuid.uuid4().hex
+        commands = [filming(repeated if i % 5 == 0 else None) for i in range(20)] + [recording()]
+
+        async def report_all():
+            return await asyncio.gather(*(log.report_from_event_loop(command, staff.reception) for command in commands))
+
+        results = asyncio.run(report_all())
+        assert sum(r.created for r in results) == 18  # 16 distinct filming keys, the repeated one, the recording
+        assert len({r.id for r in results}) == 18
+        assert len({r.notification_id for r in results if r.created}) == 18
+        assert isinstance(log.get_incident(staff.reception, results[-1].id), RecordingEpisode)
+        for saved in results:
+            [reported] = log.history(staff.reception, saved.id)
+            assert type(reported).__name__ == "Reported"
 
     # Changing an incident ----------------------------------------------------
 

@@ -3,6 +3,7 @@ written together in one transaction, and a conflict among them fails only the sa
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 
@@ -97,3 +98,51 @@ def test_a_conflict_in_a_shared_commit_fails_only_its_own_save(recorder: HeldRec
     first, *rest = [n.originator_id for n in recorder.select_notifications(start=1, limit=10)]
     assert first == taken
     assert sorted(rest) == sorted([later[0][0].originator_id, later[2][0].originator_id])
+
+
+def test_saves_from_an_event_loop_are_committed_together_by_the_writer_thread(tmp_path):
+    datastore = SQLiteDatastore(str(tmp_path / "events.sqlite"))
+    recorder = SQLitePollingApplicationRecorder(datastore)
+    recorder.create_table()
+    taken = uuid.uuid4()
+    recorder.insert_events([event(taken)])
+    saves = [[event(uuid.uuid4()), event(uuid.uuid4())] if i % 3 else [event(uuid.uuid4())] for i in range(30)]
+    saves[7] = [event(uuid.uuid4()), event(taken)]  # a conflict: fails alone, and leaves nothing
+
+    async def save_all():
+        return await asyncio.gather(*(recorder.insert_events_from_loop(save) for save in saves), return_exceptions=True)
+
+    try:
+        results = asyncio.run(save_all())
+        assert isinstance(results[7], IntegrityError)
+        assert recorder.select_events(saves[7][0].originator_id) == []
+        ids = [i for n, save_ids in enumerate(results) if n != 7 for i in save_ids]
+        assert len(ids) == sum(len(save) for n, save in enumerate(saves) if n != 7)
+        assert sorted(ids) == sorted(set(ids)) and min(ids) > 1
+        for n, save in enumerate(saves):
+            if n != 7:
+                for stored, notification_id in zip(save, results[n]):
+                    [notification] = recorder.select_notifications(start=notification_id, limit=1)
+                    assert notification.originator_id == stored.originator_id
+    finally:
+        recorder.stop_writer()
+        datastore.close()
+
+
+def test_stopping_the_writer_finishes_what_is_queued(tmp_path):
+    datastore = SQLiteDatastore(str(tmp_path / "events.sqlite"))
+    recorder = SQLitePollingApplicationRecorder(datastore)
+    recorder.create_table()
+
+    async def save_then_stop():
+        futures = [recorder.insert_events_from_loop([event(uuid.uuid4())]) for _ in range(50)]
+        await asyncio.get_running_loop().run_in_executor(None, recorder.stop_writer)
+        return await asyncio.gather(*futures)
+
+    try:
+        results = asyncio.run(save_then_stop())
+        assert sorted(i for ids in results for i in ids) == list(range(1, 51))
+        with pytest.raises(RuntimeError, match="closing"):
+            asyncio.run(save_then_stop())
+    finally:
+        datastore.close()

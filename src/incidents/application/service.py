@@ -15,7 +15,7 @@ from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError
 
@@ -141,6 +141,29 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
         except IntegrityError:
             return self._made_before(incident.id)
         return Saved(incident.id, recordings[-1].notification.id)
+
+    async def report_from_event_loop(self, cmd: c.ReportFilming | c.ReportRecording, actor: Actor) -> Saved:
+        """As report(), for a caller on an event loop, which goes on with other work while the
+        store commits: on SQLite the save is handed to the store's writer thread (which commits
+        the saves queued meanwhile together). A store without one saves here and now."""
+        insert_from_loop = getattr(self.recorder, "insert_events_from_loop", None)
+        if insert_from_loop is None:
+            return self.report(cmd, actor)
+        incident = self._new_incident(cmd, actor)
+        processing = ProcessingEvent[UUID]()
+        processing.collect_events(incident)
+        stored = [self.mapper.to_stored_event(event) for event in processing.events]
+        try:
+            ids = await insert_from_loop(stored)
+        except IntegrityError:
+            return self._made_before(incident.id)
+        return Saved(incident.id, ids[-1])
+
+    def close(self) -> None:
+        stop_writer = getattr(self.recorder, "stop_writer", None)
+        if stop_writer is not None:
+            stop_writer()
+        super().close()
 
     def _new_incident(self, cmd: c.ReportFilming | c.ReportRecording, actor: Actor) -> Incident:
         actor.require(*INCIDENT_ROLES)
