@@ -8,6 +8,7 @@ views read-only and waits on their tracking.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = ["Projections", "ViewsUnavailable", "open_views", "start_projections",
 
 
 VIEW_POOL_SIZE, VIEW_POOL_OVERFLOW = "2", "4"
+logger = logging.getLogger("incidents.projections")
 
 
 def view_env(store: Store, app_env: dict[str, str]) -> dict[str, str]:
@@ -81,6 +83,20 @@ class Projections:
     def all(self) -> dict[str, TrackingRecorder]:
         """Every view by its projection's name."""
         return dict(self.views)
+
+    def stopped(self) -> list[str]:
+        """The projections of this process whose runner has stopped by itself, on an error: their
+        views no longer follow the store until the projections are started again. Each error is
+        logged the first time it is seen here."""
+        names = []
+        for runner in self.runners:
+            if runner.is_interrupted.is_set():
+                names.append(runner.projection.name)
+                try:
+                    runner.run_forever(timeout=0)  # raises the runner's error, once
+                except Exception:
+                    logger.exception("The %s projection has stopped", runner.projection.name)
+        return names
 
     def run_forever(self) -> None:
         """Block until a runner stops; a runner's error is raised here."""

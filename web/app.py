@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import ClientDisconnect
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from incidents.application.service import IncidentNotFound, NotPermitted
@@ -22,7 +22,7 @@ from incidents.domain.values import DomainError
 from incidents.evidence.signing import load_or_create
 from incidents.settings import ConfigurationError, Settings
 from incidents.projections.checkpoint_timer import CheckpointSchedule
-from incidents.projections.runner import open_views, start_projections
+from incidents.projections.runner import Projections, open_views, start_projections
 from incidents.storage import secret_from_file
 
 from . import account_routes, auth_routes, dashboard_routes, incident_routes, list_routes, report_routes
@@ -138,8 +138,13 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.include_router(disclosure_routes.router)
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz(request: Request) -> Response:
+        """For a load balancer or a monitor: 503 when a projection running here has stopped."""
+        projections: Projections | None = request.app.state.projections
+        stopped = projections.stopped() if projections is not None else []
+        if stopped:
+            return JSONResponse({"status": "views stopped", "views": stopped}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     # Mounted after the routes, which are matched in order: pages are asked for far more often.
     app.mount("/assets", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk", "assets")), name="assets")

@@ -1,0 +1,33 @@
+"""/healthz tells a monitor when a projection running in the app has stopped on an error, since
+the pages would otherwise go on showing views that no longer follow the store."""
+
+from __future__ import annotations
+
+import time
+
+from tests.web.test_reception_slice import filming_form
+
+
+def test_healthz_is_ok_while_the_projections_run(client_for):
+    response = client_for(None).get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_healthz_names_a_projection_that_stopped_on_an_error(web_app, client_for, caplog):
+    [runner] = [r for r in web_app.state.projections.runners if r.projection.name == "incident_summaries"]
+
+    def broken(domain_event, tracking):
+        raise RuntimeError("the summaries view broke")
+
+    runner.projection.process_event = broken
+    reception = client_for("sue.reception")
+    form = reception.get("/incidents/new/filming")
+    response = reception.post("/incidents/new/filming", data=filming_form(form.text))
+    assert response.status_code == 303, response.text
+    deadline = time.monotonic() + 10
+    while (health := reception.get("/healthz")).status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert health.status_code == 503
+    assert health.json() == {"status": "views stopped", "views": ["incident_summaries"]}
+    assert "The incident_summaries projection has stopped" in caplog.text
+    assert "the summaries view broke" in caplog.text
