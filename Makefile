@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install bench bench-evidence bench-projections bench-pages demo clean
+.PHONY: run test install bench bench-evidence bench-projections bench-projection-cost bench-pages demo clean
 
 install: $(VENV)/.installed web/node_modules/.installed
 
@@ -35,6 +35,9 @@ bench: install
 
 bench-evidence: install
 	$(BIN)/python -m bench.evidence_bundle
+
+bench-projection-cost: install
+	$(BIN)/python -m bench.projection_cost
 
 bench-projections: install
 	$(BIN)/python -m bench.projections_rebuild
