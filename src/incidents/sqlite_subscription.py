@@ -16,7 +16,9 @@ The recorder also commits concurrent saves together (group commit). SQLite lets 
 a time, and under load a writer spends most of its turn waiting for the GIL between its BEGIN,
 INSERT and COMMIT calls while other threads run, so the turn, not the disk, limits how many saves
 a second get through. Each save joins a queue; whichever saving thread finds no one writing takes
-everything queued and writes it in one transaction, and the others are answered from that. If the
+everything queued and writes it in one transaction, and the others are answered from that. An
+event loop does not wait like a thread: `insert_events_from_loop` queues its save for a writer
+thread and returns a future, and the loop takes other requests while the disk syncs. If the
 shared transaction fails (a conflict: a repeated submission, a concurrent change to the same
 aggregate), each save is retried in a transaction of its own, so only the conflicting one fails.
 """
@@ -97,32 +99,19 @@ class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
         return save.future
 
     def _write_queued(self) -> None:
+        """The writer thread: commits what the event loop queues (and what saving threads queue
+        meanwhile), until the store closes."""
         while True:
             with self._saves:
                 while not self._closing and (self._writing or not self._queued):
                     self._saves.wait()
                 if self._closing and not self._queued:
                     return
-                self._writing = True
-                batch, self._queued = self._queued, []
-            try:
-                self._write(batch)
-            finally:
-                with self._saves:
-                    self._writing = False
-                    for queued in batch:
-                        queued.done = True
-                    self._saves.notify_all()
-            _wake(self.datastore.pool.db_name)
-            by_loop: dict[asyncio.AbstractEventLoop, list[_QueuedSave]] = {}
-            for queued in batch:
-                if queued.future is not None:
-                    by_loop.setdefault(queued.future.get_loop(), []).append(queued)
-            for loop, saves in by_loop.items():
-                try:
-                    loop.call_soon_threadsafe(_answer, saves)
-                except RuntimeError:  # that loop has closed: no one is waiting for the answer
-                    pass
+                if self._writing:  # closing, but a saving thread is still writing: it may take the rest
+                    self._saves.wait(0.05)
+                    continue
+                batch = self._take_batch()
+            self._write_and_answer(batch)
 
     def stop_writer(self) -> None:
         """Let the writer thread finish what is queued, then stop it (before the store closes)."""
@@ -145,21 +134,40 @@ class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
             while self._writing and not save.done:
                 self._saves.wait()
             if not save.done:
-                self._writing = True
-                batch, self._queued = self._queued, []
+                batch = self._take_batch()
         if batch:
-            try:
-                self._write(batch)
-            finally:
-                with self._saves:
-                    self._writing = False
-                    for queued in batch:
-                        queued.done = True
-                    self._saves.notify_all()
-            _wake(self.datastore.pool.db_name)
+            self._write_and_answer(batch)
         if save.error is not None:
             raise save.error
         return save.ids
+
+    def _take_batch(self) -> list[_QueuedSave]:
+        """Everything queued, for the caller to write (holding self._saves)."""
+        self._writing = True
+        batch, self._queued = self._queued, []
+        return batch
+
+    def _write_and_answer(self, batch: list[_QueuedSave]) -> None:
+        """Write the batch; then let the saving threads see their answers, and the event loops
+        whose saves were among them get theirs (one call per loop)."""
+        try:
+            self._write(batch)
+        finally:
+            with self._saves:
+                self._writing = False
+                for queued in batch:
+                    queued.done = True
+                self._saves.notify_all()
+            by_loop: dict[asyncio.AbstractEventLoop, list[_QueuedSave]] = {}
+            for queued in batch:
+                if queued.future is not None:
+                    by_loop.setdefault(queued.future.get_loop(), []).append(queued)
+            for loop, saves in by_loop.items():
+                try:
+                    loop.call_soon_threadsafe(_answer, saves)
+                except RuntimeError:  # that loop has closed: no one is waiting for the answer
+                    pass
+        _wake(self.datastore.pool.db_name)
 
     def _write(self, batch: list[_QueuedSave]) -> None:
         if len(batch) > 1:

@@ -37,6 +37,7 @@ def recorder(tmp_path):
     recorder = HeldRecorder(datastore)
     recorder.create_table()
     yield recorder
+    recorder.stop_writer()
     datastore.close()
 
 
@@ -98,6 +99,44 @@ def test_a_conflict_in_a_shared_commit_fails_only_its_own_save(recorder: HeldRec
     first, *rest = [n.originator_id for n in recorder.select_notifications(start=1, limit=10)]
     assert first == taken
     assert sorted(rest) == sorted([later[0][0].originator_id, later[2][0].originator_id])
+
+
+class WithoutWriterThread(HeldRecorder):
+    """Leaves the event loop's saves to the saving threads alone."""
+
+    def _write_queued(self) -> None:
+        return
+
+
+@pytest.mark.parametrize("recorder_class", [HeldRecorder, WithoutWriterThread])
+def test_saves_queued_by_threads_and_by_an_event_loop_together_are_all_answered(tmp_path, recorder_class):
+    """Whoever writes next, the writer thread or a saving thread, writes the loop's saves too,
+    and each is answered where it waits."""
+    datastore = SQLiteDatastore(str(tmp_path / "events.sqlite"))
+    recorder = recorder_class(datastore)
+    recorder.create_table()
+    [leader], _ = save_in_threads(recorder, [[event(uuid.uuid4())]])
+    assert recorder.first_write_started.wait(10)
+
+    async def scenario():
+        futures = [recorder.insert_events_from_loop([event(uuid.uuid4()), event(uuid.uuid4())]) for _ in range(5)]
+        threads, results = save_in_threads(recorder, [[event(uuid.uuid4())] for _ in range(3)])
+        while len(recorder._queued) < 8:
+            await asyncio.sleep(0.005)
+        recorder.release.set()
+        answers = await asyncio.wait_for(asyncio.gather(*futures), 10)
+        for thread in threads:
+            thread.join(10)
+        return answers, results
+
+    try:
+        answers, results = asyncio.run(scenario())
+        leader.join(10)
+    finally:
+        recorder.stop_writer()
+        datastore.close()
+    assert [len(ids) for ids in answers] == [2] * 5 and [len(ids) for ids in results] == [1] * 3
+    assert sorted(i for ids in [*answers, *results] for i in ids) == list(range(2, 15))
 
 
 def test_saves_from_an_event_loop_are_committed_together_by_the_writer_thread(tmp_path):
