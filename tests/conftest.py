@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -164,3 +166,23 @@ def field_from(html: str, name: str) -> str:
 
 def has_tool(name: str) -> bool:
     return shutil.which(name) is not None
+
+
+def run_in_own_loop(coroutine_function, *args):
+    """asyncio.run(coroutine_function(*args)) on a thread of its own, as the web server's loop
+    would run it: after the browser tests, Playwright's loop still runs on the main thread."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine_function(*args))
+        except BaseException as error:  # handed back to the test's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "the event loop did not finish within 60 s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

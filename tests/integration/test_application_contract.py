@@ -27,6 +27,7 @@ from incidents.domain.incident import IncidentClosed
 from incidents.domain.recording import RecordingEpisode
 from incidents.settings import Settings
 from incidents.storage import CipherKeyError
+from tests.conftest import run_in_own_loop
 
 PASSWORD = "a long enough password"
 PRACTICE = "A81001"
@@ -318,7 +319,7 @@ class TestIncidentLogContract:
         async def report_all():
             return await asyncio.gather(*(log.report_from_event_loop(command, staff.reception) for command in commands))
 
-        results = asyncio.run(report_all())
+        results = run_in_own_loop(report_all)
         assert sum(r.created for r in results) == 18  # 16 distinct filming keys, the repeated one, the recording
         assert len({r.id for r in results}) == 18
         assert len({r.notification_id for r in results if r.created}) == 18

@@ -12,6 +12,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteDatastore
 
 from incidents.sqlite_subscription import SQLitePollingApplicationRecorder
+from tests.conftest import run_in_own_loop
 
 
 class HeldRecorder(SQLitePollingApplicationRecorder):
@@ -130,7 +131,7 @@ def test_saves_queued_by_threads_and_by_an_event_loop_together_are_all_answered(
         return answers, results
 
     try:
-        answers, results = asyncio.run(scenario())
+        answers, results = run_in_own_loop(scenario)
         leader.join(10)
     finally:
         recorder.stop_writer()
@@ -152,7 +153,7 @@ def test_saves_from_an_event_loop_are_committed_together_by_the_writer_thread(tm
         return await asyncio.gather(*(recorder.insert_events_from_loop(save) for save in saves), return_exceptions=True)
 
     try:
-        results = asyncio.run(save_all())
+        results = run_in_own_loop(save_all)
         assert isinstance(results[7], IntegrityError)
         assert recorder.select_events(saves[7][0].originator_id) == []
         ids = [i for n, save_ids in enumerate(results) if n != 7 for i in save_ids]
@@ -179,9 +180,9 @@ def test_stopping_the_writer_finishes_what_is_queued(tmp_path):
         return await asyncio.gather(*futures)
 
     try:
-        results = asyncio.run(save_then_stop())
+        results = run_in_own_loop(save_then_stop)
         assert sorted(i for ids in results for i in ids) == list(range(1, 51))
         with pytest.raises(RuntimeError, match="closing"):
-            asyncio.run(save_then_stop())
+            run_in_own_loop(save_then_stop)
     finally:
         datastore.close()
