@@ -90,7 +90,7 @@ class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
         with self._saves:
             if self._closing:
                 raise RuntimeError("The event store is closing")
-            if self._writer is None:
+            if self._writer is None or not self._writer.is_alive():
                 self._writer = threading.Thread(target=self._write_queued, name="incidents-writer", daemon=True)
                 self._writer.start()
             self._queued.append(save)
