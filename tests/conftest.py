@@ -125,6 +125,9 @@ class LiveServer:
 
 @pytest.fixture
 def live_server_factory(tmp_path: Path) -> Iterator:
+    """Real `incidents serve` processes, stopped when the test ends. A test on PostgreSQL asks for
+    `postgres_url` first: fixtures end in the reverse order, so the servers stop (signing their
+    last checkpoint) before the database is dropped, not after, with their connections gone."""
     servers: list[LiveServer] = []
 
     def make(database_url: str = "", **extra: str) -> LiveServer:

@@ -14,7 +14,7 @@ from tests.e2e.test_server_restart_and_kill import client_for, log_filming
 pytestmark = pytest.mark.slow
 
 
-def test_the_worker_keeps_the_apps_views_up_to_date(live_server_factory, postgres_url):
+def test_the_worker_keeps_the_apps_views_up_to_date(postgres_url, live_server_factory):
     server = live_server_factory(database_url=postgres_url, INCIDENTS_PROJECTIONS="worker")
     account = server.add_account("sue.reception", "reception")
     server.start()
@@ -33,7 +33,7 @@ def test_the_worker_keeps_the_apps_views_up_to_date(live_server_factory, postgre
         worker.wait(timeout=20)
 
 
-def test_without_a_worker_the_home_page_still_answers_promptly(live_server_factory, postgres_url):
+def test_without_a_worker_the_home_page_still_answers_promptly(postgres_url, live_server_factory):
     """No worker running: the page waits at most INCIDENTS_VIEW_WAIT_SECONDS, then shows what the
     view has, rather than hanging or failing."""
     server = live_server_factory(database_url=postgres_url, INCIDENTS_PROJECTIONS="worker", INCIDENTS_VIEW_WAIT_SECONDS="0.5")

@@ -14,7 +14,7 @@ from tests.e2e.test_projections_cli import behind_by, run
 pytestmark = pytest.mark.slow
 
 
-def test_rebuild_on_postgresql_then_refused_while_a_worker_runs(live_server_factory, postgres_url):
+def test_rebuild_on_postgresql_then_refused_while_a_worker_runs(postgres_url, live_server_factory):
     server = live_server_factory(database_url=postgres_url, INCIDENTS_PROJECTIONS="worker")
     demo = run(server.env, "demo", "--months", "1")
     assert demo.returncode == 0, demo.stderr

@@ -161,7 +161,7 @@ def test_sqlite_incidents_survive_a_restart(live_server_factory):
             assert text.encode() not in raw, f"{text!r} is readable in {path.name}"
 
 
-def test_postgres_incidents_survive_a_restart(live_server_factory, postgres_url):
+def test_postgres_incidents_survive_a_restart(postgres_url, live_server_factory):
     restart_keeps_everything(live_server_factory(database_url=postgres_url))
 
 
@@ -268,5 +268,5 @@ def test_sqlite_kill_loses_nothing_acknowledged(live_server_factory):
     nothing_acknowledged_is_lost(live_server_factory())
 
 
-def test_postgres_kill_loses_nothing_acknowledged(live_server_factory, postgres_url):
+def test_postgres_kill_loses_nothing_acknowledged(postgres_url, live_server_factory):
     nothing_acknowledged_is_lost(live_server_factory(database_url=postgres_url))

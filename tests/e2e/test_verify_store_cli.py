@@ -110,7 +110,7 @@ def test_the_app_signs_checkpoints_on_its_timer(live_server_factory):
         server.stop()
 
 
-def test_the_postgres_worker_signs_checkpoints_and_verify_store_names_a_deleted_event(live_server_factory, postgres_url):
+def test_the_postgres_worker_signs_checkpoints_and_verify_store_names_a_deleted_event(postgres_url, live_server_factory):
     import psycopg
 
     server = live_server_factory(database_url=postgres_url, INCIDENTS_CHECKPOINT_SECONDS="0.5")
