@@ -112,23 +112,23 @@ def postgres_url(name: str) -> str:
     return f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}"
 
 
-def managers(log: IncidentLog) -> dict[str, Any]:
+def staff_in_each_practice(log: IncidentLog, role: str) -> dict[str, Any]:
+    """One signed-in actor of the role in each practice, by practice."""
     actors = {}
     for practice in PRACTICES:
-        username = f"manager.{practice.lower()}"
-        log.register_account(c.RegisterAccount(username=username, display_name="M", practice=practice, role="manager", password=PASSWORD), actor="test")  # type: ignore[arg-type]
+        username = f"{role}.{practice.lower()}"
+        log.register_account(c.RegisterAccount(username=username, display_name=role[0].upper(), practice=practice, role=role, password=PASSWORD), actor="test")  # type: ignore[arg-type]
         actors[practice] = log.authenticate(username, PASSWORD)[0]
     return actors
+
+
+def managers(log: IncidentLog) -> dict[str, Any]:
+    return staff_in_each_practice(log, "manager")
 
 
 def governors(log: IncidentLog) -> dict[str, Any]:
     """A governance lead in each practice: the role that handles disclosure requests."""
-    actors = {}
-    for practice in PRACTICES:
-        username = f"governance.{practice.lower()}"
-        log.register_account(c.RegisterAccount(username=username, display_name="G", practice=practice, role="governance", password=PASSWORD), actor="test")  # type: ignore[arg-type]
-        actors[practice] = log.authenticate(username, PASSWORD)[0]
-    return actors
+    return staff_in_each_practice(log, "governance")
 
 
 def receive(log: IncidentLog, actor: Any, requester_type: str, received_on: Any, due_on: Any = None, reference: str = "REF/1") -> Any:
