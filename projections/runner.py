@@ -1,33 +1,33 @@
 """Running the projections: in the app's process on the embedded default, or in a worker.
 
-Each projection of the catalogue has its own library `ProjectionRunner`, which subscribes to the
-event store (LISTEN/NOTIFY on PostgreSQL, the polling subscription on SQLite) and writes its view
-with its tracking position. An app whose projections run in a separate worker opens the same
-views read-only and waits on their tracking.
+One library runner feeds every projection of the catalogue (EveryProjection): it subscribes
+to the event store (LISTEN/NOTIFY on PostgreSQL, the polling subscription on SQLite), and each
+projection writes its own view with its own tracking position. An app whose projections run in
+a separate worker opens the same views read-only and waits on their tracking.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
-from eventsourcing.projection import ProjectionRunner
+from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
+from eventsourcing.projection import BaseProjectionRunner, Projection, ProjectionRunner
 from eventsourcing.utils import Environment
 
 from incidents.application.service import IncidentLog
 from incidents.sqlite_subscription import SQLitePollingSubscription
 from incidents.storage import Store
 
-from .catalogue import CATALOGUE, ProjectionSpec, ViewsUnavailable
+from .catalogue import CATALOGUE, ViewsUnavailable
 from .checkpoint_timer import CheckpointSchedule, CheckpointTimer
 from .postgres_lock import PostgresProjectionsLock
 from .rebuild import ProjectionsLock, lock_for
 from .summaries import IncidentSummaries, IncidentSummaryView
 
-__all__ = ["Projections", "ViewsUnavailable", "open_views", "start_projections", "view_env"]
+__all__ = ["EveryProjection", "ProjectionFailed", "Projections", "ViewsUnavailable", "open_views", "start_projections", "view_env"]
 
 
 VIEW_POOL_SIZE, VIEW_POOL_OVERFLOW = "2", "4"
@@ -48,12 +48,78 @@ def view_env(store: Store, app_env: dict[str, str]) -> dict[str, str]:
     return env
 
 
+class _Part:
+    """One projection of the catalogue, as the shared runner feeds it."""
+
+    def __init__(self, projection: Projection[Any], after: int) -> None:
+        self.projection = projection
+        self.name = projection.name
+        self.view: Any = projection.view
+        self.after = after  # its view's position when the runner started: it has every event up to here
+        self.error: Exception | None = None
+        self.logged = False
+
+
+class EveryProjection(Projection[Any]):
+    """Every projection of the catalogue, fed by one subscription: each event is read, decrypted
+    and decoded once, by one thread, for all the views. (A runner per projection read and decoded
+    every event three times, in three threads taking turns at the GIL with the app's requests;
+    measured in bench/README.md.)
+
+    Each view still writes its changes with its own tracking position in one transaction, so each
+    stays exactly-once on its own: the subscription starts after the position of the view furthest
+    behind, and a view further ahead is given only the events it does not have yet.
+
+    A projection that fails is set aside while the others go on: its view stays as its last
+    transaction left it (`Projections.stopped()` names it, and so does /healthz). Its held writes
+    are dropped, never flushed, so when the projections start again it processes those events
+    again, still exactly once.
+    """
+
+    name = "every_projection"
+
+    def __init__(self, parts: list[_Part]) -> None:
+        super().__init__(view=None)
+        self.parts = parts
+        # Bound once: each lookup of a singledispatchmethod builds a new dispatching function.
+        self._feeds = [(part, part.projection.process_event) for part in parts]
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # type: ignore[override]
+        position = tracking.notification_id
+        for part, process_event in self._feeds:
+            if part.error is None and position > part.after:
+                try:
+                    process_event(domain_event, tracking)
+                except Exception as error:
+                    part.error = error
+
+    def flush(self) -> None:
+        """Commit what each (batching) view holds: called before the subscription reads again."""
+        for part in self.parts:
+            if part.error is None and hasattr(part.view, "flush"):
+                try:
+                    part.view.flush()
+                except Exception as error:
+                    part.error = error
+
+
+class _FurthestBehind:
+    """Where the shared subscription starts: after the position of the view furthest behind."""
+
+    def __init__(self, parts: list[_Part]) -> None:
+        self.parts = parts
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        return min(part.after for part in self.parts) or None
+
+
 @dataclass
 class Projections:
-    """The views by projection name, and the runners writing them when they run in this process."""
+    """The views by projection name, and the runner writing them when they run in this process."""
 
     views: dict[str, TrackingRecorder]
-    runners: list[ProjectionRunner[IncidentLog, Any]] = field(default_factory=list)
+    runner: BaseProjectionRunner[IncidentLog] | None = None
+    every: EveryProjection | None = None
     lock: ProjectionsLock | PostgresProjectionsLock | None = None
     checkpoint_timer: CheckpointTimer | None = None
 
@@ -85,27 +151,36 @@ class Projections:
         return dict(self.views)
 
     def stopped(self) -> list[str]:
-        """The projections of this process whose runner has stopped by itself, on an error: their
-        views no longer follow the store until the projections are started again. Each error is
-        logged the first time it is seen here."""
+        """The projections of this process that have stopped on an error: their views no longer
+        follow the store until the projections are started again. Each error is logged the first
+        time it is seen here."""
+        if self.runner is None or self.every is None:
+            return []
+        if self.runner.is_interrupted.is_set():
+            try:
+                self.runner.run_forever(timeout=0)  # raises the runner's own error, once
+            except Exception:
+                logger.exception("The projections have stopped")
+            return [part.name for part in self.every.parts]
         names = []
-        for runner in self.runners:
-            if runner.is_interrupted.is_set():
-                names.append(runner.projection.name)
-                try:
-                    runner.run_forever(timeout=0)  # raises the runner's error, once
-                except Exception:
-                    logger.exception("The %s projection has stopped", runner.projection.name)
+        for part in self.every.parts:
+            if part.error is not None:
+                names.append(part.name)
+                if not part.logged:
+                    part.logged = True
+                    logger.error("The %s projection has stopped", part.name, exc_info=part.error)
         return names
 
     def run_forever(self) -> None:
-        """Block until a runner stops; a runner's error is raised here."""
-        assert self.runners
+        """Block until the runner stops or a projection fails; the error is raised here."""
+        assert self.runner is not None and self.every is not None
         while True:
-            for runner in self.runners:
-                runner.run_forever(timeout=0.2)
-                if runner.is_interrupted.is_set():
-                    return
+            self.runner.run_forever(timeout=0.2)
+            if self.runner.is_interrupted.is_set():
+                return
+            for part in self.every.parts:
+                if part.error is not None:
+                    raise ProjectionFailed(f"The {part.name} projection has stopped: {part.error!r}") from part.error
 
     def stop(self) -> None:
         try:
@@ -114,11 +189,15 @@ class Projections:
                 timer.stop()  # while the lock is held: the last checkpoint is still ours alone
         finally:
             try:
-                for runner in self.runners:
-                    runner.__exit__(None, None, None)
+                if self.runner is not None:
+                    self.runner.__exit__(None, None, None)
             finally:
                 if self.lock is not None:
                     self.lock.release()
+
+
+class ProjectionFailed(Exception):
+    """A projection of the shared runner raised an error: its view has stopped following the store."""
 
 
 def start_projections(store: Store, app_env: dict[str, str], checkpoints: CheckpointSchedule | None = None) -> Projections:
@@ -127,13 +206,32 @@ def start_projections(store: Store, app_env: dict[str, str], checkpoints: Checkp
     lock = lock_for(store)  # a file lock on SQLite, an advisory lock on PostgreSQL
     if lock is not None:
         lock.acquire("the projections")
-    projections = Projections({}, [], lock)
+    projections = Projections({}, lock=lock)
     try:
         env = view_env(store, app_env)
+        parts = []
         for spec in CATALOGUE:
-            runner = _start_runner(spec, store, env)
-            projections.runners.append(runner)
-            projections.views[spec.name] = runner.view
+            factory = InfrastructureFactory.construct(Environment(spec.name, env))
+            view = factory.tracking_recorder(spec.view_class(store))
+            projections.views[spec.name] = view
+            parts.append(_Part(spec.projection(view), view.max_tracking_id(IncidentLog.name) or 0))
+        projections.every = every = EveryProjection(parts)
+        projections.runner = runner = BaseProjectionRunner(
+            projection=every,
+            application_class=IncidentLog,
+            tracking_recorder=_FurthestBehind(parts),  # type: ignore[arg-type]
+            topics=(),
+            env=env,
+        )
+        runner.__enter__()
+        subscription = getattr(runner._subscription, "subscription", None)  # the recorder's own
+        if isinstance(subscription, SQLitePollingSubscription):
+            # On SQLite, a view that can batch commits all the events of one read of the log in
+            # one transaction, flushed just before the subscription reads again (so none waits).
+            subscription.before_reading = every.flush  # set first: a held write is always flushed
+            for part in parts:
+                if hasattr(part.view, "start_batching"):
+                    part.view.start_batching()
         if checkpoints is not None:
             projections.checkpoint_timer = CheckpointTimer(checkpoints, app_env)
             projections.checkpoint_timer.start()
@@ -143,21 +241,9 @@ def start_projections(store: Store, app_env: dict[str, str], checkpoints: Checkp
     return projections
 
 
-def _start_runner(spec: ProjectionSpec, store: Store, env: dict[str, str]) -> ProjectionRunner[IncidentLog, Any]:
-    runner: ProjectionRunner[IncidentLog, Any] = ProjectionRunner(
-        application_class=IncidentLog,
-        projection_class=spec.projection,
-        view_class=spec.view_class(store),
-        env=env,
-    )
-    runner.__enter__()
-    batch_view_writes(runner)
-    return runner
-
-
 def batch_view_writes(runner: ProjectionRunner[IncidentLog, Any]) -> None:
-    """On SQLite, let a view that can batch commit all the events of one read of the notification
-    log in one transaction, flushed just before the subscription reads again (so none waits)."""
+    """For a projection run alone by the library's ProjectionRunner (as the contract tests run
+    each one): batch as start_projections does."""
     subscription = getattr(runner._subscription, "subscription", None)  # the recorder's own
     view = runner.view
     if isinstance(subscription, SQLitePollingSubscription) and hasattr(view, "start_batching"):

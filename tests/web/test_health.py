@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from incidents.projections.runner import Projections
 from tests.web.test_reception_slice import filming_form
 
 
@@ -14,12 +15,12 @@ def test_healthz_is_ok_while_the_projections_run(client_for):
 
 
 def test_healthz_names_a_projection_that_stopped_on_an_error(web_app, client_for, caplog):
-    [runner] = [r for r in web_app.state.projections.runners if r.projection.name == "incident_summaries"]
+    summaries = web_app.state.projections.view("incident_summaries")
 
-    def broken(domain_event, tracking):
+    def broken(*args, **kwargs):
         raise RuntimeError("the summaries view broke")
 
-    runner.projection.process_event = broken
+    summaries.add = broken
     reception = client_for("sue.reception")
     form = reception.get("/incidents/new/filming")
     response = reception.post("/incidents/new/filming", data=filming_form(form.text))
@@ -31,3 +32,12 @@ def test_healthz_names_a_projection_that_stopped_on_an_error(web_app, client_for
     assert health.json() == {"status": "views stopped", "views": ["incident_summaries"]}
     assert "The incident_summaries projection has stopped" in caplog.text
     assert "the summaries view broke" in caplog.text
+    # The other views go on following the store.
+    second = reception.post("/incidents/new/filming", data=filming_form(reception.get("/incidents/new/filming").text))
+    assert second.status_code == 303, second.text
+    latest = web_app.state.log.recorder.max_notification_id()
+    projections = web_app.state.projections
+    assert Projections(
+        {name: view for name, view in projections.views.items() if name != "incident_summaries"}
+    ).wait(latest, 10)
+    assert projections.stopped() == ["incident_summaries"]
