@@ -28,6 +28,9 @@ def _in(codes: tuple[str, ...]) -> str:
     return f"({', '.join('?' for _ in codes)})"
 
 
+DELETE_ENDED_WINDOWS = f"DELETE FROM action_items WHERE practice = ? AND due_at <= ? AND action IN {_in(WINDOWS)}"
+
+
 class SQLiteActionQueueView(BatchingSQLiteTrackingRecorder, ActionQueueView):
     def create_table(self) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -65,7 +68,7 @@ class SQLiteActionQueueView(BatchingSQLiteTrackingRecorder, ActionQueueView):
                     (key, practice, kind, to_micros(review_due), at),
                 ),
                 (
-                    f"DELETE FROM action_items WHERE practice = ? AND due_at <= ? AND action IN {_in(WINDOWS)}",
+                    DELETE_ENDED_WINDOWS,
                     (practice, at, *WINDOWS),
                 ),
             ],

@@ -29,7 +29,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import singledispatchmethod
+from functools import lru_cache, singledispatchmethod
 from typing import Any, Iterable, NamedTuple
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -59,7 +59,14 @@ CLOSE_TIME_BUCKETS: tuple[tuple[str, int | None], ...] = (
 
 def month_key(moment: datetime) -> str:
     """The UK calendar month a moment falls in, as 'YYYY-MM' (how the view stores months)."""
-    return moment.astimezone(UK).strftime("%Y-%m")
+    return _month_of_hour(int(moment.timestamp() // 3600))
+
+
+@lru_cache(maxsize=8192)
+def _month_of_hour(hour: int) -> str:
+    # Exact for every moment of the UTC hour: UK clocks change, and UK days begin, on whole UTC
+    # hours, so an hour never spans two UK months. (A projection asks for one per event.)
+    return datetime.fromtimestamp(hour * 3600, UK).strftime("%Y-%m")
 
 
 def month_start(key: str) -> date:

@@ -117,6 +117,15 @@ NEXT_KEY = (
     f"(SELECT COALESCE(MAX(sort_key) + 1, :base) FROM incident_summaries "
     f"WHERE sort_key >= :base AND sort_key < :base + {SORT_SLOTS})"
 )
+ADDED = (
+    "incident_id", "practice", "kind", "occurred_at", "reported_at", "location", "status", "last_response",
+    "last_response_at", "responses", "notes", "corrections", "reviewed_at", "closed_at", "outcome", "clinician",
+    "kind_words", "location_words", "outcome_words", "note_words",
+)
+INSERT_SUMMARY = (
+    f"INSERT INTO incident_summaries ({', '.join(ADDED)}, sort_key) "
+    f"VALUES ({', '.join(':' + n for n in ADDED)}, {NEXT_KEY}) ON CONFLICT (incident_id) DO NOTHING"
+)
 SEARCHED = "{kind_words location_words clinician outcome_words response_words note_words}"
 INDEXED = "facets, kind_words, location_words, clinician, outcome_words, response_words, note_words"
 # A write marks the incident's search words stale; before the transaction commits, the index
@@ -287,12 +296,8 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
             "kind_words": label_words(summary.kind), "location_words": label_words(summary.location),
             "outcome_words": label_words(summary.outcome), "note_words": note,
         }
-        insert_row = (
-            f"INSERT INTO incident_summaries ({', '.join(values)}, sort_key) "
-            f"VALUES ({', '.join(':' + n for n in values)}, {NEXT_KEY}) ON CONFLICT (incident_id) DO NOTHING"
-        )
-        params = {**values, "base": sort_base(summary.occurred_at)}
-        self._write([(insert_row, params), (MARK_STALE, params)], tracking)
+        values["base"] = sort_base(summary.occurred_at)
+        self._write([(INSERT_SUMMARY, values), (MARK_STALE, values)], tracking)
 
     def record_response(self, incident_id: UUID, name: str, at: datetime, words: str, tracking: Tracking) -> None:
         assignments = "last_response=:name, last_response_at=:at, responses=responses+1" + self._appending("response_words", words)

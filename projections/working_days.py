@@ -46,4 +46,9 @@ def working_days_deadline(moment: datetime, count: int) -> datetime:
     Reported on a Friday, due within 2 working days: by the end of Tuesday; on a Saturday,
     also by the end of Tuesday; the day before a bank holiday Monday, by the end of Wednesday.
     """
-    return end_of_day(working_days_after(moment.astimezone(UK).date(), count))
+    return _deadline(moment.astimezone(UK).date(), count)
+
+
+@lru_cache(maxsize=4096)
+def _deadline(day: date, count: int) -> datetime:
+    return end_of_day(working_days_after(day, count))
