@@ -7,7 +7,6 @@ import tempfile
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
 
 from incidents.application import commands as c
@@ -40,17 +39,6 @@ from .view_histories import (
 )
 
 VIEWS = {"sqlite": SQLiteActionQueueView, "postgres": PostgresActionQueueView}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def opened(request, tmp_path):
-    if request.param == "sqlite":
-        settings = Settings(data_dir=tmp_path)
-    else:
-        settings = Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url"))
-    opened = open_log(settings)
-    yield opened
-    opened.log.close()
 
 
 def queue(view, now, practice="A81001"):

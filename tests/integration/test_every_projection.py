@@ -10,22 +10,9 @@ import pytest
 
 from incidents.application import commands as c
 from incidents.application.records import uk_today
-from incidents.bootstrap import open_log
 from incidents.projections.rebuild import rebuild
 from incidents.projections.runner import ProjectionFailed, Projections, start_projections
-from incidents.settings import Settings
 from tests.integration.test_summary_view_contract import actor_in, report
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def opened(request, tmp_path):
-    if request.param == "sqlite":
-        settings = Settings(data_dir=tmp_path)
-    else:
-        settings = Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url"))
-    opened = open_log(settings)
-    yield opened
-    opened.log.close()
 
 
 def respond(log, actor, incident_id, response="PolicyExplained"):

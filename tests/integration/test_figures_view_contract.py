@@ -7,7 +7,6 @@ import tempfile
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
 
 from incidents.application import commands as c
@@ -36,17 +35,6 @@ VIEWS = {"sqlite": SQLiteFiguresView, "postgres": PostgresFiguresView}
 
 def uk_today() -> date:
     return datetime.now(UK).date()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def opened(request, tmp_path):
-    if request.param == "sqlite":
-        settings = Settings(data_dir=tmp_path)
-    else:
-        settings = Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url"))
-    opened = open_log(settings)
-    yield opened
-    opened.log.close()
 
 
 def month_index(figures, when: datetime) -> int:
