@@ -9,7 +9,7 @@ from incidents.projections.rebuild import rebuild
 from incidents.projections.runner import open_views, start_projections
 
 from .test_action_queue_contract import every_item
-from .test_figures_view_contract import every_figure, opened  # noqa: F401 (the fixture, on both databases)
+from .test_figures_view_contract import every_figure
 from .view_histories import managers, play
 
 HISTORY = [
