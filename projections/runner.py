@@ -1,9 +1,10 @@
-"""Running the projections: in the app's process on the embedded default, or in a worker.
+"""Running the projections: in a process the app starts (the default, projections/child.py), in
+the app's own process (`inline`), or in a separate `incidents project` worker.
 
 One library runner feeds every projection of the catalogue (EveryProjection): it subscribes
 to the event store (LISTEN/NOTIFY on PostgreSQL, the polling subscription on SQLite), and each
 projection writes its own view with its own tracking position. An app whose projections run in
-a separate worker opens the same views read-only and waits on their tracking.
+another process opens the same views read-only and waits on their tracking.
 """
 
 from __future__ import annotations
@@ -18,16 +19,21 @@ from eventsourcing.projection import BaseProjectionRunner, Projection, Projectio
 from eventsourcing.utils import Environment
 
 from incidents.application.service import IncidentLog
-from incidents.sqlite_subscription import SQLitePollingSubscription
+from incidents.settings import Settings
+from incidents.sqlite_subscription import SQLitePollingSubscription, listen
 from incidents.storage import Store
 
 from .catalogue import CATALOGUE, ViewsUnavailable
+from .child import ProjectionsChild
 from .checkpoint_timer import CheckpointSchedule, CheckpointTimer
 from .postgres_lock import PostgresProjectionsLock
 from .rebuild import ProjectionsLock, lock_for
 from .summaries import IncidentSummaries, IncidentSummaryView
 
-__all__ = ["EveryProjection", "ProjectionFailed", "Projections", "ViewsUnavailable", "open_views", "start_projections", "view_env"]
+__all__ = [
+    "EveryProjection", "ProjectionFailed", "Projections", "ViewsUnavailable", "open_views", "start_projections",
+    "start_projections_child", "view_env",
+]
 
 
 VIEW_POOL_SIZE, VIEW_POOL_OVERFLOW = "2", "4"
@@ -122,6 +128,7 @@ class Projections:
     every: EveryProjection | None = None
     lock: ProjectionsLock | PostgresProjectionsLock | None = None
     checkpoint_timer: CheckpointTimer | None = None
+    child: ProjectionsChild | None = None  # the process writing the views, when the app started one
 
     @property
     def summaries(self) -> IncidentSummaryView:
@@ -154,6 +161,8 @@ class Projections:
         """The projections of this process that have stopped on an error: their views no longer
         follow the store until the projections are started again. Each error is logged the first
         time it is seen here."""
+        if self.child is not None:
+            return [] if self.child.running else list(self.views)
         if self.runner is None or self.every is None:
             return []
         if self.runner.is_interrupted.is_set():
@@ -183,6 +192,8 @@ class Projections:
                     raise ProjectionFailed(f"The {part.name} projection has stopped: {part.error!r}") from part.error
 
     def stop(self) -> None:
+        if self.child is not None:
+            self.child.stop()
         try:
             timer, self.checkpoint_timer = self.checkpoint_timer, None
             if timer is not None:
@@ -249,6 +260,18 @@ def batch_view_writes(runner: ProjectionRunner[IncidentLog, Any]) -> None:
     if isinstance(subscription, SQLitePollingSubscription) and hasattr(view, "start_batching"):
         subscription.before_reading = view.flush  # set first: a buffered write is always flushed
         view.start_batching()
+
+
+def start_projections_child(store: Store, app_env: dict[str, str], settings: Settings, recorder: Any) -> Projections:
+    """Read the views, and run the projections writing them in a child process (projections/child.py),
+    woken after each write through `recorder` (on SQLite; PostgreSQL notifies the child itself)."""
+    projections = open_views(store, app_env)
+    child = ProjectionsChild(settings)
+    db_name = getattr(getattr(getattr(recorder, "datastore", None), "pool", None), "db_name", None)
+    if store.kind == "sqlite" and db_name is not None:
+        listen(db_name, child)
+    projections.child = child.start()
+    return projections
 
 
 def open_views(store: Store, app_env: dict[str, str]) -> Projections:

@@ -22,7 +22,7 @@ from incidents.domain.values import DomainError
 from incidents.evidence.signing import load_or_create
 from incidents.settings import ConfigurationError, Settings
 from incidents.projections.checkpoint_timer import CheckpointSchedule
-from incidents.projections.runner import Projections, open_views, start_projections
+from incidents.projections.runner import Projections, open_views, start_projections, start_projections_child
 from incidents.storage import secret_from_file
 
 from . import account_routes, auth_routes, dashboard_routes, incident_routes, list_routes, report_routes
@@ -119,9 +119,10 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
 
     # Last, once the configuration is known to be complete: this starts threads and takes a lock.
     if opened.store.kind != "memory":
-        run_here = settings.projections == "inline"
-        if run_here:
+        if settings.projections == "inline":
             projections = start_projections(opened.store, opened.env, CheckpointSchedule.from_settings(settings))
+        elif settings.projections == "child":
+            projections = start_projections_child(opened.store, opened.env, settings, opened.log.recorder)
         else:
             projections = open_views(opened.store, opened.env)
         app.state.projections = projections

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Mapping
 
 PREFIX = "INCIDENTS_"
+PROJECTIONS_MODES = ("child", "inline", "worker")
 
 
 class ConfigurationError(Exception):
@@ -36,7 +37,7 @@ class Settings:
     secure_cookies: bool = False
     practice: str = "A00001"
     view_wait_seconds: float = 2.0
-    projections: str = "inline"
+    projections: str = "child"
     checkpoint_seconds: float = 60.0
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
@@ -52,9 +53,12 @@ class Settings:
         wait = _number(float, "VIEW_WAIT_SECONDS", get("VIEW_WAIT_SECONDS", "2"))
         key_file = get("CIPHER_KEY_FILE")
         checkpoint_seconds = _number(float, "CHECKPOINT_SECONDS", get("CHECKPOINT_SECONDS", "60"))
-        projections = get("PROJECTIONS", "inline")
-        if projections not in ("inline", "worker"):
-            raise ConfigurationError("INCIDENTS_PROJECTIONS is 'inline' (run in the app) or 'worker' (run by `incidents project`)")
+        projections = get("PROJECTIONS", "child")
+        if projections not in PROJECTIONS_MODES:
+            raise ConfigurationError(
+                "INCIDENTS_PROJECTIONS is 'child' (the app runs them in a process of its own), 'inline' "
+                "(in the app's process) or 'worker' (run by `incidents project`)"
+            )
         return cls(
             data_dir=data_dir,
             database_url=get("DATABASE_URL"),
@@ -69,6 +73,26 @@ class Settings:
             projections=projections,
             checkpoint_seconds=checkpoint_seconds,
         )
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that `from_env` reads back as these settings (for a child process)."""
+        values = {
+            "DATA_DIR": str(self.data_dir),
+            "DATABASE_URL": self.database_url,
+            "CIPHER_KEY": self.cipher_key,
+            "CIPHER_KEY_FILE": str(self.cipher_key_file or ""),
+            "SIGNING_KEY_FILE": str(self.signing_key_file or ""),
+            "SESSION_SECRET": self.session_secret,
+            "IDLE_TIMEOUT_MINUTES": repr(self.idle_timeout_minutes),
+            "SECURE_COOKIES": "1" if self.secure_cookies else "0",
+            "PRACTICE": self.practice,
+            "VIEW_WAIT_SECONDS": repr(self.view_wait_seconds),
+            "PROJECTIONS": self.projections,
+            "CHECKPOINT_SECONDS": repr(self.checkpoint_seconds),
+        }
+        # Unset, not empty: the event store's library reads INCIDENTS_<its setting> too (the
+        # application is called "incidents"), and would take an empty CIPHER_KEY for a key.
+        return {PREFIX + name: value for name, value in values.items() if value}
 
     @property
     def effective_database_url(self) -> str:

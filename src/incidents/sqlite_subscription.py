@@ -40,7 +40,7 @@ POLL_INTERVAL_SECONDS = 0.25
 MIN_READ_INTERVAL_SECONDS = 0.02
 PAGE_SIZE = 500
 
-_listeners: dict[str, weakref.WeakSet[SQLitePollingSubscription]] = {}
+_listeners: dict[str, weakref.WeakSet[Any]] = {}
 _listeners_lock = threading.Lock()
 
 
@@ -49,6 +49,16 @@ def _wake(db_name: str) -> None:
         subscriptions = list(_listeners.get(db_name, ()))
     for subscription in subscriptions:
         subscription.wake()
+
+
+wake_readers = _wake  # for a process told of writes by another (projections/child.py)
+
+
+def listen(db_name: str, listener: Any) -> None:
+    """Call `listener.wake()` after each write to the file through this process's recorders
+    (held weakly, as the subscriptions are): how the app wakes its projections process."""
+    with _listeners_lock:
+        _listeners.setdefault(db_name, weakref.WeakSet()).add(listener)
 
 
 class _QueuedSave:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +25,13 @@ def behind_by(output: str) -> int:
     match = re.search(r"incident_summaries\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+) events", output)
     assert match, output
     return int(match.group(3))
+
+
+def holds_lock(path: Path, holder: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not (path.exists() and path.read_text().startswith(holder)):
+        assert time.monotonic() < deadline, f"{holder} never took {path}"
+        time.sleep(0.05)
 
 
 def test_status_shows_the_lag_then_none_once_projected(live_server_factory, tmp_path):
@@ -59,6 +68,7 @@ def test_rebuild_from_the_command_line_then_refused_while_the_app_runs(live_serv
     assert re.search(r"Rebuilt [a-z_, ]*incident_summaries[a-z_, ]* from", rebuilt.stdout)
     assert behind_by(run(server.env, "projections", "status").stdout) == 0
     server.start()
+    holds_lock(server.data_dir / "projections.lock", "the projections")  # its child has started them
     refused = run(server.env, "projections", "rebuild")
     assert refused.returncode == 2
     assert "Stop it first" in refused.stderr

@@ -1,4 +1,6 @@
-"""The app in-process (FastAPI's TestClient) on a SQLite file, with accounts in two practices."""
+"""The app in-process (FastAPI's TestClient) on a SQLite file, with accounts in two practices.
+Its projections run in its own process too (INCIDENTS_PROJECTIONS=inline), so a test can reach
+into them; the default (a child process) is tested against real servers in tests/e2e."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ PASSWORD = "a long enough password"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", practice="A81001")
+    return Settings(data_dir=tmp_path / "data", practice="A81001", projections="inline")
 
 
 @pytest.fixture

@@ -146,7 +146,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Iterator[World]:
-    settings = Settings(data_dir=Path(tmp_path_factory.mktemp("matrix")) / "data", practice=PRACTICE)
+    settings = Settings(data_dir=Path(tmp_path_factory.mktemp("matrix")) / "data", practice=PRACTICE, projections="inline")
     opened = open_log(settings)
     log = opened.log
     for username, role in [*((u, r) for r, u in USERNAMES.items()), ("target.reception", "reception")]:

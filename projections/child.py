@@ -1,0 +1,197 @@
+"""The projections in a process of their own, started, woken and stopped by the app.
+
+Python runs one thread at a time in a process (the GIL). In the app's own process the
+projections take turns with the requests, and logging an incident under load fell to about
+half the rate it has without them (bench/README.md). In a child process they run on the
+machine's other core: `incidents serve` is still one command, and the child lives and dies with
+the app.
+
+- The app starts `python -m incidents.projections.child` with its own settings, and keeps a pipe
+  to the child's standard input. After each write to a SQLite store the app sends one byte down
+  it, so the child reads the new events at once instead of at its next poll (on PostgreSQL the
+  child listens for the store's own notifications). When the pipe closes, because the app stops
+  or dies, the child finishes what it has read, signs its last checkpoint and exits.
+- The child holds the projections lock. If another process has it (a rebuild, a worker, a
+  second app), the child waits for it rather than fail.
+- If the child exits on its own (a projection failed), the app starts a new one, after a pause
+  that doubles up to a minute; each view resumes from its own position. Meanwhile /healthz
+  names the views as stopped.
+- The app reads the views, and waits on their positions, as it does with a separate worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import signal
+import threading
+import time
+from typing import Callable
+
+from incidents.settings import PREFIX, Settings
+
+logger = logging.getLogger("incidents.projections")
+
+FIRST_PAUSE_SECONDS = 1.0
+LONGEST_PAUSE_SECONDS = 60.0
+STOP_SECONDS = 20.0
+
+
+class ProjectionsChild:
+    """The app's side: starts the child, wakes it, starts it again if it fails, stops it."""
+
+    def __init__(self, settings: Settings) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)}
+        self.env = {**env, **settings.to_env()}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
+        self._started = 0.0
+
+    def start(self) -> ProjectionsChild:
+        self._spawn()
+        self._watcher = threading.Thread(target=self._watch, name="incidents-projections-child", daemon=True)
+        self._watcher.start()
+        return self
+
+    def _spawn(self) -> None:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "incidents.projections.child"], stdin=subprocess.PIPE, env=self.env
+        )
+        assert process.stdin is not None
+        os.set_blocking(process.stdin.fileno(), False)
+        with self._lock:
+            self.process = process
+            self.starts += 1
+            self._started = time.monotonic()
+
+    def _watch(self) -> None:
+        pause = FIRST_PAUSE_SECONDS
+        while not self._stopping.is_set():
+            process = self.process
+            code = process.wait() if process is not None else None
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - self._started >= LONGEST_PAUSE_SECONDS:
+                pause = FIRST_PAUSE_SECONDS  # it had been running well: not a failure that repeats at once
+            logger.error("The projections process stopped (exit code %s); starting it again in %.0f s", code, pause)
+            if self._stopping.wait(pause):
+                return
+            pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
+            try:
+                self._spawn()
+            except OSError:
+                logger.exception("Could not start the projections process")
+                with self._lock:
+                    self.process = None
+
+    @property
+    def running(self) -> bool:
+        process = self.process
+        return process is not None and process.poll() is None
+
+    def wake(self) -> None:
+        """Called after each write to the store: one byte tells the child to read (never blocks)."""
+        process = self.process
+        if process is None or process.stdin is None:
+            return
+        try:
+            os.write(process.stdin.fileno(), b"\n")
+        except (BlockingIOError, BrokenPipeError, ValueError, OSError):
+            pass  # the pipe is full (the child has a wake-up waiting already) or the child is gone
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            process = self.process
+        if process is None:
+            return
+        if process.stdin is not None:
+            try:
+                process.stdin.close()
+            except OSError:
+                pass
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _read_parent(wake: Callable[[], None], parent_gone: threading.Event) -> None:
+    """The child's side of the pipe: each byte wakes the subscription; the end means stop."""
+    try:
+        while True:
+            data = os.read(0, 4096)
+            if not data:
+                break
+            wake()
+    except OSError:
+        pass
+    finally:
+        parent_gone.set()
+
+
+def main() -> int:
+    from incidents.bootstrap import open_log
+    from incidents.sqlite_subscription import wake_readers
+
+    from .checkpoint_timer import CheckpointSchedule
+    from .rebuild import RebuildRefused
+    from .runner import ProjectionFailed, start_projections
+
+    # Ctrl-C in a terminal reaches the whole process group: the child stops when the app does
+    # (its pipe closes), after the app has stopped taking requests, not before.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    opened = open_log(settings)
+    db_name = getattr(getattr(opened.log.recorder, "datastore", None), "pool", None)
+    db_name = getattr(db_name, "db_name", None)
+    parent_gone = threading.Event()
+    projections = None
+
+    def wake() -> None:
+        if db_name is not None:
+            wake_readers(db_name)
+
+    def stop_when_parent_goes() -> None:
+        parent_gone.wait()
+        if projections is not None and projections.runner is not None:
+            projections.runner.stop()
+
+    threading.Thread(target=_read_parent, args=(wake, parent_gone), name="parent-pipe", daemon=True).start()
+    try:
+        waiting_said = False
+        while projections is None:
+            try:
+                projections = start_projections(opened.store, opened.env, CheckpointSchedule.from_settings(settings))
+            except RebuildRefused as refused:
+                if not waiting_said:
+                    logger.warning("The projections wait: %s", refused)
+                    waiting_said = True
+                if parent_gone.wait(1.0):
+                    return 0
+        threading.Thread(target=stop_when_parent_goes, name="stop-with-parent", daemon=True).start()
+        try:
+            projections.run_forever()
+        except ProjectionFailed as failed:
+            logger.error("%s", failed)
+            return 1
+        return 0
+    finally:
+        if projections is not None:
+            projections.stop()
+        opened.log.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

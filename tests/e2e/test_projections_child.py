@@ -1,0 +1,110 @@
+"""The embedded default: `incidents serve` runs the projections in a child process of its own
+(projections/child.py), wakes it after each write, starts it again if it dies, and takes it
+down with it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_server_restart_and_kill import client_for, log_filming
+
+pytestmark = pytest.mark.slow
+
+CHILD_MODULE = "incidents.projections.child"
+
+
+def projection_processes(data_dir: Path) -> list[tuple[int, int]]:
+    """(pid, parent pid) of every projections child process working on this data folder."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if CHILD_MODULE.encode() in command and f"INCIDENTS_DATA_DIR={data_dir}".encode() in environ:
+            found.append((int(entry.name), int(stat[stat.rindex(")") + 2 :].split()[1])))
+    return found
+
+
+def wait_for(condition, seconds: float = 20.0, what: str = "it"):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"waited {seconds:.0f} s for {what}")
+
+
+def test_the_app_runs_its_projections_in_a_child_that_shows_a_new_incident_at_once(live_server_factory):
+    server = live_server_factory()
+    account = server.add_account("sue.reception", "reception")
+    server.start()
+    assert server.process is not None
+    children = wait_for(lambda: projection_processes(server.data_dir), what="the projections process")
+    assert [parent for _, parent in children] == [server.process.pid]
+    with closing(client_for(server, account)) as client:
+        location = log_filming(client, "Filmed the queue, projected next door")
+        started = time.monotonic()
+        home = client.get("/")
+        waited = time.monotonic() - started
+    assert home.status_code == 200
+    assert f'href="{location}"' in home.text, server.log_path.read_text() if server.log_path else ""
+    assert waited < 2.0  # woken by the app's write, not by a poll or the view wait's limit
+    assert client_health(server) == 200
+
+
+def client_health(server) -> int:
+    import httpx
+
+    return httpx.get(server.url + "/healthz", timeout=5).status_code
+
+
+def test_a_projections_process_that_dies_is_started_again_and_catches_up(live_server_factory):
+    server = live_server_factory()
+    account = server.add_account("sue.reception", "reception")
+    server.start()
+    [(first, _)] = wait_for(lambda: projection_processes(server.data_dir), what="the projections process")
+    os.kill(first, signal.SIGKILL)
+    with closing(client_for(server, account)) as client:
+        location = log_filming(client, "Logged while the projections were down")  # saved all the same
+        [(second, parent)] = wait_for(
+            lambda: [p for p in projection_processes(server.data_dir) if p[0] != first], what="a new projections process"
+        )
+        assert server.process is not None and parent == server.process.pid
+        home = client.get("/")
+    assert f'href="{location}"' in home.text
+    assert client_health(server) == 200
+
+
+def test_the_projections_process_goes_with_the_app_even_when_it_is_killed(live_server_factory):
+    server = live_server_factory()
+    account = server.add_account("sue.reception", "reception")
+    server.start()
+    [(child, _)] = wait_for(lambda: projection_processes(server.data_dir), what="the projections process")
+    server.stop(kill=True)  # SIGKILL: the app cannot say goodbye; the child sees its pipe close
+    wait_for(lambda: not Path(f"/proc/{child}").exists() or _is_zombie(child), seconds=20, what="the child to exit")
+    server.start()  # a new app and child on the same folder: the lock is free again
+    with closing(client_for(server, account)) as client:
+        location = log_filming(client, "Logged after the restart")
+        home = client.get("/")
+    assert f'href="{location}"' in home.text
+    assert len(projection_processes(server.data_dir)) == 1
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2] == "Z"

@@ -1,0 +1,33 @@
+"""Settings read from the environment, and written back for a child process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from incidents.settings import ConfigurationError, Settings
+
+
+def test_the_environment_a_child_is_given_reads_back_as_the_same_settings():
+    settings = Settings(
+        data_dir=Path("/srv/incidents"), database_url="postgresql://u@h:5432/db", cipher_key_file=Path("/keys/cipher.key"),
+        signing_key_file=Path("/keys/signing.pem"), session_secret="s3cret", idle_timeout_minutes=0.5, secure_cookies=True,
+        practice="A81001", view_wait_seconds=1.5, projections="child", checkpoint_seconds=0.0,
+    )
+    assert Settings.from_env(settings.to_env()) == settings
+
+
+def test_settings_left_empty_are_left_out_of_the_childs_environment():
+    """The event store's library reads INCIDENTS_CIPHER_KEY as its own CIPHER_KEY: an empty one
+    would be taken for a key."""
+    env = Settings(data_dir=Path("data")).to_env()
+    assert "INCIDENTS_CIPHER_KEY" not in env and "INCIDENTS_DATABASE_URL" not in env
+    assert Settings.from_env(env) == Settings(data_dir=Path("data"))
+
+
+def test_the_projections_run_in_a_child_process_unless_told_otherwise():
+    assert Settings.from_env({}).projections == "child"
+    assert Settings.from_env({"INCIDENTS_PROJECTIONS": "inline"}).projections == "inline"
+    with pytest.raises(ConfigurationError, match="'child'"):
+        Settings.from_env({"INCIDENTS_PROJECTIONS": "thread"})
