@@ -75,7 +75,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
 ) -> None:
-    """Run the web app (and, on the embedded default, its projections)."""
+    """Run the web app, and its projections in a process of its own (INCIDENTS_PROJECTIONS)."""
     import uvicorn
 
     from incidents.web.app import create_app
@@ -96,7 +96,7 @@ def serve(
 def project() -> None:
     """Run the projections in this process until stopped (for PostgreSQL deployments)."""
     from incidents.projections.checkpoint_timer import CheckpointSchedule
-    from incidents.projections.runner import start_projections
+    from incidents.projections.runner import ProjectionFailed, start_projections
 
     settings = settings_or_exit()
     opened = open_or_exit(settings)
@@ -110,6 +110,9 @@ def project() -> None:
         projections.run_forever()
     except KeyboardInterrupt:
         pass
+    except ProjectionFailed as failed:  # the other views were kept up to date until now
+        err.print(f"[bold red]Stopped:[/] {failed}. Start the worker again to resume each view from its position.", highlight=False)
+        raise typer.Exit(1) from None
     finally:
         projections.stop()
         opened.log.close()
