@@ -10,7 +10,9 @@ worker under the same load.
 What runs, in one invocation on one machine:
 
 - A, our app: a real uvicorn process (`uvicorn incidents.web.app:create_app --factory`, one
-  worker) on a fresh data folder with one reception account, added by `incidents users add`.
+  worker) on a fresh data folder with one reception account, added by `incidents users add`,
+  with its projections where the shipped default puts them, in a child process the app starts
+  (`--projections inline` or `worker` to measure the others). A's CPU includes that child's.
   Each of N clients signs in with its own session and fetches the filming form once (session
   cookie, CSRF token); each iteration then POSTs /incidents/new/filming with a fresh
   submission_key (uuid4 hex, as the server mints) and must get 303 to the new incident.
@@ -25,6 +27,9 @@ What runs, in one invocation on one machine:
   phase against a trivial `GET /ping` of the baseline shows the ceiling of this client and
   uvicorn together, and each phase reports this process's CPU use.
 - Rounds alternate A and B (ABBA order), each phase a warm-up and then the measured window.
+  After each phase of A, the next phase waits until A's views have caught up with its store (how
+  far behind they were, and for how long, is reported): their backlog would otherwise run
+  during B's phase and slow B down.
   Ratios use the medians across rounds.
 
 Every non-303 answer (or a 303 that does not lead to a new incident) is counted and reported:
@@ -182,13 +187,20 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
     def cpu_seconds(self) -> float:
-        """User + system CPU of the server process, all threads (from /proc)."""
-        try:
-            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
-        except OSError:
-            return float("nan")
-        fields = stat[stat.rindex(")") + 2 :].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU of the server process, all threads, and of its child processes
+        (A's projections process), from /proc."""
+        total = 0.0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(entry.name) == self.process.pid or int(fields[1]) == self.process.pid:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total if total else float("nan")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -373,7 +385,7 @@ class Phase:
     errors: dict[str, int]  # non-303 (by status) or a 303 to the wrong place, in the window
     errors_all: int  # the same, warm-up included
     ok_all: int  # good answers, warm-up included
-    server_cpu_pct: float  # of one core, all threads of the server process
+    server_cpu_pct: float  # of one core, all threads of the server process and of its children
     client_cpu_pct: float  # of one core, this load generator
 
     @property
@@ -738,6 +750,33 @@ def count_stored(data_dir: Path) -> tuple[int, int]:
     return int(n), int(size or 0)
 
 
+def views_behind(data_dir: Path) -> int:
+    """How many events A's slowest view still lacks (its tracking table against the store)."""
+    with sqlite3.connect(f"file:{data_dir / 'incidents.sqlite'}?mode=ro", uri=True) as conn:
+        latest = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM stored_events").fetchone()[0]
+    behind = 0
+    for view in sorted(data_dir.glob("view-*.sqlite")):
+        try:
+            with sqlite3.connect(f"file:{view}?mode=ro", uri=True) as conn:
+                position = conn.execute("SELECT COALESCE(MAX(notification_id), 0) FROM tracking").fetchone()[0]
+        except sqlite3.Error:  # not made yet
+            position = 0
+        behind = max(behind, latest - position)
+    return behind
+
+
+def wait_for_views(data_dir: Path, timeout: float = 300.0) -> tuple[int, float]:
+    """After A's phase: wait until A's projections have caught up, so that their backlog does
+    not run during the next phase (B's, which it would slow down). Returns how far behind they
+    were when the phase ended, and how long they took to catch up."""
+    started = time.perf_counter()
+    behind = first = views_behind(data_dir)
+    while behind and time.perf_counter() - started < timeout:
+        time.sleep(0.05)
+        behind = views_behind(data_dir)
+    return first, time.perf_counter() - started
+
+
 # The run --------------------------------------------------------------------------------------------
 
 
@@ -753,8 +792,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--access-log", action="store_true", help="let both servers write uvicorn's access log (off by default)")
     parser.add_argument("--profile", action="store_true", help="after the rounds, sample each server with py-spy during one more phase")
     parser.add_argument("--profile-rate", type=int, default=200, help="py-spy samples per second (default 200)")
-    parser.add_argument("--projections", choices=["inline", "worker"], default="inline",
-                        help="inline (default, the embedded default): A runs the projections in its own process; "
+    parser.add_argument("--projections", choices=["child", "inline", "worker"], default="child",
+                        help="child (default, as shipped): A runs the projections in a child process it starts; "
+                             "inline: in A's own process; "
                              "worker: a separate `incidents project` process runs them, as PostgreSQL deployments do")
     parser.add_argument("--keep", action="store_true", help="keep the data folder and server logs")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed (non-303 answers always exit 1)")
@@ -802,6 +842,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"ceiling GET /ping: {ceiling.throughput:,.0f} req/s (client CPU {ceiling.client_cpu_pct:.0f} %)")
 
         rounds: list[dict[str, Phase]] = []
+        catch_ups: list[dict[str, float]] = []
         a_ok = 0
         for i in range(args.rounds):
             order = (a, b) if i % 2 == 0 else (b, a)
@@ -810,11 +851,15 @@ def main(argv: list[str] | None = None) -> int:
                 server = app if target is a else baseline
                 phase = asyncio.run(load(target, sessions, server, args.warmup, args.seconds))
                 results[target.name] = phase
+                caught_up = ""
                 if target is a:
                     a_ok += phase.ok_all
+                    lag, seconds = wait_for_views(data_dir)
+                    catch_ups.append({"behind_at_end": lag, "seconds_to_catch_up": round(seconds, 2)})
+                    caught_up = f"; views {lag} events behind at the end, caught up {seconds:.1f} s later"
                 console.print(
                     f"round {i + 1} {target.name}: {phase.throughput:,.1f} req/s, median {phase.median_ms:.2f} ms, "
-                    f"p95 {phase.p95_ms:.2f} ms, non-303 {phase.error_count}, server CPU {phase.server_cpu_pct:.0f} %"
+                    f"p95 {phase.p95_ms:.2f} ms, non-303 {phase.error_count}, server CPU {phase.server_cpu_pct:.0f} %{caught_up}"
                 )
             rounds.append(results)
 
@@ -842,6 +887,7 @@ def main(argv: list[str] | None = None) -> int:
             "targets": {"throughput_ratio_min": THROUGHPUT_TARGET, "median_latency_ratio_max": LATENCY_TARGET},
             "ceiling_get_ping": asdict(ceiling),
             "rounds": [{name: asdict(p) for name, p in r.items()} for r in rounds],
+            "a_views_after_each_phase": catch_ups,
             "summary": summarise(rounds),
             "checks": {
                 "incidents_stored": stored,
