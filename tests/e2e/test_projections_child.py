@@ -108,3 +108,22 @@ def _is_zombie(pid: int) -> bool:
     except OSError:
         return True
     return stat[stat.rindex(")") + 2] == "Z"
+
+
+def test_ctrl_c_stops_the_app_and_then_its_child_cleanly(live_server_factory):
+    """A terminal's Ctrl-C reaches both processes: the child ignores it and stops when the app
+    closes its pipe, after finishing its work and signing its last checkpoint."""
+    server = live_server_factory()
+    account = server.add_account("sue.reception", "reception")
+    server.start()
+    assert server.process is not None and server.log_path is not None
+    [(child, _)] = wait_for(lambda: projection_processes(server.data_dir), what="the projections process")
+    with closing(client_for(server, account)) as client:
+        log_filming(client, "Logged just before closing time")
+    os.kill(child, signal.SIGINT)
+    os.kill(server.process.pid, signal.SIGINT)
+    assert server.process.wait(timeout=30) == 0
+    wait_for(lambda: not Path(f"/proc/{child}").exists() or _is_zombie(child), what="the child to exit")
+    log = server.log_path.read_text()
+    assert "Signed store checkpoint" in log
+    assert "Traceback" not in log and "KeyboardInterrupt" not in log
