@@ -126,11 +126,11 @@ class ProjectionsChild:
                 process.wait()
 
 
-def _read_parent(wake: Callable[[], None], parent_gone: threading.Event) -> None:
+def read_parent(fd: int, wake: Callable[[], None], parent_gone: threading.Event) -> None:
     """The child's side of the pipe: each byte wakes the subscription; the end means stop."""
     try:
         while True:
-            data = os.read(0, 4096)
+            data = os.read(fd, 4096)
             if not data:
                 break
             wake()
@@ -168,7 +168,7 @@ def main() -> int:
         if projections is not None and projections.runner is not None:
             projections.runner.stop()
 
-    threading.Thread(target=_read_parent, args=(wake, parent_gone), name="parent-pipe", daemon=True).start()
+    threading.Thread(target=read_parent, args=(0, wake, parent_gone), name="parent-pipe", daemon=True).start()
     try:
         waiting_said = False
         while projections is None:
