@@ -46,7 +46,6 @@ class ProjectionsChild:
         env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)}
         self.env = {**env, **settings.to_env()}
         self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._watcher: threading.Thread | None = None
@@ -59,14 +58,15 @@ class ProjectionsChild:
         return self
 
     def _spawn(self) -> None:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "incidents.projections.child"], stdin=subprocess.PIPE, env=self.env
-        )
-        assert process.stdin is not None
-        os.set_blocking(process.stdin.fileno(), False)
-        with self._lock:
+        with self._lock:  # never after stop() has begun
+            if self._stopping.is_set():
+                return
+            process = subprocess.Popen(
+                [sys.executable, "-m", "incidents.projections.child"], stdin=subprocess.PIPE, env=self.env
+            )
+            assert process.stdin is not None
+            os.set_blocking(process.stdin.fileno(), False)
             self.process = process
-            self.starts += 1
             self._started = time.monotonic()
 
     def _watch(self) -> None:
@@ -105,8 +105,8 @@ class ProjectionsChild:
             pass  # the pipe is full (the child has a wake-up waiting already) or the child is gone
 
     def stop(self) -> None:
-        self._stopping.set()
         with self._lock:
+            self._stopping.set()
             process = self.process
         if process is None:
             return
