@@ -142,7 +142,7 @@ def read_parent(fd: int, wake: Callable[[], None], parent_gone: threading.Event)
 
 def main() -> int:
     from incidents.bootstrap import open_log
-    from incidents.sqlite_subscription import wake_readers
+    from incidents.sqlite_subscription import SQLitePollingApplicationRecorder
 
     from .checkpoint_timer import CheckpointSchedule
     from .rebuild import RebuildRefused
@@ -154,14 +154,11 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     opened = open_log(settings)
-    db_name = getattr(getattr(opened.log.recorder, "datastore", None), "pool", None)
-    db_name = getattr(db_name, "db_name", None)
+    recorder = opened.log.recorder
+    # On PostgreSQL the store notifies the subscription itself; the pipe still says when to stop.
+    wake = recorder.wake_readers if isinstance(recorder, SQLitePollingApplicationRecorder) else lambda: None
     parent_gone = threading.Event()
     projections = None
-
-    def wake() -> None:
-        if db_name is not None:
-            wake_readers(db_name)
 
     def stop_when_parent_goes() -> None:
         parent_gone.wait()

@@ -20,7 +20,7 @@ from eventsourcing.utils import Environment
 
 from incidents.application.service import IncidentLog
 from incidents.settings import Settings
-from incidents.sqlite_subscription import SQLitePollingSubscription, listen
+from incidents.sqlite_subscription import SQLitePollingApplicationRecorder, SQLitePollingSubscription
 from incidents.storage import Store
 
 from .catalogue import CATALOGUE, ViewsUnavailable
@@ -267,9 +267,8 @@ def start_projections_child(store: Store, app_env: dict[str, str], settings: Set
     woken after each write through `recorder` (on SQLite; PostgreSQL notifies the child itself)."""
     projections = open_views(store, app_env)
     child = ProjectionsChild(settings)
-    db_name = getattr(getattr(getattr(recorder, "datastore", None), "pool", None), "db_name", None)
-    if store.kind == "sqlite" and db_name is not None:
-        listen(db_name, child)
+    if isinstance(recorder, SQLitePollingApplicationRecorder):
+        recorder.listen(child)
     projections.child = child.start()
     return projections
 

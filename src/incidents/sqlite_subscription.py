@@ -51,12 +51,7 @@ def _wake(db_name: str) -> None:
         subscription.wake()
 
 
-wake_readers = _wake  # for a process told of writes by another (projections/child.py)
-
-
-def listen(db_name: str, listener: Any) -> None:
-    """Call `listener.wake()` after each write to the file through this process's recorders
-    (held weakly, as the subscriptions are): how the app wakes its projections process."""
+def _listen(db_name: str, listener: Any) -> None:
     with _listeners_lock:
         _listeners.setdefault(db_name, weakref.WeakSet()).add(listener)
 
@@ -91,6 +86,16 @@ class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
         self._writing = False
         self._writer: threading.Thread | None = None
         self._closing = False
+
+    def listen(self, listener: Any) -> None:
+        """Call `listener.wake()` after each write to this file through this process's recorders
+        (held weakly, as the subscriptions are): how the app wakes its projections process."""
+        _listen(self.datastore.pool.db_name, listener)
+
+    def wake_readers(self) -> None:
+        """Wake this process's subscriptions to this file: for a process told of writes made by
+        another (projections/child.py)."""
+        _wake(self.datastore.pool.db_name)
 
     def insert_events_from_loop(self, stored_events: Sequence[StoredEvent]) -> asyncio.Future[Sequence[int]]:
         """Save from an event loop without blocking it: the save is queued for the writer thread,
@@ -135,7 +140,7 @@ class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if any(value is not None for value in kwargs.values()):  # tracking and the like: not ours to combine
             ids = super().insert_events(stored_events, **kwargs)
-            _wake(self.datastore.pool.db_name)
+            self.wake_readers()
             return ids
         save = _QueuedSave(stored_events)
         batch: list[_QueuedSave] = []
@@ -177,7 +182,7 @@ class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
                     loop.call_soon_threadsafe(_answer, saves)
                 except RuntimeError:  # that loop has closed: no one is waiting for the answer
                     pass
-        _wake(self.datastore.pool.db_name)
+        self.wake_readers()
 
     def _write(self, batch: list[_QueuedSave]) -> None:
         if len(batch) > 1:
@@ -213,8 +218,7 @@ class SQLitePollingSubscription(Subscription[SQLitePollingApplicationRecorder]):
         self._more_pages = False
         self.before_reading: Callable[[], None] | None = None
         self._db_name = recorder.datastore.pool.db_name
-        with _listeners_lock:
-            _listeners.setdefault(self._db_name, weakref.WeakSet()).add(self)
+        _listen(self._db_name, self)
 
     def wake(self) -> None:
         self._has_been_notified.set()

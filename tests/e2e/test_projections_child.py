@@ -10,6 +10,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.test_server_restart_and_kill import client_for, log_filming
@@ -36,6 +37,10 @@ def projection_processes(data_dir: Path) -> list[tuple[int, int]]:
     return found
 
 
+def client_health(server) -> int:
+    return httpx.get(server.url + "/healthz", timeout=5).status_code
+
+
 def wait_for(condition, seconds: float = 20.0, what: str = "it"):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -59,12 +64,6 @@ def test_the_app_runs_its_projections_in_a_child_and_shows_a_new_incident_at_onc
     assert home.status_code == 200
     assert f'href="{location}"' in home.text, server.log_path.read_text() if server.log_path else ""
     assert client_health(server) == 200
-
-
-def client_health(server) -> int:
-    import httpx
-
-    return httpx.get(server.url + "/healthz", timeout=5).status_code
 
 
 def test_a_projections_process_that_dies_is_started_again_and_catches_up(live_server_factory):
