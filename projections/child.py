@@ -8,9 +8,11 @@ the app.
 
 - The app starts `python -m incidents.projections.child` with its own settings, and keeps a pipe
   to the child's standard input. After each write to a SQLite store the app sends one byte down
-  it, so the child reads the new events at once instead of at its next poll (on PostgreSQL the
-  child listens for the store's own notifications). When the pipe closes, because the app stops
-  or dies, the child finishes what it has read, signs its last checkpoint and exits.
+  it, so the child reads the new events soon instead of at its next poll (on PostgreSQL the
+  child listens for the store's own notifications). Under a stream of writes the child reads at
+  most every MIN_READ_INTERVAL_SECONDS, in batches; a page waiting for the views sends HURRY,
+  and the child reads at once. When the pipe closes, because the app stops or dies, the child
+  finishes what it has read, signs its last checkpoint and exits.
 - The child holds the projections lock. If another process has it (a rebuild, a worker, a
   second app), the child waits for it rather than fail.
 - If the child exits on its own (a projection failed), the app starts a new one, after a pause
@@ -34,6 +36,8 @@ from incidents.settings import PREFIX, Settings
 
 logger = logging.getLogger("incidents.projections")
 
+WAKE = b"\n"  # the store has new events
+HURRY = b"!"  # and someone is waiting for the views to have them
 FIRST_PAUSE_SECONDS = 1.0
 LONGEST_PAUSE_SECONDS = 60.0
 STOP_SECONDS = 20.0
@@ -96,11 +100,18 @@ class ProjectionsChild:
 
     def wake(self) -> None:
         """Called after each write to the store: one byte tells the child to read (never blocks)."""
+        self._send(WAKE)
+
+    def hurry(self) -> None:
+        """Called by a page waiting for the views: the child reads now, not at its next interval."""
+        self._send(HURRY)
+
+    def _send(self, byte: bytes) -> None:
         process = self.process
         if process is None or process.stdin is None:
             return
         try:
-            os.write(process.stdin.fileno(), b"\n")
+            os.write(process.stdin.fileno(), byte)
         except (BlockingIOError, BrokenPipeError, ValueError, OSError):
             pass  # the pipe is full (the child has a wake-up waiting already) or the child is gone
 
@@ -126,14 +137,18 @@ class ProjectionsChild:
                 process.wait()
 
 
-def read_parent(fd: int, wake: Callable[[], None], parent_gone: threading.Event) -> None:
-    """The child's side of the pipe: each byte wakes the subscription; the end means stop."""
+def read_parent(fd: int, wake: Callable[[], None], hurry: Callable[[], None], parent_gone: threading.Event) -> None:
+    """The child's side of the pipe: WAKE wakes the subscription, HURRY makes it read at once;
+    the end means stop."""
     try:
         while True:
             data = os.read(fd, 4096)
             if not data:
                 break
-            wake()
+            if HURRY in data:
+                hurry()
+            else:
+                wake()
     except OSError:
         pass
     finally:
@@ -156,7 +171,9 @@ def main() -> int:
     opened = open_log(settings)
     recorder = opened.log.recorder
     # On PostgreSQL the store notifies the subscription itself; the pipe still says when to stop.
-    wake = recorder.wake_readers if isinstance(recorder, SQLitePollingApplicationRecorder) else lambda: None
+    sqlite = isinstance(recorder, SQLitePollingApplicationRecorder)
+    wake = recorder.wake_readers if sqlite else lambda: None
+    hurry = recorder.hurry_readers if sqlite else lambda: None
     parent_gone = threading.Event()
     projections = None
 
@@ -165,7 +182,7 @@ def main() -> int:
         if projections is not None and projections.runner is not None:
             projections.runner.stop()
 
-    threading.Thread(target=read_parent, args=(0, wake, parent_gone), name="parent-pipe", daemon=True).start()
+    threading.Thread(target=read_parent, args=(0, wake, hurry, parent_gone), name="parent-pipe", daemon=True).start()
     try:
         waiting_said = False
         while projections is None:

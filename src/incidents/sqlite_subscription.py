@@ -3,7 +3,8 @@
 It pages through the notification log as the library's ListenNotifySubscription does, and decides
 when to look again: after a write made through any recorder of the same file in this process
 (at once after a quiet spell, else at most once per MIN_READ_INTERVAL_SECONDS, so a stream of
-writes is read in batches), and every poll interval for writes made by other processes.
+writes is read in batches), and every poll interval for writes made by other processes. Someone
+waiting to read what the views hold (a page) hurries it: the next read is then at once.
 
 Unlike ListenNotifySubscription it has no threads of its own: the thread that iterates (the
 projection runner's) reads the next page itself when it has used up the last one. That saves
@@ -26,6 +27,7 @@ aggregate), each save is retried in a transaction of its own, so only the confli
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 import weakref
@@ -37,18 +39,30 @@ from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 POLL_INTERVAL_SECONDS = 0.25
-MIN_READ_INTERVAL_SECONDS = 0.02
+# Under a stream of writes, each read takes a fifth of a second of events: the views' cost per
+# event falls with the size of their batch (their transactions, the search index's segments),
+# and a page that needs them sooner hurries the read (bench/README.md, session 6).
+MIN_READ_INTERVAL_SECONDS = 0.2
 PAGE_SIZE = 500
 
+logger = logging.getLogger(__name__)
 _listeners: dict[str, weakref.WeakSet[Any]] = {}
 _listeners_lock = threading.Lock()
 
 
-def _wake(db_name: str) -> None:
+def _wake(db_name: str, hurry: bool = False) -> None:
+    """Call each listener's wake() (or hurry()). A listener that fails is logged and passed
+    over: the writer thread calls this after each commit, and must go on answering saves."""
     with _listeners_lock:
-        subscriptions = list(_listeners.get(db_name, ()))
-    for subscription in subscriptions:
-        subscription.wake()
+        listeners = list(_listeners.get(db_name, ()))
+    for listener in listeners:
+        try:
+            if hurry:
+                listener.hurry()
+            else:
+                listener.wake()
+        except Exception:  # noqa: BLE001
+            logger.exception("Could not wake %r", listener)
 
 
 def _listen(db_name: str, listener: Any) -> None:
@@ -88,14 +102,19 @@ class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
         self._closing = False
 
     def listen(self, listener: Any) -> None:
-        """Call `listener.wake()` after each write to this file through this process's recorders
-        (held weakly, as the subscriptions are): how the app wakes its projections process."""
+        """Call `listener.wake()` after each write to this file through this process's recorders,
+        and `listener.hurry()` when someone asks them to (held weakly, as the subscriptions are):
+        how the app wakes its projections process."""
         _listen(self.datastore.pool.db_name, listener)
 
     def wake_readers(self) -> None:
         """Wake this process's subscriptions to this file: for a process told of writes made by
         another (projections/child.py)."""
         _wake(self.datastore.pool.db_name)
+
+    def hurry_readers(self) -> None:
+        """Wake them to read at once, not at the end of their interval: someone is waiting."""
+        _wake(self.datastore.pool.db_name, hurry=True)
 
     def insert_events_from_loop(self, stored_events: Sequence[StoredEvent]) -> asyncio.Future[Sequence[int]]:
         """Save from an event loop without blocking it: the save is queued for the writer thread,
@@ -213,7 +232,7 @@ class SQLitePollingSubscription(Subscription[SQLitePollingApplicationRecorder]):
         self._index = 0
         self._has_been_notified = threading.Event()
         self._has_been_notified.set()  # first read what is already recorded
-        self._stopped = threading.Event()
+        self._hurried = threading.Event()  # also set by stop(), to end the wait for the interval
         self._last_read = 0.0
         self._more_pages = False
         self.before_reading: Callable[[], None] | None = None
@@ -221,6 +240,11 @@ class SQLitePollingSubscription(Subscription[SQLitePollingApplicationRecorder]):
         _listen(self._db_name, self)
 
     def wake(self) -> None:
+        self._has_been_notified.set()
+
+    def hurry(self) -> None:
+        """Read now, even within the interval since the last read: someone is waiting."""
+        self._hurried.set()
         self._has_been_notified.set()
 
     def __next__(self) -> Notification:
@@ -234,10 +258,11 @@ class SQLitePollingSubscription(Subscription[SQLitePollingApplicationRecorder]):
                 # in batches (one view transaction each) instead of one by one.
                 too_soon = self._last_read + MIN_READ_INTERVAL_SECONDS - time.monotonic()
                 if too_soon > 0:
-                    self._stopped.wait(too_soon)
+                    self._hurried.wait(too_soon)
             if self._has_been_stopped:
                 raise StopIteration
             # Cleared before the read, so a write committed after the read wakes the next wait.
+            self._hurried.clear()
             self._has_been_notified.clear()
             self._last_read = time.monotonic()
             self._page = self._recorder.select_notifications(
@@ -256,7 +281,7 @@ class SQLitePollingSubscription(Subscription[SQLitePollingApplicationRecorder]):
 
     def stop(self) -> None:
         super().stop()
-        self._stopped.set()
+        self._hurried.set()
         self._has_been_notified.set()
         with _listeners_lock:
             _listeners.get(self._db_name, weakref.WeakSet()).discard(self)

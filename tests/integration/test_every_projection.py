@@ -3,6 +3,7 @@ stays exactly-once on its own position, and a view that fails stops alone."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -78,3 +79,22 @@ def test_a_view_that_fails_stops_alone_and_catches_up_when_started_again(opened)
         assert second.summaries.get("A81001", saved.id).responses == 1
     finally:
         second.stop()
+
+
+def test_a_page_waiting_for_the_views_hurries_them_past_their_read_interval(opened, monkeypatch):
+    from incidents import sqlite_subscription
+
+    monkeypatch.setattr(sqlite_subscription, "MIN_READ_INTERVAL_SECONDS", 30.0)
+    log = opened.log
+    manager = actor_in(log, "A81001")
+    projections = start_projections(opened.store, opened.env)
+    try:
+        first = report(log, manager)
+        assert projections.wait(first.notification_id, timeout=10)  # a lone write is read at once
+        second = report(log, manager)  # just after a read: on SQLite, due 30 s later
+        started = time.monotonic()
+        assert projections.wait(second.notification_id, timeout=10)
+        assert time.monotonic() - started < 5
+        assert projections.summaries.get("A81001", second.id) is not None
+    finally:
+        projections.stop()

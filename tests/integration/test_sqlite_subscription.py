@@ -1,0 +1,39 @@
+"""The SQLite subscription reads a stream of writes in batches, at most once per interval, and
+reads at once when someone waiting for the views hurries it."""
+
+from __future__ import annotations
+
+import time
+
+from incidents import sqlite_subscription
+from incidents.bootstrap import open_log
+from incidents.settings import Settings
+from tests.integration.test_summary_view_contract import actor_in, report
+
+INTERVAL = 0.5
+
+
+def test_a_stream_of_writes_waits_for_the_interval_unless_hurried(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite_subscription, "MIN_READ_INTERVAL_SECONDS", INTERVAL)
+    log = open_log(Settings(data_dir=tmp_path)).log
+    try:
+        manager = actor_in(log, "A81001")
+        first = report(log, manager)
+        subscription = log.recorder.subscribe(gt=first.notification_id - 1)
+        try:
+            assert next(subscription).id == first.notification_id  # the first read is at once
+
+            second = report(log, manager)  # wakes the subscription, just after its last read
+            started = time.monotonic()
+            assert next(subscription).id == second.notification_id
+            assert time.monotonic() - started >= INTERVAL * 0.6
+
+            third = report(log, manager)
+            started = time.monotonic()
+            log.recorder.hurry_readers()
+            assert next(subscription).id == third.notification_id
+            assert time.monotonic() - started < INTERVAL * 0.6
+        finally:
+            subscription.stop()
+    finally:
+        log.close()
