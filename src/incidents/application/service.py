@@ -15,7 +15,7 @@ from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError
 
@@ -150,9 +150,7 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
         if insert_from_loop is None:
             return self.report(cmd, actor)
         incident = self._new_incident(cmd, actor)
-        processing = ProcessingEvent[UUID]()
-        processing.collect_events(incident)
-        stored = [self.mapper.to_stored_event(event) for event in processing.events]
+        stored = [self.mapper.to_stored_event(event) for event in incident.collect_events()]
         try:
             ids = await insert_from_loop(stored)
         except IntegrityError:
