@@ -14,7 +14,9 @@ the app.
   and the child reads at once. When the pipe closes, because the app stops or dies, the child
   finishes what it has read, signs its last checkpoint and exits.
 - The child holds the projections lock. If another process has it (a rebuild, a worker, a
-  second app), the child waits for it rather than fail.
+  second app), the child waits for it rather than fail. It tells the app, on a second pipe,
+  when it waits and when it runs: until it runs, /healthz names the views as stopped and says
+  who holds the lock.
 - If the child exits on its own (a projection failed), the app starts a new one, after a pause
   that doubles up to a minute; each view resumes from its own position. Meanwhile /healthz
   names the views as stopped.
@@ -36,6 +38,8 @@ from incidents.settings import PREFIX, Settings
 
 logger = logging.getLogger("incidents.projections")
 
+RUNNING = "running"  # what the child says on its status pipe
+WAITING = "waiting: "
 WAKE = b"\n"  # the store has new events
 HURRY = b"!"  # and someone is waiting for the views to have them
 FIRST_PAUSE_SECONDS = 1.0
@@ -50,6 +54,7 @@ class ProjectionsChild:
         env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)}
         self.env = {**env, **settings.to_env()}
         self.process: subprocess.Popen[bytes] | None = None
+        self.state = "starting"  # what the child last said: "starting", "running", "waiting: <why>"
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._watcher: threading.Thread | None = None
@@ -65,13 +70,30 @@ class ProjectionsChild:
         with self._lock:  # never after stop() has begun
             if self._stopping.is_set():
                 return
-            process = subprocess.Popen(
-                [sys.executable, "-m", "incidents.projections.child"], stdin=subprocess.PIPE, env=self.env
-            )
+            status_read, status_write = os.pipe()
+            try:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "incidents.projections.child", str(status_write)],
+                    stdin=subprocess.PIPE, env=self.env, pass_fds=(status_write,),
+                )
+            except BaseException:
+                os.close(status_read)
+                raise
+            finally:
+                os.close(status_write)
             assert process.stdin is not None
             os.set_blocking(process.stdin.fileno(), False)
             self.process = process
+            self.state = "starting"
             self._started = time.monotonic()
+            threading.Thread(target=self._hear, args=(process, status_read), name="projections-child-status", daemon=True).start()
+
+    def _hear(self, process: subprocess.Popen[bytes], status_read: int) -> None:
+        """Keep what the child says of itself, one line at a time, until it exits."""
+        with os.fdopen(status_read, "rb") as status:
+            for line in status:
+                if self.process is process:
+                    self.state = line.decode(errors="replace").strip()
 
     def _watch(self) -> None:
         pause = FIRST_PAUSE_SECONDS
@@ -95,8 +117,16 @@ class ProjectionsChild:
 
     @property
     def running(self) -> bool:
+        """The child is alive and writing the views (not starting, nor waiting for the lock)."""
         process = self.process
-        return process is not None and process.poll() is None
+        return process is not None and process.poll() is None and self.state == RUNNING
+
+    @property
+    def waiting(self) -> str:
+        """Why a live child is not running its projections yet ("" when it is, or when it has died)."""
+        process = self.process
+        alive = process is not None and process.poll() is None
+        return self.state.removeprefix(WAITING) if alive and self.state.startswith(WAITING) else ""
 
     def wake(self) -> None:
         """Called after each write to the store: one byte tells the child to read (never blocks)."""
@@ -183,6 +213,15 @@ def main() -> int:
             projections.runner.stop()
 
     threading.Thread(target=read_parent, args=(0, wake, hurry, parent_gone), name="parent-pipe", daemon=True).start()
+    status = os.fdopen(int(sys.argv[1]), "w", buffering=1) if len(sys.argv) > 1 else None
+
+    def say(state: str) -> None:
+        if status is not None:
+            try:
+                status.write(state.replace("\n", " ") + "\n")
+            except OSError:
+                pass  # the app is gone: the pipe on stdin says so too
+
     try:
         waiting_said = False
         while projections is None:
@@ -191,9 +230,11 @@ def main() -> int:
             except RebuildRefused as refused:
                 if not waiting_said:
                     logger.warning("The projections wait: %s", refused)
+                    say(WAITING + str(refused))
                     waiting_said = True
                 if parent_gone.wait(1.0):
                     return 0
+        say(RUNNING)
         threading.Thread(target=stop_when_parent_goes, name="stop-with-parent", daemon=True).start()
         try:
             projections.run_forever()

@@ -167,7 +167,7 @@ class Projections:
         """The projections of this process that have stopped on an error: their views no longer
         follow the store until the projections are started again. Each error is logged the first
         time it is seen here."""
-        if self.child is not None:
+        if self.child is not None:  # until it runs (it may wait for the lock), no view follows the store
             return [] if self.child.running else list(self.views)
         if self.runner is None or self.every is None:
             return []
@@ -185,6 +185,10 @@ class Projections:
                     part.logged = True
                     logger.error("The %s projection has stopped", part.name, exc_info=part.error)
         return names
+
+    def waiting(self) -> str:
+        """Why the process that should write the views does not yet (it waits for the lock)."""
+        return self.child.waiting if self.child is not None else ""
 
     def run_forever(self) -> None:
         """Block until the runner stops or a projection fails; the error is raised here."""

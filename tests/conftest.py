@@ -96,7 +96,8 @@ class LiveServer:
         self.cli("users", "add", username, "--name", username.replace(".", " ").title(), "--role", role, "--practice", practice, "--password-stdin", stdin=password + "\n")
         return Account(username, password, role, practice)
 
-    def start(self) -> None:
+    def start(self, healthy: bool = True) -> None:
+        """Start, and return once /healthz answers 200 (or, with healthy=False, answers at all)."""
         self.port = free_port()
         self.log_path = self.data_dir / f"server-{self.port}.log"
         log = open(self.log_path, "w")
@@ -108,7 +109,7 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()}")
             try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code in ((200,) if healthy else (200, 503)):
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)

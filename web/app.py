@@ -140,11 +140,16 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
 
     @app.get("/healthz")
     def healthz(request: Request) -> Response:
-        """For a load balancer or a monitor: 503 when a projection running here has stopped."""
+        """For a load balancer or a monitor: 503 when a projection running here has stopped, or
+        has not started: its process is starting, or waits for the projections lock (`waiting`
+        says who holds it)."""
         projections: Projections | None = request.app.state.projections
         stopped = projections.stopped() if projections is not None else []
         if stopped:
-            return JSONResponse({"status": "views stopped", "views": stopped}, status_code=503)
+            waiting = projections.waiting() if projections is not None else ""
+            return JSONResponse(
+                {"status": "views stopped", "views": stopped, **({"waiting": waiting} if waiting else {})}, status_code=503
+            )
         return JSONResponse({"status": "ok"})
 
     # Mounted after the routes, which are matched in order: pages are asked for far more often.

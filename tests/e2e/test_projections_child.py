@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from incidents.projections.rebuild import ProjectionsLock
 from tests.e2e.test_server_restart_and_kill import client_for, log_filming
 
 pytestmark = pytest.mark.slow
@@ -123,3 +124,24 @@ def test_ctrl_c_stops_the_app_and_then_its_child_cleanly(live_server_factory):
     log = server.log_path.read_text()
     assert "Signed store checkpoint" in log
     assert "Traceback" not in log and "KeyboardInterrupt" not in log
+
+
+def test_healthz_says_who_holds_the_lock_the_projections_wait_for(live_server_factory):
+    """A rebuild or a worker started by mistake holds the projections lock: the app still serves,
+    but its views do not follow the store, and /healthz says so, and why, until the lock is free."""
+    server = live_server_factory()
+    lock = ProjectionsLock(server.data_dir / "projections.lock")
+    lock.acquire("a rebuild of the projections")
+    try:
+        server.start(healthy=False)
+
+        def waiting():
+            health = httpx.get(server.url + "/healthz", timeout=5)
+            return health if health.status_code == 503 and "waiting" in health.json() else None
+
+        health = wait_for(waiting, what="/healthz to say the projections wait")
+        assert health.json()["status"] == "views stopped"
+        assert f"a rebuild of the projections (process {os.getpid()}) holds" in health.json()["waiting"]
+    finally:
+        lock.release()
+    wait_for(lambda: client_health(server) == 200, what="the projections to take the lock and run")
