@@ -85,8 +85,9 @@ RECENT_CLINICIANS_DAYS = 90
 
 def recent_clinicians(request: Request, actor: Actor) -> list[str]:
     """The clinicians named in the practice's recent recordings, newest first, so that logging
-    one is a tap: read from the view (bounded by time and count), never from the events."""
-    projections = request.app.state.projections
+    one is a tap: read from the view (bounded by time and count), never from the events, once it
+    has the last one logged (from this tablet, or any other)."""
+    projections = caught_up_views(request)
     if projections is None:
         return []
     now = datetime.now(timezone.utc)
