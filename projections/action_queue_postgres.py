@@ -17,28 +17,29 @@ from psycopg.sql import SQL, Composable, Identifier
 
 from .action_queue import COPY, DISCLOSURE, DISCLOSURE_DUE, WINDOWS, ActionQueueView, Requester
 
-Statement = tuple[Composable, tuple[Any, ...]]
+Statement = tuple[str, tuple[Any, ...]]
 
 
 class PostgresActionQueueView(PostgresTrackingRecorder, ActionQueueView):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         schema = self.datastore.schema
+        self._composed: dict[str, str] = {}
         self.t = {name: Identifier(schema, name) for name in ("action_incidents", "action_items", "action_requests")}
         self.sql_create_statements.extend(
             [
-                self._sql(
+                self._composable(
                     "CREATE TABLE IF NOT EXISTS {action_incidents} ("
                     "incident_id uuid PRIMARY KEY, practice text NOT NULL, kind text NOT NULL, "
                     "copy_since timestamptz, copy_due timestamptz)"
                 ),
-                self._sql(
+                self._composable(
                     "CREATE TABLE IF NOT EXISTS {action_items} ("
                     "incident_id uuid NOT NULL, action text NOT NULL, practice text NOT NULL, kind text NOT NULL, "
                     "due_at timestamptz NOT NULL, since timestamptz NOT NULL, PRIMARY KEY (incident_id, action))"
                 ),
-                self._sql("CREATE INDEX IF NOT EXISTS action_items_due ON {action_items} (practice, due_at)"),
-                self._sql(
+                self._composable("CREATE INDEX IF NOT EXISTS action_items_due ON {action_items} (practice, due_at)"),
+                self._composable(
                     "CREATE TABLE IF NOT EXISTS {action_requests} ("
                     "request_id uuid PRIMARY KEY, requester_type text NOT NULL, reference text NOT NULL)"
                 ),
@@ -70,8 +71,16 @@ class PostgresActionQueueView(PostgresTrackingRecorder, ActionQueueView):
                     )
         super().create_table()
 
-    def _sql(self, text: str) -> Composable:
+    def _composable(self, text: str) -> Composable:
         return SQL(text).format(**self.t)  # type: ignore[arg-type]
+
+    def _sql(self, text: str) -> str:
+        """The statement with this view's table names, composed once: composing it for every
+        event cost more of a rebuild than the server's work (bench/README.md, session 6)."""
+        composed = self._composed.get(text)
+        if composed is None:
+            composed = self._composed[text] = self._composable(text).as_string()
+        return composed
 
     def _write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -136,8 +145,7 @@ class PostgresActionQueueView(PostgresTrackingRecorder, ActionQueueView):
                     (at, due_at, incident_id),
                 ),
                 (
-                    self.copy_item
-                    + SQL("ON CONFLICT (incident_id, action) DO UPDATE SET due_at = excluded.due_at, since = excluded.since"),
+                    self.copy_item + "ON CONFLICT (incident_id, action) DO UPDATE SET due_at = excluded.due_at, since = excluded.since",
                     (COPY.code, incident_id),
                 ),
             ],
@@ -158,7 +166,7 @@ class PostgresActionQueueView(PostgresTrackingRecorder, ActionQueueView):
 
     def incident_reopened(self, incident_id: UUID, tracking: Tracking) -> None:
         self._write(
-            [(self.copy_item + SQL("ON CONFLICT (incident_id, action) DO NOTHING"), (COPY.code, incident_id))], tracking
+            [(self.copy_item + "ON CONFLICT (incident_id, action) DO NOTHING", (COPY.code, incident_id))], tracking
         )
 
     def request_received(

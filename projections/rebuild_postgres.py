@@ -123,7 +123,7 @@ def rebuild_postgres(
             scratch = Identifier(scratch_schema(spec))
             admin.execute(SQL("DROP SCHEMA IF EXISTS {0} CASCADE").format(scratch))  # an interrupted rebuild's
             admin.execute(SQL("CREATE SCHEMA {0}").format(scratch))
-        count = _build(app_env, specs, progress, page_size)
+        count = _build(app_env, specs, progress, page_size, admin)
         _swap_in(admin, app_env, specs)
     except BaseException:
         for spec in specs:
@@ -134,7 +134,10 @@ def rebuild_postgres(
     return count
 
 
-def _build(app_env: dict[str, str], specs: list[ProjectionSpec], progress: Callable[[int, int], None], page_size: int) -> int:
+def _build(
+    app_env: dict[str, str], specs: list[ProjectionSpec], progress: Callable[[int, int], None], page_size: int,
+    admin: psycopg.Connection[Any],
+) -> int:
     factories, projections, views = [], [], []
     one_connection = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"}  # not the app's 8 each
     log = IncidentLog(env={**app_env, **one_connection})
@@ -149,6 +152,12 @@ def _build(app_env: dict[str, str], specs: list[ProjectionSpec], progress: Calla
             view: PageWriting = factory.tracking_recorder(page_writing(spec.postgres_view))  # type: ignore[assignment]
             views.append(view)
             projections.append(spec.projection(view))
+        restore = [
+            statement
+            for spec in specs
+            for table in getattr(spec.postgres_view, "deferred_in_rebuild", ())
+            for statement in defer_indexes(admin, scratch_schema(spec), table)
+        ]
         last = log.recorder.max_notification_id() or 0
         position, count = 0, 0
         while position < last:
@@ -164,11 +173,50 @@ def _build(app_env: dict[str, str], specs: list[ProjectionSpec], progress: Calla
             position = page[-1].id
             count += len(page)
             progress(position, last)
+        for statement in restore:
+            admin.execute(statement)
         return count
     finally:
         for factory in factories:
             factory.close()
         log.close()
+
+
+def defer_indexes(connection: psycopg.Connection[Any], schema: str, table: str) -> list[str]:
+    """Drop the table's indexes that back no constraint, and its generated columns at the end of
+    the row, and return the statements that make them again, as they were. A view whose writes
+    during a rebuild look nothing up through them (it names the table in `deferred_in_rebuild`)
+    then updates each row without updating every index and recomputing every generated value
+    each time; they are made once, from the finished rows, at the end."""
+    relation = f"{_quoted(schema)}.{_quoted(table)}"
+    generated = connection.execute(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid) "
+        "FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE a.attrelid = %s::regclass AND a.attgenerated = 's' AND NOT a.attisdropped "
+        "AND a.attnum > (SELECT coalesce(max(attnum), 0) FROM pg_attribute "
+        "                WHERE attrelid = %s::regclass AND attnum > 0 AND attgenerated = '' AND NOT attisdropped) "
+        "ORDER BY a.attnum",
+        (relation, relation),
+    ).fetchall()
+    indexes = connection.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid = %s::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+        "ORDER BY i.indexrelid",
+        (relation,),
+    ).fetchall()
+    with connection.transaction():
+        for name, _ in indexes:
+            connection.execute(f"DROP INDEX {name}")
+        for column, _, _ in generated:
+            connection.execute(f"ALTER TABLE {relation} DROP COLUMN {_quoted(column)}")
+    return [
+        *(f"ALTER TABLE {relation} ADD COLUMN {_quoted(c)} {kind} GENERATED ALWAYS AS ({expr}) STORED" for c, kind, expr in generated),
+        *(definition for _, definition in indexes),
+    ]
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _swap_in(admin: psycopg.Connection[Any], app_env: dict[str, str], specs: list[ProjectionSpec]) -> None:
