@@ -158,6 +158,8 @@ def _build(
             for table in getattr(spec.postgres_view, "deferred_in_rebuild", ())
             for statement in defer_indexes(admin, scratch_schema(spec), table)
         ]
+        # Bound once: each lookup of a singledispatchmethod builds a new dispatching function.
+        processors = [projection.process_event for projection in projections]
         last = log.recorder.max_notification_id() or 0
         position, count = 0, 0
         while position < last:
@@ -166,10 +168,10 @@ def _build(
                 break
             events = [(log.mapper.to_domain_event(n), Tracking(log.name, n.id)) for n in page]
             # One view at a time: a transaction never waits, idle, for another view's work.
-            for view, projection in zip(views, projections):
+            for view, process_event in zip(views, processors):
                 with view.page():
                     for event, tracking in events:
-                        projection.process_event(event, tracking)
+                        process_event(event, tracking)
             position = page[-1].id
             count += len(page)
             progress(position, last)
