@@ -39,6 +39,9 @@ class PostgresActionQueueView(PostgresTrackingRecorder, ActionQueueView):
                     "due_at timestamptz NOT NULL, since timestamptz NOT NULL, PRIMARY KEY (incident_id, action))"
                 ),
                 self._composable("CREATE INDEX IF NOT EXISTS action_items_due ON {action_items} (practice, due_at)"),
+                # Each new incident drops its practice's ended windows: found by action, not among
+                # every overdue item of the practice (which grow with its history).
+                self._composable("CREATE INDEX IF NOT EXISTS action_items_windows ON {action_items} (practice, action, due_at)"),
                 self._composable(
                     "CREATE TABLE IF NOT EXISTS {action_requests} ("
                     "request_id uuid PRIMARY KEY, requester_type text NOT NULL, reference text NOT NULL)"

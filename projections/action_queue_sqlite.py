@@ -51,6 +51,9 @@ class SQLiteActionQueueView(BatchingSQLiteTrackingRecorder, ActionQueueView):
             "incident_id TEXT NOT NULL, action TEXT NOT NULL, practice TEXT NOT NULL, kind TEXT NOT NULL, "
             "due_at INTEGER NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (incident_id, action))",
             "CREATE INDEX IF NOT EXISTS action_items_due ON action_items (practice, due_at)",
+            # Each new incident drops its practice's ended windows: found by action, not among
+            # every overdue item of the practice (which grow with its history).
+            "CREATE INDEX IF NOT EXISTS action_items_windows ON action_items (practice, action, due_at)",
             "CREATE TABLE IF NOT EXISTS action_requests ("
             "request_id TEXT PRIMARY KEY, requester_type TEXT NOT NULL, reference TEXT NOT NULL)",
         ]
