@@ -188,6 +188,7 @@ def start_of_day(day: date) -> datetime:
 
 class ActionQueue(Projection[ActionQueueView]):
     name = "action_queue"
+    layout = 1  # raise it when what this projection writes changes: every view is then rebuilt (layouts.py)
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:

@@ -41,6 +41,11 @@ class ProjectionSpec:
     def name(self) -> str:
         return self.projection.name
 
+    @property
+    def layout(self) -> int:
+        """The layout of what the projection writes (see layouts.py)."""
+        return self.projection.layout  # type: ignore[attr-defined, no-any-return]
+
     def view_class(self, store: Store) -> type[TrackingRecorder]:
         if store.kind == "memory":
             raise ViewsUnavailable("The in-memory store has no projections")

@@ -226,7 +226,11 @@ def main() -> int:
         waiting_said = False
         while projections is None:
             try:
-                projections = start_projections(opened.store, opened.env, CheckpointSchedule.from_settings(settings))
+                # On SQLite the app rebuilds views of an older layout before it opens them; a
+                # rebuild here would make new files that the app, reading the old ones, never sees.
+                projections = start_projections(
+                    opened.store, opened.env, CheckpointSchedule.from_settings(settings), rebuild_stale=not sqlite
+                )
             except RebuildRefused as refused:
                 if not waiting_said:
                     logger.warning("The projections wait: %s", refused)

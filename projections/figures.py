@@ -284,6 +284,7 @@ def _close_times(rows: Iterable[tuple[int, int, int]]) -> CloseTimes:
 
 class Figures(Projection[FiguresView]):
     name = "dashboard_figures"
+    layout = 1  # raise it when what this projection writes changes: every view is then rebuilt (layouts.py)
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:

@@ -23,6 +23,8 @@ from incidents.application.service import IncidentLog
 from incidents.settings import ConfigurationError
 from incidents.storage import Store
 
+from .layouts import store_layout
+
 if TYPE_CHECKING:
     from .catalogue import ProjectionSpec
     from .postgres_lock import PostgresProjectionsLock
@@ -78,21 +80,27 @@ def lock_for(store: Store) -> ProjectionsLock | PostgresProjectionsLock | None:
 def rebuild(store: Store, app_env: dict[str, str], names: Sequence[str], progress: Callable[[int, int], None]) -> int:
     """Rebuild the named views (all when none is named) from every stored event, in one read of
     the notification log; returns how many events were read."""
-    from .catalogue import CATALOGUE, spec_named
-
-    specs = [spec_named(name) for name in names] if names else list(CATALOGUE)
     lock = lock_for(store)
     if lock is None:
         raise RebuildRefused("The in-memory store keeps no views to rebuild")
     lock.acquire("a rebuild of the projections")
     try:
-        if store.kind == "postgres":
-            from .rebuild_postgres import rebuild_postgres
-
-            return rebuild_postgres(store, app_env, specs, progress, PAGE_SIZE)
-        return _rebuild_sqlite(store, app_env, specs, progress)
+        return rebuild_holding_lock(store, app_env, names, progress)
     finally:
         lock.release()
+
+
+def rebuild_holding_lock(store: Store, app_env: dict[str, str], names: Sequence[str], progress: Callable[[int, int], None]) -> int:
+    """As rebuild(), for a caller that holds the projections lock already (start_projections,
+    rebuilding views of an older layout before it runs them)."""
+    from .catalogue import CATALOGUE, spec_named
+
+    specs = [spec_named(name) for name in names] if names else list(CATALOGUE)
+    if store.kind == "postgres":
+        from .rebuild_postgres import rebuild_postgres
+
+        return rebuild_postgres(store, app_env, specs, progress, PAGE_SIZE)
+    return _rebuild_sqlite(store, app_env, specs, progress)
 
 
 def _rebuild_sqlite(
@@ -136,9 +144,10 @@ def _rebuild_sqlite(
             position = page[-1].id
             count += len(page)
             progress(position, last)
-        for projection in projections:
+        for spec, projection in zip(specs, projections):
             if hasattr(projection.view, "finish_rebuilding"):
                 projection.view.finish_rebuilding()
+            store_layout(projection.view, spec.name, spec.layout)
     finally:
         for factory in factories:
             factory.close()

@@ -24,6 +24,8 @@ from psycopg.sql import SQL, Identifier
 from incidents.application.service import IncidentLog
 from incidents.storage import Store
 
+from .layouts import store_layout
+
 if TYPE_CHECKING:
     from .catalogue import ProjectionSpec
 
@@ -177,6 +179,8 @@ def _build(
             progress(position, last)
         for statement in restore:
             admin.execute(statement)
+        for spec, view in zip(specs, views):
+            store_layout(view, spec.name, spec.layout)
         return count
     finally:
         for factory in factories:

@@ -27,7 +27,8 @@ from .catalogue import CATALOGUE, ViewsUnavailable
 from .child import ProjectionsChild
 from .checkpoint_timer import CheckpointSchedule, CheckpointTimer
 from .postgres_lock import PostgresProjectionsLock
-from .rebuild import ProjectionsLock, lock_for
+from .layouts import is_stale
+from .rebuild import ProjectionsLock, RebuildRefused, lock_for, rebuild_holding_lock
 from .summaries import IncidentSummaries, IncidentSummaryView
 
 __all__ = [
@@ -221,15 +222,26 @@ class ProjectionFailed(Exception):
     """A projection of the shared runner raised an error: its view has stopped following the store."""
 
 
-def start_projections(store: Store, app_env: dict[str, str], checkpoints: CheckpointSchedule | None = None) -> Projections:
+def start_projections(
+    store: Store, app_env: dict[str, str], checkpoints: CheckpointSchedule | None = None, rebuild_stale: bool = True
+) -> Projections:
     """Run every projection in this process (the embedded default, or the worker), and sign
-    store checkpoints on the given schedule."""
+    store checkpoints on the given schedule. Views built by an older layout of their projection
+    are rebuilt first (layouts.py), or, with rebuild_stale=False, refused (ViewsOfAnOlderLayout)."""
     lock = lock_for(store)  # a file lock on SQLite, an advisory lock on PostgreSQL
     if lock is not None:
         lock.acquire("the projections")
     projections = Projections({}, lock=lock)
     try:
         env = view_env(store, app_env)
+        stale = stale_views(store, env)
+        if stale and not rebuild_stale:
+            raise ViewsOfAnOlderLayout(
+                f"The views {', '.join(stale)} were built by an older layout of their projections: "
+                "restart the app, which rebuilds them before it opens them"
+            )
+        if stale:
+            _rebuild_stale(store, app_env, stale)
         parts = []
         for spec in CATALOGUE:
             factory = InfrastructureFactory.construct(Environment(spec.name, env))
@@ -263,6 +275,50 @@ def start_projections(store: Store, app_env: dict[str, str], checkpoints: Checkp
     return projections
 
 
+class ViewsOfAnOlderLayout(RebuildRefused):
+    """Views to rebuild before their projections run, which this process may not rebuild."""
+
+
+def _rebuild_stale(store: Store, app_env: dict[str, str], stale: list[str]) -> None:
+    logger.warning("Rebuilding %s: built by an older layout of the projection", ", ".join(stale))
+    rebuild_holding_lock(store, app_env, stale, lambda position, last: None)
+    logger.warning("Rebuilt %s", ", ".join(stale))
+
+
+def rebuild_stale_views(store: Store, app_env: dict[str, str]) -> list[str]:
+    """Rebuild the views of an older layout, if the projections lock is free: for an app about
+    to open its views and start a child to write them. (On SQLite a view rebuilt after the app
+    opened it is a new file, which the app would not see until it restarts.) Returns their names."""
+    lock = lock_for(store)
+    if lock is None:
+        return []
+    try:
+        lock.acquire("a rebuild of the views of an older layout")
+    except RebuildRefused:
+        return []  # whoever holds it runs the projections, and checks the layouts itself
+    try:
+        stale = stale_views(store, view_env(store, app_env))
+        if stale:
+            _rebuild_stale(store, app_env, stale)
+        return stale
+    finally:
+        lock.release()
+
+
+def stale_views(store: Store, env: dict[str, str]) -> list[str]:
+    """The views built by another layout of their projection than this code's (layouts.py)."""
+    stale = []
+    for spec in CATALOGUE:
+        factory = InfrastructureFactory.construct(Environment(spec.name, env))
+        try:
+            view = factory.tracking_recorder(spec.view_class(store))
+            if is_stale(view, spec.name, spec.layout, IncidentLog.name):
+                stale.append(spec.name)
+        finally:
+            factory.close()
+    return stale
+
+
 def batch_view_writes(runner: ProjectionRunner[IncidentLog, Any]) -> None:
     """For a projection run alone by the library's ProjectionRunner (as the contract tests run
     each one): batch as start_projections does."""
@@ -276,6 +332,7 @@ def batch_view_writes(runner: ProjectionRunner[IncidentLog, Any]) -> None:
 def start_projections_child(store: Store, app_env: dict[str, str], settings: Settings, recorder: Any) -> Projections:
     """Read the views, and run the projections writing them in a child process (projections/child.py),
     woken after each write through `recorder` (on SQLite; PostgreSQL notifies the child itself)."""
+    rebuild_stale_views(store, app_env)
     projections = open_views(store, app_env)
     child = ProjectionsChild(settings)
     if isinstance(recorder, SQLitePollingApplicationRecorder):

@@ -314,6 +314,7 @@ CORRECTED_COLUMNS = {"occurred_at": "occurred_at", "area": "location", "setting"
 
 class IncidentSummaries(Projection[IncidentSummaryView]):
     name = "incident_summaries"
+    layout = 1  # raise it when what this projection writes changes: every view is then rebuilt (layouts.py)
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:

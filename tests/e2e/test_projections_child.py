@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import time
 from contextlib import closing
 from pathlib import Path
@@ -145,3 +146,22 @@ def test_healthz_says_who_holds_the_lock_the_projections_wait_for(live_server_fa
     finally:
         lock.release()
     wait_for(lambda: client_health(server) == 200, what="the projections to take the lock and run")
+
+
+def test_an_app_rebuilds_views_of_an_older_layout_before_it_starts_its_child(live_server_factory):
+    server = live_server_factory()
+    account = server.add_account("sue.reception", "reception")
+    server.start()
+    with closing(client_for(server, account)) as client:
+        location = log_filming(client, "Logged before the upgrade")
+        assert f'href="{location}"' in client.get("/").text
+    server.stop()
+    with closing(sqlite3.connect(server.data_dir / "view-incident_summaries.sqlite")) as view:
+        view.execute('DROP TABLE "incident_summaries_layout"')  # as a view made before layouts were kept
+        view.execute("DELETE FROM incident_summaries")
+        view.commit()
+    server.start()
+    assert server.log_path is not None
+    assert "Rebuilding incident_summaries: built by an older layout" in server.log_path.read_text()
+    with closing(client_for(server, account)) as client:
+        assert f'href="{location}"' in client.get("/").text
