@@ -223,7 +223,7 @@ def main() -> int:
                 pass  # the app is gone: the pipe on stdin says so too
 
     try:
-        waiting_said = False
+        said = ""
         while projections is None:
             try:
                 # On SQLite the app rebuilds views of an older layout before it opens them; a
@@ -232,10 +232,10 @@ def main() -> int:
                     opened.store, opened.env, CheckpointSchedule.from_settings(settings), rebuild_stale=not sqlite
                 )
             except RebuildRefused as refused:
-                if not waiting_said:
+                if str(refused) != said:  # once for each reason, not every second
+                    said = str(refused)
                     logger.warning("The projections wait: %s", refused)
-                    say(WAITING + str(refused))
-                    waiting_said = True
+                    say(WAITING + said)
                 if parent_gone.wait(1.0):
                     return 0
         say(RUNNING)
