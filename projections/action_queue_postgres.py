@@ -13,18 +13,18 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from psycopg.sql import SQL, Composable, Identifier
+from psycopg.sql import SQL, Identifier
 
 from .action_queue import COPY, DISCLOSURE, DISCLOSURE_DUE, WINDOWS, ActionQueueView, Requester
+from .postgres_statements import TableStatements
 
 Statement = tuple[str, tuple[Any, ...]]
 
 
-class PostgresActionQueueView(PostgresTrackingRecorder, ActionQueueView):
+class PostgresActionQueueView(TableStatements, PostgresTrackingRecorder, ActionQueueView):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         schema = self.datastore.schema
-        self._composed: dict[str, str] = {}
         self.t = {name: Identifier(schema, name) for name in ("action_incidents", "action_items", "action_requests")}
         self.sql_create_statements.extend(
             [
@@ -73,17 +73,6 @@ class PostgresActionQueueView(PostgresTrackingRecorder, ActionQueueView):
                         (self.table_migration_identifier,),
                     )
         super().create_table()
-
-    def _composable(self, text: str) -> Composable:
-        return SQL(text).format(**self.t)  # type: ignore[arg-type]
-
-    def _sql(self, text: str) -> str:
-        """The statement with this view's table names, composed once: composing it for every
-        event cost more of a rebuild than the server's work (bench/README.md, session 6)."""
-        composed = self._composed.get(text)
-        if composed is None:
-            composed = self._composed[text] = self._composable(text).as_string()
-        return composed
 
     def _write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:

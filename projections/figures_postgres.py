@@ -8,18 +8,18 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from psycopg.sql import SQL, Composable, Identifier
+from psycopg.sql import SQL, Identifier
 
 from .figures import Counters, FiguresView, bucket_case
+from .postgres_statements import TableStatements
 
 Statement = tuple[str, tuple[Any, ...]]
 
 
-class PostgresFiguresView(PostgresTrackingRecorder, FiguresView):
+class PostgresFiguresView(TableStatements, PostgresTrackingRecorder, FiguresView):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         schema = self.datastore.schema
-        self._composed: dict[str, str] = {}
         self.t = {
             name: Identifier(schema, name)
             for name in ("figures_incidents", "figures_open", "figures_incidents_by_month", "figures_responses_by_month", "figures_closes_by_month")
@@ -54,17 +54,6 @@ class PostgresFiguresView(PostgresTrackingRecorder, FiguresView):
                 ).format(**self.t),
             ]
         )
-
-    def _composable(self, text: str) -> Composable:
-        return SQL(text).format(**self.t)  # type: ignore[arg-type]
-
-    def _sql(self, text: str) -> str:
-        """The statement with this view's table names, composed once: composing it for every
-        event cost more of a rebuild than the server's work (bench/README.md, session 6)."""
-        composed = self._composed.get(text)
-        if composed is None:
-            composed = self._composed[text] = self._composable(text).as_string()
-        return composed
 
     def _write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
