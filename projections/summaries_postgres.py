@@ -7,13 +7,14 @@ user types, as on SQLite."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composable, Identifier
 
+from .postgres_statements import ComposedOnce
 from .summaries import (
     SORT_SLOTS,
     TOTAL_CAP,
@@ -37,7 +38,7 @@ MATCHES = SQL("search @@ to_tsquery('simple'::regconfig, %(words)s)")
 RECENT_WINDOW = 2000  # rows a text search reads in list order before it asks the word index
 
 
-class PostgresIncidentSummaryView(PostgresTrackingRecorder, IncidentSummaryView):
+class PostgresIncidentSummaryView(ComposedOnce, PostgresTrackingRecorder, IncidentSummaryView):
     recent_window = RECENT_WINDOW
     # A rebuild makes the list's indexes and the search column once, at the end: its writes look
     # rows up by incident id and sort key only (rebuild_postgres.defer_indexes).
@@ -46,7 +47,6 @@ class PostgresIncidentSummaryView(PostgresTrackingRecorder, IncidentSummaryView)
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.table = Identifier(self.datastore.schema, "incident_summaries")
-        self._composed: dict[str, str] = {}
         # The next free slot of the incident's millisecond (see summaries.sort_base).
         self.next_key = SQL(
             "(SELECT COALESCE(MAX(sort_key) + 1, %(base)s) FROM {0} "
@@ -109,14 +109,6 @@ class PostgresIncidentSummaryView(PostgresTrackingRecorder, IncidentSummaryView)
             for statement, params in statements:
                 curs.execute(statement, params)
             self._insert_tracking(curs, tracking)
-
-    def _composed_once(self, key: str, compose: Callable[[], Composable]) -> str:
-        """A statement composed once per view: composing it for every event cost more of a
-        rebuild than the server's work (bench/README.md, session 6)."""
-        composed = self._composed.get(key)
-        if composed is None:
-            composed = self._composed[key] = compose().as_string()
-        return composed
 
     def _update(self, incident_id: UUID, assignments: str, **params: Any) -> Statement:
         """An update of the incident's row (assignments name columns; values are parameters)."""
