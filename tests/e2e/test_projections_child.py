@@ -53,12 +53,17 @@ def wait_for(condition, seconds: float = 20.0, what: str = "it"):
     raise AssertionError(f"waited {seconds:.0f} s for {what}")
 
 
-def test_the_app_runs_its_projections_in_a_child_and_shows_a_new_incident_at_once(live_server_factory):
+def serving(live_server_factory):
+    """A started app with a reception account, and its projections process(es) (pid, parent pid)."""
     server = live_server_factory()
     account = server.add_account("sue.reception", "reception")
     server.start()
+    return server, account, wait_for(lambda: projection_processes(server.data_dir), what="the projections process")
+
+
+def test_the_app_runs_its_projections_in_a_child_and_shows_a_new_incident_at_once(live_server_factory):
+    server, account, children = serving(live_server_factory)
     assert server.process is not None
-    children = wait_for(lambda: projection_processes(server.data_dir), what="the projections process")
     assert [parent for _, parent in children] == [server.process.pid]
     with closing(client_for(server, account)) as client:
         location = log_filming(client, "Filmed the queue, projected next door")
@@ -69,10 +74,7 @@ def test_the_app_runs_its_projections_in_a_child_and_shows_a_new_incident_at_onc
 
 
 def test_a_projections_process_that_dies_is_started_again_and_catches_up(live_server_factory):
-    server = live_server_factory()
-    account = server.add_account("sue.reception", "reception")
-    server.start()
-    [(first, _)] = wait_for(lambda: projection_processes(server.data_dir), what="the projections process")
+    server, account, [(first, _)] = serving(live_server_factory)
     os.kill(first, signal.SIGKILL)
     with closing(client_for(server, account)) as client:
         location = log_filming(client, "Logged while the projections were down")  # saved all the same
@@ -86,10 +88,7 @@ def test_a_projections_process_that_dies_is_started_again_and_catches_up(live_se
 
 
 def test_the_projections_process_goes_with_the_app_even_when_it_is_killed(live_server_factory):
-    server = live_server_factory()
-    account = server.add_account("sue.reception", "reception")
-    server.start()
-    [(child, _)] = wait_for(lambda: projection_processes(server.data_dir), what="the projections process")
+    server, account, [(child, _)] = serving(live_server_factory)
     server.stop(kill=True)  # SIGKILL: the app cannot say goodbye; the child sees its pipe close
     wait_for(lambda: not Path(f"/proc/{child}").exists() or _is_zombie(child), seconds=20, what="the child to exit")
     server.start()  # a new app and child on the same folder: the lock is free again
@@ -111,11 +110,8 @@ def _is_zombie(pid: int) -> bool:
 def test_ctrl_c_stops_the_app_and_then_its_child_cleanly(live_server_factory):
     """A terminal's Ctrl-C reaches both processes: the child ignores it and stops when the app
     closes its pipe, after finishing its work and signing its last checkpoint."""
-    server = live_server_factory()
-    account = server.add_account("sue.reception", "reception")
-    server.start()
+    server, account, [(child, _)] = serving(live_server_factory)
     assert server.process is not None and server.log_path is not None
-    [(child, _)] = wait_for(lambda: projection_processes(server.data_dir), what="the projections process")
     with closing(client_for(server, account)) as client:
         log_filming(client, "Logged just before closing time")
     os.kill(child, signal.SIGINT)
