@@ -280,8 +280,10 @@ class SQLitePollingSubscription(Subscription[SQLitePollingApplicationRecorder]):
         return notification
 
     def stop(self) -> None:
+        # It stays among the listeners until it is collected (they are held weakly; waking a
+        # stopped subscription does nothing). Taking _listeners_lock here could deadlock: the
+        # library calls stop() from __del__, which the garbage collector may run in a thread that
+        # holds the lock already (seen in CI: _listen making a WeakSet collected an old runner).
         super().stop()
         self._hurried.set()
         self._has_been_notified.set()
-        with _listeners_lock:
-            _listeners.get(self._db_name, weakref.WeakSet()).discard(self)

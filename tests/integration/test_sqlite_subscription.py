@@ -3,6 +3,7 @@ reads at once when someone waiting for the views hurries it."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 from incidents import sqlite_subscription
@@ -35,5 +36,20 @@ def test_a_stream_of_writes_waits_for_the_interval_unless_hurried(tmp_path, monk
             assert time.monotonic() - started < INTERVAL * 0.6
         finally:
             subscription.stop()
+    finally:
+        log.close()
+
+
+def test_stopping_a_subscription_never_waits_for_the_listeners_lock(tmp_path):
+    """The library stops a subscription from __del__, which the garbage collector may run while
+    this thread holds the listeners' lock (a deadlock seen in CI): stop() must not take it."""
+    log = open_log(Settings(data_dir=tmp_path)).log
+    try:
+        subscription = log.recorder.subscribe(gt=None)
+        with sqlite_subscription._listeners_lock:
+            stopping = threading.Thread(target=subscription.stop, daemon=True)
+            stopping.start()
+            stopping.join(timeout=5)
+            assert not stopping.is_alive()
     finally:
         log.close()
