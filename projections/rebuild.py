@@ -111,7 +111,7 @@ def _rebuild_sqlite(
     for building in buildings:
         for leftover in _with_journals(building):
             leftover.unlink(missing_ok=True)
-    factories, projections = [], []
+    factories, views, projections = [], [], []
     log = IncidentLog(env=app_env)
     try:
         for spec, building in zip(specs, buildings):
@@ -119,12 +119,15 @@ def _rebuild_sqlite(
             factory = InfrastructureFactory.construct(Environment(spec.name, env))
             factories.append(factory)
             view = factory.tracking_recorder(spec.sqlite_view)
-            # A view with a bulk mode for side files uses it; otherwise it batches as it does live.
+            views.append(view)
+            # A view with a bulk mode for side files says what the projection writes to (itself,
+            # or rows folded in memory); otherwise it batches as it does live.
+            target = view
             if hasattr(view, "start_rebuilding"):
-                view.start_rebuilding()
+                target = view.start_rebuilding()
             elif hasattr(view, "start_batching"):
                 view.start_batching()
-            projections.append(spec.projection(view))
+            projections.append(spec.projection(target))
         # Bound once: each lookup of a singledispatchmethod builds a new dispatching function.
         processors = [projection.process_event for projection in projections]
         last = log.recorder.max_notification_id() or 0
@@ -138,16 +141,16 @@ def _rebuild_sqlite(
                 tracking = Tracking(log.name, notification.id)
                 for process_event in processors:
                     process_event(event, tracking)
-            for projection in projections:
-                if hasattr(projection.view, "flush"):
-                    projection.view.flush()
+            for view in views:
+                if hasattr(view, "flush"):
+                    view.flush()
             position = page[-1].id
             count += len(page)
             progress(position, last)
-        for spec, projection in zip(specs, projections):
-            if hasattr(projection.view, "finish_rebuilding"):
-                projection.view.finish_rebuilding()
-            store_layout(projection.view, spec.name, spec.layout)
+        for spec, view in zip(specs, views):
+            if hasattr(view, "finish_rebuilding"):
+                view.finish_rebuilding()
+            store_layout(view, spec.name, spec.layout)
     finally:
         for factory in factories:
             factory.close()

@@ -30,10 +30,12 @@ class BatchingSQLiteTrackingRecorder(SQLiteTrackingRecorder):
     def start_batching(self) -> None:
         self._batch = []
 
-    def start_rebuilding(self) -> None:
-        """For a rebuild into a side file nobody reads until it is complete (see rebuild.py)."""
+    def start_rebuilding(self) -> BatchingSQLiteTrackingRecorder:
+        """For a rebuild into a side file nobody reads until it is complete (see rebuild.py);
+        the projection writes to the view itself."""
         self.start_batching()
         write_without_journal(self.datastore)
+        return self
 
     def finish_rebuilding(self) -> None:
         self.flush()

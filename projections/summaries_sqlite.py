@@ -29,6 +29,7 @@ from .summaries import (
     page_of,
     sort_base,
 )
+from .summary_fold import ID, ROW_COLUMNS, TIME_COLUMNS, SummaryFold
 
 COLUMNS = (
     "incident_id, practice, kind, occurred_at, reported_at, location, status, last_response, "
@@ -145,6 +146,9 @@ REFRESH_STALE = [
     "DELETE FROM incident_search_stale",
 ]
 Statement = tuple[str, dict[str, Any]]
+REPLACE_ROW = (
+    f"INSERT OR REPLACE INTO incident_summaries ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' for _ in ROW_COLUMNS)})"
+)
 LIST_INDEXES = (
     "incident_summaries_reported", "incident_summaries_by_time", "incident_summaries_by_kind",
     "incident_summaries_by_status", "incident_summaries_by_location", "incident_summaries_by_kind_status",
@@ -158,7 +162,7 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
         super().__init__(datastore, **kwargs)
         self._batch: list[tuple[str, dict[str, Any]]] | None = None
         self._batch_tracking: Tracking | None = None
-        self._rebuilding = False
+        self._fold: SummaryFold | None = None
 
     def start_batching(self) -> None:
         """From now on, hold writes until flush(), which commits them in one transaction with
@@ -167,17 +171,19 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
         exactly once. The runner flushes whenever the subscription is about to read again."""
         self._batch = []
 
-    def start_rebuilding(self) -> None:
-        """For a rebuild into a side file nobody reads until it is complete: batch as above, but
-        leave the search index and the list's indexes alone until finish_rebuilding(), which
+    def start_rebuilding(self) -> SummaryFold:
+        """For a rebuild into a side file nobody reads until it is complete: the projection
+        writes to the returned fold (every row in memory, see summary_fold.py), and each flush()
+        writes the rows it changed, in bulk, with the tracking position of its last event. The
+        search index and the list's indexes are left alone until finish_rebuilding(), which
         builds them once from the finished rows (the same index the writes would have left:
         its content is exactly the rows' words). Asked nothing in between, they need not exist."""
-        self.start_batching()
-        self._rebuilding = True
+        self._fold = SummaryFold()
         write_without_journal(self.datastore)
         with self.datastore.transaction(commit=True) as c:
             for index in LIST_INDEXES:
                 c.execute(f"DROP INDEX IF EXISTS {index}")
+        return self._fold
 
     def finish_rebuilding(self) -> None:
         self.flush()
@@ -190,15 +196,36 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
                 f"SELECT sort_key, incident_id, {INDEXED} FROM incident_summaries"
             )
             c.execute("INSERT INTO incident_search (incident_search) VALUES ('rebuild')")
-        self._rebuilding = False
+        self._fold = None
 
     def flush(self) -> None:
+        if self._fold is not None:
+            self._write_folded(self._fold)
+            return
         tracking = self._batch_tracking
         if self._batch is None or tracking is None:
             return
         self._commit(self._batch, tracking)
         self._batch = []
         self._batch_tracking = None
+
+    def _write_folded(self, fold: SummaryFold) -> None:
+        """The rows the fold changed since the last flush, each written whole, and its tracking.
+        (REPLACE may first delete a row whose sort key another row now has: that row moved, so
+        it is among the changed rows, and is written again with its own new key.)"""
+        if fold.tracking is None:
+            return
+        rows = []
+        for row in fold.drain():
+            row = row.copy()
+            row[ID] = str(row[ID])
+            for column in TIME_COLUMNS:
+                row[column] = to_micros(row[column])
+            rows.append(row)
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(REPLACE_ROW, rows)
+            self._insert_tracking(c, fold.tracking)
+        fold.tracking = None
 
     def _commit(self, statements: list[Statement], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -265,8 +292,6 @@ class SQLiteIncidentSummaryView(SQLiteTrackingRecorder, IncidentSummaryView):
         ]
 
     def _write(self, statements: list[Statement], tracking: Tracking) -> None:
-        if self._rebuilding:
-            statements = [statement for statement in statements if statement[0] != MARK_STALE]
         if self._batch is not None:
             self._batch.extend(statements)
             self._batch_tracking = tracking
