@@ -20,8 +20,9 @@ from urllib.parse import unquote, urlparse
 
 from .settings import ConfigurationError, Settings
 
-CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+CIPHER_TOPIC = "incidents.mapping:KeptKeyAESCipher"  # the library's AESCipher, keeping its key schedule
 COMPRESSOR_TOPIC = "eventsourcing.compressor:ZlibCompressor"
+MAPPER_TOPIC = "incidents.mapping:EventMapper"
 
 
 class CipherKeyError(ConfigurationError):

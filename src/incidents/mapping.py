@@ -1,0 +1,85 @@
+"""The library's cipher and mapper, doing the same work with less repeated set-up.
+
+Every read of the store (a page loading an incident, the projections, a rebuild reading every
+event) turns stored events back into domain events. The library's AESCipher makes a new AES-GCM
+object, and so schedules the key again, for each event; its Mapper looks up the event's class,
+its version and its id's type for each event. Here each is done once: the key once per cipher,
+the rest once per topic. Stored bytes are the same (the same nonce, tag, ciphertext layout, the
+same compressed JSON), so a store written by either is read by both.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Hashable, cast
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.cryptography import AESCipher
+from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, find_id_convertor
+from eventsourcing.utils import Environment, resolve_topic
+
+
+class KeptKeyAESCipher(AESCipher):
+    """AESCipher with one AES-GCM object, made when the cipher is (AESGCM is immutable)."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self._aesgcm = AESGCM(self.key)
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        nonce = AESCipher.random_bytes(12)
+        sealed = self._aesgcm.encrypt(nonce, plaintext, None)
+        return nonce + sealed[-16:] + sealed[:-16]  # the tag first, as the library stores it
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        nonce, tag, encrypted = ciphertext[:12], ciphertext[12:28], ciphertext[28:]
+        if len(nonce) != 12:
+            raise ValueError("Damaged cipher text: invalid nonce length")
+        if len(tag) != 16:
+            raise ValueError("Damaged cipher text: invalid tag length")
+        try:
+            return self._aesgcm.decrypt(nonce, encrypted + tag, None)
+        except InvalidTag as error:
+            raise ValueError("Invalid cipher tag") from error
+
+
+class EventMapper(Mapper[UUID]):
+    """Mapper whose to_domain_event keeps, per topic and id type, the event class, its version
+    and the id's converter (the library finds each again for every event)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._classes: dict[tuple[str, type], tuple[type, int, Callable[[Any], Any]]] = {}
+
+    def _class_of(self, topic: str, id_type: type) -> tuple[type, int, Callable[[Any], Any]]:
+        cls = resolve_topic(topic)
+        found = (cls, getattr(cls, "class_version", 1), find_id_convertor(cls, cast(Hashable, id_type)))
+        self._classes[(topic, id_type)] = found
+        return found
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        originator_id = stored_event.originator_id
+        found = self._classes.get((stored_event.topic, type(originator_id)))
+        cls, class_version, id_convertor = found or self._class_of(stored_event.topic, type(originator_id))
+        stored_state = stored_event.state
+        try:
+            if self.cipher:
+                stored_state = self.cipher.decrypt(stored_state)
+            if self.compressor:
+                stored_state = self.compressor.decompress(stored_state)
+            event_state: dict[str, Any] = self.transcoder.decode(stored_state)
+        except Exception as error:
+            raise MapperDeserialisationError(
+                f"Failed to deserialise state of stored event with topic '{stored_event.topic}', "
+                f"originator_id '{originator_id}' and originator_version {stored_event.originator_version}: {error}"
+            ) from error
+        event_state["originator_id"] = id_convertor(originator_id)
+        event_state["originator_version"] = stored_event.originator_version
+        from_version = event_state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)
+            from_version += 1
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", event_state)
+        return domain_event
