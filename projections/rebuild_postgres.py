@@ -140,7 +140,7 @@ def _build(
     app_env: dict[str, str], specs: list[ProjectionSpec], progress: Callable[[int, int], None], page_size: int,
     admin: psycopg.Connection[Any],
 ) -> int:
-    factories, projections, views = [], [], []
+    factories, projections, views, folds = [], [], [], []
     one_connection = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"}  # not the app's 8 each
     log = IncidentLog(env={**app_env, **one_connection})
     try:
@@ -153,7 +153,10 @@ def _build(
             factories.append(factory)
             view: PageWriting = factory.tracking_recorder(page_writing(spec.postgres_view))  # type: ignore[assignment]
             views.append(view)
-            projections.append(spec.projection(view))
+            # A view that folds its rows in memory says so, and writes each page's in bulk.
+            fold = view.start_rebuilding() if hasattr(view, "start_rebuilding") else None
+            folds.append(fold)
+            projections.append(spec.projection(fold or view))
         restore = [
             statement
             for spec in specs
@@ -170,7 +173,12 @@ def _build(
                 break
             events = [(log.mapper.to_domain_event(n), Tracking(log.name, n.id)) for n in page]
             # One view at a time: a transaction never waits, idle, for another view's work.
-            for view, process_event in zip(views, processors):
+            for view, process_event, fold in zip(views, processors, folds):
+                if fold is not None:
+                    for event, tracking in events:
+                        process_event(event, tracking)
+                    view.flush()  # type: ignore[attr-defined]
+                    continue
                 with view.page():
                     for event, tracking in events:
                         process_event(event, tracking)

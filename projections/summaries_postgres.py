@@ -27,6 +27,7 @@ from .summaries import (
     page_of,
     sort_base,
 )
+from .summary_fold import ID, ROW_COLUMNS, SummaryFold
 
 COLUMNS = SQL(
     "incident_id, practice, kind, occurred_at, reported_at, location, status, last_response, "
@@ -47,6 +48,9 @@ class PostgresIncidentSummaryView(ComposedOnce, PostgresTrackingRecorder, Incide
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.table = Identifier(self.datastore.schema, "incident_summaries")
+        self._fold: SummaryFold | None = None
+        self._delete_rows = SQL("DELETE FROM {0} WHERE incident_id = ANY(%s)").format(self.table)
+        self._copy_rows = SQL("COPY {0} ({1}) FROM STDIN").format(self.table, SQL(", ").join(map(Identifier, ROW_COLUMNS)))
         # The next free slot of the incident's millisecond (see summaries.sort_base).
         self.next_key = SQL(
             "(SELECT COALESCE(MAX(sort_key) + 1, %(base)s) FROM {0} "
@@ -103,6 +107,28 @@ class PostgresIncidentSummaryView(ComposedOnce, PostgresTrackingRecorder, Incide
                 if curs.fetchone()["found"]:  # type: ignore[index]
                     curs.execute(SQL("DELETE FROM {0}").format(tracking))
         super().create_table()
+
+    def start_rebuilding(self) -> SummaryFold:
+        """For a rebuild into a scratch schema: the projection writes to the returned fold
+        (every row in memory, see summary_fold.py) and each flush() writes the rows it changed
+        since the last: deleted, then copied in (COPY), with the tracking position of the fold's
+        last event, in one transaction. (Deleting first: a row may now have the sort key that
+        another changed row had.)"""
+        self._fold = SummaryFold()
+        return self._fold
+
+    def flush(self) -> None:
+        fold = self._fold
+        if fold is None or fold.tracking is None:
+            return
+        rows = list(fold.drain())
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._delete_rows, ([row[ID] for row in rows],))
+            with curs.copy(self._copy_rows) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            self._insert_tracking(curs, fold.tracking)
+        fold.tracking = None
 
     def _write(self, statements: list[Statement], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
