@@ -15,6 +15,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
+from .action_fold import ActionFold
 from .action_queue import COPY, DISCLOSURE, DISCLOSURE_DUE, WINDOWS, ActionQueueView, Requester
 from .postgres_statements import TableStatements
 
@@ -24,6 +25,7 @@ Statement = tuple[str, tuple[Any, ...]]
 class PostgresActionQueueView(TableStatements, PostgresTrackingRecorder, ActionQueueView):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        self._fold: ActionFold | None = None
         schema = self.datastore.schema
         self.t = {name: Identifier(schema, name) for name in ("action_incidents", "action_items", "action_requests")}
         self.sql_create_statements.extend(
@@ -73,6 +75,39 @@ class PostgresActionQueueView(TableStatements, PostgresTrackingRecorder, ActionQ
                         (self.table_migration_identifier,),
                     )
         super().create_table()
+
+    def start_rebuilding(self) -> ActionFold:
+        """For a rebuild into a scratch schema: the projection writes to the returned fold (the
+        whole queue in memory, see action_fold.py), and each flush() writes what it changed,
+        deleted then copied in (COPY), with its tracking position, in one transaction."""
+        self._fold = ActionFold(lambda moment: moment)
+        return self._fold
+
+    def flush(self) -> None:
+        fold = self._fold
+        if fold is None or fold.tracking is None:
+            return
+        incidents, keys, items, requests = fold.drain()
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql("DELETE FROM {action_incidents} WHERE incident_id = ANY(%s)"), ([i for i, _ in incidents],))
+            with curs.copy(self._sql("COPY {action_incidents} (incident_id, practice, kind, copy_since, copy_due) FROM STDIN")) as copy:
+                for incident_id, row in incidents:
+                    copy.write_row((incident_id, *row))
+            curs.execute(
+                self._sql(
+                    "DELETE FROM {action_items} WHERE (incident_id, action) IN "
+                    "(SELECT * FROM unnest(%s::uuid[], %s::text[]))"
+                ),
+                ([i for i, _ in keys], [a for _, a in keys]),
+            )
+            with curs.copy(self._sql("COPY {action_items} (incident_id, action, practice, kind, due_at, since) FROM STDIN")) as copy:
+                for (item_id, action), item in items:
+                    copy.write_row((item_id, action, *item))
+            with curs.copy(self._sql("COPY {action_requests} (request_id, requester_type, reference) FROM STDIN")) as copy:
+                for request_id, requester in requests:
+                    copy.write_row((request_id, requester.requester_type, requester.reference))
+            self._insert_tracking(curs, fold.tracking)
+        fold.tracking = None
 
     def _write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from .action_fold import ActionFold
 from .action_queue import COPY, DISCLOSURE, DISCLOSURE_DUE, WINDOWS, ActionQueueView, Requester
 from .sqlite_batching import BatchingSQLiteTrackingRecorder
 from .summaries_sqlite import from_micros, to_micros
@@ -32,6 +33,44 @@ DELETE_ENDED_WINDOWS = f"DELETE FROM action_items WHERE practice = ? AND due_at 
 
 
 class SQLiteActionQueueView(BatchingSQLiteTrackingRecorder, ActionQueueView):
+    _fold: ActionFold | None = None
+
+    def start_rebuilding(self) -> ActionFold:  # type: ignore[override]
+        """For a rebuild into a side file: the projection writes to the returned fold (the whole
+        queue in memory, see action_fold.py), and each flush() writes what it changed."""
+        super().start_rebuilding()
+        self._fold = ActionFold(to_micros)
+        return self._fold
+
+    def flush(self) -> None:
+        fold = self._fold
+        if fold is None:
+            super().flush()
+            return
+        if fold.tracking is None:
+            return
+        incidents, keys, items, requests = fold.drain()
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(
+                "INSERT OR REPLACE INTO action_incidents (incident_id, practice, kind, copy_since, copy_due) VALUES (?, ?, ?, ?, ?)",
+                [(str(incident_id), *row) for incident_id, row in incidents],
+            )
+            c.executemany("DELETE FROM action_items WHERE incident_id = ? AND action = ?", [(str(i), a) for i, a in keys])
+            c.executemany(
+                "INSERT INTO action_items (incident_id, action, practice, kind, due_at, since) VALUES (?, ?, ?, ?, ?, ?)",
+                [(str(i), a, *item) for (i, a), item in items],
+            )
+            c.executemany(
+                "INSERT INTO action_requests (request_id, requester_type, reference) VALUES (?, ?, ?)",
+                [(str(request_id), r.requester_type, r.reference) for request_id, r in requests],
+            )
+            self._insert_tracking(c, fold.tracking)
+        fold.tracking = None
+
+    def finish_rebuilding(self) -> None:
+        self.flush()
+        self._fold = None
+
     def create_table(self) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute("SELECT name FROM sqlite_schema WHERE name IN ('action_items', 'action_requests')")

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator
-from urllib.parse import urlparse
+from typing import Any
 
-import psycopg
-import pytest
-from eventsourcing.persistence import InfrastructureFactory, Tracking
-from eventsourcing.utils import Environment
+from eventsourcing.persistence import Tracking
 from hypothesis import HealthCheck, example, given, settings as hypothesis_settings, strategies as st
 
+from incidents.projections.catalogue import spec_named
 from incidents.projections.summaries import IncidentSummaries, IncidentSummary, SummaryQuery
-from incidents.projections.summaries_postgres import PostgresIncidentSummaryView
 from incidents.projections.summaries_sqlite import SQLiteIncidentSummaryView
 from incidents.projections.summary_fold import ROW_COLUMNS
 
+SUMMARIES = spec_named(IncidentSummaries.name)
 PRACTICE = "A81001"
 BASE = datetime(2026, 3, 29, 0, 59, 59, 999000, tzinfo=timezone.utc)  # the hour UK clocks go forward
 MOMENTS = [BASE, BASE + timedelta(microseconds=500), BASE + timedelta(milliseconds=1), BASE + timedelta(days=40)]
@@ -53,42 +50,6 @@ def apply(target: Any, step: tuple[Any, ...], tracking: Tracking) -> None:
         getattr(target, name)(*args, tracking)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def new_view(request, tmp_path_factory) -> Iterator[Callable[[], Any]]:
-    """Makes an empty summaries view: a new SQLite file, or a new schema of one PostgreSQL database."""
-    made: list[Any] = []
-
-    def sqlite() -> Any:
-        path = tmp_path_factory.mktemp("fold") / "view.sqlite"
-        return made_view(SQLiteIncidentSummaryView, {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)})
-
-    def postgres() -> Any:
-        url = urlparse(request.getfixturevalue("postgres_url"))
-        schema = f"fold_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(url.geturl(), autocommit=True) as admin:
-            admin.execute(f'CREATE SCHEMA "{schema}"')
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": url.path.lstrip("/"),
-            "POSTGRES_HOST": url.hostname or "", "POSTGRES_PORT": str(url.port), "POSTGRES_USER": url.username or "",
-            "POSTGRES_PASSWORD": "", "POSTGRES_SCHEMA": schema, "POSTGRES_POOL_SIZE": "1",
-        }
-        return made_view(PostgresIncidentSummaryView, env)
-
-    def made_view(view_class: type, env: dict[str, str]) -> Any:
-        factory = InfrastructureFactory.construct(Environment(IncidentSummaries.name, {**env, "CREATE_TABLE": "y"}))
-        made.append(factory)
-        return factory.tracking_recorder(view_class)
-
-    def close_all() -> None:
-        while made:
-            made.pop().close()
-
-    maker = sqlite if request.param == "sqlite" else postgres
-    maker.close_all = close_all  # type: ignore[attr-defined]
-    yield maker
-    close_all()
-
-
 def contents(view: Any) -> tuple[list[tuple[Any, ...]], list[list[uuid.UUID]], int | None]:
     table = "incident_summaries" if isinstance(view, SQLiteIncidentSummaryView) else f'"{view.datastore.schema}".incident_summaries'
     with view.datastore.transaction(commit=False) as c:
@@ -111,7 +72,7 @@ def contents(view: Any) -> tuple[list[tuple[Any, ...]], list[list[uuid.UUID]], i
     ("add", IDS[0], MOMENTS[0], "filming", ""), ("add_note", IDS[0], "spoke calmly"), ("add_note", IDS[0], ""),
 ])
 def test_folded_rows_equal_the_rows_the_live_statements_leave(new_view, steps):
-    live, rebuilt = new_view(), new_view()
+    live, rebuilt = new_view(SUMMARIES), new_view(SUMMARIES)
     try:
         fold = rebuilt.start_rebuilding()
         for position, step in enumerate(steps, start=1):
