@@ -10,6 +10,7 @@ what the database's comparison gives.
 
 from __future__ import annotations
 
+import heapq
 from datetime import datetime
 from typing import Any, Callable
 from uuid import UUID
@@ -29,7 +30,9 @@ class ActionFold:
         self.incidents: dict[UUID, list[Any]] = {}
         self.items: dict[ItemKey, list[Any]] = {}
         self.requests: dict[UUID, Requester] = {}
-        self.windows: dict[str, set[ItemKey]] = {}  # a practice's items that are windows
+        # A practice's windows by end, soonest first: (due_at, key), pushed whenever a window is
+        # written; an entry whose window has gone or moved later is passed over when reached.
+        self.windows: dict[str, list[tuple[Any, ItemKey]]] = {}
         self.changed_incidents: dict[UUID, list[Any]] = {}
         self.changed_items: set[ItemKey] = set()  # added, changed or deleted
         self.new_requests: dict[UUID, Requester] = {}
@@ -50,14 +53,20 @@ class ActionFold:
         self.items[key] = item
         self.changed_items.add(key)
         if key[1] in WINDOWS:
-            self.windows.setdefault(item[PRACTICE], set()).add(key)
+            heapq.heappush(self.windows.setdefault(item[PRACTICE], []), (item[DUE_AT], key))
 
     def _delete(self, key: ItemKey) -> None:
-        item = self.items.pop(key, None)
-        if item is not None:
+        if self.items.pop(key, None) is not None:
             self.changed_items.add(key)
-            if key[1] in WINDOWS:
-                self.windows[item[PRACTICE]].discard(key)
+
+    def _end_windows(self, practice: str, at: Any) -> None:
+        """Delete the practice's windows that end at or before `at`."""
+        windows = self.windows.get(practice)
+        while windows and windows[0][0] <= at:
+            _, key = heapq.heappop(windows)
+            item = self.items.get(key)
+            if item is not None and item[DUE_AT] <= at:
+                self._delete(key)
 
     def _copy_item(self, incident_id: UUID, replace: bool) -> None:
         """The copy item from the incident's outstanding request, if any (INSERT ... SELECT)."""
@@ -80,8 +89,7 @@ class ActionFold:
         at = self.stored(reported_at)
         self.incidents[incident_id] = self.changed_incidents[incident_id] = [practice, kind, None, None]
         self._put((incident_id, REVIEW.code), [practice, kind, self.stored(review_due), at])
-        for key in [key for key in self.windows.get(practice, ()) if self.items[key][DUE_AT] <= at]:
-            self._delete(key)
+        self._end_windows(practice, at)
 
     def item_due(self, incident_id: UUID, action: str, since: datetime, due_at: datetime, tracking: Tracking) -> None:
         self.tracking = tracking
@@ -93,8 +101,7 @@ class ActionFold:
         if item is None:
             self._put(key, [incident[PRACTICE], incident[KIND], due, self.stored(since)])
         elif due > item[DUE_AT]:
-            item[DUE_AT], item[SINCE] = due, self.stored(since)
-            self.changed_items.add(key)
+            self._put(key, [item[PRACTICE], item[KIND], due, self.stored(since)])
 
     def item_done(self, incident_id: UUID, actions: tuple[str, ...], tracking: Tracking) -> None:
         self.tracking = tracking
@@ -134,5 +141,4 @@ class ActionFold:
         self.tracking = tracking
         item = self.items.get((item_id, action))
         if item is not None:
-            item[DUE_AT] = self.stored(due_at)
-            self.changed_items.add((item_id, action))
+            self._put((item_id, action), [item[PRACTICE], item[KIND], self.stored(due_at), item[SINCE]])
