@@ -77,6 +77,10 @@ def contents(view: Any) -> list[Any]:
     ("incident_reported", INCIDENTS[0], PRACTICES[0], MOMENTS[0]), ("item_due", INCIDENTS[0], MOMENTS[0], MOMENTS[2]),
     ("flush",), ("incident_reported", INCIDENTS[1], PRACTICES[0], MOMENTS[3]),
 ])
+@example(steps=[  # ... and when it is reported at the very moment the window ends
+    ("incident_reported", INCIDENTS[0], PRACTICES[0], MOMENTS[0]), ("item_due", INCIDENTS[0], MOMENTS[0], MOMENTS[2]),
+    ("incident_reported", INCIDENTS[1], PRACTICES[1], MOMENTS[3]), ("incident_reported", INCIDENTS[2], PRACTICES[0], MOMENTS[2]),
+])
 @example(steps=[  # asked again, earlier: the copy is due 14 days after the latest, since the first
     ("incident_reported", INCIDENTS[0], PRACTICES[0], MOMENTS[0]), ("copy_requested", INCIDENTS[0], MOMENTS[1]),
     ("copy_requested", INCIDENTS[0], MOMENTS[0]),
