@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Sequence
 from uuid import UUID
 
@@ -11,9 +11,11 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
 from .figures import Counters, FiguresView, bucket_case
+from .figures_fold import COUNTERS, INCIDENT_COLUMNS, FiguresFold, Times
 from .postgres_statements import TableStatements
 
 Statement = tuple[str, tuple[Any, ...]]
+SECOND = timedelta(seconds=1)  # floor(extract(epoch FROM closed - reported)), in Python
 
 
 class PostgresFiguresView(TableStatements, PostgresTrackingRecorder, FiguresView):
@@ -23,6 +25,17 @@ class PostgresFiguresView(TableStatements, PostgresTrackingRecorder, FiguresView
         self.t = {
             name: Identifier(schema, name)
             for name in ("figures_incidents", "figures_open", "figures_incidents_by_month", "figures_responses_by_month", "figures_closes_by_month")
+        }
+        self._fold: FiguresFold | None = None
+        # Each counter's change from a rebuild's page, added to its row (made if it is missing).
+        self._add_to_counters = {
+            table: self._sql(
+                f"INSERT INTO {{{table}}} AS c ({', '.join(columns)}, count{', seconds' if table == 'figures_closes_by_month' else ''}) "
+                f"VALUES ({', '.join('%s' for _ in range(len(columns) + 1 + (table == 'figures_closes_by_month')))}) "
+                f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET count = c.count + excluded.count"
+                + (", seconds = c.seconds + excluded.seconds" if table == "figures_closes_by_month" else "")
+            )
+            for table, columns in COUNTERS.items()
         }
         self.sql_create_statements.extend(
             [
@@ -54,6 +67,30 @@ class PostgresFiguresView(TableStatements, PostgresTrackingRecorder, FiguresView
                 ).format(**self.t),
             ]
         )
+
+    def start_rebuilding(self) -> FiguresFold:
+        """For a rebuild into a scratch schema: the projection writes to the returned fold (every
+        incident in memory, see figures_fold.py), and each flush() writes the incidents it
+        changed (deleted, then copied in) and adds each counter's change, with its tracking
+        position, in one transaction."""
+        self._fold = FiguresFold(Times(lambda moment: moment, lambda reported, closed: (closed - reported) // SECOND))
+        return self._fold
+
+    def flush(self) -> None:
+        fold = self._fold
+        if fold is None or fold.tracking is None:
+            return
+        incidents, changes = fold.drain()
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql("DELETE FROM {figures_incidents} WHERE incident_id = ANY(%s)"), ([i for i, _ in incidents],))
+            with curs.copy(self._sql(f"COPY {{figures_incidents}} (incident_id, {', '.join(INCIDENT_COLUMNS)}) FROM STDIN")) as copy:
+                for incident_id, row in incidents:
+                    copy.write_row((incident_id, *row))
+            for table, rows in changes.items():
+                if rows:
+                    curs.executemany(self._add_to_counters[table], rows)
+            self._insert_tracking(curs, fold.tracking)
+        fold.tracking = None
 
     def _write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -189,7 +226,7 @@ class PostgresFiguresView(TableStatements, PostgresTrackingRecorder, FiguresView
                 (
                     self._sql(
                         "INSERT INTO {figures_open} AS o (practice, kind, count) "
-                        "SELECT practice, kind, 1 FROM {figures_incidents} WHERE incident_id = %s "
+                        "SELECT practice, kind, 1 FROM {figures_incidents} WHERE incident_id = %s AND status = 'closed' "
                         "ON CONFLICT (practice, kind) DO UPDATE SET count = o.count + 1"
                     ),
                     (incident_id,),

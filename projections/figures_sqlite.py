@@ -7,7 +7,8 @@ change of each counter. A thousand events of a month in one flush touch a few do
 once each, instead of a few thousand upserts. To know an incident's practice, kind, month and
 place, the view reads it once from the table (whose committed rows are exact: every earlier
 change was flushed) and then keeps it in memory, changed as events come, until it is flushed.
-Without start_batching(), every event is flushed at once.
+Without start_batching(), every event is flushed at once. The fold itself (figures_fold.py) is
+shared with the PostgreSQL view's rebuild.
 """
 
 from __future__ import annotations
@@ -18,30 +19,27 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from .figures import Counters, FiguresView, bucket_of
+from .figures import Counters, FiguresView
+from .figures_fold import COUNTERS, INCIDENT_COLUMNS, FiguresFold, Times
 from .sqlite_batching import BatchingSQLiteTrackingRecorder
 from .summaries_sqlite import to_micros
 
-INCIDENT_COLUMNS = (
-    "incident_id, practice, kind, month, location, reported_at, status, close_month, outcome, close_bucket, close_seconds"
-)
-# The counter tables: name -> key columns (a count, and for closes a sum of seconds, beside them).
-COUNTERS = {
-    "figures_open": ("practice", "kind"),
-    "figures_incidents_by_month": ("practice", "month", "kind", "location"),
-    "figures_responses_by_month": ("practice", "month", "kind", "response"),
-    "figures_closes_by_month": ("practice", "month", "kind", "outcome", "bucket"),
-}
 KEPT_INCIDENTS = 50_000  # incidents kept in memory between flushes (a rebuild reads each once)
+SELECT_INCIDENT = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM figures_incidents WHERE incident_id = ?"
+REPLACE_INCIDENT = (
+    f"INSERT OR REPLACE INTO figures_incidents (incident_id, {', '.join(INCIDENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in range(len(INCIDENT_COLUMNS) + 1))})"
+)
+
+
+def _seconds(reported_micros: int, closed_at: datetime) -> int:
+    return (to_micros(closed_at) - reported_micros) // 1_000_000  # type: ignore[operator]
 
 
 class SQLiteFiguresView(BatchingSQLiteTrackingRecorder, FiguresView):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._incidents: dict[str, list[Any]] = {}  # incident id -> its row's values (after the id)
-        self._changed: set[str] = set()
-        self._deltas: dict[str, dict[tuple[Any, ...], list[int]]] = {table: {} for table in COUNTERS}
-        self._tracking: Tracking | None = None
+        self._fold = FiguresFold(Times(to_micros, _seconds), self._load)
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -66,112 +64,73 @@ class SQLiteFiguresView(BatchingSQLiteTrackingRecorder, FiguresView):
             "PRIMARY KEY (practice, month, kind, outcome, bucket)) WITHOUT ROWID",
         ]
 
-    # Held changes ---------------------------------------------------------
+    def _load(self, incident_id: UUID) -> list[Any] | None:
+        found = self._select(SELECT_INCIDENT, (str(incident_id),))
+        return list(found[0]) if found else None
 
-    def _incident(self, incident_id: UUID) -> list[Any] | None:
-        key = str(incident_id)
-        row = self._incidents.get(key)
-        if row is None:
-            found = self._select(f"SELECT {INCIDENT_COLUMNS} FROM figures_incidents WHERE incident_id = ?", (key,))
-            if not found:
-                return None
-            row = self._incidents[key] = list(found[0])[1:]
-        return row
+    def start_rebuilding(self) -> FiguresFold:  # type: ignore[override]
+        """For a rebuild into a side file: the projection writes to the fold itself."""
+        super().start_rebuilding()
+        return self._fold
 
-    def _count(self, table: str, key: tuple[Any, ...], by: int, seconds: int = 0) -> None:
-        delta = self._deltas[table].setdefault(key, [0, 0])
-        delta[0] += by
-        delta[1] += seconds
-
-    def _done(self, tracking: Tracking) -> None:
-        self._tracking = tracking
+    def _done(self) -> None:
         if self._batch is None:
             self.flush()
 
     def insert_tracking(self, tracking: Tracking) -> None:
-        self._done(tracking)
+        self._fold.insert_tracking(tracking)
+        self._done()
 
     def flush(self) -> None:
-        tracking = self._tracking
+        fold = self._fold
+        tracking = fold.tracking
         if tracking is None:
             return
+        incidents, changes = fold.drain()
         with self.datastore.transaction(commit=True) as c:
-            if self._changed:
-                c.executemany(
-                    f"INSERT OR REPLACE INTO figures_incidents ({INCIDENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    [(key, *self._incidents[key]) for key in self._changed],
-                )
-            for table, deltas in self._deltas.items():
-                changes = [(*key, count, seconds) for key, (count, seconds) in deltas.items() if count or seconds]
-                if not changes:
+            if incidents:
+                c.executemany(REPLACE_INCIDENT, [(str(incident_id), *row) for incident_id, row in incidents])
+            for table, rows in changes.items():
+                with_seconds = table == "figures_closes_by_month"
+                rows = [row for row in rows if row[-1] or (with_seconds and row[-2])]
+                if not rows:
                     continue
                 columns = COUNTERS[table]
-                with_seconds = table == "figures_closes_by_month"
                 values = ", ".join("?" for _ in range(len(columns) + 1 + with_seconds))
                 c.executemany(
                     f"INSERT INTO {table} ({', '.join(columns)}, count{', seconds' if with_seconds else ''}) "
                     f"VALUES ({values}) ON CONFLICT ({', '.join(columns)}) DO UPDATE SET count = count + excluded.count"
                     + (", seconds = seconds + excluded.seconds" if with_seconds else ""),
-                    [change if with_seconds else change[:-1] for change in changes],
+                    rows,
                 )
             self._insert_tracking(c, tracking)
-        self._changed.clear()
-        for deltas in self._deltas.values():
-            deltas.clear()
-        self._tracking = None
-        if len(self._incidents) > KEPT_INCIDENTS:
-            self._incidents.clear()
+        fold.tracking = None
+        if len(fold.incidents) > KEPT_INCIDENTS:
+            fold.forget()
 
     # Events ---------------------------------------------------------------
 
     def incident_reported(
         self, incident_id: UUID, practice: str, kind: str, month: str, location: str, reported_at: datetime, tracking: Tracking
     ) -> None:
-        key = str(incident_id)
-        self._incidents[key] = [practice, kind, month, location, to_micros(reported_at), "open", None, None, None, None]
-        self._changed.add(key)
-        self._count("figures_open", (practice, kind), +1)
-        self._count("figures_incidents_by_month", (practice, month, kind, location), +1)
-        self._done(tracking)
+        self._fold.incident_reported(incident_id, practice, kind, month, location, reported_at, tracking)
+        self._done()
 
     def response_recorded(self, incident_id: UUID, response: str, month: str, tracking: Tracking) -> None:
-        row = self._incident(incident_id)
-        if row is not None:
-            practice, kind = row[0], row[1]
-            self._count("figures_responses_by_month", (practice, month, kind, response), +1)
-        self._done(tracking)
+        self._fold.response_recorded(incident_id, response, month, tracking)
+        self._done()
 
     def incident_moved(self, incident_id: UUID, month: str | None, location: str | None, tracking: Tracking) -> None:
-        row = self._incident(incident_id)
-        if row is not None:
-            practice, kind = row[0], row[1]
-            self._count("figures_incidents_by_month", (practice, row[2], kind, row[3]), -1)
-            row[2] = month or row[2]
-            row[3] = location or row[3]
-            self._count("figures_incidents_by_month", (practice, row[2], kind, row[3]), +1)
-            self._changed.add(str(incident_id))
-        self._done(tracking)
+        self._fold.incident_moved(incident_id, month, location, tracking)
+        self._done()
 
     def incident_closed(self, incident_id: UUID, outcome: str, closed_at: datetime, month: str, tracking: Tracking) -> None:
-        row = self._incident(incident_id)
-        if row is not None:
-            practice, kind = row[0], row[1]
-            seconds = (to_micros(closed_at) - row[4]) // 1_000_000  # type: ignore[operator]
-            row[5:] = ["closed", month, outcome, bucket_of(seconds), seconds]
-            self._count("figures_open", (practice, kind), -1)
-            self._count("figures_closes_by_month", (practice, month, kind, outcome, row[8]), +1, seconds)
-            self._changed.add(str(incident_id))
-        self._done(tracking)
+        self._fold.incident_closed(incident_id, outcome, closed_at, month, tracking)
+        self._done()
 
     def incident_reopened(self, incident_id: UUID, tracking: Tracking) -> None:
-        row = self._incident(incident_id)
-        if row is not None and row[5] == "closed":
-            practice, kind = row[0], row[1]
-            self._count("figures_closes_by_month", (practice, row[6], kind, row[7], row[8]), -1, -row[9])
-            self._count("figures_open", (practice, kind), +1)
-            row[5:] = ["open", None, None, None, None]
-            self._changed.add(str(incident_id))
-        self._done(tracking)
+        self._fold.incident_reopened(incident_id, tracking)
+        self._done()
 
     # Queries --------------------------------------------------------------
 
