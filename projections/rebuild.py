@@ -23,6 +23,7 @@ from incidents.application.service import IncidentLog
 from incidents.settings import ConfigurationError
 from incidents.storage import Store
 
+from .handlers import AllHandlers
 from .layouts import store_layout
 
 if TYPE_CHECKING:
@@ -128,8 +129,7 @@ def _rebuild_sqlite(
             elif hasattr(view, "start_batching"):
                 view.start_batching()
             projections.append(spec.projection(target))
-        # Bound once: each lookup of a singledispatchmethod builds a new dispatching function.
-        processors = [projection.process_event for projection in projections]
+        handlers = AllHandlers(projections)
         last = log.recorder.max_notification_id() or 0
         position, count = 0, 0
         while position < last:
@@ -139,8 +139,8 @@ def _rebuild_sqlite(
             for notification in page:
                 event = log.mapper.to_domain_event(notification)
                 tracking = Tracking(log.name, notification.id)
-                for process_event in processors:
-                    process_event(event, tracking)
+                for handle in handlers.of(type(event)):
+                    handle(event, tracking)
             for view in views:
                 if hasattr(view, "flush"):
                     view.flush()

@@ -24,6 +24,7 @@ from psycopg.sql import SQL, Identifier
 from incidents.application.service import IncidentLog
 from incidents.storage import Store
 
+from .handlers import Handlers
 from .layouts import store_layout
 
 if TYPE_CHECKING:
@@ -163,8 +164,7 @@ def _build(
             for table in getattr(spec.postgres_view, "deferred_in_rebuild", ())
             for statement in defer_indexes(admin, scratch_schema(spec), table)
         ]
-        # Bound once: each lookup of a singledispatchmethod builds a new dispatching function.
-        processors = [projection.process_event for projection in projections]
+        handlers = [Handlers(projection) for projection in projections]
         last = log.recorder.max_notification_id() or 0
         position, count = 0, 0
         while position < last:
@@ -173,15 +173,15 @@ def _build(
                 break
             events = [(log.mapper.to_domain_event(n), Tracking(log.name, n.id)) for n in page]
             # One view at a time: a transaction never waits, idle, for another view's work.
-            for view, process_event, fold in zip(views, processors, folds):
+            for view, handler, fold in zip(views, handlers, folds):
                 if fold is not None:
                     for event, tracking in events:
-                        process_event(event, tracking)
+                        handler.of(type(event))(event, tracking)
                     view.flush()  # type: ignore[attr-defined]
                     continue
                 with view.page():
                     for event, tracking in events:
-                        process_event(event, tracking)
+                        handler.of(type(event))(event, tracking)
             position = page[-1].id
             count += len(page)
             progress(position, last)
