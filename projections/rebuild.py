@@ -11,10 +11,12 @@ app or a worker is running, and they refuse to start during a rebuild.
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.utils import Environment
@@ -97,11 +99,27 @@ def rebuild_holding_lock(store: Store, app_env: dict[str, str], names: Sequence[
     from .catalogue import CATALOGUE, spec_named
 
     specs = [spec_named(name) for name in names] if names else list(CATALOGUE)
-    if store.kind == "postgres":
-        from .rebuild_postgres import rebuild_postgres
+    with collector_paused():
+        if store.kind == "postgres":
+            from .rebuild_postgres import rebuild_postgres
 
-        return rebuild_postgres(store, app_env, specs, progress, PAGE_SIZE)
-    return _rebuild_sqlite(store, app_env, specs, progress)
+            return rebuild_postgres(store, app_env, specs, progress, PAGE_SIZE)
+        return _rebuild_sqlite(store, app_env, specs, progress)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused for the length of a rebuild. The folds hold every
+    view's rows, a few objects per event, all alive until the end: each full collection walked
+    them all again (five of them took 0.28 s of a 4.1 s rebuild of 100,000 events). A rebuild
+    makes rows and strings, freed by their counts, not cycles; the collector finds any later."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _rebuild_sqlite(
