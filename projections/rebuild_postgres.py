@@ -2,22 +2,20 @@
 
 Each named view is constructed, by its own class, against a scratch schema (the library reads
 `<NAME>_POSTGRES_SCHEMA`), so its tables, indexes and tracking table are made there by the same
-statements as the live ones. One read of the notification log feeds every view; the writes of a
-page of events join one transaction per view, sent in psycopg's pipeline mode (no round trip per
-statement), and the tracking position is written once at the page's end. Readers see the live
-tables throughout. At the end, one transaction drops the live tables and moves the rebuilt ones
+statements as the live ones. One read of the notification log feeds every view; each view folds
+a page of events in memory (its fold, see summary_fold.py) and then writes the rows the page
+changed, in bulk (COPY), with the page's last tracking position, in one transaction. Readers see
+the live tables throughout. At the end, one transaction drops the live tables and moves the rebuilt ones
 into the live schema (`ALTER TABLE ... SET SCHEMA` carries their indexes and constraints), so a
 reader sees either the old complete view or the new complete view.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory, Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
@@ -31,82 +29,15 @@ if TYPE_CHECKING:
     from .catalogue import ProjectionSpec
 
 SCRATCH_PREFIX = "rebuild_"
-# A view sends the same few statements for every event: prepared at first use, each is parsed
-# and planned by the server once per page rather than once per event.
-PREPARE_AT_ONCE = 0
 
 
-class PageWriting(PostgresTrackingRecorder):
-    """Mixed into a view class for a rebuild: inside `page()`, every transaction the view opens
-    joins the page's one transaction, and only the page's last tracking position is written."""
+class FoldingView(Protocol):
+    """What a view rebuilt on PostgreSQL offers: the fold its projection writes to, and a flush
+    that writes what the fold changed, with its tracking position, in one transaction."""
 
-    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
-        super().__init__(datastore, **kwargs)
-        self.datastore = _JoinsPage(datastore)  # type: ignore[assignment]
-        self._page_tracking: Tracking | None = None
+    def start_rebuilding(self) -> Any: ...
 
-    @contextmanager
-    def page(self) -> Iterator[None]:
-        joined: _JoinsPage = self.datastore  # type: ignore[assignment]
-        try:
-            with joined.real.get_connection() as connection, connection.transaction():
-                threshold, connection.prepare_threshold = connection.prepare_threshold, PREPARE_AT_ONCE
-                with connection.pipeline():
-                    joined.cursor = connection.cursor()
-                    joined.connection = connection
-                    try:
-                        yield
-                    finally:
-                        joined.cursor = joined.connection = None
-                connection.prepare_threshold = threshold
-                if self._page_tracking is not None:  # after the pipeline's results are in
-                    super()._insert_tracking(connection.cursor(), self._page_tracking)
-        finally:
-            self._page_tracking = None
-
-    def insert_tracking(self, tracking: Tracking) -> None:
-        if self.datastore.cursor is None:  # type: ignore[attr-defined]
-            super().insert_tracking(tracking)
-        else:
-            self._page_tracking = tracking
-
-    def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
-        if self.datastore.cursor is None:  # type: ignore[attr-defined]
-            super()._insert_tracking(curs, tracking)
-        else:
-            self._page_tracking = tracking
-
-
-class _JoinsPage:
-    """The view's datastore, except that while a page is open its transactions are the page's."""
-
-    def __init__(self, real: PostgresDatastore) -> None:
-        self.real = real
-        self.cursor: psycopg.Cursor[Any] | None = None
-        self.connection: psycopg.Connection[Any] | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-    @contextmanager
-    def transaction(self, *, commit: bool = False) -> Iterator[Any]:
-        if self.cursor is None:
-            with self.real.transaction(commit=commit) as cursor:
-                yield cursor
-        else:
-            yield self.cursor
-
-    @contextmanager
-    def get_connection(self) -> Iterator[Any]:
-        if self.connection is None:
-            with self.real.get_connection() as connection:
-                yield connection
-        else:
-            yield self.connection
-
-
-def page_writing(view_class: type[PostgresTrackingRecorder]) -> type[PostgresTrackingRecorder]:
-    return type(f"PageWriting{view_class.__name__}", (PageWriting, view_class), {})
+    def flush(self) -> None: ...
 
 
 def scratch_schema(spec: ProjectionSpec) -> str:
@@ -141,7 +72,7 @@ def _build(
     app_env: dict[str, str], specs: list[ProjectionSpec], progress: Callable[[int, int], None], page_size: int,
     admin: psycopg.Connection[Any],
 ) -> int:
-    factories, projections, views, folds = [], [], [], []
+    factories, projections, views, handlers = [], [], [], []
     one_connection = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"}  # not the app's 8 each
     log = IncidentLog(env={**app_env, **one_connection})
     try:
@@ -152,19 +83,16 @@ def _build(
             }
             factory = InfrastructureFactory.construct(Environment(spec.name, env))
             factories.append(factory)
-            view: PageWriting = factory.tracking_recorder(page_writing(spec.postgres_view))  # type: ignore[assignment]
+            view: FoldingView = factory.tracking_recorder(spec.postgres_view)  # type: ignore[assignment]
             views.append(view)
-            # A view that folds its rows in memory says so, and writes each page's in bulk.
-            fold = view.start_rebuilding() if hasattr(view, "start_rebuilding") else None
-            folds.append(fold)
-            projections.append(spec.projection(fold or view))
+            projections.append(spec.projection(view.start_rebuilding()))
+            handlers.append(Handlers(projections[-1]))
         restore = [
             statement
             for spec in specs
             for table in getattr(spec.postgres_view, "deferred_in_rebuild", ())
             for statement in defer_indexes(admin, scratch_schema(spec), table)
         ]
-        handlers = [Handlers(projection) for projection in projections]
         last = log.recorder.max_notification_id() or 0
         position, count = 0, 0
         while position < last:
@@ -172,16 +100,11 @@ def _build(
             if not page:
                 break
             events = [(log.mapper.to_domain_event(n), Tracking(log.name, n.id)) for n in page]
-            # One view at a time: a transaction never waits, idle, for another view's work.
-            for view, handler, fold in zip(views, handlers, folds):
-                if fold is not None:
-                    for event, tracking in events:
-                        handler.of(type(event))(event, tracking)
-                    view.flush()  # type: ignore[attr-defined]
-                    continue
-                with view.page():
-                    for event, tracking in events:
-                        handler.of(type(event))(event, tracking)
+            # One view at a time: each folds the page in memory, then writes what it changed.
+            for view, handler in zip(views, handlers):
+                for event, tracking in events:
+                    handler.of(type(event))(event, tracking)
+                view.flush()
             position = page[-1].id
             count += len(page)
             progress(position, last)
