@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, example, given, settings as hypothesis_setti
 
 from incidents.projections.action_queue import ActionQueue, Requester
 from incidents.projections.catalogue import spec_named
+from tests.integration.folds import FLUSH, check_fold_leaves_what_live_writes_leave
 
 QUEUE = spec_named(ActionQueue.name)
 PRACTICES = ("A81001", "B82002")
@@ -33,7 +34,7 @@ write = st.one_of(
     st.tuples(st.just("incident_reopened"), incident),
     st.tuples(st.just("request_received"), st.sampled_from(REQUESTS), st.sampled_from(PRACTICES), moment),
     st.tuples(st.just("item_moved"), st.sampled_from(REQUESTS), moment),
-    st.just(("flush",)),
+    st.just(FLUSH),
 )
 
 
@@ -75,7 +76,7 @@ def contents(view: Any) -> list[Any]:
 @given(steps=st.lists(write, min_size=1, max_size=30))
 @example(steps=[  # a window ends when the practice's next incident is reported after it
     ("incident_reported", INCIDENTS[0], PRACTICES[0], MOMENTS[0]), ("item_due", INCIDENTS[0], MOMENTS[0], MOMENTS[2]),
-    ("flush",), ("incident_reported", INCIDENTS[1], PRACTICES[0], MOMENTS[3]),
+    FLUSH, ("incident_reported", INCIDENTS[1], PRACTICES[0], MOMENTS[3]),
 ])
 @example(steps=[  # ... and when it is reported at the very moment the window ends
     ("incident_reported", INCIDENTS[0], PRACTICES[0], MOMENTS[0]), ("item_due", INCIDENTS[0], MOMENTS[0], MOMENTS[2]),
@@ -92,25 +93,7 @@ def contents(view: Any) -> list[Any]:
 @example(steps=[  # a copy asked for twice, settled, asked again, and the incident closed and reopened
     ("incident_reported", INCIDENTS[0], PRACTICES[0], MOMENTS[0]), ("copy_requested", INCIDENTS[0], MOMENTS[1]),
     ("copy_requested", INCIDENTS[0], MOMENTS[0]), ("copy_settled", INCIDENTS[0]), ("copy_requested", INCIDENTS[0], MOMENTS[2]),
-    ("item_done", INCIDENTS[0], ("review", "copy")), ("flush",), ("incident_reopened", INCIDENTS[0]),
+    ("item_done", INCIDENTS[0], ("review", "copy")), FLUSH, ("incident_reopened", INCIDENTS[0]),
 ])
 def test_folded_tables_equal_the_tables_the_live_statements_leave(new_view, steps):
-    live, rebuilt = new_view(QUEUE), new_view(QUEUE)
-    try:
-        fold = rebuilt.start_rebuilding()
-        seen: set[uuid.UUID] = set()
-        for position, step in enumerate(steps, start=1):
-            tracking = Tracking("incidents", position)
-            if step == ("flush",):
-                live.insert_tracking(tracking)
-                fold.insert_tracking(tracking)
-                rebuilt.flush()
-                continue
-            apply(live, step, tracking, seen)
-            apply(fold, step, tracking, seen)
-            if step[0] in ("incident_reported", "request_received"):
-                seen.add(step[1])
-        getattr(rebuilt, "finish_rebuilding", rebuilt.flush)()
-        assert contents(rebuilt) == contents(live)
-    finally:
-        new_view.close_all()
+    check_fold_leaves_what_live_writes_leave(new_view, QUEUE, steps, apply, contents, once=("incident_reported", "request_received"))

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, example, given, settings as hypothesis_setti
 from incidents.projections.catalogue import spec_named
 from incidents.projections.figures import Figures, month_key
 from incidents.projections.figures_fold import COUNTERS, INCIDENT_COLUMNS
+from tests.integration.folds import FLUSH, check_fold_leaves_what_live_writes_leave
 
 FIGURES = spec_named(Figures.name)
 PRACTICES = ("A81001", "B82002")
@@ -30,7 +31,7 @@ write = st.one_of(
     st.tuples(st.just("incident_moved"), incident, st.one_of(st.none(), moment), st.sampled_from([None, "reception", "entrance"])),
     st.tuples(st.just("incident_closed"), incident, st.sampled_from(["warning_letter", "no_further_action"]), moment),
     st.tuples(st.just("incident_reopened"), incident),
-    st.just(("flush",)),
+    st.just(FLUSH),
 )
 
 
@@ -72,26 +73,8 @@ def contents(view: Any) -> list[Any]:
 @given(steps=st.lists(write, min_size=1, max_size=30))
 @example(steps=[  # closed a microsecond short of a whole second, moved a month on, reopened, closed again
     ("incident_reported", INCIDENTS[0], PRACTICES[0], MOMENTS[1], "waiting_area"), ("incident_closed", INCIDENTS[0], "warning_letter", MOMENTS[2]),
-    ("flush",), ("incident_moved", INCIDENTS[0], MOMENTS[3], None), ("incident_reopened", INCIDENTS[0]),
+    FLUSH, ("incident_moved", INCIDENTS[0], MOMENTS[3], None), ("incident_reopened", INCIDENTS[0]),
     ("incident_closed", INCIDENTS[0], "no_further_action", MOMENTS[3]),
 ])
 def test_folded_figures_equal_what_the_live_writes_leave(new_view, steps):
-    live, rebuilt = new_view(FIGURES), new_view(FIGURES)
-    try:
-        fold = rebuilt.start_rebuilding()
-        seen: set[uuid.UUID] = set()
-        for position, step in enumerate(steps, start=1):
-            tracking = Tracking("incidents", position)
-            if step == ("flush",):
-                live.insert_tracking(tracking)
-                fold.insert_tracking(tracking)
-                rebuilt.flush()
-                continue
-            apply(live, step, tracking, seen)
-            apply(fold, step, tracking, seen)
-            if step[0] == "incident_reported":
-                seen.add(step[1])
-        getattr(rebuilt, "finish_rebuilding", rebuilt.flush)()
-        assert contents(rebuilt) == contents(live)
-    finally:
-        new_view.close_all()
+    check_fold_leaves_what_live_writes_leave(new_view, FIGURES, steps, apply, contents, once=("incident_reported",))

@@ -15,6 +15,7 @@ from incidents.projections.catalogue import spec_named
 from incidents.projections.summaries import IncidentSummaries, IncidentSummary, SummaryQuery
 from incidents.projections.summaries_sqlite import SQLiteIncidentSummaryView
 from incidents.projections.summary_fold import ROW_COLUMNS
+from tests.integration.folds import FLUSH, check_fold_leaves_what_live_writes_leave
 
 SUMMARIES = spec_named(IncidentSummaries.name)
 PRACTICE = "A81001"
@@ -31,11 +32,11 @@ write = st.one_of(
     st.tuples(st.just("mark_reviewed"), st.sampled_from(IDS), st.sampled_from(MOMENTS), WORDS),
     st.tuples(st.just("mark_closed"), st.sampled_from(IDS), st.sampled_from(["warning_letter", "no_further_action"]), st.sampled_from(MOMENTS), WORDS),
     st.tuples(st.just("mark_reopened"), st.sampled_from(IDS), WORDS),
-    st.just(("flush",)),
+    st.just(FLUSH),
 )
 
 
-def apply(target: Any, step: tuple[Any, ...], tracking: Tracking) -> None:
+def apply(target: Any, step: tuple[Any, ...], tracking: Tracking, seen: set[uuid.UUID]) -> None:
     name, *args = step
     if name == "add":
         incident_id, moment, kind, note = args
@@ -72,19 +73,4 @@ def contents(view: Any) -> tuple[list[tuple[Any, ...]], list[list[uuid.UUID]], i
     ("add", IDS[0], MOMENTS[0], "filming", ""), ("add_note", IDS[0], "spoke calmly"), ("add_note", IDS[0], ""),
 ])
 def test_folded_rows_equal_the_rows_the_live_statements_leave(new_view, steps):
-    live, rebuilt = new_view(SUMMARIES), new_view(SUMMARIES)
-    try:
-        fold = rebuilt.start_rebuilding()
-        for position, step in enumerate(steps, start=1):
-            tracking = Tracking("incidents", position)
-            if step == ("flush",):
-                live.insert_tracking(tracking)
-                fold.insert_tracking(tracking)
-                rebuilt.flush()
-                continue
-            apply(live, step, tracking)
-            apply(fold, step, tracking)
-        getattr(rebuilt, "finish_rebuilding", rebuilt.flush)()
-        assert contents(rebuilt) == contents(live)
-    finally:
-        new_view.close_all()
+    check_fold_leaves_what_live_writes_leave(new_view, SUMMARIES, steps, apply, contents)
