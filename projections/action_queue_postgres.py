@@ -17,15 +17,15 @@ from psycopg.sql import SQL, Identifier
 
 from .action_fold import ActionFold
 from .action_queue import COPY, DISCLOSURE, DISCLOSURE_DUE, WINDOWS, ActionQueueView, Requester
+from .postgres_folding import FoldWriting
 from .postgres_statements import TableStatements
 
 Statement = tuple[str, tuple[Any, ...]]
 
 
-class PostgresActionQueueView(TableStatements, PostgresTrackingRecorder, ActionQueueView):
+class PostgresActionQueueView(TableStatements, FoldWriting, PostgresTrackingRecorder, ActionQueueView):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self._fold: ActionFold | None = None
         schema = self.datastore.schema
         self.t = {name: Identifier(schema, name) for name in ("action_incidents", "action_items", "action_requests")}
         self.sql_create_statements.extend(
@@ -83,31 +83,25 @@ class PostgresActionQueueView(TableStatements, PostgresTrackingRecorder, ActionQ
         self._fold = ActionFold(lambda moment: moment)
         return self._fold
 
-    def flush(self) -> None:
-        fold = self._fold
-        if fold is None or fold.tracking is None:
-            return
+    def _write_fold(self, curs: Any, fold: ActionFold) -> None:
         incidents, keys, items, requests = fold.drain()
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._sql("DELETE FROM {action_incidents} WHERE incident_id = ANY(%s)"), ([i for i, _ in incidents],))
-            with curs.copy(self._sql("COPY {action_incidents} (incident_id, practice, kind, copy_since, copy_due) FROM STDIN")) as copy:
-                for incident_id, row in incidents:
-                    copy.write_row((incident_id, *row))
-            curs.execute(
-                self._sql(
-                    "DELETE FROM {action_items} WHERE (incident_id, action) IN "
-                    "(SELECT * FROM unnest(%s::uuid[], %s::text[]))"
-                ),
-                ([i for i, _ in keys], [a for _, a in keys]),
-            )
-            with curs.copy(self._sql("COPY {action_items} (incident_id, action, practice, kind, due_at, since) FROM STDIN")) as copy:
-                for (item_id, action), item in items:
-                    copy.write_row((item_id, action, *item))
-            with curs.copy(self._sql("COPY {action_requests} (request_id, requester_type, reference) FROM STDIN")) as copy:
-                for request_id, requester in requests:
-                    copy.write_row((request_id, requester.requester_type, requester.reference))
-            self._insert_tracking(curs, fold.tracking)
-        fold.tracking = None
+        curs.execute(self._sql("DELETE FROM {action_incidents} WHERE incident_id = ANY(%s)"), ([i for i, _ in incidents],))
+        with curs.copy(self._sql("COPY {action_incidents} (incident_id, practice, kind, copy_since, copy_due) FROM STDIN")) as copy:
+            for incident_id, row in incidents:
+                copy.write_row((incident_id, *row))
+        curs.execute(
+            self._sql(
+                "DELETE FROM {action_items} WHERE (incident_id, action) IN "
+                "(SELECT * FROM unnest(%s::uuid[], %s::text[]))"
+            ),
+            ([i for i, _ in keys], [a for _, a in keys]),
+        )
+        with curs.copy(self._sql("COPY {action_items} (incident_id, action, practice, kind, due_at, since) FROM STDIN")) as copy:
+            for (item_id, action), item in items:
+                copy.write_row((item_id, action, *item))
+        with curs.copy(self._sql("COPY {action_requests} (request_id, requester_type, reference) FROM STDIN")) as copy:
+            for request_id, requester in requests:
+                copy.write_row((request_id, requester.requester_type, requester.reference))
 
     def _write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:

@@ -12,13 +12,28 @@ from psycopg.sql import SQL, Identifier
 
 from .figures import Counters, FiguresView, bucket_case
 from .figures_fold import COUNTERS, INCIDENT_COLUMNS, FiguresFold, Times
+from .postgres_folding import FoldWriting
 from .postgres_statements import TableStatements
 
 Statement = tuple[str, tuple[Any, ...]]
 SECOND = timedelta(seconds=1)  # floor(extract(epoch FROM closed - reported)), in Python
 
 
-class PostgresFiguresView(TableStatements, PostgresTrackingRecorder, FiguresView):
+def _adding_to(table: str, columns: tuple[str, ...]) -> str:
+    """INSERT ... SELECT FROM unnest(one array per column) ON CONFLICT: add each change to its
+    counter (the closes' seconds too)."""
+    with_seconds = table == "figures_closes_by_month"
+    names = [*columns, "count", *(["seconds"] if with_seconds else [])]
+    types = ["integer" if name in ("bucket", "count") else "bigint" if name == "seconds" else "text" for name in names]
+    return (
+        f"INSERT INTO {{{table}}} AS c ({', '.join(names)}) "
+        f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)}) "
+        f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET count = c.count + excluded.count"
+        + (", seconds = c.seconds + excluded.seconds" if with_seconds else "")
+    )
+
+
+class PostgresFiguresView(TableStatements, FoldWriting, PostgresTrackingRecorder, FiguresView):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         schema = self.datastore.schema
@@ -26,17 +41,9 @@ class PostgresFiguresView(TableStatements, PostgresTrackingRecorder, FiguresView
             name: Identifier(schema, name)
             for name in ("figures_incidents", "figures_open", "figures_incidents_by_month", "figures_responses_by_month", "figures_closes_by_month")
         }
-        self._fold: FiguresFold | None = None
-        # Each counter's change from a rebuild's page, added to its row (made if it is missing).
-        self._add_to_counters = {
-            table: self._sql(
-                f"INSERT INTO {{{table}}} AS c ({', '.join(columns)}, count{', seconds' if table == 'figures_closes_by_month' else ''}) "
-                f"VALUES ({', '.join('%s' for _ in range(len(columns) + 1 + (table == 'figures_closes_by_month')))}) "
-                f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET count = c.count + excluded.count"
-                + (", seconds = c.seconds + excluded.seconds" if table == "figures_closes_by_month" else "")
-            )
-            for table, columns in COUNTERS.items()
-        }
+        # Each counter's change from a rebuild's page, added to its row (made if it is missing):
+        # one statement per table and page, the changes passed as one array per column.
+        self._add_to_counters = {table: self._sql(_adding_to(table, columns)) for table, columns in COUNTERS.items()}
         self.sql_create_statements.extend(
             [
                 SQL(
@@ -76,21 +83,15 @@ class PostgresFiguresView(TableStatements, PostgresTrackingRecorder, FiguresView
         self._fold = FiguresFold(Times(lambda moment: moment, lambda reported, closed: (closed - reported) // SECOND))
         return self._fold
 
-    def flush(self) -> None:
-        fold = self._fold
-        if fold is None or fold.tracking is None:
-            return
+    def _write_fold(self, curs: Any, fold: FiguresFold) -> None:
         incidents, changes = fold.drain()
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._sql("DELETE FROM {figures_incidents} WHERE incident_id = ANY(%s)"), ([i for i, _ in incidents],))
-            with curs.copy(self._sql(f"COPY {{figures_incidents}} (incident_id, {', '.join(INCIDENT_COLUMNS)}) FROM STDIN")) as copy:
-                for incident_id, row in incidents:
-                    copy.write_row((incident_id, *row))
-            for table, rows in changes.items():
-                if rows:
-                    curs.executemany(self._add_to_counters[table], rows)
-            self._insert_tracking(curs, fold.tracking)
-        fold.tracking = None
+        curs.execute(self._sql("DELETE FROM {figures_incidents} WHERE incident_id = ANY(%s)"), ([i for i, _ in incidents],))
+        with curs.copy(self._sql(f"COPY {{figures_incidents}} (incident_id, {', '.join(INCIDENT_COLUMNS)}) FROM STDIN")) as copy:
+            for incident_id, row in incidents:
+                copy.write_row((incident_id, *row))
+        for table, rows in changes.items():
+            if rows:
+                curs.execute(self._add_to_counters[table], [list(column) for column in zip(*rows)])
 
     def _write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:

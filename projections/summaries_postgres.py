@@ -14,6 +14,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composable, Identifier
 
+from .postgres_folding import FoldWriting
 from .postgres_statements import ComposedOnce
 from .summaries import (
     SORT_SLOTS,
@@ -39,7 +40,7 @@ MATCHES = SQL("search @@ to_tsquery('simple'::regconfig, %(words)s)")
 RECENT_WINDOW = 2000  # rows a text search reads in list order before it asks the word index
 
 
-class PostgresIncidentSummaryView(ComposedOnce, PostgresTrackingRecorder, IncidentSummaryView):
+class PostgresIncidentSummaryView(ComposedOnce, FoldWriting, PostgresTrackingRecorder, IncidentSummaryView):
     recent_window = RECENT_WINDOW
     # A rebuild makes the list's indexes and the search column once, at the end: its writes look
     # rows up by incident id and sort key only (rebuild_postgres.defer_indexes).
@@ -48,7 +49,6 @@ class PostgresIncidentSummaryView(ComposedOnce, PostgresTrackingRecorder, Incide
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.table = Identifier(self.datastore.schema, "incident_summaries")
-        self._fold: SummaryFold | None = None
         self._delete_rows = SQL("DELETE FROM {0} WHERE incident_id = ANY(%s)").format(self.table)
         self._copy_rows = SQL("COPY {0} ({1}) FROM STDIN").format(self.table, SQL(", ").join(map(Identifier, ROW_COLUMNS)))
         # The next free slot of the incident's millisecond (see summaries.sort_base).
@@ -112,23 +112,17 @@ class PostgresIncidentSummaryView(ComposedOnce, PostgresTrackingRecorder, Incide
         """For a rebuild into a scratch schema: the projection writes to the returned fold
         (every row in memory, see summary_fold.py) and each flush() writes the rows it changed
         since the last: deleted, then copied in (COPY), with the tracking position of the fold's
-        last event, in one transaction. (Deleting first: a row may now have the sort key that
-        another changed row had.)"""
+        last event, in one transaction (postgres_folding.py). (Deleting first: a row may now have
+        the sort key that another changed row had.)"""
         self._fold = SummaryFold()
         return self._fold
 
-    def flush(self) -> None:
-        fold = self._fold
-        if fold is None or fold.tracking is None:
-            return
+    def _write_fold(self, curs: Any, fold: SummaryFold) -> None:
         rows = list(fold.drain())
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._delete_rows, ([row[ID] for row in rows],))
-            with curs.copy(self._copy_rows) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            self._insert_tracking(curs, fold.tracking)
-        fold.tracking = None
+        curs.execute(self._delete_rows, ([row[ID] for row in rows],))
+        with curs.copy(self._copy_rows) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def _write(self, statements: list[Statement], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
