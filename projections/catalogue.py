@@ -46,6 +46,11 @@ class ProjectionSpec:
         """The layout of what the projection writes (see layouts.py)."""
         return self.projection.layout  # type: ignore[attr-defined, no-any-return]
 
+    @property
+    def rebuild_cost(self) -> int:
+        """What rebuilding the view costs beside the others (to share a rebuild between processes)."""
+        return getattr(self.projection, "rebuild_cost", 1)  # type: ignore[no-any-return]
+
     def view_class(self, store: Store) -> type[TrackingRecorder]:
         if store.kind == "memory":
             raise ViewsUnavailable("The in-memory store has no projections")

@@ -15,6 +15,7 @@ import gc
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
@@ -27,12 +28,16 @@ from incidents.storage import Store
 
 from .handlers import AllHandlers
 from .layouts import store_layout
+from .side_by_side import groups_of, side_by_side, workers_here
 
 if TYPE_CHECKING:
     from .catalogue import ProjectionSpec
     from .postgres_lock import PostgresProjectionsLock
 
 PAGE_SIZE = 2000
+# A rebuild only reads the event log: it makes no table (two rebuild processes making the log's
+# tables and trigger functions at once would collide on PostgreSQL's catalogue).
+READ_ONLY_LOG = {"CREATE_TABLE": "n"}
 
 
 class RebuildRefused(ConfigurationError):
@@ -99,12 +104,18 @@ def rebuild_holding_lock(store: Store, app_env: dict[str, str], names: Sequence[
     from .catalogue import CATALOGUE, spec_named
 
     specs = [spec_named(name) for name in names] if names else list(CATALOGUE)
+    log = IncidentLog(env={**app_env, **READ_ONLY_LOG, "POSTGRES_POOL_SIZE": "1"})
+    try:
+        last = log.recorder.max_notification_id() or 0  # every view is built up to here
+    finally:
+        log.close()
+    groups = groups_of(specs, lambda spec: spec.rebuild_cost, workers_here())
     with collector_paused():
         if store.kind == "postgres":
             from .rebuild_postgres import rebuild_postgres
 
-            return rebuild_postgres(store, app_env, specs, progress, PAGE_SIZE)
-        return _rebuild_sqlite(store, app_env, specs, progress)
+            return rebuild_postgres(store, app_env, groups, last, progress, PAGE_SIZE)
+        return _rebuild_sqlite(store, app_env, groups, last, progress)
 
 
 @contextmanager
@@ -123,18 +134,34 @@ def collector_paused() -> Iterator[None]:
 
 
 def _rebuild_sqlite(
-    store: Store, app_env: dict[str, str], specs: list[ProjectionSpec], progress: Callable[[int, int], None]
+    store: Store, app_env: dict[str, str], groups: list[list[ProjectionSpec]], last: int, progress: Callable[[int, int], None]
 ) -> int:
+    """Build each group of views in its side files (side by side), then swap every one in."""
+    specs = [spec for group in groups for spec in group]
     lives = [spec.sqlite_file(store.location) for spec in specs]
-    buildings = [live.with_name(live.name + ".rebuild") for live in lives]
+    buildings = [_building(live) for live in lives]
     for building in buildings:
         for leftover in _with_journals(building):
             leftover.unlink(missing_ok=True)
+    tasks = [partial(_build_sqlite, store, app_env, group, last) for group in groups]
+    count = side_by_side(tasks, progress)[0]
+    # Nobody has the live files open (we hold the lock): drop their journals, then swap each in.
+    for building, live in zip(buildings, lives):
+        for journal in _with_journals(live)[1:]:
+            journal.unlink(missing_ok=True)
+        os.replace(building, live)
+    return count
+
+
+def _build_sqlite(
+    store: Store, app_env: dict[str, str], specs: list[ProjectionSpec], last: int, progress: Callable[[int, int], None]
+) -> int:
+    """Build the views in their side files from the events up to `last`; returns how many were read."""
     factories, views, projections = [], [], []
-    log = IncidentLog(env=app_env)
+    log = IncidentLog(env={**app_env, **READ_ONLY_LOG})
     try:
-        for spec, building in zip(specs, buildings):
-            env = {**app_env, spec.env_key("SQLITE_DBNAME"): str(building)}
+        for spec in specs:
+            env = {**app_env, spec.env_key("SQLITE_DBNAME"): str(_building(spec.sqlite_file(store.location)))}
             factory = InfrastructureFactory.construct(Environment(spec.name, env))
             factories.append(factory)
             view = factory.tracking_recorder(spec.sqlite_view)
@@ -148,10 +175,9 @@ def _rebuild_sqlite(
                 view.start_batching()
             projections.append(spec.projection(target))
         handlers = AllHandlers(projections)
-        last = log.recorder.max_notification_id() or 0
         position, count = 0, 0
         while position < last:
-            page = log.recorder.select_notifications(start=position, limit=PAGE_SIZE, inclusive_of_start=False)
+            page = log.recorder.select_notifications(start=position, limit=PAGE_SIZE, stop=last, inclusive_of_start=False)
             if not page:
                 break
             for notification in page:
@@ -173,12 +199,11 @@ def _rebuild_sqlite(
         for factory in factories:
             factory.close()
         log.close()
-    # Nobody has the live files open (we hold the lock): drop their journals, then swap each in.
-    for building, live in zip(buildings, lives):
-        for journal in _with_journals(live)[1:]:
-            journal.unlink(missing_ok=True)
-        os.replace(building, live)
     return count
+
+
+def _building(live: Path) -> Path:
+    return live.with_name(live.name + ".rebuild")
 
 
 def _with_journals(path: Path) -> list[Path]:

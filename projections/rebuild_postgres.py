@@ -12,6 +12,7 @@ reader sees either the old complete view or the new complete view.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import psycopg
@@ -24,6 +25,8 @@ from incidents.storage import Store
 
 from .handlers import Handlers
 from .layouts import store_layout
+from .rebuild import READ_ONLY_LOG
+from .side_by_side import side_by_side
 
 if TYPE_CHECKING:
     from .catalogue import ProjectionSpec
@@ -49,15 +52,18 @@ def live_schema(spec: ProjectionSpec, app_env: dict[str, str]) -> str:
 
 
 def rebuild_postgres(
-    store: Store, app_env: dict[str, str], specs: list[ProjectionSpec], progress: Callable[[int, int], None], page_size: int
+    store: Store, app_env: dict[str, str], groups: list[list[ProjectionSpec]], last: int,
+    progress: Callable[[int, int], None], page_size: int,
 ) -> int:
+    """Build each group of views in its scratch schemas (side by side), then swap every one in."""
+    specs = [spec for group in groups for spec in group]
     admin = _connect(app_env)
     try:
         for spec in specs:
             scratch = Identifier(scratch_schema(spec))
             admin.execute(SQL("DROP SCHEMA IF EXISTS {0} CASCADE").format(scratch))  # an interrupted rebuild's
             admin.execute(SQL("CREATE SCHEMA {0}").format(scratch))
-        count = _build(app_env, specs, progress, page_size, admin)
+        count = side_by_side([partial(_build, app_env, group, last, page_size) for group in groups], progress)[0]
         _swap_in(admin, app_env, specs)
     except BaseException:
         for spec in specs:
@@ -69,12 +75,14 @@ def rebuild_postgres(
 
 
 def _build(
-    app_env: dict[str, str], specs: list[ProjectionSpec], progress: Callable[[int, int], None], page_size: int,
-    admin: psycopg.Connection[Any],
+    app_env: dict[str, str], specs: list[ProjectionSpec], last: int, page_size: int, progress: Callable[[int, int], None]
 ) -> int:
+    """Build the views in their scratch schemas from the events up to `last`, on connections of
+    its own; returns how many events were read."""
     factories, projections, views, handlers = [], [], [], []
     one_connection = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"}  # not the app's 8 each
-    log = IncidentLog(env={**app_env, **one_connection})
+    log = IncidentLog(env={**app_env, **one_connection, **READ_ONLY_LOG})
+    admin = _connect(app_env)
     try:
         for spec in specs:
             env = {
@@ -93,7 +101,6 @@ def _build(
             for table in getattr(spec.postgres_view, "deferred_in_rebuild", ())
             for statement in defer_indexes(admin, scratch_schema(spec), table)
         ]
-        last = log.recorder.max_notification_id() or 0
         position, count = 0, 0
         while position < last:
             page = log.recorder.select_notifications(start=position, limit=page_size, stop=last, inclusive_of_start=False)
@@ -117,6 +124,7 @@ def _build(
         for factory in factories:
             factory.close()
         log.close()
+        admin.close()
 
 
 def defer_indexes(connection: psycopg.Connection[Any], schema: str, table: str) -> list[str]:

@@ -1,0 +1,142 @@
+"""Views rebuilt side by side: each group of views built by a process of its own.
+
+A rebuild's time goes to reading and decoding the events (once per process) and to the views
+(bench/README.md, session 7: the summaries cost about as much as the two other views together).
+On a machine with more than one core, the views are split into groups of about equal cost
+(`rebuild_cost` of each projection), and each group is built by a forked child: it reads the log
+itself and builds its views in their own side files or scratch schemas, exactly as one process
+would. Nothing crosses between groups. The parent waits for all of them, reports the slowest
+one's progress, and swaps the views in only when every group has finished (a failed group fails
+the rebuild, and the live views stay as they were).
+
+A child is forked, so it starts with the parent's modules and settings at no cost. It uses only
+connections it opens itself (never one it inherited: SQLite and PostgreSQL connections do not
+survive a fork), and it leaves with `os._exit`, so nothing of the parent's is closed or flushed by
+it. A child's exception comes back to the parent and is raised there, with the child's traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import signal
+import traceback
+from multiprocessing.sharedctypes import RawArray
+from typing import Any, Callable, Sequence, TypeVar
+
+Progress = Callable[[int, int], None]
+Spec = TypeVar("Spec")
+POLL_SECONDS = 0.1
+
+
+def groups_of(specs: Sequence[Spec], cost: Callable[[Spec], int], workers: int) -> list[list[Spec]]:
+    """At most `workers` groups of about equal total cost (the costliest first, each to the
+    cheapest group so far); within a group, the specs keep their order."""
+    groups: list[list[Spec]] = [[] for _ in range(max(1, min(workers, len(specs))))]
+    totals = [0] * len(groups)
+    for spec in sorted(specs, key=cost, reverse=True):
+        cheapest = totals.index(min(totals))
+        groups[cheapest].append(spec)
+        totals[cheapest] += cost(spec)
+    order = {id(spec): i for i, spec in enumerate(specs)}
+    return [sorted(group, key=lambda spec: order[id(spec)]) for group in groups if group]
+
+
+def workers_here() -> int:
+    """How many processes a rebuild may use: one per core, where processes can be forked."""
+    if not hasattr(os, "fork"):
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def side_by_side(tasks: Sequence[Callable[[Progress], int]], progress: Progress) -> list[int]:
+    """Run each task in a forked child (or the only one here, in this process) and return what
+    each returned, in order. `progress(position, last)` reports the slowest child."""
+    if len(tasks) == 1:
+        return [tasks[0](progress)]
+    shared = RawArray("q", 2 * len(tasks))  # each child's position and last
+    children: list[tuple[int, int]] = []  # (pid, read end of its result pipe)
+    finished: set[int] = set()  # pids whose result has come back whole
+    try:
+        for index, task in enumerate(tasks):
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child
+                os.close(read)
+                _run_child(task, index, shared, write)
+            os.close(write)
+            children.append((pid, read))
+        return _gather(children, shared, progress, finished)
+    finally:
+        for pid, read in children:
+            if pid not in finished:  # the rebuild failed elsewhere: this child's work is not wanted
+                os.kill(pid, signal.SIGTERM)
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:  # already waited for (it ended without a word)
+                pass
+            os.close(read)
+
+
+def _run_child(task: Callable[[Progress], int], index: int, shared: Any, write: int) -> None:
+    code = 0
+    try:
+
+        def report(position: int, last: int) -> None:
+            shared[2 * index], shared[2 * index + 1] = position, last
+
+        outcome: tuple[Any, ...] = ("ok", task(report))
+    except BaseException as error:  # everything goes back to the parent, which raises it
+        code = 1
+        outcome = ("error", error, traceback.format_exc())
+    try:
+        try:
+            data = pickle.dumps(outcome)
+        except Exception:  # an exception that cannot be pickled: its text goes back instead
+            data = pickle.dumps(("error", RuntimeError(f"{type(outcome[1]).__name__}: {outcome[1]}"), outcome[2]))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(write, view) :]
+    finally:
+        os._exit(code)
+
+
+def _gather(children: list[tuple[int, int]], shared: Any, progress: Progress, finished: set[int]) -> list[int]:
+    """Each child's result, in order, as the children finish; the first failure is raised at once."""
+    pids = {read: pid for pid, read in children}
+    received = {read: bytearray() for _, read in children}
+    results: dict[int, int] = {}
+    reported = None
+    while len(results) < len(children):
+        ready, _, _ = select.select([r for r in received if pids[r] not in finished], [], [], POLL_SECONDS)
+        for read in ready:
+            chunk = os.read(read, 1 << 16)
+            if chunk:
+                received[read] += chunk
+                continue
+            finished.add(pids[read])
+            results[read] = _outcome(pids[read], bytes(received[read]))
+        now = (min(shared[0::2]), max(shared[1::2]))
+        if now != reported and now[1]:
+            progress(*now)
+            reported = now
+    return [results[read] for _, read in children]
+
+
+def _outcome(pid: int, data: bytes) -> int:
+    if not data:
+        _, status = os.waitpid(pid, 0)
+        raise RuntimeError(f"A rebuild process ended without a word ({_how_it_ended(status)})")
+    outcome = pickle.loads(data)
+    if outcome[0] == "error":
+        error: BaseException = outcome[1]
+        error.add_note("In the rebuild process:\n" + outcome[2])
+        raise error
+    return int(outcome[1])
+
+
+def _how_it_ended(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
