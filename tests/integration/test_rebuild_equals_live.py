@@ -1,6 +1,7 @@
-"""A rebuild split between processes (side_by_side.py) builds what one process builds, and a
-group that fails fails the whole rebuild, leaving the live views as they were (SQLite and
-PostgreSQL)."""
+"""`incidents projections rebuild` (the product's rebuild, on SQLite and PostgreSQL) gives every
+view exactly as the projections built it live: in one process, or split between processes
+(side_by_side.py), or a few views named alone; and a group of views that fails fails the whole
+rebuild, leaving the live views as they were."""
 
 from __future__ import annotations
 
@@ -14,11 +15,17 @@ from incidents.projections.rebuild import rebuild
 from incidents.projections.runner import open_views, start_projections
 
 from .test_action_queue_contract import every_item
-from .test_figures_and_queue_rebuild import HISTORY
 from .test_figures_view_contract import every_figure
 from .view_histories import PRACTICES, managers, play
 
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+HISTORY = [
+    ("report", "recording", "A81001", 40), ("report", "filming", "A81001", 400), ("report", "filming", "B82002", 3),
+    ("respond", 0, 1, 30), ("respond", 0, 1, 20), ("respond", 1, 2, 300), ("respond", 2, 2, 1),
+    ("correct", 1, True, 200), ("correct", 0, False, 0), ("review", 2), ("close", 0, 1), ("reopen", 0),
+    ("respond", 0, 2, 0), ("close", 0, 0), ("close", 1, 1), ("reopen", 1), ("respond", 1, 3, 0),
+    ("account", "A81001"), ("note", 2), ("report", "recording", "A81001", 0), ("respond", 3, 3, 0),
+]
 
 
 def everything(views, now):
@@ -48,6 +55,14 @@ def test_a_rebuild_in_one_two_or_three_processes_builds_what_was_built_live(play
     assert count == opened.log.recorder.max_notification_id()
     assert everything(open_views(opened.store, opened.env), now) == live
     assert live[0][0]  # the history reached the views
+
+
+def test_views_named_alone_are_rebuilt_alone(played):
+    opened, live, now = played
+    count = rebuild(opened.store, opened.env, ["dashboard_figures", "action_queue"], lambda position, last: None)
+    assert count == opened.log.recorder.max_notification_id()
+    assert everything(open_views(opened.store, opened.env), now)[1:] == live[1:]
+    assert live[1][0][0].months[-1].incidents_by_kind["recording"] >= 1  # the history reached the figures
 
 
 def test_a_group_that_fails_fails_the_rebuild_and_the_live_views_stay(played, monkeypatch):
