@@ -80,6 +80,7 @@ def side_by_side(tasks: Sequence[Callable[[Progress], int]], progress: Progress)
 
 
 def _run_child(task: Callable[[Progress], int], index: int, shared: Any, write: int) -> None:
+    _own_signals()
     code = 0
     try:
 
@@ -100,6 +101,18 @@ def _run_child(task: Callable[[Progress], int], index: int, shared: Any, write: 
             view = view[os.write(write, view) :]
     finally:
         os._exit(code)
+
+
+def _own_signals() -> None:
+    """The parent's signal handling is not the child's: a server's event loop may have taken
+    SIGTERM and SIGINT, and a signal to the child must neither wake that loop (through the wakeup
+    file descriptor both would share) nor be ignored by a loop that does not run here."""
+    try:
+        signal.set_wakeup_fd(-1)
+    except ValueError:  # not the main thread: nothing was set for it
+        pass
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, signal.SIG_DFL)
 
 
 def _gather(children: list[tuple[int, int]], shared: Any, progress: Progress, finished: set[int]) -> list[int]:

@@ -42,6 +42,8 @@ def test_each_child_s_result_comes_back_in_order_with_the_slowest_progress():
 
 def test_a_child_s_failure_is_raised_in_the_parent_and_the_others_are_stopped(tmp_path):
     marker = tmp_path / "finished"
+    # As in a server whose loop has taken SIGTERM: the children must not inherit that.
+    previous = signal.signal(signal.SIGTERM, lambda number, frame: None)
 
     def fails(progress):
         raise LookupError("no such view")
@@ -52,8 +54,11 @@ def test_a_child_s_failure_is_raised_in_the_parent_and_the_others_are_stopped(tm
         return 1
 
     started = time.perf_counter()
-    with pytest.raises(LookupError, match="no such view") as raised:
-        side_by_side([slow, fails], lambda position, last: None)
+    try:
+        with pytest.raises(LookupError, match="no such view") as raised:
+            side_by_side([slow, fails], lambda position, last: None)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     assert time.perf_counter() - started < 4  # not waiting for the slow one
     assert any("In the rebuild process" in note for note in raised.value.__notes__)
     time.sleep(0.2)
