@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 2000
 # A rebuild only reads the event log: it makes no table (two rebuild processes making the log's
-# tables and trigger functions at once would collide on PostgreSQL's catalogue).
+# tables, type and insert function at once collided on PostgreSQL's catalogue: "tuple concurrently updated").
 READ_ONLY_LOG = {"CREATE_TABLE": "n"}
 
 
