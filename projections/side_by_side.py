@@ -94,7 +94,8 @@ def _run_child(task: Callable[[Progress], int], index: int, shared: Any, write: 
     try:
         try:
             data = pickle.dumps(outcome)
-        except Exception:  # an exception that cannot be pickled: its text goes back instead
+            pickle.loads(data)  # some exceptions pickle but cannot be made again from what they keep
+        except Exception:  # then its text goes back instead
             data = pickle.dumps(("error", RuntimeError(f"{type(outcome[1]).__name__}: {outcome[1]}"), outcome[2]))
         view = memoryview(data)
         while view:

@@ -72,3 +72,16 @@ def test_a_child_that_dies_without_a_word_is_reported():
 
     with pytest.raises(RuntimeError, match="killed by signal 9"):
         side_by_side([killed, lambda progress: 1], lambda position, last: None)
+
+
+class Particular(Exception):
+    def __init__(self, what: str, where: str) -> None:  # pickles, but cannot be made again from its args
+        super().__init__(f"{what} in {where}")
+
+
+def test_an_exception_that_cannot_come_back_whole_comes_back_as_its_text():
+    def fails(progress):
+        raise Particular("no space", "the side file")
+
+    with pytest.raises(RuntimeError, match="Particular: no space in the side file"):
+        side_by_side([fails, lambda progress: 1], lambda position, last: None)
