@@ -6,6 +6,10 @@ each view is built in a schema of its own and moved into place in one transactio
 (rebuild_postgres). Whoever runs the projections holds the projections lock (a file lock in the
 data folder on SQLite, an advisory lock on PostgreSQL), so a rebuild refuses to start while the
 app or a worker is running, and they refuse to start during a rebuild.
+
+A view's projection writes to the view's fold in memory (summary_fold.py and its siblings), and
+each page ends with the fold's changed rows written in bulk. With more than one core, groups of
+views are built side by side by forked processes (side_by_side.py), and swapped in together.
 """
 
 from __future__ import annotations
