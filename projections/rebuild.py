@@ -168,16 +168,11 @@ def _build_sqlite(
             env = {**app_env, spec.env_key("SQLITE_DBNAME"): str(_building(spec.sqlite_file(store.location)))}
             factory = InfrastructureFactory.construct(Environment(spec.name, env))
             factories.append(factory)
+            # Every SQLite view has a bulk mode for side files, and says what its projection
+            # writes to: its fold in memory (or, for a view with no fold, itself, batching).
             view = factory.tracking_recorder(spec.sqlite_view)
             views.append(view)
-            # A view with a bulk mode for side files says what the projection writes to (itself,
-            # or rows folded in memory); otherwise it batches as it does live.
-            target = view
-            if hasattr(view, "start_rebuilding"):
-                target = view.start_rebuilding()
-            elif hasattr(view, "start_batching"):
-                view.start_batching()
-            projections.append(spec.projection(target))
+            projections.append(spec.projection(view.start_rebuilding()))
         handlers = AllHandlers(projections)
         position, count = 0, 0
         while position < last:
@@ -190,14 +185,12 @@ def _build_sqlite(
                 for handle in handlers.of(type(event)):
                     handle(event, tracking)
             for view in views:
-                if hasattr(view, "flush"):
-                    view.flush()
+                view.flush()
             position = page[-1].id
             count += len(page)
             progress(position, last)
         for spec, view in zip(specs, views):
-            if hasattr(view, "finish_rebuilding"):
-                view.finish_rebuilding()
+            view.finish_rebuilding()
             store_layout(view, spec.name, spec.layout)
     finally:
         for factory in factories:
