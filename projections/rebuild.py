@@ -33,6 +33,7 @@ from incidents.storage import Store
 from .handlers import AllHandlers
 from .layouts import store_layout
 from .side_by_side import groups_of, side_by_side, workers_here
+from .stored_pages import pages_up_to
 
 if TYPE_CHECKING:
     from .catalogue import ProjectionSpec
@@ -174,21 +175,17 @@ def _build_sqlite(
             views.append(view)
             projections.append(spec.projection(view.start_rebuilding()))
         handlers = AllHandlers(projections)
-        position, count = 0, 0
-        while position < last:
-            page = log.recorder.select_notifications(start=position, limit=PAGE_SIZE, stop=last, inclusive_of_start=False)
-            if not page:
-                break
-            for notification in page:
-                event = log.mapper.to_domain_event(notification)
-                tracking = Tracking(log.name, notification.id)
+        event_from, name, count = log.mapper.event_from, log.name, 0
+        for page in pages_up_to(log.recorder, last, PAGE_SIZE):
+            for notification_id, originator_id, version, topic, state in page:
+                event = event_from(topic, originator_id, version, state)
+                tracking = Tracking(name, notification_id)
                 for handle in handlers.of(type(event)):
                     handle(event, tracking)
             for view in views:
                 view.flush()
-            position = page[-1].id
             count += len(page)
-            progress(position, last)
+            progress(page[-1][0], last)
         for spec, view in zip(specs, views):
             view.finish_rebuilding()
             store_layout(view, spec.name, spec.layout)

@@ -27,6 +27,7 @@ from .handlers import Handlers
 from .layouts import store_layout
 from .rebuild import READ_ONLY_LOG
 from .side_by_side import side_by_side
+from .stored_pages import pages_up_to
 
 if TYPE_CHECKING:
     from .catalogue import ProjectionSpec
@@ -101,20 +102,17 @@ def _build(
             for table in getattr(spec.postgres_view, "deferred_in_rebuild", ())
             for statement in defer_indexes(admin, scratch_schema(spec), table)
         ]
-        position, count = 0, 0
-        while position < last:
-            page = log.recorder.select_notifications(start=position, limit=page_size, stop=last, inclusive_of_start=False)
-            if not page:
-                break
-            events = [(log.mapper.to_domain_event(n), Tracking(log.name, n.id)) for n in page]
+        event_from, name, count = log.mapper.event_from, log.name, 0
+        for page in pages_up_to(log.recorder, last, page_size):
+            events = [(event_from(topic, originator_id, version, state), Tracking(name, notification_id))
+                      for notification_id, originator_id, version, topic, state in page]
             # One view at a time: each folds the page in memory, then writes what it changed.
             for view, handler in zip(views, handlers):
                 for event, tracking in events:
                     handler.of(type(event))(event, tracking)
                 view.flush()
-            position = page[-1].id
             count += len(page)
-            progress(position, last)
+            progress(page[-1][0], last)
         for statement in restore:
             admin.execute(statement)
         for spec, view in zip(specs, views):

@@ -59,10 +59,12 @@ class EventMapper(Mapper[UUID]):
         return found
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        originator_id = stored_event.originator_id
-        found = self._classes.get((stored_event.topic, type(originator_id)))
-        cls, class_version, id_convertor = found or self._class_of(stored_event.topic, type(originator_id))
-        stored_state = stored_event.state
+        return self.event_from(stored_event.topic, stored_event.originator_id, stored_event.originator_version, stored_event.state)
+
+    def event_from(self, topic: str, originator_id: Any, originator_version: int, stored_state: bytes) -> Any:
+        """The domain event of one stored row's columns (a rebuild reads rows, not StoredEvents)."""
+        found = self._classes.get((topic, type(originator_id)))
+        cls, class_version, id_convertor = found or self._class_of(topic, type(originator_id))
         try:
             if self.cipher:
                 stored_state = self.cipher.decrypt(stored_state)
@@ -71,11 +73,11 @@ class EventMapper(Mapper[UUID]):
             event_state: dict[str, Any] = self.transcoder.decode(stored_state)
         except Exception as error:
             raise MapperDeserialisationError(
-                f"Failed to deserialise state of stored event with topic '{stored_event.topic}', "
-                f"originator_id '{originator_id}' and originator_version {stored_event.originator_version}: {error}"
+                f"Failed to deserialise state of stored event with topic '{topic}', "
+                f"originator_id '{originator_id}' and originator_version {originator_version}: {error}"
             ) from error
         event_state["originator_id"] = id_convertor(originator_id)
-        event_state["originator_version"] = stored_event.originator_version
+        event_state["originator_version"] = originator_version
         from_version = event_state.pop("class_version", 1)
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)

@@ -1,0 +1,76 @@
+"""The notification log read as plain rows, page by page, for a rebuild.
+
+A rebuild reads every stored event once. The recorder's `select_notifications` makes a
+`Notification` object per row, through a dict-like row, and on SQLite parses each originator id
+into a UUID that the mapper then checks again; on PostgreSQL it fetches `bytea` as hex text.
+Here the same statement (the same columns, bounds and order) returns tuples, read in binary on
+PostgreSQL, and the mapper turns each row into its domain event directly
+(`EventMapper.event_from`). Measured in one run (bench/README.md, session 8), microseconds per
+event: SQLite 5.0 through select_notifications, 1.1 as tuples; PostgreSQL 6.5 and 1.8.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Protocol
+
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier
+
+# notification id, originator id, originator version, topic, state (still encrypted)
+StoredRow = tuple[int, Any, int, str, bytes]
+
+
+class StoredPages(Protocol):
+    def __call__(self, after: int, last: int, limit: int) -> list[StoredRow]: ...
+
+
+def pages_up_to(recorder: Any, last: int, page_size: int) -> Iterator[list[StoredRow]]:
+    """Every stored event with a notification id up to `last`, in order, a page at a time."""
+    read = page_reader(recorder)
+    position = 0
+    while position < last:
+        page = read(position, last, page_size)
+        if not page:
+            return
+        yield page
+        position = page[-1][0]
+
+
+def page_reader(recorder: Any) -> StoredPages:
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return _sqlite_pages(recorder)
+    if isinstance(recorder, PostgresApplicationRecorder):
+        return _postgres_pages(recorder)
+    raise TypeError(f"No plain page reader for {type(recorder).__name__}")
+
+
+def _sqlite_pages(recorder: SQLiteApplicationRecorder) -> StoredPages:
+    statement = (
+        f"SELECT rowid, originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
+        "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+    )
+
+    def read(after: int, last: int, limit: int) -> list[StoredRow]:
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.sqlite_cursor.row_factory = None  # plain tuples, not sqlite3.Row
+            cursor.execute(statement, (after, last, limit))
+            return cursor.fetchall()  # type: ignore[no-any-return]
+
+    return read
+
+
+def _postgres_pages(recorder: PostgresApplicationRecorder) -> StoredPages:
+    statement = SQL(
+        "SELECT notification_id, originator_id, originator_version, topic, state FROM {0}.{1} "
+        "WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
+    ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+
+    def read(after: int, last: int, limit: int) -> list[StoredRow]:
+        with recorder.datastore.get_connection() as connection:
+            with connection.cursor(row_factory=tuple_row, binary=True) as cursor:
+                cursor.execute(statement, (after, last, limit), prepare=True)
+                return cursor.fetchall()
+
+    return read
