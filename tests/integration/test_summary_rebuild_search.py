@@ -13,6 +13,7 @@ from incidents.bootstrap import open_log
 from incidents.projections.rebuild import rebuild
 from incidents.projections.runner import open_views, start_projections
 from incidents.projections.summaries import SummaryQuery
+from incidents.projections.summaries_sqlite import LIVE_HASH_SIZE
 from incidents.settings import Settings
 
 from .test_summary_rebuild import PRACTICES, managers, play, step
@@ -48,6 +49,9 @@ def test_a_rebuilt_search_index_equals_the_live_one_and_stays_live(steps, later)
         rebuilt = open_views(opened.store, opened.env).summaries
         check_search_index(rebuilt)
         assert searches(rebuilt) == live
+        with rebuilt.datastore.transaction(commit=False) as c:  # built with a large hash, kept live with the default
+            c.execute("SELECT v FROM incident_search_config WHERE k = 'hashsize'")
+            assert c.fetchone()[0] == LIVE_HASH_SIZE
         rebuilt.datastore.close()
 
         projections = start_projections(opened.store, opened.env)
