@@ -5,11 +5,15 @@ event) turns stored events back into domain events. The library's AESCipher make
 object, and so schedules the key again, for each event; its Mapper looks up the event's class,
 its version and its id's type for each event. Here each is done once: the key once per cipher,
 the rest once per topic. Stored bytes are the same (the same nonce, tag, ciphertext layout, the
-same compressed JSON), so a store written by either is read by both.
+same JSON), so a store written by either is read by both.
+
+Events are stored uncompressed (storage.py says why); those written compressed, before, are
+still read: EventMapper decompresses a plaintext that begins with zlib's header.
 """
 
 from __future__ import annotations
 
+import zlib
 from typing import Any, Callable, Hashable, cast
 from uuid import UUID
 
@@ -44,6 +48,10 @@ class KeptKeyAESCipher(AESCipher):
             raise ValueError("Invalid cipher tag") from error
 
 
+# The first byte of a zlib stream with the default window (RFC 1950); an event's JSON begins "{".
+ZLIB_HEADER = b"\x78"
+
+
 class EventMapper(Mapper[UUID]):
     """Mapper whose to_domain_event keeps, per topic and id type, the event class, its version
     and the id's converter (the library finds each again for every event)."""
@@ -68,8 +76,8 @@ class EventMapper(Mapper[UUID]):
         try:
             if self.cipher:
                 stored_state = self.cipher.decrypt(stored_state)
-            if self.compressor:
-                stored_state = self.compressor.decompress(stored_state)
+            if stored_state[:1] == ZLIB_HEADER:  # written compressed (see storage.py)
+                stored_state = zlib.decompress(stored_state)
             event_state: dict[str, Any] = self.transcoder.decode(stored_state)
         except Exception as error:
             raise MapperDeserialisationError(

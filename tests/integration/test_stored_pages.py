@@ -4,7 +4,11 @@ bounds, as the library's select_notifications and to_domain_event, on SQLite and
 
 from __future__ import annotations
 
+import uuid
 from uuid import UUID
+
+from incidents.application import commands as c
+from incidents.application.service import IncidentLog
 
 from incidents.projections.stored_pages import page_reader, pages_up_to
 
@@ -38,3 +42,30 @@ def test_the_pages_hold_every_event_up_to_the_last_in_order_as_the_library_reads
     assert [row[0] for row in page_reader(log.recorder)(3, middle, 1000)] == [n.id for n in notifications if 3 < n.id <= middle]
     assert [row[0] for page in pages_up_to(log.recorder, middle, 4) for row in page] == [n.id for n in notifications if n.id <= middle]
     assert list(pages_up_to(log.recorder, 0, 4)) == []
+
+
+
+def test_a_store_written_compressed_before_and_plain_since_reads_whole(opened):
+    """Events were stored zlib-compressed until session 8 (storage.py): an incident begun then and
+    continued now loads, and a rebuild's pages read both kinds."""
+    before = IncidentLog(env={**opened.env, "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor"})
+    try:
+        actors = managers(before)
+        play(before, actors, STEPS[:2])
+        written_before = before.recorder.max_notification_id()
+    finally:
+        before.close()
+    log = opened.log
+    begun = [n.originator_id for n in log.recorder.select_notifications(start=0, limit=100) if n.topic.endswith("Reported")]
+    for incident_id in begun:
+        log.add_note(c.AddNote(incident_id=incident_id, submission_key=uuid.uuid4().hex, text="continued"), actors["A81001"] if
+                     log.repository.get(incident_id).practice == "A81001" else actors["B82002"])
+    last = log.recorder.max_notification_id()
+    rows = [row for page in pages_up_to(log.recorder, last, 5) for row in page]
+    plaintexts = [log.mapper.cipher.decrypt(row[4])[:1] for row in rows]
+    assert {p for row, p in zip(rows, plaintexts) if row[0] <= written_before} == {b"\x78"}
+    assert {p for row, p in zip(rows, plaintexts) if row[0] > written_before} == {b"{"}
+    assert [type(log.mapper.event_from(t, o, v, s)).__name__ for _, o, v, t, s in rows][-2:] == ["NoteAdded", "NoteAdded"]
+    for incident_id in begun:
+        incident = log.repository.get(incident_id)
+        assert (incident.version, incident.notes_count) == (2, 1)  # reported before, a note added since

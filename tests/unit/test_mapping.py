@@ -17,11 +17,12 @@ from incidents.mapping import EventMapper, KeptKeyAESCipher
 from incidents.storage import new_cipher_key
 
 
-def mapper(mapper_class: type[Mapper], cipher_class: type[AESCipher], key: str) -> Mapper:
+def mapper(mapper_class: type[Mapper], cipher_class: type[AESCipher], key: str, compressed: bool = True) -> Mapper:
     transcoder = JSONTranscoder()
     for transcoding in (UUIDAsHex(), DatetimeAsISO(), DateAsISO()):
         transcoder.register(transcoding)
-    return mapper_class(transcoder=transcoder, compressor=ZlibCompressor(), cipher=cipher_class(Environment(env={"CIPHER_KEY": key})))
+    compressor = ZlibCompressor() if compressed else None
+    return mapper_class(transcoder=transcoder, compressor=compressor, cipher=cipher_class(Environment(env={"CIPHER_KEY": key})))
 
 
 def events() -> list:
@@ -44,6 +45,18 @@ def test_what_one_stores_the_other_reads(writer, reader):
         assert type(again) is type(event)
         assert again.__dict__ == event.__dict__
         assert read.to_domain_event(stored).__dict__ == event.__dict__  # and again, from what it kept
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["as the app stores now", "compressed, as it stored before"])
+def test_the_app_reads_events_stored_compressed_or_not_and_stores_them_uncompressed(compressed):
+    key = new_cipher_key()
+    app = mapper(EventMapper, KeptKeyAESCipher, key, compressed=False)  # as bootstrap.application_env makes it
+    write = mapper(Mapper, AESCipher, key, compressed=compressed)
+    for event in events():
+        assert app.to_domain_event(write.to_stored_event(event)).__dict__ == event.__dict__
+        stored = app.to_stored_event(event)
+        assert app.cipher.decrypt(stored.state).startswith(b'{"')  # plain JSON under the encryption
+        assert mapper(Mapper, AESCipher, key, compressed=False).to_domain_event(stored).__dict__ == event.__dict__
 
 
 def test_damaged_or_foreign_events_are_refused():
