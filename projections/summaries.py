@@ -82,11 +82,20 @@ _DATE = re.compile(r"\b\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}\b")
 _LONG_NUMBER = re.compile(r"\d(?:[ \-]?\d){5,}")  # NHS numbers (943 476 5919), phone, hospital numbers
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def searchable(text: str) -> str:
-    """Free text with what looks like a patient identifier blanked, ready for the index."""
-    text = _EMAIL.sub(" ", text or "")
-    text = _DATE.sub(" ", text)
-    return _LONG_NUMBER.sub(" ", text).strip()
+    """Free text with what looks like a patient identifier blanked, ready for the index. (An
+    address needs an @ and a date or number a digit: most notes have neither, and are looked
+    through once, not three times.)"""
+    if not text:
+        return ""
+    if "@" in text:
+        text = _EMAIL.sub(" ", text)
+    if _DIGIT.search(text):
+        text = _LONG_NUMBER.sub(" ", _DATE.sub(" ", text))
+    return text.strip()
 
 
 def joined(*parts: str) -> str:
