@@ -7,8 +7,10 @@ paging through every stored event without decoding.
     .venv/bin/python -m bench.projections_rebuild [--events 100000] [--runs 3] [--db sqlite,postgres] [--profile]
 
 For each database: a fresh store (a temporary SQLite file; a new PostgreSQL database, dropped at
-the end) is filled with a realistic history (bench/history.py; the fill is not measured). Then,
-alternating, R times each: (a) the raw scan, pages of the rebuild's own page size through the
+the end) is filled with a realistic history (bench/history.py; the fill is not measured). On
+PostgreSQL, ANALYZE follows, as autovacuum would: without statistics the planner sorted every
+remaining row of the log for each page, for the scan and the rebuild alike. Then, alternating,
+R times each: (a) the raw scan, pages of the rebuild's own page size through the
 application recorder's `select_notifications`, nothing decoded; (b) `rebuild(...)` of every view
 in the catalogue, exactly what `incidents projections rebuild` runs (lock, one read of the log,
 decrypting and decoding each event once, every view written in batched transactions, the swap).
@@ -107,6 +109,11 @@ def bench_one(db: str, events: int, runs: int, profile: bool, detail: bool) -> d
         started = time.perf_counter()
         stored = fill(opened.log, events, lambda n: print(f"\r  {db}: filled {n:,} events", end="", flush=True))
         print(f" in {time.perf_counter() - started:.0f} s")
+        if settings.database_url:
+            import psycopg
+
+            with psycopg.connect(settings.database_url, autocommit=True) as connection:
+                connection.execute("ANALYZE")  # as autovacuum would (it is off on the server here)
         page_size = rebuild_module.PAGE_SIZE
         scans, rebuilds = [], []
         for run in range(runs):
