@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .application.service import IncidentLog
 from .settings import Settings
-from .storage import CIPHER_TOPIC, MAPPER_TOPIC, CipherKeyError, Store, cipher_key, new_cipher_key, store_for
+from .storage import CIPHER_TOPIC, MAPPER_TOPIC, TRANSCODER_TOPIC, CipherKeyError, Store, cipher_key, new_cipher_key, store_for
 
 
 @dataclass
@@ -24,6 +24,7 @@ def application_env(store: Store, key: str) -> dict[str, str]:
         "CIPHER_TOPIC": CIPHER_TOPIC,
         "CIPHER_KEY": key,
         "MAPPER_TOPIC": MAPPER_TOPIC,
+        "TRANSCODER_TOPIC": TRANSCODER_TOPIC,
     }
 
 

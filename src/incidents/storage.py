@@ -27,6 +27,7 @@ from .settings import ConfigurationError, Settings
 
 CIPHER_TOPIC = "incidents.mapping:KeptKeyAESCipher"  # the library's AESCipher, keeping its key schedule
 MAPPER_TOPIC = "incidents.mapping:EventMapper"
+TRANSCODER_TOPIC = "incidents.mapping:FastJSONTranscoder"
 
 
 class CipherKeyError(ConfigurationError):

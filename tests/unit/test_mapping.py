@@ -1,19 +1,23 @@
-"""The app's cipher and mapper (incidents.mapping) store and read exactly what the library's do:
-a store written by either is read by the other, and damage is still refused."""
+"""The app's cipher, mapper and transcoder (incidents.mapping) store and read exactly what the
+library's do: a store written by either is read by the other, and damage is still refused."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from uuid import UUID
 
 import pytest
+from hypothesis import example, given, strategies as st
 from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.cryptography import AESCipher
-from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, MapperDeserialisationError, StoredEvent, UUIDAsHex
+from eventsourcing.persistence import (
+    DatetimeAsISO, JSONTranscoder, Mapper, MapperDeserialisationError, StoredEvent, TranscodingNotRegisteredError, UUIDAsHex,
+)
 from eventsourcing.utils import Environment
 
 from incidents.application.records import DateAsISO
 from incidents.domain.filming import FilmingIncident
-from incidents.mapping import EventMapper, KeptKeyAESCipher
+from incidents.mapping import EventMapper, FastJSONTranscoder, KeptKeyAESCipher
 from incidents.storage import new_cipher_key
 
 
@@ -68,3 +72,53 @@ def test_damaged_or_foreign_events_are_refused():
         mapper(EventMapper, KeptKeyAESCipher, key).to_domain_event(damaged)
     with pytest.raises(MapperDeserialisationError, match="Invalid cipher tag"):
         mapper(EventMapper, KeptKeyAESCipher, new_cipher_key()).to_domain_event(stored)
+
+
+def transcoders() -> tuple[JSONTranscoder, FastJSONTranscoder]:
+    library, fast = JSONTranscoder(), FastJSONTranscoder()
+    for transcoder in (library, fast):
+        for transcoding in (UUIDAsHex(), DatetimeAsISO(), DateAsISO()):
+            transcoder.register(transcoding)
+    return library, fast
+
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(), st.uuids(),
+    st.datetimes(timezones=st.just(timezone.utc)), st.dates(),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.sampled_from(["_type_", "_data_", "a", "b", "note"]) | st.text(max_size=5), inner, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), values, max_size=6))
+@example({"timestamp": datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc), "nested": [{"when": date(2026, 1, 2)}, [UUID(int=7)]]})
+@example({"big": 2**70, "nan": float("nan")})  # what orjson refuses, the library's decoder reads
+@example({"looks encoded": {"_type_": "a", "b": 1}, "three keys": {"_type_": "uuid_hex", "_data_": "x", "c": 1}})
+def test_the_fast_transcoder_decodes_exactly_what_the_library_does(state):
+    library, fast = transcoders()
+    data = library.encode(state)
+    assert fast.encode(state) == data
+    assert outcome(fast, data) == outcome(library, data)
+
+
+def outcome(transcoder: JSONTranscoder, data: bytes) -> tuple[str, str]:
+    """What decoding gives, by its repr (so NaN equals itself and types show), or what it raises
+    (an object that looks encoded but names no transcoding is refused by both)."""
+    try:
+        return "decoded", repr(transcoder.decode(data))
+    except Exception as error:
+        return "raised", type(error).__name__
+
+
+def test_an_encoded_object_of_an_unknown_type_is_refused_by_both():
+    library, fast = transcoders()
+    data = b'{"a":[{"_type_":"money","_data_":"12.00"}]}'
+    for transcoder in (library, fast):
+        with pytest.raises(TranscodingNotRegisteredError):
+            transcoder.decode(data)
