@@ -10,12 +10,13 @@ For each database: a fresh store (a temporary SQLite file; a new PostgreSQL data
 the end) is filled with a realistic history (bench/history.py; the fill is not measured). On
 PostgreSQL, ANALYZE follows, as autovacuum would: without statistics the planner sorted every
 remaining row of the log for each page, for the scan and the rebuild alike. Then, alternating,
-R times each: (a) the raw scan, pages of the rebuild's own page size through the
-application recorder's `select_notifications`, nothing decoded; (b) `rebuild(...)` of every view
+R times each: (a) the raw scan, pages through the application recorder's
+`select_notifications`, nothing decoded, at the rebuild's page size for that database and at
+2,000 events, the faster of the two; (b) `rebuild(...)` of every view
 in the catalogue, exactly what `incidents projections rebuild` runs (lock, one read of the log,
 decrypting and decoding each event once, every view written in batched transactions, the swap).
 Reported: events/s of each run, the medians, and the ratio of the medians (target >= 0.25).
---breakdown also times decoding alone (the scan plus decrypt, decompress, decode: the ceiling of
+--breakdown also times decoding alone (the scan plus decrypting and parsing each event: the ceiling of
 any rebuild) and each view rebuilt alone; --profile runs one more rebuild under cProfile.
 """
 
@@ -84,8 +85,8 @@ def raw_scan(recorder: Any, page_size: int) -> int:
 
 
 def decoding_scan(log: Any, page_size: int) -> int:
-    """The raw scan plus decrypting, decompressing and decoding every event: what any rebuild
-    must do before a view sees anything."""
+    """The raw scan plus decrypting and decoding every event (and decompressing those stored
+    compressed, before session 8): what any rebuild must do before a view sees anything."""
     position, count = 0, 0
     while True:
         page = log.recorder.select_notifications(start=position, limit=page_size, inclusive_of_start=False)
@@ -114,12 +115,18 @@ def bench_one(db: str, events: int, runs: int, profile: bool, detail: bool) -> d
 
             with psycopg.connect(settings.database_url, autocommit=True) as connection:
                 connection.execute("ANALYZE")  # as autovacuum would (it is off on the server here)
-        page_size = rebuild_module.PAGE_SIZE
+        page_size = rebuild_module.POSTGRES_PAGE_SIZE if db == "postgres" else rebuild_module.PAGE_SIZE
+        # The raw scan at the rebuild's page size and at 2,000, the faster taken: the baseline is
+        # never slowed by a page size chosen for the rebuild.
+        scan_sizes = sorted({page_size, 2000})
         scans, rebuilds = [], []
         for run in range(runs):
-            count, seconds = timed(lambda: raw_scan(opened.log.recorder, page_size))
-            assert count == stored, (count, stored)
-            scans.append(count / seconds)
+            rates = []
+            for size in scan_sizes:
+                count, seconds = timed(lambda: raw_scan(opened.log.recorder, size))
+                assert count == stored, (count, stored)
+                rates.append(count / seconds)
+            scans.append(max(rates))
             count, seconds = timed(lambda: rebuild(opened.store, opened.env, [], lambda position, last: None))
             assert count == stored, (count, stored)
             rebuilds.append(count / seconds)
@@ -164,7 +171,8 @@ def main() -> None:
     for db in args.db.split(","):
         results.append(bench_one(db.strip(), args.events, args.runs, args.profile, args.breakdown))
         out.write_text(json.dumps(results, indent=2))  # kept as each database is done
-    print(f"\nviews rebuilt: {', '.join(results[0]['views'])}; page size {results[0]['page_size']}; load {os.getloadavg()[0]:.1f}")
+    sizes = ", ".join(f"{r['db']} {r['page_size']}" for r in results)
+    print(f"\nviews rebuilt: {', '.join(results[0]['views'])}; page sizes {sizes}; load {os.getloadavg()[0]:.1f}")
     print(f"{'database':<10} {'events':>8} {'raw scan /s':>12} {'rebuild /s':>11} {'ratio':>6}  target >= {TARGET:.2f}")
     for r in results:
         verdict = "ok" if r["ratio"] >= TARGET else "MISSED"

@@ -83,7 +83,7 @@ def opened(tmp_path, postgres_url):
 
 
 def test_every_view_rebuilt_equals_the_view_built_live(opened, postgres_url, monkeypatch):
-    monkeypatch.setattr(rebuild_module, "PAGE_SIZE", 37)  # many pages, one ending mid-incident
+    monkeypatch.setattr(rebuild_module, "POSTGRES_PAGE_SIZE", 37)  # many pages, one ending mid-incident
     log = opened.log
     projections = start_projections(opened.store, opened.env)
     try:
@@ -142,7 +142,7 @@ def test_a_rebuild_refuses_while_projections_run_and_they_resume_after(opened):
 
 
 def test_during_a_rebuild_readers_see_the_old_view_whole_and_projections_cannot_start(opened, monkeypatch):
-    monkeypatch.setattr(rebuild_module, "PAGE_SIZE", 10)
+    monkeypatch.setattr(rebuild_module, "POSTGRES_PAGE_SIZE", 10)
     log = opened.log
     actors = managers(log)
     projections = start_projections(opened.store, opened.env)
