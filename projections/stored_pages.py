@@ -12,6 +12,7 @@ event: SQLite 5.0 through select_notifications, 1.1 as tuples; PostgreSQL 6.5 an
 from __future__ import annotations
 
 from typing import Any, Iterator, Protocol
+from uuid import UUID
 
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -27,15 +28,23 @@ class StoredPages(Protocol):
 
 
 def pages_up_to(recorder: Any, last: int, page_size: int) -> Iterator[list[StoredRow]]:
-    """Every stored event with a notification id up to `last`, in order, a page at a time."""
+    """Every stored event with a notification id up to `last`, in order, a page at a time. Each
+    row's originator id is a UUID, the same object for every event of one aggregate: parsed once
+    (SQLite stores text), and found by identity in the folds' dicts, not compared field by field."""
     read = page_reader(recorder)
+    ids: dict[Any, UUID] = {}
     position = 0
     while position < last:
         page = read(position, last, page_size)
         if not page:
             return
-        yield page
+        yield [(n, ids.get(o) or _first_seen(ids, o), v, t, s) for n, o, v, t, s in page]
         position = page[-1][0]
+
+
+def _first_seen(ids: dict[Any, UUID], originator_id: Any) -> UUID:
+    found = ids[originator_id] = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+    return found
 
 
 def page_reader(recorder: Any) -> StoredPages:

@@ -69,7 +69,14 @@ class FastJSONTranscoder(JSONTranscoder):
         if kind is dict:
             for key, item in value.items():
                 kind = type(item)
-                if kind is dict or kind is list:
+                if kind is dict:
+                    # Most are one encoded value, {"_type_": "datetime_iso", "_data_": "2026-..."}:
+                    # nothing inside to revive first.
+                    if len(item) == 2 and type(item.get("_type_")) is str and type(item.get("_data_")) is str:
+                        value[key] = self._decode_obj(item)
+                    else:
+                        value[key] = self._revived(item)
+                elif kind is list:
                     value[key] = self._revived(item)
                 elif kind is float:
                     raise _ReadByTheLibrary

@@ -32,10 +32,14 @@ def test_the_pages_hold_every_event_up_to_the_last_in_order_as_the_library_reads
     rows = [row for page in pages for row in page]
     assert [row[0] for row in rows] == [n.id for n in notifications]
     for (notification_id, originator_id, version, topic, state), n in zip(rows, notifications):
-        assert (UUID(str(originator_id)), version, topic, state) == (n.originator_id, n.originator_version, n.topic, n.state)
+        assert (originator_id, version, topic, state) == (n.originator_id, n.originator_version, n.topic, n.state)
         event, expected = log.mapper.event_from(topic, originator_id, version, state), log.mapper.to_domain_event(n)
         assert type(event) is type(expected)
         assert event.__dict__ == expected.__dict__
+    ids: dict[UUID, UUID] = {}
+    for _, originator_id, _, _, _ in rows:  # one UUID object per aggregate
+        assert type(originator_id) is UUID and ids.setdefault(originator_id, originator_id) is originator_id
+    assert len(ids) < len(rows)
 
     # Bounded by `last` and by the page's limit, and from just after the position given.
     middle = notifications[len(notifications) // 2].id
