@@ -1,11 +1,12 @@
-"""The library's cipher and mapper, doing the same work with less repeated set-up.
+"""The library's cipher, mapper and JSON transcoder, doing the same work in less time.
 
 Every read of the store (a page loading an incident, the projections, a rebuild reading every
 event) turns stored events back into domain events. The library's AESCipher makes a new AES-GCM
 object, and so schedules the key again, for each event; its Mapper looks up the event's class,
 its version and its id's type for each event. Here each is done once: the key once per cipher,
-the rest once per topic. Stored bytes are the same (the same nonce, tag, ciphertext layout, the
-same JSON), so a store written by either is read by both.
+the rest once per topic; and the JSON is parsed by orjson (FastJSONTranscoder). Stored bytes
+are the same (the same nonce, tag, ciphertext layout, the same JSON), so a store written by
+either is read by both.
 
 Events are stored uncompressed (storage.py says why); those written compressed, before, are
 still read: EventMapper decompresses a plaintext that begins with zlib's header.
