@@ -9,7 +9,6 @@ from uuid import UUID
 
 from incidents.application import commands as c
 from incidents.application.service import IncidentLog
-
 from incidents.projections.stored_pages import page_reader, pages_up_to
 
 from .test_summary_rebuild import managers, play
@@ -62,8 +61,8 @@ def test_a_store_written_compressed_before_and_plain_since_reads_whole(opened):
     log = opened.log
     begun = [n.originator_id for n in log.recorder.select_notifications(start=0, limit=100) if n.topic.endswith("Reported")]
     for incident_id in begun:
-        log.add_note(c.AddNote(incident_id=incident_id, submission_key=uuid.uuid4().hex, text="continued"), actors["A81001"] if
-                     log.repository.get(incident_id).practice == "A81001" else actors["B82002"])
+        actor = actors[log.repository.get(incident_id).practice]
+        log.add_note(c.AddNote(incident_id=incident_id, submission_key=uuid.uuid4().hex, text="continued"), actor)
     last = log.recorder.max_notification_id()
     rows = [row for page in pages_up_to(log.recorder, last, 5) for row in page]
     plaintexts = [log.mapper.cipher.decrypt(row[4])[:1] for row in rows]
