@@ -142,10 +142,10 @@ def test_serve_on_a_fresh_data_dir_makes_the_key_and_the_first_account(live_serv
         passwords = re.findall(r"password: (\S+)", output)
         assert len(passwords) == 1, output
         assert "username: manager" in output and "practice A81001" in output
-        # the printed password signs in through the real form
+        # the printed password signs in once through the real form, to choose one's own
         with httpx.Client(base_url=server.url, follow_redirects=False, timeout=15) as client:
             sign_in(client, Account("manager", passwords[0], "manager", "A81001"))
-            assert client.get("/").status_code == 200
+            assert client.get("/choose-password").status_code == 200
     finally:
         server.stop()
     # The second start makes nothing new and shows no password.
