@@ -24,6 +24,8 @@ NOTICES = {
     "inactive": "You were signed out because the screen was left alone. Sign in again.",
     "ended": "Your session has ended. Sign in again.",
     "signed-out": "You have signed out.",
+    "unsaved": "You were signed out, so what you had just entered was NOT saved. Sign in to go back to the form: "
+    "this browser keeps what you typed and puts it back, for you to check and send again.",
 }
 
 
@@ -36,7 +38,7 @@ def safe_next(target: str | None) -> str:
 @router.get("/sign-in")
 def sign_in_page(request: Request, reason: str = "", next: str = "/"):
     renderer = request.app.state.render
-    if reason == "inactive":
+    if reason in ("inactive", "unsaved"):
         end_session(request)  # the tablet was left alone: nothing of the last user stays
     elif reason == "switch":
         end_session(request)  # someone else at the tablet, in the middle of a password choice
