@@ -10,7 +10,8 @@ the kind's title, the location's label, the clinician's name or role, the labels
 response, the outcome's label, and the free text staff typed: the note made when reporting,
 notes added later, notes on responses, review comments, closing notes, reopening reasons and
 correction reasons. Before any of that free text enters the view, `searchable()` blanks what
-looks like a patient identifier: NHS-number shaped digit groups and any run of six or more
+looks like a patient identifier: any ten digits ending in an NHS number's check digit, whatever
+separates them, and any run of six or more
 digits (hospital numbers, telephone numbers), dates (a date of birth), and e-mail addresses.
 Never copied: the NHS number field itself, response references (a record reference may point
 at a patient), who reported or responded. A name typed into a note cannot be told apart from
@@ -35,7 +36,7 @@ from eventsourcing.projection import Projection
 from incidents.domain.filming import AREAS, FilmingIncident
 from incidents.domain.incident import Incident
 from incidents.domain.recording import SETTINGS, RecordingEpisode
-from incidents.domain.values import InvalidPractice, practice_code
+from incidents.domain.values import InvalidPractice, has_nhs_check_digit, practice_code
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,26 @@ _LONG_NUMBER = re.compile(r"\d(?:[ \-]?\d){5,}")  # NHS numbers (943 476 5919), 
 
 
 _DIGIT = re.compile(r"\d")
+# Digits joined by up to three characters that are neither letters nor digits (spaces, no-break
+# spaces, dots, slashes, underscores...): where an NHS number may hide, however it was typed.
+_DIGIT_RUN = re.compile(r"\d(?:[\W_]{0,3}\d){9,}")
+
+
+def _blank_nhs_numbers(text: str) -> str:
+    """Blanks every ten digits in a row (whatever separates them) that end with an NHS number's check digit."""
+    pieces, end = [], 0
+    for run in _DIGIT_RUN.finditer(text):
+        at = [run.start() + i for i, ch in enumerate(run.group()) if ch.isdigit()]
+        values = [int(text[i]) for i in at]
+        start = 0
+        while start + 10 <= len(at):
+            if has_nhs_check_digit(values[start : start + 10]):
+                pieces += [text[end : at[start]], " "]
+                end = at[start + 9] + 1
+                start += 10
+            else:
+                start += 1
+    return "".join(pieces) + text[end:] if pieces else text
 
 
 def searchable(text: str) -> str:
@@ -94,7 +115,7 @@ def searchable(text: str) -> str:
     if "@" in text:
         text = _EMAIL.sub(" ", text)
     if _DIGIT.search(text):
-        text = _LONG_NUMBER.sub(" ", _DATE.sub(" ", text))
+        text = _LONG_NUMBER.sub(" ", _DATE.sub(" ", _blank_nhs_numbers(text)))
     return text.strip()
 
 
@@ -323,7 +344,7 @@ CORRECTED_COLUMNS = {"occurred_at": "occurred_at", "area": "location", "setting"
 
 class IncidentSummaries(Projection[IncidentSummaryView]):
     name = "incident_summaries"
-    layout = 1  # raise it when what this projection writes changes: every view is then rebuilt (layouts.py)
+    layout = 2  # raise it when what this projection writes changes: every view is then rebuilt (layouts.py)
     rebuild_cost = 2  # about the two other views' together, with its search index (side_by_side.py)
 
     @singledispatchmethod
@@ -336,7 +357,7 @@ class IncidentSummaries(Projection[IncidentSummaryView]):
 
     @process_event.register
     def _(self, e: RecordingEpisode.Reported, tracking: Tracking) -> None:
-        summary = self._summary(e, RecordingEpisode.KIND, e.setting, clinician=e.clinician)
+        summary = self._summary(e, RecordingEpisode.KIND, e.setting, clinician=searchable(e.clinician))
         self.view.add(summary, searchable(e.note), tracking)
 
     @staticmethod
@@ -363,7 +384,9 @@ class IncidentSummaries(Projection[IncidentSummaryView]):
 
     @process_event.register
     def _(self, e: Incident.Corrected, tracking: Tracking) -> None:
-        self.view.correct(e.originator_id, CORRECTED_COLUMNS.get(e.field), e.value, searchable(e.reason), tracking)
+        column = CORRECTED_COLUMNS.get(e.field)
+        value = searchable(e.value) if column == "clinician" else e.value
+        self.view.correct(e.originator_id, column, value, searchable(e.reason), tracking)
 
     @process_event.register
     def _(self, e: Incident.Reviewed, tracking: Tracking) -> None:

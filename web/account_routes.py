@@ -21,6 +21,7 @@ from incidents.domain.values import InvalidValue
 
 from .deps import allow, get_log, page, posted
 from .forms import FormInvalid, parse
+from .templating import UK
 
 router = APIRouter()
 Governance = Annotated[Actor, Depends(allow("governance"))]
@@ -112,7 +113,8 @@ def add_staff(request: Request, actor: Governance, form: Form, log: Log):
 
 def password_page(request: Request, actor: Actor, log: IncidentLog, issued: OneTimePassword, title: str):
     account = log.staff_account(actor, issued.account_id)
-    context = page(request, actor, account=account, password=issued.password, title=title, roles=ROLES)
+    expires_at = issued.expires_at.astimezone(UK).strftime("%A %-d %B %Y at %H:%M")
+    context = page(request, actor, account=account, password=issued.password, expires_at=expires_at, title=title, roles=ROLES)
     return request.app.state.render(request, "staff_password.jinja", context)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from incidents.projections.checkpoint_timer import CheckpointSchedule
 from incidents.projections.runner import Projections, open_views, start_projections, start_projections_child
 from incidents.storage import secret_from_file
 
-from . import account_routes, auth_routes, dashboard_routes, incident_routes, list_routes, report_routes
+from . import account_routes, auth_routes, dashboard_routes, incident_routes, list_routes, report_routes, session_routes
 from . import disclosure_routes, notice_routes
 from .deps import page
 from .sessions import CsrfFailed, SignInRequired
@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
         app.state.on_shutdown.append(projections.stop)
 
     app.include_router(auth_routes.router)
+    app.include_router(session_routes.router)
     app.include_router(incident_routes.router)
     app.include_router(account_routes.router)
     app.include_router(dashboard_routes.router)
@@ -168,12 +169,20 @@ def error_page(request: Request, status: int, title: str, text: str) -> Response
     )
 
 
+def same_site_path(referer: str, request: Request) -> str:
+    """The path of the page a form was posted from, if it is one of ours, else the home page."""
+    parsed = urlsplit(referer)
+    return parsed.path or "/" if parsed.netloc == request.url.netloc else "/"
+
+
 def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     def sign_in_required(request: Request, exc: SignInRequired) -> Response:
         query = {"reason": exc.reason} if exc.reason else {}
         if request.method == "GET":
             query["next"] = request.url.path
+        else:  # what was posted was not saved: the sign-in page says so, then leads back to the form
+            query = {"reason": "unsaved", "next": same_site_path(request.headers.get("referer", ""), request)}
         target = "/sign-in" + (f"?{urlencode(query)}" if query else "")
         if request.headers.get("HX-Request") == "true":
             return Response(status_code=204, headers={"HX-Redirect": target})

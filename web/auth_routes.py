@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from incidents.application import commands as c
 from incidents.application.service import Actor, IncidentLog, PasswordChoiceExpired, SamePassword
+from incidents.domain.accounts import OneTimePasswordExpired, UnacceptablePassword, acceptable_password
 
 from .deps import ALL_ROLES, allow, get_log, idle_seconds, page, posted
 from .sessions import end_session, start_session
@@ -23,6 +24,8 @@ NOTICES = {
     "inactive": "You were signed out because the screen was left alone. Sign in again.",
     "ended": "Your session has ended. Sign in again.",
     "signed-out": "You have signed out.",
+    "unsaved": "You were signed out, so what you had just entered was NOT saved. Sign in to go back to the form: "
+    "this browser keeps what you typed and puts it back, for you to check and send again.",
 }
 
 
@@ -35,7 +38,7 @@ def safe_next(target: str | None) -> str:
 @router.get("/sign-in")
 def sign_in_page(request: Request, reason: str = "", next: str = "/"):
     renderer = request.app.state.render
-    if reason == "inactive":
+    if reason in ("inactive", "unsaved"):
         end_session(request)  # the tablet was left alone: nothing of the last user stays
     elif reason == "switch":
         end_session(request)  # someone else at the tablet, in the middle of a password choice
@@ -64,7 +67,10 @@ def sign_in(
         errors = {"username": f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}, or ask the practice manager."}
         return sign_in_again(request, form, username, errors, 429)
     time.sleep(throttle.delay_for(*keys))
-    result = log.authenticate(username, password) if username and password else None
+    try:
+        result = log.authenticate(username, password) if username and password else None
+    except OneTimePasswordExpired as expired:
+        return sign_in_again(request, form, username, {"password": str(expired)}, 401)
     if result is None:
         throttle.failed(*keys)
         return sign_in_again(request, form, username, {"username": "Enter a correct username and password"}, 401)
@@ -142,6 +148,15 @@ def choose_password_page(request: Request, log: Annotated[IncidentLog, Depends(g
     return choose_password_again(request, actor.display_name, {})
 
 
+def unacceptable(password: str) -> str:
+    """Why this password may not be chosen, or '' if it may."""
+    try:
+        acceptable_password(password)
+    except UnacceptablePassword as error:
+        return str(error)
+    return ""
+
+
 def choose_password_again(request: Request, name: str, errors: dict[str, str], status: int = 200):
     return request.app.state.render(
         request, "staff_choose_password.jinja", page(request, name=name, errors=errors), status_code=status
@@ -160,8 +175,8 @@ def choose_password(
     password, errors = form.get("password", ""), {}
     if not password:
         errors["password"] = "Enter a new password"
-    elif not 10 <= len(password) <= 256:
-        errors["password"] = "Your password must be 10 to 256 characters"
+    elif problem := unacceptable(password):
+        errors["password"] = problem
     elif form.get("confirm", "") != password:
         errors["confirm"] = "The two passwords are not the same: type the new password again"
     else:

@@ -69,6 +69,6 @@ def signed_in_actor(request: Request, log: IncidentLog, idle_seconds: int, activ
     if actor is None:
         end_session(request)
         raise SignInRequired("ended")
-    if activity and now - int(session["seen"]) >= 15:  # avoid a new cookie on every request of a burst
+    if activity and now - int(session["seen"]) >= min(15, idle_seconds // 4):  # not a new cookie for every request of a burst
         session["seen"] = now
     return actor

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from .application.service import IncidentLog
 from .settings import Settings
-from .storage import CIPHER_TOPIC, MAPPER_TOPIC, TRANSCODER_TOPIC, CipherKeyError, Store, cipher_key, new_cipher_key, store_for
+from .storage import CIPHER_TOPIC, MAPPER_TOPIC, TRANSCODER_TOPIC, CipherKeyError, Store, cipher_key, keep_private, new_cipher_key, store_for
 
 
 @dataclass
@@ -30,6 +31,14 @@ def application_env(store: Store, key: str) -> dict[str, str]:
 
 def open_log(settings: Settings) -> Opened:
     """Open the event store, making a key on the very first run, and prove the key reads it."""
+    keep_private(store_for(settings), settings)
+    opened = _open_log(settings)
+    keep_private(opened.store, settings)  # the event store's file, made just now on a first run
+    opened.log.one_time_password_lifetime = timedelta(hours=settings.one_time_password_hours)
+    return opened
+
+
+def _open_log(settings: Settings) -> Opened:
     store = store_for(settings)
     if store.kind == "memory":
         env = application_env(store, settings.cipher_key or new_cipher_key())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import logging
 import sys
 import time
 from pathlib import Path
@@ -57,17 +59,60 @@ def ensure_first_account(log: IncidentLog, settings: Settings) -> None:
     if log.has_accounts():
         return
     password = IncidentLog.new_password()
-    log.register_account(
+    saved = log.register_account(
         c.RegisterAccount(
-            username="manager", display_name="Practice manager", practice=settings.practice, role="manager", password=password
+            username="manager", display_name="Practice manager", practice=settings.practice, role="manager", password=password, one_time=True
         ),
         actor="first-run",
     )
     console.print(
-        f"[bold]Created the first account[/] for practice {settings.practice}:\n"
-        f"  username: [bold]manager[/]\n  password: [bold]{password}[/]\n"
-        "  This password is shown only once. Add staff with `incidents users add`."
+        f"[bold]Created the first account[/] for practice {settings.practice}, username [bold]manager[/]: "
+        "its one-time password is shown on the terminal only (or on standard error), never in this log."
     )
+    tell_operator(
+        f"[bold]First account[/] for practice {settings.practice}:\n"
+        f"  username: [bold]manager[/]\n  password: [bold]{password}[/]\n"
+        f"  {one_time_terms(log, saved.id)} Add staff with `incidents users add`."
+    )
+
+
+def one_time_terms(log: IncidentLog, account_id) -> str:
+    expires_at = log.one_time_password_expires_at(account_id)
+    when = expires_at.astimezone().strftime("%d %b %Y %H:%M %Z") if expires_at else "?"
+    return (
+        f"This password is shown only once, signs in once (the person then chooses their own) and "
+        f"expires at {when} (INCIDENTS_ONE_TIME_PASSWORD_HOURS)."
+    )
+
+
+def tell_operator(text: str) -> None:
+    """A secret for the person who started the command, never the server's log: written to the
+    controlling terminal when there is one, else to standard error."""
+    try:
+        with open("/dev/tty", "w") as tty:
+            Console(file=tty, soft_wrap=True).print(text)
+            return
+    except OSError:
+        err.print(text)
+
+
+class PathWithoutQuery(logging.Filter):
+    """The access log keeps a request's path, never its query: search words name people."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def uvicorn_log_config() -> dict:
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["path_without_query"] = {"()": PathWithoutQuery}
+    config["handlers"]["access"]["filters"] = ["path_without_query"]
+    return config
 
 
 @app.command()
@@ -89,7 +134,7 @@ def serve(
         err.print(f"[bold red]Cannot start:[/] {error}")
         raise typer.Exit(2) from None
     console.print(f"Serving on http://{host}:{port}  (events: {opened.store.location})")
-    uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False, log_config=uvicorn_log_config())
 
 
 @app.command()
@@ -331,15 +376,17 @@ def add_user(
     practice: Annotated[Optional[str], typer.Option("--practice", help="ODS code; defaults to INCIDENTS_PRACTICE")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input")] = False,
 ) -> None:
-    """Add a member of staff. Prints a generated password once, unless one is piped in."""
+    """Add a member of staff. Prints a generated one-time password once, unless one is piped in."""
     settings = settings_or_exit()
     opened = open_or_exit(settings)
     password = sys.stdin.readline().rstrip("\n") if password_stdin else IncidentLog.new_password()
     try:
         command = c.RegisterAccount(
-            username=username, display_name=name, practice=practice or settings.practice, role=role, password=password  # type: ignore[arg-type]
+            username=username, display_name=name, practice=practice or settings.practice, role=role, password=password,  # type: ignore[arg-type]
+            one_time=not password_stdin,
         )
-        opened.log.register_account(command, actor="cli")
+        saved = opened.log.register_account(command, actor="cli")
+        terms = "" if password_stdin else one_time_terms(opened.log, saved.id)
     except UsernameTaken as error:
         err.print(f"[bold red]{error}[/]")
         raise typer.Exit(1) from None
@@ -350,7 +397,7 @@ def add_user(
         opened.log.close()
     console.print(f"Added [bold]{command.username}[/] ({role}, {command.practice}).")
     if not password_stdin:
-        console.print(f"  password: [bold]{password}[/]  (shown only once)")
+        console.print(f"  password: [bold]{password}[/]\n  {terms}")
 
 
 @app.command()

@@ -34,6 +34,7 @@ class Settings:
     signing_key_file: Path | None = None
     session_secret: str = ""
     idle_timeout_minutes: float = 10
+    one_time_password_hours: float = 72
     secure_cookies: bool = False
     practice: str = "A00001"
     view_wait_seconds: float = 2.0
@@ -51,6 +52,9 @@ class Settings:
         data_dir = Path(get("DATA_DIR", "data"))
         idle = _number(float, "IDLE_TIMEOUT_MINUTES", get("IDLE_TIMEOUT_MINUTES", "10"))
         wait = _number(float, "VIEW_WAIT_SECONDS", get("VIEW_WAIT_SECONDS", "2"))
+        one_time_hours = _number(float, "ONE_TIME_PASSWORD_HOURS", get("ONE_TIME_PASSWORD_HOURS", "72"))
+        if not one_time_hours:
+            raise ConfigurationError(f"{PREFIX}ONE_TIME_PASSWORD_HOURS must be more than 0")
         key_file = get("CIPHER_KEY_FILE")
         checkpoint_seconds = _number(float, "CHECKPOINT_SECONDS", get("CHECKPOINT_SECONDS", "60"))
         projections = get("PROJECTIONS", "child")
@@ -67,6 +71,7 @@ class Settings:
             signing_key_file=Path(get("SIGNING_KEY_FILE")) if get("SIGNING_KEY_FILE") else None,
             session_secret=get("SESSION_SECRET"),
             idle_timeout_minutes=idle,
+            one_time_password_hours=one_time_hours,
             secure_cookies=get("SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
             practice=get("PRACTICE", "A00001"),
             view_wait_seconds=wait,
@@ -84,6 +89,7 @@ class Settings:
             "SIGNING_KEY_FILE": str(self.signing_key_file or ""),
             "SESSION_SECRET": self.session_secret,
             "IDLE_TIMEOUT_MINUTES": repr(self.idle_timeout_minutes),
+            "ONE_TIME_PASSWORD_HOURS": repr(self.one_time_password_hours),
             "SECURE_COOKIES": "1" if self.secure_cookies else "0",
             "PRACTICE": self.practice,
             "VIEW_WAIT_SECONDS": repr(self.view_wait_seconds),

@@ -79,6 +79,29 @@ def store_for(settings: Settings) -> Store:
     )
 
 
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
+
+
+def keep_private(store: Store, settings: Settings) -> None:
+    """Only the user the app runs as may read the data folder: the folder 0700, the files in it
+    0600 (an existing folder is tightened), and what this process makes later likewise (umask)."""
+    if store.kind == "memory":
+        return
+    os.umask(0o077)
+    folders = {settings.data_dir}
+    if store.kind == "sqlite":
+        folders.add(Path(store.location).parent)
+    for folder in folders:
+        folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+        os.chmod(folder, PRIVATE_FOLDER)
+        for entry in os.scandir(folder):  # not deeper: the folder may be set to one that holds more
+            if entry.is_file(follow_symlinks=False):
+                os.chmod(entry.path, PRIVATE_FILE)
+            elif entry.is_dir(follow_symlinks=False):
+                os.chmod(entry.path, PRIVATE_FOLDER)
+
+
 def new_cipher_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 

@@ -67,11 +67,18 @@ def test_users_add_prints_a_generated_password_once(live_server_factory):
     result = run(server, "users", "add", "Mo.Khan", "--name", "Mo Khan", "--role", "manager", "--practice", "b82002")
     assert result.returncode == 0, result.stderr
     assert "Added mo.khan (manager, B82002)." in result.stdout
-    passwords = re.findall(r"password: (\S+)\s+\(shown only once\)", result.stdout)
+    passwords = re.findall(r"password: (\S+)\s+This password is shown only once, signs in once", result.stdout)
     assert len(passwords) == 1, result.stdout
     password = passwords[0]
     assert len(password) >= 12 and result.stdout.count(password) == 1
-    assert authenticates(server.data_dir, "mo.khan", password)
+    assert "expires at" in one_line(result.stdout)
+    opened = open_log(Settings(data_dir=server.data_dir))
+    try:  # a one-time password: it signs in once, to choose one's own
+        actor, _ = opened.log.authenticate("mo.khan", password)
+        assert opened.log.needs_new_password(actor.user_id)
+        assert opened.log.authenticate("mo.khan", password) is None
+    finally:
+        opened.log.close()
     # nothing later shows it again
     later = run(server, "users", "add", "gill", "--name", "Gill", "--role", "governance", "--password-stdin", stdin=PASSWORD + "\n")
     assert later.returncode == 0, later.stderr
@@ -96,10 +103,11 @@ def test_users_add_refuses_a_username_that_is_taken(live_server_factory):
     "args, stdin, words",
     [
         (("--role", "admin"), PASSWORD, ["Not added", "role", "'reception', 'manager' or 'governance'"]),
-        (("--role", "reception"), "short", ["Not added", "password", "at least 10 characters"]),
+        (("--role", "reception"), "elevenchars", ["Not added", "password", "12 to 256 characters"]),
+        (("--role", "reception"), "Password1234", ["Not added", "password", "most common"]),
         (("--role", "reception", "--practice", "not a code"), PASSWORD, ["Not added", "practice"]),
     ],
-    ids=["bad-role", "short-password", "bad-practice"],
+    ids=["bad-role", "short-password", "common-password", "bad-practice"],
 )
 def test_users_add_refuses_bad_input_with_exit_1(live_server_factory, args, stdin, words):
     server = live_server_factory()
@@ -134,10 +142,10 @@ def test_serve_on_a_fresh_data_dir_makes_the_key_and_the_first_account(live_serv
         passwords = re.findall(r"password: (\S+)", output)
         assert len(passwords) == 1, output
         assert "username: manager" in output and "practice A81001" in output
-        # the printed password signs in through the real form
+        # the printed password signs in once through the real form, to choose one's own
         with httpx.Client(base_url=server.url, follow_redirects=False, timeout=15) as client:
             sign_in(client, Account("manager", passwords[0], "manager", "A81001"))
-            assert client.get("/").status_code == 200
+            assert client.get("/choose-password").status_code == 200
     finally:
         server.stop()
     # The second start makes nothing new and shows no password.

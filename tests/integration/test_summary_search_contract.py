@@ -172,6 +172,25 @@ def test_no_patient_identifier_reaches_the_view(running):
     assert view.indexed_text(B, saved) is None
 
 
+def test_an_nhs_number_however_typed_and_in_any_free_text_field_is_not_kept(running):
+    log, projections = running
+    a = actor_in(log, A)
+    saved = recording(
+        log, a, datetime.now(timezone.utc) - timedelta(hours=1), clinician="Dr Lee re 401.023.2137",
+        note="Numbers given: 401_023_2137 then 401/023/2137 then 401\u00a0023\u00a02137; room 4",
+    ).id
+    log.correct(c.CorrectIncident(incident_id=saved, field="clinician", new_value="Dr Lee 401023-2137", reason="was 401.023.2137"), a)
+    view = caught_up(log, projections)
+    text = view.indexed_text(A, saved)
+    assert text is not None and "Numbers given" in text and "room 4" in text and "Lee" in text
+    for identifier in ("401", "023", "2137"):
+        assert identifier not in text
+    row = view.get(A, saved)
+    assert row is not None and "2137" not in row.clinician and "Lee" in row.clinician
+    for words in ("401", "2137", "4010232137"):
+        assert ids(view.search(SummaryQuery(practice=A, text=words))) == []
+
+
 def test_a_correction_moves_the_row_under_the_filters(running):
     log, projections = running
     a = actor_in(log, A)

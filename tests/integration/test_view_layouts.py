@@ -15,6 +15,8 @@ from tests.integration.test_every_projection import respond
 from tests.integration.test_summary_rebuild import every_row
 from tests.integration.test_summary_view_contract import actor_in, report
 
+SUMMARIES = IncidentSummaries.layout
+
 
 def run_sql(view, statement: str) -> None:
     """A change made behind the projection's back, as an older layout's different rows would be."""
@@ -48,14 +50,14 @@ def test_a_new_view_is_given_the_current_layout_and_not_rebuilt(opened, caplog):
     caplog.set_level(logging.WARNING)
     start_projections(opened.store, opened.env).stop()
     assert "Rebuilding" not in caplog.text
-    assert layouts(opened) == {"incident_summaries": 1, "dashboard_figures": 1, "action_queue": 1}
+    assert layouts(opened) == {"incident_summaries": SUMMARIES, "dashboard_figures": 1, "action_queue": 1}
 
 
 def test_a_view_of_an_older_layout_is_rebuilt_before_its_projection_runs(opened, history, monkeypatch, caplog):
-    assert layouts(opened)["incident_summaries"] == 1
+    assert layouts(opened)["incident_summaries"] == SUMMARIES
     views = open_views(opened.store, opened.env)
     run_sql(views.summaries, "DELETE FROM {schema}incident_summaries")  # what the old layout left
-    monkeypatch.setattr(IncidentSummaries, "layout", 2)
+    monkeypatch.setattr(IncidentSummaries, "layout", SUMMARIES + 1)
     caplog.set_level(logging.WARNING)
 
     projections = start_projections(opened.store, opened.env)
@@ -65,7 +67,7 @@ def test_a_view_of_an_older_layout_is_rebuilt_before_its_projection_runs(opened,
         projections.stop()
     assert "Rebuilding incident_summaries: built by an older layout" in caplog.text
     assert "dashboard_figures" not in caplog.text
-    assert layouts(opened) == {"incident_summaries": 2, "dashboard_figures": 1, "action_queue": 1}
+    assert layouts(opened) == {"incident_summaries": SUMMARIES + 1, "dashboard_figures": 1, "action_queue": 1}
 
 
 def test_a_view_with_no_layout_that_has_processed_events_is_rebuilt(opened, history, caplog):
@@ -78,16 +80,16 @@ def test_a_view_with_no_layout_that_has_processed_events_is_rebuilt(opened, hist
 
 
 def test_a_process_that_may_not_rebuild_refuses_views_of_an_older_layout(opened, history, monkeypatch):
-    monkeypatch.setattr(IncidentSummaries, "layout", 2)
+    monkeypatch.setattr(IncidentSummaries, "layout", SUMMARIES + 1)
     with pytest.raises(ViewsOfAnOlderLayout, match="incident_summaries were built by an older layout"):
         start_projections(opened.store, opened.env, rebuild_stale=False)
-    assert layouts(opened)["incident_summaries"] == 1
+    assert layouts(opened)["incident_summaries"] == SUMMARIES
     start_projections(opened.store, opened.env).stop()  # the lock was let go; this one rebuilds
-    assert layouts(opened)["incident_summaries"] == 2
+    assert layouts(opened)["incident_summaries"] == SUMMARIES + 1
 
 
 def test_an_app_rebuilds_them_before_it_opens_its_views_unless_the_projections_run_elsewhere(opened, history, monkeypatch):
-    monkeypatch.setattr(IncidentSummaries, "layout", 2)
+    monkeypatch.setattr(IncidentSummaries, "layout", SUMMARIES + 1)
     elsewhere = start_projections(opened.store, opened.env)  # holds the lock (and rebuilt them)
     try:
         monkeypatch.setattr(Figures, "layout", 2)
@@ -95,5 +97,5 @@ def test_an_app_rebuilds_them_before_it_opens_its_views_unless_the_projections_r
     finally:
         elsewhere.stop()
     assert rebuild_stale_views(opened.store, opened.env) == ["dashboard_figures"]
-    assert layouts(opened) == {"incident_summaries": 2, "dashboard_figures": 2, "action_queue": 1}
+    assert layouts(opened) == {"incident_summaries": SUMMARIES + 1, "dashboard_figures": 2, "action_queue": 1}
     assert rebuild_stale_views(opened.store, opened.env) == []

@@ -67,6 +67,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | Rule] = {
     ("GET", "/static/app"): Rule(EVERYONE, path="/static/app/app.css"),
     # Every member of staff: their session, logging incidents and what staff did
     ("POST", "/sign-out"): Rule(STAFF, lands_on="/sign-in?reason=signed-out"),
+    ("POST", "/session/keep-alive"): STAFF,  # sent by the page while a person types or taps
     ("GET", "/choose-password"): STAFF,  # after a one-time password; a full session is sent home
     ("POST", "/choose-password"): STAFF,
     ("GET", "/"): STAFF,

@@ -5,7 +5,9 @@ account's sessions end at once; every change is on the account's history with wh
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -13,7 +15,7 @@ from incidents.application import commands as c
 from incidents.application.service import IncidentLog
 from incidents.cli import ensure_first_account
 from incidents.domain.practice_index import PracticeIndex
-from incidents.web.templating import uk_time
+from incidents.web.templating import UK, uk_time
 from tests.conftest import csrf_from
 from tests.web.conftest import PASSWORD
 
@@ -95,7 +97,9 @@ def test_a_new_member_of_staff_signs_in_once_with_the_one_time_password_then_cho
     same = nell.post("/choose-password", data={"csrf_token": token, "password": password, "confirm": password})
     assert same.status_code == 422 and "different from the one-time password" in same.text
     short = nell.post("/choose-password", data={"csrf_token": token, "password": "short", "confirm": "short"})
-    assert short.status_code == 422 and "10 to 256 characters" in short.text
+    assert short.status_code == 422 and "12 to 256 characters" in short.text
+    common = nell.post("/choose-password", data={"csrf_token": token, "password": "Qwerty123456", "confirm": "Qwerty123456"})
+    assert common.status_code == 422 and "one of the most common" in common.text
 
     chosen = nell.post("/choose-password", data={"csrf_token": token, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert chosen.status_code == 303 and chosen.headers["location"] == "/"
@@ -248,3 +252,20 @@ def test_someone_else_can_sign_in_at_a_tablet_left_in_the_middle_of_a_password_c
     assert tablet.get("/sign-in?reason=switch").status_code == 200
     assert sign_in(tablet, "sue.reception", PASSWORD).headers["location"] == "/"
     assert tablet.get("/").status_code == 200
+
+
+def test_a_one_time_password_says_when_it_expires_and_is_refused_after_with_what_to_do(client_for, web_app):
+    web_app.state.log.one_time_password_lifetime = timedelta(seconds=1)
+    gill = client_for("gill.governance")
+    reset = post(gill, f"/staff/{account_id('sue.reception')}/reset-password", page=f"/staff/{account_id('sue.reception')}")
+    assert reset.status_code == 200
+    password = one_time_password(reset.text)
+    expires = re.search(r'id="one-time-password-expires">([^<]+)<', reset.text)
+    assert expires and datetime.now(UK).strftime("%-d %B %Y") in expires.group(1)
+    time.sleep(1.2)
+    refused = sign_in(client_for(), "sue.reception", password)
+    assert refused.status_code == 401
+    assert "This one-time password has expired: ask your governance lead" in refused.text
+    assert "choose-password" not in refused.headers.get("location", "")
+    wrong = sign_in(client_for(), "sue.reception", "not the password at all")
+    assert wrong.status_code == 401 and "expired" not in wrong.text

@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Annotated, Callable, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
+from ..domain.accounts import acceptable_password
 from ..domain.filming import AREAS, CHILDREN_PRESENT, FILMERS, PEOPLE_CAPTURED
 from ..domain.recording import MEDIA, OPENNESS, SETTINGS
 
@@ -116,12 +117,16 @@ class ReopenIncident(Command):
     reason: Annotated[Note, StringConstraints(min_length=1)]
 
 
+Password = Annotated[str, AfterValidator(_field_error(acceptable_password))]
+
+
 class RegisterAccount(Command):
     username: Annotated[str, _normalised(str.lower), StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
     display_name: Annotated[ShortText, StringConstraints(min_length=1)]
     practice: Annotated[str, _normalised(str.upper), StringConstraints(pattern=r"^[A-Z0-9]{3,10}$")]
     role: Literal["reception", "manager", "governance"]
-    password: Annotated[str, Field(min_length=10, max_length=256)]
+    password: Password
+    one_time: bool = False  # a generated password handed to the person: it signs in once, in time, to choose their own
 
 
 
@@ -151,4 +156,4 @@ class EnableAccount(Command):
 
 
 class ChoosePassword(Command):
-    password: Annotated[str, Field(min_length=10, max_length=256)]
+    password: Password

@@ -10,6 +10,7 @@ import random
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, TypeVar
 from uuid import UUID
 
@@ -19,7 +20,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError
 
-from ..domain.accounts import StaffAccount, username_of
+from ..domain.accounts import StaffAccount, acceptable_password, username_of
 from ..domain.filming import FilmingIncident
 from ..domain.incident import Incident
 from ..domain.practice_index import PracticeIndex
@@ -113,6 +114,7 @@ class OneTimePassword:
     account_id: UUID
     notification_id: int
     password: str
+    expires_at: datetime
 
 
 class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoints, Application[UUID]):
@@ -120,6 +122,7 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
 
     name = "incidents"
     password_hasher = PasswordHasher()
+    one_time_password_lifetime = timedelta(hours=72)  # the composition root sets INCIDENTS_ONE_TIME_PASSWORD_HOURS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -305,7 +308,8 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
     # Staff accounts ----------------------------------------------------
 
     def register_account(self, cmd: c.RegisterAccount, actor: str) -> Saved:
-        """An account with a password its owner chose (the CLI and the first run)."""
+        """An account with a password its owner chose, or (one_time) a generated one handed to
+        them that signs in once, in time, to choose their own (the CLI and the first run)."""
         self._check_username_free(cmd.username)
         account = StaffAccount.register(
             username=cmd.username,
@@ -315,7 +319,14 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
             password_hash=self.password_hasher.hash(cmd.password),
             actor=actor,
         )
+        if cmd.one_time:
+            account.require_new_password(actor)
         return self._save_new_account(account)
+
+    def one_time_password_expires_at(self, account_id: UUID) -> datetime | None:
+        """When the account's outstanding one-time password stops working (None: it has none)."""
+        account = self.repository.get(account_id)
+        return account.one_time_password_expires_at(self.one_time_password_lifetime)
 
     def _check_username_free(self, username: str) -> None:
         if self._exists(StaffAccount.create_id(username)):
@@ -343,7 +354,12 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
         )
         account.require_new_password(actor.username)
         saved = self._save_new_account(account)
-        return OneTimePassword(saved.id, saved.notification_id, password)
+        return self._issued(saved, password)
+
+    def _issued(self, saved: Saved, password: str) -> OneTimePassword:
+        expires_at = self.one_time_password_expires_at(saved.id)
+        assert expires_at is not None
+        return OneTimePassword(saved.id, saved.notification_id, password, expires_at)
 
     def staff(self, actor: Actor) -> list[StaffAccount]:
         """The accounts of the actor's practice, oldest first."""
@@ -370,7 +386,7 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
         password = self.new_password()
         password_hash = self.password_hasher.hash(password)
         saved = self._change_account(cmd.account_id, actor, lambda a: a.reset_password(password_hash, actor.username))
-        return OneTimePassword(saved.id, saved.notification_id, password)
+        return self._issued(saved, password)
 
     def disable_account(self, cmd: c.DisableAccount, actor: Actor) -> Saved:
         """Signs the person out everywhere at once; a repeated request changes nothing."""
@@ -430,7 +446,9 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
         return self._actor(account), account.session_version
 
     def authenticate(self, username: str, password: str) -> tuple[Actor, int] | None:
-        """The actor and session version for a right username and password, else None."""
+        """The actor and session version for a right username and password, else None.
+
+        Raises OneTimePasswordExpired for a right one-time password given out too long ago."""
         try:
             account = self.repository.get(StaffAccount.create_id(username_of(username)))
         except (AggregateNotFoundError, DomainError):
@@ -447,6 +465,7 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
             # A one-time password signs in once, for choosing a new password and nothing else.
             if account.one_time_password_used:
                 return None
+            account.check_one_time_password_in_time(self.one_time_password_lifetime, datetime.now(timezone.utc))
             account.use_one_time_password()
             try:
                 self.save(account)
@@ -498,4 +517,10 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
 
     @staticmethod
     def new_password() -> str:
-        return secrets.token_urlsafe(12)
+        """16 random URL-safe characters (96 bits), never a common password."""
+        while True:
+            password = secrets.token_urlsafe(12)
+            try:
+                return acceptable_password(password)
+            except DomainError:
+                continue

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import ClassVar
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate, event
 
@@ -34,6 +36,46 @@ class CannotDisableOwnAccount(DomainError):
 
 class OneTimePasswordUsed(DomainError):
     pass
+
+
+class OneTimePasswordExpired(DomainError):
+    pass
+
+
+class UnacceptablePassword(InvalidValue):
+    pass
+
+
+PASSWORD_MIN_CHARS = 12
+PASSWORD_MAX_CHARS = 256
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of zxcvbn's list (from leaked password sets), lower-cased."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])
+
+
+def acceptable_password(value: str) -> str:
+    """A password a person may choose: 12 to 256 characters, and not one of the common ones."""
+    if not PASSWORD_MIN_CHARS <= len(value) <= PASSWORD_MAX_CHARS:
+        raise UnacceptablePassword(f"A password is {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters")
+    common = _common_passwords()
+    lowered = value.strip().lower()
+    if lowered in common:
+        raise UnacceptablePassword("This password is one of the most common, and easy to guess: choose another")
+    # Most lists hold short passwords; a long one is often a common one with digits or symbols added.
+    base = lowered.rstrip(_ADDED_CHARACTERS)
+    if len(base) >= 4 and base in common:
+        raise UnacceptablePassword(
+            "This password is one of the most common with digits or symbols added, and easy to guess: choose another"
+        )
+    return value
+
+
+_ADDED_CHARACTERS = "0123456789 !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
 
 def username_of(value: str) -> str:
@@ -63,6 +105,7 @@ class StaffAccount(Aggregate):
         self.disabled = False
         self.must_choose_password = False  # a one-time password was issued: the person chooses their own
         self.one_time_password_used = False
+        self.one_time_password_issued_at: datetime | None = None
 
     @classmethod
     def register(
@@ -117,13 +160,30 @@ class StaffAccount(Aggregate):
     def enable(self, actor: str) -> None:
         self.disabled = False
 
-    @event("NewPasswordRequired")
+    class NewPasswordRequired(Aggregate.Event):
+        """Keeps when the one-time password was given out (its event's time), for its expiry."""
+
+        actor: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.one_time_password_issued_at = self.timestamp
+
+    @event(NewPasswordRequired)
     def require_new_password(self, actor: str) -> None:
         """The password was given out by someone else: it signs in once, then the person chooses their own."""
         self.must_choose_password = True
         self.one_time_password_used = False
 
-    @event("PasswordReset")
+    class PasswordReset(Aggregate.Event):
+        """Keeps when the one-time password was given out (its event's time), for its expiry."""
+
+        password_hash: str
+        actor: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.one_time_password_issued_at = self.timestamp
+
+    @event(PasswordReset)
     def reset_password(self, password_hash: str, actor: str) -> None:
         self.password_hash = password_hash
         self.session_version += 1
@@ -133,6 +193,20 @@ class StaffAccount(Aggregate):
     def check_one_time_password_unused(self) -> None:
         if self.must_choose_password and self.one_time_password_used:
             raise OneTimePasswordUsed("This one-time password has been used: ask for a new one")
+
+    def one_time_password_expires_at(self, lifetime: timedelta) -> datetime | None:
+        """When the one-time password given out stops working (None: none is outstanding)."""
+        if not self.must_choose_password or self.one_time_password_issued_at is None:
+            return None
+        return self.one_time_password_issued_at + lifetime
+
+    def check_one_time_password_in_time(self, lifetime: timedelta, now: datetime) -> None:
+        expires_at = self.one_time_password_expires_at(lifetime)
+        if expires_at is not None and now >= expires_at:
+            raise OneTimePasswordExpired(
+                "This one-time password has expired: ask your governance lead (or whoever runs the "
+                "system) for a new one"
+            )
 
     def use_one_time_password(self) -> None:
         self.check_one_time_password_unused()

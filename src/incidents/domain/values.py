@@ -50,12 +50,15 @@ def nhs_number(value: str) -> str:
     digits = re.sub(r"[\s-]", "", value or "")
     if not re.fullmatch(r"[0-9]{10}", digits):
         raise InvalidNHSNumber("An NHS number has 10 digits, like 943 476 5919")
-    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
-    check = 11 - total % 11
-    check = 0 if check == 11 else check
-    if check == 10 or check != int(digits[9]):
+    if not has_nhs_check_digit([int(d) for d in digits]):
         raise InvalidNHSNumber("That is not a valid NHS number: check the digits")
     return digits
+
+
+def has_nhs_check_digit(digits: list[int]) -> bool:
+    """Whether ten digits end with the modulus 11 check digit of the nine before them."""
+    check = 11 - sum(d * w for d, w in zip(digits[:9], range(10, 1, -1))) % 11
+    return digits[9] == (0 if check == 11 else check)
 
 
 def format_nhs_number(digits: str) -> str:
