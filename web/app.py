@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from incidents.application.service import IncidentNotFound, NotPermitted
 from incidents.bootstrap import Opened, open_log
@@ -27,10 +28,10 @@ from incidents.storage import secret_from_file
 
 from . import account_routes, auth_routes, dashboard_routes, incident_routes, list_routes, report_routes, session_routes
 from . import disclosure_routes, notice_routes
-from .deps import page
+from .deps import max_session_seconds, page, signed_in_as
 from .sessions import CsrfFailed, SignInRequired
 from .templating import Renderer
-from .throttle import SignInThrottle
+from .throttle import SignInThrottle, attempt_store_for
 
 WEB_DIR = Path(__file__).parent
 NODE_MODULES = WEB_DIR / "node_modules"
@@ -74,6 +75,60 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+class SecurityHeaders:
+    """Adds the security headers to every response, whatever made it: pages, redirects, files,
+    CSV, /healthz, the 413 above and the 500 page (so it wraps the whole middleware stack)."""
+
+    STATIC = ("/static/", "/assets/")
+
+    def __init__(self, app: ASGIApp, hsts: bool) -> None:
+        self.app = app
+        self.headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"same-origin"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"cross-origin-resource-policy", b"same-origin"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+            # A page sets its own, with its script nonce; anything else may load nothing.
+            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+        ]
+        if hsts:  # only behind HTTPS: INCIDENTS_SECURE_COOKIES says the service is reached that way
+            self.headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        cacheable = scope["path"].startswith(self.STATIC)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in self.headers if k not in present]
+                if not cacheable and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def wrap_whole_stack(app: FastAPI, settings: Settings) -> None:
+    """Puts the security headers, and the trusted proxy's client address, outside even
+    Starlette's error middleware, so that no response goes out without them."""
+    build = app.build_middleware_stack
+
+    def build_wrapped() -> ASGIApp:
+        stack = build()
+        if settings.trusted_proxies:
+            # The client's address from X-Forwarded-For, only when a listed proxy sent it.
+            stack = ProxyHeadersMiddleware(stack, trusted_hosts=settings.trusted_proxies)
+        return SecurityHeaders(stack, hsts=settings.secure_cookies)
+
+    app.build_middleware_stack = build_wrapped  # type: ignore[method-assign]
+
+
 def assets_dir(*parts: str) -> Path:
     path = NODE_MODULES.joinpath(*parts)
     if not path.is_dir():
@@ -99,8 +154,10 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.state.store = opened.store
     app.state.checks_on_loop = opened.store.kind != "postgres"  # see incident_routes.report
     app.state.render = Renderer()
-    app.state.sign_in_throttle = SignInThrottle()
-    app.state.on_shutdown = []
+    app.state.sign_in_throttle = SignInThrottle(
+        attempt_store_for(opened.store.kind, opened.store.location, settings.effective_database_url)
+    )
+    app.state.on_shutdown = [app.state.sign_in_throttle.close]
     app.state.projections = None
     app.state.signing_key = load_or_create(settings.effective_signing_key_file)  # signs evidence bundles
 
@@ -108,11 +165,12 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
         SessionMiddleware,
         secret_key=secret,
         session_cookie="incidents_session",
-        max_age=12 * 60 * 60,
+        max_age=max_session_seconds(settings),
         same_site="lax",
         https_only=settings.secure_cookies,
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    wrap_whole_stack(app, settings)
 
     if not (WEB_DIR / "static" / "build" / "nhsuk.min.css").exists():
         raise ConfigurationError(f"The NHS.UK frontend styles are not built: run `npm run build` in {WEB_DIR}")
@@ -148,10 +206,10 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
         stopped = projections.stopped() if projections is not None else []
         if stopped:
             waiting = projections.waiting() if projections is not None else ""
-            return JSONResponse(
-                {"status": "views stopped", "views": stopped, **({"waiting": waiting} if waiting else {})}, status_code=503
+            return health_answer(
+                request, {"status": "views stopped", "views": stopped, **({"waiting": waiting} if waiting else {})}, 503
             )
-        return JSONResponse({"status": "ok"})
+        return health_answer(request, {"status": "ok"}, 200)
 
     # Mounted after the routes, which are matched in order: pages are asked for far more often.
     app.mount("/assets", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk", "assets")), name="assets")
@@ -161,6 +219,16 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
 
     install_error_pages(app)
     return app
+
+
+def health_answer(request: Request, body: dict, status: int) -> Response:
+    """The details for a signed-in manager; for anyone else (a load balancer, a stranger) only
+    the status, which says nothing about the views inside."""
+    try:
+        signed_in_as(request, ("manager",), activity=False)
+    except (SignInRequired, NotPermitted):
+        body = {"status": body["status"]}
+    return JSONResponse(body, status_code=status)
 
 
 def error_page(request: Request, status: int, title: str, text: str) -> Response:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
+import os
 import secrets
 import time
 from typing import Annotated
 from uuid import UUID
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from incidents.application import commands as c
 from incidents.application.service import Actor, IncidentLog, PasswordChoiceExpired, SamePassword
 from incidents.domain.accounts import OneTimePasswordExpired, UnacceptablePassword, acceptable_password
 
-from .deps import ALL_ROLES, allow, get_log, idle_seconds, page, posted
-from .sessions import end_session, start_session
+from .deps import ALL_ROLES, allow, get_log, idle_seconds, max_session_seconds, page, posted
+from .sessions import end_session, expired, start_session
 from .throttle import SignInThrottle
 
 router = APIRouter()
@@ -37,12 +43,10 @@ def safe_next(target: str | None) -> str:
 
 @router.get("/sign-in")
 def sign_in_page(request: Request, reason: str = "", next: str = "/"):
+    # A GET changes nothing: signing out (after inactivity too) is a POST to /sign-out, so a link
+    # from another site cannot sign anyone out.
     renderer = request.app.state.render
-    if reason in ("inactive", "unsaved"):
-        end_session(request)  # the tablet was left alone: nothing of the last user stays
-    elif reason == "switch":
-        end_session(request)  # someone else at the tablet, in the middle of a password choice
-    elif password_choice(request):
+    if password_choice(request):
         return RedirectResponse("/choose-password", status_code=303)  # the one-time password is spent
     return renderer(
         request,
@@ -51,44 +55,61 @@ def sign_in_page(request: Request, reason: str = "", next: str = "/"):
     )
 
 
+def password_checks(request: Request) -> anyio.CapacityLimiter:
+    """At most this many argon2 checks at once, each on a thread of its own, so a burst of
+    sign-ins neither blocks the event loop nor takes every thread of the pool."""
+    limiter = getattr(request.app.state, "password_checks", None)
+    if limiter is None:
+        limiter = request.app.state.password_checks = anyio.CapacityLimiter(max(2, os.cpu_count() or 2))
+    return limiter
+
+
+def client_address(request: Request) -> str:
+    """The client's address, as the server saw it or as a trusted proxy said (INCIDENTS_TRUSTED_PROXIES)."""
+    return request.client.host if request.client else "-"
+
+
 @router.post("/sign-in")
-def sign_in(
+async def sign_in(
     request: Request,
     form: Annotated[dict[str, str], Depends(posted)],
     log: Annotated[IncidentLog, Depends(get_log)],
 ):
     username = form.get("username", "").strip()
     password = form.get("password", "")
-    throttle: SignInThrottle = request.app.state.sign_in_throttle
-    keys = (f"user:{username.lower()}", f"addr:{request.client.host if request.client else '-'}")
-    wait = throttle.locked_for(*keys)
-    if wait:
-        minutes = max(1, round(wait / 60))
-        errors = {"username": f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}, or ask the practice manager."}
-        return sign_in_again(request, form, username, errors, 429)
-    time.sleep(throttle.delay_for(*keys))
-    try:
-        result = log.authenticate(username, password) if username and password else None
-    except OneTimePasswordExpired as expired:
-        return sign_in_again(request, form, username, {"password": str(expired)}, 401)
-    if result is None:
-        throttle.failed(*keys)
+    if not (username and password):
         return sign_in_again(request, form, username, {"username": "Enter a correct username and password"}, 401)
-    throttle.succeeded(keys[0])
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    reservation = await run_in_threadpool(throttle.reserve, username, client_address(request))
+    if reservation.refused_for:
+        minutes = max(1, round(reservation.refused_for / 60))
+        errors = {"username": f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}, or ask the practice manager."}
+        return sign_in_again(request, form, username, errors, 429, {"Retry-After": str(math.ceil(reservation.refused_for))})
+    try:
+        result = await anyio.to_thread.run_sync(log.authenticate, username, password, limiter=password_checks(request))
+    except OneTimePasswordExpired as error:  # the right password, given out too long ago
+        await run_in_threadpool(throttle.succeeded, reservation)
+        return sign_in_again(request, form, username, {"password": str(error)}, 401)
+    if result is None:
+        delay = await run_in_threadpool(throttle.failed, reservation)
+        await asyncio.sleep(delay)  # holds back this answer only: no thread waits
+        return sign_in_again(request, form, username, {"username": "Enter a correct username and password"}, 401)
+    await run_in_threadpool(throttle.succeeded, reservation)
     actor, session_version = result
-    if log.needs_new_password(actor.user_id):
+    if await run_in_threadpool(log.needs_new_password, actor.user_id):
         start_password_choice(request, actor, session_version)
         return RedirectResponse("/choose-password", status_code=303)
     start_session(request, actor, session_version)
     return RedirectResponse(safe_next(form.get("next")), status_code=303)
 
 
-def sign_in_again(request: Request, form: dict[str, str], username: str, errors: dict[str, str], status: int):
+def sign_in_again(request: Request, form: dict[str, str], username: str, errors: dict[str, str], status: int, headers: dict[str, str] | None = None):
     return request.app.state.render(
         request,
         "sign_in.jinja",
         page(request, notice="", next=safe_next(form.get("next")), values={"username": username}, errors=errors),
         status_code=status,
+        headers=headers,
     )
 
 
@@ -99,6 +120,9 @@ def sign_out(
     actor: Annotated[Actor, Depends(allow(*ALL_ROLES))],
     log: Annotated[IncidentLog, Depends(get_log)],
 ):
+    if form.get("reason") == "inactive":
+        end_session(request)  # the screen was left alone: this session ends, the person's others stand
+        return RedirectResponse("/sign-in?reason=inactive", status_code=303)
     log.sign_out(actor.user_id)
     end_session(request)
     return RedirectResponse("/sign-in?reason=signed-out", status_code=303)
@@ -113,7 +137,8 @@ CHOICE_KEY = "choose_uid"
 
 def start_password_choice(request: Request, actor: Actor, session_version: int) -> None:
     request.session.clear()
-    request.session.update({CHOICE_KEY: str(actor.user_id), "sv": session_version, "seen": int(time.time()), "csrf": secrets.token_urlsafe(32)})
+    now = int(time.time())
+    request.session.update({CHOICE_KEY: str(actor.user_id), "sv": session_version, "seen": now, "started": now, "csrf": secrets.token_urlsafe(32)})
 
 
 def password_choice(request: Request) -> tuple[UUID, int] | None:
@@ -121,7 +146,8 @@ def password_choice(request: Request) -> tuple[UUID, int] | None:
     uid = request.session.get(CHOICE_KEY)
     if not uid:
         return None
-    if int(time.time()) - int(request.session.get("seen", 0)) > idle_seconds(request.app.state.settings):
+    settings = request.app.state.settings
+    if expired(request.session, idle_seconds(settings), max_session_seconds(settings)):
         end_session(request)
         return None
     try:
@@ -169,6 +195,9 @@ def choose_password(
     form: Annotated[dict[str, str], Depends(posted)],
     log: Annotated[IncidentLog, Depends(get_log)],
 ):
+    if form.get("switch"):
+        end_session(request)  # someone else at the tablet, in the middle of a password choice
+        return RedirectResponse("/sign-in?reason=switch", status_code=303)
     choice = password_choice(request)
     if choice is None:
         return not_choosing(request)

@@ -23,9 +23,13 @@ def idle_seconds(settings: Any) -> int:
     return round(settings.idle_timeout_minutes * 60)
 
 
+def max_session_seconds(settings: Any) -> int:
+    return round(settings.session_max_hours * 3600)
+
+
 def signed_in(request: Request, activity: bool = True) -> Actor:
     state = request.app.state
-    return signed_in_actor(request, state.log, idle_seconds(state.settings), activity)
+    return signed_in_actor(request, state.log, idle_seconds(state.settings), activity, max_session_seconds(state.settings))
 
 
 def signed_in_as(request: Request, roles: tuple[str, ...], activity: bool = True) -> Actor:

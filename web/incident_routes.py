@@ -210,6 +210,8 @@ def incident_page(
 
 @router.get("/incidents/{incident_id}")
 def show_incident(request: Request, incident_id: UUID, actor: Anyone, log: Log, saved: str = "", for_request: Annotated[UUID | None, Query(alias="request")] = None):
+    # The one GET that records something, on purpose: the chain of custody is an audit record of
+    # who saw what, when, for which request, so a view has to be written when the page is seen.
     try:
         log.record_view(actor, incident_id, for_request)  # the chain of custody: who saw it, when, for which request
     except RequestNotFound:

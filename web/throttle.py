@@ -1,67 +1,221 @@
-"""Slowing down, then locking, repeated failed sign-ins.
+"""Counting failed sign-ins where every app instance sees them, so guessing is slow but staff are not locked out.
 
-Counted per username (whether or not it exists, so the answers reveal nothing) and per client
-address. Kept in memory: it protects one app process; several processes each keep their own.
+The design, and why:
+
+- Per account (per username typed, whether or not it exists, so the answers reveal nothing): an
+  attempt is reserved, atomically in the shared store, before the password is checked. Once an
+  account's attempts in the window reach the limit, further attempts are refused (429 with
+  Retry-After) without checking, so simultaneous guesses cannot all be checked. A right password
+  clears the account's count.
+- Per client address: failures only slow down the failed answers from that address. An address
+  never refuses anyone: behind a proxy or a practice's shared connection, one address is every
+  member of staff, and failures there must not stop another person's right password.
+
+Counts live in a fixed window per key (a start time and a count), one atomic upsert per attempt:
+in a SQLite file beside the event store, or a table in the PostgreSQL database.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import stat
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 WINDOW_SECONDS = 15 * 60
-SLOW_AFTER = 3  # failures before each further attempt is delayed
-LOCK_AFTER = 10  # failures before the name or address is locked for the rest of the window
+LOCK_AFTER = 10  # attempts per account in a window before further ones are refused unchecked
+SLOW_AFTER = 3  # failures per account before its failed answers are delayed
+ADDRESS_SLOW_AFTER = 30  # failures per address before its failed answers are delayed
 MAX_DELAY_SECONDS = 4.0
-ADDRESS_FACTOR = 5  # a practice's tablets and desktops often share one address
+PRUNE_EVERY_SECONDS = 60.0
 
 
-def _scale(key: str) -> int:
-    return ADDRESS_FACTOR if key.startswith("addr:") else 1
+class AttemptStore(Protocol):
+    def add(self, key: str, now: float, window: float) -> tuple[int, float]:
+        """Counts one more attempt for the key; returns the count and the window's start."""
+
+    def take_back(self, key: str) -> None:
+        """Forgets one attempt (a reservation that turned out right)."""
+
+    def clear(self, key: str) -> None: ...
+
+    def count(self, key: str, now: float, window: float) -> int: ...
+
+    def prune(self, before: float) -> None: ...
+
+    def close(self) -> None: ...
 
 
-@dataclass
+SQL_ADD = """
+INSERT INTO sign_in_attempts (key, started, count) VALUES ({p}, {p}, 1)
+ON CONFLICT (key) DO UPDATE SET
+  count = CASE WHEN sign_in_attempts.started <= {p} THEN 1 ELSE sign_in_attempts.count + 1 END,
+  started = CASE WHEN sign_in_attempts.started <= {p} THEN excluded.started ELSE sign_in_attempts.started END
+RETURNING count, started
+"""
+SQL_TAKE_BACK = "UPDATE sign_in_attempts SET count = count - 1 WHERE key = {p} AND count > 0"
+SQL_CLEAR = "DELETE FROM sign_in_attempts WHERE key = {p}"
+SQL_COUNT = "SELECT count FROM sign_in_attempts WHERE key = {p} AND started > {p}"
+SQL_PRUNE = "DELETE FROM sign_in_attempts WHERE started <= {p}"
+SQL_CREATE = "CREATE TABLE IF NOT EXISTS sign_in_attempts (key TEXT PRIMARY KEY, started DOUBLE PRECISION NOT NULL, count INTEGER NOT NULL)"
+
+
+class SqliteAttemptStore:
+    """A small SQLite file (":memory:" for an in-memory event store); each statement is atomic
+    across every process that opens the file."""
+
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():  # readable by the service's owner only, like the other files it makes
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, stat.S_IRUSR | stat.S_IWUSR))
+        self._db = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(SQL_CREATE)
+
+    def _run(self, sql: str, *args: object) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql.format(p="?"), args).fetchall()
+
+    def add(self, key: str, now: float, window: float) -> tuple[int, float]:
+        count, started = self._run(SQL_ADD, key, now, now - window, now - window)[0]
+        return int(count), float(started)
+
+    def take_back(self, key: str) -> None:
+        self._run(SQL_TAKE_BACK, key)
+
+    def clear(self, key: str) -> None:
+        self._run(SQL_CLEAR, key)
+
+    def count(self, key: str, now: float, window: float) -> int:
+        rows = self._run(SQL_COUNT, key, now - window)
+        return int(rows[0][0]) if rows else 0
+
+    def prune(self, before: float) -> None:
+        self._run(SQL_PRUNE, before)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class PostgresAttemptStore:
+    """A table in the deployment's PostgreSQL database, shared by every app instance."""
+
+    def __init__(self, conninfo: str) -> None:
+        import psycopg
+        from psycopg_pool import ConnectionPool
+
+        self._pool = ConnectionPool(conninfo, min_size=1, max_size=4, kwargs={"autocommit": True}, open=True)
+        with self._pool.connection() as conn:
+            try:
+                conn.execute(SQL_CREATE)
+            except psycopg.errors.UniqueViolation:
+                pass  # another instance created it at the same moment
+
+    def _run(self, sql: str, *args: object) -> list[tuple]:
+        with self._pool.connection() as conn:
+            cursor = conn.execute(sql.format(p="%s"), args)
+            return cursor.fetchall() if cursor.description else []
+
+    def add(self, key: str, now: float, window: float) -> tuple[int, float]:
+        count, started = self._run(SQL_ADD, key, now, now - window, now - window)[0]
+        return int(count), float(started)
+
+    def take_back(self, key: str) -> None:
+        self._run(SQL_TAKE_BACK, key)
+
+    def clear(self, key: str) -> None:
+        self._run(SQL_CLEAR, key)
+
+    def count(self, key: str, now: float, window: float) -> int:
+        rows = self._run(SQL_COUNT, key, now - window)
+        return int(rows[0][0]) if rows else 0
+
+    def prune(self, before: float) -> None:
+        self._run(SQL_PRUNE, before)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One attempt, counted before its password is checked."""
+
+    account_key: str
+    address_key: str
+    refused_for: float  # seconds until the account may try again; 0 when this attempt may be checked
+
+
+def account_key(username: str) -> str:
+    return "user:" + username.strip().lower()
+
+
+def address_key(address: str) -> str:
+    return "addr:" + address
+
+
 class SignInThrottle:
-    window: float = WINDOW_SECONDS
-    slow_after: int = SLOW_AFTER
-    lock_after: int = LOCK_AFTER
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    """The rules above, over a store every instance shares. Blocking: call it from a thread."""
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and now - times[0] > self.window:
-            times.popleft()
-        return times
+    def __init__(
+        self,
+        store: AttemptStore,
+        window: float = WINDOW_SECONDS,
+        lock_after: int = LOCK_AFTER,
+        slow_after: int = SLOW_AFTER,
+        address_slow_after: int = ADDRESS_SLOW_AFTER,
+    ) -> None:
+        self.store = store
+        self.window = window
+        self.lock_after = lock_after
+        self.slow_after = slow_after
+        self.address_slow_after = address_slow_after
+        self._pruned = 0.0
 
-    def locked_for(self, *keys: str) -> float:
-        """Seconds until these may try again, or 0 when they may try now."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [
-                self.window - (now - times[0])
-                for key, times in ((k, self._recent(k, now)) for k in keys)
-                if len(times) >= self.lock_after * _scale(key)
-            ]
-        return max(waits, default=0.0)
+    def reserve(self, username: str, address: str) -> Reservation:
+        now = time.time()
+        self._prune(now)
+        key = account_key(username)
+        count, started = self.store.add(key, now, self.window)
+        if count > self.lock_after:
+            self.store.take_back(key)  # a refused attempt is not checked, so it does not count
+            return Reservation(key, address_key(address), max(1.0, started + self.window - now))
+        return Reservation(key, address_key(address), 0.0)
 
-    def delay_for(self, *keys: str) -> float:
-        now = time.monotonic()
-        with self._lock:
-            extra = max((len(self._recent(k, now)) - self.slow_after * _scale(k) + 1 for k in keys), default=0)
+    def succeeded(self, reservation: Reservation) -> None:
+        self.store.clear(reservation.account_key)
+
+    def failed(self, reservation: Reservation) -> float:
+        """Counts the failure against the address; returns how long to hold back the answer."""
+        now = time.time()
+        address_count, _ = self.store.add(reservation.address_key, now, self.window)
+        account_count = self.store.count(reservation.account_key, now, self.window)
+        extra = max(account_count - self.slow_after + 1, (address_count - self.address_slow_after + 1) / 10)
         return min(MAX_DELAY_SECONDS, 0.5 * extra) if extra > 0 else 0.0
 
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
-            if len(self._failures) > 10_000:  # forget the quiet ones
-                for key in [k for k, v in self._failures.items() if not v]:
-                    del self._failures[key]
+    def _prune(self, now: float) -> None:
+        if now - self._pruned > PRUNE_EVERY_SECONDS:
+            self._pruned = now
+            self.store.prune(now - self.window)
 
-    def succeeded(self, username_key: str) -> None:
-        with self._lock:
-            self._failures.pop(username_key, None)
+    def close(self) -> None:
+        self.store.close()
+
+
+def attempt_store_for(kind: str, location: str, database_url: str) -> AttemptStore:
+    """The store beside the deployment's events: kind and location as storage.Store gives them."""
+    if kind == "postgres":
+        return PostgresAttemptStore(database_url)
+    if kind == "sqlite":
+        events = Path(location)
+        return SqliteAttemptStore(events.with_name(events.stem + "-sign-in-attempts.sqlite"))
+    return SqliteAttemptStore(":memory:")

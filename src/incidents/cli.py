@@ -134,7 +134,8 @@ def serve(
         err.print(f"[bold red]Cannot start:[/] {error}")
         raise typer.Exit(2) from None
     console.print(f"Serving on http://{host}:{port}  (events: {opened.store.location})")
-    uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False, log_config=uvicorn_log_config())
+    # The app reads a trusted proxy's headers itself (INCIDENTS_TRUSTED_PROXIES), and says nothing of its server.
+    uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False, log_config=uvicorn_log_config())
 
 
 @app.command()

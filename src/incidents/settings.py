@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,18 @@ def _number(kind: type, name: str, text: str):
     return value
 
 
+def check_trusted_proxies(text: str) -> None:
+    for part in filter(None, text.split(",")):
+        if part == "*":
+            continue
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise ConfigurationError(
+                f"{PREFIX}TRUSTED_PROXIES lists addresses or networks (10.0.0.5,10.1.0.0/16), not {part!r}"
+            ) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
@@ -40,6 +53,8 @@ class Settings:
     view_wait_seconds: float = 2.0
     projections: str = "child"
     checkpoint_seconds: float = 60.0
+    session_max_hours: float = 12
+    trusted_proxies: str = ""  # addresses or CIDRs whose X-Forwarded-For names the client
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -58,6 +73,9 @@ class Settings:
         key_file = get("CIPHER_KEY_FILE")
         checkpoint_seconds = _number(float, "CHECKPOINT_SECONDS", get("CHECKPOINT_SECONDS", "60"))
         projections = get("PROJECTIONS", "child")
+        session_max_hours = _number(float, "SESSION_MAX_HOURS", get("SESSION_MAX_HOURS", "12"))
+        trusted_proxies = ",".join(part.strip() for part in get("TRUSTED_PROXIES").split(",") if part.strip())
+        check_trusted_proxies(trusted_proxies)
         if projections not in PROJECTIONS_MODES:
             raise ConfigurationError(
                 "INCIDENTS_PROJECTIONS is 'child' (the app runs them in a process of its own), 'inline' "
@@ -77,6 +95,8 @@ class Settings:
             view_wait_seconds=wait,
             projections=projections,
             checkpoint_seconds=checkpoint_seconds,
+            session_max_hours=session_max_hours,
+            trusted_proxies=trusted_proxies,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -95,6 +115,8 @@ class Settings:
             "VIEW_WAIT_SECONDS": repr(self.view_wait_seconds),
             "PROJECTIONS": self.projections,
             "CHECKPOINT_SECONDS": repr(self.checkpoint_seconds),
+            "SESSION_MAX_HOURS": repr(self.session_max_hours),
+            "TRUSTED_PROXIES": self.trusted_proxies,
         }
         # Unset, not empty: the event store's library reads INCIDENTS_<its setting> too (the
         # application is called "incidents"), and would take an empty CIPHER_KEY for a key.

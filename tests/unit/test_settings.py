@@ -31,3 +31,11 @@ def test_the_projections_run_in_a_child_process_unless_told_otherwise():
     assert Settings.from_env({"INCIDENTS_PROJECTIONS": "inline"}).projections == "inline"
     with pytest.raises(ConfigurationError, match="'child'"):
         Settings.from_env({"INCIDENTS_PROJECTIONS": "thread"})
+
+
+def test_trusted_proxies_and_the_session_lifetime_are_read_checked_and_handed_on():
+    settings = Settings.from_env({"INCIDENTS_TRUSTED_PROXIES": " 10.0.0.5, 10.1.0.0/16 ", "INCIDENTS_SESSION_MAX_HOURS": "8"})
+    assert (settings.trusted_proxies, settings.session_max_hours) == ("10.0.0.5,10.1.0.0/16", 8)
+    assert Settings.from_env(settings.to_env()) == settings
+    with pytest.raises(ConfigurationError, match="TRUSTED_PROXIES"):
+        Settings.from_env({"INCIDENTS_TRUSTED_PROXIES": "proxy.example"})

@@ -249,6 +249,11 @@ def test_someone_else_can_sign_in_at_a_tablet_left_in_the_middle_of_a_password_c
     tablet = client_for()
     sign_in(tablet, "nell.nurse", password)
     assert "Sign in as someone else" in tablet.get("/choose-password").text
+    # A GET changes nothing (a link from anywhere would sign people out): switching is a POST.
+    assert tablet.get("/sign-in?reason=switch").headers["location"] == "/choose-password"
+    token = csrf_from(tablet.get("/choose-password").text)
+    switched = tablet.post("/choose-password", data={"csrf_token": token, "switch": "1"})
+    assert switched.headers["location"] == "/sign-in?reason=switch"
     assert tablet.get("/sign-in?reason=switch").status_code == 200
     assert sign_in(tablet, "sue.reception", PASSWORD).headers["location"] == "/"
     assert tablet.get("/").status_code == 200

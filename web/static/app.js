@@ -7,12 +7,20 @@ const idleSeconds = Number(document.body.dataset.idleSeconds || 0)
 const user = document.body.dataset.user || ''
 const signedIn = document.querySelector('form[action="/sign-out"]') !== null
 
+// Signing out is a POST (a GET changes nothing): this session only, not the person's others.
+const signOutIdle = () => {
+  const form = document.querySelector('form[action="/sign-out"]')
+  const reason = Object.assign(document.createElement('input'), { type: 'hidden', name: 'reason', value: 'inactive' })
+  form.append(reason)
+  form.submit()
+}
+
 // A shared tablet: after a quiet spell, leave the page so no patient details stay on screen.
 if (signedIn && idleSeconds > 0) {
   let timer
   const restart = () => {
     clearTimeout(timer)
-    timer = setTimeout(() => { window.location.replace('/sign-in?reason=inactive') }, idleSeconds * 1000)
+    timer = setTimeout(signOutIdle, idleSeconds * 1000)
   }
   // Only a person counts: a dashboard polling by itself does not keep the screen signed in.
   for (const name of ['pointerdown', 'keydown']) {
