@@ -29,6 +29,7 @@ from .checkpoint_timer import CheckpointSchedule, CheckpointTimer
 from .postgres_lock import PostgresProjectionsLock
 from .quarantine import count as quarantined_count
 from .quarantine import discard_held, set_aside, stops_the_view
+from .quarantine import record as record_quarantined
 from .layouts import is_stale
 from .rebuild import ProjectionsLock, RebuildRefused, lock_for, rebuild_holding_lock
 from .summaries import IncidentSummaries, IncidentSummaryView
@@ -299,6 +300,7 @@ def start_projections(
             factory = InfrastructureFactory.construct(Environment(spec.name, env))
             view = factory.tracking_recorder(spec.view_class(store))
             projections.views[spec.name] = view
+            record_quarantined(view, spec.name, [])  # its table, made by the one writer: as a rebuild leaves it
             parts.append(_Part(spec.projection(view), view.max_tracking_id(IncidentLog.name) or 0))
         projections.every = every = EveryProjection(parts)
         projections.runner = runner = BaseProjectionRunner(
