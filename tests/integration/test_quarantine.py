@@ -121,3 +121,24 @@ def test_planted_events_are_set_aside_live_and_in_a_rebuild_and_retried_after_a_
 
 original_month_key = figures.month_key
 original_searchable = summaries.searchable
+
+
+def test_a_batch_holding_a_bad_event_is_written_but_for_that_event(opened):
+    """Started after the writes, the projections read them in one batch (one transaction per
+    view on SQLite): the failed batch is written again event by event, and only the bad one set aside."""
+    log = opened.log
+    manager = actor_in(log, PRACTICE)
+    first = report(log, manager)
+    _, bad_report = plant_report_in_year_one(log, manager)
+    rest = [report(log, manager) for _ in range(3)]
+    projections = start_projections(opened.store, opened.env)
+    try:
+        assert projections.wait(rest[-1].notification_id, timeout=20)
+        assert projections.stopped() == []
+        normal_incidents_everywhere(projections, [first.id, *(saved.id for saved in rest)], datetime.now(timezone.utc))
+        assert projections.quarantined() == {"incident_summaries": 1, "dashboard_figures": 1}
+    finally:
+        projections.stop()
+    assert {(q.view, q.notification_id) for q in list_quarantined(opened.store, opened.env)} == {
+        ("incident_summaries", bad_report), ("dashboard_figures", bad_report),
+    }
