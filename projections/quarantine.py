@@ -51,12 +51,16 @@ class Quarantined:
 
     @classmethod
     def of(cls, view: str, event: Any, tracking: Tracking, error: BaseException) -> Quarantined:
-        text = f"{type(error).__name__}: {error}".replace("\x00", "\\x00")[:MAX_ERROR_CHARS]
         return cls(
             view, tracking.notification_id, str(getattr(event, "originator_id", "")),
-            int(getattr(event, "originator_version", 0) or 0), get_topic(type(event)), text,
+            int(getattr(event, "originator_version", 0) or 0), get_topic(type(event)), error_text(error),
             datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
+
+
+def error_text(error: BaseException) -> str:
+    """The error as a quarantine row keeps it (PostgreSQL text cannot hold a NUL, which a message may quote)."""
+    return f"{type(error).__name__}: {error}".replace("\x00", "\\x00")[:MAX_ERROR_CHARS]
 
 
 def table_of(view: Any, name: str) -> str:
@@ -140,11 +144,11 @@ def remove(cursor: Any, view: Any, name: str, notification_id: int) -> None:
 
 
 def note_error(view: Any, name: str, notification_id: int, error: BaseException) -> None:
-    text = f"{type(error).__name__}: {error}".replace("\x00", "\\x00")[:MAX_ERROR_CHARS]
+    """Keep the error of the latest retry."""
     with view.datastore.transaction(commit=True) as cursor:
         cursor.execute(
             f"UPDATE {table_of(view, name)} SET error = {_marks(view, 1)} WHERE notification_id = {_marks(view, 1)}",
-            (text, notification_id),
+            (error_text(error), notification_id),
         )
 
 

@@ -19,7 +19,7 @@ from incidents.application.service import IncidentLog
 from incidents.storage import Store
 
 from .catalogue import CATALOGUE
-from .quarantine import Quarantined, discard_held, listed, note_error, remove, stops_the_view
+from .quarantine import Quarantined, discard_held, error_text, listed, note_error, remove, stops_the_view
 from .rebuild import READ_ONLY_LOG, RebuildRefused, lock_for
 from .runner import view_env
 
@@ -91,7 +91,7 @@ def _apply(log: IncidentLog, view: Any, projection: Any, entry: Quarantined) -> 
             raise
         discard_held(view)
         note_error(view, entry.view, entry.notification_id, error)
-        return Retried(entry, f"{type(error).__name__}: {error}")
+        return Retried(entry, error_text(error))
     finally:
         del view._insert_tracking
     return Retried(entry, "")

@@ -27,9 +27,7 @@ from .catalogue import CATALOGUE, ViewsUnavailable
 from .child import ProjectionsChild
 from .checkpoint_timer import CheckpointSchedule, CheckpointTimer
 from .postgres_lock import PostgresProjectionsLock
-from .quarantine import count as quarantined_count
-from .quarantine import discard_held, set_aside, stops_the_view
-from .quarantine import record as record_quarantined
+from .quarantine import count as quarantined_count, discard_held, record as record_quarantined, set_aside, stops_the_view
 from .layouts import is_stale
 from .rebuild import ProjectionsLock, RebuildRefused, lock_for, rebuild_holding_lock
 from .summaries import IncidentSummaries, IncidentSummaryView
