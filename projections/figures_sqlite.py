@@ -77,6 +77,13 @@ class SQLiteFiguresView(BatchingSQLiteTrackingRecorder, FiguresView):
         if self._batch is None:
             self.flush()
 
+    def discard_held(self) -> None:
+        """Forget the fold's unwritten changes and the rows it holds (read again from the view)."""
+        super().discard_held()
+        self._fold.drain()
+        self._fold.forget()
+        self._fold.tracking = None
+
     def insert_tracking(self, tracking: Tracking) -> None:
         self._fold.insert_tracking(tracking)
         self._done()

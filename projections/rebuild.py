@@ -32,6 +32,7 @@ from incidents.storage import Store
 
 from .handlers import AllHandlers
 from .layouts import store_layout
+from .quarantine import BuildAgain, RebuildQuarantine
 from .side_by_side import groups_of, side_by_side, workers_here
 from .stored_pages import pages_up_to
 
@@ -166,7 +167,22 @@ def _rebuild_sqlite(
 def _build_sqlite(
     store: Store, app_env: dict[str, str], specs: list[ProjectionSpec], last: int, progress: Callable[[int, int], None]
 ) -> int:
-    """Build the views in their side files from the events up to `last`; returns how many were read."""
+    """Build the views in their side files from the events up to `last`; returns how many were
+    read. An event a view cannot write is set aside, and the views built again without it."""
+    trouble = RebuildQuarantine()
+    while True:
+        try:
+            return _build_sqlite_once(store, app_env, specs, last, progress, trouble)
+        except BuildAgain:
+            for spec in specs:
+                for leftover in _with_journals(_building(spec.sqlite_file(store.location))):
+                    leftover.unlink(missing_ok=True)
+
+
+def _build_sqlite_once(
+    store: Store, app_env: dict[str, str], specs: list[ProjectionSpec], last: int, progress: Callable[[int, int], None],
+    trouble: RebuildQuarantine,
+) -> int:
     factories, views, projections = [], [], []
     log = IncidentLog(env={**app_env, **READ_ONLY_LOG})
     try:
@@ -182,18 +198,32 @@ def _build_sqlite(
         handlers = AllHandlers(projections)
         event_from, name, count = log.mapper.event_from, log.name, 0
         for page in pages_up_to(log.recorder, last, PAGE_SIZE):
-            for notification_id, originator_id, version, topic, state in page:
-                event = event_from(topic, originator_id, version, state)
-                tracking = Tracking(name, notification_id)
-                for handle in handlers.of(type(event)):
-                    handle(event, tracking)
-            for view in views:
-                view.flush()
+            first = page[0][0]
+            if trouble.needs_care(first, page[-1][0]):
+                events = [(event_from(t, o, v, s), Tracking(name, n)) for n, o, v, t, s in page]
+                for spec, projection, view, each in zip(specs, projections, views, handlers.each):
+                    trouble.fold_page(spec.name, projection, each.of, view, events)
+            else:
+                try:
+                    for notification_id, originator_id, version, topic, state in page:
+                        handle = None
+                        event = event_from(topic, originator_id, version, state)
+                        tracking = Tracking(name, notification_id)
+                        for handle in handlers.of(type(event)):
+                            handle(event, tracking)
+                except Exception as error:
+                    if handle is None:  # not a view's fold: the event could not be read
+                        raise
+                    failing = specs[handlers.of(type(event)).index(handle)]
+                    trouble.failed(failing.name, event, tracking, error)
+                for spec, view in zip(specs, views):
+                    trouble.flush(spec.name, view, first)
             count += len(page)
             progress(page[-1][0], last)
         for spec, view in zip(specs, views):
             view.finish_rebuilding()
             store_layout(view, spec.name, spec.layout)
+            trouble.record(spec.name, view)
     finally:
         for factory in factories:
             factory.close()

@@ -25,6 +25,7 @@ from incidents.storage import Store
 
 from .handlers import Handlers
 from .layouts import store_layout
+from .quarantine import BuildAgain, RebuildQuarantine
 from .rebuild import READ_ONLY_LOG
 from .side_by_side import side_by_side
 from .stored_pages import pages_up_to
@@ -79,7 +80,27 @@ def _build(
     app_env: dict[str, str], specs: list[ProjectionSpec], last: int, page_size: int, progress: Callable[[int, int], None]
 ) -> int:
     """Build the views in their scratch schemas from the events up to `last`, on connections of
-    its own; returns how many events were read."""
+    its own; returns how many events were read. An event a view cannot write is set aside, and
+    the views built again without it."""
+    trouble = RebuildQuarantine()
+    while True:
+        try:
+            return _build_once(app_env, specs, last, page_size, progress, trouble)
+        except BuildAgain:
+            admin = _connect(app_env)
+            try:
+                for spec in specs:
+                    scratch = Identifier(scratch_schema(spec))
+                    admin.execute(SQL("DROP SCHEMA IF EXISTS {0} CASCADE").format(scratch))
+                    admin.execute(SQL("CREATE SCHEMA {0}").format(scratch))
+            finally:
+                admin.close()
+
+
+def _build_once(
+    app_env: dict[str, str], specs: list[ProjectionSpec], last: int, page_size: int, progress: Callable[[int, int], None],
+    trouble: RebuildQuarantine,
+) -> int:
     factories, projections, views, handlers = [], [], [], []
     one_connection = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"}  # not the app's 8 each
     log = IncidentLog(env={**app_env, **one_connection, **READ_ONLY_LOG})
@@ -107,16 +128,25 @@ def _build(
             events = [(event_from(topic, originator_id, version, state), Tracking(name, notification_id))
                       for notification_id, originator_id, version, topic, state in page]
             # One view at a time: each folds the page in memory, then writes what it changed.
-            for view, handler in zip(views, handlers):
-                for event, tracking in events:
-                    handler.of(type(event))(event, tracking)
-                view.flush()
+            first = page[0][0]
+            careful = trouble.needs_care(first, page[-1][0])
+            for spec, projection, view, handler in zip(specs, projections, views, handlers):
+                if careful:
+                    trouble.fold_page(spec.name, projection, handler.of, view, events)
+                    continue
+                try:
+                    for event, tracking in events:
+                        handler.of(type(event))(event, tracking)
+                except Exception as error:
+                    trouble.failed(spec.name, event, tracking, error)
+                trouble.flush(spec.name, view, first)
             count += len(page)
             progress(page[-1][0], last)
         for statement in restore:
             admin.execute(statement)
         for spec, view in zip(specs, views):
             store_layout(view, spec.name, spec.layout)
+            trouble.record(spec.name, view)
         return count
     finally:
         for factory in factories:

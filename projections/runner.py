@@ -27,6 +27,7 @@ from .catalogue import CATALOGUE, ViewsUnavailable
 from .child import ProjectionsChild
 from .checkpoint_timer import CheckpointSchedule, CheckpointTimer
 from .postgres_lock import PostgresProjectionsLock
+from .quarantine import count as quarantined_count, discard_held, record as record_quarantined, set_aside, stops_the_view
 from .layouts import is_stale
 from .rebuild import ProjectionsLock, RebuildRefused, lock_for, rebuild_holding_lock
 from .summaries import IncidentSummaries, IncidentSummaryView
@@ -65,6 +66,8 @@ class _Part:
         self.after = after  # its view's position when the runner started: it has every event up to here
         self.error: Exception | None = None
         self.logged = False
+        self.batching = False  # the view holds its writes until flush()
+        self.held: list[tuple[Any, Tracking]] = []  # the events of those held writes
 
 
 class EveryProjection(Projection[Any]):
@@ -77,10 +80,13 @@ class EveryProjection(Projection[Any]):
     stays exactly-once on its own: the subscription starts after the position of the view furthest
     behind, and a view further ahead is given only the events it does not have yet.
 
-    A projection that fails is set aside while the others go on: its view stays as its last
-    transaction left it (`Projections.stopped()` names it, and so does /healthz). Its held writes
-    are dropped, never flushed, so when the projections start again it processes those events
-    again, still exactly once.
+    An event a view cannot write is set aside in the view's quarantine (quarantine.py) and the
+    view goes on: its writes are rolled back and, for a view that held the writes of several
+    events, those events are written again one by one, so that only the one that fails is set
+    aside. A projection that fails otherwise (its database does) is set aside while the others
+    go on: its view stays as its last transaction left it (`Projections.stopped()` names it, and
+    so does /healthz). Its held writes are dropped, never flushed, so when the projections start
+    again it processes those events again, still exactly once.
     """
 
     name = "every_projection"
@@ -95,10 +101,12 @@ class EveryProjection(Projection[Any]):
         position = tracking.notification_id
         for part, process_event in self._feeds:
             if part.error is None and position > part.after:
+                if part.batching:
+                    part.held.append((domain_event, tracking))
                 try:
                     process_event(domain_event, tracking)
                 except Exception as error:
-                    part.error = error
+                    self._failed(part, error, [(domain_event, tracking)])
 
     def flush(self) -> None:
         """Commit what each (batching) view holds: called before the subscription reads again."""
@@ -107,7 +115,45 @@ class EveryProjection(Projection[Any]):
                 try:
                     part.view.flush()
                 except Exception as error:
-                    part.error = error
+                    self._failed(part, error, [])
+                part.held = []
+
+    def _failed(self, part: _Part, error: Exception, events: list[tuple[Any, Tracking]]) -> None:
+        """The one place a view's failed write is handled: stop the view if its database failed;
+        else roll back to before the write and set aside the event that fails on its own."""
+        if stops_the_view(error):
+            part.error = error
+            return
+        discard_held(part.view)
+        if not part.batching:  # the write of this one event was rolled back: set it aside
+            self._set_aside(part, events[0], error)
+            return
+        held, part.held = part.held, []
+        for event, tracking in held:  # each alone, in a transaction of its own
+            try:
+                part.projection.process_event(event, tracking)
+                part.view.flush()
+            except Exception as failure:
+                if stops_the_view(failure):
+                    part.error = failure
+                    return
+                discard_held(part.view)
+                self._set_aside(part, (event, tracking), failure)
+                if part.error is not None:
+                    return
+
+    @staticmethod
+    def _set_aside(part: _Part, held: tuple[Any, Tracking], error: Exception) -> None:
+        event, tracking = held
+        try:
+            entry = set_aside(part.view, part.name, event, tracking, error)
+        except Exception as failure:  # the quarantine itself cannot be written: stop
+            part.error = failure
+            return
+        logger.error(
+            "The %s projection set aside event %s (%s): %s; see `incidents projections quarantine`",
+            part.name, entry.notification_id, entry.topic, entry.error,
+        )
 
 
 class _FurthestBehind:
@@ -187,6 +233,11 @@ class Projections:
                     logger.error("The %s projection has stopped", part.name, exc_info=part.error)
         return names
 
+    def quarantined(self) -> dict[str, int]:
+        """How many events each view has set aside (quarantine.py), for the views that have."""
+        counts = {name: quarantined_count(view, name) for name, view in self.views.items()}
+        return {name: n for name, n in counts.items() if n}
+
     def waiting(self) -> str:
         """Why the process that should write the views does not yet (it waits for the lock)."""
         return self.child.waiting if self.child is not None else ""
@@ -247,6 +298,7 @@ def start_projections(
             factory = InfrastructureFactory.construct(Environment(spec.name, env))
             view = factory.tracking_recorder(spec.view_class(store))
             projections.views[spec.name] = view
+            record_quarantined(view, spec.name, [])  # its table, made by the one writer: as a rebuild leaves it
             parts.append(_Part(spec.projection(view), view.max_tracking_id(IncidentLog.name) or 0))
         projections.every = every = EveryProjection(parts)
         projections.runner = runner = BaseProjectionRunner(
@@ -266,6 +318,7 @@ def start_projections(
             for part in parts:
                 if hasattr(part.view, "start_batching"):
                     part.view.start_batching()
+                    part.batching = True
         if checkpoints is not None:
             projections.checkpoint_timer = CheckpointTimer(checkpoints, app_env)
             projections.checkpoint_timer.start()

@@ -51,6 +51,12 @@ class BatchingSQLiteTrackingRecorder(SQLiteTrackingRecorder):
         self._batch = []
         self._batch_tracking = None
 
+    def discard_held(self) -> None:
+        """Forget the held writes (their transaction failed): the events are processed again."""
+        if self._batch is not None:
+            self._batch = []
+        self._batch_tracking = None
+
     def insert_tracking(self, tracking: Tracking) -> None:
         if self._batch is not None:
             self._batch_tracking = tracking

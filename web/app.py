@@ -201,15 +201,20 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     def healthz(request: Request) -> Response:
         """For a load balancer or a monitor: 503 when a projection running here has stopped, or
         has not started: its process is starting, or waits for the projections lock (`waiting`
-        says who holds it)."""
+        says who holds it). Views that set aside events they could not write, but follow the
+        store, are 'degraded' (200), with the count per view."""
         projections: Projections | None = request.app.state.projections
         stopped = projections.stopped() if projections is not None else []
+        skipped = projections.quarantined() if projections is not None else {}
+        quarantine = {"skipped_events": skipped, "see": "incidents projections quarantine"} if skipped else {}
         if stopped:
             waiting = projections.waiting() if projections is not None else ""
             return health_answer(
-                request, {"status": "views stopped", "views": stopped, **({"waiting": waiting} if waiting else {})}, 503
+                request,
+                {"status": "views stopped", "views": stopped, **({"waiting": waiting} if waiting else {}), **quarantine},
+                503,
             )
-        return health_answer(request, {"status": "ok"}, 200)
+        return health_answer(request, {"status": "degraded", **quarantine} if skipped else {"status": "ok"}, 200)
 
     # Mounted after the routes, which are matched in order: pages are asked for far more often.
     app.mount("/assets", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk", "assets")), name="assets")

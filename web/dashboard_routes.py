@@ -82,6 +82,25 @@ def notice_warning(missing: RequiredNotice) -> dict[str, Any]:
     }
 
 
+VIEW_LABELS = {"incident_summaries": "the incident list", "dashboard_figures": "the dashboard figures", "action_queue": "the action queue"}
+
+
+def skipped_warning(skipped: dict[str, int]) -> dict[str, Any] | None:
+    """The manager's warning that views set aside events they could not record (projections/quarantine.py)."""
+    if not skipped:
+        return None
+    total = sum(skipped.values())
+    where = " and ".join(VIEW_LABELS.get(name, name) for name in skipped)
+    return {
+        "heading": f"{total} recorded {'change was' if total == 1 else 'changes were'} left out of {where}",
+        "html": Markup(
+            "<p>They are kept in the record but could not be shown here, so lists and figures may miss them. "
+            "Ask whoever runs the service to list them with <code>incidents projections quarantine</code> "
+            "and, once the cause is fixed, to apply them with <code>incidents projections quarantine --retry</code>.</p>"
+        ),
+    }
+
+
 def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[str, Any]:
     """What the dashboard shows, read from the views once they include every event so far."""
     position = log.recorder.max_notification_id() or 0
@@ -109,6 +128,7 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
         "close_times": figures.close_times,
         "recent": [summary_row(r) for r in recent],
         "missing_notices": [notice_warning(m) for m in log.missing_required_notices(actor, now.astimezone(UK).date())],
+        "skipped_warning": skipped_warning(projections.quarantined()) if actor.role == "manager" else None,
         "updated_at": now,
     }
 

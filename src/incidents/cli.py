@@ -224,6 +224,51 @@ def projections_rebuild(
     console.print(f"Rebuilt {label} from {count} events in {seconds:.1f} s ({count / max(seconds, 1e-9):,.0f} events/s).")
 
 
+@projections_app.command("quarantine")
+def projections_quarantine(
+    retry: Annotated[bool, typer.Option("--retry", help="Apply them to their views again (app stopped); those that now succeed are cleared")] = False,
+) -> None:
+    """The events the views set aside because they could not write them, and why."""
+    from rich.markup import escape
+
+    from incidents.projections.catalogue import ViewsUnavailable
+    from incidents.projections.retry import list_quarantined, retry_quarantined
+
+    settings = settings_or_exit()
+    opened = open_or_exit(settings)
+    try:
+        if retry:
+            results = retry_quarantined(opened.store, opened.env)
+            for result in results:
+                entry = result.entry
+                outcome = f"[red]still fails:[/] {escape(result.error)}" if result.error else "[green]applied[/]"
+                console.print(f"{entry.view} event {entry.notification_id}: {outcome}", highlight=False)
+            left = sum(1 for result in results if result.error)
+            console.print(f"Retried {len(results)} events: {len(results) - left} applied, {left} still set aside.")
+            if left:
+                raise typer.Exit(1)
+            return
+        entries = list_quarantined(opened.store, opened.env)
+    except (ConfigurationError, ViewsUnavailable) as error:
+        err.print(f"[bold red]Not done:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        opened.log.close()
+    if not entries:
+        console.print("No view has set aside any event.")
+        return
+    # A block per event rather than a table: ids and errors stay whole in a narrow terminal or a log.
+    console.print(f"{len(entries)} events set aside:")
+    for entry in entries:
+        console.print(
+            f"{entry.view}: notification {entry.notification_id}, {escape(entry.topic)} of {entry.originator_id} "
+            f"version {entry.originator_version}, set aside {entry.at}\n  {escape(entry.error)}",
+            highlight=False,
+        )
+    console.print("After a fix, stop the app (or worker) and run `incidents projections quarantine --retry`, "
+                  "or `incidents projections rebuild`.", highlight=False)
+
+
 @app.command()
 def verify(
     bundle: Annotated[Path, typer.Argument(help="The evidence bundle's zip (or the folder it was unpacked into)")],

@@ -248,6 +248,8 @@ class SQLitePollingSubscription(Subscription[SQLitePollingApplicationRecorder]):
         self._has_been_notified.set()
 
     def __next__(self) -> Notification:
+        if self._has_been_stopped:  # not even the rest of the page read last
+            raise StopIteration
         while self._index >= len(self._page):
             if self.before_reading is not None:
                 self.before_reading()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from eventsourcing.persistence import OperationalError
 from typer.testing import CliRunner
 
 from incidents.application import commands as c
@@ -28,8 +29,8 @@ def test_the_worker_names_the_projection_that_failed_and_exits_1(tmp_path, monke
     )
     opened.log.close()
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("the summaries view broke")
+    def broken(*args, **kwargs):  # its database's failure, not the event's (which is set aside)
+        raise OperationalError("the summaries view broke")
 
     monkeypatch.setattr(SQLiteIncidentSummaryView, "add", broken)
     result = CliRunner().invoke(app, ["project"], env={"INCIDENTS_DATA_DIR": str(tmp_path), "INCIDENTS_CHECKPOINT_SECONDS": "0"})

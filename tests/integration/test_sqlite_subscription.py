@@ -53,3 +53,22 @@ def test_stopping_a_subscription_never_waits_for_the_listeners_lock(tmp_path):
             assert not stopping.is_alive()
     finally:
         log.close()
+
+
+def test_nothing_is_yielded_after_stop_even_from_a_page_already_read(tmp_path):
+    """As the library's own subscriptions: once stopped, the iteration ends, though the page
+    read last still holds notifications not yet yielded."""
+    log = open_log(Settings(data_dir=tmp_path)).log
+    try:
+        manager = actor_in(log, "A81001")
+        first = report(log, manager)
+        report(log, manager)
+        report(log, manager)
+        subscription = log.recorder.subscribe(gt=first.notification_id - 1)
+        yielded = []
+        for notification in subscription:
+            yielded.append(notification.id)
+            subscription.stop()  # as a runner stopped while it consumes the iterator
+        assert yielded == [first.notification_id]
+    finally:
+        log.close()

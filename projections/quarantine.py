@@ -1,0 +1,225 @@
+"""Events a view could not write, set aside so that the view goes on with the next.
+
+Whatever an event holds, a view either records it or sets it aside here: an event whose write
+fails (a date the view's sort key cannot hold, text PostgreSQL cannot store, a handler that
+raises) is rolled back, and a row naming it and the error is written to the view's
+`<projection name>_quarantine` table with the event's tracking position, in one transaction. So
+the view stays exactly-once, and one bad event never stops it, nor the views of every other
+incident. What cannot be an event's fault (the database gone, locked or full) still stops the
+view, as before, to be retried when the projections start again.
+
+`incidents projections quarantine` lists what was set aside, and `--retry` applies it again
+(projections/retry.py), for example after a fix. A rebuild sets aside the same events (rebuild.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import InterfaceError, InternalError, OperationalError, Tracking
+from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.utils import get_topic
+
+logger = logging.getLogger("incidents.projections")
+MAX_ERROR_CHARS = 1000
+# Errors of the database itself, not of one event: they stop the view (to start again later).
+_STOPPING = (
+    OperationalError, InterfaceError, InternalError, sqlite3.OperationalError, sqlite3.InterfaceError,
+    sqlite3.InternalError, psycopg.OperationalError, psycopg.InterfaceError, psycopg.InternalError, MemoryError,
+)
+
+
+def stops_the_view(error: BaseException) -> bool:
+    """Whether an error is the database's (stop, retry later) rather than one event's (set it aside)."""
+    return isinstance(error, _STOPPING) or not isinstance(error, Exception)
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    view: str
+    notification_id: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    error: str
+    at: str  # when it was set aside, ISO 8601 UTC
+
+    @classmethod
+    def of(cls, view: str, event: Any, tracking: Tracking, error: BaseException) -> Quarantined:
+        return cls(
+            view, tracking.notification_id, str(getattr(event, "originator_id", "")),
+            int(getattr(event, "originator_version", 0) or 0), get_topic(type(event)), error_text(error),
+            datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
+
+
+def error_text(error: BaseException) -> str:
+    """The error as a quarantine row keeps it (PostgreSQL text cannot hold a NUL, which a message may quote)."""
+    return f"{type(error).__name__}: {error}".replace("\x00", "\\x00")[:MAX_ERROR_CHARS]
+
+
+def table_of(view: Any, name: str) -> str:
+    table = f'"{name}_quarantine"'
+    schema = getattr(view.datastore, "schema", None)  # PostgreSQL views live in a schema
+    return f'"{schema}".{table}' if schema else table
+
+
+def _marks(view: Any, count: int) -> str:
+    mark = "?" if isinstance(view.datastore, SQLiteDatastore) else "%s"
+    return ", ".join([mark] * count)
+
+
+def _create(cursor: Any, view: Any, name: str) -> None:
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {table_of(view, name)} (notification_id BIGINT PRIMARY KEY, "
+        "originator_id TEXT NOT NULL, originator_version BIGINT NOT NULL, topic TEXT NOT NULL, "
+        "error TEXT NOT NULL, quarantined_at TEXT NOT NULL)"
+    )
+
+
+def _insert(cursor: Any, view: Any, name: str, entry: Quarantined) -> None:
+    cursor.execute(
+        f"INSERT INTO {table_of(view, name)} (notification_id, originator_id, originator_version, topic, error, "
+        f"quarantined_at) VALUES ({_marks(view, 6)}) ON CONFLICT (notification_id) DO UPDATE SET "
+        "error = excluded.error, quarantined_at = excluded.quarantined_at",
+        (entry.notification_id, entry.originator_id, entry.originator_version, entry.topic, entry.error, entry.at),
+    )
+
+
+def set_aside(view: Any, name: str, event: Any, tracking: Tracking, error: BaseException) -> Quarantined:
+    """Record that the view skipped the event, with its tracking position, in one transaction."""
+    entry = Quarantined.of(name, event, tracking, error)
+    with view.datastore.transaction(commit=True) as cursor:
+        _create(cursor, view, name)
+        _insert(cursor, view, name, entry)
+        view._insert_tracking(cursor, tracking)
+    return entry
+
+
+def record(view: Any, name: str, entries: list[Quarantined]) -> None:
+    """Write what a rebuild set aside (and the table, even empty: it replaces the live one)."""
+    with view.datastore.transaction(commit=True) as cursor:
+        _create(cursor, view, name)
+        for entry in entries:
+            _insert(cursor, view, name, entry)
+
+
+def _exists(cursor: Any, view: Any, name: str) -> bool:
+    if isinstance(view.datastore, SQLiteDatastore):
+        cursor.execute("SELECT count(*) AS found FROM sqlite_schema WHERE name = ?", (f"{name}_quarantine",))
+        return bool(cursor.fetchone()["found"])
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (table_of(view, name),))
+    return bool(cursor.fetchone()["found"])
+
+
+def count(view: Any, name: str) -> int:
+    """How many events the view has set aside (0 for a view that never has)."""
+    with view.datastore.transaction(commit=False) as cursor:
+        if not _exists(cursor, view, name):
+            return 0
+        cursor.execute(f"SELECT count(*) AS n FROM {table_of(view, name)}")
+        return int(cursor.fetchone()["n"])
+
+
+def listed(view: Any, name: str) -> list[Quarantined]:
+    """The events the view has set aside, in the order of the log."""
+    with view.datastore.transaction(commit=False) as cursor:
+        if not _exists(cursor, view, name):
+            return []
+        cursor.execute(
+            "SELECT notification_id, originator_id, originator_version, topic, error, quarantined_at "
+            f"FROM {table_of(view, name)} ORDER BY notification_id"
+        )
+        columns = ("notification_id", "originator_id", "originator_version", "topic", "error", "quarantined_at")
+        return [Quarantined(name, *(row[column] for column in columns)) for row in cursor.fetchall()]
+
+
+def remove(cursor: Any, view: Any, name: str, notification_id: int) -> None:
+    cursor.execute(f"DELETE FROM {table_of(view, name)} WHERE notification_id = {_marks(view, 1)}", (notification_id,))
+
+
+def note_error(view: Any, name: str, notification_id: int, error: BaseException) -> None:
+    """Keep the error of the latest retry."""
+    with view.datastore.transaction(commit=True) as cursor:
+        cursor.execute(
+            f"UPDATE {table_of(view, name)} SET error = {_marks(view, 1)} WHERE notification_id = {_marks(view, 1)}",
+            (error_text(error), notification_id),
+        )
+
+
+def discard_held(view: Any) -> None:
+    """Drop whatever the view holds in memory unwritten (its batch, its fold's changes)."""
+    discard = getattr(view, "discard_held", None)
+    if discard is not None:
+        discard()
+
+
+class BuildAgain(Exception):
+    """A view of a rebuild failed on an event: its group of views is built again from the start."""
+
+
+class RebuildQuarantine:
+    """What a rebuild sets aside, kept from one attempt at a group of views to the next.
+
+    A fold that raises on an event may have changed its rows half way, and a page's bulk write
+    that fails names no event; either way the group is built again from the start (BuildAgain),
+    leaving the event out, or, for a page that failed, folding and writing that page event by
+    event to find the one that fails. So a rebuild sets aside exactly the events the live view
+    did, and pays for building again only when there are such events. Each attempt learns of
+    one more event or page, so the attempts end.
+    """
+
+    def __init__(self) -> None:
+        self.skipped: dict[str, dict[int, Quarantined]] = {}
+        self.careful: dict[str, set[int]] = {}  # per view, the first notification id of pages written event by event
+        self._ids: set[int] = set()
+
+    def needs_care(self, first: int, last: int) -> bool:
+        """Whether a page holds an event set aside, or is to be written event by event."""
+        return any(first <= i <= last for i in self._ids)
+
+    def failed(self, name: str, event: Any, tracking: Tracking, error: BaseException) -> None:
+        """A view's fold raised on the event: leave it out next time (or fail, if the database did)."""
+        if stops_the_view(error):
+            raise error
+        self.skipped.setdefault(name, {})[tracking.notification_id] = Quarantined.of(name, event, tracking, error)
+        self._ids.add(tracking.notification_id)
+        logger.warning("Rebuilding %s again without event %s: %r", name, tracking.notification_id, error)
+        raise BuildAgain(name) from error
+
+    def flush(self, name: str, view: Any, first: int) -> None:
+        """Write what the view folded of the page starting at `first`."""
+        try:
+            view.flush()
+        except Exception as error:
+            if stops_the_view(error) or first in self.careful.get(name, ()):
+                raise
+            self.careful.setdefault(name, set()).add(first)
+            self._ids.add(first)
+            logger.warning("Rebuilding %s again, writing the page from event %s event by event: %r", name, first, error)
+            raise BuildAgain(name) from error
+
+    def fold_page(self, name: str, projection: Any, handler_of: Any, view: Any, events: list[tuple[Any, Tracking]]) -> None:
+        """One view's share of a page that needs care: events set aside are only tracked."""
+        skipped = self.skipped.get(name, {})
+        first = events[0][1].notification_id
+        careful = first in self.careful.get(name, ())
+        for event, tracking in events:
+            if tracking.notification_id in skipped:
+                projection.view.insert_tracking(tracking)
+                continue
+            try:
+                handler_of(type(event))(event, tracking)
+                if careful:
+                    view.flush()
+            except Exception as error:
+                self.failed(name, event, tracking, error)
+        self.flush(name, view, first)
+
+    def record(self, name: str, view: Any) -> None:
+        record(view, name, sorted(self.skipped.get(name, {}).values(), key=lambda entry: entry.notification_id))

@@ -1,0 +1,97 @@
+"""`incidents projections quarantine`: the events the views set aside (quarantine.py), and
+applying them again, for example after a fix.
+
+A retry applies each event to its view as the view now is, in the order of the log, each in one
+transaction with the removal of its quarantine row (the view's tracking position is already past
+it). A retried note is thus added after the notes that came later; `projections rebuild` puts
+every event in its place. Like a rebuild, it holds the projections lock: stop the app or worker first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.utils import Environment
+
+from incidents.application.service import IncidentLog
+from incidents.storage import Store
+
+from .catalogue import CATALOGUE
+from .quarantine import Quarantined, discard_held, error_text, listed, note_error, remove, stops_the_view
+from .rebuild import READ_ONLY_LOG, RebuildRefused, lock_for
+from .runner import view_env
+
+
+@dataclass(frozen=True)
+class Retried:
+    entry: Quarantined
+    error: str  # '' when the event now reached its view
+
+
+def list_quarantined(store: Store, app_env: dict[str, str]) -> list[Quarantined]:
+    """Every event each view has set aside, view by view, in the order of the log."""
+    env = view_env(store, app_env)
+    entries: list[Quarantined] = []
+    for spec in CATALOGUE:
+        factory = InfrastructureFactory.construct(Environment(spec.name, env))
+        try:
+            entries.extend(listed(factory.tracking_recorder(spec.view_class(store)), spec.name))
+        finally:
+            factory.close()
+    return entries
+
+
+def retry_quarantined(store: Store, app_env: dict[str, str]) -> list[Retried]:
+    """Apply each event set aside to its view again; those that now succeed leave the quarantine."""
+    lock = lock_for(store)
+    if lock is None:
+        raise RebuildRefused("The in-memory store keeps no views")
+    lock.acquire("a retry of the quarantined events")
+    try:
+        return _retry(store, app_env)
+    finally:
+        lock.release()
+
+
+def _retry(store: Store, app_env: dict[str, str]) -> list[Retried]:
+    env = view_env(store, app_env)
+    log = IncidentLog(env={**app_env, **READ_ONLY_LOG})
+    results: list[Retried] = []
+    try:
+        for spec in CATALOGUE:
+            factory = InfrastructureFactory.construct(Environment(spec.name, env))
+            try:
+                view = factory.tracking_recorder(spec.view_class(store))
+                projection = spec.projection(view)
+                for entry in listed(view, spec.name):
+                    results.append(_apply(log, view, projection, entry))
+            finally:
+                factory.close()
+    finally:
+        log.close()
+    return results
+
+
+def _apply(log: IncidentLog, view: Any, projection: Any, entry: Quarantined) -> Retried:
+    found = log.recorder.select_notifications(start=entry.notification_id, limit=1)
+    if not found or found[0].id != entry.notification_id:
+        return Retried(entry, "the event is no longer in the store")
+    event = log.mapper.to_domain_event(found[0])
+
+    def instead_of_tracking(cursor: Any, tracking: Tracking) -> None:
+        remove(cursor, view, entry.view, entry.notification_id)  # in the transaction of the event's write
+
+    view._insert_tracking = instead_of_tracking
+    try:
+        projection.process_event(event, Tracking(log.name, entry.notification_id))
+    except Exception as error:
+        if stops_the_view(error):
+            raise
+        discard_held(view)
+        note_error(view, entry.view, entry.notification_id, error)
+        return Retried(entry, error_text(error))
+    finally:
+        del view._insert_tracking
+    return Retried(entry, "")
