@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
-from urllib.parse import parse_qsl
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -42,7 +41,7 @@ from incidents.domain.disclosure import (
 )
 from incidents.domain.values import DomainError
 
-from .deps import allow, caught_up_views, checked, get_log, page, posted
+from .deps import allow, caught_up_views, checked, form_pairs, get_log, page, posted
 from .forms import UK, FormInvalid, parse
 from .templating import SECURITY_HEADERS
 
@@ -254,7 +253,7 @@ def export(request: Request, request_id: UUID, actor: Governance, form: Form, lo
 async def posted_with_lists(request: Request) -> dict[str, Any]:
     """The posted form with the CSRF token checked; a field sent more than once (ticked
     checkboxes) becomes a list."""
-    pairs = parse_qsl((await request.body()).decode("latin-1"), keep_blank_values=True)
+    pairs = form_pairs(await request.body())
     form: dict[str, Any] = {}
     for name, value in pairs:
         if name == "incident_ids":
