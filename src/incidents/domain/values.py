@@ -21,7 +21,7 @@ NHS_NUMBER_REGIONS = (nhs.REGION_ENGLAND_WALES_IOM, nhs.REGION_SCOTLAND, nhs.REG
 
 # Control characters other than tab and newline, bidirectional embeddings, overrides and isolates
 # (which can make text read differently from what is stored), and lone UTF-16 surrogates.
-_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 class DomainError(Exception):
@@ -141,7 +141,7 @@ def safe_text(value: str, what: str = "The text") -> str:
     or disguise what it says (control characters but tab and newline, bidirectional overrides,
     lone surrogates)."""
     text = value.replace("\r\n", "\n").replace("\r", "\n")
-    unsafe = _UNSAFE_TEXT.search(text)
+    unsafe = UNSAFE_TEXT.search(text)
     if unsafe:
         raise UnsafeText(f"{what} contains a character that cannot be stored (U+{ord(unsafe.group()):04X}): remove it and try again")
     return text
