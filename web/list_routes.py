@@ -7,7 +7,6 @@ the results only and keeps the address in step.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
