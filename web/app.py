@@ -289,7 +289,7 @@ def install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        titles = {404: "Page not found", 405: "Page not found", 413: "Too much was sent"}
+        titles = {400: "Check what was sent", 404: "Page not found", 405: "Page not found", 413: "Too much was sent"}
         return error_page(request, exc.status_code, titles.get(exc.status_code, "Something went wrong"), str(exc.detail))
 
     @app.exception_handler(ClientDisconnect)

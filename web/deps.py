@@ -6,6 +6,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl
 
 from fastapi import Request
+from starlette.exceptions import HTTPException
 
 from incidents.application.service import Actor, IncidentLog, NotPermitted
 from incidents.projections.runner import Projections
@@ -54,12 +55,24 @@ def allow(*roles: str, activity: bool = True) -> Callable[..., Actor]:
     return check
 
 
+NOT_UTF8 = "The form could not be read: it was not sent as UTF-8 text. Reload the page and try again."
+
+
+def form_pairs(body: bytes) -> list[tuple[str, str]]:
+    """A URL-encoded body's names and values, read as UTF-8 whether sent raw or %-escaped;
+    anything else is refused (400) rather than stored garbled."""
+    try:
+        return parse_qsl(body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise HTTPException(400, NOT_UTF8) from None
+
+
 async def form_fields(request: Request) -> dict[str, str]:
     """The posted form's text fields. Our forms are URL-encoded: those are parsed in one call,
     a fraction of the cost of Starlette's streaming parser, which still reads anything else."""
     content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if content_type == "application/x-www-form-urlencoded":
-        return dict(parse_qsl((await request.body()).decode("latin-1"), keep_blank_values=True))
+        return dict(form_pairs(await request.body()))
     form = await request.form()
     return {k: v for k, v in form.items() if isinstance(v, str)}
 

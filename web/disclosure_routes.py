@@ -7,10 +7,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
-from urllib.parse import parse_qsl
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
@@ -40,9 +40,10 @@ from incidents.domain.disclosure import (
     InvalidPeriod,
     ReceivedInFuture,
 )
-from incidents.domain.values import DomainError
+from incidents.application.days import OptionalDay
+from incidents.domain.values import DomainError, plausible_day
 
-from .deps import allow, caught_up_views, checked, get_log, page, posted
+from .deps import allow, caught_up_views, checked, form_pairs, get_log, page, posted
 from .forms import UK, FormInvalid, parse
 from .templating import SECURITY_HEADERS
 
@@ -72,6 +73,7 @@ ERRORS = {
     "basis": "Choose the legal basis",
     "incident_ids": "Choose at least one incident",
 }
+OPTIONAL_DAY = TypeAdapter(OptionalDay)
 HINTS = {kind: rule.explanation for kind, rule in DUE_RULES.items()}
 
 
@@ -254,7 +256,7 @@ def export(request: Request, request_id: UUID, actor: Governance, form: Form, lo
 async def posted_with_lists(request: Request) -> dict[str, Any]:
     """The posted form with the CSRF token checked; a field sent more than once (ticked
     checkboxes) becomes a list."""
-    pairs = parse_qsl((await request.body()).decode("latin-1"), keep_blank_values=True)
+    pairs = form_pairs(await request.body())
     form: dict[str, Any] = {}
     for name, value in pairs:
         if name == "incident_ids":
@@ -267,15 +269,35 @@ async def posted_with_lists(request: Request) -> dict[str, Any]:
 ScopeForm = Annotated[dict[str, Any], Depends(posted_with_lists)]
 
 
+class ScopePeriod(BaseModel):
+    """The period asked for in the scope page's address, as sent (checked below, so that the page
+    can say what is wrong beside the field)."""
+
+    model_config = ConfigDict(extra="ignore")
+    period_from: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
+    period_to: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
+
+
+def period_errors(values: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name in ("period_from", "period_to"):
+        try:
+            OPTIONAL_DAY.validate_python(values.get(name) or "")
+        except ValidationError as error:
+            errors[name] = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
+    return errors
+
+
 @router.get("/disclosures/{request_id}/scope")
-def scope_form(request: Request, request_id: UUID, actor: Governance, log: Log, period_from: str = "", period_to: str = ""):
+def scope_form(request: Request, request_id: UUID, actor: Governance, log: Log, asked: Annotated[ScopePeriod, Query()]):
     disclosure = request_of(log, actor, request_id)
     values = {
-        "period_from": period_from or (disclosure.period_from.isoformat() if disclosure.period_from else ""),
-        "period_to": period_to or (disclosure.period_to.isoformat() if disclosure.period_to else ""),
+        "period_from": asked.period_from or (disclosure.period_from.isoformat() if disclosure.period_from else ""),
+        "period_to": asked.period_to or (disclosure.period_to.isoformat() if disclosure.period_to else ""),
         "incident_ids": [str(i) for i in disclosure.incident_ids],
     }
-    return scope_page(request, actor, log, disclosure, values, {})
+    errors = period_errors(asked.model_dump())
+    return scope_page(request, actor, log, disclosure, values, errors, status=422 if errors else 200)
 
 
 def scope_page(request: Request, actor: Actor, log: IncidentLog, disclosure: DisclosureRequest, values: dict[str, Any], errors: dict[str, str], status: int = 200):
@@ -313,12 +335,14 @@ def candidates(request: Request, log: IncidentLog, actor: Actor, disclosure: Dis
 
 
 def period_of(values: dict[str, Any]) -> tuple[datetime, datetime]:
+    """The period to list incidents from; a day that is not a date, or is outside the range the
+    register holds (a scope saved before that range was enforced), gives way to the default."""
     today = uk_today()
 
     def parsed(text: str, default: date) -> date:
         try:
-            return date.fromisoformat(text.strip()) if text and text.strip() else default
-        except ValueError:
+            return plausible_day(date.fromisoformat(text.strip())) if text and text.strip() else default
+        except (ValueError, DomainError):
             return default
 
     first = parsed(values.get("period_from", ""), today - timedelta(days=365))

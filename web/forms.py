@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
+from incidents.domain.values import DomainError, uk_local_time
+
 UK = ZoneInfo("Europe/London")
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,16 +44,23 @@ class FormInvalid(Exception):
 
 
 def uk_moment(day: str, clock: str) -> datetime:
-    """A date and time entered in UK local time, as an aware datetime."""
+    """A date and time entered in UK local time, as an aware datetime (see uk_local_time for the
+    hour the clocks skip in spring and the hour they repeat in autumn)."""
     try:
-        return datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(clock.strip()), UK)
+        wall_clock = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(clock.strip()))
     except (ValueError, AttributeError):
         raise ValueError("Enter the date and time it happened, like 25/11/2026 and 14:05") from None
+    if wall_clock.tzinfo is not None:
+        raise ValueError("Enter the time as the clock showed it, like 14:05")
+    try:
+        return uk_local_time(wall_clock)
+    except DomainError as error:
+        raise ValueError(str(error)) from None
 
 
 def message(field: str, error: dict[str, Any]) -> str:
     kind = error["type"]
-    if kind in ("missing", "string_too_short", "datetime_type", "datetime_parsing"):
+    if kind in ("missing", "string_too_short", "too_short", "datetime_type", "datetime_parsing") or (kind == "string_pattern_mismatch" and field == "submission_key"):
         return REQUIRED.get(field, f"Enter {field.replace('_', ' ')}")
     if kind == "string_too_long":
         limit = error.get("ctx", {}).get("max_length")

@@ -7,15 +7,16 @@ the results only and keeps the address in step.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from incidents.application.days import OptionalDay
 from incidents.application.service import INCIDENT_KINDS, Actor
 from incidents.application.timeline import CHOICES
-from incidents.projections.summaries import InvalidSummaryQuery, SummaryPage, SummaryQuery
+from incidents.projections.summaries import MAX_PAGE, InvalidSummaryQuery, SummaryPage, SummaryQuery
 
 from .deps import allow, caught_up_views, page
 from .incident_routes import summary_row
@@ -24,41 +25,80 @@ router = APIRouter()
 Overseer = Annotated[Actor, Depends(allow("manager", "governance"))]
 FILTERS = ("kind", "status", "location", "from", "to", "q")
 STATUSES = {"open": "Open", "closed": "Closed"}
+FILTER_MAX_CHARS = 200
 
 
 def location_options() -> dict[str, str]:
     return {**CHOICES["area"], **CHOICES["setting"]}
 
 
-def parse_day(value: str, label: str, errors: dict[str, str]) -> date | None:
-    if not value:
-        return None
+def _trimmed(value: Any) -> Any:
+    return value.strip()[:FILTER_MAX_CHARS] if isinstance(value, str) else value
+
+
+Filter = Annotated[str, BeforeValidator(_trimmed)]
+
+
+class ListFilters(BaseModel):
+    """The list's query string as sent: any text is taken (trimmed), so that the list can say
+    what is wrong with it beside the filter rather than refuse the page."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    kind: Filter = ""
+    status: Filter = ""
+    location: Filter = ""
+    from_: Filter = Field("", alias="from")
+    to: Filter = ""
+    q: Filter = ""
+    page: Filter = ""
+
+    def shown(self) -> dict[str, str]:
+        return {"kind": self.kind, "status": self.status, "location": self.location, "from": self.from_, "to": self.to, "q": self.q}
+
+
+class ListRange(BaseModel):
+    """The filters' days and the page number, checked."""
+
+    from_: OptionalDay = Field(None, alias="from")
+    to: OptionalDay = None
+    page: Annotated[int, BeforeValidator(lambda v: v or 1), Field(ge=1, le=MAX_PAGE)] = 1
+
+
+RANGE_ERRORS = {
+    "from": "Enter the first day as a real date, for example 2026-03-31",
+    "to": "Enter the last day as a real date, for example 2026-03-31",
+    "page": f"The page must be a whole number from 1 to {MAX_PAGE}",
+}
+
+
+def checked_range(filters: ListFilters) -> tuple[ListRange | None, dict[str, str]]:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors[label] = f"Enter the {'first' if label == 'from' else 'last'} day as a real date, for example 2026-03-31"
-        return None
+        return ListRange.model_validate({"from": filters.from_, "to": filters.to, "page": filters.page}), {}
+    except ValidationError as error:
+        errors: dict[str, str] = {}
+        for e in error.errors():
+            field = str(e["loc"][0])
+            text = str(e.get("msg", "")).removeprefix("Value error, ")
+            errors.setdefault(field, text if "between 1 January 1900" in text else RANGE_ERRORS[field])
+        return None, errors
 
 
-def list_query(actor: Actor, filters: dict[str, str], page_number: str) -> tuple[SummaryQuery | None, dict[str, str]]:
-    errors: dict[str, str] = {}
-    occurred_from = parse_day(filters["from"], "from", errors)
-    occurred_to = parse_day(filters["to"], "to", errors)
-    if occurred_from and occurred_to and occurred_to < occurred_from:
+def list_query(actor: Actor, filters: ListFilters) -> tuple[SummaryQuery | None, dict[str, str]]:
+    checked, errors = checked_range(filters)
+    if checked and checked.from_ and checked.to and checked.to < checked.from_:
         errors["to"] = "The last day must be the same as or after the first day"
-    number = int(page_number) if page_number.isdigit() else 1
-    if errors:
+    if checked is None or errors:
         return None, errors
     try:
         query = SummaryQuery(
             practice=actor.practice,
-            kind=filters["kind"] or None,
-            status=filters["status"] or None,
-            location=filters["location"] or None,
-            occurred_from=occurred_from,
-            occurred_to=occurred_to,
-            text=filters["q"],
-            page=number,
+            kind=filters.kind or None,
+            status=filters.status or None,
+            location=filters.location or None,
+            occurred_from=checked.from_,
+            occurred_to=checked.to,
+            text=filters.q,
+            page=checked.page,
         )
     except InvalidSummaryQuery as error:
         return None, {"q": str(error)}
@@ -84,10 +124,9 @@ def results_context(filters: dict[str, str], result: SummaryPage | None) -> dict
 
 
 @router.get("/incidents")
-def incident_list(request: Request, actor: Overseer):
-    params = request.query_params
-    filters = {name: (params.get(name) or "").strip()[:200] for name in FILTERS}
-    query, errors = list_query(actor, filters, params.get("page", ""))
+def incident_list(request: Request, actor: Overseer, sent: Annotated[ListFilters, Query()]):
+    filters = sent.shown()
+    query, errors = list_query(actor, sent)
     result = caught_up_views(request).summaries.search(query) if query else None
     context = page(
         request,

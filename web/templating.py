@@ -11,7 +11,10 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 from starlette.responses import Response
+
+from incidents.domain.values import UNSAFE_TEXT
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 UK = ZoneInfo("Europe/London")
@@ -64,8 +67,19 @@ def response_items(responses: Any) -> list[dict[str, Any]]:
     ]
 
 
+def shown(value: Any) -> Any:
+    """Every value a page shows, with any character the domain refuses in text (NUL, a bidi
+    override, a lone surrogate: typed back into a refused form, or stored before the refusal)
+    shown as U+FFFD, so that it can neither disguise the page nor break its encoding."""
+    if isinstance(value, str) and UNSAFE_TEXT.search(value):
+        cleaned = UNSAFE_TEXT.sub("\ufffd", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
+
+
 def make_environment() -> Environment:
     env = Environment(
+        finalize=shown,
         loader=ChoiceLoader([FileSystemLoader(TEMPLATES_DIR), PackageLoader("nhsuk_frontend_jinja")]),
         undefined=ChainableUndefined,
         autoescape=True,

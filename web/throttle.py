@@ -17,6 +17,7 @@ in a SQLite file beside the event store, or a table in the PostgreSQL database.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import stat
@@ -156,7 +157,10 @@ class Reservation:
 
 
 def account_key(username: str) -> str:
-    return "user:" + username.strip().lower()
+    """A digest of the name as typed: whatever it holds (a NUL, a password typed in the wrong
+    field) is neither stored readable nor refused by the database."""
+    name = username.strip().lower().encode("utf-8", "surrogatepass")
+    return "user:" + hashlib.sha256(name).hexdigest()
 
 
 def address_key(address: str) -> str:

@@ -16,7 +16,7 @@ from ..domain.filming import AREAS, CHILDREN_PRESENT, FILMERS, PEOPLE_CAPTURED
 from ..domain.recording import MEDIA, OPENNESS, SETTINGS
 
 T = TypeVar("T")
-from ..domain.values import NOTE_MAX_CHARS, SHORT_TEXT_MAX_CHARS, DomainError, nhs_number, past_time
+from ..domain.values import NOTE_MAX_CHARS, SHORT_TEXT_MAX_CHARS, DomainError, nhs_number, past_time, safe_text
 
 
 def _choice(allowed: dict[str, str], what: str):
@@ -48,10 +48,12 @@ def _normalised(transform: Callable[[str], str]) -> BeforeValidator:
     return BeforeValidator(lambda v: transform(v.strip()) if isinstance(v, str) else v)
 
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX_CHARS)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_TEXT_MAX_CHARS)]
+SafeText = AfterValidator(_field_error(safe_text))
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX_CHARS), SafeText]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_TEXT_MAX_CHARS), SafeText]
 PastTime = Annotated[datetime, AfterValidator(_field_error(past_time))]
-SubmissionKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=64)]
+# The forms mint these as hexadecimal UUIDs; letters, digits, - and _ leave room for other clients.
+SubmissionKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class Command(BaseModel):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime
 
-from .values import InvalidValue
+from .values import InvalidValue, plausible_day
 
 
 def calendar_day(value: date) -> date:
-    """A date that is not a datetime: a register counts whole days."""
+    """A date that is not a datetime (a register counts whole days), from 1900 to a few years ahead."""
     if not isinstance(value, date) or isinstance(value, datetime):
         raise InvalidValue("Give a date, like 2026-11-25")
-    return value
+    return plausible_day(value)
 
 
 def months_after(day: date, months: int) -> date:
