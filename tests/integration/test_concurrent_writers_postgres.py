@@ -17,8 +17,8 @@ IncidentLog and connection pool) commit many small transactions (one incident or
 each) as fast as they can, while the runners read after every NOTIFY. At the end the incident
 summaries must hold exactly every incident in the event store, each with exactly its number of
 responses. Checked the other way round: with the lock statements removed from both writers'
-recorders (`log.recorder.lock_table_statements = []`, see
-`test_without_the_table_lock_the_trap_is_real`), two runs on this machine each lost 2 of about
+recorders (`run_writers(opened, unlocked=True)`, which is probabilistic and so kept out of the
+suite rather than skipped in it), two runs on this machine each lost 2 of about
 280 incidents (about 700 events in 10 s): that is how we know this test can fail.
 """
 
@@ -138,9 +138,3 @@ def test_two_writers_and_the_projections_skip_nothing(opened):
     wrong = {i: (in_view[i], n) for i, n in in_store.items() if in_view[i] != n}
     assert not wrong, f"{len(wrong)} incidents have the wrong response count (view, store): {list(wrong.items())[:5]}"
     assert in_view == in_store
-
-
-@pytest.mark.skip(reason="by hand (delete this mark): shows the test above can fail; probabilistic, so not in the suite")
-def test_without_the_table_lock_the_trap_is_real(opened):
-    in_view, in_store, _ = run_writers(opened, unlocked=True)
-    assert in_view != in_store
