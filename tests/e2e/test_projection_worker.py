@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 def test_the_worker_keeps_the_apps_views_up_to_date(postgres_url, live_server_factory):
     server = live_server_factory(database_url=postgres_url, INCIDENTS_PROJECTIONS="worker")
     account = server.add_account("sue.reception", "reception")
-    server.start()
+    server.start(healthy=False)  # 503 until a worker is seen
     log_path = server.data_dir / "worker.log"
     with open(log_path, "w") as log:
         worker = subprocess.Popen([str(BIN / "incidents"), "project"], env=server.env, stdout=log, stderr=subprocess.STDOUT)
@@ -38,7 +38,7 @@ def test_without_a_worker_the_home_page_still_answers_promptly(postgres_url, liv
     view has, rather than hanging or failing."""
     server = live_server_factory(database_url=postgres_url, INCIDENTS_PROJECTIONS="worker", INCIDENTS_VIEW_WAIT_SECONDS="0.5")
     account = server.add_account("sue.reception", "reception")
-    server.start()
+    server.start(healthy=False)
     with closing(client_for(server, account)) as client:
         log_filming(client, "Nobody is projecting")
         home = client.get("/")
