@@ -4,7 +4,7 @@ On SQLite each view is built in a file of its own beside the live one, in batche
 (one per page of the notification log), and moved into place only when complete. On PostgreSQL
 each view is built in a schema of its own and moved into place in one transaction
 (rebuild_postgres). Whoever runs the projections holds the projections lock (a file lock in the
-data folder on SQLite, an advisory lock on PostgreSQL), so a rebuild refuses to start while the
+data folder on SQLite, a lease on PostgreSQL), so a rebuild refuses to start while the
 app or a worker is running, and they refuse to start during a rebuild.
 
 A view's projection writes to the view's fold in memory (summary_fold.py and its siblings), and
@@ -96,7 +96,7 @@ class ProjectionsLock:
 
 
 def lock_for(store: Store) -> ProjectionsLock | PostgresProjectionsLock | None:
-    """The lock that whoever writes the views holds: none for the in-memory store."""
+    """The lock that whoever writes the views holds (a lease on PostgreSQL): none for the in-memory store."""
     if store.kind == "postgres":
         from .postgres_lock import PostgresProjectionsLock
 

@@ -331,7 +331,7 @@ def start_projections(
     """Run every projection in this process (the embedded default, or the worker), and sign
     store checkpoints on the given schedule. Views built by an older layout of their projection
     are rebuilt first (layouts.py), or, with rebuild_stale=False, refused (ViewsOfAnOlderLayout)."""
-    lock = lock_for(store)  # a file lock on SQLite, an advisory lock on PostgreSQL
+    lock = lock_for(store)  # a file lock on SQLite, a lease on PostgreSQL
     if lock is not None:
         lock.acquire(PROJECTIONS)
     projections = Projections({}, lock=lock)

@@ -4,6 +4,7 @@ reads the views (INCIDENTS_PROJECTIONS=worker) and a separate `incidents project
 from __future__ import annotations
 
 import subprocess
+import time
 from contextlib import closing
 
 import pytest
@@ -22,6 +23,10 @@ def test_the_worker_keeps_the_apps_views_up_to_date(postgres_url, live_server_fa
     with open(log_path, "w") as log:
         worker = subprocess.Popen([str(BIN / "incidents"), "project"], env=server.env, stdout=log, stderr=subprocess.STDOUT)
     try:
+        deadline = time.monotonic() + 30  # pages wait for the views only while a worker holds the lease
+        while "Projecting events" not in log_path.read_text():
+            assert worker.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
         with closing(client_for(server, account)) as client:
             location = log_filming(client, "Filmed the queue, seen by the worker")
             home = client.get("/")
