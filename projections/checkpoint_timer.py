@@ -1,7 +1,7 @@
 """Signs a checkpoint of the event store every INCIDENTS_CHECKPOINT_SECONDS, in the process that
 runs the projections, and once more when it stops.
 
-That process holds the projections lock (a file lock on SQLite, an advisory lock on PostgreSQL),
+That process holds the projections lock (a file lock on SQLite, a lease on PostgreSQL),
 so exactly one process records checkpoints on a timer; `incidents checkpoint` may still record
 one by hand meanwhile (two writers cannot fork the chain: see application/checkpoints.py).
 """

@@ -1,86 +1,344 @@
-"""The projections lock on PostgreSQL: a session advisory lock held on a connection of its own.
+"""The projections lock on PostgreSQL: a lease, one row in `<schema>.incidents_projections_lease`.
 
-Whoever writes the views (the app running them inline, or `incidents project`) holds it for as
-long as its runners live, and a rebuild holds it while it builds and swaps; so a rebuild refuses
-to start beside live projections, and they refuse to start during a rebuild, as the file lock
-does on SQLite. The lock belongs to the connection: if the holder dies, PostgreSQL ends its
-session and the lock goes with it.
+Whoever writes the views (an `incidents project` worker, the app's child or the app itself) or
+rebuilds them holds the lease, and renews it every RENEW_SECONDS for LEASE_SECONDS more. Taking
+it is one atomic statement that succeeds only if the lease has expired (by the server's clock),
+so any number of workers may wait: when the holder freezes (SIGSTOP) or loses its way to the
+database, its lease runs out and a standby takes it within seconds. The row also names the
+holder's database session: once the server has ended it (the holder died, SIGKILL), the lease
+may be taken at once. A stopping holder ends its lease at once.
+
+A holder that finds another token in the row, or cannot renew before its lease would run out,
+has lost it and stops. Every view write of the holder checks the row's token, locked FOR SHARE,
+in the write's own transaction (fence_writes_of): a takeover's UPDATE waits for that transaction
+to end, and a holder that wakes after a takeover finds another token and writes nothing. (A holder
+frozen inside a write transaction keeps that lock until the library's
+idle_in_transaction_session_timeout ends its session; the taker waits at most LOCK_WAIT_MS for it
+each time.)
+
+The renewal also records, for /healthz and the pages, each view's position and for how long the
+views have lacked an event the store had (WorkerWatch reads them).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
-import zlib
+import threading
+import time
+import uuid
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import psycopg
+from eventsourcing.persistence import OperationalError
+from psycopg.rows import dict_row
+from psycopg.sql import SQL, Identifier
+from psycopg.types.json import Jsonb
 
-# pg_try_advisory_lock(int4, int4): the first half names this product's locks, the second the
-# schema whose views are locked, so two deployments sharing a server never block each other.
-LOCK_CLASS = 0x1C1D
+LEASE_SECONDS = 5.0
+RENEW_SECONDS = 1.0
+LOCK_WAIT_MS = 1000  # a statement on the lease waits this long for a row lock, then tries again later
+TABLE = "incidents_projections_lease"
+PROJECTIONS = "the projections"  # what a worker holds the lease for (a rebuild says otherwise)
+logger = logging.getLogger("incidents.projections")
+
+
+class LeaseLost(OperationalError):
+    """This process no longer holds the projections lease: another took it, or it could not renew it."""
+
+
+def conninfo_from_env(env: dict[str, str]) -> dict[str, Any]:
+    return {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env.get("POSTGRES_HOST", "127.0.0.1"),
+        "port": env.get("POSTGRES_PORT", "5432"),
+        "user": env.get("POSTGRES_USER", "postgres"),
+        "password": env.get("POSTGRES_PASSWORD", ""),
+        "connect_timeout": max(1, int(float(env.get("POSTGRES_CONNECT_TIMEOUT", "5")))),
+        # A dropped network must fail a statement within seconds, not after TCP's many retries.
+        "tcp_user_timeout": 3000, "keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1, "keepalives_count": 2,
+        "options": f"-c lock_timeout={LOCK_WAIT_MS} -c statement_timeout={LOCK_WAIT_MS * 3}",
+    }
+
+
+def _table(schema: str) -> Any:
+    return Identifier(schema, TABLE)
+
+
+def _ensure_table(connection: psycopg.Connection[Any], schema: str) -> None:
+    statement = SQL(
+        "CREATE TABLE IF NOT EXISTS {0} (id smallint PRIMARY KEY CHECK (id = 1), token text NOT NULL, "
+        "holder text NOT NULL, doing text NOT NULL, expires_at timestamptz NOT NULL, renewed_at timestamptz NOT NULL, "
+        "session_pid integer, positions jsonb, behind_seconds double precision)"
+    ).format(_table(schema))
+    for attempt in range(3):
+        try:
+            connection.execute(statement)
+            return
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+            if attempt == 2:  # another process made it at the same moment: it exists now
+                raise
+            time.sleep(0.05)
+
+
+class Behind:
+    """For how long the views have lacked an event that the store had: samples of the store's
+    last position, dropped once every view has it (each view only moves forward)."""
+
+    def __init__(self) -> None:
+        self.samples: deque[tuple[float, int]] = deque()
+
+    def seconds(self, latest: int, slowest: int) -> float:
+        now = time.monotonic()
+        self.samples.append((now, latest))
+        while self.samples and self.samples[0][1] <= slowest:
+            self.samples.popleft()
+        return now - self.samples[0][0] if self.samples else 0.0
 
 
 @dataclass
 class PostgresProjectionsLock:
     conninfo: dict[str, Any]
     schema: str
+    token: str = ""
+    doing: str = ""
+    report: Callable[[], tuple[dict[str, int], float] | None] | None = None  # positions, seconds behind
+    lost: threading.Event = field(default_factory=threading.Event)
+    lost_because: str = ""
     _connection: psycopg.Connection[Any] | None = field(default=None, repr=False)
+    _renewed: float = 0.0  # monotonic time a successful renewal was sent
+    _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> PostgresProjectionsLock:
-        conninfo = {
-            "dbname": env["POSTGRES_DBNAME"],
-            "host": env.get("POSTGRES_HOST", "127.0.0.1"),
-            "port": env.get("POSTGRES_PORT", "5432"),
-            "user": env.get("POSTGRES_USER", "postgres"),
-            "password": env.get("POSTGRES_PASSWORD", ""),
-            "connect_timeout": int(float(env.get("POSTGRES_CONNECT_TIMEOUT", "5"))),
-        }
-        return cls(conninfo, env.get("POSTGRES_SCHEMA", "").strip() or "public")
+        return cls(conninfo_from_env(env), env.get("POSTGRES_SCHEMA", "").strip() or "public")
 
-    @property
-    def key(self) -> int:
-        return zlib.crc32(self.schema.encode()) - 2**31  # a signed int4
+    def _connect(self, name: str) -> psycopg.Connection[Any]:
+        return psycopg.connect(**self.conninfo, autocommit=True, application_name=name[:63], row_factory=dict_row)
 
     def acquire(self, doing: str) -> None:
-        from .rebuild import RebuildRefused
+        from .rebuild import LockHeld
 
-        holder_name = f"incidents: {doing} (process {os.getpid()} on {socket.gethostname()})"[:63]
-        connection = psycopg.connect(**self.conninfo, autocommit=True, application_name=holder_name)
-        taken = connection.execute("SELECT pg_try_advisory_lock(%s, %s) AS taken", (LOCK_CLASS, self.key)).fetchone()
-        if taken is None or not taken[0]:
-            holder = self._holder(connection)
+        holder = f"{doing} (process {os.getpid()} on {socket.gethostname()})"
+        connection = self._connect(f"incidents: {holder}")
+        try:
+            _ensure_table(connection, self.schema)
+            token = uuid.uuid4().hex
+            sent = time.monotonic()
+            try:
+                taken = connection.execute(
+                    SQL(
+                        "INSERT INTO {0} AS lease (id, token, holder, doing, expires_at, renewed_at, session_pid) "
+                        "VALUES (1, %(token)s, %(holder)s, %(doing)s, now() + make_interval(secs => %(lease)s), now(), "
+                        "pg_backend_pid()) "
+                        "ON CONFLICT (id) DO UPDATE SET token = excluded.token, holder = excluded.holder, "
+                        "doing = excluded.doing, expires_at = excluded.expires_at, renewed_at = excluded.renewed_at, "
+                        "session_pid = excluded.session_pid, positions = NULL, behind_seconds = NULL "
+                        "WHERE lease.expires_at < now() "
+                        "OR NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = lease.session_pid) RETURNING token"
+                    ).format(_table(self.schema)),
+                    {"token": token, "holder": holder, "doing": doing, "lease": LEASE_SECONDS},
+                ).fetchone()
+            except psycopg.errors.LockNotAvailable:  # the holder is inside a write: it still holds the lease
+                taken = None
+            if taken is None:
+                row = connection.execute(SQL("SELECT holder FROM {0}").format(_table(self.schema))).fetchone()
+                by = row["holder"] if row else "another process"
+                raise LockHeld(
+                    f"Cannot start {doing}: {by} holds the projections lock of schema {self.schema!r} "
+                    f"in database {self.conninfo['dbname']!r}. Stop it first.",
+                    holder=by,
+                )
+        except BaseException:
             connection.close()
-            raise RebuildRefused(
-                f"Cannot start {doing}: {holder} holds the projections lock of schema {self.schema!r} "
-                f"in database {self.conninfo['dbname']!r}. Stop it first."
-            )
-        self._connection = connection
+            raise
+        self._connection, self.token, self.doing, self._renewed = connection, token, doing, sent
+        self.lost.clear()
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._heartbeat, name="projections-lease", daemon=True)
+        self._thread.start()
 
-    def _holder(self, connection: psycopg.Connection[Any]) -> str:
-        row = connection.execute(
-            "SELECT a.application_name, a.pid, a.client_addr FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s AND l.objsubid = 2 "
-            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-            (LOCK_CLASS, self.key & 0xFFFFFFFF),
+    def _heartbeat(self) -> None:
+        while not self._stopping.wait(RENEW_SECONDS):
+            try:
+                status = self.report() if self.report is not None else None
+            except Exception:  # the views cannot be read now: the lease is still renewed
+                status = None
+            sent = time.monotonic()
+            try:
+                mine = self._renew(status)
+            except psycopg.Error as error:
+                mine = None
+                self._reconnect_later(error)
+            if mine:
+                self._renewed = sent
+            elif mine is False:
+                self._lose("another process took the projections lease")
+                return
+            elif time.monotonic() - self._renewed >= LEASE_SECONDS - RENEW_SECONDS:
+                self._lose(f"could not renew the projections lease for {LEASE_SECONDS:.0f} s")
+                return
+
+    def _renew(self, status: tuple[dict[str, int], float] | None) -> bool:
+        if self._connection is None or self._connection.closed:
+            self._connection = self._connect(f"incidents: {self.doing} (process {os.getpid()})")
+        positions, behind = status if status is not None else (None, None)
+        row = self._connection.execute(
+            SQL(
+                "UPDATE {0} SET expires_at = now() + make_interval(secs => %(lease)s), renewed_at = now(), "
+                "session_pid = pg_backend_pid(), "
+                "positions = coalesce(%(positions)s, positions), behind_seconds = coalesce(%(behind)s, behind_seconds) "
+                "WHERE id = 1 AND token = %(token)s RETURNING token"
+            ).format(_table(self.schema)),
+            {"lease": LEASE_SECONDS, "token": self.token, "behind": behind,
+             "positions": Jsonb(positions) if positions is not None else None},
         ).fetchone()
-        if row is None:
-            return "another session"
-        name, pid, address = row
-        where = f"server process {pid}" + (f" from {address}" if address else "")
-        return f"{name.removeprefix('incidents: ') or 'another session'} ({where})"
+        return row is not None
+
+    def _reconnect_later(self, error: Exception) -> None:
+        logger.warning("Could not renew the projections lease: %s", error)
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except psycopg.Error:
+                pass
+
+    def _lose(self, why: str) -> None:
+        self.lost_because = why
+        self.lost.set()
+        logger.error("Lost the projections lock: %s; its views are no longer written here", why)
+
+    def check(self) -> None:
+        """Raise LeaseLost if the lease is lost, or might have run out by now without a renewal."""
+        if not self.lost.is_set() and time.monotonic() - self._renewed >= LEASE_SECONDS - RENEW_SECONDS / 2:
+            self._lose(f"could not renew the projections lease for {LEASE_SECONDS:.0f} s")
+        if self.lost.is_set():
+            raise LeaseLost(self.lost_because)
+
+    def fence_writes_of(self, view: Any) -> None:
+        """Make each write transaction of the view check, before its tracking position, that the
+        lease is still this holder's, and hold the row so that nobody takes it until the commit."""
+        write_tracking = view._insert_tracking
+        statement = SQL("SELECT token FROM {0} WHERE id = 1 FOR SHARE").format(_table(self.schema))
+        token = self.token
+
+        def fenced(curs: Any, tracking: Any) -> None:
+            curs.execute(statement, prepare=True)
+            row = curs.fetchone()
+            if row is None or row["token"] != token:
+                self.lost_because = self.lost_because or "another process took the projections lease"
+                self.lost.set()
+                raise LeaseLost("another process holds the projections lease: nothing was written")
+            write_tracking(curs, tracking)
+
+        view._insert_tracking = fenced
+
+    def fence(self, connection: psycopg.Connection[Any]) -> None:
+        """In a transaction of the caller's connection (a rebuild's swap): the lease is still ours."""
+        row = connection.execute(SQL("SELECT token FROM {0} WHERE id = 1 FOR SHARE").format(_table(self.schema))).fetchone()
+        if row is None or row[0] != self.token:
+            raise LeaseLost("another process took the projections lease: the rebuilt views were not swapped in")
 
     def release(self) -> None:
-        if self._connection is not None:
-            # Unlock before closing: a closed connection's server process lets go of its locks
-            # only when it has exited, a moment later, and a rebuild started straight after a
-            # stop would find the lock still held.
+        self._stopping.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=LOCK_WAIT_MS / 1000 * 4)
+        connection, self._connection = self._connection, None
+        try:
+            if connection is None or connection.closed:
+                connection = self._connect(f"incidents: {self.doing} (stopping)")
+            # Ended now, so that a standby takes over at once (the row stays: /healthz reads it).
+            connection.execute(
+                SQL("UPDATE {0} SET expires_at = now() - interval '1 millisecond' WHERE id = 1 AND token = %s").format(
+                    _table(self.schema)
+                ),
+                (self.token,),
+            )
+        except psycopg.Error:
+            pass  # the database is gone: the lease runs out by itself
+        finally:
+            if connection is not None:
+                connection.close()
+
+
+@dataclass(frozen=True)
+class WorkerSeen:
+    holder: str
+    doing: str
+    seconds_ago: float  # since its last renewal
+    expired: bool  # its lease ran out, or the server ended its session (it died): anyone may take it
+    behind_seconds: float
+    positions: dict[str, int]
+
+    @property
+    def projecting(self) -> bool:
+        """A process holds the lease to write the views now (not a rebuild, not a lapsed lease)."""
+        return not self.expired and self.doing == PROJECTIONS
+
+
+class WorkerWatch:
+    """An app's view of whoever writes its views in another process, from the lease row."""
+
+    CACHE_SECONDS = 0.5
+
+    def __init__(self, conninfo: dict[str, Any], schema: str) -> None:
+        self.conninfo = {**conninfo, "options": f"-c statement_timeout={LOCK_WAIT_MS * 2}"}
+        self.schema = schema
+        self._lock = threading.Lock()
+        self._connection: psycopg.Connection[Any] | None = None
+        self._seen: tuple[float, WorkerSeen | None] | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> WorkerWatch:
+        return cls(conninfo_from_env(env), env.get("POSTGRES_SCHEMA", "").strip() or "public")
+
+    def look(self) -> WorkerSeen | None:
+        """The lease as last renewed (None if no process ever held it), read at most every CACHE_SECONDS."""
+        with self._lock:
+            now = time.monotonic()
+            if self._seen is not None and now - self._seen[0] < self.CACHE_SECONDS:
+                return self._seen[1]
+            seen = self._read()
+            self._seen = (time.monotonic(), seen)
+            return seen
+
+    def _read(self) -> WorkerSeen | None:
+        for attempt in range(2):
             try:
-                self._connection.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, self.key))
+                if self._connection is None or self._connection.closed:
+                    self._connection = psycopg.connect(
+                        **self.conninfo, autocommit=True, application_name="incidents: app watching the worker", row_factory=dict_row
+                    )
+                found = self._connection.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (f'"{self.schema}"."{TABLE}"',)).fetchone()
+                if not found or not found["found"]:
+                    return None
+                row = self._connection.execute(
+                    SQL(
+                        "SELECT holder, doing, extract(epoch FROM now() - renewed_at) AS ago, "
+                        "expires_at < now() OR NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = session_pid) AS expired, "
+                        "coalesce(behind_seconds, 0) AS behind, positions FROM {0} WHERE id = 1"
+                    ).format(_table(self.schema))
+                ).fetchone()
             except psycopg.Error:
-                pass  # the session is gone already, and its locks with it
-            finally:
+                if self._connection is not None:
+                    self._connection.close()
+                self._connection = None
+                if attempt:
+                    raise
+                continue
+            if row is None:
+                return None
+            return WorkerSeen(row["holder"], row["doing"], float(row["ago"]), bool(row["expired"]), float(row["behind"]), row["positions"] or {})
+        return None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
                 self._connection.close()
                 self._connection = None

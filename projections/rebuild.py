@@ -4,7 +4,7 @@ On SQLite each view is built in a file of its own beside the live one, in batche
 (one per page of the notification log), and moved into place only when complete. On PostgreSQL
 each view is built in a schema of its own and moved into place in one transaction
 (rebuild_postgres). Whoever runs the projections holds the projections lock (a file lock in the
-data folder on SQLite, an advisory lock on PostgreSQL), so a rebuild refuses to start while the
+data folder on SQLite, a lease on PostgreSQL), so a rebuild refuses to start while the
 app or a worker is running, and they refuse to start during a rebuild.
 
 A view's projection writes to the view's fold in memory (summary_fold.py and its siblings), and
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.utils import Environment
@@ -55,6 +55,14 @@ class RebuildRefused(ConfigurationError):
     """Projections are being written by someone else, or cannot be rebuilt here."""
 
 
+class LockHeld(RebuildRefused):
+    """Another process holds the projections lock; `holder` names it."""
+
+    def __init__(self, message: str, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
 @dataclass
 class ProjectionsLock:
     """An exclusive lock on `<data folder>/projections.lock` while projections are written."""
@@ -74,7 +82,7 @@ class ProjectionsLock:
             file.seek(0)
             holder = file.read().strip() or "another process"
             file.close()
-            raise RebuildRefused(f"Cannot start {doing}: {holder} holds {self.path}. Stop it first.") from None
+            raise LockHeld(f"Cannot start {doing}: {holder} holds {self.path}. Stop it first.", holder=holder) from None
         file.seek(0)
         file.truncate()
         file.write(f"{doing} (process {os.getpid()})\n")
@@ -88,7 +96,7 @@ class ProjectionsLock:
 
 
 def lock_for(store: Store) -> ProjectionsLock | PostgresProjectionsLock | None:
-    """The lock that whoever writes the views holds: none for the in-memory store."""
+    """The lock that whoever writes the views holds (a lease on PostgreSQL): none for the in-memory store."""
     if store.kind == "postgres":
         from .postgres_lock import PostgresProjectionsLock
 
@@ -104,12 +112,15 @@ def rebuild(store: Store, app_env: dict[str, str], names: Sequence[str], progres
         raise RebuildRefused("The in-memory store keeps no views to rebuild")
     lock.acquire("a rebuild of the projections")
     try:
-        return rebuild_holding_lock(store, app_env, names, progress)
+        return rebuild_holding_lock(store, app_env, names, progress, fence=getattr(lock, "fence", None))
     finally:
         lock.release()
 
 
-def rebuild_holding_lock(store: Store, app_env: dict[str, str], names: Sequence[str], progress: Callable[[int, int], None]) -> int:
+def rebuild_holding_lock(
+    store: Store, app_env: dict[str, str], names: Sequence[str], progress: Callable[[int, int], None],
+    fence: Callable[[Any], None] | None = None,
+) -> int:
     """As rebuild(), for a caller that holds the projections lock already (start_projections,
     rebuilding views of an older layout before it runs them)."""
     from .catalogue import CATALOGUE, spec_named
@@ -125,7 +136,7 @@ def rebuild_holding_lock(store: Store, app_env: dict[str, str], names: Sequence[
         if store.kind == "postgres":
             from .rebuild_postgres import rebuild_postgres
 
-            return rebuild_postgres(store, app_env, groups, last, progress, POSTGRES_PAGE_SIZE)
+            return rebuild_postgres(store, app_env, groups, last, progress, POSTGRES_PAGE_SIZE, fence)
         return _rebuild_sqlite(store, app_env, groups, last, progress)
 
 

@@ -55,9 +55,10 @@ def live_schema(spec: ProjectionSpec, app_env: dict[str, str]) -> str:
 
 def rebuild_postgres(
     store: Store, app_env: dict[str, str], groups: list[list[ProjectionSpec]], last: int,
-    progress: Callable[[int, int], None], page_size: int,
+    progress: Callable[[int, int], None], page_size: int, fence: Callable[[Any], None] | None = None,
 ) -> int:
-    """Build each group of views in its scratch schemas (side by side), then swap every one in."""
+    """Build each group of views in its scratch schemas (side by side), then swap every one in
+    (in a transaction that first checks, with `fence`, that the projections lease is still ours)."""
     specs = [spec for group in groups for spec in group]
     admin = _connect(app_env)
     try:
@@ -66,7 +67,7 @@ def rebuild_postgres(
             admin.execute(SQL("DROP SCHEMA IF EXISTS {0} CASCADE").format(scratch))  # an interrupted rebuild's
             admin.execute(SQL("CREATE SCHEMA {0}").format(scratch))
         count = side_by_side([partial(_build, app_env, group, last, page_size) for group in groups], progress)[0]
-        _swap_in(admin, app_env, specs)
+        _swap_in(admin, app_env, specs, fence)
     except BaseException:
         for spec in specs:
             admin.execute(SQL("DROP SCHEMA IF EXISTS {0} CASCADE").format(Identifier(scratch_schema(spec))))
@@ -192,9 +193,13 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _swap_in(admin: psycopg.Connection[Any], app_env: dict[str, str], specs: list[ProjectionSpec]) -> None:
+def _swap_in(
+    admin: psycopg.Connection[Any], app_env: dict[str, str], specs: list[ProjectionSpec], fence: Callable[[Any], None] | None
+) -> None:
     """In one transaction: drop each live table that was rebuilt, and move the rebuilt one in."""
     with admin.transaction():
+        if fence is not None:
+            fence(admin)
         for spec in specs:
             scratch, live = scratch_schema(spec), live_schema(spec, app_env)
             admin.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(live)))

@@ -26,14 +26,14 @@ from incidents.storage import Store
 from .catalogue import CATALOGUE, ViewsUnavailable
 from .child import ProjectionsChild
 from .checkpoint_timer import CheckpointSchedule, CheckpointTimer
-from .postgres_lock import PostgresProjectionsLock
+from .postgres_lock import PROJECTIONS, Behind, LeaseLost, PostgresProjectionsLock, WorkerSeen, WorkerWatch
 from .quarantine import count as quarantined_count, discard_held, record as record_quarantined, set_aside, stops_the_view
 from .layouts import is_stale
 from .rebuild import ProjectionsLock, RebuildRefused, lock_for, rebuild_holding_lock
 from .summaries import IncidentSummaries, IncidentSummaryView
 
 __all__ = [
-    "EveryProjection", "ProjectionFailed", "Projections", "ViewsUnavailable", "open_views", "start_projections",
+    "EveryProjection", "LostTheLock", "ProjectionFailed", "Projections", "ViewsUnavailable", "open_views", "start_projections",
     "start_projections_child", "view_env",
 ]
 
@@ -177,6 +177,7 @@ class Projections:
     checkpoint_timer: CheckpointTimer | None = None
     child: ProjectionsChild | None = None  # the process writing the views, when the app started one
     hurry: Callable[[], None] | None = None  # makes whoever writes the views read the store now
+    worker: WorkerWatch | None = None  # whoever writes the views in another process, as its lease shows it
 
     @property
     def summaries(self) -> IncidentSummaryView:
@@ -200,11 +201,44 @@ class Projections:
                 if hurry is not None:
                     hurry()
                     hurry = None
-                if time.monotonic() >= deadline:
+                if time.monotonic() >= deadline or not self.someone_projects():
                     return False
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
         return True
+
+    def someone_projects(self) -> bool:
+        """False when the views are written by another process and none holds the lease to:
+        then nothing is worth waiting for."""
+        if self.worker is None:
+            return True
+        try:
+            seen = self.worker.look()
+        except Exception:  # the database is unreachable: the bounded wait decides
+            return True
+        return seen is not None and seen.projecting
+
+    def worker_trouble(self, stale_seconds: float) -> dict[str, Any] | None:
+        """For an app whose views another process writes: what is wrong, if no worker has renewed
+        its lease for more than `stale_seconds`, or the views have lacked an event of the store for
+        that long; None when all is well (or this process writes the views itself)."""
+        if self.worker is None:
+            return None
+        try:
+            seen: WorkerSeen | None = self.worker.look()
+        except Exception as error:
+            return {"status": "no projections worker", "why": f"the lease cannot be read: {error}"}
+        if seen is None:
+            return {"status": "no projections worker", "why": "no worker has ever held the projections lock"}
+        about = {"holder": seen.holder, "last_seen_seconds_ago": round(seen.seconds_ago, 1), "positions": seen.positions}
+        if seen.doing != PROJECTIONS and not seen.expired:
+            return {"status": "no projections worker", "why": f"{seen.doing} holds the projections lock", **about}
+        if seen.seconds_ago > stale_seconds:
+            return {"status": "no projections worker", "why": f"none seen for {seen.seconds_ago:.0f} s", **about}
+        behind = seen.behind_seconds + seen.seconds_ago if seen.behind_seconds else 0.0
+        if behind > stale_seconds:
+            return {"status": "views behind", "behind_seconds": round(behind, 1), **about}
+        return None
 
     def all(self) -> dict[str, TrackingRecorder]:
         """Every view by its projection's name."""
@@ -243,15 +277,26 @@ class Projections:
         return self.child.waiting if self.child is not None else ""
 
     def run_forever(self) -> None:
-        """Block until the runner stops or a projection fails; the error is raised here."""
+        """Block until the runner stops or a projection fails; the error is raised here
+        (LostTheLock when another process took the projections lease)."""
         assert self.runner is not None and self.every is not None
         while True:
             self.runner.run_forever(timeout=0.2)
+            self._check_lease()
             if self.runner.is_interrupted.is_set():
                 return
             for part in self.every.parts:
                 if part.error is not None:
                     raise ProjectionFailed(f"The {part.name} projection has stopped: {part.error!r}") from part.error
+
+    def _check_lease(self) -> None:
+        if isinstance(self.lock, PostgresProjectionsLock):
+            try:
+                self.lock.check()
+            except LeaseLost as lost:
+                assert self.runner is not None
+                self.runner.stop()  # before anything else is read: its writes would be refused
+                raise LostTheLock(f"Lost the projections lock: {lost}") from None
 
     def stop(self) -> None:
         if self.child is not None:
@@ -267,10 +312,17 @@ class Projections:
             finally:
                 if self.lock is not None:
                     self.lock.release()
+                if self.worker is not None:
+                    self.worker.close()
 
 
 class ProjectionFailed(Exception):
     """A projection of the shared runner raised an error: its view has stopped following the store."""
+
+
+class LostTheLock(ProjectionFailed):
+    """Another process took the projections lease (this one froze, or lost the database): the
+    views are written there now; this process stopped writing them."""
 
 
 def start_projections(
@@ -279,9 +331,9 @@ def start_projections(
     """Run every projection in this process (the embedded default, or the worker), and sign
     store checkpoints on the given schedule. Views built by an older layout of their projection
     are rebuilt first (layouts.py), or, with rebuild_stale=False, refused (ViewsOfAnOlderLayout)."""
-    lock = lock_for(store)  # a file lock on SQLite, an advisory lock on PostgreSQL
+    lock = lock_for(store)  # a file lock on SQLite, a lease on PostgreSQL
     if lock is not None:
-        lock.acquire("the projections")
+        lock.acquire(PROJECTIONS)
     projections = Projections({}, lock=lock)
     try:
         env = view_env(store, app_env)
@@ -300,6 +352,9 @@ def start_projections(
             projections.views[spec.name] = view
             record_quarantined(view, spec.name, [])  # its table, made by the one writer: as a rebuild leaves it
             parts.append(_Part(spec.projection(view), view.max_tracking_id(IncidentLog.name) or 0))
+        if isinstance(lock, PostgresProjectionsLock):
+            for view in projections.views.values():
+                lock.fence_writes_of(view)
         projections.every = every = EveryProjection(parts)
         projections.runner = runner = BaseProjectionRunner(
             projection=every,
@@ -309,6 +364,8 @@ def start_projections(
             env=env,
         )
         runner.__enter__()
+        if isinstance(lock, PostgresProjectionsLock):
+            lock.report = _progress_report(projections.views, runner.app.recorder)
         subscription = getattr(runner._subscription, "subscription", None)  # the recorder's own
         if isinstance(subscription, SQLitePollingSubscription):
             # On SQLite, a view that can batch commits all the events of one read of the log in
@@ -326,6 +383,19 @@ def start_projections(
         projections.stop()
         raise
     return projections
+
+
+def _progress_report(views: dict[str, TrackingRecorder], recorder: Any) -> Callable[[], tuple[dict[str, int], float]]:
+    """What the lease's renewal records: each view's position, and for how long the slowest has
+    lacked an event that the store had (postgres_lock.Behind)."""
+    behind = Behind()
+
+    def report() -> tuple[dict[str, int], float]:
+        latest = recorder.max_notification_id() or 0
+        positions = {name: view.max_tracking_id(IncidentLog.name) or 0 for name, view in views.items()}
+        return positions, behind.seconds(latest, min(positions.values(), default=latest))
+
+    return report
 
 
 class ViewsOfAnOlderLayout(RebuildRefused):
@@ -395,11 +465,13 @@ def start_projections_child(store: Store, app_env: dict[str, str], settings: Set
     return projections
 
 
-def open_views(store: Store, app_env: dict[str, str]) -> Projections:
-    """Read the views that a separate `incidents project` worker keeps up to date."""
+def open_views(store: Store, app_env: dict[str, str], watch_worker: bool = False) -> Projections:
+    """Read the views that a separate `incidents project` worker keeps up to date (and, with
+    watch_worker on PostgreSQL, watch its lease: see Projections.worker_trouble)."""
     env = view_env(store, app_env)
     views = {}
     for spec in CATALOGUE:
         factory = InfrastructureFactory.construct(Environment(spec.name, env))
         views[spec.name] = factory.tracking_recorder(spec.view_class(store))
-    return Projections(views)
+    worker = WorkerWatch.from_env(store.env) if watch_worker and store.kind == "postgres" else None
+    return Projections(views, worker=worker)

@@ -182,7 +182,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
         elif settings.projections == "child":
             projections = start_projections_child(opened.store, opened.env, settings, opened.log.recorder)
         else:
-            projections = open_views(opened.store, opened.env)
+            projections = open_views(opened.store, opened.env, watch_worker=True)
         app.state.projections = projections
         app.state.on_shutdown.append(projections.stop)
 
@@ -201,12 +201,16 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     def healthz(request: Request) -> Response:
         """For a load balancer or a monitor: 503 when a projection running here has stopped, or
         has not started: its process is starting, or waits for the projections lock (`waiting`
-        says who holds it). Views that set aside events they could not write, but follow the
+        says who holds it); in worker mode, when no worker has been seen for
+        INCIDENTS_WORKER_STALE_SECONDS, or the views have lacked the store's events for as long. Views that set aside events they could not write, but follow the
         store, are 'degraded' (200), with the count per view."""
         projections: Projections | None = request.app.state.projections
         stopped = projections.stopped() if projections is not None else []
         skipped = projections.quarantined() if projections is not None else {}
         quarantine = {"skipped_events": skipped, "see": "incidents projections quarantine"} if skipped else {}
+        trouble = projections.worker_trouble(request.app.state.settings.worker_stale_seconds) if projections else None
+        if trouble:  # worker mode: no worker has renewed the lease lately, or the views lag the store
+            return health_answer(request, {**trouble, **quarantine}, 503)
         if stopped:
             waiting = projections.waiting() if projections is not None else ""
             return health_answer(

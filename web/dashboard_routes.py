@@ -101,6 +101,21 @@ def skipped_warning(skipped: dict[str, int]) -> dict[str, Any] | None:
     }
 
 
+def worker_warning(trouble: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Instead of "Up to date": the figures are not kept up to date (no projections worker, or it lags)."""
+    if not trouble:
+        return None
+    heading = "These figures may be out of date" if trouble["status"] == "views behind" else "These figures are not being updated"
+    return {
+        "heading": heading,
+        "html": Markup(
+            "<p>Incidents logged recently may be missing from the counts and lists on this page "
+            "(they are all kept in the record). Ask whoever runs the service to check the "
+            "<code>incidents project</code> worker.</p>"
+        ),
+    }
+
+
 def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[str, Any]:
     """What the dashboard shows, read from the views once they include every event so far."""
     position = log.recorder.max_notification_id() or 0
@@ -129,6 +144,7 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
         "recent": [summary_row(r) for r in recent],
         "missing_notices": [notice_warning(m) for m in log.missing_required_notices(actor, now.astimezone(UK).date())],
         "skipped_warning": skipped_warning(projections.quarantined()) if actor.role == "manager" else None,
+        "worker_warning": worker_warning(projections.worker_trouble(request.app.state.settings.worker_stale_seconds)),
         "updated_at": now,
     }
 

@@ -140,28 +140,47 @@ def serve(
 
 @app.command()
 def project() -> None:
-    """Run the projections in this process until stopped (for PostgreSQL deployments)."""
+    """Run the projections in this process until stopped (for PostgreSQL deployments). While
+    another process runs them, stand by, and take over when it stops, dies or freezes."""
+    import threading
+
     from incidents.projections.checkpoint_timer import CheckpointSchedule
-    from incidents.projections.runner import ProjectionFailed, start_projections
+    from incidents.projections.runner import LostTheLock, ProjectionFailed, start_projections
+    from incidents.projections.standby import when_free
 
     settings = settings_or_exit()
     opened = open_or_exit(settings)
+    opened.log.close()  # the store is made and its key checked: a standby keeps no idle connections
+    stopping = threading.Event()
+
+    def start():
+        return start_projections(opened.store, opened.env, CheckpointSchedule.from_settings(settings))
+
+    def say(text: str) -> None:
+        err.print(text, highlight=False, markup=False)
+
     try:
-        projections = start_projections(opened.store, opened.env, CheckpointSchedule.from_settings(settings))
-    except ConfigurationError as error:
-        err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
-        raise typer.Exit(2) from None
-    console.print(f"Projecting events from {opened.store.location}; Ctrl-C to stop")
-    try:
-        projections.run_forever()
+        while True:
+            try:
+                projections = when_free(start, stopping, say)
+            except ConfigurationError as error:
+                err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
+                raise typer.Exit(2) from None
+            if projections is None:
+                return
+            console.print(f"Projecting events from {opened.store.location}; Ctrl-C to stop")
+            try:
+                projections.run_forever()
+                return
+            except LostTheLock as lost:  # another worker writes the views now: wait for our turn again
+                say(f"{lost}; standing by")
+            except ProjectionFailed as failed:  # the other views were kept up to date until now
+                err.print(f"[bold red]Stopped:[/] {failed}. Start the worker again to resume each view from its position.", highlight=False)
+                raise typer.Exit(1) from None
+            finally:
+                projections.stop()
     except KeyboardInterrupt:
         pass
-    except ProjectionFailed as failed:  # the other views were kept up to date until now
-        err.print(f"[bold red]Stopped:[/] {failed}. Start the worker again to resume each view from its position.", highlight=False)
-        raise typer.Exit(1) from None
-    finally:
-        projections.stop()
-        opened.log.close()
 
 
 @projections_app.command("status")

@@ -51,6 +51,7 @@ class Settings:
     secure_cookies: bool = False
     practice: str = "A00001"
     view_wait_seconds: float = 2.0
+    worker_stale_seconds: float = 15.0  # worker mode: /healthz says 503 when no worker was seen for longer
     projections: str = "child"
     checkpoint_seconds: float = 60.0
     session_max_hours: float = 12
@@ -67,6 +68,7 @@ class Settings:
         data_dir = Path(get("DATA_DIR", "data"))
         idle = _number(float, "IDLE_TIMEOUT_MINUTES", get("IDLE_TIMEOUT_MINUTES", "10"))
         wait = _number(float, "VIEW_WAIT_SECONDS", get("VIEW_WAIT_SECONDS", "2"))
+        worker_stale = _number(float, "WORKER_STALE_SECONDS", get("WORKER_STALE_SECONDS", "15"))
         one_time_hours = _number(float, "ONE_TIME_PASSWORD_HOURS", get("ONE_TIME_PASSWORD_HOURS", "72"))
         if not one_time_hours:
             raise ConfigurationError(f"{PREFIX}ONE_TIME_PASSWORD_HOURS must be more than 0")
@@ -93,6 +95,7 @@ class Settings:
             secure_cookies=get("SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
             practice=get("PRACTICE", "A00001"),
             view_wait_seconds=wait,
+            worker_stale_seconds=worker_stale,
             projections=projections,
             checkpoint_seconds=checkpoint_seconds,
             session_max_hours=session_max_hours,
@@ -113,6 +116,7 @@ class Settings:
             "SECURE_COOKIES": "1" if self.secure_cookies else "0",
             "PRACTICE": self.practice,
             "VIEW_WAIT_SECONDS": repr(self.view_wait_seconds),
+            "WORKER_STALE_SECONDS": repr(self.worker_stale_seconds),
             "PROJECTIONS": self.projections,
             "CHECKPOINT_SECONDS": repr(self.checkpoint_seconds),
             "SESSION_MAX_HOURS": repr(self.session_max_hours),

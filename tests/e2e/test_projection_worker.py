@@ -4,6 +4,7 @@ reads the views (INCIDENTS_PROJECTIONS=worker) and a separate `incidents project
 from __future__ import annotations
 
 import subprocess
+import time
 from contextlib import closing
 
 import pytest
@@ -17,11 +18,15 @@ pytestmark = pytest.mark.slow
 def test_the_worker_keeps_the_apps_views_up_to_date(postgres_url, live_server_factory):
     server = live_server_factory(database_url=postgres_url, INCIDENTS_PROJECTIONS="worker")
     account = server.add_account("sue.reception", "reception")
-    server.start()
+    server.start(healthy=False)  # 503 until a worker is seen
     log_path = server.data_dir / "worker.log"
     with open(log_path, "w") as log:
         worker = subprocess.Popen([str(BIN / "incidents"), "project"], env=server.env, stdout=log, stderr=subprocess.STDOUT)
     try:
+        deadline = time.monotonic() + 30  # pages wait for the views only while a worker holds the lease
+        while "Projecting events" not in log_path.read_text():
+            assert worker.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
         with closing(client_for(server, account)) as client:
             location = log_filming(client, "Filmed the queue, seen by the worker")
             home = client.get("/")
@@ -38,7 +43,7 @@ def test_without_a_worker_the_home_page_still_answers_promptly(postgres_url, liv
     view has, rather than hanging or failing."""
     server = live_server_factory(database_url=postgres_url, INCIDENTS_PROJECTIONS="worker", INCIDENTS_VIEW_WAIT_SECONDS="0.5")
     account = server.add_account("sue.reception", "reception")
-    server.start()
+    server.start(healthy=False)
     with closing(client_for(server, account)) as client:
         log_filming(client, "Nobody is projecting")
         home = client.get("/")

@@ -14,6 +14,7 @@ import pytest
 from incidents.bootstrap import open_log
 from incidents.projections import rebuild as rebuild_module
 from incidents.projections.catalogue import CATALOGUE
+from incidents.projections.postgres_lock import TABLE
 from incidents.projections.rebuild import RebuildRefused, rebuild
 from incidents.projections.runner import open_views, start_projections
 from incidents.settings import Settings
@@ -41,12 +42,13 @@ def a_history(seed: int, length: int) -> list[Any]:
 
 
 def view_tables(url: str, events_table: str) -> dict[str, list[tuple]]:
-    """Every row of every table in the public schema but the event store's, sorted."""
+    """Every row of every table in the public schema but the event store's and the projections
+    lease (who held it last), sorted."""
     with psycopg.connect(url) as connection:
         names = [
             row[0]
             for row in connection.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1").fetchall()
-            if row[0] != events_table
+            if row[0] not in (events_table, TABLE)
         ]
         return {name: sorted(map(repr, connection.execute(f'SELECT * FROM public."{name}"').fetchall())) for name in names}
 

@@ -1,0 +1,35 @@
+"""A standby `incidents project` worker: it waits while another process holds the projections
+lock, and takes over as soon as that process stops, dies or freezes (its lease runs out, see
+postgres_lock.py; on SQLite, its file lock is let go when it exits)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
+
+from .rebuild import LockHeld
+from .runner import Projections
+
+STANDBY_POLL_SECONDS = 0.5
+
+
+def when_free(start: Callable[[], Projections], stopping: threading.Event, say: Callable[[str], None]) -> Projections | None:
+    """start() as soon as the projections lock is free (None if `stopping` is set first), saying
+    once for each holder who it waits for."""
+    said = ""
+    while not stopping.is_set():
+        try:
+            return start()
+        except LockHeld as held:
+            if held.holder != said:
+                said = held.holder
+                say(f"standing by: {held.holder} holds the projections lock")
+        except (psycopg.OperationalError, OperationalError, InterfaceError) as error:  # the database is away: wait for it
+            if str(error) != said:
+                said = str(error)
+                say(f"standing by: cannot reach the database: {error}")
+        stopping.wait(STANDBY_POLL_SECONDS)
+    return None
