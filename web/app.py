@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from incidents.application.service import IncidentNotFound, NotPermitted
 from incidents.bootstrap import Opened, open_log
 from incidents.domain.values import DomainError
-from incidents.evidence.signing import load_or_create
+from incidents.application.signing_key import deployment_key
 from incidents.settings import ConfigurationError, Settings
 from incidents.projections.checkpoint_timer import CheckpointSchedule
 from incidents.projections.runner import Projections, open_views, start_projections, start_projections_child
@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.state.sign_in_throttle = SignInThrottle()
     app.state.on_shutdown = []
     app.state.projections = None
-    app.state.signing_key = load_or_create(settings.effective_signing_key_file)  # signs evidence bundles
+    app.state.signing_key = deployment_key(opened.log, settings)  # signs evidence bundles: the same key in every process
 
     app.add_middleware(
         SessionMiddleware,

@@ -14,6 +14,7 @@ from rich.progress import Progress
 from .application import commands as c
 from .application.service import Actor, IncidentLog, UsernameTaken
 from .bootstrap import Opened, open_log
+from .domain.practice_index import AlreadyListed
 from .settings import ConfigurationError, Settings
 from eventsourcing.persistence import InterfaceError, OperationalError
 
@@ -57,17 +58,28 @@ def ensure_first_account(log: IncidentLog, settings: Settings) -> None:
     if log.has_accounts():
         return
     password = IncidentLog.new_password()
-    log.register_account(
-        c.RegisterAccount(
-            username="manager", display_name="Practice manager", practice=settings.practice, role="manager", password=password
-        ),
-        actor="first-run",
-    )
+    try:
+        log.register_account(
+            c.RegisterAccount(
+                username="manager", display_name="Practice manager", practice=settings.practice, role="manager", password=password
+            ),
+            actor="first-run",
+        )
+    except (UsernameTaken, AlreadyListed):  # another process starting on the same empty store made it first
+        console.print("The first account (manager) was made by another process starting at the same time: its output shows the password.")
+        return
     console.print(
         f"[bold]Created the first account[/] for practice {settings.practice}:\n"
         f"  username: [bold]manager[/]\n  password: [bold]{password}[/]\n"
         "  This password is shown only once. Add staff with `incidents users add`."
     )
+
+
+def say_where_the_key_came_from(key) -> None:
+    if key.made:
+        console.print(f"[bold]Made the deployment's signing key[/] and kept it in the event store (encrypted): keep its fingerprint {key.fingerprint()} on paper.")
+    elif key.adopted_from:
+        console.print(f"[bold]Adopted the signing key[/] {key.adopted_from} into the event store: every process of this deployment now signs with it ({key.fingerprint()}).")
 
 
 @app.command()
@@ -86,8 +98,9 @@ def serve(
     try:
         web_app = create_app(settings, opened)
     except ConfigurationError as error:
-        err.print(f"[bold red]Cannot start:[/] {error}")
+        err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
+    say_where_the_key_came_from(web_app.state.signing_key)
     console.print(f"Serving on http://{host}:{port}  (events: {opened.store.location})")
     uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False)
 
@@ -219,13 +232,13 @@ def verify(
 def checkpoint() -> None:
     """Sign a checkpoint of the event store now, covering every event recorded since the last one."""
     from .application.checkpoints import CheckpointChainBroken
+    from .application.signing_key import deployment_key
     from .evidence.checkpoint_head import head_file, remember
-    from .evidence.signing import load_or_create
 
     settings = settings_or_exit()
     opened = open_or_exit(settings)
     try:
-        key = load_or_create(settings.effective_signing_key_file)
+        key = deployment_key(opened.log, settings)
         recorded = opened.log.record_checkpoint(key)
         remember(head_file(settings.effective_signing_key_file), recorded)
     except CheckpointChainBroken as error:
@@ -236,8 +249,7 @@ def checkpoint() -> None:
         raise typer.Exit(2) from None
     finally:
         opened.log.close()
-    if key.created_at:
-        console.print(f"[bold]Created the signing key[/] {key.created_at}: back it up, and keep its fingerprint {key.fingerprint()} on paper.")
+    say_where_the_key_came_from(key)
     if not recorded:
         console.print("Nothing to sign: no event was recorded since the last checkpoint.")
     for done in recorded:
@@ -256,8 +268,9 @@ def verify_store(
     """Check every stored event against the signed checkpoints; name each changed, missing or inserted one."""
     from rich.markup import escape
 
+    from .application.signing_key import deployment_key
     from .evidence.checkpoint_head import compare_head, head_file, recall
-    from .evidence.signing import SigningKeyError, load_or_create, normalise_fingerprint
+    from .evidence.signing import SigningKeyError, normalise_fingerprint
 
     if fingerprint is not None:
         try:
@@ -266,18 +279,17 @@ def verify_store(
             raise typer.BadParameter(str(error), param_hint="--fingerprint") from None
     settings = settings_or_exit()
     key_file = settings.effective_signing_key_file
-    if not key_file.exists():
-        err.print(f"[bold red]Cannot start:[/] no signing key at {key_file}: checkpoints are checked with the key that signed them. Restore it from your backup, or set INCIDENTS_SIGNING_KEY_FILE.", highlight=False)
-        raise typer.Exit(2)
+    opened = open_or_exit(settings)
     try:
-        key = load_or_create(key_file)
+        key = deployment_key(opened.log, settings, record=False)  # a check writes nothing
     except SigningKeyError as error:
+        opened.log.close()
         err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
     if fingerprint is not None and key.fingerprint() != fingerprint:
-        console.print(f"[bold red]NOT verified:[/] the signing key {escape(str(key_file))} is {key.fingerprint()}, not the practice's key {fingerprint}: it was replaced.")
+        opened.log.close()
+        console.print(f"[bold red]NOT verified:[/] this deployment's signing key is {key.fingerprint()}, not the practice's key {fingerprint}: it was replaced.")
         raise typer.Exit(1)
-    opened = open_or_exit(settings)
     try:
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("Checking stored events", total=None)
