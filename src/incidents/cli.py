@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -14,6 +14,7 @@ from rich.progress import Progress
 from .application import commands as c
 from .application.service import Actor, IncidentLog, UsernameTaken
 from .bootstrap import Opened, open_log
+from .postgres_store import connection_advice, out_of_connections
 from .domain.practice_index import AlreadyListed
 from .settings import ConfigurationError, Settings
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -36,6 +37,13 @@ def settings_or_exit() -> Settings:
         raise typer.Exit(2) from None
 
 
+def database_failed(settings: Settings, error: Exception) -> NoReturn:
+    err.print(f"[bold red]Cannot start:[/] cannot open the event store: {error}", highlight=False)
+    if out_of_connections(error):
+        err.print(connection_advice(settings.db_pool_size, settings.db_max_overflow), highlight=False)
+    raise typer.Exit(2) from None
+
+
 def open_or_exit(settings: Settings) -> Opened:
     try:
         opened = open_log(settings)
@@ -43,8 +51,7 @@ def open_or_exit(settings: Settings) -> Opened:
         err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
     except (OperationalError, InterfaceError, OSError) as error:
-        err.print(f"[bold red]Cannot start:[/] cannot open the event store: {error}", highlight=False)
-        raise typer.Exit(2) from None
+        database_failed(settings, error)
     if opened.new_key_file:
         console.print(
             f"[bold]Created the encryption key[/] {opened.new_key_file} (readable only by you).\n"
@@ -100,6 +107,8 @@ def serve(
     except ConfigurationError as error:
         err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
+    except (OperationalError, InterfaceError) as error:
+        database_failed(settings, error)
     say_where_the_key_came_from(web_app.state.signing_key)
     console.print(f"Serving on http://{host}:{port}  (events: {opened.store.location})")
     uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False)
@@ -118,6 +127,8 @@ def project() -> None:
     except ConfigurationError as error:
         err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
+    except (OperationalError, InterfaceError) as error:
+        database_failed(settings, error)
     console.print(f"Projecting events from {opened.store.location}; Ctrl-C to stop")
     try:
         projections.run_forever()
