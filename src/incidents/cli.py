@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -130,6 +131,8 @@ def project() -> None:
     except (OperationalError, InterfaceError) as error:
         database_failed(settings, error)
     console.print(f"Projecting events from {opened.store.location}; Ctrl-C to stop")
+    # `docker stop` and systemd send SIGTERM: stop as Ctrl-C does, signing the final checkpoint.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         projections.run_forever()
     except KeyboardInterrupt:
@@ -143,7 +146,11 @@ def project() -> None:
 
 
 @projections_app.command("status")
-def projections_status() -> None:
+def projections_status(
+    max_behind: Annotated[
+        Optional[int], typer.Option("--max-behind", help="Exit 1 if a view is more events behind than this (a health check)")
+    ] = None,
+) -> None:
     """Each view's position in the event log, and how far behind the latest event it is."""
     from rich.table import Table
 
@@ -160,11 +167,17 @@ def projections_status() -> None:
     table = Table(title=f"Projections of {opened.store.location}")
     for column in ("view", "position", "latest event", "behind by"):
         table.add_column(column, justify="left" if column == "view" else "right")
+    lagging = []
     for name, view in views.all().items():
         position = view.max_tracking_id(opened.log.name) or 0
         table.add_row(name, str(position), str(latest), f"{latest - position} events")
+        if max_behind is not None and latest - position > max_behind:
+            lagging.append(name)
     console.print(table)
     opened.log.close()
+    if lagging:
+        err.print(f"[bold red]Behind:[/] {', '.join(lagging)} more than {max_behind} events behind the store: is a worker running?", highlight=False)
+        raise typer.Exit(1)
 
 
 @projections_app.command("rebuild")
