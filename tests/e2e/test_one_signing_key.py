@@ -153,3 +153,14 @@ def test_checkpoint_with_a_read_only_key_folder_signs_and_does_not_crash(postgre
     said = one_line(result.stdout)
     assert "Adopted the signing key" in said and key.fingerprint() in said and "Signed checkpoint 1" in said
     assert not (process.data_dir / "checkpoint-head.json").exists()
+
+
+def test_an_unreadable_key_file_left_in_a_data_folder_does_not_stop_a_process(postgres_url, tmp_path, cipher):
+    first, second = Process(tmp_path / "a", postgres_url, cipher), Process(tmp_path / "b", postgres_url, cipher)
+    first.add_staff("sue.patel")
+    assert first.run("checkpoint").returncode == 0
+    (second.data_dir / "signing-key.pem").write_text("not a key")
+    second.add_staff("mo.khan")
+    signed = second.run("checkpoint")
+    assert signed.returncode == 0 and "Signed checkpoint 2" in one_line(signed.stdout), signed.stdout + signed.stderr
+    assert "it is not used: this deployment signs with the key kept in its event store" in one_line(signed.stderr)

@@ -55,7 +55,7 @@ def deployment_key(log: IncidentLog, settings: Settings, record: bool = True) ->
     for _ in range(3):
         kept = stored_key(log)
         if kept is not None:
-            _check_file_agrees(kept, read_key_file(path), path, named)
+            _check_file_agrees(kept, _leftover(path) if not named else read_key_file(path), path, named)
             return kept
         from_file = read_key_file(path)
         if named and from_file is None:
@@ -90,6 +90,15 @@ def deployment_key(log: IncidentLog, settings: Settings, record: bool = True) ->
         logger.warning("Made the deployment's signing key %s and kept it in the event store", key.fingerprint())
         return SigningKey(key.private, made=True)
     raise SigningKeyError("The signing key could not be read back from the event store after recording it")
+
+
+def _leftover(path) -> SigningKey | None:
+    """A key file in a data folder, which the stored key makes unused: unreadable, it is only warned of."""
+    try:
+        return read_key_file(path)
+    except SigningKeyError as error:
+        logger.warning("%s; it is not used: this deployment signs with the key kept in its event store", error)
+        return None
 
 
 def _check_file_agrees(kept: SigningKey, from_file: SigningKey | None, path, named: bool) -> None:
