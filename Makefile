@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install bench bench-evidence bench-projections bench-projection-cost bench-pages demo clean
+.PHONY: run test install bench bench-connections bench-evidence bench-projections bench-projection-cost bench-pages demo clean
 
 install: $(VENV)/.installed web/node_modules/.installed
 
@@ -32,6 +32,9 @@ demo: install
 
 bench: install
 	$(BIN)/python -m bench.logging_http
+
+bench-connections: install
+	$(BIN)/python -m bench.connections
 
 bench-evidence: install
 	$(BIN)/python -m bench.evidence_bundle

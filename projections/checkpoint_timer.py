@@ -16,7 +16,7 @@ from pathlib import Path
 from incidents.application.checkpoints import CheckpointChainBroken
 from incidents.application.service import IncidentLog
 from incidents.evidence.checkpoint_head import head_file, remember
-from incidents.evidence.signing import load_or_create
+from incidents.application.signing_key import deployment_key
 from incidents.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CheckpointSchedule:
-    key_file: Path
+    settings: Settings
     seconds: float
 
     @classmethod
@@ -32,14 +32,22 @@ class CheckpointSchedule:
         """None when INCIDENTS_CHECKPOINT_SECONDS is 0 (no checkpoints on a timer)."""
         if not settings.checkpoint_seconds:
             return None
-        return cls(settings.effective_signing_key_file, settings.checkpoint_seconds)
+        return cls(settings, settings.checkpoint_seconds)
+
+    @property
+    def key_file(self) -> Path:
+        return self.settings.effective_signing_key_file
 
 
 class CheckpointTimer:
     def __init__(self, schedule: CheckpointSchedule, app_env: dict[str, str]) -> None:
         self.schedule = schedule
-        self.key = load_or_create(schedule.key_file)
         self.log = IncidentLog(env=app_env)
+        try:
+            self.key = deployment_key(self.log, schedule.settings)  # the deployment's, kept in the store
+        except BaseException:
+            self.log.close()
+            raise
         self._stopping = threading.Event()
         self._last_complaint = ""
         self._thread = threading.Thread(target=self._run, name="store-checkpoints", daemon=True)

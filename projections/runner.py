@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 
-VIEW_POOL_SIZE, VIEW_POOL_OVERFLOW = "2", "4"
 logger = logging.getLogger("incidents.projections")
 
 
@@ -48,11 +47,7 @@ def view_env(store: Store, app_env: dict[str, str]) -> dict[str, str]:
     if store.kind == "sqlite":
         for spec in CATALOGUE:
             env[spec.env_key("SQLITE_DBNAME")] = str(spec.sqlite_file(store.location))
-    elif store.kind == "postgres":
-        # Each runner reads the log with one connection (and listens on another) and writes its
-        # view with one: small pools, so the app, a worker and their views stay far below the
-        # server's connection limit (the library opens a pool's connections up front).
-        env.update(POSTGRES_POOL_SIZE=VIEW_POOL_SIZE, POSTGRES_MAX_OVERFLOW=VIEW_POOL_OVERFLOW)
+    # On PostgreSQL each view's pool is sized like the event store's (INCIDENTS_DB_POOL_SIZE).
     return env
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlencode, urlsplit
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from eventsourcing.persistence import OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
@@ -20,10 +21,11 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from incidents.application.service import IncidentNotFound, NotPermitted
 from incidents.bootstrap import Opened, open_log
 from incidents.domain.values import DomainError
-from incidents.evidence.signing import load_or_create
+from incidents.application.signing_key import deployment_key
 from incidents.settings import ConfigurationError, Settings
 from incidents.projections.checkpoint_timer import CheckpointSchedule
 from incidents.projections.runner import Projections, open_views, start_projections, start_projections_child
+from incidents.postgres_store import connection_advice, out_of_connections
 from incidents.storage import secret_from_file
 
 from . import account_routes, auth_routes, dashboard_routes, incident_routes, list_routes, report_routes, session_routes
@@ -159,7 +161,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     )
     app.state.on_shutdown = [app.state.sign_in_throttle.close]
     app.state.projections = None
-    app.state.signing_key = load_or_create(settings.effective_signing_key_file)  # signs evidence bundles
+    app.state.signing_key = deployment_key(opened.log, settings)  # signs evidence bundles: the same key in every process
 
     app.add_middleware(
         SessionMiddleware,
@@ -295,6 +297,20 @@ def install_error_pages(app: FastAPI) -> None:
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         titles = {400: "Check what was sent", 404: "Page not found", 405: "Page not found", 413: "Too much was sent"}
         return error_page(request, exc.status_code, titles.get(exc.status_code, "Something went wrong"), str(exc.detail))
+
+    @app.exception_handler(OperationalError)
+    def database_unavailable(request: Request, exc: OperationalError) -> Response:
+        settings: Settings = request.app.state.settings
+        if out_of_connections(exc):
+            advice = connection_advice(settings.db_pool_size, settings.db_max_overflow)
+            logger.error("No database connection for %s %s (%s). %s", request.method, request.url.path, exc, advice)
+        else:
+            logger.error("The database failed on %s %s: %s", request.method, request.url.path, exc)
+        return error_page(
+            request, 503, "The service is busy",
+            "The database could not be reached in time, so nothing was saved. Wait a moment and try again; "
+            "if this keeps happening, tell whoever runs the service (the log names the setting to change).",
+        )
 
     @app.exception_handler(ClientDisconnect)
     def client_gone(request: Request, exc: ClientDisconnect) -> Response:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -16,6 +17,8 @@ from rich.progress import Progress
 from .application import commands as c
 from .application.service import Actor, IncidentLog, UsernameTaken
 from .bootstrap import Opened, open_log
+from .postgres_store import connection_advice, out_of_connections
+from .domain.practice_index import AlreadyListed
 from .settings import ConfigurationError, Settings
 from eventsourcing.persistence import InterfaceError, OperationalError
 
@@ -37,6 +40,13 @@ def settings_or_exit() -> Settings:
         raise typer.Exit(2) from None
 
 
+def database_failed(settings: Settings, error: Exception) -> NoReturn:
+    err.print(f"[bold red]Cannot start:[/] cannot open the event store: {error}", highlight=False)
+    if out_of_connections(error):
+        err.print(connection_advice(settings.db_pool_size, settings.db_max_overflow), highlight=False)
+    raise typer.Exit(2) from None
+
+
 def open_or_exit(settings: Settings) -> Opened:
     try:
         opened = open_log(settings)
@@ -44,8 +54,7 @@ def open_or_exit(settings: Settings) -> Opened:
         err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
     except (OperationalError, InterfaceError, OSError) as error:
-        err.print(f"[bold red]Cannot start:[/] cannot open the event store: {error}", highlight=False)
-        raise typer.Exit(2) from None
+        database_failed(settings, error)
     if opened.new_key_file:
         console.print(
             f"[bold]Created the encryption key[/] {opened.new_key_file} (readable only by you).\n"
@@ -59,12 +68,16 @@ def ensure_first_account(log: IncidentLog, settings: Settings) -> None:
     if log.has_accounts():
         return
     password = IncidentLog.new_password()
-    saved = log.register_account(
-        c.RegisterAccount(
-            username="manager", display_name="Practice manager", practice=settings.practice, role="manager", password=password, one_time=True
-        ),
-        actor="first-run",
-    )
+    try:
+        saved = log.register_account(
+            c.RegisterAccount(
+                username="manager", display_name="Practice manager", practice=settings.practice, role="manager", password=password, one_time=True
+            ),
+            actor="first-run",
+        )
+    except (UsernameTaken, AlreadyListed):  # another process starting on the same empty store made it first
+        console.print("The first account (manager) was made by another process starting at the same time: its output shows the password.")
+        return
     console.print(
         f"[bold]Created the first account[/] for practice {settings.practice}, username [bold]manager[/]: "
         "its one-time password is shown on the terminal only (or on standard error), never in this log."
@@ -115,6 +128,13 @@ def uvicorn_log_config() -> dict:
     return config
 
 
+def say_where_the_key_came_from(key) -> None:
+    if key.made:
+        console.print(f"[bold]Made the deployment's signing key[/] and kept it in the event store (encrypted): keep its fingerprint {key.fingerprint()} on paper.")
+    elif key.adopted_from:
+        console.print(f"[bold]Adopted the signing key[/] {key.adopted_from} into the event store: every process of this deployment now signs with it ({key.fingerprint()}).")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
@@ -131,8 +151,11 @@ def serve(
     try:
         web_app = create_app(settings, opened)
     except ConfigurationError as error:
-        err.print(f"[bold red]Cannot start:[/] {error}")
+        err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
+    except (OperationalError, InterfaceError) as error:
+        database_failed(settings, error)
+    say_where_the_key_came_from(web_app.state.signing_key)
     console.print(f"Serving on http://{host}:{port}  (events: {opened.store.location})")
     # The app reads a trusted proxy's headers itself (INCIDENTS_TRUSTED_PROXIES), and says nothing of its server.
     uvicorn.run(web_app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False, log_config=uvicorn_log_config())
@@ -159,6 +182,8 @@ def project() -> None:
     def say(text: str) -> None:
         err.print(text, highlight=False, markup=False)
 
+    # `docker stop` and systemd send SIGTERM: stop as Ctrl-C does, signing the final checkpoint.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         while True:
             try:
@@ -166,6 +191,8 @@ def project() -> None:
             except ConfigurationError as error:
                 err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
                 raise typer.Exit(2) from None
+            except (OperationalError, InterfaceError) as error:
+                database_failed(settings, error)
             if projections is None:
                 return
             console.print(f"Projecting events from {opened.store.location}; Ctrl-C to stop")
@@ -184,7 +211,11 @@ def project() -> None:
 
 
 @projections_app.command("status")
-def projections_status() -> None:
+def projections_status(
+    max_behind: Annotated[
+        Optional[int], typer.Option("--max-behind", help="Exit 1 if a view is more events behind than this (a health check)")
+    ] = None,
+) -> None:
     """Each view's position in the event log, and how far behind the latest event it is."""
     from rich.table import Table
 
@@ -201,11 +232,17 @@ def projections_status() -> None:
     table = Table(title=f"Projections of {opened.store.location}")
     for column in ("view", "position", "latest event", "behind by"):
         table.add_column(column, justify="left" if column == "view" else "right")
+    lagging = []
     for name, view in views.all().items():
         position = view.max_tracking_id(opened.log.name) or 0
         table.add_row(name, str(position), str(latest), f"{latest - position} events")
+        if max_behind is not None and latest - position > max_behind:
+            lagging.append(name)
     console.print(table)
     opened.log.close()
+    if lagging:
+        err.print(f"[bold red]Behind:[/] {', '.join(lagging)} more than {max_behind} events behind the store: is a worker running?", highlight=False)
+        raise typer.Exit(1)
 
 
 @projections_app.command("rebuild")
@@ -329,13 +366,13 @@ def verify(
 def checkpoint() -> None:
     """Sign a checkpoint of the event store now, covering every event recorded since the last one."""
     from .application.checkpoints import CheckpointChainBroken
+    from .application.signing_key import deployment_key
     from .evidence.checkpoint_head import head_file, remember
-    from .evidence.signing import load_or_create
 
     settings = settings_or_exit()
     opened = open_or_exit(settings)
     try:
-        key = load_or_create(settings.effective_signing_key_file)
+        key = deployment_key(opened.log, settings)
         recorded = opened.log.record_checkpoint(key)
         remember(head_file(settings.effective_signing_key_file), recorded)
     except CheckpointChainBroken as error:
@@ -346,8 +383,7 @@ def checkpoint() -> None:
         raise typer.Exit(2) from None
     finally:
         opened.log.close()
-    if key.created_at:
-        console.print(f"[bold]Created the signing key[/] {key.created_at}: back it up, and keep its fingerprint {key.fingerprint()} on paper.")
+    say_where_the_key_came_from(key)
     if not recorded:
         console.print("Nothing to sign: no event was recorded since the last checkpoint.")
     for done in recorded:
@@ -366,8 +402,9 @@ def verify_store(
     """Check every stored event against the signed checkpoints; name each changed, missing or inserted one."""
     from rich.markup import escape
 
+    from .application.signing_key import deployment_key
     from .evidence.checkpoint_head import compare_head, head_file, recall
-    from .evidence.signing import SigningKeyError, load_or_create, normalise_fingerprint
+    from .evidence.signing import SigningKeyError, normalise_fingerprint
 
     if fingerprint is not None:
         try:
@@ -376,18 +413,17 @@ def verify_store(
             raise typer.BadParameter(str(error), param_hint="--fingerprint") from None
     settings = settings_or_exit()
     key_file = settings.effective_signing_key_file
-    if not key_file.exists():
-        err.print(f"[bold red]Cannot start:[/] no signing key at {key_file}: checkpoints are checked with the key that signed them. Restore it from your backup, or set INCIDENTS_SIGNING_KEY_FILE.", highlight=False)
-        raise typer.Exit(2)
+    opened = open_or_exit(settings)
     try:
-        key = load_or_create(key_file)
+        key = deployment_key(opened.log, settings, record=False)  # a check writes nothing
     except SigningKeyError as error:
+        opened.log.close()
         err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
     if fingerprint is not None and key.fingerprint() != fingerprint:
-        console.print(f"[bold red]NOT verified:[/] the signing key {escape(str(key_file))} is {key.fingerprint()}, not the practice's key {fingerprint}: it was replaced.")
+        opened.log.close()
+        console.print(f"[bold red]NOT verified:[/] this deployment's signing key is {key.fingerprint()}, not the practice's key {fingerprint}: it was replaced.")
         raise typer.Exit(1)
-    opened = open_or_exit(settings)
     try:
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("Checking stored events", total=None)

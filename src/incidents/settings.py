@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import quote
 
 PREFIX = "INCIDENTS_"
 PROJECTIONS_MODES = ("child", "inline", "worker")
@@ -56,6 +57,14 @@ class Settings:
     checkpoint_seconds: float = 60.0
     session_max_hours: float = 12
     trusted_proxies: str = ""  # addresses or CIDRs whose X-Forwarded-For names the client
+    db_host: str = ""
+    db_port: str = ""
+    db_name: str = ""
+    db_user: str = ""
+    db_password: str = ""
+    db_pool_size: int = 1
+    db_max_overflow: int = 3
+    db_idle_seconds: float = 10.0
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -100,6 +109,14 @@ class Settings:
             checkpoint_seconds=checkpoint_seconds,
             session_max_hours=session_max_hours,
             trusted_proxies=trusted_proxies,
+            db_host=get("DB_HOST"),
+            db_port=get("DB_PORT"),
+            db_name=get("DB_NAME"),
+            db_user=get("DB_USER"),
+            db_password=env.get(PREFIX + "DB_PASSWORD", ""),  # not stripped: a password may end in a space
+            db_pool_size=_number(int, "DB_POOL_SIZE", get("DB_POOL_SIZE", "1")),
+            db_max_overflow=_number(int, "DB_MAX_OVERFLOW", get("DB_MAX_OVERFLOW", "3")),
+            db_idle_seconds=_number(float, "DB_IDLE_SECONDS", get("DB_IDLE_SECONDS", "10")),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -121,6 +138,14 @@ class Settings:
             "CHECKPOINT_SECONDS": repr(self.checkpoint_seconds),
             "SESSION_MAX_HOURS": repr(self.session_max_hours),
             "TRUSTED_PROXIES": self.trusted_proxies,
+            "DB_HOST": self.db_host,
+            "DB_PORT": self.db_port,
+            "DB_NAME": self.db_name,
+            "DB_USER": self.db_user,
+            "DB_PASSWORD": self.db_password,
+            "DB_POOL_SIZE": str(self.db_pool_size),
+            "DB_MAX_OVERFLOW": str(self.db_max_overflow),
+            "DB_IDLE_SECONDS": repr(self.db_idle_seconds),
         }
         # Unset, not empty: the event store's library reads INCIDENTS_<its setting> too (the
         # application is called "incidents"), and would take an empty CIPHER_KEY for a key.
@@ -128,6 +153,12 @@ class Settings:
 
     @property
     def effective_database_url(self) -> str:
+        if not self.database_url and (self.db_host or self.db_name):
+            # Each part quoted: a password with /, # or ? stays one password.
+            user = quote(self.db_user or "postgres", safe="")
+            password = f":{quote(self.db_password, safe='')}" if self.db_password else ""
+            port = f":{self.db_port}" if self.db_port else ""
+            return f"postgresql://{user}{password}@{self.db_host or '127.0.0.1'}{port}/{quote(self.db_name or 'incidents', safe='')}"
         return self.database_url or f"sqlite:///{self.data_dir / 'incidents.sqlite'}"
 
     @property

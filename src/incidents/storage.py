@@ -16,6 +16,7 @@ bench/README.md, session 8): every page that loads an incident and every rebuild
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import secrets
 import stat
@@ -28,6 +29,7 @@ from .settings import ConfigurationError, Settings
 CIPHER_TOPIC = "incidents.mapping:KeptKeyAESCipher"  # the library's AESCipher, keeping its key schedule
 MAPPER_TOPIC = "incidents.mapping:EventMapper"
 TRANSCODER_TOPIC = "incidents.mapping:FastJSONTranscoder"
+POSTGRES_FACTORY_TOPIC = "incidents.postgres_store:PostgresFactory"  # the library's, making tables under a lock
 
 
 class CipherKeyError(ConfigurationError):
@@ -63,15 +65,20 @@ def store_for(settings: Settings) -> Store:
         if not dbname:
             raise ConfigurationError(f"The PostgreSQL URL {url!r} names no database")
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": dbname,
+            "PERSISTENCE_MODULE": POSTGRES_FACTORY_TOPIC,
+            "POSTGRES_DBNAME": unquote(dbname),
             "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(parsed.port or 5432),
             "POSTGRES_USER": unquote(parsed.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parsed.password or ""),
-            "POSTGRES_CONNECT_TIMEOUT": "5",
-            "POSTGRES_POOL_SIZE": "8",
-            "POSTGRES_MAX_OVERFLOW": "8",
+            # Also how long a call waits for a free connection of its pool; the library tries ten
+            # times, so a request finds out that none is to be had in about 20 seconds, not 50.
+            "POSTGRES_CONNECT_TIMEOUT": "2",
+            # Every pool of a process (the event store's, each view's) keeps this many open, and
+            # opens up to the overflow more under load, closed again once idle (README: connections).
+            "POSTGRES_POOL_SIZE": str(settings.db_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(settings.db_max_overflow),
+            "POSTGRES_POOL_MAX_IDLE": repr(settings.db_idle_seconds),
         }
         return Store("postgres", env, f"postgresql://{parsed.hostname}:{parsed.port or 5432}/{dbname}")
     raise ConfigurationError(
@@ -94,12 +101,22 @@ def keep_private(store: Store, settings: Settings) -> None:
         folders.add(Path(store.location).parent)
     for folder in folders:
         folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
-        os.chmod(folder, PRIVATE_FOLDER)
+        _tighten(folder, PRIVATE_FOLDER)
         for entry in os.scandir(folder):  # not deeper: the folder may be set to one that holds more
             if entry.is_file(follow_symlinks=False):
-                os.chmod(entry.path, PRIVATE_FILE)
+                _tighten(Path(entry.path), PRIVATE_FILE)
             elif entry.is_dir(follow_symlinks=False):
-                os.chmod(entry.path, PRIVATE_FOLDER)
+                _tighten(Path(entry.path), PRIVATE_FOLDER)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """A file or folder of another user (a read-only key folder, say) is left as it is, with a
+    warning: the process may still only need to read it."""
+    try:
+        os.chmod(path, mode)
+    except PermissionError:
+        if stat.S_IMODE(path.stat().st_mode) & ~mode:
+            logging.getLogger("incidents").warning("%s is readable by others and not this user's to tighten (chmod %o)", path, mode)
 
 
 def new_cipher_key() -> str:

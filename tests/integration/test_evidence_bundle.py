@@ -348,7 +348,7 @@ def test_the_signing_key_is_made_once_readable_by_its_owner_only(tmp_path):
     settings = Settings(data_dir=tmp_path / "data")
     path = settings.effective_signing_key_file
     assert path == tmp_path / "data" / "signing-key.pem"
-    made = signing.deployment_key(settings)
+    made = signing.load_or_create(path)
     assert made.created_at == path
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     again = signing.load_or_create(path)

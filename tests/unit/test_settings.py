@@ -39,3 +39,33 @@ def test_trusted_proxies_and_the_session_lifetime_are_read_checked_and_handed_on
     assert Settings.from_env(settings.to_env()) == settings
     with pytest.raises(ConfigurationError, match="TRUSTED_PROXIES"):
         Settings.from_env({"INCIDENTS_TRUSTED_PROXIES": "proxy.example"})
+
+
+def test_database_settings_survive_any_password():
+    """INCIDENTS_DB_* instead of a URL: a password with /, # or ? stays one password."""
+    from incidents.storage import store_for
+
+    password = "p/ss#wo?rd@:% "
+    settings = Settings.from_env({
+        "INCIDENTS_DB_HOST": "db", "INCIDENTS_DB_PORT": "6543", "INCIDENTS_DB_NAME": "incidents",
+        "INCIDENTS_DB_USER": "incidents", "INCIDENTS_DB_PASSWORD": password,
+    })
+    store = store_for(settings)
+    assert store.kind == "postgres"
+    assert (store.env["POSTGRES_HOST"], store.env["POSTGRES_PORT"], store.env["POSTGRES_DBNAME"]) == ("db", "6543", "incidents")
+    assert (store.env["POSTGRES_USER"], store.env["POSTGRES_PASSWORD"]) == ("incidents", password)
+    assert Settings.from_env(settings.to_env()) == settings
+
+
+def test_every_pool_is_sized_by_the_settings():
+    from incidents.storage import store_for
+
+    settings = Settings.from_env({
+        "INCIDENTS_DATABASE_URL": "postgresql://u@h/db", "INCIDENTS_DB_POOL_SIZE": "2", "INCIDENTS_DB_MAX_OVERFLOW": "5",
+        "INCIDENTS_DB_IDLE_SECONDS": "30",
+    })
+    env = store_for(settings).env
+    assert (env["POSTGRES_POOL_SIZE"], env["POSTGRES_MAX_OVERFLOW"], env["POSTGRES_POOL_MAX_IDLE"]) == ("2", "5", "30.0")
+    assert Settings.from_env(settings.to_env()) == settings
+    with pytest.raises(ConfigurationError, match="INCIDENTS_DB_MAX_OVERFLOW must be a number"):
+        Settings.from_env({"INCIDENTS_DB_MAX_OVERFLOW": "lots"})

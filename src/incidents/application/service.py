@@ -21,10 +21,12 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError
 
 from ..domain.accounts import StaffAccount, acceptable_password, username_of
+from ..domain.checkpoint import CHECKPOINT_LOG_ID
 from ..domain.filming import FilmingIncident
 from ..domain.incident import Incident
 from ..domain.practice_index import PracticeIndex
 from ..domain.recording import RecordingEpisode
+from ..domain.signing_key import SIGNING_KEY_ID
 from ..domain.values import DomainError
 from . import commands as c
 from .checkpoints import StoreCheckpoints
@@ -509,7 +511,10 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
         return StaffAccount.create_id(username)
 
     def has_accounts(self) -> bool:
-        return (self.recorder.max_notification_id() or 0) > 0
+        """Whether anything but the deployment's own records (its signing key, checkpoints) is stored."""
+        own = {CHECKPOINT_LOG_ID, SIGNING_KEY_ID}
+        notifications = self.recorder.select_notifications(start=1, limit=20)  # the own records come first, a few at most
+        return any(n.originator_id not in own for n in notifications)
 
     @staticmethod
     def _actor(account: StaffAccount) -> Actor:

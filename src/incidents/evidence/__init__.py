@@ -1,7 +1,7 @@
 """Evidence bundles: a timeline a stranger can read (PDF/A), and can check with standard tools.
 
     material  = EvidenceMaterial(...)          # plain values: request, incidents, events, custody
-    key       = deployment_key(settings)       # Ed25519, made on first use beside the cipher key
+    key       = deployment_key(log, settings)  # Ed25519, kept in the event store (application/signing_key.py)
     bundle    = build_bundle(material, key)    # Bundle: .data (the zip), .merkle_root, .warnings, ...
     problems  = verify_bundle(path, expected_fingerprint=None)   # [] when all is well
 
@@ -26,12 +26,12 @@ from .material import (
     TimelineEvent,
 )
 from .pdf import PdfNotMade, warm_up
-from .signing import SigningKey, SigningKeyError, deployment_key
+from .signing import SigningKey, SigningKeyError
 from .verify import Verification, check_bundle, verify_bundle
 
 __all__ = [
     "Bundle", "build_bundle", "write_bundle", "Correction", "CustodyEntry", "EvidenceError", "EvidenceMaterial",
     "EventsOutOfOrder", "IncidentRecord", "NaiveTime", "NoLegalBasis", "NoticeInForce", "NothingToExport", "Person",
     "Practice", "RequestInfo", "TimelineEvent", "PdfNotMade", "warm_up", "SigningKey", "SigningKeyError",
-    "deployment_key", "Verification", "check_bundle", "verify_bundle",
+    "Verification", "check_bundle", "verify_bundle",
 ]  # fmt: skip

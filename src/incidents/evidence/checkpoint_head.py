@@ -9,6 +9,7 @@ checkpoint's number and chain hash for a person to compare instead.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from pathlib import Path
 from .store_checkpoint import Problem
 
 FILE_NAME = "checkpoint-head.json"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,13 @@ def remember(path: Path, recorded: Sequence) -> None:
     if known is not None and known.number >= newest.number:
         return
     head = Head(newest.number, newest.chain_hash, newest.last, newest.signed_at)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".checkpoint-head-")
-    with os.fdopen(fd, "w") as file:
-        json.dump(head.__dict__, file)
-    os.replace(temporary, path)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".checkpoint-head-")
+        with os.fdopen(fd, "w") as file:
+            json.dump(head.__dict__, file)
+        os.replace(temporary, path)
+    except OSError as error:  # a read-only folder: the checkpoint is recorded all the same
+        logger.warning("Could not note checkpoint %d in %s (%s): verify-store will print its chain hash to compare by eye", newest.number, path, error)
 
 
 def recall(path: Path) -> Head | None:

@@ -1,7 +1,9 @@
 """The deployment's Ed25519 signing key, and the fingerprint people compare by eye.
 
-The private key is made on first use into a PEM file readable only by its owner, beside the
-event store's encryption key. Its public key's fingerprint (SHA-256 of the DER
+The private key is kept in the event store (application/signing_key.py), so every process of a
+deployment signs with the same one; a PEM file (INCIDENTS_SIGNING_KEY_FILE) is only read, to
+adopt a key made before the store kept it or to name the key a process must sign with. Its
+public key's fingerprint (SHA-256 of the DER
 SubjectPublicKeyInfo, the same as `openssl pkey -pubin -outform DER | sha256sum`) is printed on
 each bundle's certificate page and kept by the practice, so a bundle signed by a swapped key is
 noticed.
@@ -20,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..settings import ConfigurationError, Settings
+from ..settings import ConfigurationError
 
 
 class SigningKeyError(ConfigurationError):
@@ -31,6 +33,8 @@ class SigningKeyError(ConfigurationError):
 class SigningKey:
     private: Ed25519PrivateKey
     created_at: Path | None = None  # the key file, when this call made it
+    made: bool = False  # made by this call and kept in the event store
+    adopted_from: Path | None = None  # the key file this call adopted into the event store
 
     @property
     def public(self) -> Ed25519PublicKey:
@@ -41,6 +45,11 @@ class SigningKey:
 
     def public_pem(self) -> bytes:
         return public_pem(self.public)
+
+    def private_pem(self) -> str:
+        return self.private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
 
     def fingerprint(self) -> str:
         return fingerprint(self.public)
@@ -68,18 +77,33 @@ def load_or_create(path: Path) -> SigningKey:
     return SigningKey(private, created_at=path)
 
 
-def deployment_key(settings: Settings) -> SigningKey:
-    """The deployment's key: INCIDENTS_SIGNING_KEY_FILE, by default signing-key.pem beside the cipher key."""
-    return load_or_create(settings.effective_signing_key_file)
+def read_key_file(path: Path) -> SigningKey | None:
+    """The key in the PEM file at path, or None if there is no such file."""
+    try:
+        return SigningKey(_read(path))
+    except FileNotFoundError:
+        return None
+
+
+def from_pem(pem: str, where: str) -> SigningKey:
+    return SigningKey(_parse(pem.encode(), where))
 
 
 def _read(path: Path) -> Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        data = path.read_bytes()
+    except PermissionError:
+        raise SigningKeyError(f"The signing key {path} cannot be read by this user: check its owner and mode") from None
+    return _parse(data, str(path))
+
+
+def _parse(data: bytes, where: str) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as error:
-        raise SigningKeyError(f"The signing key {path} cannot be read as an unencrypted PEM private key: {error}") from None
+        raise SigningKeyError(f"The signing key {where} cannot be read as an unencrypted PEM private key: {error}") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise SigningKeyError(f"The signing key {path} is not an Ed25519 key")
+        raise SigningKeyError(f"The signing key {where} is not an Ed25519 key")
     return key
 
 
