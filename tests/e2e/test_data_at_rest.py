@@ -79,7 +79,7 @@ def test_a_first_start_keeps_its_secrets_off_the_log_and_its_data_private(live_s
 def private_while_running(folder, database: str) -> None:
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     files = modes(folder)
-    expected = {"cipher.key", "session.key", "signing-key.pem", "left-here.txt", "stdout.log", "stderr.log"}
+    expected = {"cipher.key", "session.key", "left-here.txt", "stdout.log", "stderr.log"}  # the signing key is in the store
     if database == "sqlite":  # while running: the write-ahead logs are there too
         expected |= {"incidents.sqlite", "incidents.sqlite-wal", "incidents.sqlite-shm", "view-incident_summaries.sqlite", "view-incident_summaries.sqlite-wal"}
     assert expected <= set(files), files
