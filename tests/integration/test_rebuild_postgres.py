@@ -145,6 +145,9 @@ def test_a_rebuild_refuses_while_projections_run_and_they_resume_after(opened):
 
 def test_during_a_rebuild_readers_see_the_old_view_whole_and_projections_cannot_start(opened, monkeypatch):
     monkeypatch.setattr(rebuild_module, "POSTGRES_PAGE_SIZE", 10)
+    # Built in this process, so that progress is called for every page and can pause the build
+    # (side by side, the parent samples its children's progress and may see a short build only once).
+    monkeypatch.setattr(rebuild_module, "workers_here", lambda: 1)
     log = opened.log
     actors = managers(log)
     projections = start_projections(opened.store, opened.env)
