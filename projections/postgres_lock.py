@@ -313,7 +313,7 @@ class WorkerWatch:
             try:
                 if self._connection is None or self._connection.closed:
                     self._connection = psycopg.connect(
-                        **self.conninfo, autocommit=True, application_name="incidents: app watching the worker", row_factory=dict_row
+                        **self.conninfo, autocommit=True, application_name=f"incidents: watching the worker (process {os.getpid()})", row_factory=dict_row
                     )
                 found = self._connection.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (f'"{self.schema}"."{TABLE}"',)).fetchone()
                 if not found or not found["found"]:

@@ -157,7 +157,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.state.checks_on_loop = opened.store.kind != "postgres"  # see incident_routes.report
     app.state.render = Renderer()
     app.state.sign_in_throttle = SignInThrottle(
-        attempt_store_for(opened.store.kind, opened.store.location, settings.effective_database_url)
+        attempt_store_for(opened.store.kind, opened.store.location, settings.effective_database_url, settings.db_idle_seconds)
     )
     app.state.on_shutdown = [app.state.sign_in_throttle.close]
     app.state.projections = None

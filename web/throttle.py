@@ -65,7 +65,31 @@ SQL_PRUNE = "DELETE FROM sign_in_attempts WHERE started <= {p}"
 SQL_CREATE = "CREATE TABLE IF NOT EXISTS sign_in_attempts (key TEXT PRIMARY KEY, started DOUBLE PRECISION NOT NULL, count INTEGER NOT NULL)"
 
 
-class SqliteAttemptStore:
+class _Statements:
+    """The store's operations, the same on both databases; each subclass runs a statement."""
+
+    def _run(self, sql: str, *args: object) -> list[tuple]:
+        raise NotImplementedError
+
+    def add(self, key: str, now: float, window: float) -> tuple[int, float]:
+        count, started = self._run(SQL_ADD, key, now, now - window, now - window)[0]
+        return int(count), float(started)
+
+    def take_back(self, key: str) -> None:
+        self._run(SQL_TAKE_BACK, key)
+
+    def clear(self, key: str) -> None:
+        self._run(SQL_CLEAR, key)
+
+    def count(self, key: str, now: float, window: float) -> int:
+        rows = self._run(SQL_COUNT, key, now - window)
+        return int(rows[0][0]) if rows else 0
+
+    def prune(self, before: float) -> None:
+        self._run(SQL_PRUNE, before)
+
+
+class SqliteAttemptStore(_Statements):
     """A small SQLite file (":memory:" for an in-memory event store); each statement is atomic
     across every process that opens the file."""
 
@@ -85,36 +109,25 @@ class SqliteAttemptStore:
         with self._lock:
             return self._db.execute(sql.format(p="?"), args).fetchall()
 
-    def add(self, key: str, now: float, window: float) -> tuple[int, float]:
-        count, started = self._run(SQL_ADD, key, now, now - window, now - window)[0]
-        return int(count), float(started)
-
-    def take_back(self, key: str) -> None:
-        self._run(SQL_TAKE_BACK, key)
-
-    def clear(self, key: str) -> None:
-        self._run(SQL_CLEAR, key)
-
-    def count(self, key: str, now: float, window: float) -> int:
-        rows = self._run(SQL_COUNT, key, now - window)
-        return int(rows[0][0]) if rows else 0
-
-    def prune(self, before: float) -> None:
-        self._run(SQL_PRUNE, before)
-
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
 
-class PostgresAttemptStore:
+class PostgresAttemptStore(_Statements):
     """A table in the deployment's PostgreSQL database, shared by every app instance."""
 
-    def __init__(self, conninfo: str) -> None:
+    def __init__(self, conninfo: str, idle_seconds: float = 10.0) -> None:
         import psycopg
         from psycopg_pool import ConnectionPool
 
-        self._pool = ConnectionPool(conninfo, min_size=1, max_size=4, kwargs={"autocommit": True}, open=True)
+        from incidents.postgres_store import process_name
+
+        # Two connections at most, none kept once idle, named like the process's other pools: part of the connection budget.
+        self._pool = ConnectionPool(
+            conninfo, min_size=0, max_size=2, max_idle=max(idle_seconds, 1.0),
+            kwargs={"autocommit": True, "application_name": process_name()}, open=True,
+        )
         with self._pool.connection() as conn:
             try:
                 conn.execute(SQL_CREATE)
@@ -125,23 +138,6 @@ class PostgresAttemptStore:
         with self._pool.connection() as conn:
             cursor = conn.execute(sql.format(p="%s"), args)
             return cursor.fetchall() if cursor.description else []
-
-    def add(self, key: str, now: float, window: float) -> tuple[int, float]:
-        count, started = self._run(SQL_ADD, key, now, now - window, now - window)[0]
-        return int(count), float(started)
-
-    def take_back(self, key: str) -> None:
-        self._run(SQL_TAKE_BACK, key)
-
-    def clear(self, key: str) -> None:
-        self._run(SQL_CLEAR, key)
-
-    def count(self, key: str, now: float, window: float) -> int:
-        rows = self._run(SQL_COUNT, key, now - window)
-        return int(rows[0][0]) if rows else 0
-
-    def prune(self, before: float) -> None:
-        self._run(SQL_PRUNE, before)
 
     def close(self) -> None:
         self._pool.close()
@@ -215,10 +211,10 @@ class SignInThrottle:
         self.store.close()
 
 
-def attempt_store_for(kind: str, location: str, database_url: str) -> AttemptStore:
+def attempt_store_for(kind: str, location: str, database_url: str, idle_seconds: float = 10.0) -> AttemptStore:
     """The store beside the deployment's events: kind and location as storage.Store gives them."""
     if kind == "postgres":
-        return PostgresAttemptStore(database_url)
+        return PostgresAttemptStore(database_url, idle_seconds)
     if kind == "sqlite":
         events = Path(location)
         return SqliteAttemptStore(events.with_name(events.stem + "-sign-in-attempts.sqlite"))

@@ -83,7 +83,8 @@ def test_an_app_and_a_worker_hold_few_connections_and_release_them_when_idle(pos
 
     try:
         app_at_rest, worker_at_rest = settled()
-        assert app_at_rest <= 4 and worker_at_rest <= 8, (app_at_rest, worker_at_rest)
+        # An app: one connection for each of its four pools (the events, three views) and one watching the worker.
+        assert app_at_rest <= 5 and worker_at_rest <= 8, (app_at_rest, worker_at_rest, connections(database))
 
         peak = {"app": 0, "worker": 0}
         done = threading.Event()
@@ -102,11 +103,11 @@ def test_an_app_and_a_worker_hold_few_connections_and_release_them_when_idle(pos
         watcher.join()
         assert statuses == {200: 300}, statuses
         assert peak["app"] > app_at_rest, "the burst used the overflow"
-        assert peak["app"] <= 16 and peak["worker"] <= 10, peak
+        assert peak["app"] <= 19 and peak["worker"] <= 10, peak  # the sign-in attempts' pool holds two at most
 
         assert settled() == (app_at_rest, worker_at_rest), "the overflow is closed again once idle"
         assert APPS * app_at_rest + WORKERS * worker_at_rest <= AT_REST
-        assert APPS * 16 + WORKERS * 10 <= UNDER_LOAD
+        assert APPS * 19 + WORKERS * 10 <= UNDER_LOAD
         assert worker.poll() is None
     finally:
         worker.terminate()
