@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence, TypeVar
 Progress = Callable[[int, int], None]
 Spec = TypeVar("Spec")
 POLL_SECONDS = 0.1
+STOPPING_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def groups_of(specs: Sequence[Spec], cost: Callable[[Spec], int], workers: int) -> list[list[Spec]]:
@@ -61,17 +62,29 @@ def side_by_side(tasks: Sequence[Callable[[Progress], int]], progress: Progress)
     try:
         for index, task in enumerate(tasks):
             read, write = os.pipe()
+            # SIGTERM and SIGINT wait until the child has its own handlers: one sent by the
+            # parent's clean-up at once must not run the parent's handler in the child.
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING_SIGNALS)
             pid = os.fork()
-            if pid == 0:  # the child
-                os.close(read)
-                _run_child(task, index, shared, write)
+            if pid == 0:  # the child: whatever happens, it leaves here, never back into the caller
+                try:
+                    os.close(read)
+                    _own_signals()
+                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                    _run_child(task, index, shared, write)
+                finally:
+                    os._exit(1)
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             os.close(write)
             children.append((pid, read))
         return _gather(children, shared, progress, finished)
     finally:
         for pid, read in children:
             if pid not in finished:  # the rebuild failed elsewhere: this child's work is not wanted
-                os.kill(pid, signal.SIGTERM)
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:  # it has ended already
+                    pass
             try:
                 os.waitpid(pid, 0)
             except ChildProcessError:  # already waited for (it ended without a word)
@@ -80,7 +93,6 @@ def side_by_side(tasks: Sequence[Callable[[Progress], int]], progress: Progress)
 
 
 def _run_child(task: Callable[[Progress], int], index: int, shared: Any, write: int) -> None:
-    _own_signals()
     code = 0
     try:
 

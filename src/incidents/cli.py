@@ -183,7 +183,7 @@ def project() -> None:
         err.print(text, highlight=False, markup=False)
 
     # `docker stop` and systemd send SIGTERM: stop as Ctrl-C does, signing the final checkpoint.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         while True:
             try:
@@ -208,6 +208,8 @@ def project() -> None:
                 projections.stop()
     except KeyboardInterrupt:
         pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)  # run in-process (tests), later forks must not inherit it
 
 
 @projections_app.command("status")

@@ -85,3 +85,22 @@ def test_an_exception_that_cannot_come_back_whole_comes_back_as_its_text():
 
     with pytest.raises(RuntimeError, match="Particular: no space in the side file"):
         side_by_side([fails, lambda progress: 1], lambda position, last: None)
+
+
+def test_a_child_signalled_before_it_has_its_own_handlers_never_returns_into_the_caller():
+    """A parent whose SIGTERM raises KeyboardInterrupt (as `incidents project` sets it) stops a
+    child the moment another fails: the child must end, never carry on as a copy of the caller."""
+    me = os.getpid()
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        for _ in range(30):
+
+            def killed(progress):
+                os.kill(os.getpid(), signal.SIGKILL)
+                return 0
+
+            with pytest.raises(RuntimeError, match="killed by signal 9"):
+                side_by_side([killed, lambda progress: time.sleep(5) or 1], lambda position, last: None)
+            assert os.getpid() == me, "a child came back into the test"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
