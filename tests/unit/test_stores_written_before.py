@@ -62,6 +62,8 @@ def test_old_lists_keep_their_records_and_go_on_where_they_were(log):
     assert log.listed(PRACTICE_A, "staff") == [gill, added.account_id]
     assert [e.originator_version for e in log.recorder.select_events(staff)] == [1, 2, 3]
     assert log.actor_for_session(staff, 1) is None  # a list is no account
+    every = log.recorder.select_notifications(start=1, limit=100)
+    assert len([log.mapper.to_domain_event(n) for n in every]) == len(every)  # as the projections read them
 
 
 def test_old_events_load_and_name_who_acted(log, sign_up):
