@@ -556,9 +556,7 @@ def test_an_incident_rebuilt_from_its_stored_events_equals_the_live_one(log):
     incident.add_note("The patient has been told by letter", "k7")
     with acting_as(MANAGER, MANAGER_NAME):
         incident.correct("children_present", "yes", "CCTV showed a child")
-    with acting_as(MANAGER, MANAGER_NAME):
         incident.review("")
-    with acting_as(MANAGER, MANAGER_NAME):
         incident.close("removal_from_list", "")
 
     log.save(incident)
