@@ -169,18 +169,7 @@ class DisclosureDesk(AccessAudit):
     def receive_request(self, cmd: ReceiveRequest, actor: Actor, today: date | None = None) -> Saved:
         actor.require(*DISCLOSURE_ROLES)
         return self.add_listed(
-            actor,
-            REQUESTS,
-            lambda: DisclosureRequest.receive(
-                practice=actor.practice,
-                submission_key=cmd.submission_key,
-                requester_type=cmd.requester_type,
-                requester=cmd.requester,
-                reference=cmd.reference,
-                received_on=cmd.received_on,
-                due_on=cmd.due_on,
-                today=today or uk_today(),
-            ),
+            actor, REQUESTS, lambda: DisclosureRequest.receive(practice=actor.practice, today=today or uk_today(), **cmd.model_dump())
         )
 
     def extend_request(self, cmd: ExtendRequest, actor: Actor) -> Saved:
