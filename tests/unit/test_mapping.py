@@ -16,6 +16,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from incidents.application.records import DateAsISO
+from incidents.domain.acting import acting_as
 from incidents.domain.filming import FilmingIncident
 from incidents.mapping import EventMapper, FastJSONTranscoder, KeptKeyAESCipher
 from incidents.storage import new_cipher_key
@@ -30,12 +31,12 @@ def mapper(mapper_class: type[Mapper], cipher_class: type[AESCipher], key: str, 
 
 
 def events() -> list:
-    incident = FilmingIncident.report(
-        practice="A81001", submission_key="k" * 32, occurred_at=datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc),
-        area="waiting_area", filmer="patient", people_captured="staff", children_present="no",
-        note="Filmed the desk", actor="r", actor_name="Reception",
-    )
-    incident.respond("PolicyExplained", datetime(2026, 3, 29, 0, 40, tzinfo=timezone.utc), "r", "Reception", "s" * 32)
+    with acting_as("r", "Reception"):
+        incident = FilmingIncident.report(
+            practice="A81001", submission_key="k" * 32, occurred_at=datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc),
+            area="waiting_area", filmer="patient", people_captured="staff", children_present="no", note="Filmed the desk",
+        )
+        incident.respond("PolicyExplained", datetime(2026, 3, 29, 0, 40, tzinfo=timezone.utc), "s" * 32)
     return incident.collect_events()
 
 

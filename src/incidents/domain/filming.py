@@ -74,10 +74,8 @@ class FilmingIncident(Incident):
         people_captured: str,
         children_present: str,
         note: str,
-        actor: str,
-        actor_name: str,
     ) -> None:
-        self._report(practice, occurred_at, actor, note)
+        self._report(practice, occurred_at, note)
         self.area = area
         self.filmer = filmer
         self.people_captured = people_captured
@@ -94,8 +92,6 @@ class FilmingIncident(Incident):
         people_captured: str,
         children_present: str,
         note: str,
-        actor: str,
-        actor_name: str,
     ) -> FilmingIncident:
         return cls(
             practice=practice_code(practice),
@@ -106,8 +102,6 @@ class FilmingIncident(Incident):
             people_captured=choice(people_captured, PEOPLE_CAPTURED, "Who was filmed"),
             children_present=choice(children_present, CHILDREN_PRESENT, "Children present"),
             note=bounded_text(note, NOTE_MAX_CHARS),
-            actor=actor,
-            actor_name=actor_name,
         )
 
     class PolicyExplained(Incident.Responded):

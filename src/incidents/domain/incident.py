@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, ClassVar
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from .acting import Record
 from .values import (
     NOTE_MAX_CHARS,
     SHORT_TEXT_MAX_CHARS,
@@ -99,7 +100,7 @@ def _time(value: str) -> datetime:
 OCCURRED_AT = Field("When it happened", _time, lambda v: v.isoformat())
 
 
-class Incident(Aggregate):
+class Incident(Record):
     """Base of both kinds of incident. Subclasses declare their vocabularies."""
 
     KIND: ClassVar[str] = ""
@@ -113,10 +114,9 @@ class Incident(Aggregate):
         """The same form submitted twice names the same incident."""
         return uuid.uuid5(INCIDENT_NAMESPACE, f"{cls.KIND}/{practice_code(practice)}/{submission_key}")
 
-    def _report(self, practice: str, occurred_at: datetime, actor: str, note: str) -> None:
+    def _report(self, practice: str, occurred_at: datetime, note: str) -> None:
         self.practice = practice_code(practice)
         self.occurred_at = occurred_at
-        self.reported_by = actor
         self.status = "open"
         self.responses: list[str] = []
         self.response_times: dict[str, list[datetime]] = {}
@@ -150,12 +150,10 @@ class Incident(Aggregate):
 
     # Responses ----------------------------------------------------------
 
-    class Responded(Aggregate.Event):
-        """Base of every response event: what staff did, when, and who recorded it."""
+    class Responded(Record.Event):
+        """Base of every response event: what staff did, and when."""
 
         occurred_at: datetime
-        actor: str
-        actor_name: str
         reference: str
         note: str
         submission_key: str
@@ -170,8 +168,6 @@ class Incident(Aggregate):
         self,
         response: str,
         occurred_at: datetime,
-        actor: str,
-        actor_name: str,
         submission_key: str,
         reference: str = "",
         note: str = "",
@@ -186,8 +182,6 @@ class Incident(Aggregate):
         self.trigger_event(
             response_type.event_class,
             occurred_at=occurred_at,
-            actor=actor,
-            actor_name=actor_name,
             reference=reference,
             note=note,
             submission_key=submission_key,
@@ -195,18 +189,18 @@ class Incident(Aggregate):
 
     # Notes and corrections ---------------------------------------------
 
-    def add_note(self, text: str, actor: str, actor_name: str, submission_key: str) -> None:
+    def add_note(self, text: str, submission_key: str) -> None:
         text = bounded_text(text, NOTE_MAX_CHARS)
         if not text:
             raise InvalidValue("A note needs some text")
-        self._note_added(text=text, actor=actor, actor_name=actor_name, submission_key=submission_key)
+        self._note_added(text=text, submission_key=submission_key)
 
     @event("NoteAdded")
-    def _note_added(self, text: str, actor: str, actor_name: str, submission_key: str) -> None:
+    def _note_added(self, text: str, submission_key: str) -> None:
         self.notes_count += 1
         self.submission_keys.add(submission_key)
 
-    def correct(self, field: str, new_value: str, reason: str, actor: str, actor_name: str) -> None:
+    def correct(self, field: str, new_value: str, reason: str) -> None:
         self.check_open()
         if field not in self.FIELDS:
             raise NotCorrectable(f"{field!r} is not a fact of {self.TITLE.lower()} that can be corrected")
@@ -224,8 +218,6 @@ class Incident(Aggregate):
             new_value=spec.show(value),
             value=value,
             reason=reason,
-            actor=actor,
-            actor_name=actor_name,
         )
 
     @event("Corrected")
@@ -236,43 +228,41 @@ class Incident(Aggregate):
         new_value: str,
         value: Any,
         reason: str,
-        actor: str,
-        actor_name: str,
     ) -> None:
         setattr(self, field, value)
         self.corrections_count += 1
 
     # Review, close, reopen ---------------------------------------------
 
-    def review(self, comment: str, actor: str, actor_name: str) -> None:
-        self._reviewed(comment=bounded_text(comment, NOTE_MAX_CHARS, "A comment"), actor=actor, actor_name=actor_name)
+    def review(self, comment: str) -> None:
+        self._reviewed(comment=bounded_text(comment, NOTE_MAX_CHARS, "A comment"))
 
     @event("Reviewed")
-    def _reviewed(self, comment: str, actor: str, actor_name: str) -> None:
+    def _reviewed(self, comment: str) -> None:
         self.reviewed = True
 
-    def close(self, outcome: str, note: str, actor: str, actor_name: str) -> None:
+    def close(self, outcome: str, note: str) -> None:
         if self.status == "closed":
             raise IncidentClosed("This incident is already closed")
         if outcome not in self.OUTCOMES:
             raise UnknownOutcome(f"The outcome must be one of: {', '.join(self.OUTCOMES.values())}")
-        self._closed(outcome=outcome, note=bounded_text(note, NOTE_MAX_CHARS), actor=actor, actor_name=actor_name)
+        self._closed(outcome=outcome, note=bounded_text(note, NOTE_MAX_CHARS))
 
     @event("Closed")
-    def _closed(self, outcome: str, note: str, actor: str, actor_name: str) -> None:
+    def _closed(self, outcome: str, note: str) -> None:
         self.status = "closed"
         self.outcome = outcome
         self.reviewed = True
 
-    def reopen(self, reason: str, actor: str, actor_name: str) -> None:
+    def reopen(self, reason: str) -> None:
         if self.status != "closed":
             raise IncidentNotClosed("Only a closed incident can be reopened")
         reason = bounded_text(reason, NOTE_MAX_CHARS, "A reason")
         if not reason:
             raise ReasonRequired("Say why the incident is being reopened")
-        self._reopened(reason=reason, actor=actor, actor_name=actor_name)
+        self._reopened(reason=reason)
 
     @event("Reopened")
-    def _reopened(self, reason: str, actor: str, actor_name: str) -> None:
+    def _reopened(self, reason: str) -> None:
         self.status = "open"
         self.outcome = None

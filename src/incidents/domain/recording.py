@@ -87,10 +87,8 @@ class RecordingEpisode(Incident):
         media: str,
         nhs_number: str,
         note: str,
-        actor: str,
-        actor_name: str,
     ) -> None:
-        self._report(practice, occurred_at, actor, note)
+        self._report(practice, occurred_at, note)
         self.clinician = clinician
         self.setting = setting
         self.openness = openness
@@ -109,8 +107,6 @@ class RecordingEpisode(Incident):
         media: str,
         nhs_number: str,
         note: str,
-        actor: str,
-        actor_name: str,
     ) -> RecordingEpisode:
         return cls(
             practice=practice_code(practice),
@@ -122,8 +118,6 @@ class RecordingEpisode(Incident):
             media=choice(media, MEDIA, "The media"),
             nhs_number=_nhs_number_or_blank(nhs_number),
             note=bounded_text(note, NOTE_MAX_CHARS),
-            actor=actor,
-            actor_name=actor_name,
         )
 
     class AskedToRecordOpenly(Incident.Responded):
