@@ -14,7 +14,6 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,9 @@ from incidents.domain.incident import IncidentClosed
 from incidents.domain.recording import RecordingEpisode
 from incidents.settings import Settings
 from incidents.storage import CipherKeyError
+from tests import reports
 from tests.conftest import run_in_own_loop
+from tests.reports import minutes_ago
 
 PASSWORD = "a long enough password"
 PRACTICE = "A81001"
@@ -41,10 +42,6 @@ RECEPTIONIST_NAME = "Susannah Receptionist-Quill"
 RESPONSE_NOTE = "Asked politely beside the Kestrel noticeboard"
 CORRECTION_REASON = "Misheard the Marigold corridor"
 CLOSING_NOTE = "Settled amicably with the Juniper family"
-
-
-def minutes_ago(minutes: int) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(minutes=minutes)
 
 
 @dataclass
@@ -116,33 +113,12 @@ def staff() -> Staff:
     )
 
 
-def filming(key: str | None = None, note: str = DISTINCTIVE_NOTE, **overrides) -> c.ReportFilming:
-    values = dict(
-        submission_key=key or uuid.uuid4().hex,
-        occurred_at=minutes_ago(10),
-        area="waiting_area",
-        filmer="patient",
-        people_captured="staff_and_patients",
-        children_present="no",
-        note=note,
-    )
-    values.update(overrides)
-    return c.ReportFilming(**values)
+def filming(key: str | None = None, **overrides) -> c.ReportFilming:
+    return reports.filming(key, **{"occurred_at": minutes_ago(10), "note": DISTINCTIVE_NOTE, **overrides})
 
 
 def recording(key: str | None = None, **overrides) -> c.ReportRecording:
-    values = dict(
-        submission_key=key or uuid.uuid4().hex,
-        occurred_at=minutes_ago(20),
-        clinician=CLINICIAN,
-        setting="consulting_room",
-        openness="announced",
-        media="audio",
-        nhs_number="943 476 5919",
-        note="Patient asked to keep a copy",
-    )
-    values.update(overrides)
-    return c.ReportRecording(**values)
+    return reports.recording(key, **{"clinician": CLINICIAN, "note": "Patient asked to keep a copy", **overrides})
 
 
 def respond(log: IncidentLog, actor: Actor, incident_id, response: str, note: str = "", key: str | None = None, reference: str = ""):

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from incidents.application import commands as c
 from incidents.application.disclosures import ReceiveRequest, RecordExport, RecordLegalBasis, SetRequestScope
 from incidents.application.notices import PublishNotice, ReviseNotice
 from incidents.application.service import Actor
 from incidents.bootstrap import open_log
 from incidents.settings import Settings
+from tests.reports import report_filming
 
 PRACTICE = "A81001"
 BUNDLE = "9e" * 32
@@ -41,17 +41,7 @@ def test_notices_requests_and_custody_survive_a_restart(settings):
             MANAGER,
         ).id
         log.revise_notice(ReviseNotice(notice_id=notice, wording="Calls are recorded for 3 years", in_service_from=date(2026, 3, 1)), MANAGER)
-        incident = log.report_filming(
-            c.ReportFilming(
-                submission_key=uuid.uuid4().hex,
-                occurred_at=datetime.now(timezone.utc) - timedelta(hours=1),
-                area="waiting_area",
-                filmer="patient",
-                people_captured="staff_and_patients",
-                children_present="no",
-            ),
-            RECEPTION,
-        ).id
+        incident = report_filming(log, RECEPTION)
         request = log.receive_request(
             ReceiveRequest(submission_key=uuid.uuid4().hex, requester_type="subject_access", requester="Pat", reference="SAR-9", received_on=date(2024, 1, 31)),
             GOVERNANCE,

@@ -8,12 +8,15 @@ instance only; `test_accounts.py` also exercises the production parameters.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Callable, Iterator
 
 import pytest
 
 from incidents.application import commands as c
+from incidents.application.disclosures import ReceiveRequest
 from incidents.application.service import Actor, IncidentLog
 from incidents.bootstrap import open_log
 from incidents.settings import Settings
@@ -63,21 +66,33 @@ def sign_up(log: IncidentLog) -> Callable[..., SignedIn]:
     return make
 
 
-@pytest.fixture
-def reception_a(sign_up) -> Actor:
-    return sign_up("rita.reception", PRACTICE_A, "reception").actor
+def staff(username: str, practice: str, role: str):
+    """A fixture giving that person, signed up and signed in."""
+
+    def signed_in(sign_up) -> Actor:
+        return sign_up(username, practice, role).actor
+
+    return pytest.fixture(signed_in)
 
 
-@pytest.fixture
-def manager_a(sign_up) -> Actor:
-    return sign_up("mo.manager", PRACTICE_A, "manager").actor
+reception_a = staff("rita.reception", PRACTICE_A, "reception")
+manager_a = staff("mo.manager", PRACTICE_A, "manager")
+governance_a = staff("gill.governance", PRACTICE_A, "governance")
+reception_b = staff("bea.reception", PRACTICE_B, "reception")
+manager_b = staff("ben.manager", PRACTICE_B, "manager")
+governance_b = staff("gus.governance", PRACTICE_B, "governance")
 
 
-@pytest.fixture
-def reception_b(sign_up) -> Actor:
-    return sign_up("bea.reception", PRACTICE_B, "reception").actor
-
-
-@pytest.fixture
-def manager_b(sign_up) -> Actor:
-    return sign_up("ben.manager", PRACTICE_B, "manager").actor
+def receive(log, actor, requester_type="subject_access", received_on=date(2026, 1, 3), due_on=None, key=None) -> uuid.UUID:
+    """A disclosure request received through the application; its id."""
+    return log.receive_request(
+        ReceiveRequest(
+            submission_key=key or uuid.uuid4().hex,
+            requester_type=requester_type,
+            requester="Pat Example",
+            reference="SAR/2026/01",
+            received_on=received_on,
+            due_on=due_on,
+        ),
+        actor,
+    ).id

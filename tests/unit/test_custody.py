@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from incidents.application import commands as c
 from incidents.application.disclosures import (
-    ReceiveRequest,
     RecordExport,
     RecordLegalBasis,
     RequestNotFound,
@@ -22,47 +20,11 @@ from incidents.application.service import IncidentNotFound, NotPermitted
 from incidents.domain.acting import acting_as
 from incidents.domain.custody import IncidentAccessLog
 
-from .conftest import PRACTICE_A, PRACTICE_B
+from tests.reports import report_filming
+
+from .conftest import PRACTICE_A, receive
 
 BUNDLE = "0f" * 32
-
-
-@pytest.fixture
-def governance_a(sign_up):
-    return sign_up("gill.governance", PRACTICE_A, "governance").actor
-
-
-@pytest.fixture
-def governance_b(sign_up):
-    return sign_up("gus.governance", PRACTICE_B, "governance").actor
-
-
-def report(log, actor) -> uuid.UUID:
-    return log.report_filming(
-        c.ReportFilming(
-            submission_key=uuid.uuid4().hex,
-            occurred_at=datetime.now(timezone.utc) - timedelta(hours=2),
-            area="reception",
-            filmer="visitor",
-            people_captured="staff",
-            children_present="no",
-        ),
-        actor,
-    ).id
-
-
-def receive(log, actor) -> uuid.UUID:
-    return log.receive_request(
-        ReceiveRequest(
-            submission_key=uuid.uuid4().hex,
-            requester_type="court",
-            requester="County Court at Leeds",
-            reference="K00LS123",
-            received_on=date(2026, 1, 5),
-            due_on=date(2026, 2, 5),
-        ),
-        actor,
-    ).id
 
 
 def chain(log, actor, incident_id) -> list[tuple[str, str, str]]:
@@ -70,7 +32,7 @@ def chain(log, actor, incident_id) -> list[tuple[str, str, str]]:
 
 
 def test_each_view_is_recorded_with_who_and_when_oldest_first(log, reception_a, manager_a):
-    incident_id = report(log, reception_a)
+    incident_id = report_filming(log, reception_a)
     assert log.custody_chain(manager_a, incident_id) == []
     before = datetime.now(timezone.utc)
     first = log.record_view(reception_a, incident_id)
@@ -88,7 +50,7 @@ def test_each_view_is_recorded_with_who_and_when_oldest_first(log, reception_a, 
 
 
 def test_a_view_does_not_touch_the_incident_or_conflict_with_a_change_to_it(log, reception_a):
-    incident_id = report(log, reception_a)
+    incident_id = report_filming(log, reception_a)
     stale = log.get_incident(reception_a, incident_id)
     log.record_view(reception_a, incident_id)
     log.record_view(reception_a, incident_id)
@@ -99,7 +61,7 @@ def test_a_view_does_not_touch_the_incident_or_conflict_with_a_change_to_it(log,
 
 
 def test_another_practices_incident_cannot_be_viewed_and_nothing_is_written(log, reception_a, reception_b, manager_a, manager_b):
-    incident_id = report(log, reception_a)
+    incident_id = report_filming(log, reception_a)
     log.record_view(reception_a, incident_id)
     position = log.recorder.max_notification_id()
     with pytest.raises(IncidentNotFound):
@@ -113,7 +75,7 @@ def test_another_practices_incident_cannot_be_viewed_and_nothing_is_written(log,
 
 
 def test_only_managers_and_governance_read_the_chain(log, reception_a, manager_a, governance_a):
-    incident_id = report(log, reception_a)
+    incident_id = report_filming(log, reception_a)
     log.record_view(reception_a, incident_id)
     with pytest.raises(NotPermitted):
         log.custody_chain(reception_a, incident_id)
@@ -121,7 +83,7 @@ def test_only_managers_and_governance_read_the_chain(log, reception_a, manager_a
 
 
 def test_a_view_for_a_request_names_the_request_and_only_the_practices_own(log, reception_a, governance_a, governance_b):
-    incident_id = report(log, reception_a)
+    incident_id = report_filming(log, reception_a)
     request_id = receive(log, governance_a)
     log.record_view(governance_a, incident_id, request_id)
     [access] = log.custody_chain(governance_a, incident_id)
@@ -133,7 +95,7 @@ def test_a_view_for_a_request_names_the_request_and_only_the_practices_own(log, 
 
 
 def test_an_export_is_in_the_chain_of_every_incident_it_carried_saved_with_the_request(log, reception_a, governance_a):
-    viewed, fresh, left_out = report(log, reception_a), report(log, reception_a), report(log, reception_a)
+    viewed, fresh, left_out = report_filming(log, reception_a), report_filming(log, reception_a), report_filming(log, reception_a)
     log.record_view(reception_a, viewed)
     request_id = receive(log, governance_a)
     log.set_request_scope(SetRequestScope(request_id=request_id, incident_ids=[viewed, fresh]), governance_a)
@@ -156,7 +118,7 @@ def test_an_export_is_in_the_chain_of_every_incident_it_carried_saved_with_the_r
 
 
 def test_a_view_raced_by_another_is_retried_not_lost(log, reception_a, manager_a):
-    incident_id = report(log, reception_a)
+    incident_id = report_filming(log, reception_a)
     log.record_view(reception_a, incident_id)  # versions 1 (started) and 2 (viewed)
     log_id = IncidentAccessLog.create_id(PRACTICE_A, incident_id)
     viewed = IncidentAccessLog.TimelineViewed
@@ -186,7 +148,7 @@ def test_a_view_raced_by_another_is_retried_not_lost(log, reception_a, manager_a
 
 
 def test_the_latest_entries_are_read_from_the_end_of_the_chain(log, reception_a, manager_a):
-    incident_id = report(log, reception_a)
+    incident_id = report_filming(log, reception_a)
     assert log.custody_count(manager_a, incident_id) == 0
     assert log.custody_chain(manager_a, incident_id, latest=3) == []
     for actor in (reception_a, manager_a, reception_a, manager_a, reception_a):

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import calendar
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from incidents.application import commands as c
 from incidents.application.disclosures import (
     CloseRequest,
     ExtendRequest,
@@ -47,53 +46,17 @@ from incidents.domain.disclosure import (
     due_date,
 )
 
-from .conftest import PRACTICE_A, PRACTICE_B
+from tests.reports import report_filming
+
+from .conftest import receive
 
 BUNDLE = "ab" * 32
 OTHER_BUNDLE = "cd" * 32
 
 
-@pytest.fixture
-def governance_a(sign_up):
-    return sign_up("gill.governance", PRACTICE_A, "governance").actor
-
-
-@pytest.fixture
-def governance_b(sign_up):
-    return sign_up("gus.governance", PRACTICE_B, "governance").actor
-
-
-def report(log, actor) -> uuid.UUID:
-    return log.report_filming(
-        c.ReportFilming(
-            submission_key=uuid.uuid4().hex,
-            occurred_at=datetime.now(timezone.utc) - timedelta(hours=2),
-            area="waiting_area",
-            filmer="patient",
-            people_captured="staff_and_patients",
-            children_present="no",
-        ),
-        actor,
-    ).id
-
-
-def receive(log, actor, requester_type="subject_access", received_on=date(2026, 1, 3), due_on=None, key=None):
-    return log.receive_request(
-        ReceiveRequest(
-            submission_key=key or uuid.uuid4().hex,
-            requester_type=requester_type,
-            requester="Pat Example",
-            reference="SAR/2026/01",
-            received_on=received_on,
-            due_on=due_on,
-        ),
-        actor,
-    ).id
-
-
 def ready(log, actor, reporter, basis="required_by_law") -> tuple[uuid.UUID, list[uuid.UUID]]:
     """A request with a scope of two incidents and a legal basis: ready to export."""
-    incidents = [report(log, reporter), report(log, reporter)]
+    incidents = [report_filming(log, reporter), report_filming(log, reporter)]
     request_id = receive(log, actor)
     log.set_request_scope(SetRequestScope(request_id=request_id, incident_ids=incidents), actor)
     log.record_legal_basis(RecordLegalBasis(request_id=request_id, basis=basis), actor)
@@ -202,7 +165,7 @@ def test_no_export_without_a_scope_and_a_legal_basis(log, governance_a, receptio
     export = lambda: log.record_export(RecordExport(request_id=request_id, fingerprint=BUNDLE), governance_a)  # noqa: E731
     with pytest.raises(ExportNotReady, match="scope"):
         export()
-    log.set_request_scope(SetRequestScope(request_id=request_id, incident_ids=[report(log, reception_a)]), governance_a)
+    log.set_request_scope(SetRequestScope(request_id=request_id, incident_ids=[report_filming(log, reception_a)]), governance_a)
     with pytest.raises(ExportNotReady, match="legal basis"):
         export()
     log.record_legal_basis(RecordLegalBasis(request_id=request_id, basis="consent", note="Signed consent on file"), governance_a)
@@ -218,7 +181,7 @@ def test_no_export_without_a_scope_and_a_legal_basis(log, governance_a, receptio
 
 def test_a_scope_needs_incidents_of_the_practice_and_a_period_in_order(log, governance_a, reception_a, reception_b):
     request_id = receive(log, governance_a)
-    ours, theirs = report(log, reception_a), report(log, reception_b)
+    ours, theirs = report_filming(log, reception_a), report_filming(log, reception_b)
     with pytest.raises(ValidationError):
         SetRequestScope(request_id=request_id, incident_ids=[])
     with pytest.raises(IncidentNotFound):

@@ -18,50 +18,31 @@ from incidents.domain.filming import FilmingIncident, RemovalNotJustified
 from incidents.domain.incident import Incident, IncidentClosed, NotCorrectable, UnknownResponse
 from incidents.domain.recording import RecordingEpisode
 
+from tests.reports import filming, minutes_ago, new_key, recording
+
 from .conftest import PRACTICE_A, PRACTICE_B
-
-
-
-def minutes_ago(minutes: float) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(minutes=minutes)
-
-
-def new_key() -> str:
-    return uuid.uuid4().hex
-
-
-def filming(**overrides) -> c.ReportFilming:
-    values = dict(
-        submission_key=new_key(),
-        occurred_at=minutes_ago(20),
-        area="waiting_area",
-        filmer="patient",
-        people_captured="staff_and_patients",
-        children_present="no",
-        note="Filming the queue",
-    )
-    values.update(overrides)
-    return c.ReportFilming(**values)
-
-
-def recording(**overrides) -> c.ReportRecording:
-    values = dict(
-        submission_key=new_key(),
-        occurred_at=minutes_ago(20),
-        clinician="Dr Patel",
-        setting="consulting_room",
-        openness="announced",
-        media="audio",
-        nhs_number="943 476 5919",
-    )
-    values.update(overrides)
-    return c.ReportRecording(**values)
 
 
 def response(incident_id: uuid.UUID, name: str, **overrides) -> c.RecordResponse:
     values = dict(incident_id=incident_id, submission_key=new_key(), response=name, occurred_at=minutes_ago(5))
     values.update(overrides)
     return c.RecordResponse(**values)
+
+
+def each_is_not_found(log: IncidentLog, incident_id: uuid.UUID, staff, manager) -> None:
+    """Reading that id, and every command on it, is refused as not found."""
+    attempts = [
+        lambda: log.get_incident(staff, incident_id),
+        lambda: log.history(staff, incident_id),
+        lambda: log.respond(response(incident_id, "PolicyExplained"), staff),
+        lambda: log.add_note(c.AddNote(incident_id=incident_id, submission_key=new_key(), text="Snooping"), staff),
+        lambda: log.correct(c.CorrectIncident(incident_id=incident_id, field="area", new_value="reception", reason="x"), staff),
+        lambda: log.review_incident(c.ReviewIncident(incident_id=incident_id), manager),
+        lambda: log.close_incident(c.CloseIncident(incident_id=incident_id, outcome="no_further_action"), manager),
+    ]
+    for attempt in attempts:
+        with pytest.raises(IncidentNotFound):
+            attempt()
 
 
 def event_names(log: IncidentLog, actor, incident_id) -> list[str]:
@@ -233,20 +214,7 @@ def test_a_correction_is_saved_beside_the_original(log, reception_a, filming_id)
 
 
 def test_an_incident_of_another_practice_does_not_exist_for_the_user(log, reception_b, manager_b, filming_id):
-    with pytest.raises(IncidentNotFound):
-        log.get_incident(reception_b, filming_id)
-    with pytest.raises(IncidentNotFound):
-        log.history(reception_b, filming_id)
-    with pytest.raises(IncidentNotFound):
-        log.respond(response(filming_id, "PolicyExplained"), reception_b)
-    with pytest.raises(IncidentNotFound):
-        log.add_note(c.AddNote(incident_id=filming_id, submission_key=new_key(), text="Snooping"), reception_b)
-    with pytest.raises(IncidentNotFound):
-        log.correct(c.CorrectIncident(incident_id=filming_id, field="area", new_value="reception", reason="x"), reception_b)
-    with pytest.raises(IncidentNotFound):
-        log.review_incident(c.ReviewIncident(incident_id=filming_id), manager_b)
-    with pytest.raises(IncidentNotFound):
-        log.close_incident(c.CloseIncident(incident_id=filming_id, outcome="no_further_action"), manager_b)
+    each_is_not_found(log, filming_id, reception_b, manager_b)
 
 
 def test_another_practices_attempts_leave_the_incident_untouched(log, reception_a, reception_b, filming_id):
@@ -263,28 +231,13 @@ def test_a_repeated_submission_key_from_another_practice_is_not_found_either(log
         log.respond(command, reception_b)
 
 
-def test_an_unknown_id_is_not_found(log, reception_a):
-    unknown = uuid.uuid4()
-    with pytest.raises(IncidentNotFound):
-        log.get_incident(reception_a, unknown)
-    with pytest.raises(IncidentNotFound):
-        log.history(reception_a, unknown)
-    with pytest.raises(IncidentNotFound):
-        log.respond(response(unknown, "PolicyExplained"), reception_a)
+def test_an_unknown_id_is_not_found(log, reception_a, manager_a):
+    each_is_not_found(log, uuid.uuid4(), reception_a, manager_a)
 
 
 def test_a_staff_account_id_is_not_an_incident(log, reception_a, manager_a):
     for account_id in (reception_a.user_id, manager_a.user_id):
-        with pytest.raises(IncidentNotFound):
-            log.get_incident(reception_a, account_id)
-        with pytest.raises(IncidentNotFound):
-            log.history(reception_a, account_id)
-        with pytest.raises(IncidentNotFound):
-            log.respond(response(account_id, "PolicyExplained"), reception_a)
-        with pytest.raises(IncidentNotFound):
-            log.add_note(c.AddNote(incident_id=account_id, submission_key=new_key(), text="x"), reception_a)
-        with pytest.raises(IncidentNotFound):
-            log.close_incident(c.CloseIncident(incident_id=account_id, outcome="no_further_action"), manager_a)
+        each_is_not_found(log, account_id, reception_a, manager_a)
     assert [type(e).__name__ for e in log.events.get(reception_a.user_id)] == ["Registered"]
 
 

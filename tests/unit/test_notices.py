@@ -34,11 +34,6 @@ from .conftest import PRACTICE_A, PRACTICE_B
 JAN_1 = date(2026, 1, 1)
 
 
-@pytest.fixture
-def governance_a(sign_up):
-    return sign_up("gill.governance", PRACTICE_A, "governance").actor
-
-
 def publish(log, actor, channel="telephone_message", wording="Calls are recorded for training and safety", day=JAN_1, key=None):
     return log.publish_notice(
         PublishNotice(submission_key=key or uuid.uuid4().hex, channel=channel, wording=wording, in_service_from=day), actor
