@@ -186,12 +186,21 @@ def watch(tablet: Tablet) -> Watch:
 
 
 @pytest.fixture
-def reception(live_server_factory) -> tuple[LiveServer, Account]:
-    """A real server (SQLite in a temporary folder) with one receptionist account."""
-    server = live_server_factory()
-    account = server.add_account("sue.reception", "reception", password=PASSWORD)
-    server.start()
-    return server, account
+def start_reception(live_server_factory) -> Callable[..., tuple[LiveServer, Account]]:
+    """Starts a real server (SQLite in a temporary folder, with those settings) with one receptionist account."""
+
+    def start(**settings: str) -> tuple[LiveServer, Account]:
+        server = live_server_factory(**settings)
+        account = server.add_account("sue.reception", "reception", password=PASSWORD)
+        server.start()
+        return server, account
+
+    return start
+
+
+@pytest.fixture
+def reception(start_reception) -> tuple[LiveServer, Account]:
+    return start_reception()
 
 
 def screenshot(page: Page, name: str) -> list[Path]:

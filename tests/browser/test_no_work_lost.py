@@ -10,7 +10,6 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
 from tests.browser.test_reception_tablet import (
     FILMING_TITLE,
     big_action,
@@ -20,6 +19,7 @@ from tests.browser.test_reception_tablet import (
     reported_incidents,
     sign_in,
 )
+from tests.conftest import Account, LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 IDLE_SECONDS = 6
@@ -32,14 +32,19 @@ def type_for_longer_than_the_timeout(page) -> None:
         note.press_sequentially(" and more", delay=150)
 
 
-def test_typing_for_longer_than_the_idle_timeout_then_saving_saves_the_incident(live_server_factory, tablet):
-    server = live_server_factory(INCIDENTS_IDLE_TIMEOUT_MINUTES=str(IDLE_SECONDS / 60))
-    account = server.add_account("sue.reception", "reception", password=PASSWORD)
-    server.start()
+@pytest.fixture
+def filling_in_a_report(start_reception, tablet) -> tuple[LiveServer, Account]:
+    """Signed in on a server whose sessions end after IDLE_SECONDS, with a filming report filled in."""
+    server, account = start_reception(INCIDENTS_IDLE_TIMEOUT_MINUTES=str(IDLE_SECONDS / 60))
+    sign_in(tablet.page, server, account)
+    big_action(tablet.page, "Someone is filming").tap()
+    report_filming(tablet.page)
+    return server, account
+
+
+def test_typing_for_longer_than_the_idle_timeout_then_saving_saves_the_incident(filling_in_a_report, tablet):
+    server, _ = filling_in_a_report
     page = tablet.page
-    sign_in(page, server, account)
-    big_action(page, "Someone is filming").tap()
-    report_filming(page)
     type_for_longer_than_the_timeout(page)
     page.get_by_role("button", name="Save incident").tap()
     expect_saved_incident(page, server, FILMING_TITLE)
@@ -49,14 +54,9 @@ def test_typing_for_longer_than_the_idle_timeout_then_saving_saves_the_incident(
     assert len(reported_incidents(server)) == 1
 
 
-def test_a_form_posted_after_the_session_ended_is_not_lost_in_silence(live_server_factory, tablet):
-    server = live_server_factory(INCIDENTS_IDLE_TIMEOUT_MINUTES=str(IDLE_SECONDS / 60))
-    account = server.add_account("sue.reception", "reception", password=PASSWORD)
-    server.start()
+def test_a_form_posted_after_the_session_ended_is_not_lost_in_silence(filling_in_a_report, tablet):
+    server, account = filling_in_a_report
     page = tablet.page
-    sign_in(page, server, account)
-    big_action(page, "Someone is filming").tap()
-    report_filming(page)
     page.route("**/session/keep-alive", lambda route: route.fulfill(status=204))  # it never reaches the server
     type_for_longer_than_the_timeout(page)
     page.get_by_role("button", name="Save incident").tap()

@@ -8,17 +8,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
 from tests.browser.test_reception_tablet import big_action, choose, finish, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 IDLE_SECONDS = 12
 
 
-def test_an_idle_tablet_signs_out_and_leaves_no_patient_details_on_screen(live_server_factory, tablet):
-    server = live_server_factory(INCIDENTS_IDLE_TIMEOUT_MINUTES=str(IDLE_SECONDS / 60))
-    account = server.add_account("sue.reception", "reception", password=PASSWORD)
-    server.start()
+def test_an_idle_tablet_signs_out_and_leaves_no_patient_details_on_screen(start_reception, tablet):
+    server, account = start_reception(INCIDENTS_IDLE_TIMEOUT_MINUTES=str(IDLE_SECONDS / 60))
     page = tablet.page
     sign_in(page, server, account)
     big_action(page, "A patient recorded their consultation").tap()
