@@ -25,7 +25,6 @@ text search); a view missing from the catalogue is skipped.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sqlite3
 import statistics
@@ -39,7 +38,7 @@ from incidents.projections.rebuild import rebuild
 from incidents.projections.runner import open_views
 
 from .history import PRACTICES, fill
-from .projections_rebuild import RESULTS, fresh_store
+from .projections_rebuild import fresh_store, save_results
 
 TARGET = 1.5
 
@@ -89,6 +88,12 @@ def time_queries(queries: dict[str, Callable[[], Any]], repeat: int) -> dict[str
 # Growing the view tables in bulk ---------------------------------------------------------------
 
 
+def copied(columns: list[str], incident_id: str, quoted: Callable[[str], str]) -> list[str]:
+    """What each column of the n-th copy of a row holds: another practice, incident and sort key, the rest as it was."""
+    changed = {"practice": "practice || '.' || copy.n", "incident_id": incident_id, "sort_key": "sort_key + copy.n"}
+    return [changed.get(column, quoted(column)) for column in columns]
+
+
 def grow_sqlite(store: Any, copies: int) -> dict[str, int]:
     counts = {}
     for spec in CATALOGUE:
@@ -104,16 +109,7 @@ def grow_sqlite(store: Any, copies: int) -> dict[str, int]:
             columns = [row[1] for row in db.execute(f"PRAGMA table_xinfo({table})") if row[6] == 0]  # not generated
             if "practice" not in columns:
                 continue
-            exprs = []
-            for column in columns:
-                if column == "practice":
-                    exprs.append("practice || '.' || copy.n")
-                elif column == "incident_id":
-                    exprs.append("substr(incident_id, 1, 24) || printf('%012x', copy.n)")
-                elif column == "sort_key":
-                    exprs.append("sort_key + copy.n")
-                else:
-                    exprs.append(column)
+            exprs = copied(columns, "substr(incident_id, 1, 24) || printf('%012x', copy.n)", lambda column: column)
             db.execute(
                 f"WITH RECURSIVE copy(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM copy WHERE n < {copies}) "
                 f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM {table}, copy"
@@ -150,16 +146,7 @@ def grow_postgres(url: str, copies: int) -> dict[str, int]:
                 ]
                 if "practice" not in columns:
                     continue
-                exprs = []
-                for column in columns:
-                    if column == "practice":
-                        exprs.append("practice || '.' || copy.n")
-                    elif column == "incident_id":
-                        exprs.append("md5(incident_id::text || copy.n)::uuid")
-                    elif column == "sort_key":
-                        exprs.append("sort_key + copy.n")
-                    else:
-                        exprs.append(f'"{column}"')
+                exprs = copied(columns, "md5(incident_id::text || copy.n)::uuid", lambda column: f'"{column}"')
                 db.execute(
                     f'INSERT INTO public."{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
                     f'SELECT {", ".join(exprs)} FROM public."{table}", generate_series(1, {copies}) AS copy(n)'
@@ -215,10 +202,7 @@ def main() -> None:
         print(f"  {'the dashboard page (sum)':<28} {small_page * 1000:>9.3f} {large_page * 1000:>9.3f} {large_page / small_page:>6.2f}")
         if r["answers_changed"]:
             print(f"  NOTE: answers differ after growing (should not): {r['answers_changed']}")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"page_queries-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps(results, indent=2))
-    print(f"(raw figures in {out})")
+    print(f"(raw figures in {save_results('page_queries', results)})")
 
 
 if __name__ == "__main__":

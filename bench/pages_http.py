@@ -19,7 +19,6 @@ for `--requests` times in a row and each answer timed from request to last byte.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -38,7 +37,7 @@ from incidents.settings import Settings
 
 from .history import PRACTICES, fill
 from .page_queries import grow_sqlite
-from .projections_rebuild import RESULTS
+from .projections_rebuild import save_results
 
 TARGET = 1.5
 PASSWORD = "a long enough bench password"
@@ -161,10 +160,7 @@ def main() -> None:
             f"  {name:<30} {statistics.median(s) * 1000:>7.1f} ({p95(s) * 1000:>6.1f}) {statistics.median(big) * 1000:>7.1f} ({p95(big) * 1000:>6.1f})"
             f" {ratio:>6.2f}  {'ok' if ratio <= TARGET else 'MISSED'}"
         )
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"pages_http-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"events": stored, "copies": args.copies, "pages": report}, indent=2))
-    print(f"(raw figures in {out})")
+    print(f"(raw figures in {save_results('pages_http', {'events': stored, 'copies': args.copies, 'pages': report})})")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,14 @@ RESULTS = Path(__file__).parent / "results"
 TARGET = 0.25
 
 
+def save_results(name: str, results: object) -> Path:
+    """Writes the raw figures to bench/results/<name>-<time>.json, and says where."""
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(results, indent=2))
+    return out
+
+
 @contextmanager
 def fresh_store(db: str) -> Iterator[Settings]:
     with tempfile.TemporaryDirectory(prefix="bench-rebuild-") as folder:

@@ -15,7 +15,6 @@ not measured). Then, in the same run:
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from typing import Any
@@ -25,7 +24,7 @@ from incidents.domain.checkpoint import CHECKPOINT_LOG_ID
 from incidents.evidence.signing import generate
 
 from .history import fill
-from .projections_rebuild import RESULTS, fresh_store, raw_scan
+from .projections_rebuild import fresh_store, raw_scan, save_results
 
 
 def timed(function: Any) -> tuple[Any, float]:
@@ -97,10 +96,7 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite,postgres")
     args = parser.parse_args()
     reports = [bench_one(db, args.events, args.runs) for db in args.db.split(",")]
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"store_checkpoints-{int(time.time())}.json"
-    out.write_text(json.dumps(reports, indent=2))
-    print(f"results: {out}")
+    print(f"results: {save_results('store_checkpoints', reports)}")
 
 
 if __name__ == "__main__":
