@@ -3,14 +3,12 @@ reads the views (INCIDENTS_PROJECTIONS=worker) and a separate `incidents project
 
 from __future__ import annotations
 
-import subprocess
-import time
 from contextlib import closing
 
 import pytest
 
-from tests.conftest import BIN
 from tests.e2e.test_server_restart_and_kill import client_for, log_filming
+from tests.e2e.test_standby_worker import Worker
 
 pytestmark = pytest.mark.slow
 
@@ -19,23 +17,14 @@ def test_the_worker_keeps_the_apps_views_up_to_date(postgres_url, live_server_fa
     server = live_server_factory(database_url=postgres_url, INCIDENTS_PROJECTIONS="worker")
     account = server.add_account("sue.reception", "reception")
     server.start(healthy=False)  # 503 until a worker is seen
-    log_path = server.data_dir / "worker.log"
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen([str(BIN / "incidents"), "project"], env=server.env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30  # pages wait for the views only while a worker holds the lease
-        while "Projecting events" not in log_path.read_text():
-            assert worker.poll() is None and time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.1)
+    with Worker(server, "main") as worker:
+        worker.wait_for("Projecting events")  # pages wait for the views only while a worker holds the lease
         with closing(client_for(server, account)) as client:
             location = log_filming(client, "Filmed the queue, seen by the worker")
             home = client.get("/")
             assert home.status_code == 200
-            assert f'href="{location}"' in home.text, log_path.read_text()
-        assert worker.poll() is None, log_path.read_text()
-    finally:
-        worker.terminate()
-        worker.wait(timeout=20)
+            assert f'href="{location}"' in home.text, worker.log_path.read_text()
+        assert worker.process.poll() is None, worker.log_path.read_text()
 
 
 def test_without_a_worker_the_home_page_still_answers_promptly(postgres_url, live_server_factory):

@@ -6,13 +6,11 @@ so when no worker is alive, without making pages wait for one."""
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import threading
 import time
 from contextlib import closing
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -26,6 +24,8 @@ TAKEOVER_LIMIT_SECONDS = 10
 
 
 class Worker:
+    """One `incidents project` process, its output in a log file; as a context manager, ended on leaving."""
+
     def __init__(self, server: LiveServer, name: str) -> None:
         self.log_path = server.data_dir / f"worker-{name}.log"
         with open(self.log_path, "w") as log:
@@ -48,6 +48,12 @@ class Worker:
             os.kill(self.process.pid, signal.SIGCONT)
             self.process.terminate()
             self.process.wait(timeout=20)
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.end()
 
 
 class Writers:

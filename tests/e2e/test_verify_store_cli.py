@@ -11,8 +11,9 @@ import uuid
 
 import pytest
 
-from tests.conftest import BIN, LiveServer
+from tests.conftest import LiveServer
 from tests.e2e.test_cli import no_traceback, one_line, run
+from tests.e2e.test_standby_worker import Worker
 
 pytestmark = pytest.mark.slow
 PASSWORD = "a long enough password\n"
@@ -114,15 +115,9 @@ def test_the_postgres_worker_signs_checkpoints_and_verify_store_names_a_deleted_
 
     server = live_server_factory(database_url=postgres_url, INCIDENTS_CHECKPOINT_SECONDS="0.5")
     add_staff(server, "sue.patel", "mo.khan")
-    log_path = server.data_dir / "worker.log"
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen([str(BIN / "incidents"), "project"], env=server.env, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with Worker(server, "main") as worker:
         verify_until_covered(server)
-    finally:
-        worker.terminate()
-        worker.wait(timeout=20)
-    assert "Traceback" not in log_path.read_text()  # the checkpoints verify_until_covered saw are the worker's: nobody else signs
+    assert "Traceback" not in worker.log_path.read_text()  # the checkpoints verify_until_covered saw are the worker's: nobody else signs
     with psycopg.connect(postgres_url, autocommit=True) as db:
         originator, version = db.execute("SELECT originator_id, originator_version FROM incidents_events WHERE notification_id = 3").fetchone()
         db.execute("DELETE FROM incidents_events WHERE notification_id = 3")

@@ -4,13 +4,11 @@ final checkpoint, as Ctrl-C does; `projections status --max-behind` is its healt
 from __future__ import annotations
 
 import signal
-import subprocess
-import time
 
 import pytest
 
-from tests.conftest import BIN
 from tests.e2e.test_cli import one_line, run
+from tests.e2e.test_standby_worker import Worker
 
 pytestmark = pytest.mark.slow
 
@@ -18,19 +16,10 @@ pytestmark = pytest.mark.slow
 def test_sigterm_stops_the_worker_with_a_final_checkpoint(postgres_url, live_server_factory):
     server = live_server_factory(database_url=postgres_url, INCIDENTS_PROJECTIONS="worker", INCIDENTS_CHECKPOINT_SECONDS="3600")
     server.add_account("sue.reception", "reception")
-    log_path = server.data_dir / "worker.log"
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen([str(BIN / "incidents"), "project"], env=server.env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while "Projecting events" not in log_path.read_text():
-            assert worker.poll() is None and time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.2)
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(timeout=30) == 0, log_path.read_text()
-    finally:
-        if worker.poll() is None:
-            worker.kill()
+    with Worker(server, "main") as worker:
+        worker.wait_for("Projecting events", 60)
+        worker.process.send_signal(signal.SIGTERM)
+        assert worker.process.wait(timeout=30) == 0, worker.log_path.read_text()
     checked = run(server, "verify-store")
     out = one_line(checked.stdout)
     assert checked.returncode == 0 and "match 1 signed checkpoint(s)" in out and "Not yet covered" not in out, out

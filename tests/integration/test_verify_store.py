@@ -194,20 +194,19 @@ def test_an_inserted_event_is_located(world: World):
     assert problem.message.startswith(f"event #{gap} (aggregate {incident}, version 4) was inserted: it is inside the range of checkpoint 1")
 
 
-def altered_checkpoint(world: World, number: int, **changes: Any) -> None:
-    """Rewrite a checkpoint's event as someone holding the cipher key but not the signing key could."""
-    row = world.checkpoint_row(number)
+def flip_in_checkpoint(world: World, field: str, index: int, bit: int) -> None:
+    """Flip one bit of a base64 field of checkpoint 1, as someone holding the cipher key but not the signing key could."""
+    row = world.checkpoint_row(1)
     event = world.log.mapper.to_domain_event(row)
-    forged = world.log.mapper.to_stored_event(dataclasses.replace(event, **changes))
+    value = bytearray(base64.b64decode(getattr(event, field)))
+    value[index] ^= bit
+    forged = world.log.mapper.to_stored_event(dataclasses.replace(event, **{field: base64.b64encode(bytes(value)).decode()}))
     world.raw.set_state(row.id, forged.state)
 
 
 def test_a_checkpoint_with_a_flipped_signature_byte_is_reported_and_not_extended(world: World):
     world.log.record_checkpoint(world.key)
-    event = world.log.mapper.to_domain_event(world.checkpoint_row(1))
-    signature = bytearray(base64.b64decode(event.signature))
-    signature[10] ^= 0x80
-    altered_checkpoint(world, 1, signature=base64.b64encode(bytes(signature)).decode())
+    flip_in_checkpoint(world, "signature", 10, 0x80)
     problem = only(world.verify().problems, "checkpoint")
     assert problem.checkpoint == 1
     assert "checkpoint 1 signed at" in problem.message and "signature that does not verify" in problem.message
@@ -219,10 +218,7 @@ def test_a_checkpoint_with_a_flipped_signature_byte_is_reported_and_not_extended
 def test_a_checkpoint_whose_digest_list_was_rewritten_is_reported(world: World):
     """Hiding a changed event by rewriting its digest in the checkpoint breaks the signed root."""
     world.log.record_checkpoint(world.key)
-    event = world.log.mapper.to_domain_event(world.checkpoint_row(1))
-    digests = bytearray(base64.b64decode(event.digests))
-    digests[0] ^= 0x01
-    altered_checkpoint(world, 1, digests=base64.b64encode(bytes(digests)).decode())
+    flip_in_checkpoint(world, "digests", 0, 0x01)
     problems = world.verify().problems
     assert [p.kind for p in problems] == ["checkpoint", "changed"], [p.message for p in problems]
     assert "do not give the signed Merkle root" in problems[0].message and problems[1].notification_id == 1
