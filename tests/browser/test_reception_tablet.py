@@ -389,14 +389,19 @@ def test_filming_and_a_response_work_without_javascript(reception, new_tablet):
 # 5. No console errors, no CSP violations, every asset loaded ------------------------------------
 
 
-def test_every_reception_page_loads_cleanly_including_the_error_state(reception, tablet: Tablet):
-    server, account = reception
-    page, watch = tablet.page, tablet.watch
+def visit_reception_pages(page: Page, server: LiveServer, account: Account, watch: Watch) -> None:
+    """Signs in and opens each page reception uses, collecting what the pages' policy blocked."""
     sign_in(page, server, account)
     for path in ("/", "/incidents/new/filming", "/incidents/new/recording"):
         page.goto(server.url + path)
         page.wait_for_load_state("networkidle")
         watch.collect_csp(page)
+
+
+def test_every_reception_page_loads_cleanly_including_the_error_state(reception, tablet: Tablet):
+    server, account = reception
+    page, watch = tablet.page, tablet.watch
+    visit_reception_pages(page, server, account, watch)
 
     # The filming form sent with nothing chosen: the NHS error summary, focused, linking to the fields.
     page.goto(server.url + "/incidents/new/filming")
@@ -430,11 +435,7 @@ def test_every_reception_page_loads_cleanly_including_the_error_state(reception,
 def test_no_page_breaks_its_own_content_security_policy(reception, tablet: Tablet):
     server, account = reception
     page, watch = tablet.page, tablet.watch
-    sign_in(page, server, account)
-    for path in ("/", "/incidents/new/filming", "/incidents/new/recording"):
-        page.goto(server.url + path)
-        page.wait_for_load_state("networkidle")
-        watch.collect_csp(page)
+    visit_reception_pages(page, server, account, watch)
     watch.assert_clean()
 
 
