@@ -104,13 +104,17 @@ def open_filled_filming_form(page: Page, server: LiveServer, account: Account) -
     report_filming(page)
 
 
-def expect_saved_incident(page: Page, server: LiveServer, title: str) -> None:
+def expect_saved_incident(page: Page, server: LiveServer, title: str, *shown: str) -> None:
+    """The incident's page after saving it, its first timeline entry showing each of `shown`."""
     expect(page).to_have_url(re.compile(re.escape(server.url) + INCIDENT_URL.pattern))
     expect(page.get_by_role("heading", name=re.compile("^" + re.escape(title)), level=1)).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
     expect(page.get_by_role("heading", name="Saved", level=2)).to_be_visible()
     expect(page.get_by_role("heading", name="Timeline", level=2)).to_be_visible()
     expect(timeline_entry(page, title)).to_have_count(1)
+    entry = timeline(page).get_by_role("listitem").first
+    for text in shown:
+        expect(entry).to_contain_text(text)
 
 
 def reported_incidents(server: LiveServer) -> list[str]:
@@ -149,12 +153,7 @@ def test_receptionist_logs_filming_and_adds_responses_in_place(reception, tablet
     report_filming(page)
     page.get_by_role("button", name="Save incident").tap()
 
-    expect_saved_incident(page, server, FILMING_TITLE)
-    entry = timeline(page).get_by_role("listitem").first
-    expect(entry).to_contain_text("Waiting area")
-    expect(entry).to_contain_text("A patient")
-    expect(entry).to_contain_text("Held a phone up at the desk")
-    expect(entry).to_contain_text("Sue Reception")
+    expect_saved_incident(page, server, FILMING_TITLE, "Waiting area", "A patient", "Held a phone up at the desk", "Sue Reception")
     screenshot(page, "05-incident-filming-saved")
     watch.collect_csp(page)
 
@@ -207,11 +206,7 @@ def test_receptionist_logs_a_recorded_consultation_and_sees_the_guidance(recepti
     choose(page, "What was recorded?", "Audio")
     page.get_by_role("button", name="Save incident").tap()
 
-    expect_saved_incident(page, server, RECORDING_TITLE)
-    entry = timeline(page).get_by_role("listitem").first
-    expect(entry).to_contain_text("Dr Shah")
-    expect(entry).to_contain_text("Consulting room")
-    expect(entry).to_contain_text("Announced by the patient")
+    expect_saved_incident(page, server, RECORDING_TITLE, "Dr Shah", "Consulting room", "Announced by the patient")
     expect(page.get_by_text("You cannot insist that they stop")).to_be_visible()  # still there after saving
 
     add_response_in_place(page, "Asked for a copy of the recording", watch)
