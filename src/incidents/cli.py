@@ -326,24 +326,32 @@ def projections_quarantine(
                   "or `incidents projections rebuild`.", highlight=False)
 
 
+def normal_fingerprint(value: Optional[str]) -> Optional[str]:
+    """A fingerprint as given, in its normal form; one that is not a fingerprint is a usage error."""
+    from .evidence.signing import normalise_fingerprint
+
+    try:
+        return None if value is None else normalise_fingerprint(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+PracticeFingerprint = Annotated[
+    Optional[str],
+    typer.Option("--fingerprint", help="The practice's own copy of its signing key's fingerprint (64 hex digits)", callback=normal_fingerprint),
+]
+
+
 @app.command()
 def verify(
     bundle: Annotated[Path, typer.Argument(help="The evidence bundle's zip (or the folder it was unpacked into)")],
-    fingerprint: Annotated[
-        Optional[str], typer.Option("--fingerprint", help="The practice's own copy of its signing key's fingerprint (64 hex digits)")
-    ] = None,
+    fingerprint: PracticeFingerprint = None,
 ) -> None:
     """Check an evidence bundle offline, and name anything that is wrong with it."""
     from rich.markup import escape
 
-    from .evidence.signing import normalise_fingerprint
     from .evidence.verify import check_bundle
 
-    if fingerprint is not None:
-        try:
-            fingerprint = normalise_fingerprint(fingerprint)
-        except ValueError as error:
-            raise typer.BadParameter(str(error), param_hint="--fingerprint") from None
     result = check_bundle(bundle, fingerprint)
     if result.problems:
         console.print(f"[bold red]NOT verified:[/] {escape(str(bundle))} has {len(result.problems)} problem(s):")
@@ -396,22 +404,15 @@ def checkpoint() -> None:
 
 @app.command("verify-store")
 def verify_store(
-    fingerprint: Annotated[
-        Optional[str], typer.Option("--fingerprint", help="The practice's own copy of its signing key's fingerprint (64 hex digits)")
-    ] = None,
+    fingerprint: PracticeFingerprint = None,
 ) -> None:
     """Check every stored event against the signed checkpoints; name each changed, missing or inserted one."""
     from rich.markup import escape
 
     from .application.signing_key import deployment_key
     from .evidence.checkpoint_head import compare_head, head_file, recall
-    from .evidence.signing import SigningKeyError, normalise_fingerprint
+    from .evidence.signing import SigningKeyError
 
-    if fingerprint is not None:
-        try:
-            fingerprint = normalise_fingerprint(fingerprint)
-        except ValueError as error:
-            raise typer.BadParameter(str(error), param_hint="--fingerprint") from None
     settings = settings_or_exit()
     key_file = settings.effective_signing_key_file
     opened = open_or_exit(settings)
