@@ -5,7 +5,7 @@ export is also an entry in the chain of custody of each incident it carried."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Callable
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from . import commands as c
 from .custody import AccessAudit
 from .days import Day, OptionalDay
 from .records import Actor, RequestNotFound, Saved, uk_today
+from .timeline import TimelineEntry
 
 REQUESTS = "disclosure_requests"  # the practice's list
 DISCLOSURE_ROLES = ("governance",)
@@ -99,19 +100,6 @@ class RequestSummary:
     status_label: str
     legal_basis_label: str
     incident_count: int
-
-
-@dataclass(frozen=True)
-class RequestEntry:
-    """One event of a request's history, as people read it."""
-
-    version: int
-    name: str
-    title: str
-    recorded_at: datetime
-    actor: str
-    actor_name: str
-    details: tuple[tuple[str, str], ...] = ()
 
 
 TITLES = {
@@ -249,18 +237,18 @@ class DisclosureDesk(AccessAudit):
             incident_count=len(request.incident_ids),
         )
 
-    def request_history(self, actor: Actor, request_id: UUID) -> list[RequestEntry]:
+    def request_history(self, actor: Actor, request_id: UUID) -> list[TimelineEntry]:
         """Every event of one request as people read it, oldest first."""
         self.get_request(actor, request_id)
         return [
-            RequestEntry(
+            TimelineEntry(
                 version=e.originator_version,
                 name=type(e).__name__,
                 title=TITLES.get(type(e).__name__, type(e).__name__),
                 recorded_at=e.timestamp,
                 actor=getattr(e, "actor", ""),
                 actor_name=getattr(e, "actor_name", ""),
-                details=_details(e),
+                details=list(_details(e)),
             )
             for e in self.events.get(request_id)
         ]
