@@ -24,6 +24,7 @@ from incidents.domain.values import (
     nhs_number,
     past_time,
     practice_code,
+    required_text,
 )
 
 UK = ZoneInfo("Europe/London")
@@ -259,6 +260,17 @@ def test_bounded_text_returns_the_trimmed_text_or_refuses_it(text, limit):
     else:
         with pytest.raises(TextTooLong):
             bounded_text(text, limit)
+
+
+def test_required_text_raises_the_given_error_for_blank_text_and_bounds_the_rest():
+    missing = InvalidValue("Enter the wording")
+    for blank in ("", "  \n ", None):
+        with pytest.raises(InvalidValue) as raised:
+            required_text(blank, 10, "The wording", missing)
+        assert raised.value is missing
+    assert required_text("  Recorded ", 10, "The wording", missing) == "Recorded"
+    with pytest.raises(TextTooLong, match="The wording can be at most 10 characters"):
+        required_text("x" * 11, 10, "The wording", missing)
 
 
 # Choices ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from eventsourcing.domain import event
 
 from .acting import Record, acting
-from .values import SHORT_TEXT_MAX_CHARS, DomainError, InvalidValue, bounded_text, practice_code
+from .values import SHORT_TEXT_MAX_CHARS, DomainError, InvalidValue, practice_code, required_text
 
 ACCOUNT_NAMESPACE = uuid.UUID("0b7c5a52-4d7e-4f0a-9a51-2f3f7c0d9e4b")
 ROLES = {
@@ -108,9 +108,7 @@ class StaffAccount(Record):
 
     @classmethod
     def register(cls, username: str, display_name: str, practice: str, role: str, password_hash: str) -> StaffAccount:
-        display_name = bounded_text(display_name, SHORT_TEXT_MAX_CHARS, "A name")
-        if not display_name:
-            raise InvalidValue("Give the person's name")
+        display_name = required_text(display_name, SHORT_TEXT_MAX_CHARS, "A name", InvalidValue("Give the person's name"))
         if role not in ROLES:
             raise InvalidValue(f"The role must be one of: {', '.join(ROLES)}")
         return cls(

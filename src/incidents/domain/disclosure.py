@@ -24,6 +24,7 @@ from .values import (
     bounded_text,
     choice,
     practice_code,
+    required_text,
 )
 
 REQUEST_NAMESPACE = uuid.UUID("3d7f1b2a-8c4e-4a9d-b6f0-2e5c7a9d1f34")
@@ -217,12 +218,8 @@ class DisclosureRequest(Record):
         today: date | None = None,
     ) -> DisclosureRequest:
         requester_type = choice(requester_type, REQUESTER_TYPES, "The requester")
-        requester = bounded_text(requester, SHORT_TEXT_MAX_CHARS, "The requester's name")
-        if not requester:
-            raise InvalidValue("Enter who made the request (a person or an organisation)")
-        reference = bounded_text(reference, SHORT_TEXT_MAX_CHARS, "A reference")
-        if not reference:
-            raise InvalidValue("Enter a reference: the requester's, or one of your own")
+        requester = required_text(requester, SHORT_TEXT_MAX_CHARS, "The requester's name", InvalidValue("Enter who made the request (a person or an organisation)"))
+        reference = required_text(reference, SHORT_TEXT_MAX_CHARS, "A reference", InvalidValue("Enter a reference: the requester's, or one of your own"))
         received_on = calendar_day(received_on)
         if received_on > (today or date.today()):
             raise ReceivedInFuture("The day it was received cannot be in the future")
@@ -285,9 +282,7 @@ class DisclosureRequest(Record):
     def extend(self, due_on: date, reason: str) -> None:
         self.check_open()
         due_on = calendar_day(due_on)
-        reason = bounded_text(reason, NOTE_MAX_CHARS, "A reason")
-        if not reason:
-            raise ReasonRequired("Say why the due date is extended")
+        reason = required_text(reason, NOTE_MAX_CHARS, "A reason", ReasonRequired("Say why the due date is extended"))
         if due_on <= self.due_on:
             raise ExtensionNotLater(f"An extension must be later than the current due date, {self.due_on.isoformat()}")
         latest = self.latest_extension_on
@@ -377,9 +372,7 @@ class DisclosureRequest(Record):
 
     def refuse(self, reason: str) -> None:
         self.check_open()
-        reason = bounded_text(reason, NOTE_MAX_CHARS, "A reason")
-        if not reason:
-            raise ReasonRequired("Say why the request is refused")
+        reason = required_text(reason, NOTE_MAX_CHARS, "A reason", ReasonRequired("Say why the request is refused"))
         self._refused(reason=reason)
 
     @event("Refused")

@@ -17,7 +17,7 @@ from eventsourcing.domain import event
 
 from .acting import Record
 from .dates import calendar_day
-from .values import NOTE_MAX_CHARS, DomainError, InvalidValue, bounded_text, choice, practice_code
+from .values import NOTE_MAX_CHARS, DomainError, InvalidValue, choice, practice_code, required_text
 
 NOTICE_NAMESPACE = uuid.UUID("9a4e2c1d-7b3f-4e58-a0c6-1d2e3f4a5b6c")
 CHANNELS = {
@@ -60,10 +60,7 @@ class Wording:
 
 
 def _wording(text: str) -> str:
-    text = bounded_text(text, NOTE_MAX_CHARS, "The wording")
-    if not text:
-        raise InvalidValue("Enter the wording of the notice, as callers or patients see or hear it")
-    return text
+    return required_text(text, NOTE_MAX_CHARS, "The wording", InvalidValue("Enter the wording of the notice, as callers or patients see or hear it"))
 
 
 class Notice(Record):
@@ -170,9 +167,7 @@ class Notice(Record):
         """Not in force from that day on (the day before was its last)."""
         self.check_not_withdrawn()
         withdrawn_from = calendar_day(withdrawn_from)
-        reason = bounded_text(reason, NOTE_MAX_CHARS, "A reason")
-        if not reason:
-            raise WithdrawalNeedsReason("Say why the notice is withdrawn")
+        reason = required_text(reason, NOTE_MAX_CHARS, "A reason", WithdrawalNeedsReason("Say why the notice is withdrawn"))
         self.check_from_current(withdrawn_from, WithdrawalOutOfOrder, "A withdrawal")
         self._withdrawn(withdrawn_from=withdrawn_from, reason=reason)
 

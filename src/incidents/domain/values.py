@@ -160,6 +160,14 @@ def bounded_text(value: str | None, limit: int = NOTE_MAX_CHARS, what: str = "A 
     return text
 
 
+def required_text(value: str | None, limit: int, what: str, missing: DomainError) -> str:
+    """bounded_text that may not be blank: a blank one raises `missing`, which says what to enter."""
+    text = bounded_text(value, limit, what)
+    if not text:
+        raise missing
+    return text
+
+
 def choice(value: str, allowed: dict[str, str], what: str) -> str:
     if value not in allowed:
         raise InvalidValue(f"{what} must be one of: {', '.join(allowed.values())}")
