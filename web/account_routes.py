@@ -18,8 +18,8 @@ from incidents.domain.accounts import ROLES, StaffAccount
 from incidents.domain.values import InvalidValue
 
 from .deps import Form, Governance, Log, page
-from .forms import FormInvalid, parse
-from .record_page import RecordPage
+from .forms import FormInvalid
+from .record_page import NewRecordForm, RecordPage
 from .templating import UK
 
 router = APIRouter(prefix="/staff", tags=["staff"])
@@ -74,29 +74,28 @@ def staff_list(request: Request, actor: Governance, log: Log):
     return request.app.state.render(request, "staff.jinja", page(request, actor, accounts=accounts, roles=ROLES))
 
 
+def added_words(invalid: FormInvalid) -> dict[str, str]:
+    """Pydantic's words for a pattern or a choice, put as a person would; a length limit stays."""
+    return {f: t if "at most" in t else ADD_STAFF_ERRORS.get(f, t) for f, t in invalid.errors.items()}
+
+
+def account_created(request: Request, actor: Actor, log: IncidentLog, issued: OneTimePassword):
+    return password_page(request, actor, log, issued, "Account created")
+
+
+NEW_STAFF = NewRecordForm(
+    "staff_new.jinja", "", lambda: {"roles": ROLES}, dict, added_words, ((UsernameTaken, "username"), (InvalidValue, "display_name")), account_created
+)
+
+
 @router.get("/new")
 def new_staff_form(request: Request, actor: Governance):
-    return new_staff_page(request, actor, {}, {})
-
-
-def new_staff_page(request: Request, actor: Actor, values: dict[str, str], errors: dict[str, str], status: int = 200):
-    return request.app.state.render(
-        request, "staff_new.jinja", page(request, actor, values=values, errors=errors, roles=ROLES), status_code=status
-    )
+    return NEW_STAFF.show(request, actor)
 
 
 @router.post("")
 def add_staff(request: Request, actor: Governance, form: Form, log: Log):
-    try:
-        issued = log.add_staff(parse(c.AddStaff, form), actor)
-    except FormInvalid as invalid:
-        # Pydantic's words for a pattern or a choice, put as a person would; a length limit stays.
-        errors = {f: t if "at most" in t else ADD_STAFF_ERRORS.get(f, t) for f, t in invalid.errors.items()}
-        return new_staff_page(request, actor, form, errors, status=422)
-    except (UsernameTaken, InvalidValue) as error:
-        field = "username" if isinstance(error, UsernameTaken) else "display_name"
-        return new_staff_page(request, actor, form, {field: str(error)}, status=422)
-    return password_page(request, actor, log, issued, "Account created")
+    return NEW_STAFF.make(request, actor, log, form, c.AddStaff, log.add_staff)
 
 
 def password_page(request: Request, actor: Actor, log: IncidentLog, issued: OneTimePassword, title: str):

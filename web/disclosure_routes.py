@@ -23,7 +23,7 @@ from incidents.application.disclosures import (
     SetRequestScope,
 )
 from incidents.application.records import uk_today
-from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog
+from incidents.application.service import Actor, IncidentLog
 from incidents.application.timeline import CHOICES
 from incidents.domain.disclosure import (
     DUE_RULES,
@@ -43,7 +43,8 @@ from incidents.domain.values import DomainError, plausible_day
 
 from .deps import REFUSED, Form, Governance, Log, caught_up_views, checked, form_pairs, page
 from .forms import UK, FormInvalid, parse
-from .record_page import RecordPage
+from .incident_routes import summary_row
+from .record_page import NewRecordForm, RecordPage
 from .templating import SECURITY_HEADERS
 
 router = APIRouter(prefix="/disclosures", tags=["disclosures"])
@@ -90,31 +91,25 @@ def requests(request: Request, actor: Governance, log: Log):
     return request.app.state.render(request, "disclosures.jinja", context)
 
 
+def requester_types() -> dict[str, Any]:
+    return {"requester_types": [{"value": k, "text": v, "hint": {"text": HINTS[k]}} for k, v in REQUESTER_TYPES.items()]}
+
+
+NEW_REQUEST = NewRecordForm(
+    "disclosure_new.jinja", "/disclosures/{}?saved=received", requester_types,
+    lambda: {"submission_key": uuid.uuid4().hex, "received_on": uk_today().isoformat()}, worded,
+    (((DueDateRequired, DueDateFixed, DueBeforeReceipt), "due_on"), (ReceivedInFuture, "received_on")),
+)
+
+
 @router.get("/new")
 def new_request(request: Request, actor: Governance):
-    values = {"submission_key": uuid.uuid4().hex, "received_on": uk_today().isoformat()}
-    return new_request_page(request, actor, values, {})
-
-
-def new_request_page(request: Request, actor: Actor, values: dict[str, str], errors: dict[str, str], status: int = 200):
-    types = [{"value": k, "text": v, "hint": {"text": HINTS[k]}} for k, v in REQUESTER_TYPES.items()]
-    context = page(request, actor, values=values, errors=errors, requester_types=types)
-    return request.app.state.render(request, "disclosure_new.jinja", context, status_code=status)
+    return NEW_REQUEST.show(request, actor)
 
 
 @router.post("")
 def receive(request: Request, actor: Governance, form: Form, log: Log):
-    try:
-        saved = log.receive_request(parse(ReceiveRequest, form), actor)
-    except FormInvalid as invalid:
-        return new_request_page(request, actor, form, worded(invalid), status=422)
-    except (DueDateRequired, DueDateFixed, DueBeforeReceipt) as error:
-        return new_request_page(request, actor, form, {"due_on": str(error)}, status=422)
-    except ReceivedInFuture as error:
-        return new_request_page(request, actor, form, {"received_on": str(error)}, status=422)
-    except DomainError as error:
-        return new_request_page(request, actor, form, {"_": str(error)}, status=422)
-    return RedirectResponse(f"/disclosures/{saved.id}?saved=received", status_code=303)
+    return NEW_REQUEST.make(request, actor, log, form, ReceiveRequest, log.receive_request)
 
 
 # One request -------------------------------------------------------------------
@@ -277,16 +272,7 @@ def candidates(request: Request, log: IncidentLog, actor: Actor, disclosure: Dis
     start, end = period_of(values)
     projections = caught_up_views(request)
     summaries = projections.summaries.reported_between(actor.practice, start, end, limit=PICKABLE_INCIDENTS) if projections else []
-    rows = {
-        s.incident_id: {
-            "id": s.incident_id,
-            "title": INCIDENT_KINDS[s.kind].TITLE,
-            "occurred_at": s.occurred_at,
-            "where": CHOICES["area" if s.kind == "filming" else "setting"].get(s.location, s.location),
-            "status": s.status,
-        }
-        for s in summaries
-    }
+    rows = {s.incident_id: summary_row(s) for s in summaries}
     for incident_id in disclosure.incident_ids:
         if incident_id not in rows:
             rows[incident_id] = incident_row(log.get_incident(actor, incident_id))

@@ -22,7 +22,6 @@ from .deps import Overseer, caught_up_views, page
 from .incident_routes import summary_row
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
-FILTERS = ("kind", "status", "location", "from", "to", "q")
 STATUSES = {"open": "Open", "closed": "Closed"}
 FILTER_MAX_CHARS = 200
 
@@ -52,7 +51,7 @@ class ListFilters(BaseModel):
     page: Filter = ""
 
     def shown(self) -> dict[str, str]:
-        return {"kind": self.kind, "status": self.status, "location": self.location, "from": self.from_, "to": self.to, "q": self.q}
+        return self.model_dump(by_alias=True, exclude={"page"})
 
 
 class ListRange(BaseModel):

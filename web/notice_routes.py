@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
 
 from incidents.application.notices import PublishNotice, ReviseNotice, WithdrawNotice
 from incidents.application.records import uk_today
@@ -17,8 +16,8 @@ from incidents.domain.notice import CHANNELS, Notice
 from incidents.domain.values import DomainError
 
 from .deps import Form, Log, Manager, page
-from .forms import FormInvalid, parse
-from .record_page import RecordPage
+from .forms import FormInvalid
+from .record_page import NewRecordForm, RecordPage
 
 router = APIRouter(prefix="/notices", tags=["notices"])
 
@@ -64,26 +63,20 @@ def notices(request: Request, actor: Manager, log: Log, saved: str = ""):
     return request.app.state.render(request, "notices.jinja", context)
 
 
+NEW_NOTICE = NewRecordForm(
+    "notice_new.jinja", "/notices/{}?saved=published", lambda: {"channels": CHANNELS},
+    lambda: {"submission_key": uuid.uuid4().hex, "in_service_from": uk_today().isoformat()}, worded, ((DomainError, "wording"),),
+)
+
+
 @router.get("/new")
 def new_notice(request: Request, actor: Manager):
-    values = {"submission_key": uuid.uuid4().hex, "in_service_from": uk_today().isoformat()}
-    return new_notice_page(request, actor, values, {})
-
-
-def new_notice_page(request: Request, actor: Actor, values: dict[str, str], errors: dict[str, str], status: int = 200):
-    context = page(request, actor, values=values, errors=errors, channels=CHANNELS)
-    return request.app.state.render(request, "notice_new.jinja", context, status_code=status)
+    return NEW_NOTICE.show(request, actor)
 
 
 @router.post("")
 def publish(request: Request, actor: Manager, form: Form, log: Log):
-    try:
-        saved = log.publish_notice(parse(PublishNotice, form), actor)
-    except FormInvalid as invalid:
-        return new_notice_page(request, actor, form, worded(invalid), status=422)
-    except DomainError as error:
-        return new_notice_page(request, actor, form, {"wording": str(error)}, status=422)
-    return RedirectResponse(f"/notices/{saved.id}?saved=published", status_code=303)
+    return NEW_NOTICE.make(request, actor, log, form, PublishNotice, log.publish_notice)
 
 
 def notice_context(request: Request, actor: Actor, log: IncidentLog, notice: Notice, shown: dict[str, Any]) -> dict[str, Any]:

@@ -86,3 +86,35 @@ class RecordPage:
         if self.block and request.headers.get("HX-Request") == "true":
             return self.show(request, actor, log, record_id, saved=form_name)
         return RedirectResponse(self.address.format(record_id, form_name), status_code=303)
+
+
+@dataclass(frozen=True)
+class NewRecordForm:
+    """The form that makes a record: blank, again with what was typed and why it was refused
+    (422), or once made, the new record's page (303) or what `made` answers."""
+
+    template: str
+    address: str  # the new record's page, formatted with its id
+    offers: Callable[[], dict[str, Any]]  # what the form offers to choose from
+    blank: Callable[[], dict[str, Any]] = dict  # the values of a fresh form
+    worded: Callable[[FormInvalid], dict[str, str]] = as_sent
+    fields: tuple[tuple[type[DomainError] | tuple[type[DomainError], ...], str], ...] = ()  # the field each refusal is shown beside, else at the top
+    made: Callable[[Request, Actor, IncidentLog, Any], Response] | None = None
+
+    def show(self, request: Request, actor: Actor, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None, status: int = 200) -> Response:
+        context = page(request, actor, values=self.blank() if values is None else values, errors=errors or {}, **self.offers())
+        return request.app.state.render(request, self.template, context, status_code=status)
+
+    def make(self, request: Request, actor: Actor, log: IncidentLog, form: dict[str, Any], model: type, call: Callable[[Any, Actor], Any]) -> Response:
+        try:
+            saved = call(parse(model, form), actor)
+        except FormInvalid as invalid:
+            return self.show(request, actor, form, self.worded(invalid), 422)
+        except REFUSED:
+            raise
+        except DomainError as error:
+            field = next((name for kinds, name in self.fields if isinstance(error, kinds)), "_")
+            return self.show(request, actor, form, {field: str(error)}, 422)
+        if self.made is not None:
+            return self.made(request, actor, log, saved)
+        return RedirectResponse(self.address.format(saved.id), status_code=303)
