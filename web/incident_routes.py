@@ -149,7 +149,7 @@ def report_saved(saved) -> RedirectResponse:
 def incident_context(request: Request, actor: Actor, log: IncidentLog, incident: Any, shown: dict[str, Any]) -> dict[str, Any]:
     fresh = {"submission_key": new_key(), "note_key": new_key(), **now_fields()}
     values = dict(shown["values"])
-    if shown["errors"] and values:  # a refused form keeps its key, so that sending it again saves it once
+    if shown["errors"] and values:  # a refused response or note keeps its key: sent again, it is saved once
         if shown["form_name"] == "note":
             values["note_key"] = values.pop("submission_key", fresh["note_key"])
         elif shown["form_name"] != "response":
