@@ -7,26 +7,22 @@ Accounts of another practice do not exist here (404), whatever id is guessed.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
-from starlette.exceptions import HTTPException
+from fastapi import APIRouter, Request
 
 from incidents.application import commands as c
-from incidents.application.service import AccountNotFound, Actor, IncidentLog, OneTimePassword, UsernameTaken
-from incidents.domain.accounts import ROLES, CannotDisableOwnAccount, StaffAccount
+from incidents.application.service import Actor, IncidentLog, OneTimePassword, UsernameTaken
+from incidents.domain.accounts import ROLES, StaffAccount
 from incidents.domain.values import InvalidValue
 
-from .deps import allow, get_log, page, posted
-from .forms import FormInvalid, parse
+from .deps import Form, Governance, Log, page
+from .forms import FormInvalid
+from .record_page import NewRecordForm, RecordPage
 from .templating import UK
 
-router = APIRouter()
-Governance = Annotated[Actor, Depends(allow("governance"))]
-Log = Annotated[IncidentLog, Depends(get_log)]
-Form = Annotated[dict[str, str], Depends(posted)]
+router = APIRouter(prefix="/staff", tags=["staff"])
 
 SAVED = {"disabled": "The account is disabled. The person was signed out everywhere.", "enabled": "The account is enabled. The person can sign in again."}
 ADD_STAFF_ERRORS = {
@@ -35,7 +31,6 @@ ADD_STAFF_ERRORS = {
     "role": "Choose a role",
 }
 SYSTEM_ACTORS = {"cli": "The command line (incidents users add)", "first-run": "The service, on its first start"}
-NO_SUCH_ACCOUNT = "There is no such account in your practice."
 WHAT = {
     "Registered": "Account created",
     "NewPasswordRequired": "One-time password given: a new password to be chosen at the first sign-in",
@@ -47,13 +42,6 @@ WHAT = {
     "Disabled": "Account disabled: signed out everywhere",
     "Enabled": "Account enabled",
 }
-
-
-def account_of(log: IncidentLog, actor: Actor, account_id: UUID) -> StaffAccount:
-    try:
-        return log.staff_account(actor, account_id)
-    except AccountNotFound:
-        raise HTTPException(404, NO_SUCH_ACCOUNT) from None
 
 
 def staff_names(log: IncidentLog, actor: Actor) -> dict[str, str]:
@@ -80,35 +68,34 @@ def history_rows(account: StaffAccount, events: list[Any], names: dict[str, str]
     return rows
 
 
-@router.get("/staff")
+@router.get("")
 def staff_list(request: Request, actor: Governance, log: Log):
     accounts = sorted(log.staff(actor), key=lambda a: a.display_name.casefold())
     return request.app.state.render(request, "staff.jinja", page(request, actor, accounts=accounts, roles=ROLES))
 
 
-@router.get("/staff/new")
-def new_staff_form(request: Request, actor: Governance):
-    return new_staff_page(request, actor, {}, {})
+def added_words(invalid: FormInvalid) -> dict[str, str]:
+    """Pydantic's words for a pattern or a choice, put as a person would; a length limit stays."""
+    return {f: t if "at most" in t else ADD_STAFF_ERRORS.get(f, t) for f, t in invalid.errors.items()}
 
 
-def new_staff_page(request: Request, actor: Actor, values: dict[str, str], errors: dict[str, str], status: int = 200):
-    return request.app.state.render(
-        request, "staff_new.jinja", page(request, actor, values=values, errors=errors, roles=ROLES), status_code=status
-    )
-
-
-@router.post("/staff")
-def add_staff(request: Request, actor: Governance, form: Form, log: Log):
-    try:
-        issued = log.add_staff(parse(c.AddStaff, form), actor)
-    except FormInvalid as invalid:
-        # Pydantic's words for a pattern or a choice, put as a person would; a length limit stays.
-        errors = {f: t if "at most" in t else ADD_STAFF_ERRORS.get(f, t) for f, t in invalid.errors.items()}
-        return new_staff_page(request, actor, form, errors, status=422)
-    except (UsernameTaken, InvalidValue) as error:
-        field = "username" if isinstance(error, UsernameTaken) else "display_name"
-        return new_staff_page(request, actor, form, {field: str(error)}, status=422)
+def account_created(request: Request, actor: Actor, log: IncidentLog, issued: OneTimePassword):
     return password_page(request, actor, log, issued, "Account created")
+
+
+NEW_STAFF = NewRecordForm(
+    "staff_new.jinja", "", lambda: {"roles": ROLES}, dict, added_words, ((UsernameTaken, "username"), (InvalidValue, "display_name")), account_created
+)
+
+
+@router.get("/new")
+def new_staff_form(request: Request, actor: Governance):
+    return NEW_STAFF.show(request, actor)
+
+
+@router.post("")
+def add_staff(request: Request, actor: Governance, form: Form, log: Log):
+    return NEW_STAFF.make(request, actor, log, form, c.AddStaff, log.add_staff)
 
 
 def password_page(request: Request, actor: Actor, log: IncidentLog, issued: OneTimePassword, title: str):
@@ -118,42 +105,32 @@ def password_page(request: Request, actor: Actor, log: IncidentLog, issued: OneT
     return request.app.state.render(request, "staff_password.jinja", context)
 
 
-@router.get("/staff/{account_id}")
+def account_context(request: Request, actor: Actor, log: IncidentLog, account: StaffAccount, shown: dict[str, Any]) -> dict[str, Any]:
+    history = history_rows(account, log.account_history(actor, account.id), staff_names(log, actor))
+    return {"account": account, "history": history, "roles": ROLES, "own": account.id == actor.user_id}
+
+
+# A refusal (disabling one's own account) is about the reason's form: shown beside it.
+ACCOUNT = RecordPage("staff_account.jinja", "/staff/{}?saved={}", "account_id", IncidentLog.staff_account, account_context, SAVED, conflict=409, error_field="reason")
+
+
+@router.get("/{account_id}")
 def show_account(request: Request, account_id: UUID, actor: Governance, log: Log, saved: str = ""):
-    return account_page(request, actor, log, account_id, saved=saved)
+    return ACCOUNT.show(request, actor, log, account_id, saved=saved)
 
 
-def account_page(request: Request, actor: Actor, log: IncidentLog, account_id: UUID, *, saved: str = "", errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status: int = 200):
-    account = account_of(log, actor, account_id)
-    rows = history_rows(account, log.account_history(actor, account_id), staff_names(log, actor))
-    context = page(
-        request, actor, account=account, history=rows, roles=ROLES, saved=SAVED.get(saved, ""),
-        own=account.id == actor.user_id, errors=errors or {}, values=values or {},
-    )
-    return request.app.state.render(request, "staff_account.jinja", context, status_code=status)
-
-
-@router.post("/staff/{account_id}/reset-password")
+@router.post("/{account_id}/reset-password")
 def reset_password(request: Request, account_id: UUID, actor: Governance, form: Form, log: Log):
-    account_of(log, actor, account_id)
+    log.staff_account(actor, account_id)
     issued = log.reset_password(c.ResetPassword(account_id=account_id), actor)
     return password_page(request, actor, log, issued, "Password reset")
 
 
-@router.post("/staff/{account_id}/disable")
+@router.post("/{account_id}/disable")
 def disable(request: Request, account_id: UUID, actor: Governance, form: Form, log: Log):
-    account_of(log, actor, account_id)
-    try:
-        log.disable_account(parse(c.DisableAccount, {**form, "account_id": str(account_id)}), actor)
-    except FormInvalid as invalid:
-        return account_page(request, actor, log, account_id, errors=invalid.errors, values=form, status=422)
-    except CannotDisableOwnAccount as error:
-        return account_page(request, actor, log, account_id, errors={"reason": str(error)}, values=form, status=409)
-    return RedirectResponse(f"/staff/{account_id}?saved=disabled", status_code=303)
+    return ACCOUNT.change(request, actor, log, account_id, "disabled", form, c.DisableAccount, log.disable_account)
 
 
-@router.post("/staff/{account_id}/enable")
+@router.post("/{account_id}/enable")
 def enable(request: Request, account_id: UUID, actor: Governance, form: Form, log: Log):
-    account_of(log, actor, account_id)
-    log.enable_account(c.EnableAccount(account_id=account_id), actor)
-    return RedirectResponse(f"/staff/{account_id}?saved=enabled", status_code=303)
+    return ACCOUNT.change(request, actor, log, account_id, "enabled", form, c.EnableAccount, log.enable_account)

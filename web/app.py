@@ -28,8 +28,8 @@ from incidents.projections.runner import Projections, open_views, start_projecti
 from incidents.postgres_store import connection_advice, out_of_connections
 from incidents.storage import secret_from_file
 
-from . import account_routes, auth_routes, dashboard_routes, incident_routes, list_routes, report_routes, session_routes
-from . import disclosure_routes, notice_routes
+from . import account_routes, auth_routes, dashboard_routes, disclosure_routes, incident_routes, list_routes, notice_routes
+from . import report_routes, session_routes
 from .deps import max_session_seconds, page, signed_in_as
 from .sessions import CsrfFailed, SignInRequired
 from .templating import Renderer
@@ -188,16 +188,8 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
         app.state.projections = projections
         app.state.on_shutdown.append(projections.stop)
 
-    app.include_router(auth_routes.router)
-    app.include_router(session_routes.router)
-    app.include_router(incident_routes.router)
-    app.include_router(account_routes.router)
-    app.include_router(dashboard_routes.router)
-    app.include_router(list_routes.router)
-    app.include_router(report_routes.router)
-
-    app.include_router(notice_routes.router)
-    app.include_router(disclosure_routes.router)
+    for routes in (auth_routes, session_routes, dashboard_routes, list_routes, incident_routes, account_routes, report_routes, notice_routes, disclosure_routes):
+        app.include_router(routes.router)
 
     @app.get("/healthz")
     def healthz(request: Request) -> Response:

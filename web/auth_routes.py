@@ -7,20 +7,19 @@ import math
 import os
 import secrets
 import time
-from typing import Annotated
 from uuid import UUID
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from incidents.application import commands as c
-from incidents.application.service import Actor, IncidentLog, PasswordChoiceExpired, SamePassword
+from incidents.application.service import Actor, PasswordChoiceExpired, SamePassword
 from incidents.domain.accounts import OneTimePasswordExpired, UnacceptablePassword, acceptable_password
 
-from .deps import ALL_ROLES, allow, get_log, idle_seconds, max_session_seconds, page, posted
+from .deps import Anyone, Form, Log, idle_seconds, max_session_seconds, page
 from .sessions import end_session, expired, start_session
 from .throttle import SignInThrottle
 
@@ -72,8 +71,8 @@ def client_address(request: Request) -> str:
 @router.post("/sign-in")
 async def sign_in(
     request: Request,
-    form: Annotated[dict[str, str], Depends(posted)],
-    log: Annotated[IncidentLog, Depends(get_log)],
+    form: Form,
+    log: Log,
 ):
     username = form.get("username", "").strip()
     password = form.get("password", "")
@@ -116,9 +115,9 @@ def sign_in_again(request: Request, form: dict[str, str], username: str, errors:
 @router.post("/sign-out")
 def sign_out(
     request: Request,
-    form: Annotated[dict[str, str], Depends(posted)],
-    actor: Annotated[Actor, Depends(allow(*ALL_ROLES))],
-    log: Annotated[IncidentLog, Depends(get_log)],
+    form: Form,
+    actor: Anyone,
+    log: Log,
 ):
     if form.get("reason") == "inactive":
         end_session(request)  # the screen was left alone: this session ends, the person's others stand
@@ -163,7 +162,7 @@ def not_choosing(request: Request) -> RedirectResponse:
 
 
 @router.get("/choose-password")
-def choose_password_page(request: Request, log: Annotated[IncidentLog, Depends(get_log)]):
+def choose_password_page(request: Request, log: Log):
     choice = password_choice(request)
     if choice is None:
         return not_choosing(request)
@@ -192,8 +191,8 @@ def choose_password_again(request: Request, name: str, errors: dict[str, str], s
 @router.post("/choose-password")
 def choose_password(
     request: Request,
-    form: Annotated[dict[str, str], Depends(posted)],
-    log: Annotated[IncidentLog, Depends(get_log)],
+    form: Form,
+    log: Log,
 ):
     if form.get("switch"):
         end_session(request)  # someone else at the tablet, in the middle of a password choice

@@ -1,4 +1,5 @@
-"""The manager's dashboard: open incidents, what needs someone, the year's trend, recent incidents.
+"""The home pages: for reception, today's incidents; for the manager, the dashboard: open
+incidents, what needs someone, the year's trend, recent incidents.
 
 What needs someone shows each role the items it sees (a disclosure request's deadline only to
 governance, who alone can open the request); each item links to its incident or request.
@@ -10,9 +11,9 @@ It reads the views only. It refreshes itself: the page polls a cheap endpoint th
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
@@ -23,18 +24,26 @@ from incidents.projections.action_queue import DISCLOSURE, DISCLOSURE_DUE, Actio
 from incidents.projections.figures import DashboardFigures
 
 from .charts import trend_chart
-from .deps import allow, caught_up_views, get_log, page
+from .deps import Anyone, Log, Overseer, Polling, caught_up_views, page
 from .forms import UK
 from .incident_routes import summary_row
 
-router = APIRouter()
-Overseer = Annotated[Actor, Depends(allow("manager", "governance"))]
-Polling = Annotated[Actor, Depends(allow("manager", "governance", activity=False))]
-Log = Annotated[IncidentLog, Depends(get_log)]
+router = APIRouter(tags=["home"])
 POLL_SECONDS = 5
 RECENT_DAYS = 30
 QUEUE_SHOWN = 100
 RESPONSES_SHOWN = 8
+
+
+@router.get("/")
+def home(request: Request, actor: Anyone):
+    projections = caught_up_views(request)
+    start = datetime.now(UK).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = projections.summaries.reported_between(actor.practice, start, start + timedelta(days=1)) if projections else []
+    return request.app.state.render(
+        request, "home.jinja", page(request, actor, today=[summary_row(r) for r in rows]), block="today"
+    )
+
 
 
 def response_label(name: str) -> str:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 from urllib.parse import parse_qsl
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.exceptions import HTTPException
 
-from incidents.application.service import Actor, IncidentLog, NotPermitted
+from incidents.application.service import Actor, IncidentLog, NotFound, NotPermitted
 from incidents.projections.runner import Projections
 
 from .sessions import check_csrf, csrf_token, signed_in_actor
 
 ALL_ROLES = ("reception", "manager", "governance")
+REFUSED = (NotFound, NotPermitted)  # answered by the app's error pages (404, 403), never as a form's error
 
 
 async def get_log(request: Request) -> IncidentLog:
@@ -55,6 +56,14 @@ def allow(*roles: str, activity: bool = True) -> Callable[..., Actor]:
     return check
 
 
+Log = Annotated[IncidentLog, Depends(get_log)]
+Anyone = Annotated[Actor, Depends(allow(*ALL_ROLES))]
+Manager = Annotated[Actor, Depends(allow("manager"))]
+Governance = Annotated[Actor, Depends(allow("governance"))]
+Overseer = Annotated[Actor, Depends(allow("manager", "governance"))]  # the practice-wide views
+Polling = Annotated[Actor, Depends(allow("manager", "governance", activity=False))]
+
+
 NOT_UTF8 = "The form could not be read: it was not sent as UTF-8 text. Reload the page and try again."
 
 
@@ -86,6 +95,9 @@ def checked(request: Request, data: dict[str, str]) -> dict[str, str]:
 async def posted(request: Request) -> dict[str, str]:
     """The posted form's text fields, after its CSRF token is checked."""
     return checked(request, await form_fields(request))
+
+
+Form = Annotated[dict[str, str], Depends(posted)]
 
 
 def page(request: Request, actor: Actor | None = None, **context: Any) -> dict[str, Any]:

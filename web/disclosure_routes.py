@@ -12,7 +12,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, StringConstraints, TypeAdapter, ValidationError
 from fastapi.responses import RedirectResponse, Response
-from starlette.exceptions import HTTPException
 
 from incidents.application.disclosures import (
     CloseRequest,
@@ -21,11 +20,10 @@ from incidents.application.disclosures import (
     RecordDisclosure,
     RecordLegalBasis,
     RefuseRequest,
-    RequestNotFound,
     SetRequestScope,
 )
 from incidents.application.records import uk_today
-from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog, IncidentNotFound, NotPermitted
+from incidents.application.service import Actor, IncidentLog
 from incidents.application.timeline import CHOICES
 from incidents.domain.disclosure import (
     DUE_RULES,
@@ -43,16 +41,13 @@ from incidents.domain.disclosure import (
 from incidents.application.days import OptionalDay
 from incidents.domain.values import DomainError, plausible_day
 
-from .deps import allow, caught_up_views, checked, form_pairs, get_log, page, posted
+from .deps import REFUSED, Form, Governance, Log, caught_up_views, checked, form_pairs, page
 from .forms import UK, FormInvalid, parse
+from .incident_routes import summary_row
+from .record_page import NewRecordForm, RecordPage
 from .templating import SECURITY_HEADERS
 
-router = APIRouter()
-Governance = Annotated[Actor, Depends(allow("governance"))]
-Log = Annotated[IncidentLog, Depends(get_log)]
-Form = Annotated[dict[str, str], Depends(posted)]
-
-NO_SUCH_REQUEST = "There is no such disclosure request in your practice."
+router = APIRouter(prefix="/disclosures", tags=["disclosures"])
 PICKABLE_INCIDENTS = 500
 SAVED = {
     "received": "The request is in the list, with its due date.",
@@ -77,13 +72,6 @@ OPTIONAL_DAY = TypeAdapter(OptionalDay)
 HINTS = {kind: rule.explanation for kind, rule in DUE_RULES.items()}
 
 
-def request_of(log: IncidentLog, actor: Actor, request_id: UUID) -> DisclosureRequest:
-    try:
-        return log.get_request(actor, request_id)
-    except RequestNotFound:
-        raise HTTPException(404, NO_SUCH_REQUEST) from None
-
-
 def worded(invalid: FormInvalid) -> dict[str, str]:
     """A missing answer in this page's words; any other message stays as it is."""
     blank = lambda t: (t.startswith("Enter ") and "real date" not in t) or "at least 1 item" in t  # noqa: E731
@@ -97,82 +85,59 @@ def day(value: date | None) -> str:
 # The list and a new request ---------------------------------------------------
 
 
-@router.get("/disclosures")
+@router.get("")
 def requests(request: Request, actor: Governance, log: Log):
     context = page(request, actor, rows=log.requests(actor), day=day)
     return request.app.state.render(request, "disclosures.jinja", context)
 
 
-@router.get("/disclosures/new")
+def requester_types() -> dict[str, Any]:
+    return {"requester_types": [{"value": k, "text": v, "hint": {"text": HINTS[k]}} for k, v in REQUESTER_TYPES.items()]}
+
+
+NEW_REQUEST = NewRecordForm(
+    "disclosure_new.jinja", "/disclosures/{}?saved=received", requester_types,
+    lambda: {"submission_key": uuid.uuid4().hex, "received_on": uk_today().isoformat()}, worded,
+    (((DueDateRequired, DueDateFixed, DueBeforeReceipt), "due_on"), (ReceivedInFuture, "received_on")),
+)
+
+
+@router.get("/new")
 def new_request(request: Request, actor: Governance):
-    values = {"submission_key": uuid.uuid4().hex, "received_on": uk_today().isoformat()}
-    return new_request_page(request, actor, values, {})
+    return NEW_REQUEST.show(request, actor)
 
 
-def new_request_page(request: Request, actor: Actor, values: dict[str, str], errors: dict[str, str], status: int = 200):
-    types = [{"value": k, "text": v, "hint": {"text": HINTS[k]}} for k, v in REQUESTER_TYPES.items()]
-    context = page(request, actor, values=values, errors=errors, requester_types=types)
-    return request.app.state.render(request, "disclosure_new.jinja", context, status_code=status)
-
-
-@router.post("/disclosures")
+@router.post("")
 def receive(request: Request, actor: Governance, form: Form, log: Log):
-    try:
-        saved = log.receive_request(parse(ReceiveRequest, form), actor)
-    except FormInvalid as invalid:
-        return new_request_page(request, actor, form, worded(invalid), status=422)
-    except (DueDateRequired, DueDateFixed, DueBeforeReceipt) as error:
-        return new_request_page(request, actor, form, {"due_on": str(error)}, status=422)
-    except ReceivedInFuture as error:
-        return new_request_page(request, actor, form, {"received_on": str(error)}, status=422)
-    except DomainError as error:
-        return new_request_page(request, actor, form, {"_": str(error)}, status=422)
-    return RedirectResponse(f"/disclosures/{saved.id}?saved=received", status_code=303)
+    return NEW_REQUEST.make(request, actor, log, form, ReceiveRequest, log.receive_request)
 
 
 # One request -------------------------------------------------------------------
 
 
-@router.get("/disclosures/{request_id}")
+def request_context(request: Request, actor: Actor, log: IncidentLog, disclosure: DisclosureRequest, shown: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "disclosure": disclosure,
+        "status_label": STATUSES[disclosure.status],
+        "days_left": disclosure.days_left(uk_today()),
+        "overdue": disclosure.is_overdue(uk_today()),
+        "incidents": [incident_row(log.get_incident(actor, i)) for i in disclosure.incident_ids],
+        "history": log.request_history(actor, disclosure.id),
+        "legal_bases": LEGAL_BASES,
+        "latest_extension": day(disclosure.latest_extension_on),
+        "day": day,
+        "key_fingerprint": request.app.state.signing_key.fingerprint(),
+        "exported_bundles": {fingerprint: " ".join(fingerprint[i : i + 16] for i in range(0, 64, 16)) for fingerprint in reversed(disclosure.exports)},
+        "bundle_warnings": request.session.pop(warnings_key(disclosure.id), None) or [],
+    }
+
+
+DISCLOSURE = RecordPage("disclosure.jinja", "/disclosures/{}?saved={}", "request_id", IncidentLog.get_request, request_context, SAVED, worded)
+
+
+@router.get("/{request_id}")
 def show_request(request: Request, request_id: UUID, actor: Governance, log: Log, saved: str = ""):
-    return request_page(request, actor, log, request_id, saved=saved)
-
-
-def request_page(
-    request: Request,
-    actor: Actor,
-    log: IncidentLog,
-    request_id: UUID,
-    *,
-    form_name: str = "",
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    saved: str = "",
-    status: int = 200,
-):
-    disclosure = request_of(log, actor, request_id)
-    incidents = [incident_row(log.get_incident(actor, i)) for i in disclosure.incident_ids]
-    context = page(
-        request,
-        actor,
-        disclosure=disclosure,
-        status_label=STATUSES[disclosure.status],
-        days_left=disclosure.days_left(uk_today()),
-        overdue=disclosure.is_overdue(uk_today()),
-        incidents=incidents,
-        history=log.request_history(actor, request_id),
-        legal_bases=LEGAL_BASES,
-        latest_extension=day(disclosure.latest_extension_on),
-        form_name=form_name,
-        values=values or {},
-        errors=errors or {},
-        saved=SAVED.get(saved, ""),
-        day=day,
-        key_fingerprint=request.app.state.signing_key.fingerprint(),
-        exported_bundles={fingerprint: " ".join(fingerprint[i : i + 16] for i in range(0, 64, 16)) for fingerprint in reversed(disclosure.exports)},
-        bundle_warnings=request.session.pop(warnings_key(request_id), None) or [],
-    )
-    return request.app.state.render(request, "disclosure.jinja", context, status_code=status)
+    return DISCLOSURE.show(request, actor, log, request_id, saved=saved)
 
 
 def incident_row(incident: Any) -> dict[str, Any]:
@@ -186,40 +151,29 @@ def incident_row(incident: Any) -> dict[str, Any]:
     }
 
 
-def change_request(request: Request, actor: Actor, log: IncidentLog, request_id: UUID, form_name: str, form: dict[str, Any], model: type, call):
-    request_of(log, actor, request_id)
-    try:
-        call(parse(model, {**form, "request_id": str(request_id)}), actor)
-    except FormInvalid as invalid:
-        return request_page(request, actor, log, request_id, form_name=form_name, values=form, errors=worded(invalid), status=422)
-    except DomainError as error:
-        return request_page(request, actor, log, request_id, form_name=form_name, values=form, errors={"_": str(error)}, status=422)
-    return RedirectResponse(f"/disclosures/{request_id}?saved={form_name}", status_code=303)
-
-
-@router.post("/disclosures/{request_id}/legal-basis")
+@router.post("/{request_id}/legal-basis")
 def record_legal_basis(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
-    return change_request(request, actor, log, request_id, "basis", form, RecordLegalBasis, log.record_legal_basis)
+    return DISCLOSURE.change(request, actor, log, request_id, "basis", form, RecordLegalBasis, log.record_legal_basis)
 
 
-@router.post("/disclosures/{request_id}/extend")
+@router.post("/{request_id}/extend")
 def extend(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
-    return change_request(request, actor, log, request_id, "extended", form, ExtendRequest, log.extend_request)
+    return DISCLOSURE.change(request, actor, log, request_id, "extended", form, ExtendRequest, log.extend_request)
 
 
-@router.post("/disclosures/{request_id}/refuse")
+@router.post("/{request_id}/refuse")
 def refuse(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
-    return change_request(request, actor, log, request_id, "refused", form, RefuseRequest, log.refuse_request)
+    return DISCLOSURE.change(request, actor, log, request_id, "refused", form, RefuseRequest, log.refuse_request)
 
 
-@router.post("/disclosures/{request_id}/close")
+@router.post("/{request_id}/close")
 def close(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
-    return change_request(request, actor, log, request_id, "closed", form, CloseRequest, log.close_request)
+    return DISCLOSURE.change(request, actor, log, request_id, "closed", form, CloseRequest, log.close_request)
 
 
-@router.post("/disclosures/{request_id}/disclosed")
+@router.post("/{request_id}/disclosed")
 def disclosed(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
-    return change_request(request, actor, log, request_id, "disclosed", form, RecordDisclosure, log.record_disclosure)
+    return DISCLOSURE.change(request, actor, log, request_id, "disclosed", form, RecordDisclosure, log.record_disclosure)
 
 
 # The evidence bundle -------------------------------------------------------------
@@ -229,17 +183,17 @@ def warnings_key(request_id: UUID) -> str:
     return f"bundle-warnings-{request_id}"
 
 
-@router.post("/disclosures/{request_id}/export")
+@router.post("/{request_id}/export")
 def export(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
     """The bundle as a download; the page with the reason when the request cannot be exported yet."""
-    request_of(log, actor, request_id)
+    log.get_request(actor, request_id)
     try:
         exported = log.export_bundle(actor, request_id, request.app.state.signing_key)
-    except (IncidentNotFound, NotPermitted):
+    except REFUSED:
         raise
     except DomainError as error:
         status = 422 if isinstance(error, ExportNotReady) else 409
-        return request_page(request, actor, log, request_id, form_name="export", errors={"_": str(error)}, status=status)
+        return DISCLOSURE.show(request, actor, log, request_id, form_name="export", errors={"_": str(error)}, status=status)
     if exported.warnings:  # shown on the request page the next time it is opened
         request.session[warnings_key(request_id)] = [w[:500] for w in exported.warnings]
     headers = {
@@ -288,9 +242,9 @@ def period_errors(values: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-@router.get("/disclosures/{request_id}/scope")
+@router.get("/{request_id}/scope")
 def scope_form(request: Request, request_id: UUID, actor: Governance, log: Log, asked: Annotated[ScopePeriod, Query()]):
-    disclosure = request_of(log, actor, request_id)
+    disclosure = log.get_request(actor, request_id)
     values = {
         "period_from": asked.period_from or (disclosure.period_from.isoformat() if disclosure.period_from else ""),
         "period_to": asked.period_to or (disclosure.period_to.isoformat() if disclosure.period_to else ""),
@@ -318,16 +272,7 @@ def candidates(request: Request, log: IncidentLog, actor: Actor, disclosure: Dis
     start, end = period_of(values)
     projections = caught_up_views(request)
     summaries = projections.summaries.reported_between(actor.practice, start, end, limit=PICKABLE_INCIDENTS) if projections else []
-    rows = {
-        s.incident_id: {
-            "id": s.incident_id,
-            "title": INCIDENT_KINDS[s.kind].TITLE,
-            "occurred_at": s.occurred_at,
-            "where": CHOICES["area" if s.kind == "filming" else "setting"].get(s.location, s.location),
-            "status": s.status,
-        }
-        for s in summaries
-    }
+    rows = {s.incident_id: summary_row(s) for s in summaries}
     for incident_id in disclosure.incident_ids:
         if incident_id not in rows:
             rows[incident_id] = incident_row(log.get_incident(actor, incident_id))
@@ -350,16 +295,16 @@ def period_of(values: dict[str, Any]) -> tuple[datetime, datetime]:
     return datetime.combine(first, time(), UK), datetime.combine(last + timedelta(days=1), time(), UK)
 
 
-@router.post("/disclosures/{request_id}/scope")
+@router.post("/{request_id}/scope")
 def set_scope(request: Request, request_id: UUID, actor: Governance, form: ScopeForm, log: Log):
-    disclosure = request_of(log, actor, request_id)
+    disclosure = log.get_request(actor, request_id)
     form.setdefault("incident_ids", [])
     try:
         log.set_request_scope(parse(SetRequestScope, {**form, "request_id": str(request_id)}), actor)
     except FormInvalid as invalid:
         return scope_page(request, actor, log, disclosure, form, worded(invalid), status=422)
-    except IncidentNotFound:
-        raise HTTPException(404, "There is no such incident in your practice.") from None
+    except REFUSED:
+        raise
     except InvalidPeriod as error:
         return scope_page(request, actor, log, disclosure, form, {"period_to": str(error)}, status=422)
     except DomainError as error:

@@ -12,29 +12,24 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
-from starlette.exceptions import HTTPException
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from incidents.application import commands as c
-from incidents.application.disclosures import RequestNotFound
 from incidents.application.custody import CUSTODY_READERS
 from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog
 from incidents.application.timeline import CHOICES, timeline
 from incidents.projections.summaries import IncidentSummary
 from incidents.domain import filming, recording
-from incidents.domain.values import DomainError, InvalidValue
+from incidents.domain.values import InvalidValue
 
-from .deps import ALL_ROLES, allow, caught_up_views, checked, form_fields, get_log, page, posted, signed_in_as
+from .deps import ALL_ROLES, Anyone, Form, Log, Manager, caught_up_views, checked, form_fields, page, signed_in_as
 from .forms import UK, FormInvalid, parse
+from .record_page import RecordPage
 
-router = APIRouter()
+router = APIRouter(prefix="/incidents", tags=["incidents"])
 Kind = Literal["filming", "recording"]
-Anyone = Annotated[Actor, Depends(allow(*ALL_ROLES))]
-Manager = Annotated[Actor, Depends(allow("manager"))]
-Log = Annotated[IncidentLog, Depends(get_log)]
-Form = Annotated[dict[str, str], Depends(posted)]
 
 REPORT_COMMANDS: dict[str, type[c.Command]] = {"filming": c.ReportFilming, "recording": c.ReportRecording}
 GUIDANCE = {"filming": filming.GUIDANCE, "recording": recording.GUIDANCE}
@@ -50,16 +45,6 @@ def now_fields() -> dict[str, str]:
     return {"occurred_date": now.strftime("%Y-%m-%d"), "occurred_time": now.strftime("%H:%M")}
 
 
-@router.get("/")
-def home(request: Request, actor: Anyone):
-    projections = caught_up_views(request)
-    start = datetime.now(UK).replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = projections.summaries.reported_between(actor.practice, start, start + timedelta(days=1)) if projections else []
-    return request.app.state.render(
-        request, "home.jinja", page(request, actor, today=[summary_row(r) for r in rows]), block="today"
-    )
-
-
 def summary_row(summary: IncidentSummary) -> dict[str, Any]:
     kind_class = INCIDENT_KINDS[summary.kind]
     response = kind_class.RESPONSES.get(summary.last_response)
@@ -73,7 +58,7 @@ def summary_row(summary: IncidentSummary) -> dict[str, Any]:
     }
 
 
-@router.get("/incidents/new/{kind}")
+@router.get("/new/{kind}")
 def report_form(request: Request, kind: Kind, actor: Anyone):
     values = {"submission_key": new_key(), **now_fields()}
     return report_page(request, actor, kind, values, {})
@@ -114,19 +99,11 @@ def report_page(request: Request, actor: Actor, kind: str, values: dict[str, Any
     return request.app.state.render(request, f"report_{kind}.jinja", context, status_code=status)
 
 
-@router.post("/incidents/new/{kind}")
+@router.post("/new/{kind}")
 async def report(request: Request, kind: Kind):
-    """The busiest route. The session and role check, the CSRF check and validation come first,
-    in the same order as the dependencies of the other routes, then the save.
-
-    On a SQLite file (or in memory) the checks and the making of the incident run right here on
-    the event loop: they are a fraction of a millisecond of Python, and a trip to the thread pool
-    and back costs more than that under load, in hand-offs and in threads queueing for the GIL.
-    The commit goes to the store's writer thread, which commits the saves queued meanwhile
-    together, and the loop takes other requests while the disk syncs (measured: bench/README.md).
-    On PostgreSQL all of it goes to the thread pool, as every other route's work does: there even
-    the session check waits on the network.
-    """
+    """The busiest route: on SQLite its checks run on the event loop, being cheaper than a trip
+    to the thread pool, and the store's writer thread commits; on PostgreSQL, where even the
+    session check waits on the network, all of it goes to the thread pool."""
     data = await form_fields(request)
     if not request.app.state.checks_on_loop:
         return await run_in_threadpool(report_now, request, kind, data)
@@ -169,97 +146,62 @@ def report_saved(saved) -> RedirectResponse:
 # The incident page -------------------------------------------------------
 
 
-def incident_page(
-    request: Request,
-    actor: Actor,
-    log: IncidentLog,
-    incident_id: UUID,
-    *,
-    form_name: str = "",
-    errors: dict[str, str] | None = None,
-    values: dict[str, Any] | None = None,
-    status: int = 200,
-    saved: str = "",
-):
-    incident = log.get_incident(actor, incident_id)
-    kind_class = type(incident)
-    entries = timeline(kind_class, log.history(actor, incident_id))
+def incident_context(request: Request, actor: Actor, log: IncidentLog, incident: Any, shown: dict[str, Any]) -> dict[str, Any]:
     fresh = {"submission_key": new_key(), "note_key": new_key(), **now_fields()}
-    if errors and values:
-        values = dict(values)
-        if form_name == "note":
+    values = dict(shown["values"])
+    if shown["errors"] and values:  # a refused response or note keeps its key: sent again, it is saved once
+        if shown["form_name"] == "note":
             values["note_key"] = values.pop("submission_key", fresh["note_key"])
-        elif form_name != "response":
+        elif shown["form_name"] != "response":
             values.pop("submission_key", None)
-    context = page(
-        request,
-        actor,
-        incident=incident,
-        kind_class=kind_class,
-        entries=entries,
-        guidance=GUIDANCE[kind_class.KIND],
-        form_name=form_name,
-        errors=errors or {},
-        values={**fresh, **(values or {})} if errors else fresh,
-        saved=saved,
-        custody=log.custody_chain(actor, incident_id, latest=CUSTODY_SHOWN) if actor.role in CUSTODY_READERS else [],
-        custody_count=log.custody_count(actor, incident_id) if actor.role in CUSTODY_READERS else 0,
-    )
-    return request.app.state.render(request, "incident.jinja", context, block="activity", status_code=status)
+    readable = actor.role in CUSTODY_READERS
+    return {
+        "incident": incident,
+        "kind_class": type(incident),
+        "entries": timeline(type(incident), log.history(actor, incident.id)),
+        "guidance": GUIDANCE[incident.KIND],
+        "values": {**fresh, **values} if shown["errors"] else fresh,
+        "custody": log.custody_chain(actor, incident.id, latest=CUSTODY_SHOWN) if readable else [],
+        "custody_count": log.custody_count(actor, incident.id) if readable else 0,
+    }
 
 
-@router.get("/incidents/{incident_id}")
+INCIDENT = RecordPage("incident.jinja", "/incidents/{}?saved={}#saved", "incident_id", IncidentLog.get_incident, incident_context, conflict=409, block="activity")
+
+
+@router.get("/{incident_id}")
 def show_incident(request: Request, incident_id: UUID, actor: Anyone, log: Log, saved: str = "", for_request: Annotated[UUID | None, Query(alias="request")] = None):
     # The one GET that records something, on purpose: the chain of custody is an audit record of
     # who saw what, when, for which request, so a view has to be written when the page is seen.
-    try:
-        log.record_view(actor, incident_id, for_request)  # the chain of custody: who saw it, when, for which request
-    except RequestNotFound:
-        raise HTTPException(404, "There is no such disclosure request in your practice.") from None
-    return incident_page(request, actor, log, incident_id, saved=saved)
+    log.record_view(actor, incident_id, for_request)
+    return INCIDENT.show(request, actor, log, incident_id, saved=saved)
 
 
-def change_incident(request: Request, actor: Actor, log: IncidentLog, incident_id: UUID, form_name: str, form: dict[str, str], model: type[c.Command], call, with_time: bool = False):
-    try:
-        command = parse(model, {**form, "incident_id": str(incident_id)}, with_time=with_time)
-        call(command, actor)
-    except FormInvalid as invalid:
-        return incident_page(request, actor, log, incident_id, form_name=form_name, errors=invalid.errors, values=form, status=422)
-    except DomainError as error:
-        status = 422 if isinstance(error, InvalidValue) else 409
-        if type(error).__name__ in ("IncidentNotFound", "NotPermitted"):
-            raise
-        return incident_page(request, actor, log, incident_id, form_name=form_name, errors={"_": str(error)}, values=form, status=status)
-    if request.headers.get("HX-Request") == "true":
-        return incident_page(request, actor, log, incident_id, saved=form_name, status=200)
-    return RedirectResponse(f"/incidents/{incident_id}?saved={form_name}#saved", status_code=303)
-
-
-@router.post("/incidents/{incident_id}/responses")
+@router.post("/{incident_id}/responses")
 def respond(request: Request, incident_id: UUID, actor: Anyone, form: Form, log: Log):
-    return change_incident(request, actor, log, incident_id, "response", form, c.RecordResponse, log.respond, with_time=True)
+    return INCIDENT.change(request, actor, log, incident_id, "response", form, c.RecordResponse, log.respond, with_time=True)
 
 
-@router.post("/incidents/{incident_id}/notes")
+@router.post("/{incident_id}/notes")
 def add_note(request: Request, incident_id: UUID, actor: Anyone, form: Form, log: Log):
-    return change_incident(request, actor, log, incident_id, "note", form, c.AddNote, log.add_note)
+    return INCIDENT.change(request, actor, log, incident_id, "note", form, c.AddNote, log.add_note)
 
 
-@router.post("/incidents/{incident_id}/corrections")
+@router.post("/{incident_id}/corrections")
 def correct(request: Request, incident_id: UUID, actor: Anyone, form: Form, log: Log):
-    return change_incident(request, actor, log, incident_id, "correction", form, c.CorrectIncident, log.correct)
+    return INCIDENT.change(request, actor, log, incident_id, "correction", form, c.CorrectIncident, log.correct)
 
 
-@router.post("/incidents/{incident_id}/review")
+@router.post("/{incident_id}/review")
 def review(request: Request, incident_id: UUID, actor: Manager, form: Form, log: Log):
-    return change_incident(request, actor, log, incident_id, "review", form, c.ReviewIncident, log.review_incident)
+    return INCIDENT.change(request, actor, log, incident_id, "review", form, c.ReviewIncident, log.review_incident)
 
 
-@router.post("/incidents/{incident_id}/close")
+@router.post("/{incident_id}/close")
 def close(request: Request, incident_id: UUID, actor: Manager, form: Form, log: Log):
-    return change_incident(request, actor, log, incident_id, "close", form, c.CloseIncident, log.close_incident)
+    return INCIDENT.change(request, actor, log, incident_id, "close", form, c.CloseIncident, log.close_incident)
 
 
-@router.post("/incidents/{incident_id}/reopen")
+@router.post("/{incident_id}/reopen")
 def reopen(request: Request, incident_id: UUID, actor: Manager, form: Form, log: Log):
-    return change_incident(request, actor, log, incident_id, "reopen", form, c.ReopenIncident, log.reopen_incident)
+    return INCIDENT.change(request, actor, log, incident_id, "reopen", form, c.ReopenIncident, log.reopen_incident)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from incidents.application.days import OptionalDay
@@ -18,12 +18,10 @@ from incidents.application.service import INCIDENT_KINDS, Actor
 from incidents.application.timeline import CHOICES
 from incidents.projections.summaries import MAX_PAGE, InvalidSummaryQuery, SummaryPage, SummaryQuery
 
-from .deps import allow, caught_up_views, page
+from .deps import Overseer, caught_up_views, page
 from .incident_routes import summary_row
 
-router = APIRouter()
-Overseer = Annotated[Actor, Depends(allow("manager", "governance"))]
-FILTERS = ("kind", "status", "location", "from", "to", "q")
+router = APIRouter(prefix="/incidents", tags=["incidents"])
 STATUSES = {"open": "Open", "closed": "Closed"}
 FILTER_MAX_CHARS = 200
 
@@ -53,7 +51,7 @@ class ListFilters(BaseModel):
     page: Filter = ""
 
     def shown(self) -> dict[str, str]:
-        return {"kind": self.kind, "status": self.status, "location": self.location, "from": self.from_, "to": self.to, "q": self.q}
+        return self.model_dump(by_alias=True, exclude={"page"})
 
 
 class ListRange(BaseModel):
@@ -123,7 +121,7 @@ def results_context(filters: dict[str, str], result: SummaryPage | None) -> dict
     }
 
 
-@router.get("/incidents")
+@router.get("")
 def incident_list(request: Request, actor: Overseer, sent: Annotated[ListFilters, Query()]):
     filters = sent.shown()
     query, errors = list_query(actor, sent)

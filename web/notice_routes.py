@@ -4,28 +4,23 @@ withdraw. Forms work without JavaScript: POST, then 303 to the page that shows t
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
-from starlette.exceptions import HTTPException
+from fastapi import APIRouter, Request
 
-from incidents.application.notices import NoticeNotFound, PublishNotice, ReviseNotice, WithdrawNotice
+from incidents.application.notices import PublishNotice, ReviseNotice, WithdrawNotice
 from incidents.application.records import uk_today
 from incidents.application.service import Actor, IncidentLog
 from incidents.domain.notice import CHANNELS, Notice
 from incidents.domain.values import DomainError
 
-from .deps import allow, get_log, page, posted
-from .forms import FormInvalid, parse
+from .deps import Form, Log, Manager, page
+from .forms import FormInvalid
+from .record_page import NewRecordForm, RecordPage
 
-router = APIRouter()
-Manager = Annotated[Actor, Depends(allow("manager"))]
-Log = Annotated[IncidentLog, Depends(get_log)]
-Form = Annotated[dict[str, str], Depends(posted)]
+router = APIRouter(prefix="/notices", tags=["notices"])
 
-NO_SUCH_NOTICE = "There is no such notice in your practice."
 SAVED = {
     "published": "The notice is in the register.",
     "revised": "The new wording is in the register. The old wording stays on record for the days it was in force.",
@@ -38,13 +33,6 @@ ERRORS = {
     "withdrawn_from": "Enter the first day it is no longer in force",
     "reason": "Say why it is withdrawn",
 }
-
-
-def notice_of(log: IncidentLog, actor: Actor, notice_id: UUID) -> Notice:
-    try:
-        return log.get_notice(actor, notice_id)
-    except NoticeNotFound:
-        raise HTTPException(404, NO_SUCH_NOTICE) from None
 
 
 def worded(invalid: FormInvalid) -> dict[str, str]:
@@ -62,7 +50,7 @@ def status_of(notice: Notice) -> tuple[str, str]:
     return "Not yet in force", "nhsuk-tag--yellow"
 
 
-@router.get("/notices")
+@router.get("")
 def notices(request: Request, actor: Manager, log: Log, saved: str = ""):
     today = uk_today()
     rows = [
@@ -75,76 +63,40 @@ def notices(request: Request, actor: Manager, log: Log, saved: str = ""):
     return request.app.state.render(request, "notices.jinja", context)
 
 
-@router.get("/notices/new")
+NEW_NOTICE = NewRecordForm(
+    "notice_new.jinja", "/notices/{}?saved=published", lambda: {"channels": CHANNELS},
+    lambda: {"submission_key": uuid.uuid4().hex, "in_service_from": uk_today().isoformat()}, worded, ((DomainError, "wording"),),
+)
+
+
+@router.get("/new")
 def new_notice(request: Request, actor: Manager):
-    values = {"submission_key": uuid.uuid4().hex, "in_service_from": uk_today().isoformat()}
-    return new_notice_page(request, actor, values, {})
+    return NEW_NOTICE.show(request, actor)
 
 
-def new_notice_page(request: Request, actor: Actor, values: dict[str, str], errors: dict[str, str], status: int = 200):
-    context = page(request, actor, values=values, errors=errors, channels=CHANNELS)
-    return request.app.state.render(request, "notice_new.jinja", context, status_code=status)
-
-
-@router.post("/notices")
+@router.post("")
 def publish(request: Request, actor: Manager, form: Form, log: Log):
-    try:
-        saved = log.publish_notice(parse(PublishNotice, form), actor)
-    except FormInvalid as invalid:
-        return new_notice_page(request, actor, form, worded(invalid), status=422)
-    except DomainError as error:
-        return new_notice_page(request, actor, form, {"wording": str(error)}, status=422)
-    return RedirectResponse(f"/notices/{saved.id}?saved=published", status_code=303)
+    return NEW_NOTICE.make(request, actor, log, form, PublishNotice, log.publish_notice)
 
 
-@router.get("/notices/{notice_id}")
-def show_notice(request: Request, notice_id: UUID, actor: Manager, log: Log, saved: str = ""):
-    return notice_page(request, actor, log, notice_id, saved=saved)
-
-
-def notice_page(
-    request: Request,
-    actor: Actor,
-    log: IncidentLog,
-    notice_id: UUID,
-    *,
-    form_name: str = "",
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    saved: str = "",
-    status: int = 200,
-):
-    notice = notice_of(log, actor, notice_id)
+def notice_context(request: Request, actor: Actor, log: IncidentLog, notice: Notice, shown: dict[str, Any]) -> dict[str, Any]:
     fresh = {"in_service_from": uk_today().isoformat(), "withdrawn_from": uk_today().isoformat(), "wording": notice.current.text}
-    context = page(
-        request,
-        actor,
-        notice=notice,
-        status=status_of(notice),
-        form_name=form_name,
-        values={**fresh, **(values or {})},
-        errors=errors or {},
-        saved=SAVED.get(saved, ""),
-    )
-    return request.app.state.render(request, "notice.jinja", context, status_code=status)
+    return {"notice": notice, "status": status_of(notice), "values": {**fresh, **shown["values"]}}
 
 
-def change_notice(request: Request, actor: Actor, log: IncidentLog, notice_id: UUID, form_name: str, form: dict[str, str], model: type, call):
-    notice_of(log, actor, notice_id)
-    try:
-        call(parse(model, {**form, "notice_id": str(notice_id)}), actor)
-    except FormInvalid as invalid:
-        return notice_page(request, actor, log, notice_id, form_name=form_name, values=form, errors=worded(invalid), status=422)
-    except DomainError as error:
-        return notice_page(request, actor, log, notice_id, form_name=form_name, values=form, errors={"_": str(error)}, status=422)
-    return RedirectResponse(f"/notices/{notice_id}?saved={form_name}", status_code=303)
+NOTICE = RecordPage("notice.jinja", "/notices/{}?saved={}", "notice_id", IncidentLog.get_notice, notice_context, SAVED, worded)
 
 
-@router.post("/notices/{notice_id}/revise")
+@router.get("/{notice_id}")
+def show_notice(request: Request, notice_id: UUID, actor: Manager, log: Log, saved: str = ""):
+    return NOTICE.show(request, actor, log, notice_id, saved=saved)
+
+
+@router.post("/{notice_id}/revise")
 def revise(request: Request, notice_id: UUID, actor: Manager, form: Form, log: Log):
-    return change_notice(request, actor, log, notice_id, "revised", form, ReviseNotice, log.revise_notice)
+    return NOTICE.change(request, actor, log, notice_id, "revised", form, ReviseNotice, log.revise_notice)
 
 
-@router.post("/notices/{notice_id}/withdraw")
+@router.post("/{notice_id}/withdraw")
 def withdraw(request: Request, notice_id: UUID, actor: Manager, form: Form, log: Log):
-    return change_notice(request, actor, log, notice_id, "withdrawn", form, WithdrawNotice, log.withdraw_notice)
+    return NOTICE.change(request, actor, log, notice_id, "withdrawn", form, WithdrawNotice, log.withdraw_notice)

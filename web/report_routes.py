@@ -7,21 +7,20 @@ import csv
 import io
 import re
 from datetime import date, datetime, timezone
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from incidents.application.service import INCIDENT_KINDS, Actor
+from incidents.application.service import INCIDENT_KINDS
 from incidents.application.timeline import CHOICES
 from incidents.projections.figures import MonthReport
 
 from .dashboard_routes import response_label
-from .deps import allow, caught_up_views, page
+from .deps import Overseer, caught_up_views, page
 from .forms import UK
 
-router = APIRouter()
-Overseer = Annotated[Actor, Depends(allow("manager", "governance"))]
+router = APIRouter(prefix="/reports", tags=["reports"])
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -71,7 +70,7 @@ def next_month(month: date) -> date | None:
     return following if following <= datetime.now(UK).date() else None
 
 
-@router.get("/reports/monthly")
+@router.get("/monthly")
 def monthly_report(request: Request, actor: Overseer, month: str = ""):
     try:
         chosen = chosen_month(month)
@@ -94,7 +93,7 @@ def monthly_report(request: Request, actor: Overseer, month: str = ""):
     return request.app.state.render(request, "monthly_report.jinja", context)
 
 
-@router.get("/reports/monthly.csv")
+@router.get("/monthly.csv")
 def monthly_report_csv(request: Request, actor: Overseer, month: str = ""):
     try:
         chosen = chosen_month(month)

@@ -148,12 +148,14 @@ def test_another_practices_request_is_not_found(client_for, other_governance):
     csrf = token(other, "/disclosures")
     assert other.get(location).status_code == 404
     assert other.get(f"{location}/scope").status_code == 404
-    assert other.post(f"{location}/close", data={"csrf_token": csrf, "note": "Not ours"}).status_code == 404
+    closing = other.post(f"{location}/close", data={"csrf_token": csrf, "note": "Not ours"})
+    assert closing.status_code == 404 and "There is no such disclosure request in your practice." in closing.text
     assert other.post(f"{location}/legal-basis", data={"csrf_token": csrf, "basis": "consent"}).status_code == 404
     assert "Zoë Łukasz" not in other.get("/disclosures").text
     theirs = receive(other)
     # Their own request cannot scope our incident, nor tag a view of it.
-    assert other.post(f"{theirs}/scope", data={"csrf_token": csrf, "incident_ids": incident.split("/")[-1]}).status_code == 404
+    scoping = other.post(f"{theirs}/scope", data={"csrf_token": csrf, "incident_ids": incident.split("/")[-1]})
+    assert scoping.status_code == 404 and "There is no such incident in your practice." in scoping.text
     assert reception.get(f"{incident}?request={theirs.split('/')[-1]}").status_code == 404
     assert "Olga" not in client_for("gill.governance").get(location).text
 
