@@ -7,7 +7,7 @@ import time
 from uuid import UUID
 
 from eventsourcing.persistence import OperationalError
-from incidents.projections.runner import Projections
+from incidents.projections.running.runner import Projections
 from tests.web.conftest import PASSWORD
 from tests.integration.test_quarantine import plant_report_in_year_one
 from tests.web.test_reception_slice import filming_form
