@@ -55,15 +55,11 @@ class ProjectionSpec:
         return self.sqlite_view if store.kind == "sqlite" else self.postgres_view
 
     def sqlite_file(self, events_file: str) -> Path:
-        return view_file(events_file, self.name)
+        return Path(events_file).parent / f"view-{self.name}.sqlite"
 
     def env_key(self, setting: str) -> str:
         """The environment key the library reads for this projection's view, e.g. its SQLite file."""
         return f"{self.name.upper()}_{setting}"
-
-
-def view_file(events_file: str, name: str) -> Path:
-    return Path(events_file).parent / f"view-{name}.sqlite"
 
 
 CATALOGUE: tuple[ProjectionSpec, ...] = (

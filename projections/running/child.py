@@ -1,8 +1,8 @@
 """The projections in a process of their own, started, woken and stopped by the app.
 
 Python runs one thread at a time in a process (the GIL). In the app's own process the
-projections take turns with the requests, and logging an incident under load fell to about
-half the rate it has without them (bench/README.md). In a child process they run on the
+projections take turns with the requests, and logging an incident under load is slower. In a
+child process they run on the
 machine's other core: `incidents serve` is still one command, and the child lives and dies with
 the app.
 

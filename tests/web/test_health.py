@@ -24,7 +24,7 @@ def test_healthz_names_a_projection_that_stopped_on_an_error(web_app, client_for
     def broken(*args, **kwargs):  # its database's failure, not the event's (which is set aside)
         raise OperationalError("the summaries view broke")
 
-    summaries.add = broken
+    summaries.fold.add = broken
     reception = client_for("sue.reception")
     form = reception.get("/incidents/new/filming")
     response = reception.post("/incidents/new/filming", data=filming_form(form.text))
