@@ -38,19 +38,19 @@ class SQLiteActionQueueView(SQLiteFoldedView, ActionQueueView):
         ]
 
     def action_incident(self, incident_id: UUID) -> list[Any] | None:
-        found = self._select(
+        found = self._load(
             "SELECT practice, kind, copy_since, copy_due FROM action_incidents WHERE incident_id = ?", (str(incident_id),)
         )
         return list(found[0]) if found else None
 
     def action_item(self, key: ItemKey) -> list[Any] | None:
-        found = self._select(
+        found = self._load(
             "SELECT practice, kind, due_at, since FROM action_items WHERE incident_id = ? AND action = ?", (str(key[0]), key[1])
         )
         return list(found[0]) if found else None
 
     def windows_of(self, practice: str) -> list[tuple[ItemKey, list[Any]]]:
-        rows = self._select(
+        rows = self._load(
             f"SELECT incident_id, action, practice, kind, due_at, since FROM action_items WHERE practice = ? AND action IN {_in(WINDOWS)}",
             (practice, *WINDOWS),
         )

@@ -51,7 +51,7 @@ class SQLiteFiguresView(SQLiteFoldedView, FiguresView):
         ]
 
     def figures_incident(self, incident_id: UUID) -> list[Any] | None:
-        found = self._select(SELECT_INCIDENT, (str(incident_id),))
+        found = self._load(SELECT_INCIDENT, (str(incident_id),))
         return list(found[0]) if found else None
 
     def _write_changes(self, c: Any) -> None:

@@ -78,7 +78,7 @@ class SummaryFold(Fold):
     # What the projection calls -----------------------------------------------------------------
 
     def add(self, summary: IncidentSummary, note: str) -> None:
-        if self._cached(self.rows, summary.incident_id, self.loader.summary_row) is not None:
+        if self.rows.get(summary.incident_id) is not None:  # a Reported event is its incident's first
             return
         key = self._next_key(summary.occurred_at)
         self._take(key)

@@ -66,11 +66,11 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView):
         self.fold = SummaryFold(self, to_micros)
 
     def summary_row(self, incident_id: UUID) -> list[Any] | None:
-        found = self._select(f"SELECT {', '.join(ROW_COLUMNS)} FROM incident_summaries WHERE incident_id = ?", (str(incident_id),))
+        found = self._load(f"SELECT {', '.join(ROW_COLUMNS)} FROM incident_summaries WHERE incident_id = ?", (str(incident_id),))
         return [incident_id, *found[0][1:]] if found else None
 
     def sort_keys(self, base: int) -> set[int]:
-        rows = self._select("SELECT sort_key FROM incident_summaries WHERE sort_key >= ? AND sort_key < ?", (base, base + SORT_SLOTS))
+        rows = self._load("SELECT sort_key FROM incident_summaries WHERE sort_key >= ? AND sort_key < ?", (base, base + SORT_SLOTS))
         return {row[0] for row in rows}
 
     def _write_changes(self, c: Any) -> None:
