@@ -1,12 +1,11 @@
 """The dashboard figures folded in memory (see folding.py): each incident's row as it now is,
 and the change of every counter since the last flush, which the view adds to the counter rows.
-Times are kept as the view stores them (`Times`), so a close's seconds are what the database
+Times are kept as the view stores them, so a close's seconds are what the database
 would compute.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 from uuid import UUID
@@ -27,18 +26,10 @@ COUNTERS = {
 }
 
 
-@dataclass(frozen=True)
-class Times:
-    """How a view stores a moment, and the whole seconds from a stored report time to a close."""
-
-    stored: Callable[[datetime], Any]
-    seconds: Callable[[Any, datetime], int]
-
-
 class FiguresFold(Fold):
-    def __init__(self, loader: Any, times: Times) -> None:
-        self.times = times
-        super().__init__(loader, times.stored)
+    def __init__(self, loader: Any, stored: Callable[[datetime], Any], seconds: Callable[[Any, datetime], int]) -> None:
+        self.seconds = seconds  # the whole seconds from a stored report time to a close
+        super().__init__(loader, stored)
 
     def forget(self) -> None:
         self.incidents: dict[UUID, list[Any] | None] = {}
@@ -74,7 +65,7 @@ class FiguresFold(Fold):
     def incident_reported(
         self, incident_id: UUID, practice: str, kind: str, month: str, location: str, reported_at: datetime
     ) -> None:
-        self.incidents[incident_id] = [practice, kind, month, location, self.times.stored(reported_at), "open", None, None, None, None]
+        self.incidents[incident_id] = [practice, kind, month, location, self.stored(reported_at), "open", None, None, None, None]
         self.changed.add(incident_id)
         self._count("figures_open", (practice, kind), +1)
         self._count("figures_incidents_by_month", (practice, month, kind, location), +1)
@@ -98,7 +89,7 @@ class FiguresFold(Fold):
         row = self._incident(incident_id)
         if row is not None:
             practice, kind = row[PRACTICE], row[KIND]
-            seconds = self.times.seconds(row[REPORTED_AT], closed_at)
+            seconds = self.seconds(row[REPORTED_AT], closed_at)
             row[STATUS:] = ["closed", month, outcome, bucket_of(seconds), seconds]
             self._count("figures_open", (practice, kind), -1)
             self._count("figures_closes_by_month", (practice, month, kind, outcome, row[CLOSE_BUCKET]), +1, seconds)

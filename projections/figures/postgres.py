@@ -9,7 +9,7 @@ from uuid import UUID
 from incidents.projections.postgres import PostgresFoldedView
 
 from . import Counters, FiguresView
-from .fold import COUNTERS, INCIDENT_COLUMNS, FiguresFold, Times
+from .fold import COUNTERS, INCIDENT_COLUMNS, FiguresFold
 
 SECOND = timedelta(seconds=1)
 
@@ -33,7 +33,7 @@ class PostgresFiguresView(PostgresFoldedView, FiguresView):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fold = FiguresFold(self, Times(lambda moment: moment, lambda reported, closed: (closed - reported) // SECOND))
+        self.fold = FiguresFold(self, lambda moment: moment, lambda reported, closed: (closed - reported) // SECOND)
         # Each counter's change, added to its row (made if it is missing): one statement per
         # table and flush, the changes passed as one array per column.
         self._add_to_counters = {table: self._sql(_adding_to(table, columns)) for table, columns in COUNTERS.items()}

@@ -9,7 +9,7 @@ from uuid import UUID
 from incidents.projections.sqlite import SQLiteFoldedView, to_micros
 
 from . import Counters, FiguresView
-from .fold import COUNTERS, INCIDENT_COLUMNS, FiguresFold, Times
+from .fold import COUNTERS, INCIDENT_COLUMNS, FiguresFold
 
 SELECT_INCIDENT = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM figures_incidents WHERE incident_id = ?"
 REPLACE_INCIDENT = (
@@ -25,7 +25,7 @@ def _seconds(reported_micros: int, closed_at: datetime) -> int:
 class SQLiteFiguresView(SQLiteFoldedView, FiguresView):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fold = FiguresFold(self, Times(to_micros, _seconds))
+        self.fold = FiguresFold(self, to_micros, _seconds)
 
     def construct_create_table_statements(self) -> list[str]:
         return [

@@ -52,7 +52,6 @@ class _Part:
         self.after = after  # its view's position when the runner started: it has every event up to here
         self.error: Exception | None = None
         self.logged = False
-        self.batching = False  # the view holds its writes until flush()
         self.held: list[tuple[Any, Tracking]] = []  # the events of those held writes
 
 
@@ -86,7 +85,7 @@ class EveryProjection(Projection[Any]):
         position = tracking.notification_id
         for part, process_event in self._feeds:
             if part.error is None and position > part.after:
-                if part.batching:
+                if part.view.batching:
                     part.held.append((domain_event, tracking))
                 try:
                     process_event(domain_event, tracking)
@@ -112,7 +111,7 @@ class EveryProjection(Projection[Any]):
             part.error = error
             return
         part.view.discard_held()
-        if not part.batching:  # the write of this one event was rolled back: set it aside
+        if not part.view.batching:  # the write of this one event was rolled back: set it aside
             self._set_aside(part, events[0], error)
             return
         held, part.held = part.held, []
@@ -363,7 +362,6 @@ def start_projections(
             every.read_all = lambda: subscription._notifications_index >= len(subscription._notifications)
         for part in parts if subscription is not None else ():
             part.view.start_batching()
-            part.batching = True
         if checkpoints is not None:
             projections.checkpoint_timer = CheckpointTimer(checkpoints, app_env)
             projections.checkpoint_timer.start()

@@ -20,6 +20,7 @@ SELECTED = (
     "incident_id, practice, kind, occurred_at, reported_at, location, status, last_response, "
     "last_response_at, responses, notes, corrections, reviewed_at, closed_at, outcome, clinician"
 )
+TIMES = ("occurred_at", "reported_at", "last_response_at", "reviewed_at", "closed_at")
 LIVE_HASH_SIZE = 1024 * 1024  # FTS5's default
 REBUILD_HASH_SIZE = 64 * 1024 * 1024
 
@@ -242,21 +243,7 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView):
 
     @staticmethod
     def _row(r: Any) -> IncidentSummary:
-        return IncidentSummary(
-            incident_id=UUID(r["incident_id"]),
-            practice=r["practice"],
-            kind=r["kind"],
-            occurred_at=from_micros(r["occurred_at"]),  # type: ignore[arg-type]
-            reported_at=from_micros(r["reported_at"]),  # type: ignore[arg-type]
-            location=r["location"],
-            status=r["status"],
-            last_response=r["last_response"],
-            last_response_at=from_micros(r["last_response_at"]),
-            responses=r["responses"],
-            notes=r["notes"],
-            corrections=r["corrections"],
-            reviewed_at=from_micros(r["reviewed_at"]),
-            closed_at=from_micros(r["closed_at"]),
-            outcome=r["outcome"],
-            clinician=r["clinician"],
-        )
+        row = dict(zip(r.keys(), r))
+        for name in TIMES:
+            row[name] = from_micros(row[name])
+        return IncidentSummary(**{**row, "incident_id": UUID(row["incident_id"])})
