@@ -35,12 +35,12 @@ from eventsourcing.utils import Environment
 from incidents.domain.filming import AREAS, FilmingIncident
 from incidents.domain.recording import SETTINGS, RecordingEpisode
 from incidents.projections.action_queue import COPY_FOLLOW_UP, ENDED_BY_CLOSE, REVIEW, WARNING_WINDOW, ActionQueue, months_after
-from incidents.projections.action_queue_postgres import PostgresActionQueueView
-from incidents.projections.action_queue_sqlite import SQLiteActionQueueView
+from incidents.projections.action_queue.postgres import PostgresActionQueueView
+from incidents.projections.action_queue.sqlite import SQLiteActionQueueView
 from incidents.projections.figures import Figures, month_key
-from incidents.projections.figures_postgres import PostgresFiguresView
-from incidents.projections.figures_sqlite import SQLiteFiguresView
-from incidents.projections.summaries_sqlite import from_micros
+from incidents.projections.figures.postgres import PostgresFiguresView
+from incidents.projections.figures.sqlite import SQLiteFiguresView
+from incidents.projections.summaries.sqlite import from_micros
 from incidents.projections.working_days import UK, working_days_deadline
 from incidents.settings import Settings
 from incidents.storage import store_for
@@ -103,13 +103,11 @@ def fill(figures: Any, queue: Any, ops: Sequence[tuple[str, Any, Any, tuple[Any,
     for position, (f, f_args, q, q_args) in enumerate(ops, 1):
         tracking = Tracking("bench", position)
         if f:
-            getattr(figures, f)(*f_args, tracking)
-        else:
-            figures.insert_tracking(tracking)
+            getattr(figures.fold, f)(*f_args)
+        figures.insert_tracking(tracking)
         if q:
-            getattr(queue, q)(*q_args, tracking)
-        else:
-            queue.insert_tracking(tracking)
+            getattr(queue.fold, q)(*q_args)
+        queue.insert_tracking(tracking)
         if position % CHUNK == 0:
             flush()
     flush()

@@ -34,8 +34,8 @@ from typing import Any, Callable
 
 from incidents.bootstrap import open_log
 from incidents.projections.catalogue import CATALOGUE
-from incidents.projections.rebuild import rebuild
-from incidents.projections.runner import open_views
+from incidents.projections.running.rebuild import rebuild
+from incidents.projections.running.runner import open_views
 
 from .history import PRACTICES, fill
 from .projections_rebuild import fresh_store, save_results

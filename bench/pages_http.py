@@ -32,7 +32,7 @@ import httpx
 
 from incidents.application import commands as c
 from incidents.bootstrap import open_log
-from incidents.projections.rebuild import rebuild
+from incidents.projections.running.rebuild import rebuild
 from incidents.settings import Settings
 
 from .history import PRACTICES, fill

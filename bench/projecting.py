@@ -26,7 +26,7 @@ from incidents.application import commands as c
 from incidents.application.service import Actor
 from incidents.bootstrap import open_log
 from incidents.projections.catalogue import CATALOGUE
-from incidents.projections.runner import EveryProjection, _Part, view_env
+from incidents.projections.running.runner import EveryProjection, _Part, view_env
 from incidents.settings import Settings
 
 

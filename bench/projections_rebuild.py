@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from incidents.bootstrap import open_log
-from incidents.projections import rebuild as rebuild_module
+from incidents.projections.running import rebuild as rebuild_module
 from incidents.projections.catalogue import CATALOGUE
-from incidents.projections.rebuild import rebuild
+from incidents.projections.running.rebuild import rebuild
 from incidents.settings import Settings
 
 from .history import fill

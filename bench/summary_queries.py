@@ -33,8 +33,8 @@ from eventsourcing.utils import Environment
 from incidents.domain.filming import AREAS, FilmingIncident
 from incidents.domain.recording import SETTINGS, RecordingEpisode
 from incidents.projections.summaries import IncidentSummaries, IncidentSummary, SummaryQuery, searchable
-from incidents.projections.summaries_postgres import PostgresIncidentSummaryView
-from incidents.projections.summaries_sqlite import SQLiteIncidentSummaryView
+from incidents.projections.summaries.postgres import PostgresIncidentSummaryView
+from incidents.projections.summaries.sqlite import SQLiteIncidentSummaryView
 from incidents.settings import Settings
 from incidents.storage import store_for
 
@@ -106,13 +106,19 @@ def sqlite_view(folder: Path, data: list[tuple[IncidentSummary, str]]) -> tuple[
     env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(folder / "view.sqlite")}
     factory = InfrastructureFactory.construct(Environment(IncidentSummaries.name, env))
     view = factory.tracking_recorder(SQLiteIncidentSummaryView)
+    fill(view, data)
+    return view, factory.close
+
+
+def fill(view: Any, data: list[tuple[IncidentSummary, str]]) -> None:
+    """The rows as the projection's fold makes them, written 5,000 at a time."""
     view.start_batching()
     for position, (summary, note) in enumerate(data, 1):
-        view.add(summary, note, Tracking("bench", position))
+        view.fold.add(summary, note)
+        view.insert_tracking(Tracking("bench", position))
         if position % 5000 == 0:
             view.flush()
     view.flush()
-    return view, factory.close
 
 
 def postgres_view(url: str, data: list[tuple[IncidentSummary, str]]) -> tuple[PostgresIncidentSummaryView, Callable[[], None]]:
@@ -126,10 +132,7 @@ def postgres_view(url: str, data: list[tuple[IncidentSummary, str]]) -> tuple[Po
     env = {**server, "POSTGRES_DBNAME": name}
     factory = InfrastructureFactory.construct(Environment(IncidentSummaries.name, env))
     view = factory.tracking_recorder(PostgresIncidentSummaryView)
-    for start in range(0, len(data), 2000):
-        chunk = [view.add_statement(summary, note) for summary, note in data[start : start + 2000]]
-        with view.datastore.transaction(commit=True) as curs:
-            curs.executemany(chunk[0][0], [params for _, params in chunk])
+    fill(view, data)
     with view.datastore.get_connection() as connection:
         connection.autocommit = True
         connection.execute("VACUUM ANALYZE")

@@ -9,22 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
 
 from eventsourcing.persistence import TrackingRecorder
-from eventsourcing.projection import Projection
 
 from incidents.storage import Store
 
 from .action_queue import ActionQueue
-from .action_queue_postgres import PostgresActionQueueView
-from .action_queue_sqlite import SQLiteActionQueueView
+from .action_queue.postgres import PostgresActionQueueView
+from .action_queue.sqlite import SQLiteActionQueueView
 from .figures import Figures
-from .figures_postgres import PostgresFiguresView
-from .figures_sqlite import SQLiteFiguresView
+from .figures.postgres import PostgresFiguresView
+from .figures.sqlite import SQLiteFiguresView
+from .folding import FoldingProjection
 from .summaries import IncidentSummaries
-from .summaries_postgres import PostgresIncidentSummaryView
-from .summaries_sqlite import SQLiteIncidentSummaryView
+from .summaries.postgres import PostgresIncidentSummaryView
+from .summaries.sqlite import SQLiteIncidentSummaryView
 
 
 class ViewsUnavailable(Exception):
@@ -33,7 +33,7 @@ class ViewsUnavailable(Exception):
 
 @dataclass(frozen=True)
 class ProjectionSpec:
-    projection: type[Projection[Any]]
+    projection: type[FoldingProjection]
     sqlite_view: type[TrackingRecorder]
     postgres_view: type[TrackingRecorder]
 
@@ -43,13 +43,11 @@ class ProjectionSpec:
 
     @property
     def layout(self) -> int:
-        """The layout of what the projection writes (see layouts.py)."""
-        return self.projection.layout  # type: ignore[attr-defined, no-any-return]
+        return self.projection.layout
 
     @property
     def rebuild_cost(self) -> int:
-        """What rebuilding the view costs beside the others (to share a rebuild between processes)."""
-        return getattr(self.projection, "rebuild_cost", 1)  # type: ignore[no-any-return]
+        return self.projection.rebuild_cost
 
     def view_class(self, store: Store) -> type[TrackingRecorder]:
         if store.kind == "memory":
@@ -57,15 +55,11 @@ class ProjectionSpec:
         return self.sqlite_view if store.kind == "sqlite" else self.postgres_view
 
     def sqlite_file(self, events_file: str) -> Path:
-        return view_file(events_file, self.name)
+        return Path(events_file).parent / f"view-{self.name}.sqlite"
 
     def env_key(self, setting: str) -> str:
         """The environment key the library reads for this projection's view, e.g. its SQLite file."""
         return f"{self.name.upper()}_{setting}"
-
-
-def view_file(events_file: str, name: str) -> Path:
-    return Path(events_file).parent / f"view-{name}.sqlite"
 
 
 CATALOGUE: tuple[ProjectionSpec, ...] = (

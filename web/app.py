@@ -23,8 +23,8 @@ from incidents.bootstrap import Opened, open_log
 from incidents.domain.values import DomainError
 from incidents.application.signing_key import deployment_key
 from incidents.settings import ConfigurationError, Settings
-from incidents.projections.checkpoint_timer import CheckpointSchedule
-from incidents.projections.runner import Projections, open_views, start_projections, start_projections_child
+from incidents.application.checkpoint_timer import CheckpointSchedule
+from incidents.projections.running.runner import Projections, open_views, start_projections, start_projections_child
 from incidents.postgres_store import connection_advice, out_of_connections
 from incidents.storage import secret_from_file
 

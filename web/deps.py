@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from starlette.exceptions import HTTPException
 
 from incidents.application.service import Actor, IncidentLog, NotFound, NotPermitted
-from incidents.projections.runner import Projections
+from incidents.projections.running.runner import Projections
 
 from .sessions import check_csrf, csrf_token, signed_in_actor
 

@@ -166,9 +166,9 @@ def project() -> None:
     another process runs them, stand by, and take over when it stops, dies or freezes."""
     import threading
 
-    from incidents.projections.checkpoint_timer import CheckpointSchedule
-    from incidents.projections.runner import LostTheLock, ProjectionFailed, start_projections
-    from incidents.projections.standby import when_free
+    from incidents.application.checkpoint_timer import CheckpointSchedule
+    from incidents.projections.running.runner import LostTheLock, ProjectionFailed, start_projections
+    from incidents.projections.running.standby import when_free
 
     settings = settings_or_exit()
     opened = open_or_exit(settings)
@@ -220,7 +220,7 @@ def projections_status(
     """Each view's position in the event log, and how far behind the latest event it is."""
     from rich.table import Table
 
-    from incidents.projections.runner import open_views
+    from incidents.projections.running.runner import open_views
 
     settings = settings_or_exit()
     opened = open_or_exit(settings)
@@ -252,7 +252,7 @@ def projections_rebuild(
 ) -> None:
     """Rebuild the views from every stored event, then swap them in whole (app stopped)."""
     from incidents.projections.catalogue import CATALOGUE
-    from incidents.projections.rebuild import rebuild
+    from incidents.projections.running.rebuild import rebuild
 
     chosen = list(names or [])
     known = {spec.name for spec in CATALOGUE}
@@ -289,7 +289,7 @@ def projections_quarantine(
     from rich.markup import escape
 
     from incidents.projections.catalogue import ViewsUnavailable
-    from incidents.projections.retry import list_quarantined, retry_quarantined
+    from incidents.projections.running.retry import list_quarantined, retry_quarantined
 
     settings = settings_or_exit()
     opened = open_or_exit(settings)

@@ -14,12 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from incidents.projections.rebuild import ProjectionsLock
+from incidents.projections.running.locks import ProjectionsLock
 from tests.e2e.test_server_restart_and_kill import client_for, log_filming
 
 pytestmark = pytest.mark.slow
 
-CHILD_MODULE = "incidents.projections.child"
+CHILD_MODULE = "incidents.projections.running.child_process"
 
 
 def projection_processes(data_dir: Path) -> list[tuple[int, int]]:

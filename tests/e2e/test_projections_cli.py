@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from incidents.bootstrap import open_log
-from incidents.projections.runner import start_projections
+from incidents.projections.running.runner import start_projections
 from incidents.settings import Settings
 from tests.conftest import BIN
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from incidents.bootstrap import open_log
-from incidents.projections.runner import start_projections
+from incidents.projections.running.runner import start_projections
 from incidents.settings import Settings
 from tests.e2e.test_projections_cli import holds_lock, run
 from tests.integration.test_quarantine import plant_report_in_year_one

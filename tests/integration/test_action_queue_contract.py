@@ -16,8 +16,8 @@ from incidents.bootstrap import open_log
 from incidents.domain.dates import months_after
 from incidents.domain.values import months_before
 from incidents.projections.action_queue import ActionQueue, Requester
-from incidents.projections.action_queue_postgres import PostgresActionQueueView
-from incidents.projections.action_queue_sqlite import SQLiteActionQueueView
+from incidents.projections.action_queue.postgres import PostgresActionQueueView
+from incidents.projections.action_queue.sqlite import SQLiteActionQueueView
 from incidents.projections.working_days import end_of_day, working_days_deadline
 from incidents.settings import Settings
 
@@ -211,37 +211,6 @@ def test_a_disclosure_request_is_due_by_the_end_of_its_due_day_until_it_is_answe
         assert [i.incident_id for i in view.due("B82002", now)] == [court.id]
     finally:
         stop(runner)
-
-
-def as_before_disclosure_deadlines(view, kind: str) -> None:
-    """Make the view what a release before disclosure deadlines left: no action_requests table,
-    and no item for the requests it ignored (its tracking is past them all the same)."""
-    sql = (lambda text: text.format(action_items="action_items", action_requests="action_requests")) if kind == "sqlite" else view._sql
-    with view.datastore.transaction(commit=True) as cursor:
-        cursor.execute(sql("DELETE FROM {action_items} WHERE action = 'disclosure_due'"))
-        cursor.execute(sql("DROP TABLE {action_requests}"))
-
-
-def test_a_view_of_the_older_layout_is_filled_again_when_opened(opened):
-    log = opened.log
-    governance, manager = governors(log), managers(log)["A81001"]
-    now = datetime.now(timezone.utc)
-    first = run_projection(opened, ActionQueue, VIEWS)
-    incident = report(log, manager, "filming", now - timedelta(days=1))
-    request = receive(log, governance["A81001"], "subject_access", now.astimezone(UK).date())
-    first.wait(request.notification_id, timeout=10)
-    as_before_disclosure_deadlines(first.view, opened.store.kind)
-    stop(first)
-    # The older release's view had seen the request and ignored it: only a refill brings it in.
-    second = run_projection(opened, ActionQueue, VIEWS)
-    try:
-        second.wait(request.notification_id, timeout=10)
-        assert sorted((i.incident_id, i.action, i.requester) for i in second.view.due("A81001", now)) == sorted(
-            [(incident.id, "review", None), (request.id, "disclosure_due", Requester("subject_access", "REF/1"))]
-        )
-        assert second.view.max_tracking_id(log.name) == log.recorder.max_notification_id()
-    finally:
-        stop(second)
 
 
 def every_item(view, now: datetime):

@@ -36,7 +36,7 @@ from incidents.application import commands as c
 from incidents.application.service import IncidentLog
 from incidents.bootstrap import open_log
 from incidents.domain.incident import Incident
-from incidents.projections.runner import start_projections
+from incidents.projections.running.runner import start_projections
 from incidents.settings import Settings
 
 PRACTICE = "A81001"

@@ -12,8 +12,8 @@ from eventsourcing.persistence import OperationalError
 
 from incidents.application import commands as c
 from incidents.application.records import uk_today
-from incidents.projections.rebuild import rebuild
-from incidents.projections.runner import ProjectionFailed, Projections, start_projections
+from incidents.projections.running.rebuild import rebuild
+from incidents.projections.running.runner import ProjectionFailed, Projections, start_projections
 from tests.integration.test_summary_view_contract import actor_in, report
 
 
@@ -61,7 +61,7 @@ def test_a_view_that_fails_stops_alone_and_catches_up_when_started_again(opened)
     def broken(*args, **kwargs):  # its database's failure, not the event's (which is set aside)
         raise OperationalError("disk I/O error")
 
-    first.view("dashboard_figures").response_recorded = broken
+    first.view("dashboard_figures").fold.response_recorded = broken
     try:
         done = respond(log, manager, saved.id)
         others = Projections({name: view for name, view in first.views.items() if name != "dashboard_figures"})

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings
 from incidents.application import commands as c
 from incidents.bootstrap import open_log
 from incidents.projections.figures import CLOSE_TIME_BUCKETS, UK, Figures, month_key, months_ending
-from incidents.projections.figures_postgres import PostgresFiguresView
-from incidents.projections.figures_sqlite import SQLiteFiguresView
+from incidents.projections.figures.postgres import PostgresFiguresView
+from incidents.projections.figures.sqlite import SQLiteFiguresView
 from incidents.settings import Settings
 
 from .view_histories import (
@@ -183,7 +183,7 @@ def test_a_view_built_live_equals_the_same_view_rebuilt_on_postgresql(steps):
 
 
 def test_the_app_runs_the_figures_and_the_action_queue(opened):
-    from incidents.projections.runner import start_projections
+    from incidents.projections.running.runner import start_projections
 
     log = opened.log
     manager = managers(log)["A81001"]

@@ -13,7 +13,7 @@ from incidents.application import commands as c
 from incidents.application.service import Actor
 from incidents.bootstrap import open_log
 from incidents.cli import app
-from incidents.projections.summaries_sqlite import SQLiteIncidentSummaryView
+from incidents.projections.summaries.fold import SummaryFold
 from incidents.settings import Settings
 
 
@@ -32,7 +32,7 @@ def test_the_worker_names_the_projection_that_failed_and_exits_1(tmp_path, monke
     def broken(*args, **kwargs):  # its database's failure, not the event's (which is set aside)
         raise OperationalError("the summaries view broke")
 
-    monkeypatch.setattr(SQLiteIncidentSummaryView, "add", broken)
+    monkeypatch.setattr(SummaryFold, "add", broken)
     result = CliRunner().invoke(app, ["project"], env={"INCIDENTS_DATA_DIR": str(tmp_path), "INCIDENTS_CHECKPOINT_SECONDS": "0"})
     assert result.exit_code == 1, result.output
     assert "Stopped: The incident_summaries projection has stopped" in result.output

@@ -10,9 +10,9 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from incidents.projections.postgres_lock import Behind, LeaseLost, PostgresProjectionsLock, WorkerWatch, RENEW_SECONDS
-from incidents.projections.rebuild import LockHeld
-from incidents.projections.runner import Projections
+from incidents.projections.running.locks import Behind, LeaseLost, PostgresProjectionsLock, WorkerWatch, RENEW_SECONDS
+from incidents.projections.running.locks import LockHeld
+from incidents.projections.running.runner import Projections
 
 
 def env_of(url: str) -> dict[str, str]:

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from incidents.projections import rebuild as rebuild_module
+from incidents.projections.running import rebuild as rebuild_module
 from incidents.projections.catalogue import spec_named
-from incidents.projections.rebuild import rebuild
-from incidents.projections.runner import open_views, start_projections
+from incidents.projections.running.rebuild import rebuild
+from incidents.projections.running.runner import open_views, start_projections
 
 from .test_action_queue_contract import every_item
 from .test_figures_view_contract import every_figure

@@ -12,11 +12,12 @@ import psycopg
 import pytest
 
 from incidents.bootstrap import open_log
-from incidents.projections import rebuild as rebuild_module
+from incidents.projections.running import rebuild as rebuild_module
 from incidents.projections.catalogue import CATALOGUE
-from incidents.projections.postgres_lock import TABLE
-from incidents.projections.rebuild import RebuildRefused, rebuild
-from incidents.projections.runner import open_views, start_projections
+from incidents.projections.running.locks import TABLE
+from incidents.projections.running.locks import RebuildRefused
+from incidents.projections.running.rebuild import rebuild
+from incidents.projections.running.runner import open_views, start_projections
 from incidents.settings import Settings
 from tests.integration.test_summary_rebuild import every_row, managers, play
 

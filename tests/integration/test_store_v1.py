@@ -25,7 +25,7 @@ from incidents.application.timeline import timeline
 from incidents.bootstrap import open_log
 from incidents.domain.filming import FilmingIncident
 from incidents.domain.recording import RecordingEpisode
-from incidents.projections.runner import open_views
+from incidents.projections.running.runner import open_views
 from incidents.settings import Settings
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "store-v1"

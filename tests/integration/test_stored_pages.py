@@ -9,7 +9,7 @@ from uuid import UUID
 
 from incidents.application import commands as c
 from incidents.application.service import IncidentLog
-from incidents.projections.stored_pages import page_reader, pages_up_to
+from incidents.projections.running.stored_pages import page_reader, pages_up_to
 
 from .test_summary_rebuild import managers, play
 

@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings, stra
 from incidents.application import commands as c
 from incidents.bootstrap import open_log
 from incidents.domain.values import DomainError
-from incidents.projections.rebuild import RebuildRefused, rebuild
-from incidents.projections.runner import open_views, start_projections
+from incidents.projections.running.locks import RebuildRefused
+from incidents.projections.running.rebuild import rebuild
+from incidents.projections.running.runner import open_views, start_projections
 from incidents.projections.summaries import SummaryQuery
 from incidents.settings import Settings
 

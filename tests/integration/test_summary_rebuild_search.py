@@ -10,10 +10,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from incidents.bootstrap import open_log
-from incidents.projections.rebuild import rebuild
-from incidents.projections.runner import open_views, start_projections
+from incidents.projections.running.rebuild import rebuild
+from incidents.projections.running.runner import open_views, start_projections
 from incidents.projections.summaries import SummaryQuery
-from incidents.projections.summaries_sqlite import LIVE_HASH_SIZE
+from incidents.projections.summaries.sqlite import LIVE_HASH_SIZE
 from incidents.settings import Settings
 
 from .test_summary_rebuild import PRACTICES, managers, play, step

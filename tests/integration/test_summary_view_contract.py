@@ -11,7 +11,7 @@ import pytest
 from incidents.application import commands as c
 from incidents.application.service import Actor
 from incidents.bootstrap import open_log
-from incidents.projections.runner import start_projections
+from incidents.projections.running.runner import start_projections
 from incidents.projections.summaries import SummaryQuery
 from incidents.settings import Settings
 

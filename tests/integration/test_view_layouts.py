@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from incidents.projections.figures import Figures
-from incidents.projections.layouts import stored_layout
-from incidents.projections.runner import ViewsOfAnOlderLayout, open_views, rebuild_stale_views, start_projections
+from incidents.projections.running.layouts import stored_layout
+from incidents.projections.running.runner import ViewsOfAnOlderLayout, open_views, rebuild_stale_views, start_projections
 from incidents.projections.summaries import IncidentSummaries
 from tests.integration.test_every_projection import respond
 from tests.integration.test_summary_rebuild import every_row

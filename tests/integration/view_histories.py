@@ -1,6 +1,6 @@
 """Shared by the contract tests of the dashboard figures and the action queue: a projection run
 by the library's ProjectionRunner (batched on SQLite, as the app runs it), the same projection
-fed every stored event again through a fresh view, fresh PostgreSQL databases, and random
+built again from every stored event as a rebuild builds it, fresh PostgreSQL databases, and random
 histories of incidents that cross months, correct their times and places, chase copies, send
 warning letters, close and reopen (and, for the action queue, disclosure requests received,
 extended, disclosed, refused and closed)."""
@@ -33,7 +33,7 @@ from incidents.application.records import UK
 from incidents.application.service import IncidentLog
 from incidents.bootstrap import Opened
 from incidents.domain.values import DomainError
-from incidents.projections.runner import batch_view_writes
+from incidents.projections.running.runner import batch_view_writes
 from tests.conftest import PG_HOST, PG_PORT, unavailable
 
 PRACTICES = ("A81001", "B82002")
@@ -73,20 +73,19 @@ def stop(runner: ProjectionRunner[IncidentLog, Any]) -> None:
 
 
 def rebuilt_view(opened: Opened, projection: Any, views: dict[str, Any], database: str) -> Any:
-    """A fresh view, fed every stored event again by hand (in pages, batched where it can be)."""
+    """A fresh view, built from every stored event as a rebuild builds it (its fold holding every
+    row, written page by page), to compare with the view built live."""
     env = Environment(projection.name, view_env(opened, projection.name, database))
-    view = InfrastructureFactory.construct(env).tracking_recorder(views[opened.store.kind])
+    view = InfrastructureFactory.construct(env).tracking_recorder(views[opened.store.kind]).start_rebuilding()
     fed = projection(view)
     log = opened.log
-    if hasattr(view, "start_batching"):
-        view.start_batching()
     position = 0
     while page := log.recorder.select_notifications(start=position, limit=500, inclusive_of_start=False):
         for notification in page:
             fed.process_event(log.mapper.to_domain_event(notification), Tracking(log.name, notification.id))
-        if hasattr(view, "flush"):
-            view.flush()
+        view.flush()
         position = page[-1].id
+    view.finish_rebuilding()
     return view
 
 

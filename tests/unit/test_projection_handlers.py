@@ -1,15 +1,15 @@
-"""A rebuild finds each projection's handler once per class of event (projections/handlers.py):
-the handler it finds is the one process_event would run, subclasses and the default included."""
+"""A projection finds its handler once per class of event (projections/folding.py): the handler
+it finds is the one its fold_event would run, subclasses and the default included."""
 
 from __future__ import annotations
 
 from functools import singledispatchmethod
+from types import SimpleNamespace
 from typing import Any
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
 
-from incidents.projections.handlers import AllHandlers
+from incidents.projections.folding import FoldingProjection
 
 
 class Base:
@@ -24,41 +24,27 @@ class MoreSpecial(Special):
     pass
 
 
-class Dispatching(Projection[Any]):
+class Dispatching(FoldingProjection):
     name = "dispatching"
 
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, Any]] = []
-
     @singledispatchmethod
-    def process_event(self, event: Any, tracking: Tracking) -> None:
-        self.seen.append(("default", event))
+    def fold_event(self, event: Any) -> None:
+        self.fold.append(("default", event))
 
-    @process_event.register
-    def _(self, event: Special, tracking: Tracking) -> None:
-        self.seen.append(("special", event))
-
-
-class Plain(Projection[Any]):
-    name = "plain"
-
-    def __init__(self) -> None:
-        self.seen: list[Any] = []
-
-    def process_event(self, event: Any, tracking: Tracking) -> None:
-        self.seen.append(event)
+    @fold_event.register
+    def _(self, event: Special) -> None:
+        self.fold.append(("special", event))
 
 
-def test_each_projection_handles_each_event_as_process_event_would():
-    dispatching, plain, expected = Dispatching(), Plain(), Dispatching()
-    handlers = AllHandlers([dispatching, plain])
+def test_each_event_is_folded_by_its_handler_and_advances_the_tracking():
+    tracked: list[Tracking] = []
+    view = SimpleNamespace(fold=[], insert_tracking=tracked.append)
+    projection, expected = Dispatching(view), Dispatching(SimpleNamespace(fold=[]))
     events = [Base(), Special(), MoreSpecial(), Special(), object()]
-    tracking = Tracking("incidents", 1)
-    for event in events:
-        for handle in handlers.of(type(event)):
-            handle(event, tracking)
-        expected.process_event(event, tracking)
-    assert dispatching.seen == expected.seen
-    assert [kind for kind, _ in dispatching.seen] == ["default", "special", "special", "special", "default"]
-    assert plain.seen == events
-    assert handlers.of(Special) is handlers.of(Special)  # found once
+    for position, event in enumerate(events, start=1):
+        projection.process_event(event, Tracking("incidents", position))
+        expected.fold_event(event)
+    assert view.fold == expected.fold
+    assert [kind for kind, _ in view.fold] == ["default", "special", "special", "special", "default"]
+    assert [t.notification_id for t in tracked] == [1, 2, 3, 4, 5]
+    assert projection.handlers.of(Special) is projection.handlers.of(Special)  # found once

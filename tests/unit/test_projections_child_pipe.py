@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import threading
 
-from incidents.projections.child import HURRY, WAKE, read_parent
+from incidents.projections.running.child import HURRY, WAKE
+from incidents.projections.running.child_process import read_parent
 
 
 def test_each_write_wakes_the_reader_and_the_pipes_end_says_the_parent_is_gone():

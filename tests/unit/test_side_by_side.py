@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from incidents.projections.side_by_side import groups_of, side_by_side
+from incidents.projections.running.side_by_side import groups_of, side_by_side
 
 
 def test_groups_share_the_cost_and_keep_the_order():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from eventsourcing.persistence import OperationalError
-from incidents.projections.runner import Projections
+from incidents.projections.running.runner import Projections
 from tests.conftest import wait_until
 from tests.web.conftest import PASSWORD
 from tests.integration.test_quarantine import plant_report_in_year_one
@@ -24,7 +24,7 @@ def test_healthz_names_a_projection_that_stopped_on_an_error(web_app, client_for
     def broken(*args, **kwargs):  # its database's failure, not the event's (which is set aside)
         raise OperationalError("the summaries view broke")
 
-    summaries.add = broken
+    summaries.fold.add = broken
     reception = client_for("sue.reception")
     form = reception.get("/incidents/new/filming")
     response = reception.post("/incidents/new/filming", data=filming_form(form.text))

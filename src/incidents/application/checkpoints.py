@@ -2,7 +2,7 @@
 
 `record_checkpoint` covers, in checkpoints of at most CHECKPOINT_MAX_EVENTS events, everything
 recorded since the last checkpoint; whoever runs the projections calls it every
-INCIDENTS_CHECKPOINT_SECONDS (`projections.checkpoint_timer`), and `incidents checkpoint` calls it
+INCIDENTS_CHECKPOINT_SECONDS (`checkpoint_timer.py`), and `incidents checkpoint` calls it
 once. Two writers cannot fork the chain: checkpoint n is version n of one log, so the second
 writer of the same n gets an IntegrityError, reads the new last checkpoint and goes on from it.
 A range is read up to the highest notification id at that moment; no event with a lower id can

@@ -1,4 +1,7 @@
-"""The projections lock on PostgreSQL: a lease, one row in `<schema>.incidents_projections_lease`.
+"""The projections lock: whoever writes the views or rebuilds them holds it, so a rebuild refuses
+to start while the app or a worker runs, and they refuse to start during a rebuild. On SQLite it
+is a file lock in the data folder (ProjectionsLock); on PostgreSQL a lease, one row in
+`<schema>.incidents_projections_lease`.
 
 Whoever writes the views (an `incidents project` worker, the app's child or the app itself) or
 rebuilds them holds the lease, and renews it every RENEW_SECONDS for LEASE_SECONDS more. Taking
@@ -22,6 +25,7 @@ views have lacked an event the store had (WorkerWatch reads them).
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import socket
@@ -30,6 +34,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import psycopg
@@ -38,12 +43,62 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
 
+from incidents.settings import ConfigurationError
+from incidents.storage import Store
+
 LEASE_SECONDS = 5.0
 RENEW_SECONDS = 1.0
 LOCK_WAIT_MS = 1000  # a statement on the lease waits this long for a row lock, then tries again later
 TABLE = "incidents_projections_lease"
 PROJECTIONS = "the projections"  # what a worker holds the lease for (a rebuild says otherwise)
 logger = logging.getLogger("incidents.projections")
+
+
+class RebuildRefused(ConfigurationError):
+    """Projections are being written by someone else, or cannot be rebuilt here."""
+
+
+class LockHeld(RebuildRefused):
+    """Another process holds the projections lock; `holder` names it."""
+
+    def __init__(self, message: str, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+@dataclass
+class ProjectionsLock:
+    """An exclusive lock on `<data folder>/projections.lock` while projections are written."""
+
+    path: Path
+    _file: Any = None
+
+    def acquire(self, doing: str) -> None:
+        file = open(self.path, "a+")
+        try:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            file.seek(0)
+            holder = file.read().strip() or "another process"
+            file.close()
+            raise LockHeld(f"Cannot start {doing}: {holder} holds {self.path}. Stop it first.", holder=holder) from None
+        file.seek(0)
+        file.truncate()
+        file.write(f"{doing} (process {os.getpid()})\n")
+        file.flush()
+        self._file = file
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def lock_for(store: Store) -> ProjectionsLock | PostgresProjectionsLock | None:
+    """The lock that whoever writes the views holds: none for the in-memory store."""
+    if store.kind == "postgres":
+        return PostgresProjectionsLock.from_env(store.env)
+    return ProjectionsLock(Path(store.location).parent / "projections.lock") if store.kind == "sqlite" else None
 
 
 class LeaseLost(OperationalError):
@@ -121,8 +176,6 @@ class PostgresProjectionsLock:
         return psycopg.connect(**self.conninfo, autocommit=True, application_name=name[:63], row_factory=dict_row)
 
     def acquire(self, doing: str) -> None:
-        from .rebuild import LockHeld
-
         holder = f"{doing} (process {os.getpid()} on {socket.gethostname()})"
         connection = self._connect(f"incidents: {holder}")
         try:

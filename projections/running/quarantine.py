@@ -9,7 +9,7 @@ incident. What cannot be an event's fault (the database gone, locked or full) st
 view, as before, to be retried when the projections start again.
 
 `incidents projections quarantine` lists what was set aside, and `--retry` applies it again
-(projections/retry.py), for example after a fix. A rebuild sets aside the same events (rebuild.py).
+(retry.py), for example after a fix. A rebuild sets aside the same events (rebuild.py).
 """
 
 from __future__ import annotations
@@ -152,13 +152,6 @@ def note_error(view: Any, name: str, notification_id: int, error: BaseException)
         )
 
 
-def discard_held(view: Any) -> None:
-    """Drop whatever the view holds in memory unwritten (its batch, its fold's changes)."""
-    discard = getattr(view, "discard_held", None)
-    if discard is not None:
-        discard()
-
-
 class BuildAgain(Exception):
     """A view of a rebuild failed on an event: its group of views is built again from the start."""
 
@@ -168,58 +161,51 @@ class RebuildQuarantine:
 
     A fold that raises on an event may have changed its rows half way, and a page's bulk write
     that fails names no event; either way the group is built again from the start (BuildAgain),
-    leaving the event out, or, for a page that failed, folding and writing that page event by
-    event to find the one that fails. So a rebuild sets aside exactly the events the live view
-    did, and pays for building again only when there are such events. Each attempt learns of
-    one more event or page, so the attempts end.
+    leaving the event out, or, for a page that failed, writing that page event by event to find
+    the one that fails. So a rebuild sets aside exactly the events the live view did, and pays
+    for building again only when there are such events. Each attempt learns of one more event
+    or page, so the attempts end.
     """
 
     def __init__(self) -> None:
         self.skipped: dict[str, dict[int, Quarantined]] = {}
         self.careful: dict[str, set[int]] = {}  # per view, the first notification id of pages written event by event
-        self._ids: set[int] = set()
-
-    def needs_care(self, first: int, last: int) -> bool:
-        """Whether a page holds an event set aside, or is to be written event by event."""
-        return any(first <= i <= last for i in self._ids)
 
     def failed(self, name: str, event: Any, tracking: Tracking, error: BaseException) -> None:
         """A view's fold raised on the event: leave it out next time (or fail, if the database did)."""
         if stops_the_view(error):
             raise error
         self.skipped.setdefault(name, {})[tracking.notification_id] = Quarantined.of(name, event, tracking, error)
-        self._ids.add(tracking.notification_id)
         logger.warning("Rebuilding %s again without event %s: %r", name, tracking.notification_id, error)
         raise BuildAgain(name) from error
 
-    def flush(self, name: str, view: Any, first: int) -> None:
-        """Write what the view folded of the page starting at `first`."""
+    def fold_page(self, name: str, projection: Any, view: Any, events: list[tuple[int, Any]], log_name: str) -> None:
+        """One view's share of a page (notification ids and events): folded, leaving out the
+        events set aside, then written with the page's last position."""
+        skipped = self.skipped.get(name, {})
+        first = events[0][0]
+        one_by_one = first in self.careful.get(name, ())
+        handler_of = projection.handlers.of
+        for notification_id, event in events:
+            try:
+                if notification_id not in skipped:
+                    handler_of(type(event))(event)
+                if one_by_one:
+                    view.insert_tracking(Tracking(log_name, notification_id))
+                    view.flush()
+            except Exception as error:
+                self.failed(name, event, Tracking(log_name, notification_id), error)
+        if one_by_one:
+            return
+        view.insert_tracking(Tracking(log_name, events[-1][0]))
         try:
             view.flush()
         except Exception as error:
-            if stops_the_view(error) or first in self.careful.get(name, ()):
+            if stops_the_view(error):
                 raise
             self.careful.setdefault(name, set()).add(first)
-            self._ids.add(first)
             logger.warning("Rebuilding %s again, writing the page from event %s event by event: %r", name, first, error)
             raise BuildAgain(name) from error
-
-    def fold_page(self, name: str, projection: Any, handler_of: Any, view: Any, events: list[tuple[Any, Tracking]]) -> None:
-        """One view's share of a page that needs care: events set aside are only tracked."""
-        skipped = self.skipped.get(name, {})
-        first = events[0][1].notification_id
-        careful = first in self.careful.get(name, ())
-        for event, tracking in events:
-            if tracking.notification_id in skipped:
-                projection.view.insert_tracking(tracking)
-                continue
-            try:
-                handler_of(type(event))(event, tracking)
-                if careful:
-                    view.flush()
-            except Exception as error:
-                self.failed(name, event, tracking, error)
-        self.flush(name, view, first)
 
     def record(self, name: str, view: Any) -> None:
         record(view, name, sorted(self.skipped.get(name, {}).values(), key=lambda entry: entry.notification_id))

@@ -19,27 +19,23 @@ million events as at a thousand).
 A small table of incidents (practice, kind, month, location, report time, last close) tells the
 view what to take one from; events other than Reported do not carry the practice.
 
-The view is an abstract TrackingRecorder; each database has its own module. Every change is
-written with its tracking position in one transaction, and every event advances the tracking
-position, including those this projection ignores.
+The projection (below) turns events into calls on the fold (fold.py); each database's module
+holds the tables, loads and writes the fold's rows, and reads the counters.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache, singledispatchmethod
 from typing import Any, Iterable, NamedTuple
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
-from eventsourcing.projection import Projection
 
 from incidents.domain.filming import FilmingIncident
 from incidents.domain.incident import Incident
 from incidents.domain.recording import RecordingEpisode
+from incidents.projections.folding import FoldingProjection
 
 UK = ZoneInfo("Europe/London")
 KINDS = (RecordingEpisode.KIND, FilmingIncident.KIND)
@@ -81,19 +77,11 @@ def months_ending(today: date, count: int = MONTHS_SHOWN) -> list[str]:
 
 
 def bucket_of(seconds: int) -> int:
-    """The index of the bucket a number of seconds is in (bucket_case, in Python)."""
+    """The index of the bucket a number of seconds is in."""
     for i, (_, days) in enumerate(CLOSE_TIME_BUCKETS):
         if days is not None and seconds < days * DAY:
             return i
     return len(CLOSE_TIME_BUCKETS) - 1
-
-
-def bucket_case(seconds: str) -> str:
-    """SQL that gives the index of the bucket a number of seconds is in (bucket_of, in SQL)."""
-    whens = " ".join(
-        f"WHEN {seconds} < {days * DAY} THEN {i}" for i, (_, days) in enumerate(CLOSE_TIME_BUCKETS) if days is not None
-    )
-    return f"CASE {whens} ELSE {len(CLOSE_TIME_BUCKETS) - 1} END"
 
 
 @dataclass(frozen=True)
@@ -181,31 +169,13 @@ class Counters(NamedTuple):
     closes: list[tuple[str, str, str, int, int, int]]  # (month, kind, outcome, bucket, count, seconds)
 
 
-class FiguresView(TrackingRecorder, ABC):
-    # Writes: each one event's changes, with its tracking position, in one transaction.
+class FiguresView:
+    """The queries both databases' views answer, from the counter rows each reads."""
 
-    @abstractmethod
-    def incident_reported(
-        self, incident_id: UUID, practice: str, kind: str, month: str, location: str, reported_at: datetime, tracking: Tracking
-    ) -> None: ...
-
-    @abstractmethod
-    def response_recorded(self, incident_id: UUID, response: str, month: str, tracking: Tracking) -> None: ...
-
-    @abstractmethod
-    def incident_moved(self, incident_id: UUID, month: str | None, location: str | None, tracking: Tracking) -> None:
-        """A correction of when (month) or where (location) it happened; None keeps the current one."""
-
-    @abstractmethod
-    def incident_closed(self, incident_id: UUID, outcome: str, closed_at: datetime, month: str, tracking: Tracking) -> None: ...
-
-    @abstractmethod
-    def incident_reopened(self, incident_id: UUID, tracking: Tracking) -> None: ...
-
-    @abstractmethod
     def _counters(self, practice: str, first: str, last: str) -> Counters:
         """The practice's counter rows for the months first..last (inclusive), read in one
         transaction, so that the figures of one page agree with each other."""
+        raise NotImplementedError
 
     # Queries.
 
@@ -282,49 +252,40 @@ def _close_times(rows: Iterable[tuple[int, int, int]]) -> CloseTimes:
     return CloseTimes(count, seconds, tuple(buckets))
 
 
-class Figures(Projection[FiguresView]):
+class Figures(FoldingProjection):
     name = "dashboard_figures"
-    layout = 1  # raise it when what this projection writes changes: every view is then rebuilt (layouts.py)
 
     @singledispatchmethod
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.insert_tracking(tracking)
+    def fold_event(self, domain_event: Any) -> None:
+        pass
 
-    @process_event.register
-    def _(self, e: FilmingIncident.Reported, tracking: Tracking) -> None:
-        self._reported(e, FilmingIncident.KIND, e.area, tracking)
+    @fold_event.register
+    def _(self, e: FilmingIncident.Reported) -> None:
+        self.fold.incident_reported(e.originator_id, e.practice, FilmingIncident.KIND, month_key(e.occurred_at), e.area, e.timestamp)
 
-    @process_event.register
-    def _(self, e: RecordingEpisode.Reported, tracking: Tracking) -> None:
-        self._reported(e, RecordingEpisode.KIND, e.setting, tracking)
+    @fold_event.register
+    def _(self, e: RecordingEpisode.Reported) -> None:
+        self.fold.incident_reported(e.originator_id, e.practice, RecordingEpisode.KIND, month_key(e.occurred_at), e.setting, e.timestamp)
 
-    def _reported(self, e: Any, kind: str, location: str, tracking: Tracking) -> None:
-        self.view.incident_reported(
-            e.originator_id, e.practice, kind, month_key(e.occurred_at), location, e.timestamp, tracking
-        )
+    @fold_event.register
+    def _(self, e: Incident.Responded) -> None:
+        self.fold.response_recorded(e.originator_id, type(e).__name__, month_key(e.occurred_at))
 
-    @process_event.register
-    def _(self, e: Incident.Responded, tracking: Tracking) -> None:
-        self.view.response_recorded(e.originator_id, type(e).__name__, month_key(e.occurred_at), tracking)
-
-    @process_event.register
-    def _(self, e: Incident.Corrected, tracking: Tracking) -> None:
+    @fold_event.register
+    def _(self, e: Incident.Corrected) -> None:
         if e.field == "occurred_at":
             when = e.value if isinstance(e.value, datetime) else datetime.fromisoformat(e.value)
-            self.view.incident_moved(e.originator_id, month_key(when), None, tracking)
+            self.fold.incident_moved(e.originator_id, month_key(when), None)
         elif e.field in LOCATION_FIELDS:
-            self.view.incident_moved(e.originator_id, None, e.value, tracking)
-        else:
-            self.view.insert_tracking(tracking)
+            self.fold.incident_moved(e.originator_id, None, e.value)
 
-    @process_event.register
-    def _(self, e: Incident.Closed, tracking: Tracking) -> None:
-        self.view.incident_closed(e.originator_id, e.outcome, e.timestamp, month_key(e.timestamp), tracking)
+    @fold_event.register
+    def _(self, e: Incident.Closed) -> None:
+        self.fold.incident_closed(e.originator_id, e.outcome, e.timestamp, month_key(e.timestamp))
 
-    @process_event.register
-    def _(self, e: Incident.Reopened, tracking: Tracking) -> None:
-        self.view.incident_reopened(e.originator_id, tracking)
+    @fold_event.register
+    def _(self, e: Incident.Reopened) -> None:
+        self.fold.incident_reopened(e.originator_id)
 
 
 LOCATION_FIELDS = ("area", "setting")  # where a filming incident / a recording episode happened
-

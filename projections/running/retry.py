@@ -18,9 +18,11 @@ from eventsourcing.utils import Environment
 from incidents.application.service import IncidentLog
 from incidents.storage import Store
 
-from .catalogue import CATALOGUE
-from .quarantine import Quarantined, discard_held, error_text, listed, note_error, remove, stops_the_view
-from .rebuild import READ_ONLY_LOG, RebuildRefused, lock_for
+from incidents.projections.catalogue import CATALOGUE
+
+from .locks import RebuildRefused, lock_for
+from .quarantine import Quarantined, error_text, listed, note_error, remove, stops_the_view
+from .rebuild import READ_ONLY_LOG
 from .runner import view_env
 
 
@@ -89,7 +91,7 @@ def _apply(log: IncidentLog, view: Any, projection: Any, entry: Quarantined) -> 
     except Exception as error:
         if stops_the_view(error):
             raise
-        discard_held(view)
+        view.discard_held()
         note_error(view, entry.view, entry.notification_id, error)
         return Retried(entry, error_text(error))
     finally:

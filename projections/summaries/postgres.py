@@ -10,52 +10,36 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composable, Identifier
 
-from .postgres_folding import FoldWriting
-from .postgres_statements import ComposedOnce
-from .summaries import (
-    SORT_SLOTS,
-    TOTAL_CAP,
-    IncidentSummary,
-    IncidentSummaryView,
-    SummaryPage,
-    SummaryQuery,
-    joined,
-    label_words,
-    page_of,
-    sort_base,
-)
-from .summary_fold import ID, ROW_COLUMNS, SummaryFold
+from incidents.projections.postgres import PostgresFoldedView
+
+from . import TOTAL_CAP, IncidentSummary, SummaryPage, SummaryQuery, joined, page_of, sort_base, SORT_SLOTS
+from .fold import ID, ROW_COLUMNS, SummaryFold
 
 COLUMNS = SQL(
     "incident_id, practice, kind, occurred_at, reported_at, location, status, last_response, "
     "last_response_at, responses, notes, corrections, reviewed_at, closed_at, outcome, clinician"
 )
 INDEXED = ("kind_words", "location_words", "clinician", "outcome_words", "response_words", "note_words")
-Statement = tuple[str, dict[str, Any]]
 MATCHES = SQL("search @@ to_tsquery('simple'::regconfig, %(words)s)")
 RECENT_WINDOW = 2000  # rows a text search reads in list order before it asks the word index
 
 
-class PostgresIncidentSummaryView(ComposedOnce, FoldWriting, PostgresTrackingRecorder, IncidentSummaryView):
+class PostgresIncidentSummaryView(PostgresFoldedView):
     recent_window = RECENT_WINDOW
     # A rebuild makes the list's indexes and the search column once, at the end: its writes look
     # rows up by incident id and sort key only (rebuild_postgres.defer_indexes).
     deferred_in_rebuild = ("incident_summaries",)
 
-    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
-        super().__init__(datastore, **kwargs)
-        self.table = Identifier(self.datastore.schema, "incident_summaries")
+    tables = ("incident_summaries",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fold = SummaryFold(self, lambda moment: moment)
+        self.table = self.t["incident_summaries"]
         self._delete_rows = SQL("DELETE FROM {0} WHERE incident_id = ANY(%s)").format(self.table)
         self._copy_rows = SQL("COPY {0} ({1}) FROM STDIN").format(self.table, SQL(", ").join(map(Identifier, ROW_COLUMNS)))
-        # The next free slot of the incident's millisecond (see summaries.sort_base).
-        self.next_key = SQL(
-            "(SELECT COALESCE(MAX(sort_key) + 1, %(base)s) FROM {0} "
-            "WHERE sort_key >= %(base)s AND sort_key < %(base)s + {1})"
-        ).format(self.table, SORT_SLOTS)
         searched = SQL(" || ' ' || ").join(Identifier(name) for name in INDEXED)
         by = "CREATE INDEX IF NOT EXISTS {0} ON {1} (practice, {2}sort_key)"
         indexes = {
@@ -90,129 +74,22 @@ class PostgresIncidentSummaryView(ComposedOnce, FoldWriting, PostgresTrackingRec
             ]
         )
 
-    def create_table(self) -> None:
-        """Create the tables; a table of an older layout (no search words) is dropped first and
-        this view's tracking emptied, so the projection fills it again from the first event."""
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
-                "SELECT count(*) AS n, count(*) FILTER (WHERE column_name='note_words') AS current "
-                "FROM information_schema.columns WHERE table_schema=%s AND table_name='incident_summaries'",
-                (self.datastore.schema,),
-            )
-            layout = curs.fetchone()
-            if layout and layout["n"] and not layout["current"]:
-                curs.execute(SQL("DROP TABLE {0}").format(self.table))
-                tracking = Identifier(self.datastore.schema, self.tracking_table_name)
-                curs.execute("SELECT to_regclass(%s) AS found", (f"{self.datastore.schema}.{self.tracking_table_name}",))
-                if curs.fetchone()["found"]:  # type: ignore[index]
-                    curs.execute(SQL("DELETE FROM {0}").format(tracking))
-        super().create_table()
+    def summary_row(self, incident_id: UUID) -> list[Any] | None:
+        found = self._select(f"SELECT {', '.join(ROW_COLUMNS)} FROM {{incident_summaries}} WHERE incident_id = %s", (incident_id,))
+        return [incident_id, *found[0][1:]] if found else None
 
-    def start_rebuilding(self) -> SummaryFold:
-        """For a rebuild into a scratch schema: the projection writes to the returned fold
-        (every row in memory, see summary_fold.py) and each flush() writes the rows it changed
-        since the last: deleted, then copied in (COPY), with the tracking position of the fold's
-        last event, in one transaction (postgres_folding.py). (Deleting first: a row may now have
-        the sort key that another changed row had.)"""
-        self._fold = SummaryFold()
-        return self._fold
+    def sort_keys(self, base: int) -> set[int]:
+        found = self._select("SELECT sort_key FROM {incident_summaries} WHERE sort_key >= %s AND sort_key < %s", (base, base + SORT_SLOTS))
+        return {row[0] for row in found}
 
-    def _write_fold(self, curs: Any, fold: SummaryFold) -> None:
-        rows = list(fold.drain())
+    def _write_folded(self, curs: Any) -> None:
+        """The changed rows, deleted, then copied in (deleting first: a row may now have the
+        sort key that another changed row had)."""
+        rows = list(self.fold.drain())
         curs.execute(self._delete_rows, ([row[ID] for row in rows],))
         with curs.copy(self._copy_rows) as copy:
             for row in rows:
                 copy.write_row(row)
-
-    def _write(self, statements: list[Statement], tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            for statement, params in statements:
-                curs.execute(statement, params)
-            self._insert_tracking(curs, tracking)
-
-    def _update(self, incident_id: UUID, assignments: str, **params: Any) -> Statement:
-        """An update of the incident's row (assignments name columns; values are parameters)."""
-        statement = self._composed_once(
-            assignments, lambda: SQL("UPDATE {0} SET " + assignments + " WHERE incident_id=%(incident_id)s").format(self.table)
-        )
-        return statement, {"incident_id": incident_id, **params}
-
-    def _appended(self, column: str, words: str) -> tuple[str, dict[str, Any]]:
-        if not words:
-            return "", {}
-        return f", {column} = {column} || ' ' || %(words)s", {"words": words}
-
-    def add(self, summary: IncidentSummary, note: str, tracking: Tracking) -> None:
-        self._write([self.add_statement(summary, note)], tracking)
-
-    def add_statement(self, summary: IncidentSummary, note: str) -> Statement:
-        """The insert of a new incident's row (also used to fill a view in bulk for benchmarks)."""
-        params = {
-            "incident_id": summary.incident_id, "practice": summary.practice, "kind": summary.kind,
-            "occurred_at": summary.occurred_at, "reported_at": summary.reported_at, "location": summary.location,
-            "status": summary.status, "last_response": summary.last_response, "last_response_at": summary.last_response_at,
-            "responses": summary.responses, "notes": summary.notes, "corrections": summary.corrections,
-            "reviewed_at": summary.reviewed_at, "closed_at": summary.closed_at, "outcome": summary.outcome,
-            "clinician": summary.clinician, "base": sort_base(summary.occurred_at),
-            "kind_words": label_words(summary.kind), "location_words": label_words(summary.location),
-            "outcome_words": label_words(summary.outcome), "note_words": note,
-        }
-        names = [name for name in params if name != "base"]
-        statement = self._composed_once(
-            "INSERT",
-            lambda: SQL("INSERT INTO {0} ({1}, sort_key) VALUES ({2}, {3}) ON CONFLICT (incident_id) DO NOTHING").format(
-                self.table,
-                SQL(", ").join(Identifier(n) for n in names),
-                SQL(", ").join(SQL("%({})s".format(n)) for n in names),
-                self.next_key,
-            ),
-        )
-        return statement, params
-
-    def record_response(self, incident_id: UUID, name: str, at: datetime, words: str, tracking: Tracking) -> None:
-        more, extra = self._appended("response_words", words)
-        assignments = "last_response=%(name)s, last_response_at=%(at)s, responses=responses+1" + more
-        self._write([self._update(incident_id, assignments, name=name, at=at, **extra)], tracking)
-
-    def add_note(self, incident_id: UUID, words: str, tracking: Tracking) -> None:
-        more, extra = self._appended("note_words", words)
-        self._write([self._update(incident_id, "notes=notes+1" + more, **extra)], tracking)
-
-    def correct(self, incident_id: UUID, column: str | None, value: Any, reason: str, tracking: Tracking) -> None:
-        more, extra = self._appended("note_words", reason)
-        counted = "corrections=corrections+1" + more
-        if column == "occurred_at":
-            statement = self._composed_once(
-                "occurred_at " + counted,
-                lambda: SQL("UPDATE {0} SET " + counted + ", occurred_at=%(value)s, sort_key={1} WHERE incident_id=%(incident_id)s").format(
-                    self.table, self.next_key
-                ),
-            )
-            params = {"incident_id": incident_id, "value": value, "base": sort_base(value), **extra}
-        elif column == "location":
-            statement, params = self._update(incident_id, counted + ", location=%(value)s, location_words=%(label)s", value=value, label=label_words(value), **extra)
-        elif column == "clinician":
-            statement, params = self._update(incident_id, counted + ", clinician=%(value)s", value=value, **extra)
-        else:
-            statement, params = self._update(incident_id, counted, **extra)
-        self._write([(statement, params)], tracking)
-
-    def mark_reviewed(self, incident_id: UUID, at: datetime, comment: str, tracking: Tracking) -> None:
-        more, extra = self._appended("note_words", comment)
-        self._write([self._update(incident_id, "reviewed_at=COALESCE(reviewed_at, %(at)s)" + more, at=at, **extra)], tracking)
-
-    def mark_closed(self, incident_id: UUID, outcome: str, at: datetime, note: str, tracking: Tracking) -> None:
-        more, extra = self._appended("note_words", note)
-        assignments = (
-            "status='closed', outcome=%(outcome)s, outcome_words=%(label)s, closed_at=%(at)s, "
-            "reviewed_at=COALESCE(reviewed_at, %(at)s)" + more
-        )
-        self._write([self._update(incident_id, assignments, outcome=outcome, label=label_words(outcome), at=at, **extra)], tracking)
-
-    def mark_reopened(self, incident_id: UUID, reason: str, tracking: Tracking) -> None:
-        more, extra = self._appended("note_words", reason)
-        assignments = "status='open', outcome='', outcome_words='', closed_at=NULL" + more
-        self._write([self._update(incident_id, assignments, **extra)], tracking)
 
     def reported_between(self, practice: str, start: datetime, end: datetime, limit: int = 100) -> list[IncidentSummary]:
         with self.datastore.transaction(commit=False) as curs:

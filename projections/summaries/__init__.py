@@ -1,8 +1,7 @@
 """Incident summaries: one row per incident, for lists, today's incidents and search.
 
-The view is an abstract TrackingRecorder; each database has its own module. Every change to a
-row is written with its tracking position in one transaction, and every event advances the
-tracking position, including events this projection ignores.
+The projection (below) turns events into calls on the fold (fold.py); each database's module
+holds the tables, loads and writes the fold's rows, and answers the queries.
 
 What text the view holds, and why. The events are encrypted at rest; this view is not. To let a
 manager find an incident by what was written about it, the view keeps a search index of:
@@ -22,16 +21,14 @@ practice's records are; it can always be deleted and rebuilt from the events.
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import singledispatchmethod
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
-from eventsourcing.projection import Projection
+from incidents.projections.folding import FoldingProjection
 
 from incidents.domain.filming import AREAS, FilmingIncident
 from incidents.domain.incident import Incident
@@ -297,44 +294,18 @@ def sort_base(moment: datetime) -> int:
 # The view ------------------------------------------------------------------------------------
 
 
-class IncidentSummaryView(TrackingRecorder, ABC):
-    @abstractmethod
-    def add(self, summary: IncidentSummary, note: str, tracking: Tracking) -> None:
-        """A new incident, with the (already searchable) text of the note made with it."""
+class IncidentSummaryView(Protocol):
+    """The queries each database's view answers."""
 
-    @abstractmethod
-    def record_response(self, incident_id: UUID, name: str, at: datetime, words: str, tracking: Tracking) -> None: ...
-
-    @abstractmethod
-    def add_note(self, incident_id: UUID, words: str, tracking: Tracking) -> None: ...
-
-    @abstractmethod
-    def correct(self, incident_id: UUID, column: str | None, value: Any, reason: str, tracking: Tracking) -> None:
-        """Count a correction and index its reason; change the column when the view holds it
-        (occurred_at, location, clinician)."""
-
-    @abstractmethod
-    def mark_reviewed(self, incident_id: UUID, at: datetime, comment: str, tracking: Tracking) -> None: ...
-
-    @abstractmethod
-    def mark_closed(self, incident_id: UUID, outcome: str, at: datetime, note: str, tracking: Tracking) -> None: ...
-
-    @abstractmethod
-    def mark_reopened(self, incident_id: UUID, reason: str, tracking: Tracking) -> None: ...
-
-    @abstractmethod
     def reported_between(self, practice: str, start: datetime, end: datetime, limit: int = 100) -> list[IncidentSummary]:
         """The practice's incidents reported in [start, end), newest first."""
 
-    @abstractmethod
     def get(self, practice: str, incident_id: UUID) -> IncidentSummary | None: ...
 
-    @abstractmethod
     def search(self, query: SummaryQuery) -> SummaryPage:
         """One page of the practice's incidents matching every filter of the query, newest
         occurred first. Its cost depends on the page, not on how many incidents there are."""
 
-    @abstractmethod
     def indexed_text(self, practice: str, incident_id: UUID) -> str | None:
         """Every word the search index holds for one incident (to check what the view keeps)."""
 
@@ -342,60 +313,53 @@ class IncidentSummaryView(TrackingRecorder, ABC):
 CORRECTED_COLUMNS = {"occurred_at": "occurred_at", "area": "location", "setting": "location", "clinician": "clinician"}
 
 
-class IncidentSummaries(Projection[IncidentSummaryView]):
+class IncidentSummaries(FoldingProjection):
     name = "incident_summaries"
-    layout = 2  # raise it when what this projection writes changes: every view is then rebuilt (layouts.py)
-    rebuild_cost = 2  # about the two other views' together, with its search index (side_by_side.py)
+    layout = 2
+    rebuild_cost = 2  # about the two other views' together, with its search index
 
     @singledispatchmethod
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.insert_tracking(tracking)
+    def fold_event(self, domain_event: Any) -> None:
+        pass
 
-    @process_event.register
-    def _(self, e: FilmingIncident.Reported, tracking: Tracking) -> None:
-        self.view.add(self._summary(e, FilmingIncident.KIND, e.area), searchable(e.note), tracking)
+    @fold_event.register
+    def _(self, e: FilmingIncident.Reported) -> None:
+        self.fold.add(self._summary(e, FilmingIncident.KIND, e.area), searchable(e.note))
 
-    @process_event.register
-    def _(self, e: RecordingEpisode.Reported, tracking: Tracking) -> None:
-        summary = self._summary(e, RecordingEpisode.KIND, e.setting, clinician=searchable(e.clinician))
-        self.view.add(summary, searchable(e.note), tracking)
+    @fold_event.register
+    def _(self, e: RecordingEpisode.Reported) -> None:
+        self.fold.add(self._summary(e, RecordingEpisode.KIND, e.setting, clinician=searchable(e.clinician)), searchable(e.note))
 
     @staticmethod
     def _summary(e: Any, kind: str, location: str, clinician: str = "") -> IncidentSummary:
         return IncidentSummary(
-            incident_id=e.originator_id,
-            practice=e.practice,
-            kind=kind,
-            occurred_at=e.occurred_at,
-            reported_at=e.timestamp,
-            location=location,
-            notes=1 if e.note else 0,
-            clinician=clinician,
+            incident_id=e.originator_id, practice=e.practice, kind=kind, occurred_at=e.occurred_at,
+            reported_at=e.timestamp, location=location, notes=1 if e.note else 0, clinician=clinician,
         )
 
-    @process_event.register
-    def _(self, e: Incident.Responded, tracking: Tracking) -> None:
+    @fold_event.register
+    def _(self, e: Incident.Responded) -> None:
         words = joined(RESPONSE_LABELS.get(type(e), ""), searchable(e.note))
-        self.view.record_response(e.originator_id, type(e).__name__, e.occurred_at, words, tracking)
+        self.fold.record_response(e.originator_id, type(e).__name__, e.occurred_at, words)
 
-    @process_event.register
-    def _(self, e: Incident.NoteAdded, tracking: Tracking) -> None:
-        self.view.add_note(e.originator_id, searchable(e.text), tracking)
+    @fold_event.register
+    def _(self, e: Incident.NoteAdded) -> None:
+        self.fold.add_note(e.originator_id, searchable(e.text))
 
-    @process_event.register
-    def _(self, e: Incident.Corrected, tracking: Tracking) -> None:
+    @fold_event.register
+    def _(self, e: Incident.Corrected) -> None:
         column = CORRECTED_COLUMNS.get(e.field)
         value = searchable(e.value) if column == "clinician" else e.value
-        self.view.correct(e.originator_id, column, value, searchable(e.reason), tracking)
+        self.fold.correct(e.originator_id, column, value, searchable(e.reason))
 
-    @process_event.register
-    def _(self, e: Incident.Reviewed, tracking: Tracking) -> None:
-        self.view.mark_reviewed(e.originator_id, e.timestamp, searchable(e.comment), tracking)
+    @fold_event.register
+    def _(self, e: Incident.Reviewed) -> None:
+        self.fold.mark_reviewed(e.originator_id, e.timestamp, searchable(e.comment))
 
-    @process_event.register
-    def _(self, e: Incident.Closed, tracking: Tracking) -> None:
-        self.view.mark_closed(e.originator_id, e.outcome, e.timestamp, searchable(e.note), tracking)
+    @fold_event.register
+    def _(self, e: Incident.Closed) -> None:
+        self.fold.mark_closed(e.originator_id, e.outcome, e.timestamp, searchable(e.note))
 
-    @process_event.register
-    def _(self, e: Incident.Reopened, tracking: Tracking) -> None:
-        self.view.mark_reopened(e.originator_id, searchable(e.reason), tracking)
+    @fold_event.register
+    def _(self, e: Incident.Reopened) -> None:
+        self.fold.mark_reopened(e.originator_id, searchable(e.reason))

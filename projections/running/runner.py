@@ -1,11 +1,6 @@
-"""Running the projections: in a process the app starts (the default, projections/child.py), in
-the app's own process (`inline`), or in a separate `incidents project` worker.
-
-One library runner feeds every projection of the catalogue (EveryProjection): it subscribes
-to the event store (LISTEN/NOTIFY on PostgreSQL, the polling subscription on SQLite), and each
-projection writes its own view with its own tracking position. An app whose projections run in
-another process opens the same views read-only and waits on their tracking.
-"""
+"""Running the projections: in a process the app starts (the default, child.py), in the app's
+own process (`inline`), or in a separate `incidents project` worker. An app whose projections
+run in another process opens the same views read-only and waits on their tracking."""
 
 from __future__ import annotations
 
@@ -14,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
+from eventsourcing.persistence import InfrastructureFactory, ListenNotifySubscription, Tracking, TrackingRecorder
 from eventsourcing.projection import BaseProjectionRunner, Projection, ProjectionRunner
 from eventsourcing.utils import Environment
 
@@ -22,21 +17,17 @@ from incidents.application.service import IncidentLog
 from incidents.settings import Settings
 from incidents.sqlite_subscription import SQLitePollingApplicationRecorder, SQLitePollingSubscription
 from incidents.storage import Store
+from incidents.application.checkpoint_timer import CheckpointSchedule, CheckpointTimer
+from incidents.projections.catalogue import CATALOGUE
+from incidents.projections.summaries import IncidentSummaries, IncidentSummaryView
 
-from .catalogue import CATALOGUE, ViewsUnavailable
 from .child import ProjectionsChild
-from .checkpoint_timer import CheckpointSchedule, CheckpointTimer
-from .postgres_lock import PROJECTIONS, Behind, LeaseLost, PostgresProjectionsLock, WorkerSeen, WorkerWatch
-from .quarantine import count as quarantined_count, discard_held, record as record_quarantined, set_aside, stops_the_view
 from .layouts import is_stale
-from .rebuild import ProjectionsLock, RebuildRefused, lock_for, rebuild_holding_lock
-from .summaries import IncidentSummaries, IncidentSummaryView
-
-__all__ = [
-    "EveryProjection", "LostTheLock", "ProjectionFailed", "Projections", "ViewsUnavailable", "open_views", "start_projections",
-    "start_projections_child", "view_env",
-]
-
+from .locks import (
+    PROJECTIONS, Behind, LeaseLost, PostgresProjectionsLock, ProjectionsLock, RebuildRefused, WorkerSeen, WorkerWatch, lock_for,
+)
+from .quarantine import count as quarantined_count, record as record_quarantined, set_aside, stops_the_view
+from .rebuild import rebuild_holding_lock
 
 logger = logging.getLogger("incidents.projections")
 
@@ -61,15 +52,13 @@ class _Part:
         self.after = after  # its view's position when the runner started: it has every event up to here
         self.error: Exception | None = None
         self.logged = False
-        self.batching = False  # the view holds its writes until flush()
         self.held: list[tuple[Any, Tracking]] = []  # the events of those held writes
 
 
 class EveryProjection(Projection[Any]):
     """Every projection of the catalogue, fed by one subscription: each event is read, decrypted
     and decoded once, by one thread, for all the views. (A runner per projection read and decoded
-    every event three times, in three threads taking turns at the GIL with the app's requests;
-    measured in bench/README.md.)
+    every event three times, in three threads taking turns at the GIL with the app's requests.)
 
     Each view still writes its changes with its own tracking position in one transaction, so each
     stays exactly-once on its own: the subscription starts after the position of the view furthest
@@ -89,24 +78,26 @@ class EveryProjection(Projection[Any]):
     def __init__(self, parts: list[_Part]) -> None:
         super().__init__(view=None)
         self.parts = parts
-        # Bound once: each lookup of a singledispatchmethod builds a new dispatching function.
         self._feeds = [(part, part.projection.process_event) for part in parts]
+        self.read_all: Callable[[], bool] | None = None  # whether the subscription's batch is all read
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # type: ignore[override]
         position = tracking.notification_id
         for part, process_event in self._feeds:
             if part.error is None and position > part.after:
-                if part.batching:
+                if part.view.batching:
                     part.held.append((domain_event, tracking))
                 try:
                     process_event(domain_event, tracking)
                 except Exception as error:
                     self._failed(part, error, [(domain_event, tracking)])
+        if self.read_all is not None and self.read_all():
+            self.flush()
 
     def flush(self) -> None:
         """Commit what each (batching) view holds: called before the subscription reads again."""
         for part in self.parts:
-            if part.error is None and hasattr(part.view, "flush"):
+            if part.error is None:
                 try:
                     part.view.flush()
                 except Exception as error:
@@ -119,8 +110,8 @@ class EveryProjection(Projection[Any]):
         if stops_the_view(error):
             part.error = error
             return
-        discard_held(part.view)
-        if not part.batching:  # the write of this one event was rolled back: set it aside
+        part.view.discard_held()
+        if not part.view.batching:  # the write of this one event was rolled back: set it aside
             self._set_aside(part, events[0], error)
             return
         held, part.held = part.held, []
@@ -132,7 +123,7 @@ class EveryProjection(Projection[Any]):
                 if stops_the_view(failure):
                     part.error = failure
                     return
-                discard_held(part.view)
+                part.view.discard_held()
                 self._set_aside(part, (event, tracking), failure)
                 if part.error is not None:
                     return
@@ -361,16 +352,16 @@ def start_projections(
         runner.__enter__()
         if isinstance(lock, PostgresProjectionsLock):
             lock.report = _progress_report(projections.views, runner.app.recorder)
+        # Each view commits all the events of one read of the log in one transaction, flushed
+        # before the subscription reads again (so none waits).
         subscription = getattr(runner._subscription, "subscription", None)  # the recorder's own
         if isinstance(subscription, SQLitePollingSubscription):
-            # On SQLite, a view that can batch commits all the events of one read of the log in
-            # one transaction, flushed just before the subscription reads again (so none waits).
             subscription.before_reading = every.flush  # set first: a held write is always flushed
             projections.hurry = subscription.hurry
-            for part in parts:
-                if hasattr(part.view, "start_batching"):
-                    part.view.start_batching()
-                    part.batching = True
+        elif isinstance(subscription, ListenNotifySubscription):
+            every.read_all = lambda: subscription._notifications_index >= len(subscription._notifications)
+        for part in parts if subscription is not None else ():
+            part.view.start_batching()
         if checkpoints is not None:
             projections.checkpoint_timer = CheckpointTimer(checkpoints, app_env)
             projections.checkpoint_timer.start()
@@ -442,13 +433,13 @@ def batch_view_writes(runner: ProjectionRunner[IncidentLog, Any]) -> None:
     each one): batch as start_projections does."""
     subscription = getattr(runner._subscription, "subscription", None)  # the recorder's own
     view = runner.view
-    if isinstance(subscription, SQLitePollingSubscription) and hasattr(view, "start_batching"):
+    if isinstance(subscription, SQLitePollingSubscription):
         subscription.before_reading = view.flush  # set first: a buffered write is always flushed
         view.start_batching()
 
 
 def start_projections_child(store: Store, app_env: dict[str, str], settings: Settings, recorder: Any) -> Projections:
-    """Read the views, and run the projections writing them in a child process (projections/child.py),
+    """Read the views, and run the projections writing them in a child process (child.py),
     woken after each write through `recorder` (on SQLite; PostgreSQL notifies the child itself)."""
     rebuild_stale_views(store, app_env)
     projections = open_views(store, app_env)

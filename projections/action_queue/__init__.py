@@ -38,15 +38,11 @@ those, chosen before the limit so a long list of others' items cannot crowd thei
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import singledispatchmethod
 from typing import Any, Iterable
 from uuid import UUID
-
-from eventsourcing.persistence import Tracking, TrackingRecorder
-from eventsourcing.projection import Projection
 
 from incidents.application.disclosures import DISCLOSURE_ROLES
 from incidents.domain.disclosure import DisclosureRequest
@@ -54,8 +50,8 @@ from incidents.domain.filming import WARNING_VALIDITY_MONTHS, FilmingIncident
 from incidents.domain.incident import Incident
 from incidents.domain.recording import RecordingEpisode
 from incidents.domain.values import months_before
-
-from .working_days import UK, end_of_day, working_days_deadline
+from incidents.projections.folding import FoldingProjection
+from incidents.projections.working_days import UK, end_of_day, working_days_deadline
 
 REVIEW_WORKING_DAYS = 2
 COPY_FOLLOW_UP = timedelta(days=14)
@@ -112,50 +108,16 @@ class ActionItem:
     requester: Requester | None = None  # a disclosure request's
 
 
-class ActionQueueView(TrackingRecorder, ABC):
-    # Writes: each one event's changes, with its tracking position, in one transaction.
+class ActionQueueView:
+    """The query both databases' views answer, from the rows each reads (`_item_rows`):
+    (incident_id, kind, action, due_at, since, requester_type, reference) of the open items of
+    these actions, windows not yet ended, by due date then incident id; the requester's type
+    and reference only for a disclosure request."""
 
-    @abstractmethod
-    def incident_reported(
-        self, incident_id: UUID, practice: str, kind: str, reported_at: datetime, review_due: datetime, tracking: Tracking
-    ) -> None:
-        """Remember the incident, add its review item, and drop the practice's ended windows."""
-
-    @abstractmethod
-    def item_due(self, incident_id: UUID, action: str, since: datetime, due_at: datetime, tracking: Tracking) -> None:
-        """Add an item, or replace an existing one whose due date is earlier (a later letter)."""
-
-    @abstractmethod
-    def item_done(self, incident_id: UUID, actions: tuple[str, ...], tracking: Tracking) -> None: ...
-
-    @abstractmethod
-    def copy_requested(self, incident_id: UUID, at: datetime, due_at: datetime, tracking: Tracking) -> None:
-        """Remember the outstanding request (for a reopen) and add or move its item."""
-
-    @abstractmethod
-    def copy_settled(self, incident_id: UUID, tracking: Tracking) -> None: ...
-
-    @abstractmethod
-    def incident_reopened(self, incident_id: UUID, tracking: Tracking) -> None:
-        """Restore the copy item if a request is still outstanding."""
-
-    @abstractmethod
-    def request_received(
-        self, request_id: UUID, practice: str, requester: Requester, since: datetime, due_at: datetime, tracking: Tracking
-    ) -> None:
-        """Remember who asked, and add the request's item."""
-
-    @abstractmethod
-    def item_moved(self, item_id: UUID, action: str, due_at: datetime, tracking: Tracking) -> None:
-        """Give an open item another due date (an extension), keeping when it arose."""
-
-    @abstractmethod
     def _item_rows(
         self, practice: str, now: datetime, limit: int, actions: tuple[str, ...]
     ) -> Iterable[tuple[UUID, str, str, datetime, datetime, str | None, str | None]]:
-        """(incident_id, kind, action, due_at, since, requester_type, reference) of the open
-        items of these actions, windows not yet ended, by due date then incident id; the
-        requester's type and reference only for a disclosure request."""
+        raise NotImplementedError
 
     def due(self, practice: str, now: datetime, limit: int = 100, role: str | None = None) -> list[ActionItem]:
         """The practice's open items (those the role sees, if one is given): overdue first
@@ -186,79 +148,68 @@ def start_of_day(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UK).astimezone(timezone.utc)
 
 
-class ActionQueue(Projection[ActionQueueView]):
+class ActionQueue(FoldingProjection):
     name = "action_queue"
-    layout = 1  # raise it when what this projection writes changes: every view is then rebuilt (layouts.py)
 
     @singledispatchmethod
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.insert_tracking(tracking)
+    def fold_event(self, domain_event: Any) -> None:
+        pass
 
-    @process_event.register
-    def _(self, e: FilmingIncident.Reported, tracking: Tracking) -> None:
-        self._reported(e, FilmingIncident.KIND, tracking)
+    @fold_event.register
+    def _(self, e: FilmingIncident.Reported) -> None:
+        self._reported(e, FilmingIncident.KIND)
 
-    @process_event.register
-    def _(self, e: RecordingEpisode.Reported, tracking: Tracking) -> None:
-        self._reported(e, RecordingEpisode.KIND, tracking)
+    @fold_event.register
+    def _(self, e: RecordingEpisode.Reported) -> None:
+        self._reported(e, RecordingEpisode.KIND)
 
-    def _reported(self, e: Any, kind: str, tracking: Tracking) -> None:
+    def _reported(self, e: Any, kind: str) -> None:
         due = working_days_deadline(e.timestamp, REVIEW_WORKING_DAYS)
-        self.view.incident_reported(e.originator_id, e.practice, kind, e.timestamp, due, tracking)
+        self.fold.incident_reported(e.originator_id, e.practice, kind, e.timestamp, due)
 
-    @process_event.register
-    def _(self, e: Incident.Reviewed, tracking: Tracking) -> None:
-        self.view.item_done(e.originator_id, (REVIEW.code,), tracking)
+    @fold_event.register
+    def _(self, e: Incident.Reviewed) -> None:
+        self.fold.item_done(e.originator_id, (REVIEW.code,))
 
-    @process_event.register
-    def _(self, e: RecordingEpisode.CopyRequested, tracking: Tracking) -> None:
-        self.view.copy_requested(e.originator_id, e.occurred_at, e.occurred_at + COPY_FOLLOW_UP, tracking)
+    @fold_event.register
+    def _(self, e: RecordingEpisode.CopyRequested) -> None:
+        self.fold.copy_requested(e.originator_id, e.occurred_at, e.occurred_at + COPY_FOLLOW_UP)
 
-    @process_event.register
-    def _(self, e: RecordingEpisode.CopyReceived, tracking: Tracking) -> None:
-        self.view.copy_settled(e.originator_id, tracking)
+    @fold_event.register(RecordingEpisode.CopyReceived)
+    @fold_event.register(RecordingEpisode.PatientDeclinedToShare)
+    def _(self, e: Any) -> None:
+        self.fold.copy_settled(e.originator_id)
 
-    @process_event.register
-    def _(self, e: RecordingEpisode.PatientDeclinedToShare, tracking: Tracking) -> None:
-        self.view.copy_settled(e.originator_id, tracking)
-
-    @process_event.register
-    def _(self, e: FilmingIncident.WarningLetterSent, tracking: Tracking) -> None:
+    @fold_event.register
+    def _(self, e: FilmingIncident.WarningLetterSent) -> None:
         ends = months_after(e.occurred_at, WARNING_VALIDITY_MONTHS)
-        self.view.item_due(e.originator_id, WARNING_WINDOW.code, e.occurred_at, ends, tracking)
+        self.fold.item_due(e.originator_id, WARNING_WINDOW.code, e.occurred_at, ends)
 
-    @process_event.register
-    def _(self, e: FilmingIncident.RemovalRequested, tracking: Tracking) -> None:
-        self.view.item_done(e.originator_id, (WARNING_WINDOW.code,), tracking)
+    @fold_event.register
+    def _(self, e: FilmingIncident.RemovalRequested) -> None:
+        self.fold.item_done(e.originator_id, (WARNING_WINDOW.code,))
 
-    @process_event.register
-    def _(self, e: Incident.Closed, tracking: Tracking) -> None:
-        self.view.item_done(e.originator_id, ENDED_BY_CLOSE, tracking)
+    @fold_event.register
+    def _(self, e: Incident.Closed) -> None:
+        self.fold.item_done(e.originator_id, ENDED_BY_CLOSE)
 
-    @process_event.register
-    def _(self, e: Incident.Reopened, tracking: Tracking) -> None:
-        self.view.incident_reopened(e.originator_id, tracking)
+    @fold_event.register
+    def _(self, e: Incident.Reopened) -> None:
+        self.fold.incident_reopened(e.originator_id)
 
     # Disclosure requests: their dates are calendar days (decoded by the application's DateAsISO).
 
-    @process_event.register
-    def _(self, e: DisclosureRequest.Received, tracking: Tracking) -> None:
+    @fold_event.register
+    def _(self, e: DisclosureRequest.Received) -> None:
         requester = Requester(e.requester_type, e.reference)
-        received = start_of_day(e.received_on)
-        self.view.request_received(e.originator_id, e.practice, requester, received, end_of_day(e.due_on), tracking)
+        self.fold.request_received(e.originator_id, e.practice, requester, start_of_day(e.received_on), end_of_day(e.due_on))
 
-    @process_event.register
-    def _(self, e: DisclosureRequest.Extended, tracking: Tracking) -> None:
-        self.view.item_moved(e.originator_id, DISCLOSURE_DUE.code, end_of_day(e.due_on), tracking)
+    @fold_event.register
+    def _(self, e: DisclosureRequest.Extended) -> None:
+        self.fold.item_moved(e.originator_id, DISCLOSURE_DUE.code, end_of_day(e.due_on))
 
-    @process_event.register
-    def _(self, e: DisclosureRequest.Disclosed, tracking: Tracking) -> None:
-        self.view.item_done(e.originator_id, (DISCLOSURE_DUE.code,), tracking)
-
-    @process_event.register
-    def _(self, e: DisclosureRequest.Refused, tracking: Tracking) -> None:
-        self.view.item_done(e.originator_id, (DISCLOSURE_DUE.code,), tracking)
-
-    @process_event.register
-    def _(self, e: DisclosureRequest.Closed, tracking: Tracking) -> None:
-        self.view.item_done(e.originator_id, (DISCLOSURE_DUE.code,), tracking)
+    @fold_event.register(DisclosureRequest.Disclosed)
+    @fold_event.register(DisclosureRequest.Refused)
+    @fold_event.register(DisclosureRequest.Closed)
+    def _(self, e: Any) -> None:
+        self.fold.item_done(e.originator_id, (DISCLOSURE_DUE.code,))

@@ -1,12 +1,12 @@
 """The projections in a process of their own, started, woken and stopped by the app.
 
 Python runs one thread at a time in a process (the GIL). In the app's own process the
-projections take turns with the requests, and logging an incident under load fell to about
-half the rate it has without them (bench/README.md). In a child process they run on the
+projections take turns with the requests, and logging an incident under load is slower. In a
+child process they run on the
 machine's other core: `incidents serve` is still one command, and the child lives and dies with
 the app.
 
-- The app starts `python -m incidents.projections.child` with its own settings, and keeps a pipe
+- The app starts `python -m incidents.projections.running.child_process` with its own settings, and keeps a pipe
   to the child's standard input. After each write to a SQLite store the app sends one byte down
   it, so the child reads the new events soon instead of at its next poll (on PostgreSQL the
   child listens for the store's own notifications). Under a stream of writes the child reads at
@@ -29,15 +29,14 @@ import logging
 import os
 import subprocess
 import sys
-import signal
 import threading
 import time
-from typing import Callable
 
 from incidents.settings import PREFIX, Settings
 
 logger = logging.getLogger("incidents.projections")
 
+CHILD_MODULE = "incidents.projections.running.child_process"
 RUNNING = "running"  # what the child says on its status pipe
 WAITING = "waiting: "
 WAKE = b"\n"  # the store has new events
@@ -73,7 +72,7 @@ class ProjectionsChild:
             status_read, status_write = os.pipe()
             try:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "incidents.projections.child", str(status_write)],
+                    [sys.executable, "-m", CHILD_MODULE, str(status_write)],
                     stdin=subprocess.PIPE, env=self.env, pass_fds=(status_write,),
                 )
             except BaseException:
@@ -165,92 +164,3 @@ class ProjectionsChild:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def read_parent(fd: int, wake: Callable[[], None], hurry: Callable[[], None], parent_gone: threading.Event) -> None:
-    """The child's side of the pipe: WAKE wakes the subscription, HURRY makes it read at once;
-    the end means stop."""
-    try:
-        while True:
-            data = os.read(fd, 4096)
-            if not data:
-                break
-            if HURRY in data:
-                hurry()
-            else:
-                wake()
-    except OSError:
-        pass
-    finally:
-        parent_gone.set()
-
-
-def main() -> int:
-    from incidents.bootstrap import open_log
-    from incidents.sqlite_subscription import SQLitePollingApplicationRecorder
-
-    from .checkpoint_timer import CheckpointSchedule
-    from .rebuild import RebuildRefused
-    from .runner import ProjectionFailed, start_projections
-
-    # Ctrl-C in a terminal reaches the whole process group: the child stops when the app does
-    # (its pipe closes), after the app has stopped taking requests, not before.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
-    opened = open_log(settings)
-    recorder = opened.log.recorder
-    # On PostgreSQL the store notifies the subscription itself; the pipe still says when to stop.
-    sqlite = isinstance(recorder, SQLitePollingApplicationRecorder)
-    wake = recorder.wake_readers if sqlite else lambda: None
-    hurry = recorder.hurry_readers if sqlite else lambda: None
-    parent_gone = threading.Event()
-    projections = None
-
-    def stop_when_parent_goes() -> None:
-        parent_gone.wait()
-        if projections is not None and projections.runner is not None:
-            projections.runner.stop()
-
-    threading.Thread(target=read_parent, args=(0, wake, hurry, parent_gone), name="parent-pipe", daemon=True).start()
-    status = os.fdopen(int(sys.argv[1]), "w", buffering=1) if len(sys.argv) > 1 else None
-
-    def say(state: str) -> None:
-        if status is not None:
-            try:
-                status.write(state.replace("\n", " ") + "\n")
-            except OSError:
-                pass  # the app is gone: the pipe on stdin says so too
-
-    try:
-        said = ""
-        while projections is None:
-            try:
-                # On SQLite the app rebuilds views of an older layout before it opens them; a
-                # rebuild here would make new files that the app, reading the old ones, never sees.
-                projections = start_projections(
-                    opened.store, opened.env, CheckpointSchedule.from_settings(settings), rebuild_stale=not sqlite
-                )
-            except RebuildRefused as refused:
-                if str(refused) != said:  # once for each reason, not every second
-                    said = str(refused)
-                    logger.warning("The projections wait: %s", refused)
-                    say(WAITING + said)
-                if parent_gone.wait(1.0):
-                    return 0
-        say(RUNNING)
-        threading.Thread(target=stop_when_parent_goes, name="stop-with-parent", daemon=True).start()
-        try:
-            projections.run_forever()
-        except ProjectionFailed as failed:
-            logger.error("%s", failed)
-            return 1
-        return 0
-    finally:
-        if projections is not None:
-            projections.stop()
-        opened.log.close()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

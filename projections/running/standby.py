@@ -10,7 +10,7 @@ from typing import Callable
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from .rebuild import LockHeld
+from .locks import LockHeld
 from .runner import Projections
 
 STANDBY_POLL_SECONDS = 0.5

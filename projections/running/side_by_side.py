@@ -1,7 +1,6 @@
 """Views rebuilt side by side: each group of views built by a process of its own.
 
-A rebuild's time goes to reading and decoding the events (once per process) and to the views
-(bench/README.md, session 7: the summaries cost about as much as the two other views together).
+A rebuild's time goes to reading and decoding the events (once per process) and to the views.
 On a machine with more than one core, the views are split into groups of about equal cost
 (`rebuild_cost` of each projection), and each group is built by a forked child: it reads the log
 itself and builds its views in their own side files or scratch schemas, exactly as one process

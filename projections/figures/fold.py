@@ -1,23 +1,18 @@
-"""The dashboard figures folded in memory: each incident's row as it now is, and the change of
-every counter since the last flush.
-
-The SQLite view folds this way live and in a rebuild (figures_sqlite); the PostgreSQL view
-writes a statement per event live and folds this way in a rebuild (figures_postgres). Every
-method is the twin of the view method of the same name; tests/integration/test_figures_fold.py
-holds a PostgreSQL rebuild to what the live statements leave. Times are kept as the view stores
-them (`Times`), so a close's seconds are what the database computes.
+"""The dashboard figures folded in memory (see folding.py): each incident's row as it now is,
+and the change of every counter since the last flush, which the view adds to the counter rows.
+Times are kept as the view stores them, so a close's seconds are what the database
+would compute.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
+from incidents.projections.folding import Fold
 
-from .figures import bucket_of
+from . import bucket_of
 
 # An incident's row, after its id: the columns of figures_incidents in this order.
 INCIDENT_COLUMNS = ("practice", "kind", "month", "location", "reported_at", "status", "close_month", "outcome", "close_bucket", "close_seconds")
@@ -31,22 +26,19 @@ COUNTERS = {
 }
 
 
-@dataclass(frozen=True)
-class Times:
-    """How a view stores a moment, and the whole seconds from a stored report time to a close."""
+class FiguresFold(Fold):
+    def __init__(self, loader: Any, stored: Callable[[datetime], Any], seconds: Callable[[Any, datetime], int]) -> None:
+        self.seconds = seconds  # the whole seconds from a stored report time to a close
+        super().__init__(loader, stored)
 
-    stored: Callable[[datetime], Any]
-    seconds: Callable[[Any, datetime], int]
-
-
-class FiguresFold:
-    def __init__(self, times: Times, load: Callable[[UUID], list[Any] | None] = lambda incident_id: None) -> None:
-        self.times = times
-        self.load = load  # an incident's row from the view's table, when it is not held here
-        self.incidents: dict[UUID, list[Any]] = {}
+    def forget(self) -> None:
+        self.incidents: dict[UUID, list[Any] | None] = {}
         self.changed: set[UUID] = set()
         self.deltas: dict[str, dict[tuple[Any, ...], list[int]]] = {table: {} for table in COUNTERS}
-        self.tracking: Tracking | None = None  # of the last event folded
+        self.tracking = None
+
+    def held(self) -> int:
+        return len(self.incidents)
 
     def drain(self) -> tuple[list[tuple[UUID, list[Any]]], dict[str, list[tuple[Any, ...]]]]:
         """The incidents changed since the last drain, and each counter's change, as
@@ -60,45 +52,30 @@ class FiguresFold:
         self.deltas = {table: {} for table in COUNTERS}
         return incidents, changes
 
-    def forget(self) -> None:
-        """Drop the rows held (after a drain): the next event of each is read again by `load`."""
-        self.incidents.clear()
-
     def _incident(self, incident_id: UUID) -> list[Any] | None:
-        row = self.incidents.get(incident_id)
-        if row is None:
-            row = self.load(incident_id)
-            if row is not None:
-                self.incidents[incident_id] = row
-        return row
+        return self._cached(self.incidents, incident_id, self.loader.figures_incident)  # type: ignore[no-any-return]
 
     def _count(self, table: str, key: tuple[Any, ...], by: int, seconds: int = 0) -> None:
         delta = self.deltas[table].setdefault(key, [0, 0])
         delta[0] += by
         delta[1] += seconds
 
-    # The view's writes -----------------------------------------------------------------------
-
-    def insert_tracking(self, tracking: Tracking) -> None:
-        self.tracking = tracking
+    # What the projection calls -----------------------------------------------------------------
 
     def incident_reported(
-        self, incident_id: UUID, practice: str, kind: str, month: str, location: str, reported_at: datetime, tracking: Tracking
+        self, incident_id: UUID, practice: str, kind: str, month: str, location: str, reported_at: datetime
     ) -> None:
-        self.tracking = tracking
-        self.incidents[incident_id] = [practice, kind, month, location, self.times.stored(reported_at), "open", None, None, None, None]
+        self.incidents[incident_id] = [practice, kind, month, location, self.stored(reported_at), "open", None, None, None, None]
         self.changed.add(incident_id)
         self._count("figures_open", (practice, kind), +1)
         self._count("figures_incidents_by_month", (practice, month, kind, location), +1)
 
-    def response_recorded(self, incident_id: UUID, response: str, month: str, tracking: Tracking) -> None:
-        self.tracking = tracking
+    def response_recorded(self, incident_id: UUID, response: str, month: str) -> None:
         row = self._incident(incident_id)
         if row is not None:
             self._count("figures_responses_by_month", (row[PRACTICE], month, row[KIND], response), +1)
 
-    def incident_moved(self, incident_id: UUID, month: str | None, location: str | None, tracking: Tracking) -> None:
-        self.tracking = tracking
+    def incident_moved(self, incident_id: UUID, month: str | None, location: str | None) -> None:
         row = self._incident(incident_id)
         if row is not None:
             practice, kind = row[PRACTICE], row[KIND]
@@ -108,19 +85,17 @@ class FiguresFold:
             self._count("figures_incidents_by_month", (practice, row[MONTH], kind, row[LOCATION]), +1)
             self.changed.add(incident_id)
 
-    def incident_closed(self, incident_id: UUID, outcome: str, closed_at: datetime, month: str, tracking: Tracking) -> None:
-        self.tracking = tracking
+    def incident_closed(self, incident_id: UUID, outcome: str, closed_at: datetime, month: str) -> None:
         row = self._incident(incident_id)
         if row is not None:
             practice, kind = row[PRACTICE], row[KIND]
-            seconds = self.times.seconds(row[REPORTED_AT], closed_at)
+            seconds = self.seconds(row[REPORTED_AT], closed_at)
             row[STATUS:] = ["closed", month, outcome, bucket_of(seconds), seconds]
             self._count("figures_open", (practice, kind), -1)
             self._count("figures_closes_by_month", (practice, month, kind, outcome, row[CLOSE_BUCKET]), +1, seconds)
             self.changed.add(incident_id)
 
-    def incident_reopened(self, incident_id: UUID, tracking: Tracking) -> None:
-        self.tracking = tracking
+    def incident_reopened(self, incident_id: UUID) -> None:
         row = self._incident(incident_id)
         if row is not None and row[STATUS] == "closed":
             practice, kind = row[PRACTICE], row[KIND]

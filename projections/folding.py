@@ -1,0 +1,127 @@
+"""How every view is written: its projection turns events into calls on the view's fold (the
+view's rows, changed in memory, with no database), and the view's flush writes the rows the fold
+changed, in bulk, with the tracking position of the last event folded, in one transaction.
+
+Live, the fold reads from the view's tables the rows an event needs that it does not hold yet
+(`Fold.loader`), keeps them between batches (the projections' process is the views' only
+writer), and forgets them all when a write fails. A rebuild fills an empty view, so its fold
+holds every row and reads nothing (`complete`), and each page of events ends with a flush: the
+same rows, written by the same code, as live.
+"""
+
+from __future__ import annotations
+
+import inspect
+from functools import singledispatchmethod
+from typing import Any, Callable
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+KEPT_ROWS = 50_000  # rows a live fold keeps between flushes before it forgets them
+
+
+class Fold:
+    """A view's rows in memory. `loader` is the view: the fold asks it for what it lacks."""
+
+    def __init__(self, loader: Any, stored: Callable[[Any], Any]) -> None:
+        self.loader = loader
+        self.stored = stored  # a moment as the view's database stores it
+        self.complete = False  # it holds every row there is (a rebuild): never load
+        self.tracking: Tracking | None = None
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop every row held and every change not yet written."""
+        raise NotImplementedError
+
+    def held(self) -> int:
+        raise NotImplementedError
+
+    def _cached(self, cache: dict[Any, Any], key: Any, load: Callable[[Any], Any]) -> Any:
+        """The row of `key`, read once from the view when it is not held (None: there is none)."""
+        if key in cache:
+            return cache[key]
+        row = cache[key] = None if self.complete else load(key)
+        return row
+
+
+class FoldedView:
+    """Mixed into a view's database class, before the library's tracking recorder. The class
+    says how to write what the fold changed (`_write_changes`); this says when."""
+
+    fold: Fold
+    batching = False  # flush() is called by the runner, after a batch of events
+    rebuilding = False
+
+    def start_batching(self) -> None:
+        self.batching = True
+
+    def start_rebuilding(self) -> FoldedView:
+        """For a view built from scratch, nobody reading it until it is complete (rebuild.py)."""
+        self.batching = self.rebuilding = self.fold.complete = True
+        return self
+
+    def finish_rebuilding(self) -> None:
+        self.flush()
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        """The event at `tracking` is folded: written now, or with its batch."""
+        self.fold.tracking = tracking
+        if not self.batching:
+            self.flush()
+
+    def discard_held(self) -> None:
+        """Forget what the fold holds (its write failed): the events are folded again."""
+        self.fold.forget()
+
+    def flush(self) -> None:
+        fold = self.fold
+        if fold.tracking is None:
+            return
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            self._write_changes(cursor)
+            self._insert_tracking(cursor, fold.tracking)  # type: ignore[attr-defined]
+        fold.tracking = None
+        if not self.rebuilding and fold.held() > KEPT_ROWS:
+            fold.forget()
+
+    def _write_changes(self, cursor: Any) -> None:
+        raise NotImplementedError
+
+
+class Handlers:
+    """A projection's handler of each class of event, found once per class: a
+    singledispatchmethod builds a dispatching function on each call (a microsecond per event)."""
+
+    def __init__(self, projection: FoldingProjection) -> None:
+        self.projection = projection
+        self.dispatching = inspect.getattr_static(type(projection), "fold_event")
+        self.found: dict[type, Callable[[Any], None]] = {}
+
+    def of(self, event_class: type) -> Callable[[Any], None]:
+        handler = self.found.get(event_class)
+        if handler is None:
+            handler = self.found[event_class] = self.dispatching.dispatcher.dispatch(event_class).__get__(self.projection)
+        return handler
+
+
+class FoldingProjection(Projection[Any]):
+    """Events to fold calls. Each subclass defines its own `fold_event` singledispatchmethod;
+    every event advances the view's tracking position, those it ignores too."""
+
+    layout = 1  # raise it when what the projection writes changes: every view is then rebuilt (layouts.py)
+    rebuild_cost = 1  # what rebuilding the view costs beside the others (side_by_side.py)
+
+    def __init__(self, view: Any) -> None:
+        super().__init__(view)
+        self.fold: Any = view.fold
+        self.handlers = Handlers(self)
+
+    @singledispatchmethod
+    def fold_event(self, domain_event: Any) -> None:
+        pass
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.handlers.of(type(domain_event))(domain_event)
+        self.view.insert_tracking(tracking)

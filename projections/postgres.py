@@ -1,0 +1,47 @@
+"""What the PostgreSQL views share: statements naming their tables, and their flush.
+
+A rebuild's transactions are committed without waiting for the write-ahead log to reach the disk
+(`synchronous_commit` off, for them alone): its tables are in a scratch schema nobody reads, and a
+crash leaves them to be dropped by the next rebuild."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg.sql import SQL, Identifier
+
+from .folding import FoldedView
+
+
+class PostgresFoldedView(FoldedView, PostgresTrackingRecorder):
+    tables: tuple[str, ...] = ()
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.t = {name: Identifier(self.datastore.schema, name) for name in self.tables}
+        self._composed: dict[str, str] = {}
+
+    def _sql(self, text: str) -> str:
+        """The statement with this view's tables for `{name}`, composed once (composing it for
+        every event cost more than the server's work)."""
+        statement = self._composed.get(text)
+        if statement is None:
+            statement = self._composed[text] = SQL(text).format(**self.t).as_string()
+        return statement
+
+    def _create(self, *statements: str) -> None:
+        self.sql_create_statements.extend(SQL(text).format(**self.t) for text in statements)
+
+    def _write_changes(self, cursor: Any) -> None:
+        if self.rebuilding:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        self._write_folded(cursor)
+
+    def _write_folded(self, cursor: Any) -> None:
+        raise NotImplementedError
+
+    def _select(self, text: str, params: Any) -> list[tuple[Any, ...]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql(text), params)
+            return [tuple(row.values()) for row in curs.fetchall()]

@@ -1,0 +1,175 @@
+"""Rebuilding views from scratch, without anyone seeing them half built.
+
+Each view is built aside: on SQLite in a file of its own beside the live one, moved into place
+when complete; on PostgreSQL in a schema of its own, moved into place in one transaction
+(rebuild_postgres.py). Whoever builds holds the projections lock (locks.py).
+
+One read of the notification log feeds the views: a page of events is decoded once, each view's
+projection folds it (its fold holds every row: the view was empty), and the view's flush writes
+the rows the page changed with the page's last tracking position, as a live batch is written.
+With more than one core, groups of views are built side by side by forked processes
+(side_by_side.py), and swapped in together.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+
+from incidents.application.service import IncidentLog
+from incidents.projections.catalogue import CATALOGUE, ProjectionSpec, spec_named
+from incidents.storage import Store
+
+from . import rebuild_postgres as postgres
+from .layouts import store_layout
+from .locks import RebuildRefused, lock_for
+from .quarantine import BuildAgain, RebuildQuarantine
+from .side_by_side import groups_of, side_by_side, workers_here
+from .stored_pages import pages_up_to
+
+# Events per page: each page ends with one transaction per view. On PostgreSQL each is a round
+# of statements between two processes, and a row changed on two pages is written twice.
+PAGE_SIZE = 2000
+POSTGRES_PAGE_SIZE = 10_000
+# A rebuild only reads the event log: it makes no table (two rebuild processes making the log's
+# tables at once collided on PostgreSQL's catalogue: "tuple concurrently updated").
+READ_ONLY_LOG = {"CREATE_TABLE": "n"}
+ONE_CONNECTION = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"}  # not the app's 8 each
+Progress = Callable[[int, int], None]
+
+
+def rebuild(store: Store, app_env: dict[str, str], names: Sequence[str], progress: Progress) -> int:
+    """Rebuild the named views (all when none is named) from every stored event, in one read of
+    the notification log; returns how many events were read."""
+    lock = lock_for(store)
+    if lock is None:
+        raise RebuildRefused("The in-memory store keeps no views to rebuild")
+    lock.acquire("a rebuild of the projections")
+    try:
+        return rebuild_holding_lock(store, app_env, names, progress, fence=getattr(lock, "fence", None))
+    finally:
+        lock.release()
+
+
+def rebuild_holding_lock(
+    store: Store, app_env: dict[str, str], names: Sequence[str], progress: Progress,
+    fence: Callable[[Any], None] | None = None,
+) -> int:
+    """As rebuild(), for a caller that holds the projections lock already (start_projections,
+    rebuilding views of an older layout before it runs them)."""
+    specs = [spec_named(name) for name in names] if names else list(CATALOGUE)
+    log = IncidentLog(env={**app_env, **READ_ONLY_LOG, "POSTGRES_POOL_SIZE": "1"})
+    try:
+        last = log.recorder.max_notification_id() or 0  # every view is built up to here
+    finally:
+        log.close()
+    groups = groups_of(specs, lambda spec: spec.rebuild_cost, workers_here())
+    with collector_paused():
+        asides = [Aside(store, app_env, group) for group in groups]
+        tasks = [partial(_build, aside, last) for aside in asides]
+        if store.kind == "postgres":
+            return postgres.rebuild_aside(app_env, specs, tasks, progress, fence)
+        for aside in asides:
+            aside.clear()
+        count = side_by_side(tasks, progress)[0]
+    # Nobody has the live files open (we hold the lock): drop their journals, then swap each in.
+    for spec in specs:
+        live = spec.sqlite_file(store.location)
+        for journal in _with_journals(live)[1:]:
+            journal.unlink(missing_ok=True)
+        os.replace(_building(live), live)
+    return count
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused for the length of a rebuild: the folds hold every view's
+    rows, a few objects per event, all alive until the end, and each full collection walked
+    them all again. A rebuild makes rows and strings, freed by their counts, not cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class Aside:
+    """Where a group of views is built: side files on SQLite, scratch schemas on PostgreSQL."""
+
+    def __init__(self, store: Store, app_env: dict[str, str], specs: list[ProjectionSpec]) -> None:
+        self.store, self.app_env, self.specs = store, app_env, specs
+
+    def env(self, spec: ProjectionSpec) -> dict[str, str]:
+        if self.store.kind == "postgres":
+            return {**self.app_env, **ONE_CONNECTION, **postgres.scratch_env(spec)}
+        return {**self.app_env, spec.env_key("SQLITE_DBNAME"): str(_building(spec.sqlite_file(self.store.location)))}
+
+    def view_class(self, spec: ProjectionSpec) -> type[Any]:
+        return spec.postgres_view if self.store.kind == "postgres" else spec.sqlite_view
+
+    def clear(self) -> None:
+        """Throw away what an earlier attempt built."""
+        if self.store.kind == "postgres":
+            postgres.make_scratch(self.app_env, self.specs)
+            return
+        for spec in self.specs:
+            for leftover in _with_journals(_building(spec.sqlite_file(self.store.location))):
+                leftover.unlink(missing_ok=True)
+
+
+def _build(aside: Aside, last: int, progress: Progress) -> int:
+    """Build the group's views aside from the events up to `last`; returns how many were read.
+    An event a view cannot write is set aside, and the views built again without it."""
+    trouble = RebuildQuarantine()
+    while True:
+        try:
+            return _build_once(aside, last, progress, trouble)
+        except BuildAgain:
+            aside.clear()
+
+
+def _build_once(aside: Aside, last: int, progress: Progress, trouble: RebuildQuarantine) -> int:
+    factories, views = [], []
+    log = IncidentLog(env={**aside.app_env, **ONE_CONNECTION, **READ_ONLY_LOG})
+    try:
+        for spec in aside.specs:
+            factory = InfrastructureFactory.construct(Environment(spec.name, aside.env(spec)))
+            factories.append(factory)
+            views.append(factory.tracking_recorder(aside.view_class(spec)).start_rebuilding())
+        projections = [spec.projection(view) for spec, view in zip(aside.specs, views)]
+        restore = postgres.defer_indexes_of(aside.app_env, aside.specs) if aside.store.kind == "postgres" else []
+        event_from, name, count = log.mapper.event_from, log.name, 0
+        page_size = POSTGRES_PAGE_SIZE if aside.store.kind == "postgres" else PAGE_SIZE
+        for page in pages_up_to(log.recorder, last, page_size):
+            events = [(n, event_from(topic, originator_id, version, state)) for n, originator_id, version, topic, state in page]
+            for spec, projection, view in zip(aside.specs, projections, views):  # one view at a time
+                trouble.fold_page(spec.name, projection, view, events, name)
+            count += len(page)
+            progress(page[-1][0], last)
+        postgres.run(aside.app_env, restore)  # the indexes a PostgreSQL view makes once, at the end
+        for spec, view in zip(aside.specs, views):
+            view.finish_rebuilding()
+            store_layout(view, spec.name, spec.layout)
+            trouble.record(spec.name, view)
+    finally:
+        for factory in factories:
+            factory.close()
+        log.close()
+    return count
+
+
+def _building(live: Path) -> Path:
+    return live.with_name(live.name + ".rebuild")
+
+
+def _with_journals(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]

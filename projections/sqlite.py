@@ -1,0 +1,87 @@
+"""What the SQLite views share: times as UTC microseconds, their connections, and their flush."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from typing import Any
+
+from eventsourcing.sqlite import SQLITE3_DEFAULT_LOCK_TIMEOUT, SQLiteDatastore, SQLiteTrackingRecorder
+
+from .folding import FoldedView
+
+RELAXED_PRAGMAS = ("PRAGMA synchronous=NORMAL",)
+REBUILDING_PRAGMAS = ("PRAGMA journal_mode=OFF", "PRAGMA synchronous=OFF", "PRAGMA cache_size=-262144")
+STATEMENTS_KEPT = 256
+
+
+def to_micros(value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    return int(value.timestamp() * 1_000_000)
+
+
+def from_micros(value: int | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value / 1_000_000, tz=timezone.utc)
+
+
+def _reopened(pool: Any, connection: Any, pragmas: tuple[str, ...]) -> Any:
+    """The pool's connection on a new SQLite connection that keeps its prepared statements: the
+    library opens its own with a cache of one statement, so a flush that alternates between a
+    few statements would prepare each one again every time."""
+    connection._sqlite_conn.close()  # first: leaving WAL mode needs the file to itself
+    kept = sqlite3.connect(
+        pool.db_name, uri=True, check_same_thread=False, isolation_level=None,
+        cached_statements=STATEMENTS_KEPT, timeout=pool.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,
+    )
+    kept.row_factory = sqlite3.Row
+    for pragma in pragmas:
+        kept.execute(pragma)
+    connection._sqlite_conn = kept
+    return connection
+
+
+def _open_connections_with(datastore: SQLiteDatastore, pragmas: tuple[str, ...]) -> None:
+    pool = datastore.pool
+    create_connection = pool._create_connection
+    pool._create_connection = lambda: _reopened(pool, create_connection(), pragmas)  # type: ignore[method-assign]
+
+
+class SQLiteFoldedView(FoldedView, SQLiteTrackingRecorder):
+    """A view in a file of its own. Its commits are not fsynced (`synchronous=NORMAL` in WAL
+    mode): a crash may lose the last few, never corrupt the file, and each lost row goes with its
+    tracking position, so those events are simply folded again. The view is derived; the event
+    store keeps the library's full durability."""
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        if not datastore.pool.is_sqlite_memory_mode and not getattr(datastore.pool, "_relaxed", False):
+            _open_connections_with(datastore, RELAXED_PRAGMAS)
+            datastore.pool._relaxed = True  # type: ignore[attr-defined]
+        super().__init__(datastore, **kwargs)
+
+    def start_rebuilding(self) -> SQLiteFoldedView:
+        """A rebuild's side file, which a failed rebuild throws away: no journal, no fsync, a
+        256 MB page cache, on the pool's idle connection and any new one."""
+        if not self.datastore.pool.is_sqlite_memory_mode:
+            _open_connections_with(self.datastore, REBUILDING_PRAGMAS)
+            with self.datastore.get_connection(commit=True) as connection:
+                _reopened(self.datastore.pool, connection, REBUILDING_PRAGMAS)
+        super().start_rebuilding()
+        return self
+
+    def _select(self, sql: str, params: Any) -> list[Any]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, params)
+            return list(c.fetchall())
+
+    def _load(self, sql: str, params: Any) -> list[Any]:
+        """Rows the fold lacks, read on a connection of the fold's own: the pool's transaction
+        costs several times the read itself."""
+        reader = self.__dict__.get("_reader")
+        if reader is None:
+            if self.datastore.pool.is_sqlite_memory_mode:
+                return self._select(sql, params)
+            reader = self._reader = sqlite3.connect(self.datastore.pool.db_name, uri=True, check_same_thread=False)
+        return reader.execute(sql, params).fetchall()
