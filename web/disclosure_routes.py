@@ -26,7 +26,7 @@ from incidents.application.disclosures import (
 )
 from incidents.application.records import uk_today
 from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog, IncidentNotFound, NotPermitted
-from incidents.application.timeline import CHOICES
+from incidents.domain.kinds import LOCATIONS
 from incidents.domain.disclosure import (
     DUE_RULES,
     LEGAL_BASES,
@@ -176,12 +176,11 @@ def request_page(
 
 
 def incident_row(incident: Any) -> dict[str, Any]:
-    where = CHOICES["area" if incident.KIND == "filming" else "setting"]
     return {
         "id": incident.id,
         "title": incident.TITLE,
         "occurred_at": incident.occurred_at,
-        "where": where.get(getattr(incident, "area", None) or getattr(incident, "setting", ""), ""),
+        "where": incident.location().show(getattr(incident, incident.location().name)),
         "status": incident.status,
     }
 
@@ -323,7 +322,7 @@ def candidates(request: Request, log: IncidentLog, actor: Actor, disclosure: Dis
             "id": s.incident_id,
             "title": INCIDENT_KINDS[s.kind].TITLE,
             "occurred_at": s.occurred_at,
-            "where": CHOICES["area" if s.kind == "filming" else "setting"].get(s.location, s.location),
+            "where": LOCATIONS.get(s.location, s.location),
             "status": s.status,
         }
         for s in summaries

@@ -15,7 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from incidents.application.days import OptionalDay
 from incidents.application.service import INCIDENT_KINDS, Actor
-from incidents.application.timeline import CHOICES
+from incidents.domain.kinds import LOCATIONS
 from incidents.projections.summaries import MAX_PAGE, InvalidSummaryQuery, SummaryPage, SummaryQuery
 
 from .deps import allow, caught_up_views, page
@@ -26,10 +26,6 @@ Overseer = Annotated[Actor, Depends(allow("manager", "governance"))]
 FILTERS = ("kind", "status", "location", "from", "to", "q")
 STATUSES = {"open": "Open", "closed": "Closed"}
 FILTER_MAX_CHARS = 200
-
-
-def location_options() -> dict[str, str]:
-    return {**CHOICES["area"], **CHOICES["setting"]}
 
 
 def _trimmed(value: Any) -> Any:
@@ -135,7 +131,7 @@ def incident_list(request: Request, actor: Overseer, sent: Annotated[ListFilters
         errors=errors,
         kinds={k.KIND: k.TITLE for k in INCIDENT_KINDS.values()},
         statuses=STATUSES,
-        locations=location_options(),
+        locations=LOCATIONS,
         this_link=page_link(filters, result.page if result else 1),
         **results_context(filters, result),
     )

@@ -22,10 +22,9 @@ from eventsourcing.persistence import IntegrityError
 
 from ..domain.accounts import StaffAccount, acceptable_password, username_of
 from ..domain.checkpoint import CHECKPOINT_LOG_ID
-from ..domain.filming import FilmingIncident
 from ..domain.incident import Incident
+from ..domain.kinds import INCIDENT_KINDS  # noqa: F401  (the web layer reads the kinds from here)
 from ..domain.practice_index import PracticeIndex
-from ..domain.recording import RecordingEpisode
 from ..domain.signing_key import SIGNING_KEY_ID
 from ..domain.values import DomainError
 from . import commands as c
@@ -35,10 +34,6 @@ from .exports import EvidenceExports
 from .notices import NoticeRegister
 
 T = TypeVar("T", bound=Incident)
-INCIDENT_KINDS: dict[str, type[Incident]] = {
-    RecordingEpisode.KIND: RecordingEpisode,
-    FilmingIncident.KIND: FilmingIncident,
-}
 SAVE_ATTEMPTS = 20
 
 
@@ -138,7 +133,7 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
     def report_recording(self, cmd: c.ReportRecording, actor: Actor) -> Saved:
         return self.report(cmd, actor)
 
-    def report(self, cmd: c.ReportFilming | c.ReportRecording, actor: Actor) -> Saved:
+    def report(self, cmd: c.Report, actor: Actor) -> Saved:
         """A new incident of the command's kind. A repeated submission finds the incident the first one made."""
         incident = self._new_incident(cmd, actor)
         try:
@@ -147,7 +142,7 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
             return self._made_before(incident.id)
         return Saved(incident.id, recordings[-1].notification.id)
 
-    async def report_from_event_loop(self, cmd: c.ReportFilming | c.ReportRecording, actor: Actor) -> Saved:
+    async def report_from_event_loop(self, cmd: c.Report, actor: Actor) -> Saved:
         """As report(), for a caller on an event loop, which goes on with other work while the
         store commits: on SQLite the save is handed to the store's writer thread (which commits
         the saves queued meanwhile together). A store without one saves here and now."""
@@ -168,10 +163,9 @@ class IncidentLog(EvidenceExports, NoticeRegister, DisclosureDesk, StoreCheckpoi
             stop_writer()
         super().close()
 
-    def _new_incident(self, cmd: c.ReportFilming | c.ReportRecording, actor: Actor) -> Incident:
+    def _new_incident(self, cmd: c.Report, actor: Actor) -> Incident:
         actor.require(*INCIDENT_ROLES)
-        kind = FilmingIncident if isinstance(cmd, c.ReportFilming) else RecordingEpisode
-        return kind.report(practice=actor.practice, actor=actor.username, actor_name=actor.display_name, **cmd.model_dump())
+        return cmd.incident_class.report(practice=actor.practice, actor=actor.username, actor_name=actor.display_name, **cmd.model_dump())
 
     def _made_before(self, incident_id: UUID) -> Saved:
         """The answer to a save refused as a conflict: the incident a repeated submission made."""
