@@ -136,6 +136,7 @@ STORED_BEFORE_FACTS = [
 
 def test_reports_and_corrections_stored_before_the_facts_lists_read_and_are_written_the_same_way():
     from incidents.application.timeline import timeline
+    from incidents.domain.kinds import kind_of
     from incidents.domain.recording import RecordingEpisode
 
     plain = mapper(Mapper, AESCipher, new_cipher_key())
@@ -143,6 +144,7 @@ def test_reports_and_corrections_stored_before_the_facts_lists_read_and_are_writ
     stored = [StoredEvent(UUID(i), v, topic, state.encode()) for topic, i, v, state in STORED_BEFORE_FACTS]
     read = [plain.to_domain_event(s) for s in stored]
     filming, recording = read[:2], read[2:]
+    assert (kind_of(filming[0]), kind_of(recording[0])) == (FilmingIncident, RecordingEpisode)
     incident = recording_episode = None
     for e in filming:
         incident = e.mutate(incident)

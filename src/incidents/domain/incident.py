@@ -109,7 +109,7 @@ class Fact:
     def parse(self, value: Any) -> Any:
         if self.choices is not None:
             if value not in self.choices:
-                raise InvalidValue(self.missing)
+                raise InvalidValue(self.missing or f"Choose one of: {', '.join(self.choices.values())}")
             return value
         assert self.parser is not None, f"the fact {self.name} has neither choices nor a parser"
         return self.parser(value)
