@@ -15,6 +15,7 @@ from typing import Callable
 
 from incidents.application.service import IncidentLog
 from incidents.demo import CLINICIANS, FILMING_PATHS, NOTES_FILMING, NOTES_RECORDING, RECORDING_PATHS
+from incidents.domain.acting import acting_as
 from incidents.domain.filming import FilmingIncident
 from incidents.domain.incident import Incident
 from incidents.domain.recording import RecordingEpisode
@@ -33,7 +34,7 @@ def one_incident(rng: random.Random, now: datetime, days_back: int) -> Incident:
             practice=practice, submission_key=key, occurred_at=moment,
             area=rng.choice(["reception", "waiting_area", "entrance"]), filmer=rng.choice(["patient", "visitor", "unknown"]),
             people_captured=rng.choice(["staff", "staff_and_patients", "patients", "unknown"]),
-            children_present=rng.choice(["no", "yes", "unknown"]), note=rng.choice(NOTES_FILMING), actor=ACTOR, actor_name=ACTOR_NAME,
+            children_present=rng.choice(["no", "yes", "unknown"]), note=rng.choice(NOTES_FILMING),
         )
         path = rng.choice(FILMING_PATHS)
         outcome = "warning_letter" if "WarningLetterSent" in path else rng.choice(["resolved_at_desk", "no_further_action"])
@@ -42,22 +43,22 @@ def one_incident(rng: random.Random, now: datetime, days_back: int) -> Incident:
             practice=practice, submission_key=key, occurred_at=moment, clinician=rng.choice(CLINICIANS),
             setting=rng.choice(["consulting_room", "telephone", "video", "home_visit"]),
             openness=rng.choice(["announced", "noticed_during", "discovered_later"]), media=rng.choice(["audio", "video", "unknown"]),
-            nhs_number="", note=rng.choice(NOTES_RECORDING), actor=ACTOR, actor_name=ACTOR_NAME,
+            nhs_number="", note=rng.choice(NOTES_RECORDING),
         )
         path = rng.choice(RECORDING_PATHS)
         outcome = "copy_added_to_record" if "CopyAddedToMedicalRecord" in path else "no_further_action"
     for step, response in enumerate(path, start=1):
-        incident.respond(response, min(moment + timedelta(minutes=3 * step), now), ACTOR, ACTOR_NAME, uuid.uuid4().hex)
+        incident.respond(response, min(moment + timedelta(minutes=3 * step), now), uuid.uuid4().hex)
     if rng.random() < 0.4:
-        incident.add_note("Spoke to the patient again; they were calm and apologetic.", ACTOR, ACTOR_NAME, uuid.uuid4().hex)
+        incident.add_note("Spoke to the patient again; they were calm and apologetic.", uuid.uuid4().hex)
     if rng.random() < 0.05 and isinstance(incident, FilmingIncident) and incident.area != "reception":
-        incident.correct("area", "reception", "The desk, not the waiting area", ACTOR, ACTOR_NAME)
+        incident.correct("area", "reception", "The desk, not the waiting area")
     if rng.random() < 0.7:
-        incident.review("Handled well.", ACTOR, ACTOR_NAME)
+        incident.review("Handled well.")
         if rng.random() < 0.8:
-            incident.close(outcome, "", ACTOR, ACTOR_NAME)
+            incident.close(outcome, "")
             if rng.random() < 0.05:
-                incident.reopen("The patient complained afterwards", ACTOR, ACTOR_NAME)
+                incident.reopen("The patient complained afterwards")
     return incident
 
 
@@ -70,7 +71,8 @@ def fill(log: IncidentLog, events: int, progress: Callable[[int], None] = lambda
         batch = []
         pending = 0
         while pending < 2000 and stored + pending < events:
-            incident = one_incident(rng, now, days_back)
+            with acting_as(ACTOR, ACTOR_NAME):
+                incident = one_incident(rng, now, days_back)
             pending += len(incident.pending_events)
             batch.append(incident)
         log.save(*batch)

@@ -86,9 +86,8 @@ def raw_scan(recorder: Any, page_size: int) -> int:
 
 def decoding_scan(log: Any, page_size: int) -> int:
     """The raw scan plus decrypting and decoding every event (and decompressing those stored
-    compressed, before session 8), through the library's notifications. A rebuild reads the
-    rows more cheaply (stored_pages.py), so this is no longer its ceiling, only the cost of
-    decoding beside the raw scan."""
+    compressed), through the library's notifications: the cost of decoding beside the raw scan
+    (a rebuild reads the rows more cheaply, stored_pages.py)."""
     position, count = 0, 0
     while True:
         page = log.recorder.select_notifications(start=position, limit=page_size, inclusive_of_start=False)

@@ -13,15 +13,19 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 CHROMIUM = os.environ.get("INCIDENTS_CHROMIUM", "/usr/bin/chromium")
+# Real Argon2id with cheap parameters, for accounts a test makes by the dozen: production's cost
+# is tested in tests/unit/test_accounts.py.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def _required(name: str) -> bool:
@@ -57,6 +61,18 @@ def chromium_path() -> str:
     if not Path(CHROMIUM).exists():
         unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)", "INCIDENTS_REQUIRE_BROWSER")
     return CHROMIUM
+
+
+T = TypeVar("T")
+
+
+def wait_until(predicate: Callable[[], T], timeout: float, interval: float = 0.05) -> T:
+    """Call predicate until it returns something true, and return that; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"not so within {timeout} s: {predicate.__doc__ or predicate}"
+        time.sleep(interval)
+    return value
 
 
 def free_port() -> int:

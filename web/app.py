@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from incidents.application.service import IncidentNotFound, NotPermitted
+from incidents.application.service import NotFound, NotPermitted
 from incidents.bootstrap import Opened, open_log
 from incidents.domain.values import DomainError
 from incidents.application.signing_key import deployment_key
@@ -279,9 +279,9 @@ def install_error_pages(app: FastAPI) -> None:
     def not_permitted(request: Request, exc: NotPermitted) -> Response:
         return error_page(request, 403, "You cannot do that", f"{exc} Ask the practice manager if you need it.")
 
-    @app.exception_handler(IncidentNotFound)
-    def not_found(request: Request, exc: IncidentNotFound) -> Response:
-        return error_page(request, 404, "Page not found", "There is no such incident in your practice.")
+    @app.exception_handler(NotFound)
+    def not_found(request: Request, exc: NotFound) -> Response:
+        return error_page(request, 404, "Page not found", f"There is no such {exc.what} in your practice.")
 
     @app.exception_handler(DomainError)
     def domain_error(request: Request, exc: DomainError) -> Response:

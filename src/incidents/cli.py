@@ -18,7 +18,6 @@ from .application import commands as c
 from .application.service import Actor, IncidentLog, UsernameTaken
 from .bootstrap import Opened, open_log
 from .postgres_store import connection_advice, out_of_connections
-from .domain.practice_index import AlreadyListed
 from .settings import ConfigurationError, Settings
 from eventsourcing.persistence import InterfaceError, OperationalError
 
@@ -75,7 +74,7 @@ def ensure_first_account(log: IncidentLog, settings: Settings) -> None:
             ),
             actor="first-run",
         )
-    except (UsernameTaken, AlreadyListed):  # another process starting on the same empty store made it first
+    except UsernameTaken:  # another process starting on the same empty store made it first
         console.print("The first account (manager) was made by another process starting at the same time: its output shows the password.")
         return
     console.print(

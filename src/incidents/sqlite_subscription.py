@@ -41,7 +41,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 POLL_INTERVAL_SECONDS = 0.25
 # Under a stream of writes, each read takes a fifth of a second of events: the views' cost per
 # event falls with the size of their batch (their transactions, the search index's segments),
-# and a page that needs them sooner hurries the read (bench/README.md, session 6).
+# and a page that needs them sooner hurries the read.
 MIN_READ_INTERVAL_SECONDS = 0.2
 PAGE_SIZE = 500
 

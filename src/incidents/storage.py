@@ -7,10 +7,9 @@
 Stored events are encrypted with AES-GCM. The key never sits beside the data in the database;
 losing it loses the data, so the first run says where it is.
 
-Events are not compressed. An event's JSON is about 300 bytes, which zlib made about 200, and
-decompressing each took longer than decrypting it (3.0 against 1.2 microseconds here,
-bench/README.md, session 8): every page that loads an incident and every rebuild paid that for
-100 bytes an event. Events written compressed before still read (mapping.EventMapper).
+Events are not compressed: an event is small, and decompressing it costs more than decrypting
+it, on every page that loads an incident and in every rebuild. Compressed events still read
+(mapping.EventMapper).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import BIN, PG_HOST, PG_PORT, Account, sign_in
+from tests.conftest import BIN, PG_HOST, PG_PORT, Account, sign_in, wait_until
 from tests.e2e.test_cli import no_traceback, one_line
 from tests.e2e.test_server_restart_and_kill import client_for
 
@@ -152,10 +152,7 @@ def test_running_out_of_connections_answers_503_and_names_the_setting(limited_ro
         log = one_line(server.log_path.read_text())
         assert "No database connection for GET /" in log and "INCIDENTS_DB_MAX_OVERFLOW=3" in log and "max_connections" in log
         set_limit(role, 20)
-        deadline = time.monotonic() + 60
-        while (status := client.get("/").status_code) != 200 and time.monotonic() < deadline:
-            time.sleep(1)
-        assert status == 200, "the app recovers once connections are to be had again"
+        wait_until(lambda: client.get("/").status_code == 200, timeout=60, interval=1)  # the app recovers once connections are to be had again
 
 
 def test_a_process_that_gets_no_connection_at_start_names_the_limit(limited_role, tmp_path, live_server_factory):

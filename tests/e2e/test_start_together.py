@@ -7,12 +7,13 @@ from __future__ import annotations
 import subprocess
 import time
 from contextlib import closing
+from pathlib import Path
 
 import httpx
 import pytest
 
 from incidents.storage import new_cipher_key
-from tests.conftest import BIN, Account, LiveServer, free_port
+from tests.conftest import BIN, Account, LiveServer, free_port, wait_until
 from tests.e2e.test_server_restart_and_kill import client_for, log_filming
 
 pytestmark = pytest.mark.slow
@@ -59,7 +60,10 @@ def test_five_processes_started_at_once_on_an_empty_database_all_come_up(postgre
         assert sum("Made the deployment's signing key" in text for text in everything.split("\n")) <= 2, "one key, made once"
 
         # One worker projects; the other finds the projections lock held (it does not fail on the tables).
-        time.sleep(2)
+        def decided(worker: subprocess.Popen, path: Path) -> bool:
+            return worker.poll() is not None or any(said in path.read_text() for said in ("Projecting events", "standing by"))
+
+        wait_until(lambda: all(decided(worker, path) for worker, path in zip(workers, logs)), timeout=30)
         running = [worker for worker in workers if worker.poll() is None]
         assert running, everything
         for worker, path in zip(workers, logs):

@@ -232,9 +232,9 @@ class TestIncidentLogContract:
         incident = log.get_incident(staff.reception, saved.id)
         assert isinstance(incident, FilmingIncident)
         assert (incident.practice, incident.area, incident.filmer, incident.status) == (PRACTICE, "waiting_area", "patient", "open")
-        assert incident.reported_by == "sue.reception"
         [reported] = log.history(staff.reception, saved.id)
         assert type(reported).__name__ == "Reported"
+        assert reported.actor == "sue.reception"
         assert reported.note == DISTINCTIVE_NOTE
         assert reported.actor_name == RECEPTIONIST_NAME
 

@@ -42,7 +42,8 @@ def plant_report_in_year_one(log, actor):
 
 def plant_note_with_nul(log, actor, incident_id):
     incident = log.get_incident(actor, incident_id)
-    incident.add_note("fine", actor.username, actor.display_name, uuid.uuid4().hex)
+    with actor.acting():
+        incident.add_note("fine", uuid.uuid4().hex)
     return plant(log, incident.collect_events(), text="a note with a \x00 in it")
 
 

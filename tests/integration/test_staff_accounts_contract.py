@@ -7,14 +7,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
-
 from incidents.application import commands as c
 from incidents.bootstrap import open_log
 from incidents.settings import Settings
+from tests.conftest import FAST_HASHER
 
 PRACTICE = "A81001"
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.utils import Environment
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from incidents.application import commands as c
 from incidents.bootstrap import open_log
@@ -314,18 +313,13 @@ ODD = [
 
 
 @pytest.mark.parametrize("text", ODD)
-def test_odd_search_input_never_raises(view, text):
+def test_odd_search_input_never_raises_nor_finds_another_practices_rows(view, text):
     fill = Filler(view)
-    fill.add(datetime(2025, 3, 3, tzinfo=timezone.utc), practice=B, note="kfilming café")
+    ours = fill.add(datetime(2025, 3, 3, tzinfo=timezone.utc), note="kfilming café")
+    fill.add(datetime(2025, 3, 4, tzinfo=timezone.utc), practice=B, note="kfilming café")
     page = view.search(SummaryQuery(practice=A, text=text))
-    assert page.rows == []  # nothing of practice A exists; B's row never leaks into A's search
-
-
-@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text(max_size=60))
-def test_any_search_text_gives_a_page(view, text):
-    page = view.search(SummaryQuery(practice=A, text=text, kind="recording"))
-    assert page.total == len(page.rows) == 0
+    assert ids(page) in ([], [ours]) and page.total == len(page.rows)
+    assert ids(view.search(SummaryQuery(practice=A, text="café"))) == [ours]  # a search that finds, beside it
 
 
 def test_bad_queries_are_refused_by_name():

@@ -12,19 +12,16 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import pytest
-from argon2 import PasswordHasher
 
 from incidents.application import commands as c
 from incidents.application.service import Actor, IncidentLog
 from incidents.bootstrap import open_log
 from incidents.settings import Settings
+from tests.conftest import FAST_HASHER
 
 PRACTICE_A = "A81001"
 PRACTICE_B = "B82002"
 PASSWORD = "correct horse battery staple"
-
-# Real Argon2id, cheap parameters: for tests only.
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @dataclass(frozen=True)

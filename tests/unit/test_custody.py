@@ -19,6 +19,7 @@ from incidents.application.disclosures import (
     SetRequestScope,
 )
 from incidents.application.service import IncidentNotFound, NotPermitted
+from incidents.domain.acting import acting_as
 from incidents.domain.custody import IncidentAccessLog
 
 from .conftest import PRACTICE_A, PRACTICE_B
@@ -92,7 +93,8 @@ def test_a_view_does_not_touch_the_incident_or_conflict_with_a_change_to_it(log,
     log.record_view(reception_a, incident_id)
     log.record_view(reception_a, incident_id)
     assert log.get_incident(reception_a, incident_id).version == stale.version
-    stale.add_note("Seen on the CCTV too", "rita.reception", "Rita", uuid.uuid4().hex)
+    with acting_as("rita.reception", "Rita"):
+        stale.add_note("Seen on the CCTV too", uuid.uuid4().hex)
     log.save(stale)  # loaded before the views, saved after them: no conflict
 
 
@@ -157,9 +159,11 @@ def test_a_view_raced_by_another_is_retried_not_lost(log, reception_a, manager_a
     incident_id = report(log, reception_a)
     log.record_view(reception_a, incident_id)  # versions 1 (started) and 2 (viewed)
     log_id = IncidentAccessLog.create_id(PRACTICE_A, incident_id)
-    log.save(IncidentAccessLog.next_view(log_id, 2, "x", "X", "reception"))
-    with pytest.raises(IntegrityError):  # the same position cannot be written twice
-        log.save(IncidentAccessLog.next_view(log_id, 2, "y", "Y", "reception"))
+    viewed = IncidentAccessLog.TimelineViewed
+    with acting_as("x", "X"):
+        log.save(IncidentAccessLog.following(viewed, log_id, 2, role="reception", request_id=None))
+    with pytest.raises(IntegrityError), acting_as("y", "Y"):  # the same position cannot be written twice
+        log.save(IncidentAccessLog.following(viewed, log_id, 2, role="reception", request_id=None))
 
     errors: list[BaseException] = []
 

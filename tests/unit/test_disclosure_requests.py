@@ -185,7 +185,7 @@ def test_a_subject_access_request_extends_by_up_to_two_further_months(log, gover
     with pytest.raises(ValidationError, match="reason"):
         ExtendRequest(request_id=request_id, due_on=date(2024, 4, 30), reason="")
     with pytest.raises(ReasonRequired):
-        request.extend(date(2024, 4, 30), "", "gill", "Gill")
+        request.extend(date(2024, 4, 30), "")
 
 
 def test_a_court_date_can_move_later_without_a_fixed_limit(log, governance_a):
@@ -234,7 +234,7 @@ def test_a_scope_needs_incidents_of_the_practice_and_a_period_in_order(log, gove
     request = log.get_request(governance_a, request_id)
     assert (request.incident_ids, request.period_from, request.period_to) == ([ours], date(2026, 1, 1), None)
     with pytest.raises(ScopeEmpty):
-        request.set_scope([], None, None, "gill", "Gill")
+        request.set_scope([], None, None)
 
 
 def test_public_interest_needs_a_justification(log, governance_a):

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from incidents.domain.acting import acting_as
 from incidents.domain.filming import (
     AREAS,
     CHILDREN_PRESENT,
@@ -35,7 +36,15 @@ from incidents.domain.values import InvalidPractice, InvalidValue, OccurredInFut
 UK = ZoneInfo("Europe/London")
 ACTOR, ACTOR_NAME = "rita.reception", "Rita Reception"
 MANAGER, MANAGER_NAME = "mo.manager", "Mo Manager"
+
 POLICE_INCIDENT_NUMBER = "CAD 4521 25/11/25"
+
+
+@pytest.fixture(autouse=True)
+def acting_at_reception():
+    """The receptionist acts unless a test says who else does."""
+    with acting_as(ACTOR, ACTOR_NAME):
+        yield
 
 
 def minutes_ago(minutes: float) -> datetime:
@@ -60,8 +69,6 @@ def report(**overrides) -> FilmingIncident:
         people_captured="staff_and_patients",
         children_present="no",
         note="Filming the queue on a phone.",
-        actor=ACTOR,
-        actor_name=ACTOR_NAME,
     )
     values.update(overrides)
     return FilmingIncident.report(**values)
@@ -78,8 +85,6 @@ def respond(incident: Incident, response: str, key: str | None = None, occurred_
     incident.respond(
         response,
         occurred_at or minutes_ago(10),
-        ACTOR,
-        ACTOR_NAME,
         key or f"response-{response}-{len(incident.responses)}",
         **extra,
     )
@@ -87,7 +92,8 @@ def respond(incident: Incident, response: str, key: str | None = None, occurred_
 
 def closed(**overrides) -> FilmingIncident:
     incident = reported(**overrides)
-    incident.close("resolved_at_desk", "", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        incident.close("resolved_at_desk", "")
     incident.collect_events()
     return incident
 
@@ -126,7 +132,6 @@ def test_a_reported_incident_is_open_unreviewed_and_has_no_responses():
     assert incident.response_times == {}
     assert incident.notes_count == 0
     assert incident.corrections_count == 0
-    assert incident.reported_by == ACTOR
 
 
 def test_the_id_is_deterministic_from_practice_and_submission_key_and_practice_is_upper_cased():
@@ -197,7 +202,7 @@ def test_every_response_triggers_its_own_event_with_who_when_and_what(response):
     # A police incident number justifies a removal on its own; for the others it is just a reference.
     reference = POLICE_INCIDENT_NUMBER if response == "RemovalRequested" else " REF-42 "
 
-    incident.respond(response, when, ACTOR, ACTOR_NAME, "response-key-1", reference=reference, note=" what happened ")
+    incident.respond(response, when, "response-key-1", reference=reference, note=" what happened ")
     [event] = incident.collect_events()
 
     assert type(event) is FilmingIncident.RESPONSES[response].event_class
@@ -340,7 +345,7 @@ def test_a_blank_police_incident_number_does_not_justify_removal():
 
 def test_adding_a_note_triggers_note_added():
     incident = reported()
-    incident.add_note(" Two children were in the waiting room. ", ACTOR, ACTOR_NAME, "note-key-1")
+    incident.add_note(" Two children were in the waiting room. ", "note-key-1")
     [event] = incident.collect_events()
     assert isinstance(event, Incident.NoteAdded)
     assert type(event).__name__ == "NoteAdded"
@@ -355,9 +360,9 @@ def test_adding_a_note_triggers_note_added():
 def test_a_note_over_5000_characters_is_refused_and_an_empty_one_too():
     incident = reported()
     with pytest.raises(TextTooLong):
-        incident.add_note("n" * 5001, ACTOR, ACTOR_NAME, "note-key-1")
+        incident.add_note("n" * 5001, "note-key-1")
     with pytest.raises(InvalidValue):
-        incident.add_note("  ", ACTOR, ACTOR_NAME, "note-key-2")
+        incident.add_note("  ", "note-key-2")
     assert incident.collect_events() == []
     assert incident.notes_count == 1
 
@@ -377,7 +382,8 @@ def test_a_note_over_5000_characters_is_refused_and_an_empty_one_too():
 )
 def test_every_reported_fact_can_be_corrected_keeping_the_original(field, new_value, state_value, shown_before):
     incident = reported(occurred_at=datetime(2025, 2, 1, 9, 0, tzinfo=timezone.utc))
-    incident.correct(field, new_value, "Misheard at the desk", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        incident.correct(field, new_value, "Misheard at the desk")
     [event] = incident.collect_events()
     assert isinstance(event, Incident.Corrected)
     assert event.field == field
@@ -394,21 +400,24 @@ def test_every_reported_fact_can_be_corrected_keeping_the_original(field, new_va
 def test_a_correction_needs_a_reason():
     incident = reported()
     with pytest.raises(CorrectionNeedsReason):
-        incident.correct("area", "reception", "  ", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            incident.correct("area", "reception", "  ")
     assert incident.area == "waiting_area"
 
 
 @pytest.mark.parametrize("field", ["practice", "clinician", "nhs_number", "status", "responses", "nope"])
 def test_only_this_kinds_reported_facts_can_be_corrected(field):
     with pytest.raises(NotCorrectable):
-        reported().correct(field, "X", "Because", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            reported().correct(field, "X", "Because")
 
 
 @pytest.mark.parametrize("field, same", [("area", "waiting_area"), ("filmer", "patient"), ("children_present", "no")])
 def test_correcting_to_the_same_value_is_refused(field, same):
     incident = reported()
     with pytest.raises(NothingToCorrect):
-        incident.correct(field, same, "Because", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            incident.correct(field, same, "Because")
     assert incident.collect_events() == []
 
 
@@ -419,14 +428,16 @@ def test_correcting_to_the_same_value_is_refused(field, same):
 def test_an_invalid_new_value_is_refused(field, bad):
     incident = reported()
     with pytest.raises(InvalidValue):
-        incident.correct(field, bad, "Because", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            incident.correct(field, bad, "Because")
     assert incident.collect_events() == []
 
 
 def test_a_time_cannot_be_corrected_into_the_future():
     future = (datetime.now(timezone.utc) + timedelta(hours=2)).isoformat()
     with pytest.raises(OccurredInFuture):
-        reported().correct("occurred_at", future, "Because", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            reported().correct("occurred_at", future, "Because")
 
 
 # Review, close, reopen ------------------------------------------------------------
@@ -434,7 +445,8 @@ def test_a_time_cannot_be_corrected_into_the_future():
 
 def test_reviewing_triggers_reviewed():
     incident = reported()
-    incident.review("Spoke to the patient by phone", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        incident.review("Spoke to the patient by phone")
     [event] = incident.collect_events()
     assert isinstance(event, Incident.Reviewed)
     assert event.comment == "Spoke to the patient by phone"
@@ -446,7 +458,8 @@ def test_reviewing_triggers_reviewed():
 @pytest.mark.parametrize("outcome", sorted(FilmingIncident.OUTCOMES))
 def test_closing_triggers_closed_with_the_outcome(outcome):
     incident = reported()
-    incident.close(outcome, "Done", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        incident.close(outcome, "Done")
     [event] = incident.collect_events()
     assert isinstance(event, Incident.Closed)
     assert event.outcome == outcome
@@ -461,14 +474,16 @@ def test_closing_triggers_closed_with_the_outcome(outcome):
 def test_closing_with_an_unknown_outcome_is_refused(outcome):
     incident = reported()
     with pytest.raises(UnknownOutcome):
-        incident.close(outcome, "", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            incident.close(outcome, "")
     assert incident.status == "open"
 
 
 def test_closing_twice_is_refused():
     incident = closed()
     with pytest.raises(IncidentClosed):
-        incident.close("no_further_action", "", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            incident.close("no_further_action", "")
     assert incident.outcome == "resolved_at_desk"
     assert incident.collect_events() == []
 
@@ -478,18 +493,22 @@ def test_a_closed_incident_refuses_responses_and_corrections_until_reopened():
     with pytest.raises(IncidentClosed):
         respond(incident, "WarningLetterSent")
     with pytest.raises(IncidentClosed):
-        incident.correct("area", "reception", "Because", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            incident.correct("area", "reception", "Because")
     assert incident.collect_events() == []
 
-    incident.reopen("They came back and filmed again", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        incident.reopen("They came back and filmed again")
     respond(incident, "WarningLetterSent")
-    incident.correct("area", "reception", "Because", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        incident.correct("area", "reception", "Because")
     assert [type(e).__name__ for e in incident.collect_events()] == ["Reopened", "WarningLetterSent", "Corrected"]
 
 
 def test_reopening_triggers_reopened_and_clears_the_outcome():
     incident = closed()
-    incident.reopen("Complaint received", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        incident.reopen("Complaint received")
     [event] = incident.collect_events()
     assert isinstance(event, Incident.Reopened)
     assert event.reason == "Complaint received"
@@ -501,14 +520,16 @@ def test_reopening_triggers_reopened_and_clears_the_outcome():
 
 def test_reopening_an_open_incident_is_refused():
     with pytest.raises(IncidentNotClosed):
-        reported().reopen("Why not", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            reported().reopen("Why not")
 
 
 @pytest.mark.parametrize("reason", ["", " \n "])
 def test_reopening_needs_a_reason(reason):
     incident = closed()
     with pytest.raises(ReasonRequired):
-        incident.reopen(reason, MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            incident.reopen(reason)
     assert incident.status == "closed"
 
 
@@ -532,10 +553,11 @@ def test_an_incident_rebuilt_from_its_stored_events_equals_the_live_one(log):
     respond(incident, "PoliceCalled", key="k4", reference="Ref 77", occurred_at=months_before(now, 3))
     respond(incident, "WarningLetterSent", key="k5", occurred_at=months_before(now, 2))
     respond(incident, "RemovalRequested", key="k6", occurred_at=now)
-    incident.add_note("The patient has been told by letter", ACTOR, ACTOR_NAME, "k7")
-    incident.correct("children_present", "yes", "CCTV showed a child", MANAGER, MANAGER_NAME)
-    incident.review("", MANAGER, MANAGER_NAME)
-    incident.close("removal_from_list", "", MANAGER, MANAGER_NAME)
+    incident.add_note("The patient has been told by letter", "k7")
+    with acting_as(MANAGER, MANAGER_NAME):
+        incident.correct("children_present", "yes", "CCTV showed a child")
+        incident.review("")
+        incident.close("removal_from_list", "")
 
     log.save(incident)
     rebuilt = log.repository.get(incident.id)

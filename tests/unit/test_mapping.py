@@ -17,6 +17,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from incidents.application.records import DateAsISO
+from incidents.domain.acting import acting_as
 from incidents.domain.filming import FilmingIncident
 from incidents.mapping import EventMapper, FastJSONTranscoder, KeptKeyAESCipher
 from incidents.storage import new_cipher_key
@@ -31,12 +32,12 @@ def mapper(mapper_class: type[Mapper], cipher_class: type[AESCipher], key: str, 
 
 
 def events() -> list:
-    incident = FilmingIncident.report(
-        practice="A81001", submission_key="k" * 32, occurred_at=datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc),
-        area="waiting_area", filmer="patient", people_captured="staff", children_present="no",
-        note="Filmed the desk", actor="r", actor_name="Reception",
-    )
-    incident.respond("PolicyExplained", datetime(2026, 3, 29, 0, 40, tzinfo=timezone.utc), "r", "Reception", "s" * 32)
+    with acting_as("r", "Reception"):
+        incident = FilmingIncident.report(
+            practice="A81001", submission_key="k" * 32, occurred_at=datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc),
+            area="waiting_area", filmer="patient", people_captured="staff", children_present="no", note="Filmed the desk",
+        )
+        incident.respond("PolicyExplained", datetime(2026, 3, 29, 0, 40, tzinfo=timezone.utc), "s" * 32)
     return incident.collect_events()
 
 
@@ -157,12 +158,13 @@ def test_reports_and_corrections_stored_before_the_facts_lists_read_and_are_writ
     assert (corrected.title, corrected.correction.previous, corrected.correction.new) == ("Corrected: NHS number", "943 476 5919", "943 476 5870")
 
     # What today's code stores for the same commands has the same attributes, so the views read both alike.
-    again = FilmingIncident.report(
-        practice="A81001", submission_key="k" * 32, occurred_at=datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc),
-        area="waiting_area", filmer="patient", people_captured="staff", children_present="no",
-        note="Filmed the desk", actor="r", actor_name="Reception",
-    )
-    again.correct("occurred_at", "2026-03-28T23:30:00+00:00", "Clock was wrong", "m", "Manager")
+    with acting_as("r", "Reception"):
+        again = FilmingIncident.report(
+            practice="A81001", submission_key="k" * 32, occurred_at=datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc),
+            area="waiting_area", filmer="patient", people_captured="staff", children_present="no", note="Filmed the desk",
+        )
+    with acting_as("m", "Manager"):
+        again.correct("occurred_at", "2026-03-28T23:30:00+00:00", "Clock was wrong")
     for before, now in zip(stored, (plain.to_stored_event(e) for e in again.collect_events())):
         assert now.topic == before.topic
         assert {k: v for k, v in json.loads(now.state).items() if k != "timestamp"} == {k: v for k, v in json.loads(before.state).items() if k != "timestamp"}

@@ -18,6 +18,7 @@ from incidents.application.notices import (
     WithdrawNotice,
 )
 from incidents.application.service import NotPermitted
+from incidents.domain.acting import acting_as
 from incidents.domain.notice import (
     Notice,
     NoticeWithdrawn,
@@ -63,7 +64,7 @@ def test_a_published_notice_is_listed_and_in_force_from_its_first_day(log, manag
     assert in_force(log, manager_a, JAN_1 - timedelta(days=1)) == []
     assert in_force(log, manager_a, JAN_1) == [("telephone_message", "Calls are recorded for training and safety")]
     notice = log.get_notice(manager_a, saved.id)
-    assert (notice.practice, notice.published_by, notice.channel_label) == (PRACTICE_A, "mo.manager", "Telephone message")
+    assert (notice.practice, notice.wordings[0].actor, notice.channel_label) == (PRACTICE_A, "mo.manager", "Telephone message")
 
 
 def test_the_same_form_twice_publishes_one_notice(log, manager_a):
@@ -125,7 +126,7 @@ def test_a_withdrawal_needs_a_reason_and_cannot_precede_the_current_wording(log,
         WithdrawNotice(notice_id=saved.id, withdrawn_from=date(2026, 4, 1), reason="  ")
     notice = log.get_notice(manager_a, saved.id)
     with pytest.raises(WithdrawalNeedsReason):
-        notice.withdraw(date(2026, 4, 1), " ", "mo.manager", "Mo")
+        notice.withdraw(date(2026, 4, 1), " ")
 
 
 def test_the_commands_refuse_unknown_channels_empty_wording_and_bad_dates():
@@ -137,7 +138,7 @@ def test_the_commands_refuse_unknown_channels_empty_wording_and_bad_dates():
         with pytest.raises(ValidationError, match=message):
             PublishNotice(submission_key="k" * 10, channel="website", wording="Hello", in_service_from=bad)
     with pytest.raises(InvalidValue):
-        Notice.publish(PRACTICE_A, "k" * 10, "website", "Hello", in_service_from="2026-01-01", actor="a", actor_name="A")  # type: ignore[arg-type]
+        Notice.publish(PRACTICE_A, "k" * 10, "website", "Hello", in_service_from="2026-01-01")  # type: ignore[arg-type]
 
 
 def test_one_channel_or_all_and_an_unknown_channel_is_refused(log, manager_a):
@@ -204,14 +205,15 @@ def test_another_practices_notice_does_not_exist(log, manager_a, manager_b):
     probe=st.integers(min_value=-10, max_value=700),
 )
 def test_the_wording_on_a_day_is_the_latest_one_started_by_then_and_none_once_withdrawn(start, gaps, withdrawn_after, probe):
-    notice = Notice.publish(PRACTICE_A, "k" * 10, "website", "wording 0", start, "mo", "Mo")
-    starts = [start]
-    for n, gap in enumerate(gaps, start=1):
-        starts.append(starts[-1] + timedelta(days=gap))
-        notice.revise(f"wording {n}", starts[-1], "mo", "Mo")
-    withdrawn_from = None if withdrawn_after is None else starts[-1] + timedelta(days=withdrawn_after)
-    if withdrawn_from is not None:
-        notice.withdraw(withdrawn_from, "gone", "mo", "Mo")
+    with acting_as("mo", "Mo"):
+        notice = Notice.publish(PRACTICE_A, "k" * 10, "website", "wording 0", start)
+        starts = [start]
+        for n, gap in enumerate(gaps, start=1):
+            starts.append(starts[-1] + timedelta(days=gap))
+            notice.revise(f"wording {n}", starts[-1])
+        withdrawn_from = None if withdrawn_after is None else starts[-1] + timedelta(days=withdrawn_after)
+        if withdrawn_from is not None:
+            notice.withdraw(withdrawn_from, "gone")
     day = start + timedelta(days=probe)
     started = [n for n, s in enumerate(starts) if s <= day]
     expected = None if not started or (withdrawn_from is not None and day >= withdrawn_from) else f"wording {started[-1]}"

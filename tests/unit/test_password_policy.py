@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
+from incidents.domain.acting import acting_as
 from incidents.application import commands as c
 from incidents.application.service import IncidentLog
 from incidents.domain.accounts import OneTimePasswordExpired, StaffAccount, UnacceptablePassword, acceptable_password
@@ -95,14 +96,15 @@ def test_the_expiry_counts_from_the_reset_as_stored(log):
     the events keep their shape, so accounts reset before expiry was checked load as they were."""
     log.register_account(register("a chosen password"), actor="cli")
     account = log.repository.get(log.account_id("nell.nurse"))
-    account.reset_password(log.password_hasher.hash("reset password 1"), actor="gill")
+    with acting_as("gill"):
+        account.reset_password(log.password_hasher.hash("reset password 1"))
     reset = account.pending_events[-1]
     object.__setattr__(reset, "timestamp", datetime.now(timezone.utc) - timedelta(hours=73))
     log.save(account)
     loaded = log.repository.get(account.id)
     assert isinstance(loaded, StaffAccount)
     assert loaded.one_time_password_issued_at == reset.timestamp
-    assert set(type(reset).__dataclass_fields__) == {"originator_id", "originator_version", "timestamp", "password_hash", "actor"}
+    assert set(type(reset).__dataclass_fields__) == {"originator_id", "originator_version", "timestamp", "password_hash", "actor", "actor_name"}
     with pytest.raises(OneTimePasswordExpired):
         log.authenticate("nell.nurse", "reset password 1")
     log.one_time_password_lifetime = timedelta(hours=74)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from incidents.domain.acting import acting_as
 from incidents.domain.incident import (
     CorrectionNeedsReason,
     Incident,
@@ -33,6 +34,13 @@ ACTOR, ACTOR_NAME = "rita.reception", "Rita Reception"
 MANAGER, MANAGER_NAME = "mo.manager", "Mo Manager"
 
 
+@pytest.fixture(autouse=True)
+def acting_at_reception():
+    """The receptionist acts unless a test says who else does."""
+    with acting_as(ACTOR, ACTOR_NAME):
+        yield
+
+
 def minutes_ago(minutes: float) -> datetime:
     return datetime.now(timezone.utc) - timedelta(minutes=minutes)
 
@@ -48,8 +56,6 @@ def report(**overrides) -> RecordingEpisode:
         media="audio",
         nhs_number="943 476 5919",
         note="The patient said at the start that they were recording.",
-        actor=ACTOR,
-        actor_name=ACTOR_NAME,
     )
     values.update(overrides)
     return RecordingEpisode.report(**values)
@@ -66,8 +72,6 @@ def respond(episode: Incident, response: str, key: str | None = None, occurred_a
     episode.respond(
         response,
         occurred_at or minutes_ago(10),
-        ACTOR,
-        ACTOR_NAME,
         key or f"response-{response}-{len(episode.responses)}",
         **extra,
     )
@@ -75,7 +79,8 @@ def respond(episode: Incident, response: str, key: str | None = None, occurred_a
 
 def closed(**overrides) -> RecordingEpisode:
     episode = reported(**overrides)
-    episode.close("no_further_action", "", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        episode.close("no_further_action", "")
     episode.collect_events()
     return episode
 
@@ -114,7 +119,6 @@ def test_a_reported_episode_is_open_unreviewed_and_has_no_responses():
     assert episode.responses == []
     assert episode.notes_count == 1
     assert episode.corrections_count == 0
-    assert episode.reported_by == ACTOR
     assert episode.nhs_number == "9434765919"
 
 
@@ -196,7 +200,7 @@ def test_every_response_triggers_its_own_event_with_who_when_and_what(response):
         episode.collect_events()
     when = datetime.now(UK).replace(second=0, microsecond=0) - timedelta(minutes=5)
 
-    episode.respond(response, when, ACTOR, ACTOR_NAME, "response-key-1", reference=" REF-42 ", note=" what happened ")
+    episode.respond(response, when, "response-key-1", reference=" REF-42 ", note=" what happened ")
     [event] = episode.collect_events()
 
     assert type(event) is RecordingEpisode.RESPONSES[response].event_class
@@ -269,7 +273,7 @@ def test_a_response_reference_is_at_most_200_characters_and_its_note_5000():
 
 def test_adding_a_note_triggers_note_added():
     episode = reported()
-    episode.add_note("  The patient emailed the file.  ", ACTOR, ACTOR_NAME, "note-key-1")
+    episode.add_note("  The patient emailed the file.  ", "note-key-1")
     [event] = episode.collect_events()
     assert isinstance(event, Incident.NoteAdded)
     assert type(event).__name__ == "NoteAdded"
@@ -286,15 +290,15 @@ def test_adding_a_note_triggers_note_added():
 def test_an_empty_note_is_refused(blank):
     episode = reported()
     with pytest.raises(InvalidValue):
-        episode.add_note(blank, ACTOR, ACTOR_NAME, "note-key-1")
+        episode.add_note(blank, "note-key-1")
     assert episode.collect_events() == []
 
 
 def test_a_note_over_5000_characters_is_refused():
     episode = reported()
-    episode.add_note("n" * 5000, ACTOR, ACTOR_NAME, "note-key-1")
+    episode.add_note("n" * 5000, "note-key-1")
     with pytest.raises(TextTooLong):
-        episode.add_note("n" * 5001, ACTOR, ACTOR_NAME, "note-key-2")
+        episode.add_note("n" * 5001, "note-key-2")
     assert len(episode.collect_events()) == 1
 
 
@@ -322,7 +326,8 @@ def test_a_note_over_5000_characters_is_refused():
 def test_every_reported_fact_can_be_corrected_keeping_the_original(field, new_value, state_value, shown_before, shown_after):
     episode = reported(occurred_at=datetime(2025, 1, 14, 9, 0, tzinfo=timezone.utc))
 
-    episode.correct(field, new_value, "  Typed in the wrong box  ", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        episode.correct(field, new_value, "  Typed in the wrong box  ")
     [event] = episode.collect_events()
 
     assert isinstance(event, Incident.Corrected)
@@ -341,7 +346,8 @@ def test_every_reported_fact_can_be_corrected_keeping_the_original(field, new_va
 def test_a_corrected_time_given_in_uk_time_is_stored_in_utc(given):
     """With an offset, or as the UK clock showed it (the correction form's date and time fields)."""
     episode = reported()
-    episode.correct("occurred_at", given, "Wrong hour", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        episode.correct("occurred_at", given, "Wrong hour")
     assert episode.occurred_at == datetime(2025, 7, 1, 13, 5, tzinfo=timezone.utc)
     assert episode.occurred_at.tzinfo == timezone.utc
 
@@ -350,21 +356,24 @@ def test_a_corrected_time_given_in_uk_time_is_stored_in_utc(given):
 def test_a_correction_needs_a_reason(reason):
     episode = reported()
     with pytest.raises(CorrectionNeedsReason):
-        episode.correct("clinician", "Dr Okafor", reason, MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            episode.correct("clinician", "Dr Okafor", reason)
     assert episode.clinician == "Dr Patel"
     assert episode.collect_events() == []
 
 
 def test_a_correction_reason_is_at_most_5000_characters():
     with pytest.raises(TextTooLong):
-        reported().correct("clinician", "Dr Okafor", "r" * 5001, MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            reported().correct("clinician", "Dr Okafor", "r" * 5001)
 
 
 @pytest.mark.parametrize("field", ["practice", "status", "reported_by", "outcome", "area", "bogus", "", "_id"])
 def test_only_reported_facts_can_be_corrected(field):
     episode = reported()
     with pytest.raises(NotCorrectable):
-        episode.correct(field, "X", "Because", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            episode.correct(field, "X", "Because")
     assert episode.practice == "A81001"
     assert episode.collect_events() == []
 
@@ -385,7 +394,8 @@ def test_only_reported_facts_can_be_corrected(field):
 def test_correcting_to_the_same_value_is_refused(field, same_value):
     episode = reported(occurred_at=datetime(2025, 1, 14, 9, 0, tzinfo=timezone.utc))
     with pytest.raises(NothingToCorrect):
-        episode.correct(field, same_value, "Because", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            episode.correct(field, same_value, "Because")
     assert episode.collect_events() == []
 
 
@@ -405,14 +415,16 @@ def test_correcting_to_the_same_value_is_refused(field, same_value):
 def test_an_invalid_new_value_is_refused(field, bad_value, error):
     episode = reported()
     with pytest.raises(error):
-        episode.correct(field, bad_value, "Because", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            episode.correct(field, bad_value, "Because")
     assert episode.collect_events() == []
 
 
 def test_a_time_cannot_be_corrected_into_the_future():
     future = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
     with pytest.raises(OccurredInFuture):
-        reported().correct("occurred_at", future, "Because", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            reported().correct("occurred_at", future, "Because")
 
 
 # Review, close, reopen ------------------------------------------------------------
@@ -420,7 +432,8 @@ def test_a_time_cannot_be_corrected_into_the_future():
 
 def test_reviewing_triggers_reviewed():
     episode = reported()
-    episode.review("  Seen; no action needed.  ", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        episode.review("  Seen; no action needed.  ")
     [event] = episode.collect_events()
     assert isinstance(event, Incident.Reviewed)
     assert event.comment == "Seen; no action needed."
@@ -432,16 +445,19 @@ def test_reviewing_triggers_reviewed():
 
 def test_a_review_comment_is_optional_and_at_most_5000_characters():
     episode = reported()
-    episode.review("", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        episode.review("")
     with pytest.raises(TextTooLong):
-        episode.review("c" * 5001, MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            episode.review("c" * 5001)
     assert len(episode.collect_events()) == 1
 
 
 @pytest.mark.parametrize("outcome", sorted(RecordingEpisode.OUTCOMES))
 def test_closing_triggers_closed_with_the_outcome(outcome):
     episode = reported()
-    episode.close(outcome, " Patient shared the file. ", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        episode.close(outcome, " Patient shared the file. ")
     [event] = episode.collect_events()
     assert isinstance(event, Incident.Closed)
     assert event.outcome == outcome
@@ -457,7 +473,8 @@ def test_closing_triggers_closed_with_the_outcome(outcome):
 def test_closing_with_an_unknown_outcome_is_refused(outcome):
     episode = reported()
     with pytest.raises(UnknownOutcome):
-        episode.close(outcome, "", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            episode.close(outcome, "")
     assert episode.status == "open"
     assert episode.collect_events() == []
 
@@ -465,14 +482,16 @@ def test_closing_with_an_unknown_outcome_is_refused(outcome):
 def test_a_closing_note_is_at_most_5000_characters():
     episode = reported()
     with pytest.raises(TextTooLong):
-        episode.close("no_further_action", "n" * 5001, MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            episode.close("no_further_action", "n" * 5001)
     assert episode.status == "open"
 
 
 def test_closing_twice_is_refused():
     episode = closed()
     with pytest.raises(IncidentClosed):
-        episode.close("referred", "", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            episode.close("referred", "")
     assert episode.outcome == "no_further_action"
     assert episode.collect_events() == []
 
@@ -482,12 +501,15 @@ def test_a_closed_episode_refuses_responses_and_corrections_until_reopened():
     with pytest.raises(IncidentClosed):
         respond(episode, "CopyRequested")
     with pytest.raises(IncidentClosed):
-        episode.correct("clinician", "Dr Okafor", "Because", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            episode.correct("clinician", "Dr Okafor", "Because")
     assert episode.collect_events() == []
 
-    episode.reopen("The patient sent a copy after all", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        episode.reopen("The patient sent a copy after all")
     respond(episode, "CopyReceived")
-    episode.correct("clinician", "Dr Okafor", "Because", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        episode.correct("clinician", "Dr Okafor", "Because")
     assert [type(e).__name__ for e in episode.collect_events()] == ["Reopened", "CopyReceived", "Corrected"]
 
 
@@ -498,7 +520,8 @@ def test_a_closed_episode_says_it_is_closed_before_judging_the_response():
 
 def test_reopening_triggers_reopened_and_clears_the_outcome():
     episode = closed()
-    episode.reopen("  New information from the patient  ", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        episode.reopen("  New information from the patient  ")
     [event] = episode.collect_events()
     assert isinstance(event, Incident.Reopened)
     assert event.reason == "New information from the patient"
@@ -511,7 +534,8 @@ def test_reopening_triggers_reopened_and_clears_the_outcome():
 def test_reopening_an_open_episode_is_refused():
     episode = reported()
     with pytest.raises(IncidentNotClosed):
-        episode.reopen("Why not", MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            episode.reopen("Why not")
     assert episode.collect_events() == []
 
 
@@ -519,15 +543,17 @@ def test_reopening_an_open_episode_is_refused():
 def test_reopening_needs_a_reason(reason):
     episode = closed()
     with pytest.raises(ReasonRequired):
-        episode.reopen(reason, MANAGER, MANAGER_NAME)
+        with acting_as(MANAGER, MANAGER_NAME):
+            episode.reopen(reason)
     assert episode.status == "closed"
     assert episode.collect_events() == []
 
 
 def test_an_episode_can_be_closed_again_after_reopening():
     episode = closed()
-    episode.reopen("Copy arrived", MANAGER, MANAGER_NAME)
-    episode.close("copy_added_to_record", "", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        episode.reopen("Copy arrived")
+        episode.close("copy_added_to_record", "")
     assert episode.status == "closed"
     assert episode.outcome == "copy_added_to_record"
 
@@ -541,12 +567,13 @@ def test_an_episode_rebuilt_from_its_stored_events_equals_the_live_one(log):
     respond(episode, "CopyRequested", key="k2", note="Asked at the desk")
     respond(episode, "CopyReceived", key="k3", reference="sha256:abc123")
     respond(episode, "CopyAddedToMedicalRecord", key="k4", reference="EMIS doc 991")
-    episode.add_note("File was 12 minutes long", ACTOR, ACTOR_NAME, "k5")
-    episode.correct("occurred_at", "2025-01-14T10:30:00+00:00", "Wrong time typed", MANAGER, MANAGER_NAME)
-    episode.correct("nhs_number", "9434765870", "Wrong patient", MANAGER, MANAGER_NAME)
-    episode.review("Fine", MANAGER, MANAGER_NAME)
-    episode.close("copy_added_to_record", "", MANAGER, MANAGER_NAME)
-    episode.reopen("Patient asked a question", MANAGER, MANAGER_NAME)
+    episode.add_note("File was 12 minutes long", "k5")
+    with acting_as(MANAGER, MANAGER_NAME):
+        episode.correct("occurred_at", "2025-01-14T10:30:00+00:00", "Wrong time typed")
+        episode.correct("nhs_number", "9434765870", "Wrong patient")
+        episode.review("Fine")
+        episode.close("copy_added_to_record", "")
+        episode.reopen("Patient asked a question")
 
     log.save(episode)
     rebuilt = log.repository.get(episode.id)
@@ -576,7 +603,8 @@ def test_an_episode_rebuilt_from_its_stored_events_equals_the_live_one(log):
 
 def test_a_closed_episode_is_still_closed_after_reloading(log):
     episode = report()
-    episode.close("referred", "Sent to the MDO", MANAGER, MANAGER_NAME)
+    with acting_as(MANAGER, MANAGER_NAME):
+        episode.close("referred", "Sent to the MDO")
     log.save(episode)
 
     rebuilt = log.repository.get(episode.id)

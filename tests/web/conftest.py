@@ -14,7 +14,7 @@ from incidents.application import commands as c
 from incidents.bootstrap import open_log
 from incidents.settings import Settings
 from incidents.web.app import create_app
-from tests.conftest import Account, csrf_from
+from tests.conftest import FAST_HASHER, Account, csrf_from
 
 PASSWORD = "a long enough password"
 
@@ -27,6 +27,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def web_app(settings: Settings):
     opened = open_log(settings)
+    opened.log.password_hasher = FAST_HASHER  # also for staff added and passwords reset in a test
     for username, role, practice in [
         ("sue.reception", "reception", "A81001"),
         ("mo.manager", "manager", "A81001"),

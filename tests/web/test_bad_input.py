@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from incidents.domain.acting import acting_as
 from tests.conftest import csrf_from, field_from
 from tests.web.test_disclosures_web import receive
 from tests.web.test_reception_slice import filming_form, log_filming, recording_form
@@ -122,7 +123,8 @@ def test_a_disclosure_scope_period_out_of_range_is_refused_and_a_saved_one_does_
     # A scope saved before the range was enforced, written as the older code would have.
     log = web_app.state.log
     request = log.repository.get(uuid.UUID(location.rsplit("/", 1)[1]))
-    request._scope_set(incident_ids=[uuid.UUID(incident)], period_from=date(1, 1, 1), period_to=date(9999, 12, 31), actor="gill.governance", actor_name="Gill")
+    with acting_as("gill.governance", "Gill"):
+        request._scope_set(incident_ids=[uuid.UUID(incident)], period_from=date(1, 1, 1), period_to=date(9999, 12, 31))
     log.save(request)
     assert governance.get(f"{location}/scope").status_code == 200
     assert governance.get(location).status_code == 200

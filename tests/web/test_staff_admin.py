@@ -14,7 +14,7 @@ import pytest
 from incidents.application import commands as c
 from incidents.application.service import IncidentLog
 from incidents.cli import ensure_first_account
-from incidents.domain.practice_index import PracticeIndex
+from incidents.domain.practice_lists import list_id
 from incidents.web.templating import UK, uk_time
 from tests.conftest import csrf_from
 from tests.web.conftest import PASSWORD
@@ -207,7 +207,7 @@ def test_another_practices_account_does_not_exist(client_for, target):
 
 def test_a_record_that_is_not_an_account_is_not_found(client_for):
     gill = client_for("gill.governance")
-    assert gill.get(f"/staff/{PracticeIndex.create_id('A81001', 'staff')}").status_code == 404
+    assert gill.get(f"/staff/{list_id('A81001', 'staff')}").status_code == 404
 
 
 @pytest.mark.parametrize(

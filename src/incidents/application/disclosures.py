@@ -4,15 +4,11 @@ export is also an entry in the chain of custody of each incident it carried."""
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, Callable
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 from pydantic import AfterValidator, Field, StringConstraints
 
 from ..domain.custody import IncidentAccessLog
@@ -21,17 +17,10 @@ from ..domain.values import DomainError
 from . import commands as c
 from .custody import AccessAudit
 from .days import Day, OptionalDay
-from .records import _service, uk_today
+from .records import Actor, RequestNotFound, Saved, uk_today
 
-if TYPE_CHECKING:
-    from .service import Actor, Saved
-
-REQUESTS = "disclosure_requests"  # the practice index listing
+REQUESTS = "disclosure_requests"  # the practice's list
 DISCLOSURE_ROLES = ("governance",)
-
-
-class RequestNotFound(DomainError):
-    pass
 
 
 def _fingerprint(value: str) -> str:
@@ -177,112 +166,67 @@ def _details(event: Any) -> tuple[tuple[str, str], ...]:
 
 
 class DisclosureDesk(AccessAudit):
-    """Mixed into IncidentLog: `self` is the application."""
-
     def receive_request(self, cmd: ReceiveRequest, actor: Actor, today: date | None = None) -> Saved:
         actor.require(*DISCLOSURE_ROLES)
-        request = DisclosureRequest.receive(
-            practice=actor.practice,
-            submission_key=cmd.submission_key,
-            requester_type=cmd.requester_type,
-            requester=cmd.requester,
-            reference=cmd.reference,
-            received_on=cmd.received_on,
-            due_on=cmd.due_on,
-            actor=actor.username,
-            actor_name=actor.display_name,
-            today=today or uk_today(),
+        return self.add_listed(
+            actor, REQUESTS, lambda: DisclosureRequest.receive(practice=actor.practice, today=today or uk_today(), **cmd.model_dump())
         )
-        return self._create_listed(actor.practice, REQUESTS, request)
 
     def extend_request(self, cmd: ExtendRequest, actor: Actor) -> Saved:
-        return self._change_request(
-            actor, cmd.request_id, lambda r: r.extend(cmd.due_on, cmd.reason, actor.username, actor.display_name)
-        )
+        return self._change_request(actor, cmd.request_id, lambda r: r.extend(cmd.due_on, cmd.reason))
 
     def set_request_scope(self, cmd: SetRequestScope, actor: Actor) -> Saved:
         actor.require(*DISCLOSURE_ROLES)
         for incident_id in cmd.incident_ids:
-            self.get_incident(actor, incident_id)  # type: ignore[attr-defined]  # another practice's: not found
+            self.get_incident(actor, incident_id)  # another practice's: not found
         return self._change_request(
-            actor,
-            cmd.request_id,
-            lambda r: r.set_scope(cmd.incident_ids, cmd.period_from, cmd.period_to, actor.username, actor.display_name),
+            actor, cmd.request_id, lambda r: r.set_scope(cmd.incident_ids, cmd.period_from, cmd.period_to)
         )
 
     def record_legal_basis(self, cmd: RecordLegalBasis, actor: Actor) -> Saved:
-        return self._change_request(
-            actor, cmd.request_id, lambda r: r.record_legal_basis(cmd.basis, cmd.note, actor.username, actor.display_name)
-        )
+        return self._change_request(actor, cmd.request_id, lambda r: r.record_legal_basis(cmd.basis, cmd.note))
 
     def record_export(self, cmd: RecordExport, actor: Actor) -> Saved:
         """A bundle made for the request: on the request, and in the custody chain of each of its
         incidents, all in one transaction."""
         actor.require(*DISCLOSURE_ROLES)
-        service = _service()
-        for attempt in range(service.SAVE_ATTEMPTS):
+
+        def attempt() -> tuple[UUID, list[Any]]:
             request = self.get_request(actor, cmd.request_id)
-            request.export_bundle(cmd.fingerprint, actor.username, actor.display_name)
+            request.export_bundle(cmd.fingerprint)
             accesses = [
                 self._next_access(
-                    actor,
-                    incident_id,
-                    lambda log: log.export(actor.username, actor.display_name, actor.role, request.id, cmd.fingerprint),
-                    lambda log_id, version: IncidentAccessLog.next_export(
-                        log_id, version, actor.username, actor.display_name, actor.role, request.id, cmd.fingerprint
-                    ),
+                    actor, incident_id, IncidentAccessLog.TimelineExported, request_id=request.id, fingerprint=cmd.fingerprint
                 )
                 for incident_id in request.incident_ids
             ]
-            try:
-                recordings = self.save(request, *accesses)  # type: ignore[attr-defined]
-            except IntegrityError:
-                time.sleep(random.uniform(0.001, 0.005) * (attempt + 1))
-                continue
-            return self._saved(request.id, recordings)
-        raise service.ConcurrentChange("Others were changing this request at the same moment. Nothing was saved: try again.")
+            return request.id, [request, *accesses]
+
+        return self.saving(actor, attempt)
 
     def record_disclosure(self, cmd: RecordDisclosure, actor: Actor) -> Saved:
-        return self._change_request(
-            actor,
-            cmd.request_id,
-            lambda r: r.disclose(cmd.note, actor.username, actor.display_name, fingerprint=cmd.fingerprint),
-        )
+        return self._change_request(actor, cmd.request_id, lambda r: r.disclose(cmd.note, fingerprint=cmd.fingerprint))
 
     def refuse_request(self, cmd: RefuseRequest, actor: Actor) -> Saved:
-        return self._change_request(
-            actor, cmd.request_id, lambda r: r.refuse(cmd.reason, actor.username, actor.display_name)
-        )
+        return self._change_request(actor, cmd.request_id, lambda r: r.refuse(cmd.reason))
 
     def close_request(self, cmd: CloseRequest, actor: Actor) -> Saved:
-        return self._change_request(
-            actor, cmd.request_id, lambda r: r.close(cmd.note, actor.username, actor.display_name)
-        )
+        return self._change_request(actor, cmd.request_id, lambda r: r.close(cmd.note))
 
-    def _change_request(self, actor: Actor, request_id: UUID, change: Any) -> Saved:
-        actor.require(*DISCLOSURE_ROLES)
-        return self._update(lambda: self.get_request(actor, request_id), change)
+    def _change_request(self, actor: Actor, request_id: UUID, call: Callable[[DisclosureRequest], object]) -> Saved:
+        return self.change(actor, lambda: self.get_request(actor, request_id), call)
 
     # Queries --------------------------------------------------------------
 
     def get_request(self, actor: Actor, request_id: UUID) -> DisclosureRequest:
         actor.require(*DISCLOSURE_ROLES)
-        return self._request_of(actor.practice, request_id)
-
-    def _request_of(self, practice: str, request_id: UUID) -> DisclosureRequest:
-        try:
-            request = self.repository.get(request_id)  # type: ignore[attr-defined]
-        except AggregateNotFoundError:
-            raise RequestNotFound("No such disclosure request") from None
-        if not isinstance(request, DisclosureRequest) or request.practice != practice:
-            raise RequestNotFound("No such disclosure request")
-        return request
+        return self.get(actor, request_id, DisclosureRequest, RequestNotFound)
 
     def requests(self, actor: Actor, today: date | None = None) -> list[RequestSummary]:
         """The practice's requests: open ones first, soonest due first; then the rest, newest first."""
         actor.require(*DISCLOSURE_ROLES)
         today = today or uk_today()
-        summaries = [self._summary(self.repository.get(i), today) for i in self.listed(actor.practice, REQUESTS)]  # type: ignore[attr-defined]
+        summaries = [self._summary(r, today) for r in self.listed_records(actor, REQUESTS)]
         open_ = sorted((s for s in summaries if s.status == "open"), key=lambda s: (s.due_on, s.received_on))
         rest = sorted((s for s in summaries if s.status != "open"), key=lambda s: s.received_on, reverse=True)
         return open_ + rest
@@ -318,5 +262,5 @@ class DisclosureDesk(AccessAudit):
                 actor_name=getattr(e, "actor_name", ""),
                 details=_details(e),
             )
-            for e in self.events.get(request_id)  # type: ignore[attr-defined]
+            for e in self.events.get(request_id)
         ]

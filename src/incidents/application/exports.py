@@ -20,7 +20,6 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from ..domain.custody import Access
@@ -40,12 +39,10 @@ from ..evidence import (
     build_bundle,
 )
 from ..evidence.bundle import MANIFEST
-from .disclosures import RecordExport
-from .records import UK
+from .disclosures import DisclosureDesk, RecordExport
+from .notices import NoticeRegister
+from .records import UK, Actor
 from .timeline import TimelineEntry, timeline
-
-if TYPE_CHECKING:
-    from .service import Actor
 
 EXPORT_ROLES = ("governance",)
 PRACTICE_NAME = "GP practice"  # no practice name is configured yet: the ODS code beside it names it
@@ -123,20 +120,18 @@ def custody_entry(incident_id: UUID, access: Access) -> CustodyEntry:
     return CustodyEntry(person(access.actor, access.actor_name), access.at, action, str(access.request_id or ""))
 
 
-class EvidenceExports:
-    """Mixed into IncidentLog: `self` is the application."""
-
+class EvidenceExports(DisclosureDesk, NoticeRegister):
     def export_bundle(self, actor: Actor, request_id: UUID, signing_key: SigningKey) -> ExportedBundle:
         """The request's bundle, signed with the deployment's key, and recorded as exported."""
         actor.require(*EXPORT_ROLES)
-        request = self.get_request(actor, request_id)  # type: ignore[attr-defined]
+        request = self.get_request(actor, request_id)
         request.check_open()  # RequestClosed, RequestDecided: nothing more leaves for it
         request.check_ready_to_export()  # ExportNotReady: no scope, or no legal basis
         # Whole seconds: Typst refuses a PDF timestamp with microseconds.
         material = self.evidence_material(actor, request, datetime.now(UTC).replace(microsecond=0))
         bundle = build_bundle(material, signing_key)
         fingerprint = manifest_fingerprint(bundle.data)
-        self.record_export(RecordExport(request_id=request.id, fingerprint=fingerprint), actor)  # type: ignore[attr-defined]
+        self.record_export(RecordExport(request_id=request.id, fingerprint=fingerprint), actor)
         return ExportedBundle(
             zip_bytes=bundle.data,
             filename=safe_filename(request.reference, material.exported_at.astimezone(UK).date()),
@@ -152,15 +147,15 @@ class EvidenceExports:
         exporter = person(actor.username, actor.display_name)
         records, custody = [], []
         for incident_id in request.incident_ids:
-            incident = self.get_incident(actor, incident_id)  # type: ignore[attr-defined]
+            incident = self.get_incident(actor, incident_id)
             kind_class = type(incident)
-            entries = timeline(kind_class, self.history(actor, incident_id))  # type: ignore[attr-defined]
+            entries = timeline(kind_class, self.history(actor, incident_id))
             on = incident.occurred_at.astimezone(UK).date()
-            notices = [NoticeInForce(n.channel_label, n.wording, n.wording_from) for n in self.notices_in_force(actor, on)]  # type: ignore[attr-defined]
+            notices = [NoticeInForce(n.channel_label, n.wording, n.wording_from) for n in self.notices_in_force(actor, on)]
             records.append(
                 IncidentRecord(str(incident_id), kind_class.TITLE, facts_of(incident), timeline_events(kind_class, entries), tuple(notices))
             )
-            custody.extend(custody_entry(incident_id, a) for a in self.custody_chain(actor, incident_id))  # type: ignore[attr-defined]
+            custody.extend(custody_entry(incident_id, a) for a in self.custody_chain(actor, incident_id))
         custody.sort(key=lambda c: c.at)
         custody.append(CustodyEntry(exporter, exported_at, EXPORT_ACTION, str(request.id)))
         decider = request.basis_decided_by or ("", "")

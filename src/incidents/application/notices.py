@@ -5,28 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from pydantic import StringConstraints
 
 from ..domain.notice import CHANNELS, Notice
-from ..domain.values import DomainError
 from . import commands as c
-from .records import RecordKeeping, uk_today
 from .days import Day
+from .records import Actor, NoticeNotFound, Records, Saved, uk_today
 
-if TYPE_CHECKING:
-    from .service import Actor, Saved
-
-NOTICES = "notices"  # the practice index listing
+NOTICES = "notices"  # the practice's list
 NOTICE_KEEPERS = ("manager",)
 NOTICE_READERS = ("manager", "governance")
-
-
-class NoticeNotFound(DomainError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -95,52 +86,33 @@ class WithdrawNotice(c.Command):
     reason: Annotated[c.Note, StringConstraints(min_length=1)]
 
 
-class NoticeRegister(RecordKeeping):
-    """Mixed into IncidentLog: `self` is the application."""
-
+class NoticeRegister(Records):
     def publish_notice(self, cmd: PublishNotice, actor: Actor) -> Saved:
         actor.require(*NOTICE_KEEPERS)
-        notice = Notice.publish(
-            practice=actor.practice,
-            submission_key=cmd.submission_key,
-            channel=cmd.channel,
-            wording=cmd.wording,
-            in_service_from=cmd.in_service_from,
-            actor=actor.username,
-            actor_name=actor.display_name,
+        return self.add_listed(
+            actor,
+            NOTICES,
+            lambda: Notice.publish(actor.practice, cmd.submission_key, cmd.channel, cmd.wording, cmd.in_service_from),
         )
-        return self._create_listed(actor.practice, NOTICES, notice)
 
     def revise_notice(self, cmd: ReviseNotice, actor: Actor) -> Saved:
         actor.require(*NOTICE_KEEPERS)
-        return self._update(
-            lambda: self.get_notice(actor, cmd.notice_id),
-            lambda n: n.revise(cmd.wording, cmd.in_service_from, actor.username, actor.display_name),
-        )
+        return self.change(actor, lambda: self.get_notice(actor, cmd.notice_id), lambda n: n.revise(cmd.wording, cmd.in_service_from))
 
     def withdraw_notice(self, cmd: WithdrawNotice, actor: Actor) -> Saved:
         actor.require(*NOTICE_KEEPERS)
-        return self._update(
-            lambda: self.get_notice(actor, cmd.notice_id),
-            lambda n: n.withdraw(cmd.withdrawn_from, cmd.reason, actor.username, actor.display_name),
-        )
+        return self.change(actor, lambda: self.get_notice(actor, cmd.notice_id), lambda n: n.withdraw(cmd.withdrawn_from, cmd.reason))
 
     # Queries --------------------------------------------------------------
 
     def get_notice(self, actor: Actor, notice_id: UUID) -> Notice:
         actor.require(*NOTICE_READERS)
-        try:
-            notice = self.repository.get(notice_id)  # type: ignore[attr-defined]
-        except AggregateNotFoundError:
-            raise NoticeNotFound("No such notice") from None
-        if not isinstance(notice, Notice) or notice.practice != actor.practice:
-            raise NoticeNotFound("No such notice")
-        return notice
+        return self.get(actor, notice_id, Notice, NoticeNotFound)
 
     def notices(self, actor: Actor) -> list[Notice]:
         """Every notice of the actor's practice, withdrawn ones too, in the order they were published."""
         actor.require(*NOTICE_READERS)
-        return [self.repository.get(i) for i in self.listed(actor.practice, NOTICES)]  # type: ignore[attr-defined]
+        return list(self.listed_records(actor, NOTICES))
 
     def notices_in_force(self, actor: Actor, on: date, channel: str | None = None) -> list[NoticeInForce]:
         """The notices in force on that day (all channels, or one), with the wording of that day."""

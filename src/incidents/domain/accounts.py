@@ -1,6 +1,6 @@
 """Staff accounts: who may sign in, to which practice, in which role.
 
-Every change is an event with who made it. The session version rises whenever existing
+Every change is an event with who made it (see acting.py). The session version rises whenever existing
 sessions must end (sign-out, a new password, a disabled account), so a cookie that names an
 older version is refused on every device at once.
 """
@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, ClassVar
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from .acting import Record, acting
 from .values import SHORT_TEXT_MAX_CHARS, DomainError, InvalidValue, bounded_text, practice_code
 
 ACCOUNT_NAMESPACE = uuid.UUID("0b7c5a52-4d7e-4f0a-9a51-2f3f7c0d9e4b")
@@ -85,7 +86,7 @@ def username_of(value: str) -> str:
     return name
 
 
-class StaffAccount(Aggregate):
+class StaffAccount(Record):
     ROLES: ClassVar[dict[str, str]] = ROLES
 
     @staticmethod
@@ -93,9 +94,7 @@ class StaffAccount(Aggregate):
         return uuid.uuid5(ACCOUNT_NAMESPACE, username_of(username))
 
     @event("Registered")
-    def __init__(
-        self, username: str, display_name: str, practice: str, role: str, password_hash: str, actor: str
-    ) -> None:
+    def __init__(self, username: str, display_name: str, practice: str, role: str, password_hash: str) -> None:
         self.username = username
         self.display_name = display_name
         self.practice = practice
@@ -108,9 +107,7 @@ class StaffAccount(Aggregate):
         self.one_time_password_issued_at: datetime | None = None
 
     @classmethod
-    def register(
-        cls, username: str, display_name: str, practice: str, role: str, password_hash: str, actor: str
-    ) -> StaffAccount:
+    def register(cls, username: str, display_name: str, practice: str, role: str, password_hash: str) -> StaffAccount:
         display_name = bounded_text(display_name, SHORT_TEXT_MAX_CHARS, "A name")
         if not display_name:
             raise InvalidValue("Give the person's name")
@@ -122,7 +119,6 @@ class StaffAccount(Aggregate):
             practice=practice_code(practice),
             role=role,
             password_hash=password_hash,
-            actor=actor,
         )
 
     def check_enabled(self) -> None:
@@ -130,7 +126,7 @@ class StaffAccount(Aggregate):
             raise AccountDisabled("This account is disabled")
 
     @event("PasswordChanged")
-    def change_password(self, password_hash: str, actor: str) -> None:
+    def change_password(self, password_hash: str) -> None:
         self.password_hash = password_hash
         self.session_version += 1
         self.must_choose_password = False
@@ -143,48 +139,45 @@ class StaffAccount(Aggregate):
     def sign_out(self) -> None:
         self.session_version += 1
 
-    def check_not_own_account(self, actor: str) -> None:
-        if actor == self.username:
+    def check_not_own_account(self) -> None:
+        if acting()[0] == self.username:
             raise CannotDisableOwnAccount("You cannot disable your own account: ask another governance lead")
 
-    def disable(self, reason: str, actor: str) -> None:
-        self.check_not_own_account(actor)
-        self._disable(reason, actor)
+    def disable(self, reason: str) -> None:
+        self.check_not_own_account()
+        self._disable(reason)
 
     @event("Disabled")
-    def _disable(self, reason: str, actor: str) -> None:
+    def _disable(self, reason: str) -> None:
         self.disabled = True
         self.session_version += 1
 
     @event("Enabled")
-    def enable(self, actor: str) -> None:
+    def enable(self) -> None:
         self.disabled = False
 
-    class NewPasswordRequired(Aggregate.Event):
+    class NewPasswordRequired(Record.Event):
         """Keeps when the one-time password was given out (its event's time), for its expiry."""
-
-        actor: str
 
         def apply(self, aggregate: Any) -> None:
             aggregate.one_time_password_issued_at = self.timestamp
 
     @event(NewPasswordRequired)
-    def require_new_password(self, actor: str) -> None:
+    def require_new_password(self) -> None:
         """The password was given out by someone else: it signs in once, then the person chooses their own."""
         self.must_choose_password = True
         self.one_time_password_used = False
 
-    class PasswordReset(Aggregate.Event):
+    class PasswordReset(Record.Event):
         """Keeps when the one-time password was given out (its event's time), for its expiry."""
 
         password_hash: str
-        actor: str
 
         def apply(self, aggregate: Any) -> None:
             aggregate.one_time_password_issued_at = self.timestamp
 
     @event(PasswordReset)
-    def reset_password(self, password_hash: str, actor: str) -> None:
+    def reset_password(self, password_hash: str) -> None:
         self.password_hash = password_hash
         self.session_version += 1
         self.must_choose_password = True

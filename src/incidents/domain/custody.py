@@ -3,7 +3,7 @@ when, and for which disclosure request.
 
 It is its own stream beside the incident, not part of it, so that reading an incident never
 conflicts with someone changing it. A view is appended without replaying the stream: only the
-last version is needed (`next_view`), so a page view stays one small write however long the
+last version is needed (`following`), so a page view stays one small write however long the
 chain grows.
 """
 
@@ -12,13 +12,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from .acting import Record
 from .values import practice_code
 
 CUSTODY_NAMESPACE = uuid.UUID("5b8e0f3c-2a6d-4c17-9e41-7f0a3b6c8d25")
 VIEWED, EXPORTED = "viewed", "exported"
+Access_ = TypeVar("Access_", bound=Record.Event)
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Access:
         return "Viewed the timeline" if self.action == VIEWED else "Exported the timeline in a bundle"
 
 
-class IncidentAccessLog(Aggregate):
+class IncidentAccessLog(Record):
     @staticmethod
     def create_id(practice: str, incident_id: uuid.UUID) -> uuid.UUID:
         # The practice is part of the id: a log found under the actor's practice is proof the
@@ -51,9 +54,7 @@ class IncidentAccessLog(Aggregate):
         self.incident_id = incident_id
         self.accesses: list[Access] = []
 
-    class TimelineViewed(Aggregate.Event):
-        actor: str
-        actor_name: str
+    class TimelineViewed(Record.Event):
         role: str
         request_id: uuid.UUID | None
 
@@ -63,9 +64,7 @@ class IncidentAccessLog(Aggregate):
         def apply(self, log: IncidentAccessLog) -> None:  # type: ignore[override]
             log.accesses.append(self.access())
 
-    class TimelineExported(Aggregate.Event):
-        actor: str
-        actor_name: str
+    class TimelineExported(Record.Event):
         role: str
         request_id: uuid.UUID
         fingerprint: str
@@ -76,59 +75,9 @@ class IncidentAccessLog(Aggregate):
         def apply(self, log: IncidentAccessLog) -> None:  # type: ignore[override]
             log.accesses.append(self.access())
 
-    def view(self, actor: str, actor_name: str, role: str, request_id: uuid.UUID | None = None) -> None:
-        self.trigger_event(self.TimelineViewed, actor=actor, actor_name=actor_name, role=role, request_id=request_id)
-
-    def export(self, actor: str, actor_name: str, role: str, request_id: uuid.UUID, fingerprint: str) -> None:
-        self.trigger_event(
-            self.TimelineExported,
-            actor=actor,
-            actor_name=actor_name,
-            role=role,
-            request_id=request_id,
-            fingerprint=fingerprint,
-        )
-
-    @classmethod
-    def next_view(
-        cls,
-        log_id: uuid.UUID,
-        last_version: int,
-        actor: str,
-        actor_name: str,
-        role: str,
-        request_id: uuid.UUID | None = None,
-    ) -> IncidentAccessLog.TimelineViewed:
-        """The view event that follows the given version of an existing log."""
-        return cls.TimelineViewed(
-            originator_id=log_id,
-            originator_version=last_version + 1,
-            timestamp=cls.TimelineViewed.create_timestamp(),
-            actor=actor,
-            actor_name=actor_name,
-            role=role,
-            request_id=request_id,
-        )
-
-    @classmethod
-    def next_export(
-        cls,
-        log_id: uuid.UUID,
-        last_version: int,
-        actor: str,
-        actor_name: str,
-        role: str,
-        request_id: uuid.UUID,
-        fingerprint: str,
-    ) -> IncidentAccessLog.TimelineExported:
-        """The export event that follows the given version of an existing log."""
-        return cls.TimelineExported(
-            originator_id=log_id,
-            originator_version=last_version + 1,
-            timestamp=cls.TimelineExported.create_timestamp(),
-            actor=actor,
-            actor_name=actor_name,
-            role=role,
-            request_id=request_id,
-            fingerprint=fingerprint,
+    @staticmethod
+    def following(event_class: type[Access_], log_id: uuid.UUID, last_version: int, **fields: Any) -> Access_:
+        """The access event that follows the given version of an existing log, without replaying it."""
+        return event_class(
+            originator_id=log_id, originator_version=last_version + 1, timestamp=event_class.create_timestamp(), **fields
         )

@@ -12,8 +12,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from .acting import Record
 from .dates import calendar_day, months_after
 from .values import (
     NOTE_MAX_CHARS,
@@ -166,7 +167,7 @@ def fingerprint_of(value: str) -> str:
     return text
 
 
-class DisclosureRequest(Aggregate):
+class DisclosureRequest(Record):
     REQUESTER_TYPES = REQUESTER_TYPES
     LEGAL_BASES = LEGAL_BASES
 
@@ -185,8 +186,6 @@ class DisclosureRequest(Aggregate):
         reference: str,
         received_on: date,
         due_on: date,
-        actor: str,
-        actor_name: str,
     ) -> None:
         self.practice = practice
         self.requester_type = requester_type
@@ -214,8 +213,6 @@ class DisclosureRequest(Aggregate):
         requester: str,
         reference: str,
         received_on: date,
-        actor: str,
-        actor_name: str,
         due_on: date | None = None,
         today: date | None = None,
     ) -> DisclosureRequest:
@@ -237,8 +234,6 @@ class DisclosureRequest(Aggregate):
             reference=reference,
             received_on=received_on,
             due_on=due_date(requester_type, received_on, due_on),
-            actor=actor,
-            actor_name=actor_name,
         )
 
     # Queries --------------------------------------------------------------
@@ -287,7 +282,7 @@ class DisclosureRequest(Aggregate):
 
     # Commands -------------------------------------------------------------
 
-    def extend(self, due_on: date, reason: str, actor: str, actor_name: str) -> None:
+    def extend(self, due_on: date, reason: str) -> None:
         self.check_open()
         due_on = calendar_day(due_on)
         reason = bounded_text(reason, NOTE_MAX_CHARS, "A reason")
@@ -301,10 +296,10 @@ class DisclosureRequest(Aggregate):
                 f"A {self.requester_type_label.lower()} can be extended to {latest.isoformat()} at the latest "
                 "(two further months)"
             )
-        self._extended(due_on=due_on, previous_due_on=self.due_on, reason=reason, actor=actor, actor_name=actor_name)
+        self._extended(due_on=due_on, previous_due_on=self.due_on, reason=reason)
 
     @event("Extended")
-    def _extended(self, due_on: date, previous_due_on: date, reason: str, actor: str, actor_name: str) -> None:
+    def _extended(self, due_on: date, previous_due_on: date, reason: str) -> None:
         self.due_on = due_on
 
     def set_scope(
@@ -312,8 +307,6 @@ class DisclosureRequest(Aggregate):
         incident_ids: list[uuid.UUID],
         period_from: date | None,
         period_to: date | None,
-        actor: str,
-        actor_name: str,
     ) -> None:
         self.check_open()
         incident_ids = list(dict.fromkeys(incident_ids))
@@ -326,7 +319,7 @@ class DisclosureRequest(Aggregate):
         if period_from and period_to and period_from > period_to:
             raise InvalidPeriod("The period must end on or after the day it starts")
         self._scope_set(
-            incident_ids=incident_ids, period_from=period_from, period_to=period_to, actor=actor, actor_name=actor_name
+            incident_ids=incident_ids, period_from=period_from, period_to=period_to
         )
 
     @event("ScopeSet")
@@ -335,43 +328,39 @@ class DisclosureRequest(Aggregate):
         incident_ids: list[uuid.UUID],
         period_from: date | None,
         period_to: date | None,
-        actor: str,
-        actor_name: str,
     ) -> None:
         self.incident_ids = list(incident_ids)
         self.period_from = period_from
         self.period_to = period_to
 
-    def record_legal_basis(self, basis: str, note: str, actor: str, actor_name: str) -> None:
+    def record_legal_basis(self, basis: str, note: str) -> None:
         """The person recording the basis is the one who decided it."""
         self.check_open()
         basis = choice(basis, LEGAL_BASES, "The legal basis")
         note = bounded_text(note, NOTE_MAX_CHARS)
         if basis == "public_interest" and not note:
             raise JustificationRequired("Say why disclosure is justified in the public interest")
-        self._legal_basis_recorded(basis=basis, note=note, actor=actor, actor_name=actor_name)
+        self.trigger_event(self.LegalBasisRecorded, basis=basis, note=note)
 
-    @event("LegalBasisRecorded")
-    def _legal_basis_recorded(self, basis: str, note: str, actor: str, actor_name: str) -> None:
-        self.legal_basis = basis
-        self.basis_decided_by = (actor, actor_name)
-        self.basis_note = note
+    class LegalBasisRecorded(Record.Event):
+        basis: str
+        note: str
 
-    def export_bundle(self, fingerprint: str, actor: str, actor_name: str) -> None:
+        def apply(self, request: DisclosureRequest) -> None:  # type: ignore[override]
+            request.legal_basis = self.basis
+            request.basis_decided_by = (self.actor, self.actor_name)
+            request.basis_note = self.note
+
+    def export_bundle(self, fingerprint: str) -> None:
         self.check_open()
         self.check_ready_to_export()
-        self._bundle_exported(
-            fingerprint=fingerprint_of(fingerprint),
-            incident_ids=list(self.incident_ids),
-            actor=actor,
-            actor_name=actor_name,
-        )
+        self._bundle_exported(fingerprint=fingerprint_of(fingerprint), incident_ids=list(self.incident_ids))
 
     @event("BundleExported")
-    def _bundle_exported(self, fingerprint: str, incident_ids: list[uuid.UUID], actor: str, actor_name: str) -> None:
+    def _bundle_exported(self, fingerprint: str, incident_ids: list[uuid.UUID]) -> None:
         self.exports.append(fingerprint)
 
-    def disclose(self, note: str, actor: str, actor_name: str, fingerprint: str = "") -> None:
+    def disclose(self, note: str, fingerprint: str = "") -> None:
         """The bundle (by default the latest exported) was sent to the requester."""
         self.check_open()
         if not self.exports:
@@ -379,32 +368,32 @@ class DisclosureRequest(Aggregate):
         fingerprint = fingerprint_of(fingerprint) if fingerprint.strip() else self.exports[-1]
         if fingerprint not in self.exports:
             raise UnknownBundle("That bundle was not exported for this request")
-        self._disclosed(fingerprint=fingerprint, note=bounded_text(note, NOTE_MAX_CHARS), actor=actor, actor_name=actor_name)
+        self._disclosed(fingerprint=fingerprint, note=bounded_text(note, NOTE_MAX_CHARS))
 
     @event("Disclosed")
-    def _disclosed(self, fingerprint: str, note: str, actor: str, actor_name: str) -> None:
+    def _disclosed(self, fingerprint: str, note: str) -> None:
         self.status = DISCLOSED
         self.disclosed_fingerprint = fingerprint
 
-    def refuse(self, reason: str, actor: str, actor_name: str) -> None:
+    def refuse(self, reason: str) -> None:
         self.check_open()
         reason = bounded_text(reason, NOTE_MAX_CHARS, "A reason")
         if not reason:
             raise ReasonRequired("Say why the request is refused")
-        self._refused(reason=reason, actor=actor, actor_name=actor_name)
+        self._refused(reason=reason)
 
     @event("Refused")
-    def _refused(self, reason: str, actor: str, actor_name: str) -> None:
+    def _refused(self, reason: str) -> None:
         self.status = REFUSED
 
-    def close(self, note: str, actor: str, actor_name: str) -> None:
+    def close(self, note: str) -> None:
         """Closing an undecided request (withdrawn by the requester, say) needs a reason."""
         self.check_not_closed()
         note = bounded_text(note, NOTE_MAX_CHARS)
         if self.status == OPEN and not note:
             raise ReasonRequired("Say why the request is closed without disclosure or refusal")
-        self._closed(note=note, actor=actor, actor_name=actor_name)
+        self._closed(note=note)
 
     @event("Closed")
-    def _closed(self, note: str, actor: str, actor_name: str) -> None:
+    def _closed(self, note: str) -> None:
         self.status = CLOSED

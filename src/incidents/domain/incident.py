@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, ClassVar, Mapping, Self
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
+
+from .acting import Record
 
 from .values import (
     NOTE_MAX_CHARS,
@@ -151,7 +153,7 @@ def reported_event(facts: tuple[Fact, ...]) -> type[Incident.Reported]:
     return type("Reported", (Incident.Reported,), {"__annotations__": {f.name: "typing.Any" for f in facts}, "__module__": __name__})
 
 
-class Incident(Aggregate):
+class Incident(Record):
     """Base of both kinds of incident. Subclasses declare their facts and vocabularies."""
 
     KIND: ClassVar[str] = ""
@@ -175,20 +177,17 @@ class Incident(Aggregate):
         """The fact that says where it happened."""
         return next(f for f in cls.FACTS if f.location)
 
-    class Reported(Aggregate.Created):
+    class Reported(Record.Created):
         """Base of each kind's Reported event, which also carries every one of the kind's FACTS."""
 
         practice: str
         submission_key: str
         note: str
-        actor: str
-        actor_name: str
 
         def apply(self, aggregate: Incident) -> None:  # type: ignore[override]
             for fact in aggregate.FACTS:
                 setattr(aggregate, fact.name, getattr(self, fact.name))
             aggregate.practice = self.practice
-            aggregate.reported_by = self.actor
             aggregate.status = "open"
             aggregate.responses = []
             aggregate.response_times = {}
@@ -199,7 +198,7 @@ class Incident(Aggregate):
             aggregate.corrections_count = 0
 
     @classmethod
-    def report(cls, practice: str, submission_key: str, note: str, actor: str, actor_name: str, **facts: Any) -> Self:
+    def report(cls, practice: str, submission_key: str, note: str, **facts: Any) -> Self:
         """A new incident of this kind; each fact is checked as its FACTS entry says."""
         unknown = facts.keys() - {f.name for f in cls.FACTS}
         if unknown:
@@ -209,8 +208,6 @@ class Incident(Aggregate):
             practice=practice_code(practice),
             submission_key=submission_key,
             note=bounded_text(note, NOTE_MAX_CHARS),
-            actor=actor,
-            actor_name=actor_name,
             **{f.name: f.parse(facts.get(f.name, "")) for f in cls.FACTS},
         )
 
@@ -238,12 +235,10 @@ class Incident(Aggregate):
 
     # Responses ----------------------------------------------------------
 
-    class Responded(Aggregate.Event):
-        """Base of every response event: what staff did, when, and who recorded it."""
+    class Responded(Record.Event):
+        """Base of every response event: what staff did, and when."""
 
         occurred_at: datetime
-        actor: str
-        actor_name: str
         reference: str
         note: str
         submission_key: str
@@ -258,8 +253,6 @@ class Incident(Aggregate):
         self,
         response: str,
         occurred_at: datetime,
-        actor: str,
-        actor_name: str,
         submission_key: str,
         reference: str = "",
         note: str = "",
@@ -274,8 +267,6 @@ class Incident(Aggregate):
         self.trigger_event(
             response_type.event_class,
             occurred_at=occurred_at,
-            actor=actor,
-            actor_name=actor_name,
             reference=reference,
             note=note,
             submission_key=submission_key,
@@ -283,18 +274,18 @@ class Incident(Aggregate):
 
     # Notes and corrections ---------------------------------------------
 
-    def add_note(self, text: str, actor: str, actor_name: str, submission_key: str) -> None:
+    def add_note(self, text: str, submission_key: str) -> None:
         text = bounded_text(text, NOTE_MAX_CHARS)
         if not text:
             raise InvalidValue("A note needs some text")
-        self._note_added(text=text, actor=actor, actor_name=actor_name, submission_key=submission_key)
+        self._note_added(text=text, submission_key=submission_key)
 
     @event("NoteAdded")
-    def _note_added(self, text: str, actor: str, actor_name: str, submission_key: str) -> None:
+    def _note_added(self, text: str, submission_key: str) -> None:
         self.notes_count += 1
         self.submission_keys.add(submission_key)
 
-    def correct(self, field: str, new_value: Any, reason: str, actor: str, actor_name: str) -> None:
+    def correct(self, field: str, new_value: Any, reason: str) -> None:
         self.check_open()
         fact = self.fact(field)
         if fact is None:
@@ -312,8 +303,6 @@ class Incident(Aggregate):
             new_value=fact.stored(value),
             value=value,
             reason=reason,
-            actor=actor,
-            actor_name=actor_name,
         )
 
     @event("Corrected")
@@ -324,43 +313,41 @@ class Incident(Aggregate):
         new_value: str,
         value: Any,
         reason: str,
-        actor: str,
-        actor_name: str,
     ) -> None:
         setattr(self, field, value)
         self.corrections_count += 1
 
     # Review, close, reopen ---------------------------------------------
 
-    def review(self, comment: str, actor: str, actor_name: str) -> None:
-        self._reviewed(comment=bounded_text(comment, NOTE_MAX_CHARS, "A comment"), actor=actor, actor_name=actor_name)
+    def review(self, comment: str) -> None:
+        self._reviewed(comment=bounded_text(comment, NOTE_MAX_CHARS, "A comment"))
 
     @event("Reviewed")
-    def _reviewed(self, comment: str, actor: str, actor_name: str) -> None:
+    def _reviewed(self, comment: str) -> None:
         self.reviewed = True
 
-    def close(self, outcome: str, note: str, actor: str, actor_name: str) -> None:
+    def close(self, outcome: str, note: str) -> None:
         if self.status == "closed":
             raise IncidentClosed("This incident is already closed")
         if outcome not in self.OUTCOMES:
             raise UnknownOutcome(f"The outcome must be one of: {', '.join(self.OUTCOMES.values())}")
-        self._closed(outcome=outcome, note=bounded_text(note, NOTE_MAX_CHARS), actor=actor, actor_name=actor_name)
+        self._closed(outcome=outcome, note=bounded_text(note, NOTE_MAX_CHARS))
 
     @event("Closed")
-    def _closed(self, outcome: str, note: str, actor: str, actor_name: str) -> None:
+    def _closed(self, outcome: str, note: str) -> None:
         self.status = "closed"
         self.outcome = outcome
         self.reviewed = True
 
-    def reopen(self, reason: str, actor: str, actor_name: str) -> None:
+    def reopen(self, reason: str) -> None:
         if self.status != "closed":
             raise IncidentNotClosed("Only a closed incident can be reopened")
         reason = bounded_text(reason, NOTE_MAX_CHARS, "A reason")
         if not reason:
             raise ReasonRequired("Say why the incident is being reopened")
-        self._reopened(reason=reason, actor=actor, actor_name=actor_name)
+        self._reopened(reason=reason)
 
     @event("Reopened")
-    def _reopened(self, reason: str, actor: str, actor_name: str) -> None:
+    def _reopened(self, reason: str) -> None:
         self.status = "open"
         self.outcome = None

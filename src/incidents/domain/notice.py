@@ -13,8 +13,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from .acting import Record
 from .dates import calendar_day
 from .values import NOTE_MAX_CHARS, DomainError, InvalidValue, bounded_text, choice, practice_code
 
@@ -65,7 +66,7 @@ def _wording(text: str) -> str:
     return text
 
 
-class Notice(Aggregate):
+class Notice(Record):
     CHANNELS = CHANNELS
 
     @staticmethod
@@ -73,21 +74,27 @@ class Notice(Aggregate):
         """The same form submitted twice names the same notice."""
         return uuid.uuid5(NOTICE_NAMESPACE, f"{practice_code(practice)}/{submission_key}")
 
-    @event("Published")
-    def __init__(
-        self,
-        practice: str,
-        submission_key: str,
-        channel: str,
-        wording: str,
-        in_service_from: date,
-        actor: str,
-        actor_name: str,
-    ) -> None:
+    class Published(Record.Created):
+        practice: str
+        submission_key: str
+        channel: str
+        wording: str
+        in_service_from: date
+
+        def apply(self, notice: Notice) -> None:  # type: ignore[override]
+            notice.wordings = [Wording(self.wording, self.in_service_from, self.actor, self.actor_name)]
+
+    class Revised(Record.Event):
+        wording: str
+        in_service_from: date
+
+        def apply(self, notice: Notice) -> None:  # type: ignore[override]
+            notice.wordings.append(Wording(self.wording, self.in_service_from, self.actor, self.actor_name))
+
+    def __init__(self, practice: str, submission_key: str, channel: str, wording: str, in_service_from: date) -> None:
         self.practice = practice
         self.channel = channel
-        self.published_by = actor
-        self.wordings: list[Wording] = [Wording(wording, in_service_from, actor, actor_name)]
+        self.wordings: list[Wording] = []  # the first is added by Published, which knows who acted
         self.withdrawn_from: date | None = None
         self.withdrawal_reason = ""
 
@@ -99,8 +106,6 @@ class Notice(Aggregate):
         channel: str,
         wording: str,
         in_service_from: date,
-        actor: str,
-        actor_name: str,
     ) -> Notice:
         return cls(
             practice=practice_code(practice),
@@ -108,8 +113,6 @@ class Notice(Aggregate):
             channel=choice(channel, CHANNELS, "The channel"),
             wording=_wording(wording),
             in_service_from=calendar_day(in_service_from),
-            actor=actor,
-            actor_name=actor_name,
         )
 
     # Queries --------------------------------------------------------------
@@ -154,20 +157,16 @@ class Notice(Aggregate):
 
     # Commands -------------------------------------------------------------
 
-    def revise(self, wording: str, in_service_from: date, actor: str, actor_name: str) -> None:
+    def revise(self, wording: str, in_service_from: date) -> None:
         self.check_not_withdrawn()
         wording = _wording(wording)
         in_service_from = calendar_day(in_service_from)
         if wording == self.current.text:
             raise NothingToRevise("The new wording is the same as the current one")
         self.check_from_current(in_service_from, RevisionOutOfOrder, "A revision")
-        self._revised(wording=wording, in_service_from=in_service_from, actor=actor, actor_name=actor_name)
+        self.trigger_event(self.Revised, wording=wording, in_service_from=in_service_from)
 
-    @event("Revised")
-    def _revised(self, wording: str, in_service_from: date, actor: str, actor_name: str) -> None:
-        self.wordings.append(Wording(wording, in_service_from, actor, actor_name))
-
-    def withdraw(self, withdrawn_from: date, reason: str, actor: str, actor_name: str) -> None:
+    def withdraw(self, withdrawn_from: date, reason: str) -> None:
         """Not in force from that day on (the day before was its last)."""
         self.check_not_withdrawn()
         withdrawn_from = calendar_day(withdrawn_from)
@@ -175,9 +174,9 @@ class Notice(Aggregate):
         if not reason:
             raise WithdrawalNeedsReason("Say why the notice is withdrawn")
         self.check_from_current(withdrawn_from, WithdrawalOutOfOrder, "A withdrawal")
-        self._withdrawn(withdrawn_from=withdrawn_from, reason=reason, actor=actor, actor_name=actor_name)
+        self._withdrawn(withdrawn_from=withdrawn_from, reason=reason)
 
     @event("Withdrawn")
-    def _withdrawn(self, withdrawn_from: date, reason: str, actor: str, actor_name: str) -> None:
+    def _withdrawn(self, withdrawn_from: date, reason: str) -> None:
         self.withdrawn_from = withdrawn_from
         self.withdrawal_reason = reason

@@ -1,0 +1,49 @@
+"""Who acted: the application names the person for the duration of a command, and every event
+of a kept record says who it was (`actor`, their username, and `actor_name`), so no domain method
+takes them as parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import KW_ONLY, field
+
+from eventsourcing.domain import Aggregate
+
+from .values import DomainError
+
+_acting: ContextVar[tuple[str, str]] = ContextVar("acting")
+
+
+class NobodyActing(DomainError):
+    """A change was made outside any command: no one can be named as having made it."""
+
+
+@contextmanager
+def acting_as(username: str, name: str = "") -> Iterator[None]:
+    """Every event made inside the block names this person (a process, such as the CLI, names itself)."""
+    token = _acting.set((username, name or username))
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+def acting() -> tuple[str, str]:
+    """The username and name of the person acting now."""
+    try:
+        return _acting.get()
+    except LookupError:
+        raise NobodyActing("A change to a record needs someone acting (acting_as)") from None
+
+
+class Record(Aggregate):
+    """An aggregate whose every event records who acted."""
+
+    class Event(Aggregate.Event):
+        # Keyword-only, so each event's own fields may come before them without defaults.
+        _: KW_ONLY
+        actor: str = field(default_factory=lambda: acting()[0])
+        actor_name: str = field(default_factory=lambda: acting()[1])

@@ -1,0 +1,146 @@
+"""A store written by an earlier release (tests/fixtures/store-v1, made by make_store_v1.py with
+the code of that day) still opens with today's code, verifies against its signed checkpoint,
+rebuilds to the same views and shows every incident's timeline as it did.
+
+Everything is compared by what a person sees (ids, kinds, statuses, labels, counts), never by
+class names, so the code may be rearranged freely; `what_a_user_sees` is the one place that
+knows how today's code answers those questions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from incidents.application.service import Actor
+from incidents.application.timeline import timeline
+from incidents.bootstrap import open_log
+from incidents.domain.filming import FilmingIncident
+from incidents.domain.recording import RecordingEpisode
+from incidents.projections.runner import open_views
+from incidents.settings import Settings
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "store-v1"
+STORE_FILES = ("incidents.sqlite", "cipher.key")
+INCIDENTS = Path(sys.executable).parent / "incidents"
+PRACTICES = ("A81001", "B82002")
+EPOCH = datetime(2000, 1, 1).astimezone()
+KIND_CLASSES = {"filming": FilmingIncident, "recording": RecordingEpisode}
+
+
+def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTS_")}
+    env.update(INCIDENTS_DATA_DIR=str(data_dir), INCIDENTS_PRACTICE="A81001")
+    return subprocess.run([str(INCIDENTS), *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def plain(value: Any) -> Any:
+    """JSON's own types: what the expected file holds."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return plain(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def close_times(times: Any) -> dict[str, Any]:
+    return {"count": times.count, "seconds": times.total_seconds, "buckets": times.labelled()}
+
+
+def what_a_user_sees(data_dir: Path, as_of: datetime) -> dict[str, Any]:
+    """Rebuild the views of the store in data_dir with `incidents projections rebuild`, then read
+    what the lists, the action queue, the dashboard, the monthly reports and each incident's
+    timeline show a manager of each practice at the moment as_of."""
+    rebuilt = cli(data_dir, "projections", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    today = as_of.date()
+    months = sorted({(d.year, d.month) for d in (today - timedelta(days=31 * n) for n in range(3))})
+    opened = open_log(Settings(data_dir=data_dir))
+    views = open_views(opened.store, opened.env)
+    seen: dict[str, Any] = {}
+    try:
+        for practice in PRACTICES:
+            manager = Actor(UUID(int=0), "fixture.manager", "Fixture Manager", practice, "manager")
+            governance = Actor(UUID(int=1), "fixture.governance", "Fixture Governance", practice, "governance")
+            rows = views.summaries.reported_between(practice, EPOCH, as_of + timedelta(days=1), limit=1000)
+            figures = views.view("dashboard_figures").figures(practice, today)
+            seen[practice] = {
+                "summaries": [
+                    {
+                        "id": str(row.incident_id), "kind": row.kind, "status": row.status, "location": row.location,
+                        "occurred_at": row.occurred_at.isoformat(), "last_response": row.last_response,
+                        "responses": row.responses, "notes": row.notes, "corrections": row.corrections,
+                        "reviewed": row.reviewed_at is not None, "closed": row.closed_at is not None,
+                        "outcome": row.outcome, "clinician": row.clinician,
+                    }
+                    for row in rows
+                ],
+                "action_queue": {
+                    label: [
+                        {"id": str(item.incident_id), "kind": item.kind, "action": item.action, "label": item.label,
+                         "due_at": item.due_at.isoformat(), "overdue": item.overdue}
+                        for item in views.view("action_queue").due(practice, at, limit=1000)
+                    ]
+                    for label, at in (("now", as_of), ("in a year", as_of + timedelta(days=365)))
+                },
+                "dashboard": {
+                    "open_by_kind": figures.open_by_kind,
+                    "months": [[m.month.isoformat(), m.incidents_by_kind, m.responses, close_times(m.closed)] for m in figures.months],
+                    "response_mix": figures.response_mix,
+                    "close_times": close_times(figures.close_times),
+                },
+                "monthly_reports": [
+                    [report.month.isoformat(), report.by_kind, report.by_location, report.by_response, report.by_outcome, close_times(report.close_times)]
+                    for report in (views.view("dashboard_figures").month_report(practice, y, m) for y, m in months)
+                ],
+                "timelines": {
+                    str(row.incident_id): [
+                        {"title": e.title, "by": e.actor_name, "occurred_at": e.occurred_at, "details": e.details, "note": e.note,
+                         "correction": e.correction}
+                        for e in timeline(KIND_CLASSES[row.kind], opened.log.history(manager, row.incident_id))
+                    ]
+                    for row in rows
+                },
+                "requests": [
+                    {"id": str(r.request_id), "type": r.requester_type_label, "reference": r.reference, "status": r.status_label,
+                     "received_on": r.received_on, "due_on": r.due_on, "legal_basis": r.legal_basis_label}
+                    for r in opened.log.requests(governance, today)
+                ],
+                "notices": [
+                    {"id": str(n.notice_id), "channel": n.channel_label, "wording": n.wording, "wording_from": n.wording_from, "in_service_from": n.in_service_from}
+                    for day in (today, today - timedelta(days=45))
+                    for n in opened.log.notices_in_force(manager, day)
+                ],
+                "staff": sorted((a.username, a.role) for a in opened.log.staff(governance)),
+            }
+    finally:
+        opened.log.close()
+    return plain(seen)
+
+
+def test_a_store_written_by_an_earlier_release_opens_verifies_and_rebuilds_to_the_same_views(tmp_path):
+    expected = json.loads((FIXTURE / "expected.json").read_text())
+    for name in STORE_FILES:
+        shutil.copy(FIXTURE / name, tmp_path / name)
+
+    verified = cli(tmp_path, "verify-store", "--fingerprint", expected["signing_key_fingerprint"])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"verified {tmp_path / 'incidents.sqlite'}: {expected['events']} events match 1 signed checkpoint(s)" in " ".join(verified.stdout.split())
+
+    seen = what_a_user_sees(tmp_path, datetime.fromisoformat(expected["as_of"]))
+    assert seen == expected["views"]
+    assert expected["views"]["A81001"]["summaries"] and expected["views"]["A81001"]["action_queue"]["in a year"]
