@@ -24,7 +24,6 @@ from incidents.application.disclosures import (
 )
 from incidents.application.records import uk_today
 from incidents.application.service import Actor, IncidentLog
-from incidents.application.timeline import CHOICES
 from incidents.domain.disclosure import (
     DUE_RULES,
     LEGAL_BASES,
@@ -141,12 +140,11 @@ def show_request(request: Request, request_id: UUID, actor: Governance, log: Log
 
 
 def incident_row(incident: Any) -> dict[str, Any]:
-    where = CHOICES["area" if incident.KIND == "filming" else "setting"]
     return {
         "id": incident.id,
         "title": incident.TITLE,
         "occurred_at": incident.occurred_at,
-        "where": where.get(getattr(incident, "area", None) or getattr(incident, "setting", ""), ""),
+        "where": incident.location().show(getattr(incident, incident.location().name)),
         "status": incident.status,
     }
 

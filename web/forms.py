@@ -8,20 +8,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
+from incidents.domain.incident import Incident
 from incidents.domain.values import DomainError, uk_local_time
 
 UK = ZoneInfo("Europe/London")
 M = TypeVar("M", bound=BaseModel)
 
 REQUIRED = {
-    "area": "Choose where it happened",
-    "filmer": "Choose who was filming",
-    "people_captured": "Choose who was filmed",
-    "children_present": "Choose whether children were present",
-    "clinician": "Enter the clinician's name or role",
-    "setting": "Choose the setting",
-    "openness": "Choose how it came to light",
-    "media": "Choose what was recorded",
     "response": "Choose what was done",
     "text": "Enter the note",
     "reason": "Enter the reason",
@@ -56,6 +49,29 @@ def uk_moment(day: str, clock: str) -> datetime:
         return uk_local_time(wall_clock)
     except DomainError as error:
         raise ValueError(str(error)) from None
+
+
+def fact_values(incident: Incident) -> dict[str, str]:
+    """An incident's facts as its form's fields hold them: a time as a UK date and clock time."""
+    values = {}
+    for fact in type(incident).FACTS:
+        value = getattr(incident, fact.name)
+        if fact.entry == "time":
+            local, stem = value.astimezone(UK), fact.name.removesuffix("_at")
+            values |= {f"{stem}_date": f"{local:%Y-%m-%d}", f"{stem}_time": f"{local:%H:%M}"}
+        else:
+            values[fact.name] = fact.stored(value)
+    return values
+
+
+def correction(form: dict[str, str]) -> dict[str, str]:
+    """The correction form's answer as the command takes it: the chosen fact's own field, or its
+    date and time as a UK clock time (the domain reads '2026-11-25 14:05' so)."""
+    name = form.get("field", "")
+    stem = name.removesuffix("_at")
+    if f"{stem}_date" in form:
+        return {**form, "new_value": f"{form[f'{stem}_date']} {form.get(f'{stem}_time', '')}".strip()}
+    return {**form, "new_value": form.get(name, "")}
 
 
 def message(field: str, error: dict[str, Any]) -> str:

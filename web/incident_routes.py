@@ -19,19 +19,19 @@ from starlette.concurrency import run_in_threadpool
 from incidents.application import commands as c
 from incidents.application.custody import CUSTODY_READERS
 from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog
-from incidents.application.timeline import CHOICES, timeline
+from incidents.application.timeline import timeline
 from incidents.projections.summaries import IncidentSummary
 from incidents.domain import filming, recording
+from incidents.domain.kinds import LOCATIONS
 from incidents.domain.values import InvalidValue
 
 from .deps import ALL_ROLES, Anyone, Form, Log, Manager, caught_up_views, checked, form_fields, page, signed_in_as
-from .forms import UK, FormInvalid, parse
+from .forms import UK, FormInvalid, correction, parse
 from .record_page import RecordPage
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 Kind = Literal["filming", "recording"]
 
-REPORT_COMMANDS: dict[str, type[c.Command]] = {"filming": c.ReportFilming, "recording": c.ReportRecording}
 GUIDANCE = {"filming": filming.GUIDANCE, "recording": recording.GUIDANCE}
 CUSTODY_SHOWN = 50  # the latest views and exports on the page; an export carries them all
 
@@ -52,7 +52,7 @@ def summary_row(summary: IncidentSummary) -> dict[str, Any]:
         "id": summary.incident_id,
         "title": kind_class.TITLE,
         "occurred_at": summary.occurred_at,
-        "where": CHOICES["area" if summary.kind == "filming" else "setting"].get(summary.location, summary.location),
+        "where": LOCATIONS.get(summary.location, summary.location),
         "last_response": response.label if response else "",
         "status": summary.status,
     }
@@ -88,15 +88,14 @@ def report_page(request: Request, actor: Actor, kind: str, values: dict[str, Any
     context = page(
         request,
         actor,
-        clinicians=recent_clinicians(request, actor) if kind == "recording" else [],
+        suggestions={"clinician": recent_clinicians(request, actor)} if kind == "recording" else {},
         kind=kind,
         incident_class=INCIDENT_KINDS[kind],
         guidance=GUIDANCE[kind],
-        choices={"filming": filming, "recording": recording}[kind],
         values=values,
         errors=errors,
     )
-    return request.app.state.render(request, f"report_{kind}.jinja", context, status_code=status)
+    return request.app.state.render(request, "report.jinja", context, status_code=status)
 
 
 @router.post("/new/{kind}")
@@ -110,7 +109,7 @@ async def report(request: Request, kind: Kind):
     actor, form = reporting(request, data)
     log: IncidentLog = request.app.state.log
     try:
-        saved = await log.report_from_event_loop(parse(REPORT_COMMANDS[kind], form, with_time=True), actor)
+        saved = await log.report_from_event_loop(parse(c.REPORTS[kind], form, with_time=True), actor)
     except (FormInvalid, InvalidValue) as problem:
         return report_refused(request, actor, kind, form, problem)
     return report_saved(saved)
@@ -120,7 +119,7 @@ def report_now(request: Request, kind: str, data: dict[str, str]):
     actor, form = reporting(request, data)
     log: IncidentLog = request.app.state.log
     try:
-        saved = log.report(parse(REPORT_COMMANDS[kind], form, with_time=True), actor)
+        saved = log.report(parse(c.REPORTS[kind], form, with_time=True), actor)
     except (FormInvalid, InvalidValue) as problem:
         return report_refused(request, actor, kind, form, problem)
     return report_saved(saved)
@@ -129,8 +128,9 @@ def report_now(request: Request, kind: str, data: dict[str, str]):
 def reporting(request: Request, data: dict[str, str]) -> tuple[Actor, dict[str, str]]:
     actor = signed_in_as(request, ALL_ROLES)
     form = checked(request, data)
-    if form.get("clinician_other", "").strip():  # "someone else", typed beside the recent names
-        form["clinician"] = form["clinician_other"]
+    for name, typed in list(form.items()):  # "someone else", typed beside the recently given answers
+        if name.endswith("_other") and typed.strip():
+            form[name.removesuffix("_other")] = typed
     return actor, form
 
 
@@ -189,7 +189,7 @@ def add_note(request: Request, incident_id: UUID, actor: Anyone, form: Form, log
 
 @router.post("/{incident_id}/corrections")
 def correct(request: Request, incident_id: UUID, actor: Anyone, form: Form, log: Log):
-    return INCIDENT.change(request, actor, log, incident_id, "correction", form, c.CorrectIncident, log.correct)
+    return INCIDENT.change(request, actor, log, incident_id, "correction", correction(form), c.CorrectIncident, log.correct)
 
 
 @router.post("/{incident_id}/review")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from incidents.application.days import OptionalDay
 from incidents.application.service import INCIDENT_KINDS, Actor
-from incidents.application.timeline import CHOICES
+from incidents.domain.kinds import LOCATIONS
 from incidents.projections.summaries import MAX_PAGE, InvalidSummaryQuery, SummaryPage, SummaryQuery
 
 from .deps import Overseer, caught_up_views, page
@@ -24,10 +24,6 @@ from .incident_routes import summary_row
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 STATUSES = {"open": "Open", "closed": "Closed"}
 FILTER_MAX_CHARS = 200
-
-
-def location_options() -> dict[str, str]:
-    return {**CHOICES["area"], **CHOICES["setting"]}
 
 
 def _trimmed(value: Any) -> Any:
@@ -133,7 +129,7 @@ def incident_list(request: Request, actor: Overseer, sent: Annotated[ListFilters
         errors=errors,
         kinds={k.KIND: k.TITLE for k in INCIDENT_KINDS.values()},
         statuses=STATUSES,
-        locations=location_options(),
+        locations=LOCATIONS,
         this_link=page_link(filters, result.page if result else 1),
         **results_context(filters, result),
     )

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from incidents.application.service import INCIDENT_KINDS
-from incidents.application.timeline import CHOICES
+from incidents.domain.kinds import LOCATIONS
 from incidents.projections.figures import MonthReport
 
 from .dashboard_routes import response_label
@@ -51,10 +51,9 @@ def outcome_label(name: str) -> str:
 
 def report_sections(report: MonthReport) -> list[dict[str, Any]]:
     """The report's tables, each a heading and labelled counts (the page and the CSV share them)."""
-    locations = {**CHOICES["area"], **CHOICES["setting"]}
     return [
         {"heading": "Incidents by kind", "name": "kind", "rows": [(INCIDENT_KINDS[k].TITLE, n) for k, n in report.by_kind.items()]},
-        {"heading": "Incidents by where they happened", "name": "location", "rows": [(locations.get(k, k), n) for k, n in report.by_location.items()]},
+        {"heading": "Incidents by where they happened", "name": "location", "rows": [(LOCATIONS.get(k, k), n) for k, n in report.by_location.items()]},
         {"heading": "Responses recorded", "name": "response", "rows": [(response_label(k), n) for k, n in report.by_response.items()]},
         {"heading": "Incidents closed, by outcome", "name": "outcome", "rows": [(outcome_label(k), n) for k, n in report.by_outcome.items()]},
         {"heading": "Time from report to close", "name": "time_to_close", "rows": report.close_times.labelled()},

@@ -16,6 +16,8 @@ from starlette.responses import Response
 
 from incidents.domain.values import UNSAFE_TEXT
 
+from .forms import fact_values
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 UK = ZoneInfo("Europe/London")
 
@@ -91,6 +93,7 @@ def make_environment() -> Environment:
     env.filters["radio_items"] = radio_items
     env.filters["response_items"] = response_items
     env.filters["zip_items"] = zip_items
+    env.globals["fact_values"] = fact_values
     for name, component in NHSUK_MACROS.items():
         module = env.get_template(f"nhsuk/components/{component}/macro.jinja").module
         env.globals[name] = getattr(module, name)

@@ -381,6 +381,73 @@ def test_filming_and_a_response_work_without_javascript(reception, new_tablet):
     watch.assert_clean()
 
 
+# 4b. Correcting a fact: the same question as the report form, no codes -------------------------------
+
+
+def correct(page: Page, label: str, answer) -> Locator:
+    """Opens "Correct something", picks the fact by its label, answers its own question."""
+    form = page.locator("#correction-form")
+    page.get_by_text("Correct something").tap()
+    form.get_by_role("group", name="What is wrong?").get_by_label(label, exact=True).tap()
+    answer(form)
+    form.get_by_label("Why is it being corrected?").fill("Checked the camera")
+    return form
+
+
+def test_a_correction_asks_the_chosen_facts_own_question_with_its_current_answer(reception, new_tablet):
+    server, account = reception
+    tablet = new_tablet(viewport={"width": 820, "height": 1180})
+    page, watch = tablet.page, tablet.watch
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    sign_in(page, server, account)
+    page.goto(server.url + "/incidents/new/recording")
+    page.screenshot(path=str(SCREENSHOTS / "10-report-recording-820x1180.png"), full_page=True, animations="disabled")
+    page.goto(server.url + "/")
+    big_action(page, "Someone is filming").tap()
+    report_filming(page)
+    page.screenshot(path=str(SCREENSHOTS / "10-report-filming-820x1180.png"), full_page=True, animations="disabled")
+    page.get_by_role("button", name="Save incident").tap()
+    expect_saved_incident(page, server, FILMING_TITLE)
+    form = page.locator("#correction-form")
+    page.get_by_text("Correct something").tap()
+    form.get_by_role("group", name="What is wrong?").get_by_label("Where", exact=True).tap()
+    where = form.get_by_role("group", name="Where?", exact=True)
+    expect(where.get_by_label("Waiting area", exact=True)).to_be_checked()  # what it says now
+    expect(form.get_by_role("group", name="Who was filming?", exact=True)).to_be_hidden()  # only the chosen fact's question
+    where.get_by_label("Reception desk", exact=True).tap()
+    form.get_by_label("Why is it being corrected?").fill("Checked the camera")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/corrections")) as posted:
+        form.get_by_role("button", name="Save correction").tap()
+    assert posted.value.status == 200 and posted.value.request.headers.get("hx-request") == "true"
+    entry = timeline(page).get_by_role("listitem").filter(has=page.get_by_role("heading", name="Corrected: Where"))
+    expect(entry).to_contain_text("Was: Waiting area")
+    expect(entry).to_contain_text("Now: Reception desk")
+
+    # In the block HTMX swapped in, choosing a fact still reveals its question: a time as a date and a clock time.
+    correct(page, "When it happened", lambda f: (f.get_by_label("Date").fill("2026-06-01"), f.get_by_label("Time").fill("08:05")))
+    form.get_by_role("button", name="Save correction").tap()
+    expect(timeline(page).get_by_role("heading", name="Corrected: When it happened")).to_have_count(1)
+    expect(timeline(page)).to_contain_text("Now: 01 Jun 2026, 08:05")  # British Summer Time, as the clock showed it
+    # Last: a screenshot leaves style attributes on the page that a later HTMX swap would copy, against the CSP.
+    correct(page, "When it happened", lambda f: None)
+    page.locator("details").filter(has=form).screenshot(path=str(SCREENSHOTS / "10-correction-form-820x1180.png"))
+    finish(page, watch)
+
+
+def test_a_correction_works_without_javascript(reception, new_tablet):
+    server, account = reception
+    page, watch = (tablet := new_tablet(java_script_enabled=False)).page, tablet.watch
+    open_filled_filming_form(page, server, account)
+    page.get_by_role("button", name="Save incident").tap()
+    expect_saved_incident(page, server, FILMING_TITLE)
+    form = correct(page, "Who was filming", lambda f: f.get_by_role("group", name="Who was filming?", exact=True).get_by_label("A visitor").tap())
+    with page.expect_navigation():
+        form.get_by_role("button", name="Save correction").tap()
+    expect(timeline(page).get_by_role("heading", name="Corrected: Who was filming")).to_have_count(1)
+    expect(timeline(page)).to_contain_text("Now: A visitor")
+    watch.assert_clean()
+
+
 # 5. No console errors, no CSP violations, every asset loaded ------------------------------------
 
 

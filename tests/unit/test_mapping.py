@@ -3,6 +3,7 @@ library's do: a store written by either is read by the other, and damage is stil
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timezone
 from uuid import UUID
 
@@ -123,3 +124,47 @@ def test_an_encoded_object_of_an_unknown_type_is_refused_by_both():
     for transcoder in (library, fast):
         with pytest.raises(TranscodingNotRegisteredError):
             transcoder.decode(data)
+
+
+# Reported and Corrected events as the code before the kinds' FACTS stored them (printed by that code).
+STORED_BEFORE_FACTS = [
+    ("incidents.domain.filming:FilmingIncident.Reported", "440a31c6-85d7-59ba-b5cb-f1a5665ca101", 1, '{"timestamp":{"_type_":"datetime_iso","_data_":"2026-12-07T04:53:37.999198+00:00"},"originator_topic":"incidents.domain.filming:FilmingIncident","practice":"A81001","submission_key":"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk","occurred_at":{"_type_":"datetime_iso","_data_":"2026-03-29T00:30:00+00:00"},"area":"waiting_area","filmer":"patient","people_captured":"staff","children_present":"no","note":"Filmed the desk","actor":"r","actor_name":"Reception"}'),
+    ("incidents.domain.incident:Incident.Corrected", "440a31c6-85d7-59ba-b5cb-f1a5665ca101", 2, '{"timestamp":{"_type_":"datetime_iso","_data_":"2026-12-07T04:53:37.999572+00:00"},"field":"occurred_at","previous_value":"2026-03-29T00:30:00+00:00","new_value":"2026-03-28T23:30:00+00:00","value":{"_type_":"datetime_iso","_data_":"2026-03-28T23:30:00+00:00"},"reason":"Clock was wrong","actor":"m","actor_name":"Manager"}'),
+    ("incidents.domain.recording:RecordingEpisode.Reported", "46d0eef6-17e8-5797-9c36-761e48d73d51", 1, '{"timestamp":{"_type_":"datetime_iso","_data_":"2026-12-07T04:53:38.020572+00:00"},"originator_topic":"incidents.domain.recording:RecordingEpisode","practice":"A81001","submission_key":"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk","occurred_at":{"_type_":"datetime_iso","_data_":"2026-03-29T00:30:00+00:00"},"clinician":"Dr Patel","setting":"telephone","openness":"announced","media":"audio","nhs_number":"9434765919","note":"","actor":"r","actor_name":"Reception"}'),
+    ("incidents.domain.incident:Incident.Corrected", "46d0eef6-17e8-5797-9c36-761e48d73d51", 2, '{"timestamp":{"_type_":"datetime_iso","_data_":"2026-12-07T04:53:38.020814+00:00"},"field":"nhs_number","previous_value":"943 476 5919","new_value":"943 476 5870","value":"9434765870","reason":"Typo","actor":"m","actor_name":"Manager"}'),
+]
+
+
+def test_reports_and_corrections_stored_before_the_facts_lists_read_and_are_written_the_same_way():
+    from incidents.application.timeline import timeline
+    from incidents.domain.kinds import kind_of
+    from incidents.domain.recording import RecordingEpisode
+
+    plain = mapper(Mapper, AESCipher, new_cipher_key())
+    plain.cipher = plain.compressor = None
+    stored = [StoredEvent(UUID(i), v, topic, state.encode()) for topic, i, v, state in STORED_BEFORE_FACTS]
+    read = [plain.to_domain_event(s) for s in stored]
+    filming, recording = read[:2], read[2:]
+    assert (kind_of(filming[0]), kind_of(recording[0])) == (FilmingIncident, RecordingEpisode)
+    incident = recording_episode = None
+    for e in filming:
+        incident = e.mutate(incident)
+    for e in recording:
+        recording_episode = e.mutate(recording_episode)
+    assert (incident.area, incident.filmer, incident.occurred_at) == ("waiting_area", "patient", datetime(2026, 3, 28, 23, 30, tzinfo=timezone.utc))
+    assert (recording_episode.setting, recording_episode.nhs_number, recording_episode.corrections_count) == ("telephone", "9434765870", 1)
+    [reported, corrected] = timeline(RecordingEpisode, recording)
+    assert reported.details[-1] == ("NHS number", "943 476 5919")
+    assert (corrected.title, corrected.correction.previous, corrected.correction.new) == ("Corrected: NHS number", "943 476 5919", "943 476 5870")
+
+    # What today's code stores for the same commands has the same attributes, so the views read both alike.
+    with acting_as("r", "Reception"):
+        again = FilmingIncident.report(
+            practice="A81001", submission_key="k" * 32, occurred_at=datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc),
+            area="waiting_area", filmer="patient", people_captured="staff", children_present="no", note="Filmed the desk",
+        )
+    with acting_as("m", "Manager"):
+        again.correct("occurred_at", "2026-03-28T23:30:00+00:00", "Clock was wrong")
+    for before, now in zip(stored, (plain.to_stored_event(e) for e in again.collect_events())):
+        assert now.topic == before.topic
+        assert {k: v for k, v in json.loads(now.state).items() if k != "timestamp"} == {k: v for k, v in json.loads(before.state).items() if k != "timestamp"}

@@ -52,7 +52,7 @@ def respond(client, incident: str, response: str, note: str) -> None:
 
 
 def correct_area(client, incident: str) -> None:
-    form = {"csrf_token": token(client, incident), "field": "area", "new_value": "reception", "reason": "The camera shows the desk"}
+    form = {"csrf_token": token(client, incident), "field": "area", "area": "reception", "reason": "The camera shows the desk"}
     assert client.post(f"{incident}/corrections", data=form).status_code == 303
 
 

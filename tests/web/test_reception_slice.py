@@ -270,9 +270,9 @@ def test_correction_shows_the_original_beside_the_new_value(client_for):
     client = client_for("sue.reception")
     location = log_filming(client)
     token = csrf_from(client.get(location).text)
-    missing_reason = client.post(f"{location}/corrections", data={"csrf_token": token, "field": "area", "new_value": "reception", "reason": ""})
+    missing_reason = client.post(f"{location}/corrections", data={"csrf_token": token, "field": "area", "area": "reception", "reason": ""})
     assert missing_reason.status_code == 422 and "Enter the reason" in missing_reason.text
-    response = client.post(f"{location}/corrections", data={"csrf_token": token, "field": "area", "new_value": "reception", "reason": "It was at the desk"})
+    response = client.post(f"{location}/corrections", data={"csrf_token": token, "field": "area", "area": "reception", "reason": "It was at the desk"})
     assert response.status_code == 303
     page = client.get(location).text
     assert re.search(r"Was: <del>Waiting area</del>", page)

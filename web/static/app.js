@@ -2,6 +2,8 @@
 import { initAll } from '/static/nhsuk/nhsuk-frontend.min.js'
 
 initAll()
+// A block HTMX swaps in (the incident page's forms) gets its components too: radios that reveal a question.
+document.addEventListener('htmx:load', (event) => { if (event.detail.elt !== document.body) initAll({ scope: event.detail.elt }) })
 
 const idleSeconds = Number(document.body.dataset.idleSeconds || 0)
 const user = document.body.dataset.user || ''

@@ -6,17 +6,17 @@ The web layer and the CLI build these; validation errors name the field and say 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Callable, Literal, TypeVar
+from typing import Annotated, Any, Callable, ClassVar, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 
 from ..domain.accounts import acceptable_password
-from ..domain.filming import AREAS, CHILDREN_PRESENT, FILMERS, PEOPLE_CAPTURED
-from ..domain.recording import MEDIA, OPENNESS, SETTINGS
+from ..domain.incident import Fact, Incident
+from ..domain.kinds import INCIDENT_KINDS
+from ..domain.values import NOTE_MAX_CHARS, SHORT_TEXT_MAX_CHARS, DomainError, past_time, safe_text
 
 T = TypeVar("T")
-from ..domain.values import NOTE_MAX_CHARS, SHORT_TEXT_MAX_CHARS, DomainError, nhs_number, past_time, safe_text
 
 
 def _choice(allowed: dict[str, str], what: str):
@@ -40,10 +40,6 @@ def _field_error(check: Callable[[T], T]) -> Callable[[T], T]:
     return validate
 
 
-def _nhs_number_or_blank(value: str) -> str:
-    return nhs_number(value) if value.strip() else ""
-
-
 def _normalised(transform: Callable[[str], str]) -> BeforeValidator:
     return BeforeValidator(lambda v: transform(v.strip()) if isinstance(v, str) else v)
 
@@ -60,25 +56,29 @@ class Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class ReportFilming(Command):
+class Report(Command):
+    """Report an incident: one model per kind (see report_command), with a field per fact."""
+
+    incident_class: ClassVar[type[Incident]]
     submission_key: SubmissionKey
-    occurred_at: PastTime
-    area: Annotated[str, _choice(AREAS, "where it happened")]
-    filmer: Annotated[str, _choice(FILMERS, "who was filming")]
-    people_captured: Annotated[str, _choice(PEOPLE_CAPTURED, "who was filmed")]
-    children_present: Annotated[str, _choice(CHILDREN_PRESENT, "whether children were present")]
     note: Note = ""
 
 
-class ReportRecording(Command):
-    submission_key: SubmissionKey
-    occurred_at: PastTime
-    clinician: Annotated[ShortText, StringConstraints(min_length=1)]
-    setting: Annotated[str, _choice(SETTINGS, "the setting")]
-    openness: Annotated[str, _choice(OPENNESS, "how it came to light")]
-    media: Annotated[str, _choice(MEDIA, "what was recorded")]
-    nhs_number: Annotated[str, AfterValidator(_field_error(_nhs_number_or_blank))] = ""
-    note: Note = ""
+def _fact_field(fact: Fact) -> Any:
+    """A fact checked as the domain checks it; a missing one too, so its error says what to do."""
+    kind = datetime if fact.entry == "time" else str
+    return Annotated[kind, AfterValidator(_field_error(fact.parse)), Field(default="", validate_default=True)]
+
+
+def report_command(incident_class: type[Incident]) -> type[Report]:
+    fields: Any = {fact.name: _fact_field(fact) for fact in incident_class.FACTS}
+    model = create_model(f"Report{incident_class.KIND.title()}", __base__=Report, **fields)
+    model.incident_class = incident_class
+    return model
+
+
+REPORTS: dict[str, type[Report]] = {kind: report_command(k) for kind, k in INCIDENT_KINDS.items()}
+ReportFilming, ReportRecording = REPORTS["filming"], REPORTS["recording"]
 
 
 class RecordResponse(Command):
@@ -99,7 +99,7 @@ class AddNote(Command):
 class CorrectIncident(Command):
     incident_id: UUID
     field: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    new_value: ShortText
+    new_value: ShortText  # as the fact's parser reads it: a choice's code, text, or a time (ISO, or a UK clock time)
     reason: Annotated[Note, StringConstraints(min_length=1)]
 
 

@@ -42,7 +42,7 @@ from ..evidence.bundle import MANIFEST
 from .disclosures import DisclosureDesk, RecordExport
 from .notices import NoticeRegister
 from .records import UK, Actor
-from .timeline import REPORTED_FIELDS, TimelineEntry, show_value, timeline
+from .timeline import TimelineEntry, timeline
 
 EXPORT_ROLES = ("governance",)
 PRACTICE_NAME = "GP practice"  # no practice name is configured yet: the ODS code beside it names it
@@ -77,7 +77,7 @@ def safe_filename(reference: str, day: date) -> str:
 
 def facts_of(incident: Incident) -> tuple[tuple[str, str], ...]:
     kind_class = type(incident)
-    facts = [(spec.label, show_value(kind_class, name, getattr(incident, name, None))) for name, spec in kind_class.FIELDS.items()]
+    facts = [(fact.label, fact.show(getattr(incident, fact.name, None))) for fact in kind_class.FACTS]
     facts.append(("Status", "Closed" if incident.status == "closed" else "Open"))
     if incident.outcome:
         facts.append(("Outcome", kind_class.OUTCOMES.get(incident.outcome, incident.outcome)))
@@ -91,7 +91,7 @@ def timeline_events(kind_class: type[Incident], entries: list[TimelineEntry]) ->
     for e in entries:
         correction = None
         if e.name == "Reported":
-            set_by.update({f: e.version for f in ["occurred_at", *REPORTED_FIELDS[kind_class.KIND]]})
+            set_by.update({f.name: e.version for f in kind_class.FACTS})
         if e.correction is not None:
             c = e.correction
             correction = Correction(c.label, c.previous, c.new, c.reason, set_by.get(c.field))

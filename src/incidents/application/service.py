@@ -18,9 +18,8 @@ from eventsourcing.persistence import IntegrityError
 
 from ..domain.accounts import StaffAccount, acceptable_password, username_of
 from ..domain.checkpoint import CHECKPOINT_LOG_ID
-from ..domain.filming import FilmingIncident
 from ..domain.incident import Incident
-from ..domain.recording import RecordingEpisode
+from ..domain.kinds import INCIDENT_KINDS  # noqa: F401  (the web layer reads the kinds from here)
 from ..domain.signing_key import SIGNING_KEY_ID
 from ..domain.values import DomainError
 from . import commands as c
@@ -36,10 +35,6 @@ from .records import (  # the names web and the CLI import from here
     Saved,
 )
 
-INCIDENT_KINDS: dict[str, type[Incident]] = {
-    RecordingEpisode.KIND: RecordingEpisode,
-    FilmingIncident.KIND: FilmingIncident,
-}
 STAFF = "staff"  # the practice's list of accounts
 
 
@@ -99,7 +94,7 @@ class IncidentLog(EvidenceExports, StoreCheckpoints):
     def report_recording(self, cmd: c.ReportRecording, actor: Actor) -> Saved:
         return self.report(cmd, actor)
 
-    def report(self, cmd: c.ReportFilming | c.ReportRecording, actor: Actor) -> Saved:
+    def report(self, cmd: c.Report, actor: Actor) -> Saved:
         """A new incident of the command's kind. A repeated submission finds the incident the first one made."""
         incident = self._new_incident(cmd, actor)
         try:
@@ -108,7 +103,7 @@ class IncidentLog(EvidenceExports, StoreCheckpoints):
             return self._made_before(incident.id)
         return Saved(incident.id, recordings[-1].notification.id)
 
-    async def report_from_event_loop(self, cmd: c.ReportFilming | c.ReportRecording, actor: Actor) -> Saved:
+    async def report_from_event_loop(self, cmd: c.Report, actor: Actor) -> Saved:
         """As report(), for a caller on an event loop, which goes on with other work while the
         store commits: on SQLite the save is handed to the store's writer thread (which commits
         the saves queued meanwhile together). A store without one saves here and now."""
@@ -129,11 +124,10 @@ class IncidentLog(EvidenceExports, StoreCheckpoints):
             stop_writer()
         super().close()
 
-    def _new_incident(self, cmd: c.ReportFilming | c.ReportRecording, actor: Actor) -> Incident:
+    def _new_incident(self, cmd: c.Report, actor: Actor) -> Incident:
         actor.require(*INCIDENT_ROLES)
-        kind = FilmingIncident if isinstance(cmd, c.ReportFilming) else RecordingEpisode
         with actor.acting():
-            return kind.report(practice=actor.practice, **cmd.model_dump())
+            return cmd.incident_class.report(practice=actor.practice, **cmd.model_dump())
 
     def _made_before(self, incident_id: UUID) -> Saved:
         """The answer to a save refused as a conflict: the incident a repeated submission made."""

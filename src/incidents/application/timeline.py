@@ -10,25 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from ..domain import filming, recording
 from ..domain.incident import Incident
-from ..domain.values import format_nhs_number
-
-CHOICES: dict[str, dict[str, str]] = {
-    "area": filming.AREAS,
-    "filmer": filming.FILMERS,
-    "people_captured": filming.PEOPLE_CAPTURED,
-    "children_present": filming.CHILDREN_PRESENT,
-    "setting": recording.SETTINGS,
-    "openness": recording.OPENNESS,
-    "media": recording.MEDIA,
-}
-REPORTED_FIELDS: dict[str, list[str]] = {
-    filming.FilmingIncident.KIND: ["area", "filmer", "people_captured", "children_present"],
-    recording.RecordingEpisode.KIND: ["clinician", "setting", "openness", "media", "nhs_number"],
-}
 
 
 @dataclass(frozen=True)
@@ -54,19 +37,6 @@ class TimelineEntry:
     correction: Correction | None = None
 
 
-def show_value(kind_class: type[Incident], name: str, value: Any) -> str:
-    if value in (None, ""):
-        return "Not given"
-    if name in CHOICES:
-        return CHOICES[name].get(str(value), str(value))
-    if name == "nhs_number":
-        return format_nhs_number(str(value).replace(" ", ""))
-    if name == "occurred_at":
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return moment.astimezone(ZoneInfo("Europe/London")).strftime("%d %b %Y, %H:%M")
-    return str(value)
-
-
 def timeline(kind_class: type[Incident], events: list[Any]) -> list[TimelineEntry]:
     return [entry(kind_class, e) for e in events]
 
@@ -81,10 +51,7 @@ def entry(kind_class: type[Incident], e: Any) -> TimelineEntry:
         actor_name=getattr(e, "actor_name", ""),
     )
     if name == "Reported":
-        details = [
-            (kind_class.FIELDS[f].label, show_value(kind_class, f, getattr(e, f)))
-            for f in REPORTED_FIELDS[kind_class.KIND]
-        ]
+        details = [(f.label, f.show(getattr(e, f.name, None))) for f in kind_class.FACTS if f.entry != "time"]
         return TimelineEntry(
             title=kind_class.TITLE, occurred_at=e.occurred_at, details=details, note=e.note, **common
         )
@@ -95,15 +62,10 @@ def entry(kind_class: type[Incident], e: Any) -> TimelineEntry:
     if name == "NoteAdded":
         return TimelineEntry(title="Note added", note=e.text, **common)
     if name == "Corrected":
-        spec = kind_class.FIELDS.get(e.field)
-        label = spec.label if spec else e.field
-        correction = Correction(
-            e.field,
-            label,
-            show_value(kind_class, e.field, e.previous_value),
-            show_value(kind_class, e.field, e.new_value),
-            e.reason,
-        )
+        fact = kind_class.fact(e.field)
+        label = fact.label if fact else e.field
+        show = fact.show if fact else str
+        correction = Correction(e.field, label, show(e.previous_value), show(e.new_value), e.reason)
         return TimelineEntry(title=f"Corrected: {label}", correction=correction, **common)
     if name == "Reviewed":
         return TimelineEntry(title="Reviewed by a manager", note=e.comment, **common)

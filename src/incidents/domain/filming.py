@@ -10,10 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from eventsourcing.domain import event
-
-from .incident import OCCURRED_AT, DomainError, Field, Incident, ResponseOutOfOrder, ResponseType
-from .values import NOTE_MAX_CHARS, bounded_text, choice, months_before, past_time, practice_code
+from .incident import OCCURRED_AT, DomainError, Fact, Incident, ResponseOutOfOrder, ResponseType, reported_event
+from .values import months_before
 
 AREAS = {
     "reception": "Reception desk",
@@ -47,6 +45,7 @@ class RemovalNotJustified(DomainError):
 class FilmingIncident(Incident):
     KIND: ClassVar[str] = "filming"
     TITLE: ClassVar[str] = "Someone filmed in the practice"
+    HEADING: ClassVar[str] = "Someone is filming"
     OUTCOMES: ClassVar[dict[str, str]] = {
         "resolved_at_desk": "Resolved at the desk",
         "footage_deleted": "Footage deleted in front of staff",
@@ -55,54 +54,14 @@ class FilmingIncident(Incident):
         "removal_from_list": "Removal from the list requested",
         "no_further_action": "No further action",
     }
-    FIELDS: ClassVar[dict[str, Field]] = {
-        "occurred_at": OCCURRED_AT,
-        "area": Field("Where", lambda v: choice(v, AREAS, "The area")),
-        "filmer": Field("Who was filming", lambda v: choice(v, FILMERS, "Who was filming")),
-        "people_captured": Field("Who was filmed", lambda v: choice(v, PEOPLE_CAPTURED, "Who was filmed")),
-        "children_present": Field("Children present", lambda v: choice(v, CHILDREN_PRESENT, "Children present")),
-    }
-
-    @event("Reported")
-    def __init__(
-        self,
-        practice: str,
-        submission_key: str,
-        occurred_at: datetime,
-        area: str,
-        filmer: str,
-        people_captured: str,
-        children_present: str,
-        note: str,
-    ) -> None:
-        self._report(practice, occurred_at, note)
-        self.area = area
-        self.filmer = filmer
-        self.people_captured = people_captured
-        self.children_present = children_present
-
-    @classmethod
-    def report(
-        cls,
-        practice: str,
-        submission_key: str,
-        occurred_at: datetime,
-        area: str,
-        filmer: str,
-        people_captured: str,
-        children_present: str,
-        note: str,
-    ) -> FilmingIncident:
-        return cls(
-            practice=practice_code(practice),
-            submission_key=submission_key,
-            occurred_at=past_time(occurred_at),
-            area=choice(area, AREAS, "The area"),
-            filmer=choice(filmer, FILMERS, "Who was filming"),
-            people_captured=choice(people_captured, PEOPLE_CAPTURED, "Who was filmed"),
-            children_present=choice(children_present, CHILDREN_PRESENT, "Children present"),
-            note=bounded_text(note, NOTE_MAX_CHARS),
-        )
+    FACTS: ClassVar[tuple[Fact, ...]] = (
+        Fact("area", "Where", "Where?", choices=AREAS, missing="Choose where it happened", location=True),
+        Fact("filmer", "Who was filming", "Who was filming?", choices=FILMERS, missing="Choose who was filming"),
+        Fact("people_captured", "Who was filmed", "Who was filmed?", choices=PEOPLE_CAPTURED, missing="Choose who was filmed", default="unknown"),
+        Fact("children_present", "Children present", "Were children present?", choices=CHILDREN_PRESENT, missing="Choose whether children were present", default="unknown"),
+        OCCURRED_AT,
+    )
+    Reported = reported_event(FACTS)
 
     class PolicyExplained(Incident.Responded):
         pass

@@ -9,19 +9,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Mapping, Self
 
 from eventsourcing.domain import event
 
 from .acting import Record
+
 from .values import (
     NOTE_MAX_CHARS,
     SHORT_TEXT_MAX_CHARS,
+    UK,
     DomainError,
     InvalidValue,
     bounded_text,
     past_time,
     practice_code,
+    uk_local_time,
 )
 
 INCIDENT_NAMESPACE = uuid.UUID("6f1e0c2e-9d0b-4f43-8f5e-3b1a1f6f2c11")
@@ -82,49 +85,131 @@ class ResponseType:
 
 
 @dataclass(frozen=True)
-class Field:
-    """A reported fact that may later be corrected, with its parser."""
+class Fact:
+    """One fact a report states and a correction may change: how it is asked, checked and shown.
 
-    label: str
-    parse: Callable[[str], Any]
-    show: Callable[[Any], str] = str
+    A fact with choices is answered by picking one of them; a fact without takes text, or, with
+    the `moment` parser, a date and time.
+    """
+
+    name: str
+    label: str  # as the timeline and the correction form name it
+    question: str  # as the report form asks it
+    hint: str = ""
+    choices: Mapping[str, str] | None = None
+    missing: str = ""  # the error when no choice, or one not offered, is given
+    parser: Callable[[Any], Any] | None = None
+    stored: Callable[[Any], str] = str  # the text a correction keeps of the old and new values
+    location: bool = False  # where it happened: the summaries and figures count by it
+    default: str = ""  # the choice already made on a new report
+    numeric: bool = False  # typed as digits
+
+    @property
+    def entry(self) -> str:
+        return "choice" if self.choices is not None else "time" if self.parser is moment else "text"
+
+    def parse(self, value: Any) -> Any:
+        if self.choices is not None:
+            if value not in self.choices:
+                raise InvalidValue(self.missing or f"Choose one of: {', '.join(self.choices.values())}")
+            return value
+        assert self.parser is not None, f"the fact {self.name} has neither choices nor a parser"
+        return self.parser(value)
+
+    def show(self, value: Any) -> str:
+        """The value as people read it: a choice's label, a UK time, or the text as kept."""
+        if value in (None, ""):
+            return "Not given"
+        if self.choices is not None:
+            return self.choices.get(str(value), str(value))
+        if self.entry == "time":
+            instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+            return instant.astimezone(UK).strftime("%d %b %Y, %H:%M")
+        return self.stored(str(value))
 
 
-def _time(value: str) -> datetime:
-    try:
-        return past_time(datetime.fromisoformat(value))
-    except ValueError as error:
-        raise InvalidValue(f"{value!r} is not a time: {error}") from None
+def moment(value: datetime | str) -> datetime:
+    """A past moment: a datetime with its zone, or text, with an offset or as a UK clock showed it
+    ('2026-11-25 14:05', as the date and time fields of a form give it)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidValue("Enter the date and time it happened, like 25/11/2026 and 14:05") from None
+        if value.tzinfo is None:
+            value = uk_local_time(value)
+    return past_time(value)
 
 
-OCCURRED_AT = Field("When it happened", _time, lambda v: v.isoformat())
+OCCURRED_AT = Fact(
+    "occurred_at", "When it happened", "When did it happen?",
+    "UK time as the clock showed it; on the night the clocks go back, a time between 01:00 and 02:00 is taken as the first one (BST).",
+    parser=moment, stored=lambda v: v.isoformat(),
+)
+
+
+def reported_event(facts: tuple[Fact, ...]) -> type[Incident.Reported]:
+    """A kind's Reported event: the common attributes and one per fact, named as the fact."""
+    return type("Reported", (Incident.Reported,), {"__annotations__": {f.name: "typing.Any" for f in facts}, "__module__": __name__})
 
 
 class Incident(Record):
-    """Base of both kinds of incident. Subclasses declare their vocabularies."""
+    """Base of both kinds of incident. Subclasses declare their facts and vocabularies."""
 
     KIND: ClassVar[str] = ""
     TITLE: ClassVar[str] = ""
+    HEADING: ClassVar[str] = ""  # the report form's, as staff would say it
     RESPONSES: ClassVar[dict[str, ResponseType]] = {}
     OUTCOMES: ClassVar[dict[str, str]] = {}
-    FIELDS: ClassVar[dict[str, Field]] = {}
+    FACTS: ClassVar[tuple[Fact, ...]] = ()  # in the order the report form asks them
 
     @classmethod
     def create_id(cls, practice: str, submission_key: str) -> uuid.UUID:
         """The same form submitted twice names the same incident."""
         return uuid.uuid5(INCIDENT_NAMESPACE, f"{cls.KIND}/{practice_code(practice)}/{submission_key}")
 
-    def _report(self, practice: str, occurred_at: datetime, note: str) -> None:
-        self.practice = practice_code(practice)
-        self.occurred_at = occurred_at
-        self.status = "open"
-        self.responses: list[str] = []
-        self.response_times: dict[str, list[datetime]] = {}
-        self.submission_keys: set[str] = set()
-        self.reviewed = False
-        self.outcome: str | None = None
-        self.notes_count = 1 if note else 0
-        self.corrections_count = 0
+    @classmethod
+    def fact(cls, name: str) -> Fact | None:
+        return next((f for f in cls.FACTS if f.name == name), None)
+
+    @classmethod
+    def location(cls) -> Fact:
+        """The fact that says where it happened."""
+        return next(f for f in cls.FACTS if f.location)
+
+    class Reported(Record.Created):
+        """Base of each kind's Reported event, which also carries every one of the kind's FACTS."""
+
+        practice: str
+        submission_key: str
+        note: str
+
+        def apply(self, aggregate: Incident) -> None:  # type: ignore[override]
+            for fact in aggregate.FACTS:
+                setattr(aggregate, fact.name, getattr(self, fact.name))
+            aggregate.practice = self.practice
+            aggregate.status = "open"
+            aggregate.responses = []
+            aggregate.response_times = {}
+            aggregate.submission_keys = set()
+            aggregate.reviewed = False
+            aggregate.outcome = None
+            aggregate.notes_count = 1 if self.note else 0
+            aggregate.corrections_count = 0
+
+    @classmethod
+    def report(cls, practice: str, submission_key: str, note: str, **facts: Any) -> Self:
+        """A new incident of this kind; each fact is checked as its FACTS entry says."""
+        unknown = facts.keys() - {f.name for f in cls.FACTS}
+        if unknown:
+            raise TypeError(f"{', '.join(sorted(unknown))} not facts of {cls.__name__}")
+        return cls._create(  # not cls(...), which would check the arguments against an __init__ naming each fact
+            cls.Reported,
+            practice=practice_code(practice),
+            submission_key=submission_key,
+            note=bounded_text(note, NOTE_MAX_CHARS),
+            **{f.name: f.parse(facts.get(f.name, "")) for f in cls.FACTS},
+        )
 
     # Guards -------------------------------------------------------------
 
@@ -200,22 +285,22 @@ class Incident(Record):
         self.notes_count += 1
         self.submission_keys.add(submission_key)
 
-    def correct(self, field: str, new_value: str, reason: str) -> None:
+    def correct(self, field: str, new_value: Any, reason: str) -> None:
         self.check_open()
-        if field not in self.FIELDS:
+        fact = self.fact(field)
+        if fact is None:
             raise NotCorrectable(f"{field!r} is not a fact of {self.TITLE.lower()} that can be corrected")
         reason = bounded_text(reason, NOTE_MAX_CHARS, "A reason")
         if not reason:
             raise CorrectionNeedsReason("A correction needs a reason")
-        spec = self.FIELDS[field]
-        value = spec.parse(new_value)
+        value = fact.parse(new_value)
         previous = getattr(self, field)
         if value == previous:
-            raise NothingToCorrect(f"{spec.label} is already {spec.show(value)}")
+            raise NothingToCorrect(f"{fact.label} is already {fact.show(value)}")
         self._corrected(
             field=field,
-            previous_value=spec.show(previous),
-            new_value=spec.show(value),
+            previous_value=fact.stored(previous),
+            new_value=fact.stored(value),
             value=value,
             reason=reason,
         )

@@ -10,20 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from eventsourcing.domain import event
-
-from .incident import OCCURRED_AT, Field, Incident, ResponseOutOfOrder, ResponseType
-from .values import (
-    NOTE_MAX_CHARS,
-    SHORT_TEXT_MAX_CHARS,
-    InvalidValue,
-    bounded_text,
-    choice,
-    format_nhs_number,
-    nhs_number,
-    past_time,
-    practice_code,
-)
+from .incident import OCCURRED_AT, Fact, Incident, ResponseOutOfOrder, ResponseType, reported_event
+from .values import SHORT_TEXT_MAX_CHARS, InvalidValue, bounded_text, format_nhs_number, nhs_number
 
 SETTINGS = {
     "consulting_room": "Consulting room",
@@ -52,13 +40,18 @@ def _nhs_number_or_blank(value: str) -> str:
 def _clinician(value: str) -> str:
     text = bounded_text(value, SHORT_TEXT_MAX_CHARS, "The clinician")
     if not text:
-        raise InvalidValue("Say which clinician (a name or a role)")
+        raise InvalidValue("Enter the clinician's name or role")
     return text
+
+
+def _shown_nhs_number(value: str) -> str:
+    return format_nhs_number(value.replace(" ", ""))
 
 
 class RecordingEpisode(Incident):
     KIND: ClassVar[str] = "recording"
     TITLE: ClassVar[str] = "A patient recorded a consultation"
+    HEADING: ClassVar[str] = "A patient recorded their consultation"
     OUTCOMES: ClassVar[dict[str, str]] = {
         "copy_added_to_record": "Copy added to the medical record",
         "recorded_openly": "Patient agreed to record openly",
@@ -66,59 +59,18 @@ class RecordingEpisode(Incident):
         "no_further_action": "No further action",
         "referred": "Referred to the defence organisation or governance lead",
     }
-    FIELDS: ClassVar[dict[str, Field]] = {
-        "occurred_at": OCCURRED_AT,
-        "clinician": Field("Clinician", _clinician),
-        "setting": Field("Setting", lambda v: choice(v, SETTINGS, "The setting")),
-        "openness": Field("How it came to light", lambda v: choice(v, OPENNESS, "Openness")),
-        "media": Field("Media", lambda v: choice(v, MEDIA, "The media")),
-        "nhs_number": Field("NHS number", _nhs_number_or_blank, format_nhs_number),
-    }
-
-    @event("Reported")
-    def __init__(
-        self,
-        practice: str,
-        submission_key: str,
-        occurred_at: datetime,
-        clinician: str,
-        setting: str,
-        openness: str,
-        media: str,
-        nhs_number: str,
-        note: str,
-    ) -> None:
-        self._report(practice, occurred_at, note)
-        self.clinician = clinician
-        self.setting = setting
-        self.openness = openness
-        self.media = media
-        self.nhs_number = nhs_number
-
-    @classmethod
-    def report(
-        cls,
-        practice: str,
-        submission_key: str,
-        occurred_at: datetime,
-        clinician: str,
-        setting: str,
-        openness: str,
-        media: str,
-        nhs_number: str,
-        note: str,
-    ) -> RecordingEpisode:
-        return cls(
-            practice=practice_code(practice),
-            submission_key=submission_key,
-            occurred_at=past_time(occurred_at),
-            clinician=_clinician(clinician),
-            setting=choice(setting, SETTINGS, "The setting"),
-            openness=choice(openness, OPENNESS, "Openness"),
-            media=choice(media, MEDIA, "The media"),
-            nhs_number=_nhs_number_or_blank(nhs_number),
-            note=bounded_text(note, NOTE_MAX_CHARS),
-        )
+    FACTS: ClassVar[tuple[Fact, ...]] = (
+        Fact("clinician", "Clinician", "Which clinician?", "Name or role, for example Dr Shah or the practice nurse", parser=_clinician),
+        Fact("setting", "Setting", "Where was the consultation?", choices=SETTINGS, missing="Choose the setting", location=True),
+        Fact("openness", "How it came to light", "How did it come to light?", choices=OPENNESS, missing="Choose how it came to light"),
+        Fact("media", "Media", "What was recorded?", choices=MEDIA, missing="Choose what was recorded", default="unknown"),
+        Fact(
+            "nhs_number", "NHS number", "Patient's NHS number (optional)",
+            "10 digits. Leave blank if you do not know it.", parser=_nhs_number_or_blank, stored=_shown_nhs_number, numeric=True,
+        ),
+        OCCURRED_AT,
+    )
+    Reported = reported_event(FACTS)
 
     class AskedToRecordOpenly(Incident.Responded):
         pass
