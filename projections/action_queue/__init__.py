@@ -48,6 +48,7 @@ from incidents.application.disclosures import DISCLOSURE_ROLES
 from incidents.domain.disclosure import DisclosureRequest
 from incidents.domain.filming import WARNING_VALIDITY_MONTHS, FilmingIncident
 from incidents.domain.incident import Incident
+from incidents.domain.kinds import kind_of
 from incidents.domain.recording import RecordingEpisode
 from incidents.domain.values import months_before
 from incidents.projections.folding import FoldingProjection
@@ -156,16 +157,9 @@ class ActionQueue(FoldingProjection):
         pass
 
     @fold_event.register
-    def _(self, e: FilmingIncident.Reported) -> None:
-        self._reported(e, FilmingIncident.KIND)
-
-    @fold_event.register
-    def _(self, e: RecordingEpisode.Reported) -> None:
-        self._reported(e, RecordingEpisode.KIND)
-
-    def _reported(self, e: Any, kind: str) -> None:
+    def _(self, e: Incident.Reported) -> None:
         due = working_days_deadline(e.timestamp, REVIEW_WORKING_DAYS)
-        self.fold.incident_reported(e.originator_id, e.practice, kind, e.timestamp, due)
+        self.fold.incident_reported(e.originator_id, e.practice, kind_of(e).KIND, e.timestamp, due)
 
     @fold_event.register
     def _(self, e: Incident.Reviewed) -> None:

@@ -32,13 +32,12 @@ from typing import Any, Iterable, NamedTuple
 from zoneinfo import ZoneInfo
 
 
-from incidents.domain.filming import FilmingIncident
 from incidents.domain.incident import Incident
-from incidents.domain.recording import RecordingEpisode
+from incidents.domain.kinds import INCIDENT_KINDS, LOCATION_FACTS, kind_of
 from incidents.projections.folding import FoldingProjection
 
 UK = ZoneInfo("Europe/London")
-KINDS = (RecordingEpisode.KIND, FilmingIncident.KIND)
+KINDS = tuple(INCIDENT_KINDS)
 MONTHS_SHOWN = 12
 DAY = 86_400
 
@@ -260,12 +259,9 @@ class Figures(FoldingProjection):
         pass
 
     @fold_event.register
-    def _(self, e: FilmingIncident.Reported) -> None:
-        self.fold.incident_reported(e.originator_id, e.practice, FilmingIncident.KIND, month_key(e.occurred_at), e.area, e.timestamp)
-
-    @fold_event.register
-    def _(self, e: RecordingEpisode.Reported) -> None:
-        self.fold.incident_reported(e.originator_id, e.practice, RecordingEpisode.KIND, month_key(e.occurred_at), e.setting, e.timestamp)
+    def _(self, e: Incident.Reported) -> None:
+        kind = kind_of(e).KIND
+        self.fold.incident_reported(e.originator_id, e.practice, kind, month_key(e.occurred_at), getattr(e, LOCATION_FACTS[kind]), e.timestamp)
 
     @fold_event.register
     def _(self, e: Incident.Responded) -> None:
@@ -276,7 +272,7 @@ class Figures(FoldingProjection):
         if e.field == "occurred_at":
             when = e.value if isinstance(e.value, datetime) else datetime.fromisoformat(e.value)
             self.fold.incident_moved(e.originator_id, month_key(when), None)
-        elif e.field in LOCATION_FIELDS:
+        elif e.field in LOCATION_FACTS.values():
             self.fold.incident_moved(e.originator_id, None, e.value)
 
     @fold_event.register
@@ -288,4 +284,3 @@ class Figures(FoldingProjection):
         self.fold.incident_reopened(e.originator_id)
 
 
-LOCATION_FIELDS = ("area", "setting")  # where a filming incident / a recording episode happened

@@ -30,9 +30,8 @@ from zoneinfo import ZoneInfo
 
 from incidents.projections.folding import FoldingProjection
 
-from incidents.domain.filming import AREAS, FilmingIncident
 from incidents.domain.incident import Incident
-from incidents.domain.recording import SETTINGS, RecordingEpisode
+from incidents.domain.kinds import INCIDENT_KINDS, LOCATION_FACTS, LOCATIONS, kind_of
 from incidents.domain.values import InvalidPractice, has_nhs_check_digit, practice_code
 
 
@@ -58,13 +57,12 @@ class IncidentSummary:
 
 # The vocabularies a list can be filtered by, and the words each code is searched by -------------
 
-KINDS = {FilmingIncident.KIND: FilmingIncident.TITLE, RecordingEpisode.KIND: RecordingEpisode.TITLE}
+KINDS = {code: kind.TITLE for code, kind in INCIDENT_KINDS.items()}
 STATUSES = ("open", "closed")
-LOCATIONS = {**AREAS, **SETTINGS}
-OUTCOMES = {**FilmingIncident.OUTCOMES, **RecordingEpisode.OUTCOMES}
+OUTCOMES = {code: label for kind in INCIDENT_KINDS.values() for code, label in kind.OUTCOMES.items()}
 RESPONSE_LABELS = {
     response.event_class: response.label
-    for kind in (FilmingIncident, RecordingEpisode)
+    for kind in INCIDENT_KINDS.values()
     for response in kind.RESPONSES.values()
 }
 _LABELS = {**KINDS, **LOCATIONS, **OUTCOMES}
@@ -310,7 +308,7 @@ class IncidentSummaryView(Protocol):
         """Every word the search index holds for one incident (to check what the view keeps)."""
 
 
-CORRECTED_COLUMNS = {"occurred_at": "occurred_at", "area": "location", "setting": "location", "clinician": "clinician"}
+CORRECTED_COLUMNS = {"occurred_at": "occurred_at", "clinician": "clinician", **{name: "location" for name in LOCATION_FACTS.values()}}
 
 
 class IncidentSummaries(FoldingProjection):
@@ -323,19 +321,14 @@ class IncidentSummaries(FoldingProjection):
         pass
 
     @fold_event.register
-    def _(self, e: FilmingIncident.Reported) -> None:
-        self.fold.add(self._summary(e, FilmingIncident.KIND, e.area), searchable(e.note))
-
-    @fold_event.register
-    def _(self, e: RecordingEpisode.Reported) -> None:
-        self.fold.add(self._summary(e, RecordingEpisode.KIND, e.setting, clinician=searchable(e.clinician)), searchable(e.note))
-
-    @staticmethod
-    def _summary(e: Any, kind: str, location: str, clinician: str = "") -> IncidentSummary:
-        return IncidentSummary(
+    def _(self, e: Incident.Reported) -> None:
+        kind = kind_of(e).KIND
+        summary = IncidentSummary(
             incident_id=e.originator_id, practice=e.practice, kind=kind, occurred_at=e.occurred_at,
-            reported_at=e.timestamp, location=location, notes=1 if e.note else 0, clinician=clinician,
+            reported_at=e.timestamp, location=getattr(e, LOCATION_FACTS[kind]), notes=1 if e.note else 0,
+            clinician=searchable(getattr(e, "clinician", "")),
         )
+        self.fold.add(summary, searchable(e.note))
 
     @fold_event.register
     def _(self, e: Incident.Responded) -> None:

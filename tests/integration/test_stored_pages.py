@@ -23,11 +23,11 @@ def test_the_pages_hold_every_event_up_to_the_last_in_order_as_the_library_reads
     log = opened.log
     play(log, managers(log), STEPS)
     last = log.recorder.max_notification_id()
-    assert last > 15  # the accounts and the incidents, with more than two pages of 7
+    assert last > 2 * 5  # the accounts and the incidents, with more than two pages of 5
     notifications = log.recorder.select_notifications(start=0, limit=10_000, inclusive_of_start=False)
 
-    pages = list(pages_up_to(log.recorder, last, 7))
-    assert [len(page) for page in pages[:-1]] == [7] * (len(pages) - 1)
+    pages = list(pages_up_to(log.recorder, last, 5))
+    assert [len(page) for page in pages[:-1]] == [5] * (len(pages) - 1)
     rows = [row for page in pages for row in page]
     assert [row[0] for row in rows] == [n.id for n in notifications]
     for (notification_id, originator_id, version, topic, state), n in zip(rows, notifications):
