@@ -32,6 +32,7 @@ from typing import Any, Callable, Sequence
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.utils import Environment
 
+from bench import scratch_postgres
 from incidents.domain.filming import AREAS, FilmingIncident
 from incidents.domain.recording import SETTINGS, RecordingEpisode
 from incidents.projections.action_queue import COPY_FOLLOW_UP, ENDED_BY_CLOSE, REVIEW, WARNING_WINDOW, ActionQueue, months_after
@@ -42,8 +43,6 @@ from incidents.projections.figures.postgres import PostgresFiguresView
 from incidents.projections.figures.sqlite import SQLiteFiguresView
 from incidents.projections.summaries.sqlite import from_micros
 from incidents.projections.working_days import UK, working_days_deadline
-from incidents.settings import Settings
-from incidents.storage import store_for
 
 PRACTICES = [f"A{81001 + i}" for i in range(50)]
 PRACTICE = PRACTICES[0]
@@ -137,14 +136,7 @@ TIMES = {"reported_at", "due_at", "since", "copy_since", "copy_due"}
 def postgres_views(url: str, built_figures: Any, built_queue: Any, position: int) -> tuple[Any, Any, Callable[[], None]]:
     """The same views in PostgreSQL, copied table by table (COPY) from the SQLite views built by
     the history: a million single-event transactions would take most of an hour here."""
-    import psycopg
-
-    server = store_for(Settings(data_dir=Path(tempfile.gettempdir()), database_url=url)).env
-    name = f"bench_dashboard_{uuid.uuid4().hex[:10]}"
-    admin = psycopg.connect(host=server["POSTGRES_HOST"], port=server["POSTGRES_PORT"], user=server["POSTGRES_USER"],
-                            password=server["POSTGRES_PASSWORD"], dbname=server["POSTGRES_DBNAME"], autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    env = {**server, "POSTGRES_DBNAME": name}
+    env, drop = scratch_postgres(url, "bench_dashboard")
     figures_factory = InfrastructureFactory.construct(Environment(Figures.name, env))
     figures = figures_factory.tracking_recorder(PostgresFiguresView)
     queue_factory = InfrastructureFactory.construct(Environment(ActionQueue.name, env))
@@ -170,8 +162,7 @@ def postgres_views(url: str, built_figures: Any, built_queue: Any, position: int
     def close() -> None:
         figures_factory.close()
         queue_factory.close()
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        drop()
 
     return figures, queue, close
 
