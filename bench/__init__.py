@@ -1,6 +1,7 @@
 """Benchmarks, outside the test suite: see bench/README.md (run with `make bench`)."""
 from __future__ import annotations
 
+import argparse
 import tempfile
 import uuid
 from pathlib import Path
@@ -25,3 +26,14 @@ def scratch_postgres(url: str, prefix: str) -> tuple[dict[str, str], Callable[[]
         admin.close()
 
     return {**server, "POSTGRES_DBNAME": name}, drop
+
+
+def query_bench_arguments(doc: str, large: int, runs: int) -> tuple[argparse.Namespace, list[str]]:
+    """The query benches' command line (two sizes, runs a query, one engine or both, the server) and its engines."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs=2, default=[1000, large], metavar=("SMALL", "LARGE"))
+    parser.add_argument("--runs", type=int, default=runs)
+    parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    return args, [args.only] if args.only else ["sqlite", "postgres"]

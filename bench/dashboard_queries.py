@@ -19,7 +19,6 @@ SQLite by the same history and copied in (COPY), then ANALYZE runs, as autovacuu
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import tempfile
@@ -32,7 +31,7 @@ from typing import Any, Callable, Sequence
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.utils import Environment
 
-from bench import scratch_postgres
+from bench import query_bench_arguments, scratch_postgres
 from incidents.domain.filming import AREAS, FilmingIncident
 from incidents.domain.recording import SETTINGS, RecordingEpisode
 from incidents.projections.action_queue import COPY_FOLLOW_UP, ENDED_BY_CLOSE, REVIEW, WARNING_WINDOW, ActionQueue, months_after
@@ -191,13 +190,7 @@ def median_ms(query: Callable[[], Any], runs: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs=2, default=[1000, 1_000_000], metavar=("SMALL", "LARGE"))
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--only", choices=["sqlite", "postgres"])
-    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    args = parser.parse_args()
-    engines = [args.only] if args.only else ["sqlite", "postgres"]
+    args, engines = query_bench_arguments(__doc__, large=1_000_000, runs=50)
     results: dict[str, dict[int, dict[str, float]]] = {engine: {} for engine in engines}
     for size in args.sizes:
         ops = history(size)

@@ -17,7 +17,6 @@ allow CREATE DATABASE); VACUUM ANALYZE runs after the fill, as autovacuum would.
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import tempfile
@@ -30,7 +29,7 @@ from typing import Any, Callable
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.utils import Environment
 
-from bench import scratch_postgres
+from bench import query_bench_arguments, scratch_postgres
 from incidents.domain.filming import AREAS, FilmingIncident
 from incidents.domain.recording import SETTINGS, RecordingEpisode
 from incidents.projections.summaries import IncidentSummaries, IncidentSummary, SummaryQuery, searchable
@@ -150,13 +149,7 @@ def medians_ms(small: Any, large: Any, query: SummaryQuery, runs: int) -> tuple[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs=2, default=[1000, 200_000], metavar=("SMALL", "LARGE"))
-    parser.add_argument("--runs", type=int, default=41)
-    parser.add_argument("--only", choices=["sqlite", "postgres"])
-    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    args = parser.parse_args()
-    engines = [args.only] if args.only else ["sqlite", "postgres"]
+    args, engines = query_bench_arguments(__doc__, large=200_000, runs=41)
     small_size, large_size = args.sizes
     for engine in engines:
         with tempfile.TemporaryDirectory() as folder:
