@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 import pytest
 
 from incidents.application import commands as c
+from incidents.domain.acting import acting_as
 from incidents.application.disclosures import ReceiveRequest
 from incidents.application.service import Actor, IncidentLog
 from incidents.bootstrap import open_log
@@ -32,6 +33,13 @@ class SignedIn:
     actor: Actor
     session_version: int
     password: str
+
+
+@pytest.fixture
+def acting_at_reception() -> Iterator[None]:
+    """The receptionist acts unless a test says who else does."""
+    with acting_as("rita.reception", "Rita Reception"):
+        yield
 
 
 @pytest.fixture
