@@ -126,11 +126,7 @@ def reset_password(request: Request, account_id: UUID, actor: Governance, form: 
     return password_page(request, actor, log, issued, "Password reset")
 
 
-@router.post("/{account_id}/disable")
-def disable(request: Request, account_id: UUID, actor: Governance, form: Form, log: Log):
-    return ACCOUNT.change(request, actor, log, account_id, "disabled", form, c.DisableAccount, log.disable_account)
-
-
-@router.post("/{account_id}/enable")
-def enable(request: Request, account_id: UUID, actor: Governance, form: Form, log: Log):
-    return ACCOUNT.change(request, actor, log, account_id, "enabled", form, c.EnableAccount, log.enable_account)
+ACCOUNT.change_routes(router, Governance, {
+    "disable": ("disabled", c.DisableAccount, IncidentLog.disable_account),
+    "enable": ("enabled", c.EnableAccount, IncidentLog.enable_account),
+})

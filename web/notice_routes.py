@@ -92,11 +92,7 @@ def show_notice(request: Request, notice_id: UUID, actor: Manager, log: Log, sav
     return NOTICE.show(request, actor, log, notice_id, saved=saved)
 
 
-@router.post("/{notice_id}/revise")
-def revise(request: Request, notice_id: UUID, actor: Manager, form: Form, log: Log):
-    return NOTICE.change(request, actor, log, notice_id, "revised", form, ReviseNotice, log.revise_notice)
-
-
-@router.post("/{notice_id}/withdraw")
-def withdraw(request: Request, notice_id: UUID, actor: Manager, form: Form, log: Log):
-    return NOTICE.change(request, actor, log, notice_id, "withdrawn", form, WithdrawNotice, log.withdraw_notice)
+NOTICE.change_routes(router, Manager, {
+    "revise": ("revised", ReviseNotice, IncidentLog.revise_notice),
+    "withdraw": ("withdrawn", WithdrawNotice, IncidentLog.withdraw_notice),
+})
