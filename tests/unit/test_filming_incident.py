@@ -13,7 +13,6 @@ from incidents.domain.filming import (
     AREAS,
     CHILDREN_PRESENT,
     FILMERS,
-    GUIDANCE,
     PEOPLE_CAPTURED,
     FilmingIncident,
     RemovalNotJustified,
@@ -41,20 +40,6 @@ def test_vocabularies_match_the_design():
     assert set(FILMERS) == {"patient", "visitor", "unknown"}
     assert set(PEOPLE_CAPTURED) >= {"staff", "patients", "staff_and_patients"}
     assert set(CHILDREN_PRESENT) == {"yes", "no", "unknown"}
-    assert set(FilmingIncident.RESPONSES) == {
-        "PolicyExplained",
-        "NoticePointedOut",
-        "AskedToStop",
-        "Stopped",
-        "RefusedToStop",
-        "AskedToDeleteFootage",
-        "ManagerAttended",
-        "PoliceCalled",
-        "LeftPremises",
-        "WarningLetterSent",
-        "RemovalRequested",
-    }
-    assert "not of data protection law" in GUIDANCE
 
 
 # Removal from the list ------------------------------------------------------------

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from incidents.domain.acting import acting_as
+from incidents.domain import filming, recording
 from incidents.domain.filming import FilmingIncident
 from incidents.domain.incident import (
     CorrectionNeedsReason,
@@ -108,12 +109,16 @@ def test_the_id_is_deterministic_from_practice_and_submission_key_and_practice_i
     assert kind.report(practice="B82002", submission_key="form-key-123").id != incident.id
 
 
-INVALID_FACTS = {
+# A kind's own facts given a value it refuses, when reported and when corrected alike.
+INVALID_VALUES = {
     FILMING: [
         ("area", "roof", InvalidValue),
         ("filmer", "journalist", InvalidValue),
+        ("filmer", "Patient", InvalidValue),
         ("people_captured", "everyone", InvalidValue),
+        ("people_captured", "", InvalidValue),
         ("children_present", "maybe", InvalidValue),
+        ("children_present", "2", InvalidValue),
     ],
     RECORDING: [
         ("clinician", "   ", InvalidValue),
@@ -125,13 +130,22 @@ INVALID_FACTS = {
         ("nhs_number", "94347659", InvalidNHSNumber),
     ],
 }
-for _kind in KINDS:
-    INVALID_FACTS[_kind] += [
+INVALID_FACTS = {
+    kind: rows + [
         ("practice", "", InvalidPractice),
         ("practice", "not a code", InvalidPractice),
         ("note", "x" * 5001, TextTooLong),
         ("occurred_at", datetime(2024, 3, 1, 9, 30), InvalidValue),  # no time zone
     ]
+    for kind, rows in INVALID_VALUES.items()
+}
+INVALID_CORRECTIONS = {
+    kind: rows + [
+        ("occurred_at", "yesterday", InvalidValue),
+        ("occurred_at", "2025-03-30 01:30", InvalidValue),  # a UK clock time the spring change skips
+    ]
+    for kind, rows in INVALID_VALUES.items()
+}
 
 
 @pytest.mark.parametrize("kind, fact, value, error", each_kind(INVALID_FACTS))
@@ -143,6 +157,39 @@ def test_reporting_refuses_invalid_facts(kind, fact, value, error):
 def test_reporting_refuses_a_time_in_the_future(kind):
     with pytest.raises(OccurredInFuture):
         kind.report(occurred_at=datetime.now(timezone.utc) + timedelta(minutes=6))
+
+
+RESPONSES = {
+    FILMING: {
+        "PolicyExplained",
+        "NoticePointedOut",
+        "AskedToStop",
+        "Stopped",
+        "RefusedToStop",
+        "AskedToDeleteFootage",
+        "ManagerAttended",
+        "PoliceCalled",
+        "LeftPremises",
+        "WarningLetterSent",
+        "RemovalRequested",
+    },
+    RECORDING: {
+        "AskedToRecordOpenly",
+        "CopyRequested",
+        "CopyReceived",
+        "CopyAddedToMedicalRecord",
+        "PatientDeclinedToShare",
+        "FoundPublishedOnline",
+        "DefenceOrganisationConsulted",
+    },
+}
+GUIDANCE = {FILMING: (filming.GUIDANCE, "not of data protection law"), RECORDING: (recording.GUIDANCE, "not a data protection breach")}
+
+
+def test_the_responses_and_guidance_match_the_design(kind):
+    assert set(kind.cls.RESPONSES) == RESPONSES[kind]
+    text, says = GUIDANCE[kind]
+    assert says in text
 
 
 def test_the_kinds_keep_separate_vocabularies():
@@ -396,30 +443,7 @@ def test_correcting_to_the_same_value_is_refused(kind, field, same_value):
     assert incident.collect_events() == []
 
 
-INVALID_VALUES = {
-    FILMING: [
-        ("area", "roof", InvalidValue),
-        ("filmer", "Patient", InvalidValue),
-        ("people_captured", "", InvalidValue),
-        ("children_present", "2", InvalidValue),
-    ],
-    RECORDING: [
-        ("clinician", "   ", InvalidValue),
-        ("clinician", "x" * 201, TextTooLong),
-        ("setting", "garage", InvalidValue),
-        ("openness", "loudly", InvalidValue),
-        ("media", "photo", InvalidValue),
-        ("nhs_number", "9434765918", InvalidNHSNumber),
-    ],
-}
-for _kind in KINDS:
-    INVALID_VALUES[_kind] += [
-        ("occurred_at", "yesterday", InvalidValue),
-        ("occurred_at", "2025-03-30 01:30", InvalidValue),  # a UK clock time the spring change skips
-    ]
-
-
-@pytest.mark.parametrize("kind, field, bad_value, error", each_kind(INVALID_VALUES))
+@pytest.mark.parametrize("kind, field, bad_value, error", each_kind(INVALID_CORRECTIONS))
 def test_an_invalid_new_value_is_refused(kind, field, bad_value, error):
     incident = kind.reported()
     with pytest.raises(error):

@@ -9,7 +9,7 @@ import pytest
 
 from incidents.domain.acting import acting_as
 from incidents.domain.incident import ResponseOutOfOrder
-from incidents.domain.recording import GUIDANCE, MEDIA, OPENNESS, SETTINGS, RecordingEpisode
+from incidents.domain.recording import MEDIA, OPENNESS, SETTINGS
 from tests.unit.kinds import MANAGER, MANAGER_NAME, RECORDING, respond
 
 report, reported = RECORDING.report, RECORDING.reported
@@ -35,16 +35,6 @@ def test_vocabularies_match_the_design():
     assert set(SETTINGS) == {"consulting_room", "telephone", "video", "home_visit"}
     assert set(OPENNESS) == {"announced", "noticed_during", "discovered_later"}
     assert set(MEDIA) == {"audio", "video", "unknown"}
-    assert set(RecordingEpisode.RESPONSES) == {
-        "AskedToRecordOpenly",
-        "CopyRequested",
-        "CopyReceived",
-        "CopyAddedToMedicalRecord",
-        "PatientDeclinedToShare",
-        "FoundPublishedOnline",
-        "DefenceOrganisationConsulted",
-    }
-    assert "not a data protection breach" in GUIDANCE
 
 
 # Reconstruction from stored events ------------------------------------------------

@@ -11,25 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import csrf_from, field_from
+from tests.unit import kinds
 
 UK = ZoneInfo("Europe/London")
 
 
-FILMING = {
-    "area": "waiting_area",
-    "filmer": "patient",
-    "people_captured": "staff_and_patients",
-    "children_present": "no",
-    "note": "Held a phone up at the desk",
-}
-RECORDING = {
-    "clinician": "Dr Shah",
-    "setting": "consulting_room",
-    "openness": "announced",
-    "media": "audio",
-    "nhs_number": "943 476 5919",
-    "note": "",
-}
+# the unit tests' valid facts of each kind, as the report form sends them
+FILMING = {**kinds.FILMING.facts, "note": "Held a phone up at the desk"}
+RECORDING = {**kinds.RECORDING.facts, "clinician": "Dr Shah", "note": ""}
 
 
 def incident_form(page_html: str, facts: dict[str, str], **overrides: str) -> dict[str, str]:
