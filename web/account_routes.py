@@ -88,14 +88,7 @@ NEW_STAFF = NewRecordForm(
 )
 
 
-@router.get("/new")
-def new_staff_form(request: Request, actor: Governance):
-    return NEW_STAFF.show(request, actor)
-
-
-@router.post("")
-def add_staff(request: Request, actor: Governance, form: Form, log: Log):
-    return NEW_STAFF.make(request, actor, log, form, c.AddStaff, log.add_staff)
+NEW_STAFF.routes(router, Governance, c.AddStaff, IncidentLog.add_staff)
 
 
 def password_page(request: Request, actor: Actor, log: IncidentLog, issued: OneTimePassword, title: str):

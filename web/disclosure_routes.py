@@ -101,14 +101,7 @@ NEW_REQUEST = NewRecordForm(
 )
 
 
-@router.get("/new")
-def new_request(request: Request, actor: Governance):
-    return NEW_REQUEST.show(request, actor)
-
-
-@router.post("")
-def receive(request: Request, actor: Governance, form: Form, log: Log):
-    return NEW_REQUEST.make(request, actor, log, form, ReceiveRequest, log.receive_request)
+NEW_REQUEST.routes(router, Governance, ReceiveRequest, IncidentLog.receive_request)
 
 
 # One request -------------------------------------------------------------------

@@ -69,14 +69,7 @@ NEW_NOTICE = NewRecordForm(
 )
 
 
-@router.get("/new")
-def new_notice(request: Request, actor: Manager):
-    return NEW_NOTICE.show(request, actor)
-
-
-@router.post("")
-def publish(request: Request, actor: Manager, form: Form, log: Log):
-    return NEW_NOTICE.make(request, actor, log, form, PublishNotice, log.publish_notice)
+NEW_NOTICE.routes(router, Manager, PublishNotice, IncidentLog.publish_notice)
 
 
 def notice_context(request: Request, actor: Actor, log: IncidentLog, notice: Notice, shown: dict[str, Any]) -> dict[str, Any]:

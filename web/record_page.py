@@ -129,3 +129,15 @@ class NewRecordForm:
         if self.made is not None:
             return self.made(request, actor, log, saved)
         return RedirectResponse(self.address.format(saved.id), status_code=303)
+
+    def routes(self, router: APIRouter, role: Any, model: type, method: Callable[..., Any]) -> None:
+        """The blank form at /new and the POST making the record (the command, the IncidentLog method), for the role."""
+
+        def new(request: Request, actor: role) -> Response:  # type: ignore[valid-type]
+            return self.show(request, actor)
+
+        def make(request: Request, actor: role, form: Form, log: Log) -> Response:  # type: ignore[valid-type]
+            return self.make(request, actor, log, form, model, partial(method, log))
+
+        router.get("/new")(new)
+        router.post("")(make)
