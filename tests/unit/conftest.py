@@ -22,6 +22,7 @@ from incidents.application.service import Actor, IncidentLog
 from incidents.bootstrap import open_log
 from incidents.settings import Settings
 from tests.conftest import FAST_HASHER
+from tests.unit.kinds import ACTOR, ACTOR_NAME
 
 PRACTICE_A = "A81001"
 PRACTICE_B = "B82002"
@@ -38,7 +39,7 @@ class SignedIn:
 @pytest.fixture
 def acting_at_reception() -> Iterator[None]:
     """The receptionist acts unless a test says who else does."""
-    with acting_as("rita.reception", "Rita Reception"):
+    with acting_as(ACTOR, ACTOR_NAME):
         yield
 
 

@@ -33,12 +33,16 @@ def respond(incident: Incident, response: str, key: str | None = None, occurred_
 class Kind:
     cls: type[Incident]
     facts: dict[str, Any]  # the kind's own facts of a valid report, as given
-    stored: dict[str, Any]  # those facts as its Reported event stores them
     response: str  # a response needing no earlier one, with a reference
     prerequisites: dict[str, str]  # a response that needs another first: that other one
     correction: tuple[str, str, str]  # a text fact, its reported value and another valid one
     outcome: str  # the outcome closed() closes with
     foreign_facts: tuple[str, ...] = field(default=())  # the other kind's facts, not correctable here
+    normalised: dict[str, Any] = field(default_factory=dict)  # facts its Reported event stores otherwise than given
+
+    @property
+    def stored(self) -> dict[str, Any]:
+        return {**self.facts, **self.normalised}
 
     def __str__(self) -> str:
         return self.cls.KIND
@@ -71,7 +75,6 @@ class Kind:
 FILMING = Kind(
     FilmingIncident,
     facts=dict(area="waiting_area", filmer="patient", people_captured="staff_and_patients", children_present="no"),
-    stored=dict(area="waiting_area", filmer="patient", people_captured="staff_and_patients", children_present="no"),
     response="PoliceCalled",
     prerequisites={"RefusedToStop": "AskedToStop"},
     correction=("area", "waiting_area", "reception"),
@@ -81,11 +84,11 @@ FILMING = Kind(
 RECORDING = Kind(
     RecordingEpisode,
     facts=dict(clinician="Dr Patel", setting="consulting_room", openness="announced", media="audio", nhs_number="943 476 5919"),
-    stored=dict(clinician="Dr Patel", setting="consulting_room", openness="announced", media="audio", nhs_number="9434765919"),
     response="CopyReceived",
     prerequisites={"CopyAddedToMedicalRecord": "CopyReceived"},
     correction=("clinician", "Dr Patel", "Dr Okafor"),
     outcome="no_further_action",
     foreign_facts=("area", "filmer", "children_present"),
+    normalised=dict(nhs_number="9434765919"),
 )
 KINDS = [FILMING, RECORDING]
