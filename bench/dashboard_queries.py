@@ -19,7 +19,6 @@ SQLite by the same history and copied in (COPY), then ANALYZE runs, as autovacuu
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import tempfile
@@ -32,6 +31,7 @@ from typing import Any, Callable, Sequence
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.utils import Environment
 
+from bench import query_bench_arguments, scratch_postgres
 from incidents.domain.filming import AREAS, FilmingIncident
 from incidents.domain.recording import SETTINGS, RecordingEpisode
 from incidents.projections.action_queue import COPY_FOLLOW_UP, ENDED_BY_CLOSE, REVIEW, WARNING_WINDOW, ActionQueue, months_after
@@ -42,8 +42,6 @@ from incidents.projections.figures.postgres import PostgresFiguresView
 from incidents.projections.figures.sqlite import SQLiteFiguresView
 from incidents.projections.summaries.sqlite import from_micros
 from incidents.projections.working_days import UK, working_days_deadline
-from incidents.settings import Settings
-from incidents.storage import store_for
 
 PRACTICES = [f"A{81001 + i}" for i in range(50)]
 PRACTICE = PRACTICES[0]
@@ -137,14 +135,7 @@ TIMES = {"reported_at", "due_at", "since", "copy_since", "copy_due"}
 def postgres_views(url: str, built_figures: Any, built_queue: Any, position: int) -> tuple[Any, Any, Callable[[], None]]:
     """The same views in PostgreSQL, copied table by table (COPY) from the SQLite views built by
     the history: a million single-event transactions would take most of an hour here."""
-    import psycopg
-
-    server = store_for(Settings(data_dir=Path(tempfile.gettempdir()), database_url=url)).env
-    name = f"bench_dashboard_{uuid.uuid4().hex[:10]}"
-    admin = psycopg.connect(host=server["POSTGRES_HOST"], port=server["POSTGRES_PORT"], user=server["POSTGRES_USER"],
-                            password=server["POSTGRES_PASSWORD"], dbname=server["POSTGRES_DBNAME"], autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    env = {**server, "POSTGRES_DBNAME": name}
+    env, drop = scratch_postgres(url, "bench_dashboard")
     figures_factory = InfrastructureFactory.construct(Environment(Figures.name, env))
     figures = figures_factory.tracking_recorder(PostgresFiguresView)
     queue_factory = InfrastructureFactory.construct(Environment(ActionQueue.name, env))
@@ -170,8 +161,7 @@ def postgres_views(url: str, built_figures: Any, built_queue: Any, position: int
     def close() -> None:
         figures_factory.close()
         queue_factory.close()
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        drop()
 
     return figures, queue, close
 
@@ -200,13 +190,7 @@ def median_ms(query: Callable[[], Any], runs: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs=2, default=[1000, 1_000_000], metavar=("SMALL", "LARGE"))
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--only", choices=["sqlite", "postgres"])
-    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    args = parser.parse_args()
-    engines = [args.only] if args.only else ["sqlite", "postgres"]
+    args, engines = query_bench_arguments(__doc__, large=1_000_000, runs=50)
     results: dict[str, dict[int, dict[str, float]]] = {engine: {} for engine in engines}
     for size in args.sizes:
         ops = history(size)

@@ -17,7 +17,6 @@ allow CREATE DATABASE); VACUUM ANALYZE runs after the fill, as autovacuum would.
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import tempfile
@@ -30,13 +29,12 @@ from typing import Any, Callable
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.utils import Environment
 
+from bench import query_bench_arguments, scratch_postgres
 from incidents.domain.filming import AREAS, FilmingIncident
 from incidents.domain.recording import SETTINGS, RecordingEpisode
 from incidents.projections.summaries import IncidentSummaries, IncidentSummary, SummaryQuery, searchable
 from incidents.projections.summaries.postgres import PostgresIncidentSummaryView
 from incidents.projections.summaries.sqlite import SQLiteIncidentSummaryView
-from incidents.settings import Settings
-from incidents.storage import store_for
 
 PRACTICE, OTHER = "A81001", "B82002"
 NEWEST = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -122,14 +120,7 @@ def fill(view: Any, data: list[tuple[IncidentSummary, str]]) -> None:
 
 
 def postgres_view(url: str, data: list[tuple[IncidentSummary, str]]) -> tuple[PostgresIncidentSummaryView, Callable[[], None]]:
-    import psycopg
-
-    server = store_for(Settings(data_dir=Path(tempfile.gettempdir()), database_url=url)).env
-    name = f"bench_summaries_{uuid.uuid4().hex[:10]}"
-    admin = psycopg.connect(host=server["POSTGRES_HOST"], port=server["POSTGRES_PORT"], user=server["POSTGRES_USER"],
-                            password=server["POSTGRES_PASSWORD"], dbname=server["POSTGRES_DBNAME"], autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    env = {**server, "POSTGRES_DBNAME": name}
+    env, drop = scratch_postgres(url, "bench_summaries")
     factory = InfrastructureFactory.construct(Environment(IncidentSummaries.name, env))
     view = factory.tracking_recorder(PostgresIncidentSummaryView)
     fill(view, data)
@@ -139,8 +130,7 @@ def postgres_view(url: str, data: list[tuple[IncidentSummary, str]]) -> tuple[Po
 
     def close() -> None:
         factory.close()
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        drop()
 
     return view, close
 
@@ -159,13 +149,7 @@ def medians_ms(small: Any, large: Any, query: SummaryQuery, runs: int) -> tuple[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs=2, default=[1000, 200_000], metavar=("SMALL", "LARGE"))
-    parser.add_argument("--runs", type=int, default=41)
-    parser.add_argument("--only", choices=["sqlite", "postgres"])
-    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    args = parser.parse_args()
-    engines = [args.only] if args.only else ["sqlite", "postgres"]
+    args, engines = query_bench_arguments(__doc__, large=200_000, runs=41)
     small_size, large_size = args.sizes
     for engine in engines:
         with tempfile.TemporaryDirectory() as folder:

@@ -88,14 +88,7 @@ NEW_STAFF = NewRecordForm(
 )
 
 
-@router.get("/new")
-def new_staff_form(request: Request, actor: Governance):
-    return NEW_STAFF.show(request, actor)
-
-
-@router.post("")
-def add_staff(request: Request, actor: Governance, form: Form, log: Log):
-    return NEW_STAFF.make(request, actor, log, form, c.AddStaff, log.add_staff)
+NEW_STAFF.routes(router, Governance, c.AddStaff, IncidentLog.add_staff)
 
 
 def password_page(request: Request, actor: Actor, log: IncidentLog, issued: OneTimePassword, title: str):
@@ -126,11 +119,7 @@ def reset_password(request: Request, account_id: UUID, actor: Governance, form: 
     return password_page(request, actor, log, issued, "Password reset")
 
 
-@router.post("/{account_id}/disable")
-def disable(request: Request, account_id: UUID, actor: Governance, form: Form, log: Log):
-    return ACCOUNT.change(request, actor, log, account_id, "disabled", form, c.DisableAccount, log.disable_account)
-
-
-@router.post("/{account_id}/enable")
-def enable(request: Request, account_id: UUID, actor: Governance, form: Form, log: Log):
-    return ACCOUNT.change(request, actor, log, account_id, "enabled", form, c.EnableAccount, log.enable_account)
+ACCOUNT.change_routes(router, Governance, {
+    "disable": ("disabled", c.DisableAccount, IncidentLog.disable_account),
+    "enable": ("enabled", c.EnableAccount, IncidentLog.enable_account),
+})

@@ -6,6 +6,7 @@ import logging
 from urllib.parse import urlencode, urlsplit
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, Callable
 
 from eventsourcing.persistence import OperationalError
 from fastapi import FastAPI, Request
@@ -246,6 +247,19 @@ def same_site_path(referer: str, request: Request) -> str:
     return parsed.path or "/" if parsed.netloc == request.url.netloc else "/"
 
 
+# The errors whose page says the same whatever the request: status, title, and the text from the error.
+PLAIN_ERRORS: dict[type[Exception], tuple[int, str, Callable[[Any], str]]] = {
+    CsrfFailed: (
+        403, "This form has expired",
+        lambda exc: "The form was out of date or did not come from this service, so nothing was saved. "
+        "Go back, reload the page and try again.",
+    ),
+    NotPermitted: (403, "You cannot do that", lambda exc: f"{exc} Ask the practice manager if you need it."),
+    NotFound: (404, "Page not found", lambda exc: f"There is no such {exc.what} in your practice."),
+    DomainError: (409, "That could not be saved", str),
+}
+
+
 def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     def sign_in_required(request: Request, exc: SignInRequired) -> Response:
@@ -259,25 +273,12 @@ def install_error_pages(app: FastAPI) -> None:
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
 
-    @app.exception_handler(CsrfFailed)
-    def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
-        return error_page(
-            request, 403, "This form has expired",
-            "The form was out of date or did not come from this service, so nothing was saved. "
-            "Go back, reload the page and try again.",
-        )
+    def plain_error(request: Request, exc: Exception) -> Response:
+        status, title, text = next(PLAIN_ERRORS[k] for k in type(exc).__mro__ if k in PLAIN_ERRORS)
+        return error_page(request, status, title, text(exc))
 
-    @app.exception_handler(NotPermitted)
-    def not_permitted(request: Request, exc: NotPermitted) -> Response:
-        return error_page(request, 403, "You cannot do that", f"{exc} Ask the practice manager if you need it.")
-
-    @app.exception_handler(NotFound)
-    def not_found(request: Request, exc: NotFound) -> Response:
-        return error_page(request, 404, "Page not found", f"There is no such {exc.what} in your practice.")
-
-    @app.exception_handler(DomainError)
-    def domain_error(request: Request, exc: DomainError) -> Response:
-        return error_page(request, 409, "That could not be saved", str(exc))
+    for error in PLAIN_ERRORS:
+        app.add_exception_handler(error, plain_error)
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(request: Request, exc: RequestValidationError) -> Response:

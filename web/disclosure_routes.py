@@ -101,14 +101,7 @@ NEW_REQUEST = NewRecordForm(
 )
 
 
-@router.get("/new")
-def new_request(request: Request, actor: Governance):
-    return NEW_REQUEST.show(request, actor)
-
-
-@router.post("")
-def receive(request: Request, actor: Governance, form: Form, log: Log):
-    return NEW_REQUEST.make(request, actor, log, form, ReceiveRequest, log.receive_request)
+NEW_REQUEST.routes(router, Governance, ReceiveRequest, IncidentLog.receive_request)
 
 
 # One request -------------------------------------------------------------------
@@ -149,29 +142,13 @@ def incident_row(incident: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/{request_id}/legal-basis")
-def record_legal_basis(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
-    return DISCLOSURE.change(request, actor, log, request_id, "basis", form, RecordLegalBasis, log.record_legal_basis)
-
-
-@router.post("/{request_id}/extend")
-def extend(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
-    return DISCLOSURE.change(request, actor, log, request_id, "extended", form, ExtendRequest, log.extend_request)
-
-
-@router.post("/{request_id}/refuse")
-def refuse(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
-    return DISCLOSURE.change(request, actor, log, request_id, "refused", form, RefuseRequest, log.refuse_request)
-
-
-@router.post("/{request_id}/close")
-def close(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
-    return DISCLOSURE.change(request, actor, log, request_id, "closed", form, CloseRequest, log.close_request)
-
-
-@router.post("/{request_id}/disclosed")
-def disclosed(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
-    return DISCLOSURE.change(request, actor, log, request_id, "disclosed", form, RecordDisclosure, log.record_disclosure)
+DISCLOSURE.change_routes(router, Governance, {
+    "legal-basis": ("basis", RecordLegalBasis, IncidentLog.record_legal_basis),
+    "extend": ("extended", ExtendRequest, IncidentLog.extend_request),
+    "refuse": ("refused", RefuseRequest, IncidentLog.refuse_request),
+    "close": ("closed", CloseRequest, IncidentLog.close_request),
+    "disclosed": ("disclosed", RecordDisclosure, IncidentLog.record_disclosure),
+})
 
 
 # The evidence bundle -------------------------------------------------------------

@@ -182,9 +182,7 @@ def respond(request: Request, incident_id: UUID, actor: Anyone, form: Form, log:
     return INCIDENT.change(request, actor, log, incident_id, "response", form, c.RecordResponse, log.respond, with_time=True)
 
 
-@router.post("/{incident_id}/notes")
-def add_note(request: Request, incident_id: UUID, actor: Anyone, form: Form, log: Log):
-    return INCIDENT.change(request, actor, log, incident_id, "note", form, c.AddNote, log.add_note)
+INCIDENT.change_routes(router, Anyone, {"notes": ("note", c.AddNote, IncidentLog.add_note)})
 
 
 @router.post("/{incident_id}/corrections")
@@ -192,16 +190,8 @@ def correct(request: Request, incident_id: UUID, actor: Anyone, form: Form, log:
     return INCIDENT.change(request, actor, log, incident_id, "correction", correction(form), c.CorrectIncident, log.correct)
 
 
-@router.post("/{incident_id}/review")
-def review(request: Request, incident_id: UUID, actor: Manager, form: Form, log: Log):
-    return INCIDENT.change(request, actor, log, incident_id, "review", form, c.ReviewIncident, log.review_incident)
-
-
-@router.post("/{incident_id}/close")
-def close(request: Request, incident_id: UUID, actor: Manager, form: Form, log: Log):
-    return INCIDENT.change(request, actor, log, incident_id, "close", form, c.CloseIncident, log.close_incident)
-
-
-@router.post("/{incident_id}/reopen")
-def reopen(request: Request, incident_id: UUID, actor: Manager, form: Form, log: Log):
-    return INCIDENT.change(request, actor, log, incident_id, "reopen", form, c.ReopenIncident, log.reopen_incident)
+INCIDENT.change_routes(router, Manager, {
+    "review": ("review", c.ReviewIncident, IncidentLog.review_incident),
+    "close": ("close", c.CloseIncident, IncidentLog.close_incident),
+    "reopen": ("reopen", c.ReopenIncident, IncidentLog.reopen_incident),
+})

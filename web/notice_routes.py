@@ -69,14 +69,7 @@ NEW_NOTICE = NewRecordForm(
 )
 
 
-@router.get("/new")
-def new_notice(request: Request, actor: Manager):
-    return NEW_NOTICE.show(request, actor)
-
-
-@router.post("")
-def publish(request: Request, actor: Manager, form: Form, log: Log):
-    return NEW_NOTICE.make(request, actor, log, form, PublishNotice, log.publish_notice)
+NEW_NOTICE.routes(router, Manager, PublishNotice, IncidentLog.publish_notice)
 
 
 def notice_context(request: Request, actor: Actor, log: IncidentLog, notice: Notice, shown: dict[str, Any]) -> dict[str, Any]:
@@ -92,11 +85,7 @@ def show_notice(request: Request, notice_id: UUID, actor: Manager, log: Log, sav
     return NOTICE.show(request, actor, log, notice_id, saved=saved)
 
 
-@router.post("/{notice_id}/revise")
-def revise(request: Request, notice_id: UUID, actor: Manager, form: Form, log: Log):
-    return NOTICE.change(request, actor, log, notice_id, "revised", form, ReviseNotice, log.revise_notice)
-
-
-@router.post("/{notice_id}/withdraw")
-def withdraw(request: Request, notice_id: UUID, actor: Manager, form: Form, log: Log):
-    return NOTICE.change(request, actor, log, notice_id, "withdrawn", form, WithdrawNotice, log.withdraw_notice)
+NOTICE.change_routes(router, Manager, {
+    "revise": ("revised", ReviseNotice, IncidentLog.revise_notice),
+    "withdraw": ("withdrawn", WithdrawNotice, IncidentLog.withdraw_notice),
+})

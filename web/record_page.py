@@ -3,19 +3,18 @@ for the signed-in actor (a record they may not see is not found: 404 by the app'
 rendering it with what was typed and why it was refused, and changing it: POST, then 303 to
 the page, or for HTMX the page's block."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
-from typing import Any, Callable
+from functools import partial
+from typing import Annotated, Any, Callable
 from uuid import UUID
 
-from fastapi import Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from incidents.application.service import Actor, IncidentLog
 from incidents.domain.values import DomainError, InvalidValue
 
-from .deps import REFUSED, page
+from .deps import REFUSED, Form, Log, page
 from .forms import FormInvalid, parse
 
 
@@ -87,6 +86,18 @@ class RecordPage:
             return self.show(request, actor, log, record_id, saved=form_name)
         return RedirectResponse(self.address.format(record_id, form_name), status_code=303)
 
+    def change_routes(self, router: APIRouter, role: Any, changes: dict[str, tuple[str, type, Callable[..., Any]]]) -> None:
+        """A POST route for each change, at its path under the record's address: the form's name
+        (also what was saved), the command, and the IncidentLog method given it, for the role."""
+        for path, (form_name, model, method) in changes.items():
+            router.post(f"/{{{self.id_field}}}/{path}", name=form_name)(self.change_route(role, form_name, model, method))
+
+    def change_route(self, role: Any, form_name: str, model: type, method: Callable[..., Any]) -> Callable[..., Response]:
+        def change(request: Request, record_id: Annotated[UUID, Path(alias=self.id_field)], actor: role, form: Form, log: Log) -> Response:  # type: ignore[valid-type]
+            return self.change(request, actor, log, record_id, form_name, form, model, partial(method, log))
+
+        return change
+
 
 @dataclass(frozen=True)
 class NewRecordForm:
@@ -118,3 +129,15 @@ class NewRecordForm:
         if self.made is not None:
             return self.made(request, actor, log, saved)
         return RedirectResponse(self.address.format(saved.id), status_code=303)
+
+    def routes(self, router: APIRouter, role: Any, model: type, method: Callable[..., Any]) -> None:
+        """The blank form at /new and the POST making the record (the command, the IncidentLog method), for the role."""
+
+        def new(request: Request, actor: role) -> Response:  # type: ignore[valid-type]
+            return self.show(request, actor)
+
+        def make(request: Request, actor: role, form: Form, log: Log) -> Response:  # type: ignore[valid-type]
+            return self.make(request, actor, log, form, model, partial(method, log))
+
+        router.get("/new")(new)
+        router.post("")(make)

@@ -23,7 +23,7 @@ import sqlite3
 import stat
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -163,23 +163,16 @@ def address_key(address: str) -> str:
     return "addr:" + address
 
 
+@dataclass(eq=False)
 class SignInThrottle:
     """The rules above, over a store every instance shares. Blocking: call it from a thread."""
 
-    def __init__(
-        self,
-        store: AttemptStore,
-        window: float = WINDOW_SECONDS,
-        lock_after: int = LOCK_AFTER,
-        slow_after: int = SLOW_AFTER,
-        address_slow_after: int = ADDRESS_SLOW_AFTER,
-    ) -> None:
-        self.store = store
-        self.window = window
-        self.lock_after = lock_after
-        self.slow_after = slow_after
-        self.address_slow_after = address_slow_after
-        self._pruned = 0.0
+    store: AttemptStore
+    window: float = WINDOW_SECONDS
+    lock_after: int = LOCK_AFTER
+    slow_after: int = SLOW_AFTER
+    address_slow_after: int = ADDRESS_SLOW_AFTER
+    _pruned: float = field(default=0.0, init=False)
 
     def reserve(self, username: str, address: str) -> Reservation:
         now = time.time()

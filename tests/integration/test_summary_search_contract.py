@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -154,13 +155,18 @@ def test_search_finds_words_of_the_summary_and_of_notes_added_later(running):
     assert found("transcript", practice=B) == [other]
 
 
-def test_no_patient_identifier_reaches_the_view(running):
+def recorded_an_hour_ago(running, **facts) -> tuple[Any, Any, Any, Any]:
+    """A recording in practice A with the facts given: the log, the projections, who reported it and its id."""
     log, projections = running
     a = actor_in(log, A)
-    saved = recording(
-        log, a, datetime.now(timezone.utc) - timedelta(hours=1), nhs_number="943 476 5919",
+    return log, projections, a, recording(log, a, datetime.now(timezone.utc) - timedelta(hours=1), **facts).id
+
+
+def test_no_patient_identifier_reaches_the_view(running):
+    log, projections, _, saved = recorded_an_hour_ago(
+        running, nhs_number="943 476 5919",
         note="Mum rang back on 07700 900123, born 12/03/1980, NHS 9434765919, mail jo@example.org; room 4",
-    ).id
+    )
     view = caught_up(log, projections)
     text = view.indexed_text(A, saved)
     assert text is not None and "Mum rang back" in text and "room 4" in text
@@ -172,12 +178,10 @@ def test_no_patient_identifier_reaches_the_view(running):
 
 
 def test_an_nhs_number_however_typed_and_in_any_free_text_field_is_not_kept(running):
-    log, projections = running
-    a = actor_in(log, A)
-    saved = recording(
-        log, a, datetime.now(timezone.utc) - timedelta(hours=1), clinician="Dr Lee re 401.023.2137",
+    log, projections, a, saved = recorded_an_hour_ago(
+        running, clinician="Dr Lee re 401.023.2137",
         note="Numbers given: 401_023_2137 then 401/023/2137 then 401\u00a0023\u00a02137; room 4",
-    ).id
+    )
     log.correct(c.CorrectIncident(incident_id=saved, field="clinician", new_value="Dr Lee 401023-2137", reason="was 401.023.2137"), a)
     view = caught_up(log, projections)
     text = view.indexed_text(A, saved)

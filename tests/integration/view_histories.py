@@ -19,16 +19,7 @@ from eventsourcing.utils import Environment
 from hypothesis import strategies as st
 
 from incidents.application import commands as c
-from incidents.application.disclosures import (
-    CloseRequest,
-    ExtendRequest,
-    ReceiveRequest,
-    RecordDisclosure,
-    RecordExport,
-    RecordLegalBasis,
-    RefuseRequest,
-    SetRequestScope,
-)
+from incidents.application import disclosures as d
 from incidents.application.records import UK
 from incidents.application.service import IncidentLog
 from incidents.bootstrap import Opened
@@ -132,17 +123,17 @@ def governors(log: IncidentLog) -> dict[str, Any]:
 
 def receive(log: IncidentLog, actor: Any, requester_type: str, received_on: Any, due_on: Any = None, reference: str = "REF/1") -> Any:
     return log.receive_request(
-        ReceiveRequest(submission_key=uuid.uuid4().hex, requester_type=requester_type, requester="Zoë Łukasz", reference=reference, received_on=received_on, due_on=due_on),
+        d.ReceiveRequest(submission_key=uuid.uuid4().hex, requester_type=requester_type, requester="Zoë Łukasz", reference=reference, received_on=received_on, due_on=due_on),
         actor,
     )
 
 
 def disclose(log: IncidentLog, actor: Any, request_id: uuid.UUID, incident_id: uuid.UUID) -> Any:
     """Scope, legal basis, a recorded export and the disclosure: what a request needs to be disclosed."""
-    log.set_request_scope(SetRequestScope(request_id=request_id, incident_ids=[incident_id]), actor)
-    log.record_legal_basis(RecordLegalBasis(request_id=request_id, basis="consent"), actor)
-    log.record_export(RecordExport(request_id=request_id, fingerprint=uuid.uuid4().hex * 2), actor)
-    return log.record_disclosure(RecordDisclosure(request_id=request_id, note="sent"), actor)
+    log.set_request_scope(d.SetRequestScope(request_id=request_id, incident_ids=[incident_id]), actor)
+    log.record_legal_basis(d.RecordLegalBasis(request_id=request_id, basis="consent"), actor)
+    log.record_export(d.RecordExport(request_id=request_id, fingerprint=uuid.uuid4().hex * 2), actor)
+    return log.record_disclosure(d.RecordDisclosure(request_id=request_id, note="sent"), actor)
 
 
 def settle(log: IncidentLog, actor: Any, request_id: uuid.UUID, how: str, incident_id: uuid.UUID | None = None) -> Any:
@@ -151,8 +142,8 @@ def settle(log: IncidentLog, actor: Any, request_id: uuid.UUID, how: str, incide
         assert incident_id is not None
         return disclose(log, actor, request_id, incident_id)
     if how == "refuse":
-        return log.refuse_request(RefuseRequest(request_id=request_id, reason="Not our records"), actor)
-    return log.close_request(CloseRequest(request_id=request_id, note="Withdrawn by the requester"), actor)
+        return log.refuse_request(d.RefuseRequest(request_id=request_id, reason="Not our records"), actor)
+    return log.close_request(d.CloseRequest(request_id=request_id, note="Withdrawn by the requester"), actor)
 
 
 def report(log: IncidentLog, actor: Any, kind: str, occurred_at: datetime) -> Any:
@@ -254,7 +245,7 @@ def play_request_step(
     actor = governance[practice]
     if s[0] == "extend":
         current = log.get_request(actor, request_id).due_on
-        log.extend_request(ExtendRequest(request_id=request_id, due_on=current + timedelta(days=s[2]), reason="Complex"), actor)
+        log.extend_request(d.ExtendRequest(request_id=request_id, due_on=current + timedelta(days=s[2]), reason="Complex"), actor)
     elif s[0] == "settle":
         theirs = [i for i, _, p in incidents if p == practice]
         if s[2] == "disclose" and not theirs:

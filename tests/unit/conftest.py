@@ -16,11 +16,13 @@ from typing import Callable, Iterator
 import pytest
 
 from incidents.application import commands as c
+from incidents.domain.acting import acting_as
 from incidents.application.disclosures import ReceiveRequest
 from incidents.application.service import Actor, IncidentLog
 from incidents.bootstrap import open_log
 from incidents.settings import Settings
 from tests.conftest import FAST_HASHER
+from tests.unit.kinds import ACTOR, ACTOR_NAME
 
 PRACTICE_A = "A81001"
 PRACTICE_B = "B82002"
@@ -32,6 +34,13 @@ class SignedIn:
     actor: Actor
     session_version: int
     password: str
+
+
+@pytest.fixture
+def acting_at_reception() -> Iterator[None]:
+    """The receptionist acts unless a test says who else does."""
+    with acting_as(ACTOR, ACTOR_NAME):
+        yield
 
 
 @pytest.fixture

@@ -11,43 +11,35 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import csrf_from, field_from
+from tests.unit import kinds
 
 UK = ZoneInfo("Europe/London")
 
 
-def filming_form(page_html: str, **overrides: str) -> dict[str, str]:
+# the unit tests' valid facts of each kind, as the report form sends them
+FILMING = {**kinds.FILMING.facts, "note": "Held a phone up at the desk"}
+RECORDING = {**kinds.RECORDING.facts, "clinician": "Dr Shah", "note": ""}
+
+
+def incident_form(page_html: str, facts: dict[str, str], **overrides: str) -> dict[str, str]:
+    """A report form as the page gave it (its token and key), filled in with the facts, two minutes ago."""
     now = datetime.now(UK) - timedelta(minutes=2)
-    form = {
+    return {
         "csrf_token": csrf_from(page_html),
         "submission_key": field_from(page_html, "submission_key"),
-        "area": "waiting_area",
-        "filmer": "patient",
-        "people_captured": "staff_and_patients",
-        "children_present": "no",
         "occurred_date": now.strftime("%Y-%m-%d"),
         "occurred_time": now.strftime("%H:%M"),
-        "note": "Held a phone up at the desk",
+        **facts,
+        **overrides,
     }
-    form.update(overrides)
-    return form
+
+
+def filming_form(page_html: str, **overrides: str) -> dict[str, str]:
+    return incident_form(page_html, FILMING, **overrides)
 
 
 def recording_form(page_html: str, **overrides: str) -> dict[str, str]:
-    now = datetime.now(UK) - timedelta(minutes=2)
-    form = {
-        "csrf_token": csrf_from(page_html),
-        "submission_key": field_from(page_html, "submission_key"),
-        "clinician": "Dr Shah",
-        "setting": "consulting_room",
-        "openness": "announced",
-        "media": "audio",
-        "nhs_number": "943 476 5919",
-        "occurred_date": now.strftime("%Y-%m-%d"),
-        "occurred_time": now.strftime("%H:%M"),
-        "note": "",
-    }
-    form.update(overrides)
-    return form
+    return incident_form(page_html, RECORDING, **overrides)
 
 
 def log_filming(client, **overrides: str) -> str:
