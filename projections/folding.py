@@ -53,6 +53,19 @@ class FoldedView:
     fold: Fold
     batching = False  # flush() is called by the runner, after a batch of events
     rebuilding = False
+    # A moment and an id as the database keeps them, and back (SQLite differs: sqlite.py).
+    stored: Callable[[Any], Any] = staticmethod(lambda value: value)
+    moment_of: Callable[[Any], Any] = stored
+    id_of: Callable[[Any], Any] = stored
+
+    def _select_all(self, queries: list[tuple[str, Any]]) -> list[list[Any]]:
+        """The rows of each statement, read in one transaction. A statement names its tables in
+        braces and marks its parameters `%s`; a list is compared with `= ANY(%s)`."""
+        raise NotImplementedError
+
+    def _select(self, text: str, params: Any) -> list[Any]:
+        return self._select_all([(text, params)])[0]
+
 
     def start_batching(self) -> None:
         self.batching = True

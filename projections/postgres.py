@@ -41,7 +41,14 @@ class PostgresFoldedView(FoldedView, PostgresTrackingRecorder):
     def _write_folded(self, cursor: Any) -> None:
         raise NotImplementedError
 
-    def _select(self, text: str, params: Any) -> list[tuple[Any, ...]]:
+    def _select_all(self, queries: list[tuple[str, Any]]) -> list[list[tuple[Any, ...]]]:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql(text), params)
-            return [tuple(row.values()) for row in curs.fetchall()]
+            found = []
+            for text, params in queries:
+                curs.execute(self._sql(text), params)
+                found.append([tuple(row.values()) for row in curs.fetchall()])
+            return found
+
+    def _load(self, text: str, params: Any) -> list[tuple[Any, ...]]:
+        return self._select(text, params)
+

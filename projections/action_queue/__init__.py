@@ -41,7 +41,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import singledispatchmethod
-from typing import Any, Iterable
+from typing import Any
+
 from uuid import UUID
 
 from incidents.application.disclosures import DISCLOSURE_ROLES
@@ -51,7 +52,7 @@ from incidents.domain.incident import Incident
 from incidents.domain.kinds import kind_of
 from incidents.domain.recording import RecordingEpisode
 from incidents.domain.values import months_before
-from incidents.projections.folding import FoldingProjection
+from incidents.projections.folding import FoldedView, FoldingProjection
 from incidents.projections.working_days import UK, end_of_day, working_days_deadline
 
 REVIEW_WORKING_DAYS = 2
@@ -109,30 +110,43 @@ class ActionItem:
     requester: Requester | None = None  # a disclosure request's
 
 
-class ActionQueueView:
-    """The query both databases' views answer, from the rows each reads (`_item_rows`):
-    (incident_id, kind, action, due_at, since, requester_type, reference) of the open items of
-    these actions, windows not yet ended, by due date then incident id; the requester's type
-    and reference only for a disclosure request."""
+class ActionQueueView(FoldedView):
+    """The rows the fold loads and the query, the same on both databases (folding.FoldedView)."""
 
-    def _item_rows(
-        self, practice: str, now: datetime, limit: int, actions: tuple[str, ...]
-    ) -> Iterable[tuple[UUID, str, str, datetime, datetime, str | None, str | None]]:
-        raise NotImplementedError
+    def action_incident(self, incident_id: UUID) -> list[Any] | None:
+        found = self._load("SELECT practice, kind, copy_since, copy_due FROM {action_incidents} WHERE incident_id = %s", (incident_id,))
+        return list(found[0]) if found else None
+
+    def action_item(self, key: tuple[UUID, str]) -> list[Any] | None:
+        found = self._load("SELECT practice, kind, due_at, since FROM {action_items} WHERE incident_id = %s AND action = %s", key)
+        return list(found[0]) if found else None
+
+    def windows_of(self, practice: str) -> list[tuple[tuple[UUID, str], list[Any]]]:
+        rows = self._load(
+            "SELECT incident_id, action, practice, kind, due_at, since FROM {action_items} WHERE practice = %s AND action = ANY(%s)",
+            (practice, list(WINDOWS)),
+        )
+        return [((self.id_of(row[0]), row[1]), list(row[2:])) for row in rows]
 
     def due(self, practice: str, now: datetime, limit: int = 100, role: str | None = None) -> list[ActionItem]:
-        """The practice's open items (those the role sees, if one is given): overdue first
-        (oldest due first), then by due date."""
+        """The practice's open items (those the role sees, if one is given), windows not yet
+        ended: overdue first (oldest due first), then by due date."""
         actions = actions_seen_by(role)
         if not actions:
             return []
+        rows = self._select(
+            "SELECT i.incident_id, i.kind, i.action, i.due_at, i.since, r.requester_type, r.reference "
+            "FROM {action_items} i LEFT JOIN {action_requests} r ON r.request_id = i.incident_id "
+            "WHERE i.practice = %s AND i.action = ANY(%s) AND NOT (i.due_at <= %s AND i.action = ANY(%s)) "
+            "ORDER BY i.due_at, i.incident_id, i.action LIMIT %s",
+            (practice, list(actions), now, list(WINDOWS), limit),
+        )
         items = []
-        rows = self._item_rows(practice, now, limit, actions)
         for incident_id, kind, code, due_at, since, requester_type, reference in rows:
-            action = ACTIONS[code]
+            action, due_at = ACTIONS[code], self.moment_of(due_at)
             items.append(
                 ActionItem(
-                    incident_id, kind, code, action.label, action.due_wording, due_at, since,
+                    self.id_of(incident_id), kind, code, action.label, action.due_wording, due_at, self.moment_of(since),
                     overdue=not action.is_window and due_at < now, is_window=action.is_window,
                     requester=Requester(requester_type, reference or "") if requester_type else None,
                 )

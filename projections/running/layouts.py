@@ -1,14 +1,5 @@
-"""Which layout of its projection each view was built by, so that an upgrade rebuilds it.
-
-A projection's `layout` is a number raised whenever what it writes changes: a new column, a
-fixed count, a new rule for the action queue. Each view keeps the layout it was built by in a
-one-row table of its own database, `<projection name>_layout` (beside the view's tables, so a
-rebuild on PostgreSQL moves it into place with them). Whoever starts the projections asks every
-view first (`runner.stale_views`): a view built by another layout is rebuilt from the events, aside,
-and swapped in whole, before the projections start; until then the app reads the old one. A
-view with no layout yet is new if it has processed nothing (it is given the current layout), and
-of unknown age if it has (it is rebuilt).
-"""
+"""Which layout of its projection each view was built by (`<name>_layout`, beside its tables), so
+that a view of another layout is rebuilt before its projection runs (`runner.stale_views`)."""
 
 from __future__ import annotations
 

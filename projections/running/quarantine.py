@@ -1,16 +1,7 @@
-"""Events a view could not write, set aside so that the view goes on with the next.
-
-Whatever an event holds, a view either records it or sets it aside here: an event whose write
-fails (a date the view's sort key cannot hold, text PostgreSQL cannot store, a handler that
-raises) is rolled back, and a row naming it and the error is written to the view's
-`<projection name>_quarantine` table with the event's tracking position, in one transaction. So
-the view stays exactly-once, and one bad event never stops it, nor the views of every other
-incident. What cannot be an event's fault (the database gone, locked or full) still stops the
-view, as before, to be retried when the projections start again.
-
-`incidents projections quarantine` lists what was set aside, and `--retry` applies it again
-(retry.py), for example after a fix. A rebuild sets aside the same events (rebuild.py).
-"""
+"""Events a view could not write, set aside in its `<name>_quarantine` table with their tracking
+position, in one transaction, so that one bad event never stops a view. An error of the database
+itself (gone, locked, full) still stops it. `incidents projections quarantine` lists them and
+`--retry` applies them again (retry.py)."""
 
 from __future__ import annotations
 

@@ -1,15 +1,7 @@
-"""Rebuilding views from scratch, without anyone seeing them half built.
-
-Each view is built aside: on SQLite in a file of its own beside the live one, moved into place
-when complete; on PostgreSQL in a schema of its own, moved into place in one transaction
-(rebuild_postgres.py). Whoever builds holds the projections lock (locks.py).
-
-One read of the notification log feeds the views: a page of events is decoded once, each view's
-projection folds it (its fold holds every row: the view was empty), and the view's flush writes
-the rows the page changed with the page's last tracking position, as a live batch is written.
-With more than one core, groups of views are built side by side by forked processes
-(side_by_side.py), and swapped in together.
-"""
+"""Rebuilding views from scratch, aside (side files on SQLite, scratch schemas on PostgreSQL),
+then swapped in whole, under the projections lock. One read of the log feeds the views, page by
+page, each page folded and flushed as a live batch is; groups of views are built side by side
+on more than one core (side_by_side.py)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,6 @@
-"""Rebuilding views on PostgreSQL: built in a schema of their own, then moved into place at once.
-
-Each named view is constructed, by its own class, against a scratch schema (the library reads
-`<NAME>_POSTGRES_SCHEMA`), so its tables, indexes and tracking table are made there by the same
-statements as the live ones, and built as rebuild.py says. Readers see the live tables
-throughout. At the end, one transaction drops the live tables and moves the rebuilt ones into the live schema (`ALTER TABLE ... SET SCHEMA` carries their indexes and constraints), so a
-reader sees either the old complete view or the new complete view.
-"""
+"""Rebuilding views on PostgreSQL: each built by its own class in a scratch schema, then moved
+into the live schema in one transaction (`ALTER TABLE ... SET SCHEMA`), so a reader sees the old
+complete view or the new one."""
 
 from __future__ import annotations
 

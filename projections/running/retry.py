@@ -1,11 +1,6 @@
-"""`incidents projections quarantine`: the events the views set aside (quarantine.py), and
-applying them again, for example after a fix.
-
-A retry applies each event to its view as the view now is, in the order of the log, each in one
-transaction with the removal of its quarantine row (the view's tracking position is already past
-it). A retried note is thus added after the notes that came later; `projections rebuild` puts
-every event in its place. Like a rebuild, it holds the projections lock: stop the app or worker first.
-"""
+"""`incidents projections quarantine [--retry]`: list the events the views set aside, or apply
+each again to its view as it now is (after the events that came later), in one transaction with
+the removal of its quarantine row. Holds the projections lock, as a rebuild does."""
 
 from __future__ import annotations
 

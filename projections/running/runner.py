@@ -1,12 +1,13 @@
-"""Running the projections: in a process the app starts (the default, child.py), in the app's
-own process (`inline`), or in a separate `incidents project` worker. An app whose projections
-run in another process opens the same views read-only and waits on their tracking."""
+"""Running the projections: in a child process (the default, child.py), in the app's own
+process (`inline`), or in an `incidents project` worker; otherwise the app only reads the views."""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
+
 from typing import Any, Callable
 
 from eventsourcing.persistence import InfrastructureFactory, ListenNotifySubscription, Tracking, TrackingRecorder
@@ -56,22 +57,10 @@ class _Part:
 
 
 class EveryProjection(Projection[Any]):
-    """Every projection of the catalogue, fed by one subscription: each event is read, decrypted
-    and decoded once, by one thread, for all the views. (A runner per projection read and decoded
-    every event three times, in three threads taking turns at the GIL with the app's requests.)
-
-    Each view still writes its changes with its own tracking position in one transaction, so each
-    stays exactly-once on its own: the subscription starts after the position of the view furthest
-    behind, and a view further ahead is given only the events it does not have yet.
-
-    An event a view cannot write is set aside in the view's quarantine (quarantine.py) and the
-    view goes on: its writes are rolled back and, for a view that held the writes of several
-    events, those events are written again one by one, so that only the one that fails is set
-    aside. A projection that fails otherwise (its database does) is set aside while the others
-    go on: its view stays as its last transaction left it (`Projections.stopped()` names it, and
-    so does /healthz). Its held writes are dropped, never flushed, so when the projections start
-    again it processes those events again, still exactly once.
-    """
+    """Every projection of the catalogue, fed by one subscription, so each event is decoded once.
+    Each view writes with its own tracking position and is given only the events after it. An
+    event a view cannot write is set aside (quarantine.py); a view whose database fails stops
+    alone, its held writes dropped, to process those events again when it starts again."""
 
     name = "every_projection"
 
@@ -141,15 +130,6 @@ class EveryProjection(Projection[Any]):
             part.name, entry.notification_id, entry.topic, entry.error,
         )
 
-
-class _FurthestBehind:
-    """Where the shared subscription starts: after the position of the view furthest behind."""
-
-    def __init__(self, parts: list[_Part]) -> None:
-        self.parts = parts
-
-    def max_tracking_id(self, application_name: str) -> int | None:
-        return min(part.after for part in self.parts) or None
 
 
 @dataclass
@@ -226,9 +206,6 @@ class Projections:
             return {"status": "views behind", "behind_seconds": round(behind, 1), **about}
         return None
 
-    def all(self) -> dict[str, TrackingRecorder]:
-        """Every view by its projection's name."""
-        return dict(self.views)
 
     def stopped(self) -> list[str]:
         """The projections of this process that have stopped on an error: their views no longer
@@ -345,7 +322,8 @@ def start_projections(
         projections.runner = runner = BaseProjectionRunner(
             projection=every,
             application_class=IncidentLog,
-            tracking_recorder=_FurthestBehind(parts),  # type: ignore[arg-type]
+            # The subscription starts after the position of the view furthest behind.
+            tracking_recorder=SimpleNamespace(max_tracking_id=lambda _: min(part.after for part in parts) or None),  # type: ignore[arg-type]
             topics=(),
             env=env,
         )

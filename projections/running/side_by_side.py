@@ -1,18 +1,6 @@
-"""Views rebuilt side by side: each group of views built by a process of its own.
-
-A rebuild's time goes to reading and decoding the events (once per process) and to the views.
-On a machine with more than one core, the views are split into groups of about equal cost
-(`rebuild_cost` of each projection), and each group is built by a forked child: it reads the log
-itself and builds its views in their own side files or scratch schemas, exactly as one process
-would. Nothing crosses between groups. The parent waits for all of them, reports the slowest
-one's progress, and swaps the views in only when every group has finished (a failed group fails
-the rebuild, and the live views stay as they were).
-
-A child is forked, so it starts with the parent's modules and settings at no cost. It uses only
-connections it opens itself (never one it inherited: SQLite and PostgreSQL connections do not
-survive a fork), and it leaves with `os._exit`, so nothing of the parent's is closed or flushed by
-it. A child's exception comes back to the parent and is raised there, with the child's traceback.
-"""
+"""Groups of views of about equal cost, each rebuilt by a forked child that reads the log itself;
+the parent reports the slowest one's progress and gets back each result or exception. A child
+opens its own connections (none survives a fork) and leaves with `os._exit`."""
 
 from __future__ import annotations
 

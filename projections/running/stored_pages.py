@@ -1,12 +1,5 @@
-"""The notification log read as plain rows, page by page, for a rebuild.
-
-A rebuild reads every stored event once. The recorder's `select_notifications` makes a
-`Notification` object per row, through a dict-like row, and on SQLite parses each originator id
-into a UUID that the mapper then checks again; on PostgreSQL it fetches `bytea` as hex text.
-Here the same statement (the same columns, bounds and order) returns tuples, read in binary on
-PostgreSQL, and the mapper turns each row into its domain event directly
-(`EventMapper.event_from`), several times faster per event.
-"""
+"""The notification log read as plain rows, page by page, for a rebuild: the recorder's own
+statement, as tuples (binary on PostgreSQL), without the library's notification objects."""
 
 from __future__ import annotations
 
