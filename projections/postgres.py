@@ -1,8 +1,5 @@
-"""What the PostgreSQL views share: statements naming their tables, and their flush.
-
-A rebuild's transactions are committed without waiting for the write-ahead log to reach the disk
-(`synchronous_commit` off, for them alone): its tables are in a scratch schema nobody reads, and a
-crash leaves them to be dropped by the next rebuild."""
+"""What the PostgreSQL views share: statements naming their tables, and their flush (a rebuild's
+without waiting for the disk: its scratch tables are dropped after a crash)."""
 
 from __future__ import annotations
 

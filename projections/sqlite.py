@@ -69,10 +69,8 @@ def _open_connections_with(datastore: SQLiteDatastore, pragmas: tuple[str, ...])
 
 
 class SQLiteFoldedView(FoldedView, SQLiteTrackingRecorder):
-    """A view in a file of its own. Its commits are not fsynced (`synchronous=NORMAL` in WAL
-    mode): a crash may lose the last few, never corrupt the file, and each lost row goes with its
-    tracking position, so those events are simply folded again. The view is derived; the event
-    store keeps the library's full durability."""
+    """A view in a file of its own, its commits not fsynced (`synchronous=NORMAL`): a crash may
+    lose the last few, each row with its tracking position, so those events are folded again."""
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         if not datastore.pool.is_sqlite_memory_mode and not getattr(datastore.pool, "_relaxed", False):

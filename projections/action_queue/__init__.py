@@ -1,39 +1,19 @@
 """The action queue: what needs someone at a practice, each item with its due date and its
-incident (or disclosure request).
+incident (or disclosure request). An item is a row while the work is open, deleted when done.
+Due dates come from the events, never the clock (so live and rebuilt views agree); the clock
+only decides, when the queue is read, which items are overdue.
 
-An item is a row while the work is open and is deleted when it is done, so the queue holds only
-open work (plus each incident's practice and kind, which later events do not carry, and an
-outstanding copy request to restore on reopening). Due dates are computed from the events, never
-from the clock, so a view built live and one rebuilt from scratch agree; the clock only decides,
-when the queue is read, which items are overdue.
-
-Items (ACTIONS):
-- review: every incident, until a manager reviews it; due by the end of the second working day
-  (England and Wales: weekdays except bank holidays) after the UK day it was reported.
-  Closing also ends it: only a manager can close, the domain records a close as reviewed
-  (`Incident._closed` sets `reviewed`), and after a reopen the incident stays reviewed.
-- copy: a copy of a recording asked for (CopyRequested) and not yet received, due 14 days after
-  the latest request (asking again is the follow-up, so it restarts the 14 days; `since` stays
-  the first request). Ends with CopyReceived or PatientDeclinedToShare; closing the incident
-  ends the chase (a closed incident takes no responses), and reopening it brings the chase back
-  with its original due date.
-- warning_window: a warning letter sent (WarningLetterSent) opens a 12-month window in which a
-  removal from the practice list may rely on it (FilmingIncident.check_removal_justified). It is
-  not work: it shows as "window ends on <date>", is never overdue, and leaves the queue when a
-  removal is requested (the window was used) or when it ends (hidden at once by the query; the
-  row is deleted when the practice's next incident is reported). A later letter extends it.
-  Closing the incident does not end it: the warning stands for 12 months whatever the incident's
-  status, and a reopened incident can still rely on it.
-
-- disclosure_due: an open disclosure request (DisclosureRequest.Received), due by the end of its
-  due date (a UK calendar day), moved by an extension (Extended), gone once it is disclosed,
-  refused or closed. The request's id stands in the incident id's place (items are keyed by
-  (id, action)); its kind is "disclosure", and its requester type and reference are kept beside
-  the items (action_requests) to name it. Only the roles that can act on it see it: disclosures
-  are governance business, and a manager could not open the request.
-
-Each action says which roles see it (`Action.roles`); `due(..., role=...)` shows a role only
-those, chosen before the limit so a long list of others' items cannot crowd theirs out.
+- review: every incident until a manager reviews or closes it; due by the end of the second
+  working day after the UK day it was reported.
+- copy: a copy of a recording asked for and not yet received or declined, due 14 days after the
+  latest request (`since` stays the first); closing ends the chase, reopening brings it back.
+- warning_window: a warning letter opens 12 months in which a removal may rely on it; never
+  overdue, it ends when a removal is requested or its time is up (hidden at once by the query,
+  deleted when the practice's next incident is reported); a later letter extends it, and
+  closing the incident does not end it.
+- disclosure_due: an open disclosure request, due by the end of its due date, moved by an
+  extension, ended by disclosing, refusing or closing; keyed by the request's id, kind
+  "disclosure", its requester kept in action_requests. Only DISCLOSURE_ROLES see it.
 """
 
 from __future__ import annotations
@@ -108,6 +88,21 @@ class ActionItem:
     overdue: bool  # never for a window
     is_window: bool
     requester: Requester | None = None  # a disclosure request's
+
+
+def action_tables(id_type: str, time_type: str) -> list[str]:
+    """The view's tables on either database (tables in braces, see folding.FoldedView)."""
+    return [
+        f"CREATE TABLE IF NOT EXISTS {{action_incidents}} (incident_id {id_type} PRIMARY KEY, practice text NOT NULL, "
+        f"kind text NOT NULL, copy_since {time_type}, copy_due {time_type})",
+        f"CREATE TABLE IF NOT EXISTS {{action_items}} (incident_id {id_type} NOT NULL, action text NOT NULL, practice text NOT NULL, "
+        f"kind text NOT NULL, due_at {time_type} NOT NULL, since {time_type} NOT NULL, PRIMARY KEY (incident_id, action))",
+        "CREATE INDEX IF NOT EXISTS action_items_due ON {action_items} (practice, due_at)",
+        # A practice's windows are read by action, not among every item of the practice.
+        "CREATE INDEX IF NOT EXISTS action_items_windows ON {action_items} (practice, action, due_at)",
+        f"CREATE TABLE IF NOT EXISTS {{action_requests}} (request_id {id_type} PRIMARY KEY, requester_type text NOT NULL, "
+        "reference text NOT NULL)",
+    ]
 
 
 class ActionQueueView(FoldedView):

@@ -6,7 +6,7 @@ from typing import Any
 
 from incidents.projections.postgres import PostgresFoldedView
 
-from . import ActionQueueView
+from . import ActionQueueView, action_tables
 from .fold import ActionFold
 
 
@@ -16,19 +16,7 @@ class PostgresActionQueueView(PostgresFoldedView, ActionQueueView):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fold = ActionFold(self, self.stored)
-        self._create(
-            "CREATE TABLE IF NOT EXISTS {action_incidents} ("
-            "incident_id uuid PRIMARY KEY, practice text NOT NULL, kind text NOT NULL, "
-            "copy_since timestamptz, copy_due timestamptz)",
-            "CREATE TABLE IF NOT EXISTS {action_items} ("
-            "incident_id uuid NOT NULL, action text NOT NULL, practice text NOT NULL, kind text NOT NULL, "
-            "due_at timestamptz NOT NULL, since timestamptz NOT NULL, PRIMARY KEY (incident_id, action))",
-            "CREATE INDEX IF NOT EXISTS action_items_due ON {action_items} (practice, due_at)",
-            # A practice's windows are read by action, not among every item of the practice.
-            "CREATE INDEX IF NOT EXISTS action_items_windows ON {action_items} (practice, action, due_at)",
-            "CREATE TABLE IF NOT EXISTS {action_requests} ("
-            "request_id uuid PRIMARY KEY, requester_type text NOT NULL, reference text NOT NULL)",
-        )
+        self._create(*action_tables("uuid", "timestamptz"))
 
     def _write_folded(self, curs: Any) -> None:
         """What changed, deleted then copied in (COPY)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidents.projections.sqlite import SQLiteFoldedView
+from incidents.projections.sqlite import SQLiteFoldedView, in_sqlite
 
-from . import ActionQueueView
+from . import ActionQueueView, action_tables
 from .fold import ActionFold
 
 
@@ -18,17 +18,7 @@ class SQLiteActionQueueView(SQLiteFoldedView, ActionQueueView):
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
-            "CREATE TABLE IF NOT EXISTS action_incidents ("
-            "incident_id TEXT PRIMARY KEY, practice TEXT NOT NULL, kind TEXT NOT NULL, "
-            "copy_since INTEGER, copy_due INTEGER)",
-            "CREATE TABLE IF NOT EXISTS action_items ("
-            "incident_id TEXT NOT NULL, action TEXT NOT NULL, practice TEXT NOT NULL, kind TEXT NOT NULL, "
-            "due_at INTEGER NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (incident_id, action))",
-            "CREATE INDEX IF NOT EXISTS action_items_due ON action_items (practice, due_at)",
-            # A practice's windows are read by action, not among every item of the practice.
-            "CREATE INDEX IF NOT EXISTS action_items_windows ON action_items (practice, action, due_at)",
-            "CREATE TABLE IF NOT EXISTS action_requests ("
-            "request_id TEXT PRIMARY KEY, requester_type TEXT NOT NULL, reference TEXT NOT NULL)",
+            *map(in_sqlite, action_tables("text", "integer")),
         ]
 
     def _write_changes(self, c: Any) -> None:

@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 
-def _table(view: Any, name: str) -> str:
-    table = f'"{name}_layout"'
-    schema = getattr(view.datastore, "schema", None)  # PostgreSQL views live in a schema
-    return f'"{schema}".{table}' if schema else table
+def qualified(view: Any, table: str) -> str:
+    """The table, quoted, in the view's schema on PostgreSQL."""
+    schema = getattr(view.datastore, "schema", None)
+    return f'"{schema}"."{table}"' if schema else f'"{table}"'
+
 
 
 def stored_layout(view: Any, name: str) -> int | None:
     """The layout the view was built by, or None if it has none."""
-    table = _table(view, name)
+    table = qualified(view, f"{name}_layout")
     with view.datastore.transaction(commit=True) as cursor:
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (layout INTEGER NOT NULL)")
         cursor.execute(f"SELECT layout FROM {table}")
@@ -23,7 +24,7 @@ def stored_layout(view: Any, name: str) -> int | None:
 
 
 def store_layout(view: Any, name: str, layout: int) -> None:
-    table = _table(view, name)
+    table = qualified(view, f"{name}_layout")
     with view.datastore.transaction(commit=True) as cursor:
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (layout INTEGER NOT NULL)")
         cursor.execute(f"DELETE FROM {table}")

@@ -15,9 +15,10 @@ import threading
 import time
 import uuid
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import psycopg
 from eventsourcing.persistence import OperationalError
@@ -81,6 +82,18 @@ def lock_for(store: Store) -> ProjectionsLock | PostgresProjectionsLock | None:
     if store.kind == "postgres":
         return PostgresProjectionsLock.from_env(store.env)
     return ProjectionsLock(Path(store.location).parent / "projections.lock") if store.kind == "sqlite" else None
+
+
+@contextmanager
+def holding_lock(store: Store, doing: str) -> Iterator[ProjectionsLock | PostgresProjectionsLock]:
+    lock = lock_for(store)
+    if lock is None:
+        raise RebuildRefused("The in-memory store keeps no views")
+    lock.acquire(doing)
+    try:
+        yield lock
+    finally:
+        lock.release()
 
 
 class LeaseLost(OperationalError):

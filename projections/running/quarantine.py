@@ -16,6 +16,8 @@ from eventsourcing.persistence import InterfaceError, InternalError, Operational
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import get_topic
 
+from .layouts import qualified
+
 logger = logging.getLogger("incidents.projections")
 MAX_ERROR_CHARS = 1000
 # Errors of the database itself, not of one event: they stop the view (to start again later).
@@ -55,9 +57,7 @@ def error_text(error: BaseException) -> str:
 
 
 def table_of(view: Any, name: str) -> str:
-    table = f'"{name}_quarantine"'
-    schema = getattr(view.datastore, "schema", None)  # PostgreSQL views live in a schema
-    return f'"{schema}".{table}' if schema else table
+    return qualified(view, f"{name}_quarantine")
 
 
 def _marks(view: Any, count: int) -> str:
@@ -108,14 +108,6 @@ def _exists(cursor: Any, view: Any, name: str) -> bool:
     return bool(cursor.fetchone()["found"])
 
 
-def count(view: Any, name: str) -> int:
-    """How many events the view has set aside (0 for a view that never has)."""
-    with view.datastore.transaction(commit=False) as cursor:
-        if not _exists(cursor, view, name):
-            return 0
-        cursor.execute(f"SELECT count(*) AS n FROM {table_of(view, name)}")
-        return int(cursor.fetchone()["n"])
-
 
 def listed(view: Any, name: str) -> list[Quarantined]:
     """The events the view has set aside, in the order of the log."""
@@ -148,15 +140,10 @@ class BuildAgain(Exception):
 
 
 class RebuildQuarantine:
-    """What a rebuild sets aside, kept from one attempt at a group of views to the next.
-
-    A fold that raises on an event may have changed its rows half way, and a page's bulk write
-    that fails names no event; either way the group is built again from the start (BuildAgain),
-    leaving the event out, or, for a page that failed, writing that page event by event to find
-    the one that fails. So a rebuild sets aside exactly the events the live view did, and pays
-    for building again only when there are such events. Each attempt learns of one more event
-    or page, so the attempts end.
-    """
+    """What a rebuild sets aside, kept from one attempt at a group of views to the next: a fold
+    that raises may have changed rows half way, and a failed bulk write names no event, so the
+    group is built again (BuildAgain) without the event, or writing the failed page event by
+    event. Each attempt learns of one more event or page, so the attempts end."""
 
     def __init__(self) -> None:
         self.skipped: dict[str, dict[int, Quarantined]] = {}
@@ -176,7 +163,7 @@ class RebuildQuarantine:
         skipped = self.skipped.get(name, {})
         first = events[0][0]
         one_by_one = first in self.careful.get(name, ())
-        handler_of = projection.handlers.of
+        handler_of = projection.handler_of
         for notification_id, event in events:
             try:
                 if notification_id not in skipped:

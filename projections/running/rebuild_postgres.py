@@ -10,6 +10,7 @@ import psycopg
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
+from .locks import conninfo_from_env
 from .side_by_side import side_by_side
 
 if TYPE_CHECKING:
@@ -89,10 +90,7 @@ def defer_indexes_of(app_env: dict[str, str], specs: Sequence[ProjectionSpec]) -
 
 def defer_indexes(connection: psycopg.Connection[Any], schema: str, table: str) -> list[str]:
     """Drop the table's indexes that back no constraint, and its generated columns at the end of
-    the row, and return the statements that make them again, as they were. A view whose writes
-    during a rebuild look nothing up through them (it names the table in `deferred_in_rebuild`)
-    then updates each row without updating every index and recomputing every generated value
-    each time; they are made once, from the finished rows, at the end."""
+    the row, and return the statements that make them again, once, from the finished rows."""
     relation = f"{_quoted(schema)}.{_quoted(table)}"
     generated = connection.execute(
         "SELECT a.attname, format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid) "
@@ -149,11 +147,5 @@ def _swap_in(
 
 
 def _connect(env: dict[str, str]) -> psycopg.Connection[Any]:
-    return psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"],
-        host=env.get("POSTGRES_HOST", "127.0.0.1"),
-        port=env.get("POSTGRES_PORT", "5432"),
-        user=env.get("POSTGRES_USER", "postgres"),
-        password=env.get("POSTGRES_PASSWORD", ""),
-        autocommit=True,
-    )
+    # Without the lease's timeouts: making a large view's indexes takes longer.
+    return psycopg.connect(**{**conninfo_from_env(env), "options": ""}, autocommit=True)

@@ -7,7 +7,6 @@ import logging
 import time
 from dataclasses import dataclass
 from types import SimpleNamespace
-
 from typing import Any, Callable
 
 from eventsourcing.persistence import InfrastructureFactory, ListenNotifySubscription, Tracking, TrackingRecorder
@@ -27,7 +26,7 @@ from .layouts import is_stale
 from .locks import (
     PROJECTIONS, Behind, LeaseLost, PostgresProjectionsLock, ProjectionsLock, RebuildRefused, WorkerSeen, WorkerWatch, lock_for,
 )
-from .quarantine import count as quarantined_count, record as record_quarantined, set_aside, stops_the_view
+from .quarantine import listed as listed_quarantined, record as record_quarantined, set_aside, stops_the_view
 from .rebuild import rebuild_holding_lock
 
 logger = logging.getLogger("incidents.projections")
@@ -99,7 +98,7 @@ class EveryProjection(Projection[Any]):
         if stops_the_view(error):
             part.error = error
             return
-        part.view.discard_held()
+        part.view.fold.forget()  # its write failed: the events are folded again
         if not part.view.batching:  # the write of this one event was rolled back: set it aside
             self._set_aside(part, events[0], error)
             return
@@ -112,7 +111,7 @@ class EveryProjection(Projection[Any]):
                 if stops_the_view(failure):
                     part.error = failure
                     return
-                part.view.discard_held()
+                part.view.fold.forget()
                 self._set_aside(part, (event, tracking), failure)
                 if part.error is not None:
                     return
@@ -129,7 +128,6 @@ class EveryProjection(Projection[Any]):
             "The %s projection set aside event %s (%s): %s; see `incidents projections quarantine`",
             part.name, entry.notification_id, entry.topic, entry.error,
         )
-
 
 
 @dataclass
@@ -153,12 +151,8 @@ class Projections:
         return self.views[name]
 
     def wait(self, notification_id: int, timeout: float) -> bool:
-        """Block until every view has processed the given event, or the timeout passes.
-
-        Polls from 2 ms up to 50 ms: the library's own wait sleeps 100 ms before its second
-        look, far longer than a projection usually needs. A view found behind hurries whoever
-        writes them, which under a stream of writes would otherwise read at its next interval.
-        """
+        """Block until every view has processed the given event, or the timeout passes. Polls
+        from 2 ms up to 50 ms (the library's wait sleeps 100 ms), hurrying whoever writes them."""
         deadline = time.monotonic() + timeout
         delay = 0.002
         hurry = self.hurry
@@ -185,9 +179,8 @@ class Projections:
         return seen is not None and seen.projecting
 
     def worker_trouble(self, stale_seconds: float) -> dict[str, Any] | None:
-        """For an app whose views another process writes: what is wrong, if no worker has renewed
-        its lease for more than `stale_seconds`, or the views have lacked an event of the store for
-        that long; None when all is well (or this process writes the views itself)."""
+        """For an app whose views another process writes: what is wrong if no worker has renewed
+        its lease, or the views have lacked an event, for more than `stale_seconds`; else None."""
         if self.worker is None:
             return None
         try:
@@ -208,9 +201,7 @@ class Projections:
 
 
     def stopped(self) -> list[str]:
-        """The projections of this process that have stopped on an error: their views no longer
-        follow the store until the projections are started again. Each error is logged the first
-        time it is seen here."""
+        """The projections of this process that have stopped on an error (each logged once)."""
         if self.child is not None:  # until it runs (it may wait for the lock), no view follows the store
             return [] if self.child.running else list(self.views)
         if self.runner is None or self.every is None:
@@ -232,7 +223,7 @@ class Projections:
 
     def quarantined(self) -> dict[str, int]:
         """How many events each view has set aside (quarantine.py), for the views that have."""
-        counts = {name: quarantined_count(view, name) for name, view in self.views.items()}
+        counts = {name: len(listed_quarantined(view, name)) for name, view in self.views.items()}
         return {name: n for name, n in counts.items() if n}
 
     def waiting(self) -> str:
@@ -291,9 +282,8 @@ class LostTheLock(ProjectionFailed):
 def start_projections(
     store: Store, app_env: dict[str, str], checkpoints: CheckpointSchedule | None = None, rebuild_stale: bool = True
 ) -> Projections:
-    """Run every projection in this process (the embedded default, or the worker), and sign
-    store checkpoints on the given schedule. Views built by an older layout of their projection
-    are rebuilt first (layouts.py), or, with rebuild_stale=False, refused (ViewsOfAnOlderLayout)."""
+    """Run every projection in this process, and sign store checkpoints on the given schedule.
+    Views of an older layout are rebuilt first, or with rebuild_stale=False refused."""
     lock = lock_for(store)  # a file lock on SQLite, a lease on PostgreSQL
     if lock is not None:
         lock.acquire(PROJECTIONS)
@@ -373,9 +363,8 @@ def _rebuild_stale(store: Store, app_env: dict[str, str], stale: list[str]) -> N
 
 
 def rebuild_stale_views(store: Store, app_env: dict[str, str]) -> list[str]:
-    """Rebuild the views of an older layout, if the projections lock is free: for an app about
-    to open its views and start a child to write them. (On SQLite a view rebuilt after the app
-    opened it is a new file, which the app would not see until it restarts.) Returns their names."""
+    """Rebuild the views of an older layout, if the projections lock is free, before an app opens
+    them (on SQLite a view rebuilt later is a new file the app would not see). Returns their names."""
     lock = lock_for(store)
     if lock is None:
         return []
@@ -396,19 +385,14 @@ def stale_views(store: Store, env: dict[str, str]) -> list[str]:
     """The views built by another layout of their projection than this code's (layouts.py)."""
     stale = []
     for spec in CATALOGUE:
-        factory = InfrastructureFactory.construct(Environment(spec.name, env))
-        try:
-            view = factory.tracking_recorder(spec.view_class(store))
-            if is_stale(view, spec.name, spec.layout, IncidentLog.name):
+        with spec.opened(store, env) as view:
+            if is_stale(view, spec.name, spec.projection.layout, IncidentLog.name):
                 stale.append(spec.name)
-        finally:
-            factory.close()
     return stale
 
 
 def batch_view_writes(runner: ProjectionRunner[IncidentLog, Any]) -> None:
-    """For a projection run alone by the library's ProjectionRunner (as the contract tests run
-    each one): batch as start_projections does."""
+    """Batch as start_projections does, for a projection run alone by the library's runner."""
     subscription = getattr(runner._subscription, "subscription", None)  # the recorder's own
     view = runner.view
     if isinstance(subscription, SQLitePollingSubscription):

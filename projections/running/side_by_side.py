@@ -140,7 +140,8 @@ def _gather(children: list[tuple[int, int]], shared: Any, progress: Progress, fi
 def _outcome(pid: int, data: bytes) -> int:
     if not data:
         _, status = os.waitpid(pid, 0)
-        raise RuntimeError(f"A rebuild process ended without a word ({_how_it_ended(status)})")
+        how = f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.waitstatus_to_exitcode(status)}"
+        raise RuntimeError(f"A rebuild process ended without a word ({how})")
     outcome = pickle.loads(data)
     if outcome[0] == "error":
         error: BaseException = outcome[1]
@@ -148,8 +149,3 @@ def _outcome(pid: int, data: bytes) -> int:
         raise error
     return int(outcome[1])
 
-
-def _how_it_ended(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return f"killed by signal {os.WTERMSIG(status)}"
-    return f"exit status {os.waitstatus_to_exitcode(status)}"
