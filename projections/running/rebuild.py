@@ -131,7 +131,6 @@ def _build_once(aside: Aside, last: int, progress: Progress, trouble: RebuildQua
             factories.append(factory)
             views.append(factory.tracking_recorder(aside.view_class(spec)).start_rebuilding())
         projections = [spec.projection(view) for spec, view in zip(aside.specs, views)]
-        restore = postgres.defer_indexes_of(aside.app_env, aside.specs) if aside.store.kind == "postgres" else []
         event_from, name, count = log.mapper.event_from, log.name, 0
         page_size = POSTGRES_PAGE_SIZE if aside.store.kind == "postgres" else PAGE_SIZE
         for page in pages_up_to(log.recorder, last, page_size):
@@ -140,7 +139,6 @@ def _build_once(aside: Aside, last: int, progress: Progress, trouble: RebuildQua
                 trouble.fold_page(spec.name, projection, view, events, name)
             count += len(page)
             progress(page[-1][0], last)
-        postgres.run(aside.app_env, restore)  # the indexes a PostgreSQL view makes once, at the end
         for spec, view in zip(aside.specs, views):
             view.finish_rebuilding()
             store_layout(view, spec.name, spec.projection.layout)

@@ -54,72 +54,13 @@ def rebuild_aside(
 
 def make_scratch(app_env: dict[str, str], specs: Sequence[ProjectionSpec]) -> None:
     """Empty scratch schemas for the views (an interrupted or failed build's are dropped)."""
-    run(app_env, [
-        statement
-        for spec in specs
-        for statement in (
-            SQL("DROP SCHEMA IF EXISTS {0} CASCADE").format(Identifier(scratch_schema(spec))),
-            SQL("CREATE SCHEMA {0}").format(Identifier(scratch_schema(spec))),
-        )
-    ])
-
-
-def run(app_env: dict[str, str], statements: Sequence[Any]) -> None:
-    if statements:
-        admin = _connect(app_env)
-        try:
-            for statement in statements:
-                admin.execute(statement)
-        finally:
-            admin.close()
-
-
-def defer_indexes_of(app_env: dict[str, str], specs: Sequence[ProjectionSpec]) -> list[str]:
-    """defer_indexes() of each table the views name in `deferred_in_rebuild`."""
     admin = _connect(app_env)
     try:
-        return [
-            statement
-            for spec in specs
-            for table in getattr(spec.postgres_view, "deferred_in_rebuild", ())
-            for statement in defer_indexes(admin, scratch_schema(spec), table)
-        ]
+        for schema in (Identifier(scratch_schema(spec)) for spec in specs):
+            admin.execute(SQL("DROP SCHEMA IF EXISTS {0} CASCADE").format(schema))
+            admin.execute(SQL("CREATE SCHEMA {0}").format(schema))
     finally:
         admin.close()
-
-
-def defer_indexes(connection: psycopg.Connection[Any], schema: str, table: str) -> list[str]:
-    """Drop the table's indexes that back no constraint, and its generated columns at the end of
-    the row, and return the statements that make them again, once, from the finished rows."""
-    relation = f"{_quoted(schema)}.{_quoted(table)}"
-    generated = connection.execute(
-        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid) "
-        "FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-        "WHERE a.attrelid = %s::regclass AND a.attgenerated = 's' AND NOT a.attisdropped "
-        "AND a.attnum > (SELECT coalesce(max(attnum), 0) FROM pg_attribute "
-        "                WHERE attrelid = %s::regclass AND attnum > 0 AND attgenerated = '' AND NOT attisdropped) "
-        "ORDER BY a.attnum",
-        (relation, relation),
-    ).fetchall()
-    indexes = connection.execute(
-        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-        "WHERE i.indrelid = %s::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
-        "ORDER BY i.indexrelid",
-        (relation,),
-    ).fetchall()
-    with connection.transaction():
-        for name, _ in indexes:
-            connection.execute(f"DROP INDEX {name}")
-        for column, _, _ in generated:
-            connection.execute(f"ALTER TABLE {relation} DROP COLUMN {_quoted(column)}")
-    return [
-        *(f"ALTER TABLE {relation} ADD COLUMN {_quoted(c)} {kind} GENERATED ALWAYS AS ({expr}) STORED" for c, kind, expr in generated),
-        *(definition for _, definition in indexes),
-    ]
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _swap_in(

@@ -17,15 +17,13 @@ from .fold import ID, SummaryFold
 
 COLUMNS = SQL(SUMMARY_COLUMNS)
 MATCHES = SQL("search @@ to_tsquery('simple'::regconfig, %(words)s)")
+SEARCHED = " || ' ' || ".join(WORDS)
+SEARCH_COLUMN = f"search tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, {SEARCHED})) STORED"
 RECENT_WINDOW = 2000  # rows a text search reads in list order before it asks the word index
 
 
 class PostgresIncidentSummaryView(PostgresFoldedView, IncidentSummaryView):
     recent_window = RECENT_WINDOW
-    # A rebuild makes the list's indexes and the search column once, at the end: its writes look
-    # rows up by incident id and sort key only (rebuild_postgres.defer_indexes).
-    deferred_in_rebuild = ("incident_summaries",)
-
     tables = ("incident_summaries",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -34,16 +32,28 @@ class PostgresIncidentSummaryView(PostgresFoldedView, IncidentSummaryView):
         self.table = self.t["incident_summaries"]
         self._delete_rows = SQL("DELETE FROM {0} WHERE incident_id = ANY(%s)").format(self.table)
         self._copy_rows = SQL("COPY {0} ({1}) FROM STDIN").format(self.table, SQL(", ").join(map(Identifier, ROW_COLUMNS)))
-        searched = " || ' ' || ".join(WORDS)
-        self._create(
-            SUMMARIES_TABLE.format(
-                id="uuid", time="timestamptz", key="bigint",
-                generated=f"search tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, {searched})) STORED",
-            ),
-
+        self._indexes = [
             *(f"CREATE INDEX IF NOT EXISTS {name} ON {{incident_summaries}} ({columns})" for name, columns in LIST_INDEXES.items()),
             "CREATE INDEX IF NOT EXISTS incident_summaries_search ON {incident_summaries} USING gin (search)",
-        )
+        ]
+        self._create(SUMMARIES_TABLE.format(id="uuid", time="timestamptz", key="bigint", generated=SEARCH_COLUMN), *self._indexes)
+
+    def start_rebuilding(self) -> PostgresIncidentSummaryView:
+        """The list's indexes and the search column (with its index) are made once, at the end
+        of a rebuild, from the finished rows: its writes look rows up by incident id only."""
+        super().start_rebuilding()
+        with self.datastore.transaction(commit=True) as curs:
+            for name in LIST_INDEXES:
+                curs.execute(SQL("DROP INDEX IF EXISTS {0}").format(Identifier(self.datastore.schema, name)))
+            curs.execute(SQL("ALTER TABLE {0} DROP COLUMN IF EXISTS search").format(self.table))
+        return self
+
+    def finish_rebuilding(self) -> None:
+        self.flush()
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql("ALTER TABLE {incident_summaries} ADD COLUMN " + SEARCH_COLUMN))
+            for statement in self._indexes:
+                curs.execute(self._sql(statement))
 
     def _write_folded(self, curs: Any) -> None:
         """The changed rows, deleted, then copied in (deleting first: a row may now have the
