@@ -40,7 +40,7 @@ from incidents.projections.action_queue.sqlite import SQLiteActionQueueView
 from incidents.projections.figures import Figures, month_key
 from incidents.projections.figures.postgres import PostgresFiguresView
 from incidents.projections.figures.sqlite import SQLiteFiguresView
-from incidents.projections.summaries.sqlite import from_micros
+from incidents.projections.sqlite import from_micros
 from incidents.projections.working_days import UK, working_days_deadline
 
 PRACTICES = [f"A{81001 + i}" for i in range(50)]

@@ -1,17 +1,16 @@
-"""Every projection the product runs, with its view for each database.
-
-The runner, the worker, `projections status` and `projections rebuild` all read this list, so a
-new view is added here once. On SQLite each view lives in a file of its own beside the event
-store (one tracking table per file); on PostgreSQL the views share the event store's database.
-"""
+"""Every projection the product runs, with its view for each database: a new view is added here
+once. On SQLite each view has a file of its own; on PostgreSQL they share the store's database."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
+from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
+from eventsourcing.utils import Environment
 
-from eventsourcing.persistence import TrackingRecorder
 
 from incidents.storage import Store
 
@@ -41,18 +40,19 @@ class ProjectionSpec:
     def name(self) -> str:
         return self.projection.name
 
-    @property
-    def layout(self) -> int:
-        return self.projection.layout
-
-    @property
-    def rebuild_cost(self) -> int:
-        return self.projection.rebuild_cost
-
     def view_class(self, store: Store) -> type[TrackingRecorder]:
         if store.kind == "memory":
             raise ViewsUnavailable("The in-memory store has no projections")
         return self.sqlite_view if store.kind == "sqlite" else self.postgres_view
+
+    @contextmanager
+    def opened(self, store: Store, env: dict[str, str]) -> Iterator[TrackingRecorder]:
+        """The view, read through a factory of its own, closed after."""
+        factory = InfrastructureFactory.construct(Environment(self.name, env))
+        try:
+            yield factory.tracking_recorder(self.view_class(store))
+        finally:
+            factory.close()
 
     def sqlite_file(self, events_file: str) -> Path:
         return Path(events_file).parent / f"view-{self.name}.sqlite"

@@ -1,12 +1,8 @@
-"""How every view is written: its projection turns events into calls on the view's fold (the
-view's rows, changed in memory, with no database), and the view's flush writes the rows the fold
-changed, in bulk, with the tracking position of the last event folded, in one transaction.
-
-Live, the fold reads from the view's tables the rows an event needs that it does not hold yet
-(`Fold.loader`), keeps them between batches (the projections' process is the views' only
-writer), and forgets them all when a write fails. A rebuild fills an empty view, so its fold
-holds every row and reads nothing (`complete`), and each page of events ends with a flush: the
-same rows, written by the same code, as live.
+"""How every view is written: its projection turns events into calls on the view's fold (rows
+changed in memory), and the view's flush writes the changed rows in bulk with the tracking
+position of the last event folded, in one transaction. Live, the fold loads the rows it lacks
+and keeps them between batches; a rebuild's fold holds every row (`complete`) and flushes after
+each page, through the same code.
 """
 
 from __future__ import annotations
@@ -53,6 +49,19 @@ class FoldedView:
     fold: Fold
     batching = False  # flush() is called by the runner, after a batch of events
     rebuilding = False
+    # A moment and an id as the database keeps them, and back (SQLite differs: sqlite.py).
+    stored: Callable[[Any], Any] = staticmethod(lambda value: value)
+    moment_of: Callable[[Any], Any] = stored
+    id_of: Callable[[Any], Any] = stored
+
+    def _select_all(self, queries: list[tuple[str, Any]]) -> list[list[Any]]:
+        """The rows of each statement, read in one transaction. A statement names its tables in
+        braces and marks its parameters `%s`; a list is compared with `= ANY(%s)`."""
+        raise NotImplementedError
+
+    def _select(self, text: str, params: Any) -> list[Any]:
+        return self._select_all([(text, params)])[0]
+
 
     def start_batching(self) -> None:
         self.batching = True
@@ -71,10 +80,6 @@ class FoldedView:
         if not self.batching:
             self.flush()
 
-    def discard_held(self) -> None:
-        """Forget what the fold holds (its write failed): the events are folded again."""
-        self.fold.forget()
-
     def flush(self) -> None:
         fold = self.fold
         if fold.tracking is None:
@@ -90,22 +95,6 @@ class FoldedView:
         raise NotImplementedError
 
 
-class Handlers:
-    """A projection's handler of each class of event, found once per class: a
-    singledispatchmethod builds a dispatching function on each call (a microsecond per event)."""
-
-    def __init__(self, projection: FoldingProjection) -> None:
-        self.projection = projection
-        self.dispatching = inspect.getattr_static(type(projection), "fold_event")
-        self.found: dict[type, Callable[[Any], None]] = {}
-
-    def of(self, event_class: type) -> Callable[[Any], None]:
-        handler = self.found.get(event_class)
-        if handler is None:
-            handler = self.found[event_class] = self.dispatching.dispatcher.dispatch(event_class).__get__(self.projection)
-        return handler
-
-
 class FoldingProjection(Projection[Any]):
     """Events to fold calls. Each subclass defines its own `fold_event` singledispatchmethod;
     every event advances the view's tracking position, those it ignores too."""
@@ -116,12 +105,21 @@ class FoldingProjection(Projection[Any]):
     def __init__(self, view: Any) -> None:
         super().__init__(view)
         self.fold: Any = view.fold
-        self.handlers = Handlers(self)
+        self.handlers: dict[type, Callable[[Any], None]] = {}
 
     @singledispatchmethod
     def fold_event(self, domain_event: Any) -> None:
         pass
 
+    def handler_of(self, event_class: type) -> Callable[[Any], None]:
+        """The handler of a class of event, found once per class: a singledispatchmethod builds
+        a dispatching function on each call (a microsecond per event)."""
+        handler = self.handlers.get(event_class)
+        if handler is None:
+            dispatch = inspect.getattr_static(type(self), "fold_event").dispatcher.dispatch
+            handler = self.handlers[event_class] = dispatch(event_class).__get__(self)
+        return handler
+
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.handlers.of(type(domain_event))(domain_event)
+        self.handler_of(type(domain_event))(domain_event)
         self.view.insert_tracking(tracking)

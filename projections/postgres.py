@@ -1,8 +1,5 @@
-"""What the PostgreSQL views share: statements naming their tables, and their flush.
-
-A rebuild's transactions are committed without waiting for the write-ahead log to reach the disk
-(`synchronous_commit` off, for them alone): its tables are in a scratch schema nobody reads, and a
-crash leaves them to be dropped by the next rebuild."""
+"""What the PostgreSQL views share: statements naming their tables, and their flush (a rebuild's
+without waiting for the disk: its scratch tables are dropped after a crash)."""
 
 from __future__ import annotations
 
@@ -41,7 +38,14 @@ class PostgresFoldedView(FoldedView, PostgresTrackingRecorder):
     def _write_folded(self, cursor: Any) -> None:
         raise NotImplementedError
 
-    def _select(self, text: str, params: Any) -> list[tuple[Any, ...]]:
+    def _select_all(self, queries: list[tuple[str, Any]]) -> list[list[tuple[Any, ...]]]:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql(text), params)
-            return [tuple(row.values()) for row in curs.fetchall()]
+            found = []
+            for text, params in queries:
+                curs.execute(self._sql(text), params)
+                found.append([tuple(row.values()) for row in curs.fetchall()])
+            return found
+
+    def _load(self, text: str, params: Any) -> list[tuple[Any, ...]]:
+        return self._select(text, params)
+

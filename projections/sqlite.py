@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.sqlite import SQLITE3_DEFAULT_LOCK_TIMEOUT, SQLiteDatastore, SQLiteTrackingRecorder
 
@@ -25,6 +29,21 @@ def from_micros(value: int | None) -> datetime | None:
     if value is None:
         return None
     return datetime.fromtimestamp(value / 1_000_000, tz=timezone.utc)
+
+
+@lru_cache(maxsize=None)
+def in_sqlite(text: str) -> str:
+    """A statement written for both databases (tables in braces, `%s` marks, `= ANY(%s)` for a
+    list), as SQLite reads it: SQLite has no arrays, so a list comes as JSON."""
+    text = re.sub(r"\{(\w+)\}", r"\1", text).replace("= ANY(%s)", "IN (SELECT value FROM json_each(?))")
+    return text.replace("%s", "?")
+
+
+def sqlite_params(params: Any) -> list[Any]:
+    return [
+        str(p) if isinstance(p, UUID) else to_micros(p) if isinstance(p, datetime) else json.dumps(p) if isinstance(p, list) else p
+        for p in params
+    ]
 
 
 def _reopened(pool: Any, connection: Any, pragmas: tuple[str, ...]) -> Any:
@@ -50,10 +69,8 @@ def _open_connections_with(datastore: SQLiteDatastore, pragmas: tuple[str, ...])
 
 
 class SQLiteFoldedView(FoldedView, SQLiteTrackingRecorder):
-    """A view in a file of its own. Its commits are not fsynced (`synchronous=NORMAL` in WAL
-    mode): a crash may lose the last few, never corrupt the file, and each lost row goes with its
-    tracking position, so those events are simply folded again. The view is derived; the event
-    store keeps the library's full durability."""
+    """A view in a file of its own, its commits not fsynced (`synchronous=NORMAL`): a crash may
+    lose the last few, each row with its tracking position, so those events are folded again."""
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         if not datastore.pool.is_sqlite_memory_mode and not getattr(datastore.pool, "_relaxed", False):
@@ -71,17 +88,25 @@ class SQLiteFoldedView(FoldedView, SQLiteTrackingRecorder):
         super().start_rebuilding()
         return self
 
-    def _select(self, sql: str, params: Any) -> list[Any]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(sql, params)
-            return list(c.fetchall())
+    stored = staticmethod(to_micros)
+    moment_of = staticmethod(from_micros)
+    id_of = staticmethod(UUID)
 
-    def _load(self, sql: str, params: Any) -> list[Any]:
+    def _select_all(self, queries: list[tuple[str, Any]]) -> list[list[Any]]:
+        with self.datastore.transaction(commit=False) as c:
+            found = []
+            for text, params in queries:
+                c.execute(in_sqlite(text), sqlite_params(params))
+                found.append(list(c.fetchall()))
+            return found
+
+    def _load(self, text: str, params: Any) -> list[Any]:
         """Rows the fold lacks, read on a connection of the fold's own: the pool's transaction
         costs several times the read itself."""
         reader = self.__dict__.get("_reader")
         if reader is None:
             if self.datastore.pool.is_sqlite_memory_mode:
-                return self._select(sql, params)
+                return self._select(text, params)
             reader = self._reader = sqlite3.connect(self.datastore.pool.db_name, uri=True, check_same_thread=False)
-        return reader.execute(sql, params).fetchall()
+        return reader.execute(in_sqlite(text), sqlite_params(params)).fetchall()
+

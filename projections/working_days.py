@@ -1,10 +1,6 @@
-"""Working days in England and Wales: Monday to Friday, except bank holidays.
-
-Bank holidays come from the `holidays` package (England's calendar, which Wales shares),
-including one-off ones such as a coronation. A due date computed from an event is stored in the
-view, so a later release of the package that adds a one-off holiday changes only due dates
-computed after it (and those of a rebuild).
-"""
+"""Working days in England and Wales: Monday to Friday, except bank holidays (the `holidays`
+package). A due date is stored in the view when computed, so a new one-off holiday changes only
+due dates computed after it."""
 
 from __future__ import annotations
 

@@ -1,39 +1,19 @@
 """The action queue: what needs someone at a practice, each item with its due date and its
-incident (or disclosure request).
+incident (or disclosure request). An item is a row while the work is open, deleted when done.
+Due dates come from the events, never the clock (so live and rebuilt views agree); the clock
+only decides, when the queue is read, which items are overdue.
 
-An item is a row while the work is open and is deleted when it is done, so the queue holds only
-open work (plus each incident's practice and kind, which later events do not carry, and an
-outstanding copy request to restore on reopening). Due dates are computed from the events, never
-from the clock, so a view built live and one rebuilt from scratch agree; the clock only decides,
-when the queue is read, which items are overdue.
-
-Items (ACTIONS):
-- review: every incident, until a manager reviews it; due by the end of the second working day
-  (England and Wales: weekdays except bank holidays) after the UK day it was reported.
-  Closing also ends it: only a manager can close, the domain records a close as reviewed
-  (`Incident._closed` sets `reviewed`), and after a reopen the incident stays reviewed.
-- copy: a copy of a recording asked for (CopyRequested) and not yet received, due 14 days after
-  the latest request (asking again is the follow-up, so it restarts the 14 days; `since` stays
-  the first request). Ends with CopyReceived or PatientDeclinedToShare; closing the incident
-  ends the chase (a closed incident takes no responses), and reopening it brings the chase back
-  with its original due date.
-- warning_window: a warning letter sent (WarningLetterSent) opens a 12-month window in which a
-  removal from the practice list may rely on it (FilmingIncident.check_removal_justified). It is
-  not work: it shows as "window ends on <date>", is never overdue, and leaves the queue when a
-  removal is requested (the window was used) or when it ends (hidden at once by the query; the
-  row is deleted when the practice's next incident is reported). A later letter extends it.
-  Closing the incident does not end it: the warning stands for 12 months whatever the incident's
-  status, and a reopened incident can still rely on it.
-
-- disclosure_due: an open disclosure request (DisclosureRequest.Received), due by the end of its
-  due date (a UK calendar day), moved by an extension (Extended), gone once it is disclosed,
-  refused or closed. The request's id stands in the incident id's place (items are keyed by
-  (id, action)); its kind is "disclosure", and its requester type and reference are kept beside
-  the items (action_requests) to name it. Only the roles that can act on it see it: disclosures
-  are governance business, and a manager could not open the request.
-
-Each action says which roles see it (`Action.roles`); `due(..., role=...)` shows a role only
-those, chosen before the limit so a long list of others' items cannot crowd theirs out.
+- review: every incident until a manager reviews or closes it; due by the end of the second
+  working day after the UK day it was reported.
+- copy: a copy of a recording asked for and not yet received or declined, due 14 days after the
+  latest request (`since` stays the first); closing ends the chase, reopening brings it back.
+- warning_window: a warning letter opens 12 months in which a removal may rely on it; never
+  overdue, it ends when a removal is requested or its time is up (hidden at once by the query,
+  deleted when the practice's next incident is reported); a later letter extends it, and
+  closing the incident does not end it.
+- disclosure_due: an open disclosure request, due by the end of its due date, moved by an
+  extension, ended by disclosing, refusing or closing; keyed by the request's id, kind
+  "disclosure", its requester kept in action_requests. Only DISCLOSURE_ROLES see it.
 """
 
 from __future__ import annotations
@@ -41,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import singledispatchmethod
-from typing import Any, Iterable
+from typing import Any
+
 from uuid import UUID
 
 from incidents.application.disclosures import DISCLOSURE_ROLES
@@ -51,7 +32,7 @@ from incidents.domain.incident import Incident
 from incidents.domain.kinds import kind_of
 from incidents.domain.recording import RecordingEpisode
 from incidents.domain.values import months_before
-from incidents.projections.folding import FoldingProjection
+from incidents.projections.folding import FoldedView, FoldingProjection
 from incidents.projections.working_days import UK, end_of_day, working_days_deadline
 
 REVIEW_WORKING_DAYS = 2
@@ -109,30 +90,58 @@ class ActionItem:
     requester: Requester | None = None  # a disclosure request's
 
 
-class ActionQueueView:
-    """The query both databases' views answer, from the rows each reads (`_item_rows`):
-    (incident_id, kind, action, due_at, since, requester_type, reference) of the open items of
-    these actions, windows not yet ended, by due date then incident id; the requester's type
-    and reference only for a disclosure request."""
+def action_tables(id_type: str, time_type: str) -> list[str]:
+    """The view's tables on either database (tables in braces, see folding.FoldedView)."""
+    return [
+        f"CREATE TABLE IF NOT EXISTS {{action_incidents}} (incident_id {id_type} PRIMARY KEY, practice text NOT NULL, "
+        f"kind text NOT NULL, copy_since {time_type}, copy_due {time_type})",
+        f"CREATE TABLE IF NOT EXISTS {{action_items}} (incident_id {id_type} NOT NULL, action text NOT NULL, practice text NOT NULL, "
+        f"kind text NOT NULL, due_at {time_type} NOT NULL, since {time_type} NOT NULL, PRIMARY KEY (incident_id, action))",
+        "CREATE INDEX IF NOT EXISTS action_items_due ON {action_items} (practice, due_at)",
+        # A practice's windows are read by action, not among every item of the practice.
+        "CREATE INDEX IF NOT EXISTS action_items_windows ON {action_items} (practice, action, due_at)",
+        f"CREATE TABLE IF NOT EXISTS {{action_requests}} (request_id {id_type} PRIMARY KEY, requester_type text NOT NULL, "
+        "reference text NOT NULL)",
+    ]
 
-    def _item_rows(
-        self, practice: str, now: datetime, limit: int, actions: tuple[str, ...]
-    ) -> Iterable[tuple[UUID, str, str, datetime, datetime, str | None, str | None]]:
-        raise NotImplementedError
+
+class ActionQueueView(FoldedView):
+    """The rows the fold loads and the query, the same on both databases (folding.FoldedView)."""
+
+    def action_incident(self, incident_id: UUID) -> list[Any] | None:
+        found = self._load("SELECT practice, kind, copy_since, copy_due FROM {action_incidents} WHERE incident_id = %s", (incident_id,))
+        return list(found[0]) if found else None
+
+    def action_item(self, key: tuple[UUID, str]) -> list[Any] | None:
+        found = self._load("SELECT practice, kind, due_at, since FROM {action_items} WHERE incident_id = %s AND action = %s", key)
+        return list(found[0]) if found else None
+
+    def windows_of(self, practice: str) -> list[tuple[tuple[UUID, str], list[Any]]]:
+        rows = self._load(
+            "SELECT incident_id, action, practice, kind, due_at, since FROM {action_items} WHERE practice = %s AND action = ANY(%s)",
+            (practice, list(WINDOWS)),
+        )
+        return [((self.id_of(row[0]), row[1]), list(row[2:])) for row in rows]
 
     def due(self, practice: str, now: datetime, limit: int = 100, role: str | None = None) -> list[ActionItem]:
-        """The practice's open items (those the role sees, if one is given): overdue first
-        (oldest due first), then by due date."""
+        """The practice's open items (those the role sees, if one is given), windows not yet
+        ended: overdue first (oldest due first), then by due date."""
         actions = actions_seen_by(role)
         if not actions:
             return []
+        rows = self._select(
+            "SELECT i.incident_id, i.kind, i.action, i.due_at, i.since, r.requester_type, r.reference "
+            "FROM {action_items} i LEFT JOIN {action_requests} r ON r.request_id = i.incident_id "
+            "WHERE i.practice = %s AND i.action = ANY(%s) AND NOT (i.due_at <= %s AND i.action = ANY(%s)) "
+            "ORDER BY i.due_at, i.incident_id, i.action LIMIT %s",
+            (practice, list(actions), now, list(WINDOWS), limit),
+        )
         items = []
-        rows = self._item_rows(practice, now, limit, actions)
         for incident_id, kind, code, due_at, since, requester_type, reference in rows:
-            action = ACTIONS[code]
+            action, due_at = ACTIONS[code], self.moment_of(due_at)
             items.append(
                 ActionItem(
-                    incident_id, kind, code, action.label, action.due_wording, due_at, since,
+                    self.id_of(incident_id), kind, code, action.label, action.due_wording, due_at, self.moment_of(since),
                     overdue=not action.is_window and due_at < now, is_window=action.is_window,
                     requester=Requester(requester_type, reference or "") if requester_type else None,
                 )

@@ -1,8 +1,5 @@
-"""The action queue's rows, changed in memory event by event (see folding.py).
-
-Times are kept as the view stores them (`stored`: UTC microseconds on SQLite, the datetime
-itself on PostgreSQL), so that comparing two due dates gives what the database's would.
-"""
+"""The action queue's rows, changed in memory event by event (see folding.py), times as the view
+stores them."""
 
 from __future__ import annotations
 

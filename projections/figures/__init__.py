@@ -1,26 +1,14 @@
-"""Dashboard figures: counters per practice, kept up to date event by event.
+"""Dashboard figures: counters per practice, each event adding or taking one from a few rows, so
+a page reads at most a dozen months of small rows whatever the number of events.
 
-The view holds counters, never a copy of every incident to aggregate per request: each event
-adds or takes one from a few rows, so the dashboard and the monthly report read at most a
-dozen months of small counter rows, whatever the number of events (a page costs the same at a
-million events as at a thousand).
+- open incidents by kind; incidents by month (of occurred_at, UK time), kind and location, moved
+  by a correction; responses by month, kind and response;
+- closes by month of closing, kind, outcome and time-to-close bucket (CLOSE_TIME_BUCKETS), with
+  the count and the seconds from report to close; a reopen takes the close back out, so an
+  incident counts once, at its last close.
 
-- open incidents by kind: +1 when reported or reopened, -1 when closed;
-- incidents by month (of occurred_at, in UK local time), kind and location: a correction of
-  when or where it happened moves the incident from one counter to the other;
-- responses by month (of the response's own time), kind and response;
-- closes by month of closing, kind, outcome and time-to-close bucket, with the count and the
-  sum of the seconds from report (the Reported event's timestamp) to close. Reopening takes the
-  close back out of its month, so an incident closed, reopened and closed again counts once, in
-  the month of its last close, with the time from its report to that close. The buckets
-  (CLOSE_TIME_BUCKETS) give the distribution and the bucket that holds the median; the count
-  and the sum give the mean.
-
-A small table of incidents (practice, kind, month, location, report time, last close) tells the
-view what to take one from; events other than Reported do not carry the practice.
-
-The projection (below) turns events into calls on the fold (fold.py); each database's module
-holds the tables, loads and writes the fold's rows, and reads the counters.
+A small table of incidents tells the view what to take one from (later events do not carry the
+practice).
 """
 
 from __future__ import annotations
@@ -34,12 +22,14 @@ from zoneinfo import ZoneInfo
 
 from incidents.domain.incident import Incident
 from incidents.domain.kinds import INCIDENT_KINDS, LOCATION_FACTS, kind_of
-from incidents.projections.folding import FoldingProjection
+from incidents.projections.folding import FoldedView, FoldingProjection
 
 UK = ZoneInfo("Europe/London")
 KINDS = tuple(INCIDENT_KINDS)
 MONTHS_SHOWN = 12
 DAY = 86_400
+# An incident's row in the fold, after its id: the columns of figures_incidents in this order.
+INCIDENT_COLUMNS = ("practice", "kind", "month", "location", "reported_at", "status", "close_month", "outcome", "close_bucket", "close_seconds")
 
 # Time from report to close: (label, upper bound in days, exclusive; None for the last).
 CLOSE_TIME_BUCKETS: tuple[tuple[str, int | None], ...] = (
@@ -90,10 +80,6 @@ class CloseTimes:
     count: int = 0
     total_seconds: int = 0
     buckets: tuple[int, ...] = (0,) * len(CLOSE_TIME_BUCKETS)
-
-    @property
-    def mean_seconds(self) -> float | None:
-        return self.total_seconds / self.count if self.count else None
 
     @property
     def median_bucket(self) -> str | None:
@@ -168,72 +154,86 @@ class Counters(NamedTuple):
     closes: list[tuple[str, str, str, int, int, int]]  # (month, kind, outcome, bucket, count, seconds)
 
 
-class FiguresView:
-    """The queries both databases' views answer, from the counter rows each reads."""
+# The counter tables: name -> key columns (a count, and for closes a sum of seconds, beside them).
+COUNTERS = {
+    "figures_open": ("practice", "kind"),
+    "figures_incidents_by_month": ("practice", "month", "kind", "location"),
+    "figures_responses_by_month": ("practice", "month", "kind", "response"),
+    "figures_closes_by_month": ("practice", "month", "kind", "outcome", "bucket"),
+}
+
+
+def figures_tables(id_type: str, time_type: str, clustered: str) -> list[str]:
+    """The view's tables on either database (tables in braces, see folding.FoldedView)."""
+    return [
+        "CREATE TABLE IF NOT EXISTS {figures_incidents} ("
+        f"incident_id {id_type} PRIMARY KEY, practice text NOT NULL, kind text NOT NULL, month text NOT NULL, "
+        f"location text NOT NULL, reported_at {time_type} NOT NULL, status text NOT NULL, "
+        "close_month text, outcome text, close_bucket integer, close_seconds bigint)",
+        *(
+            f"CREATE TABLE IF NOT EXISTS {{{table}}} ("
+            + "".join(f"{column} {'integer' if column == 'bucket' else 'text'} NOT NULL, " for column in columns)
+            + ("count integer NOT NULL, seconds bigint NOT NULL, " if table == "figures_closes_by_month" else "count integer NOT NULL, ")
+            + f"PRIMARY KEY ({', '.join(columns)})){clustered}"
+            for table, columns in COUNTERS.items()
+        ),
+    ]
+
+
+class FiguresView(FoldedView):
+    """The row the fold loads and the queries, the same on both databases (folding.FoldedView)."""
+
+    def figures_incident(self, incident_id: Any) -> list[Any] | None:
+        found = self._load(f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM {{figures_incidents}} WHERE incident_id = %s", (incident_id,))
+        return list(found[0]) if found else None
 
     def _counters(self, practice: str, first: str, last: str) -> Counters:
-        """The practice's counter rows for the months first..last (inclusive), read in one
-        transaction, so that the figures of one page agree with each other."""
-        raise NotImplementedError
-
-    # Queries.
+        """The practice's counter rows for the months first..last, read in one transaction, so
+        that the figures of one page agree with each other."""
+        months = " WHERE practice = %s AND month >= %s AND month <= %s"
+        return Counters(*self._select_all([
+            ("SELECT kind, count FROM {figures_open} WHERE practice = %s", (practice,)),
+            ("SELECT month, kind, location, count FROM {figures_incidents_by_month}" + months, (practice, first, last)),
+            ("SELECT month, kind, response, count FROM {figures_responses_by_month}" + months, (practice, first, last)),
+            ("SELECT month, kind, outcome, bucket, count, seconds FROM {figures_closes_by_month}" + months, (practice, first, last)),
+        ]))
 
     def figures(self, practice: str, today: date) -> DashboardFigures:
         """The dashboard's figures for the 12 months ending with today's (a UK date)."""
         keys = months_ending(today)
-        counters = self._counters(practice, keys[0], keys[-1])
-        open_by_kind = dict.fromkeys(KINDS, 0)
-        for kind, count in counters.open:
-            open_by_kind[kind] = open_by_kind.get(kind, 0) + count
-        by_kind: dict[str, dict[str, int]] = {key: dict.fromkeys(KINDS, 0) for key in keys}
-        for month, kind, _, count in counters.incidents:
-            by_kind[month][kind] = by_kind[month].get(kind, 0) + count
-        responses: dict[str, dict[str, int]] = {key: {} for key in keys}
-        for month, _, response, count in counters.responses:
-            if count:
-                responses[month][response] = responses[month].get(response, 0) + count
-        close_rows: dict[str, list[tuple[int, int, int]]] = {key: [] for key in keys}
-        for month, _, _, bucket, count, seconds in counters.closes:
-            close_rows[month].append((bucket, count, seconds))
-        closes = {key: _close_times(rows) for key, rows in close_rows.items()}
-        months = tuple(MonthFigures(month_start(k), by_kind[k], _by_count(responses[k]), closes[k]) for k in keys)
-        mix: dict[str, int] = {}
-        for m in months:
-            for response, count in m.responses.items():
-                mix[response] = mix.get(response, 0) + count
-        total = CloseTimes()
-        for m in months:
-            total = total + m.closed
-        return DashboardFigures(practice, today, open_by_kind, months, _by_count(mix), total)
+        c = self._counters(practice, keys[0], keys[-1])
+        months = tuple(
+            MonthFigures(
+                month_start(key),
+                _summed(((kind, n) for month, kind, _, n in c.incidents if month == key), KINDS),
+                _by_count(_summed((response, n) for month, _, response, n in c.responses if month == key)),
+                _close_times((bucket, n, s) for month, _, _, bucket, n, s in c.closes if month == key),
+            )
+            for key in keys
+        )
+        mix = _summed(pair for m in months for pair in m.responses.items())
+        return DashboardFigures(practice, today, _summed(c.open, KINDS), months, _by_count(mix), sum((m.closed for m in months), CloseTimes()))
 
     def month_report(self, practice: str, year: int, month: int) -> MonthReport:
         key = f"{year:04d}-{month:02d}"
-        counters = self._counters(practice, key, key)
-        by_kind = dict.fromkeys(KINDS, 0)
-        by_location: dict[str, int] = {}
-        for _, kind, location, count in counters.incidents:
-            by_kind[kind] = by_kind.get(kind, 0) + count
-            if count:
-                by_location[location] = by_location.get(location, 0) + count
-        by_response: dict[str, int] = {}
-        for _, _, response, count in counters.responses:
-            if count:
-                by_response[response] = by_response.get(response, 0) + count
-        by_outcome: dict[str, int] = {}
-        close_rows = []
-        for _, _, outcome, bucket, count, seconds in counters.closes:
-            if count:
-                by_outcome[outcome] = by_outcome.get(outcome, 0) + count
-            close_rows.append((bucket, count, seconds))
+        c = self._counters(practice, key, key)
         return MonthReport(
             practice,
             date(year, month, 1),
-            by_kind,
-            _by_count(by_location),
-            _by_count(by_response),
-            _by_count(by_outcome),
-            _close_times(close_rows),
+            _summed(((kind, n) for _, kind, _, n in c.incidents), KINDS),
+            _by_count(_summed((location, n) for _, _, location, n in c.incidents)),
+            _by_count(_summed((response, n) for _, _, response, n in c.responses)),
+            _by_count(_summed((outcome, n) for _, _, outcome, _, n, _ in c.closes)),
+            _close_times((bucket, n, s) for _, _, _, bucket, n, s in c.closes),
         )
+
+
+def _summed(pairs: Iterable[tuple[str, int]], every: Iterable[str] = ()) -> dict[str, int]:
+    """The counts added up by name, with each name of `every` (0 if it has none)."""
+    sums = dict.fromkeys(every, 0)
+    for name, count in pairs:
+        sums[name] = sums.get(name, 0) + count
+    return sums
 
 
 def _by_count(counts: dict[str, int]) -> dict[str, int]:

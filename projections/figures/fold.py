@@ -1,8 +1,5 @@
-"""The dashboard figures folded in memory (see folding.py): each incident's row as it now is,
-and the change of every counter since the last flush, which the view adds to the counter rows.
-Times are kept as the view stores them, so a close's seconds are what the database
-would compute.
-"""
+"""The dashboard figures folded in memory (see folding.py): each incident's row, and every
+counter's change since the last flush, times as the view stores them."""
 
 from __future__ import annotations
 
@@ -12,18 +9,9 @@ from uuid import UUID
 
 from incidents.projections.folding import Fold
 
-from . import bucket_of
+from . import COUNTERS, bucket_of
 
-# An incident's row, after its id: the columns of figures_incidents in this order.
-INCIDENT_COLUMNS = ("practice", "kind", "month", "location", "reported_at", "status", "close_month", "outcome", "close_bucket", "close_seconds")
 PRACTICE, KIND, MONTH, LOCATION, REPORTED_AT, STATUS, CLOSE_MONTH, OUTCOME, CLOSE_BUCKET, CLOSE_SECONDS = range(10)
-# The counter tables: name -> key columns (a count, and for closes a sum of seconds, beside them).
-COUNTERS = {
-    "figures_open": ("practice", "kind"),
-    "figures_incidents_by_month": ("practice", "month", "kind", "location"),
-    "figures_responses_by_month": ("practice", "month", "kind", "response"),
-    "figures_closes_by_month": ("practice", "month", "kind", "outcome", "bucket"),
-}
 
 
 class FiguresFold(Fold):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 from incidents.projections.postgres import PostgresFoldedView
 
-from . import Counters, FiguresView
-from .fold import COUNTERS, INCIDENT_COLUMNS, FiguresFold
+from . import COUNTERS, INCIDENT_COLUMNS, FiguresView, figures_tables
+from .fold import FiguresFold
 
 SECOND = timedelta(seconds=1)
 
@@ -37,28 +36,7 @@ class PostgresFiguresView(PostgresFoldedView, FiguresView):
         # Each counter's change, added to its row (made if it is missing): one statement per
         # table and flush, the changes passed as one array per column.
         self._add_to_counters = {table: self._sql(_adding_to(table, columns)) for table, columns in COUNTERS.items()}
-        self._create(
-            "CREATE TABLE IF NOT EXISTS {figures_incidents} ("
-            "incident_id uuid PRIMARY KEY, practice text NOT NULL, kind text NOT NULL, month text NOT NULL, "
-            "location text NOT NULL, reported_at timestamptz NOT NULL, status text NOT NULL, "
-            "close_month text, outcome text, close_bucket integer, close_seconds bigint)",
-            "CREATE TABLE IF NOT EXISTS {figures_open} ("
-            "practice text NOT NULL, kind text NOT NULL, count integer NOT NULL, PRIMARY KEY (practice, kind))",
-            "CREATE TABLE IF NOT EXISTS {figures_incidents_by_month} ("
-            "practice text NOT NULL, month text NOT NULL, kind text NOT NULL, location text NOT NULL, "
-            "count integer NOT NULL, PRIMARY KEY (practice, month, kind, location))",
-            "CREATE TABLE IF NOT EXISTS {figures_responses_by_month} ("
-            "practice text NOT NULL, month text NOT NULL, kind text NOT NULL, response text NOT NULL, "
-            "count integer NOT NULL, PRIMARY KEY (practice, month, kind, response))",
-            "CREATE TABLE IF NOT EXISTS {figures_closes_by_month} ("
-            "practice text NOT NULL, month text NOT NULL, kind text NOT NULL, outcome text NOT NULL, "
-            "bucket integer NOT NULL, count integer NOT NULL, seconds bigint NOT NULL, "
-            "PRIMARY KEY (practice, month, kind, outcome, bucket))",
-        )
-
-    def figures_incident(self, incident_id: UUID) -> list[Any] | None:
-        found = self._select(f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM {{figures_incidents}} WHERE incident_id = %s", (incident_id,))
-        return list(found[0]) if found else None
+        self._create(*figures_tables("uuid", "timestamptz", ""))
 
     def _write_folded(self, curs: Any) -> None:
         """The incidents changed, deleted then copied in, and each counter's change added."""
@@ -70,21 +48,3 @@ class PostgresFiguresView(PostgresFoldedView, FiguresView):
         for table, rows in changes.items():
             if rows:
                 curs.execute(self._add_to_counters[table], [list(column) for column in zip(*rows)])
-
-    def _counters(self, practice: str, first: str, last: str) -> Counters:
-        months = " WHERE practice = %s AND month >= %s AND month <= %s"
-        with self.datastore.transaction(commit=False) as curs:
-
-            def rows(text: str, params: tuple[Any, ...]) -> list[Any]:
-                curs.execute(self._sql(text), params)
-                return [tuple(row.values()) for row in curs.fetchall()]
-
-            return Counters(
-                rows("SELECT kind, count FROM {figures_open} WHERE practice = %s", (practice,)),
-                rows("SELECT month, kind, location, count FROM {figures_incidents_by_month}" + months, (practice, first, last)),
-                rows("SELECT month, kind, response, count FROM {figures_responses_by_month}" + months, (practice, first, last)),
-                rows(
-                    "SELECT month, kind, outcome, bucket, count, seconds FROM {figures_closes_by_month}" + months,
-                    (practice, first, last),
-                ),
-            )

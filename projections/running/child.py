@@ -1,27 +1,10 @@
-"""The projections in a process of their own, started, woken and stopped by the app.
+"""The projections in a process of their own, started, woken and stopped by the app, so that
+they run on another core than the app's requests (the GIL).
 
-Python runs one thread at a time in a process (the GIL). In the app's own process the
-projections take turns with the requests, and logging an incident under load is slower. In a
-child process they run on the
-machine's other core: `incidents serve` is still one command, and the child lives and dies with
-the app.
-
-- The app starts `python -m incidents.projections.running.child_process` with its own settings, and keeps a pipe
-  to the child's standard input. After each write to a SQLite store the app sends one byte down
-  it, so the child reads the new events soon instead of at its next poll (on PostgreSQL the
-  child listens for the store's own notifications). Under a stream of writes the child reads at
-  most every MIN_READ_INTERVAL_SECONDS, in batches; a page waiting for the views sends HURRY,
-  and the child reads at once. When the pipe closes, because the app stops or dies, the child
-  finishes what it has read, signs its last checkpoint and exits.
-- The child holds the projections lock. If another process has it (a rebuild, a worker, a
-  second app), the child waits for it rather than fail. It tells the app, on a second pipe,
-  when it waits and when it runs: until it runs, /healthz names the views as stopped and says
-  who holds the lock.
-- If the child exits on its own (a projection failed), the app starts a new one, after a pause
-  that doubles up to a minute; each view resumes from its own position. Meanwhile /healthz
-  names the views as stopped.
-- The app reads the views, and waits on their positions, as it does with a separate worker.
-"""
+The app keeps a pipe to the child's stdin: WAKE after each write to a SQLite store, HURRY when a
+page waits for the views; its end means stop. The child says on a second pipe whether it runs or
+waits for the projections lock (for /healthz). A child that exits on its own is started again
+after a pause doubling up to a minute."""
 
 from __future__ import annotations
 

@@ -1,29 +1,21 @@
-"""Which layout of its projection each view was built by, so that an upgrade rebuilds it.
-
-A projection's `layout` is a number raised whenever what it writes changes: a new column, a
-fixed count, a new rule for the action queue. Each view keeps the layout it was built by in a
-one-row table of its own database, `<projection name>_layout` (beside the view's tables, so a
-rebuild on PostgreSQL moves it into place with them). Whoever starts the projections asks every
-view first (`runner.stale_views`): a view built by another layout is rebuilt from the events, aside,
-and swapped in whole, before the projections start; until then the app reads the old one. A
-view with no layout yet is new if it has processed nothing (it is given the current layout), and
-of unknown age if it has (it is rebuilt).
-"""
+"""Which layout of its projection each view was built by (`<name>_layout`, beside its tables), so
+that a view of another layout is rebuilt before its projection runs (`runner.stale_views`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-def _table(view: Any, name: str) -> str:
-    table = f'"{name}_layout"'
-    schema = getattr(view.datastore, "schema", None)  # PostgreSQL views live in a schema
-    return f'"{schema}".{table}' if schema else table
+def qualified(view: Any, table: str) -> str:
+    """The table, quoted, in the view's schema on PostgreSQL."""
+    schema = getattr(view.datastore, "schema", None)
+    return f'"{schema}"."{table}"' if schema else f'"{table}"'
+
 
 
 def stored_layout(view: Any, name: str) -> int | None:
     """The layout the view was built by, or None if it has none."""
-    table = _table(view, name)
+    table = qualified(view, f"{name}_layout")
     with view.datastore.transaction(commit=True) as cursor:
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (layout INTEGER NOT NULL)")
         cursor.execute(f"SELECT layout FROM {table}")
@@ -32,7 +24,7 @@ def stored_layout(view: Any, name: str) -> int | None:
 
 
 def store_layout(view: Any, name: str, layout: int) -> None:
-    table = _table(view, name)
+    table = qualified(view, f"{name}_layout")
     with view.datastore.transaction(commit=True) as cursor:
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (layout INTEGER NOT NULL)")
         cursor.execute(f"DELETE FROM {table}")

@@ -1,27 +1,9 @@
-"""The projections lock: whoever writes the views or rebuilds them holds it, so a rebuild refuses
-to start while the app or a worker runs, and they refuse to start during a rebuild. On SQLite it
-is a file lock in the data folder (ProjectionsLock); on PostgreSQL a lease, one row in
-`<schema>.incidents_projections_lease`.
-
-Whoever writes the views (an `incidents project` worker, the app's child or the app itself) or
-rebuilds them holds the lease, and renews it every RENEW_SECONDS for LEASE_SECONDS more. Taking
-it is one atomic statement that succeeds only if the lease has expired (by the server's clock),
-so any number of workers may wait: when the holder freezes (SIGSTOP) or loses its way to the
-database, its lease runs out and a standby takes it within seconds. The row also names the
-holder's database session: once the server has ended it (the holder died, SIGKILL), the lease
-may be taken at once. A stopping holder ends its lease at once.
-
-A holder that finds another token in the row, or cannot renew before its lease would run out,
-has lost it and stops. Every view write of the holder checks the row's token, locked FOR SHARE,
-in the write's own transaction (fence_writes_of): a takeover's UPDATE waits for that transaction
-to end, and a holder that wakes after a takeover finds another token and writes nothing. (A holder
-frozen inside a write transaction keeps that lock until the library's
-idle_in_transaction_session_timeout ends its session; the taker waits at most LOCK_WAIT_MS for it
-each time.)
-
-The renewal also records, for /healthz and the pages, each view's position and for how long the
-views have lacked an event the store had (WorkerWatch reads them).
-"""
+"""The projections lock, held by whoever writes or rebuilds the views: a file lock on SQLite, a
+lease on PostgreSQL (the one row of `<schema>.incidents_projections_lease`), renewed every
+RENEW_SECONDS for LEASE_SECONDS more and taken only once expired or its holder's session ended,
+so a standby takes over from a holder that froze or died. Every view write checks the row's
+token in its own transaction (fence_writes_of), so a holder that lost the lease writes nothing.
+README, "Rebuilding the views", tells the whole story."""
 
 from __future__ import annotations
 
@@ -33,9 +15,10 @@ import threading
 import time
 import uuid
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import psycopg
 from eventsourcing.persistence import OperationalError
@@ -99,6 +82,18 @@ def lock_for(store: Store) -> ProjectionsLock | PostgresProjectionsLock | None:
     if store.kind == "postgres":
         return PostgresProjectionsLock.from_env(store.env)
     return ProjectionsLock(Path(store.location).parent / "projections.lock") if store.kind == "sqlite" else None
+
+
+@contextmanager
+def holding_lock(store: Store, doing: str) -> Iterator[ProjectionsLock | PostgresProjectionsLock]:
+    lock = lock_for(store)
+    if lock is None:
+        raise RebuildRefused("The in-memory store keeps no views")
+    lock.acquire(doing)
+    try:
+        yield lock
+    finally:
+        lock.release()
 
 
 class LeaseLost(OperationalError):

@@ -1,16 +1,7 @@
-"""Events a view could not write, set aside so that the view goes on with the next.
-
-Whatever an event holds, a view either records it or sets it aside here: an event whose write
-fails (a date the view's sort key cannot hold, text PostgreSQL cannot store, a handler that
-raises) is rolled back, and a row naming it and the error is written to the view's
-`<projection name>_quarantine` table with the event's tracking position, in one transaction. So
-the view stays exactly-once, and one bad event never stops it, nor the views of every other
-incident. What cannot be an event's fault (the database gone, locked or full) still stops the
-view, as before, to be retried when the projections start again.
-
-`incidents projections quarantine` lists what was set aside, and `--retry` applies it again
-(retry.py), for example after a fix. A rebuild sets aside the same events (rebuild.py).
-"""
+"""Events a view could not write, set aside in its `<name>_quarantine` table with their tracking
+position, in one transaction, so that one bad event never stops a view. An error of the database
+itself (gone, locked, full) still stops it. `incidents projections quarantine` lists them and
+`--retry` applies them again (retry.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +15,8 @@ import psycopg
 from eventsourcing.persistence import InterfaceError, InternalError, OperationalError, Tracking
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import get_topic
+
+from .layouts import qualified
 
 logger = logging.getLogger("incidents.projections")
 MAX_ERROR_CHARS = 1000
@@ -64,9 +57,7 @@ def error_text(error: BaseException) -> str:
 
 
 def table_of(view: Any, name: str) -> str:
-    table = f'"{name}_quarantine"'
-    schema = getattr(view.datastore, "schema", None)  # PostgreSQL views live in a schema
-    return f'"{schema}".{table}' if schema else table
+    return qualified(view, f"{name}_quarantine")
 
 
 def _marks(view: Any, count: int) -> str:
@@ -117,14 +108,6 @@ def _exists(cursor: Any, view: Any, name: str) -> bool:
     return bool(cursor.fetchone()["found"])
 
 
-def count(view: Any, name: str) -> int:
-    """How many events the view has set aside (0 for a view that never has)."""
-    with view.datastore.transaction(commit=False) as cursor:
-        if not _exists(cursor, view, name):
-            return 0
-        cursor.execute(f"SELECT count(*) AS n FROM {table_of(view, name)}")
-        return int(cursor.fetchone()["n"])
-
 
 def listed(view: Any, name: str) -> list[Quarantined]:
     """The events the view has set aside, in the order of the log."""
@@ -157,15 +140,10 @@ class BuildAgain(Exception):
 
 
 class RebuildQuarantine:
-    """What a rebuild sets aside, kept from one attempt at a group of views to the next.
-
-    A fold that raises on an event may have changed its rows half way, and a page's bulk write
-    that fails names no event; either way the group is built again from the start (BuildAgain),
-    leaving the event out, or, for a page that failed, writing that page event by event to find
-    the one that fails. So a rebuild sets aside exactly the events the live view did, and pays
-    for building again only when there are such events. Each attempt learns of one more event
-    or page, so the attempts end.
-    """
+    """What a rebuild sets aside, kept from one attempt at a group of views to the next: a fold
+    that raises may have changed rows half way, and a failed bulk write names no event, so the
+    group is built again (BuildAgain) without the event, or writing the failed page event by
+    event. Each attempt learns of one more event or page, so the attempts end."""
 
     def __init__(self) -> None:
         self.skipped: dict[str, dict[int, Quarantined]] = {}
@@ -185,7 +163,7 @@ class RebuildQuarantine:
         skipped = self.skipped.get(name, {})
         first = events[0][0]
         one_by_one = first in self.careful.get(name, ())
-        handler_of = projection.handlers.of
+        handler_of = projection.handler_of
         for notification_id, event in events:
             try:
                 if notification_id not in skipped:

@@ -1,15 +1,7 @@
-"""Rebuilding views from scratch, without anyone seeing them half built.
-
-Each view is built aside: on SQLite in a file of its own beside the live one, moved into place
-when complete; on PostgreSQL in a schema of its own, moved into place in one transaction
-(rebuild_postgres.py). Whoever builds holds the projections lock (locks.py).
-
-One read of the notification log feeds the views: a page of events is decoded once, each view's
-projection folds it (its fold holds every row: the view was empty), and the view's flush writes
-the rows the page changed with the page's last tracking position, as a live batch is written.
-With more than one core, groups of views are built side by side by forked processes
-(side_by_side.py), and swapped in together.
-"""
+"""Rebuilding views from scratch, aside (side files on SQLite, scratch schemas on PostgreSQL),
+then swapped in whole, under the projections lock. One read of the log feeds the views, page by
+page, each page folded and flushed as a live batch is; groups of views are built side by side
+on more than one core (side_by_side.py)."""
 
 from __future__ import annotations
 
@@ -29,7 +21,7 @@ from incidents.storage import Store
 
 from . import rebuild_postgres as postgres
 from .layouts import store_layout
-from .locks import RebuildRefused, lock_for
+from .locks import holding_lock
 from .quarantine import BuildAgain, RebuildQuarantine
 from .side_by_side import groups_of, side_by_side, workers_here
 from .stored_pages import pages_up_to
@@ -48,14 +40,8 @@ Progress = Callable[[int, int], None]
 def rebuild(store: Store, app_env: dict[str, str], names: Sequence[str], progress: Progress) -> int:
     """Rebuild the named views (all when none is named) from every stored event, in one read of
     the notification log; returns how many events were read."""
-    lock = lock_for(store)
-    if lock is None:
-        raise RebuildRefused("The in-memory store keeps no views to rebuild")
-    lock.acquire("a rebuild of the projections")
-    try:
+    with holding_lock(store, "a rebuild of the projections") as lock:
         return rebuild_holding_lock(store, app_env, names, progress, fence=getattr(lock, "fence", None))
-    finally:
-        lock.release()
 
 
 def rebuild_holding_lock(
@@ -70,7 +56,7 @@ def rebuild_holding_lock(
         last = log.recorder.max_notification_id() or 0  # every view is built up to here
     finally:
         log.close()
-    groups = groups_of(specs, lambda spec: spec.rebuild_cost, workers_here())
+    groups = groups_of(specs, lambda spec: spec.projection.rebuild_cost, workers_here())
     with collector_paused():
         asides = [Aside(store, app_env, group) for group in groups]
         tasks = [partial(_build, aside, last) for aside in asides]
@@ -90,9 +76,8 @@ def rebuild_holding_lock(
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused for the length of a rebuild: the folds hold every view's
-    rows, a few objects per event, all alive until the end, and each full collection walked
-    them all again. A rebuild makes rows and strings, freed by their counts, not cycles."""
+    """Python's cycle collector paused for a rebuild: the folds keep every row alive, and each
+    full collection walked them all again (rows and strings make no cycles)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -146,7 +131,6 @@ def _build_once(aside: Aside, last: int, progress: Progress, trouble: RebuildQua
             factories.append(factory)
             views.append(factory.tracking_recorder(aside.view_class(spec)).start_rebuilding())
         projections = [spec.projection(view) for spec, view in zip(aside.specs, views)]
-        restore = postgres.defer_indexes_of(aside.app_env, aside.specs) if aside.store.kind == "postgres" else []
         event_from, name, count = log.mapper.event_from, log.name, 0
         page_size = POSTGRES_PAGE_SIZE if aside.store.kind == "postgres" else PAGE_SIZE
         for page in pages_up_to(log.recorder, last, page_size):
@@ -155,10 +139,9 @@ def _build_once(aside: Aside, last: int, progress: Progress, trouble: RebuildQua
                 trouble.fold_page(spec.name, projection, view, events, name)
             count += len(page)
             progress(page[-1][0], last)
-        postgres.run(aside.app_env, restore)  # the indexes a PostgreSQL view makes once, at the end
         for spec, view in zip(aside.specs, views):
             view.finish_rebuilding()
-            store_layout(view, spec.name, spec.layout)
+            store_layout(view, spec.name, spec.projection.layout)
             trouble.record(spec.name, view)
     finally:
         for factory in factories:

@@ -1,11 +1,6 @@
-"""Rebuilding views on PostgreSQL: built in a schema of their own, then moved into place at once.
-
-Each named view is constructed, by its own class, against a scratch schema (the library reads
-`<NAME>_POSTGRES_SCHEMA`), so its tables, indexes and tracking table are made there by the same
-statements as the live ones, and built as rebuild.py says. Readers see the live tables
-throughout. At the end, one transaction drops the live tables and moves the rebuilt ones into the live schema (`ALTER TABLE ... SET SCHEMA` carries their indexes and constraints), so a
-reader sees either the old complete view or the new complete view.
-"""
+"""Rebuilding views on PostgreSQL: each built by its own class in a scratch schema, then moved
+into the live schema in one transaction (`ALTER TABLE ... SET SCHEMA`), so a reader sees the old
+complete view or the new one."""
 
 from __future__ import annotations
 
@@ -15,6 +10,7 @@ import psycopg
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
+from .locks import conninfo_from_env
 from .side_by_side import side_by_side
 
 if TYPE_CHECKING:
@@ -58,75 +54,13 @@ def rebuild_aside(
 
 def make_scratch(app_env: dict[str, str], specs: Sequence[ProjectionSpec]) -> None:
     """Empty scratch schemas for the views (an interrupted or failed build's are dropped)."""
-    run(app_env, [
-        statement
-        for spec in specs
-        for statement in (
-            SQL("DROP SCHEMA IF EXISTS {0} CASCADE").format(Identifier(scratch_schema(spec))),
-            SQL("CREATE SCHEMA {0}").format(Identifier(scratch_schema(spec))),
-        )
-    ])
-
-
-def run(app_env: dict[str, str], statements: Sequence[Any]) -> None:
-    if statements:
-        admin = _connect(app_env)
-        try:
-            for statement in statements:
-                admin.execute(statement)
-        finally:
-            admin.close()
-
-
-def defer_indexes_of(app_env: dict[str, str], specs: Sequence[ProjectionSpec]) -> list[str]:
-    """defer_indexes() of each table the views name in `deferred_in_rebuild`."""
     admin = _connect(app_env)
     try:
-        return [
-            statement
-            for spec in specs
-            for table in getattr(spec.postgres_view, "deferred_in_rebuild", ())
-            for statement in defer_indexes(admin, scratch_schema(spec), table)
-        ]
+        for schema in (Identifier(scratch_schema(spec)) for spec in specs):
+            admin.execute(SQL("DROP SCHEMA IF EXISTS {0} CASCADE").format(schema))
+            admin.execute(SQL("CREATE SCHEMA {0}").format(schema))
     finally:
         admin.close()
-
-
-def defer_indexes(connection: psycopg.Connection[Any], schema: str, table: str) -> list[str]:
-    """Drop the table's indexes that back no constraint, and its generated columns at the end of
-    the row, and return the statements that make them again, as they were. A view whose writes
-    during a rebuild look nothing up through them (it names the table in `deferred_in_rebuild`)
-    then updates each row without updating every index and recomputing every generated value
-    each time; they are made once, from the finished rows, at the end."""
-    relation = f"{_quoted(schema)}.{_quoted(table)}"
-    generated = connection.execute(
-        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), pg_get_expr(d.adbin, d.adrelid) "
-        "FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-        "WHERE a.attrelid = %s::regclass AND a.attgenerated = 's' AND NOT a.attisdropped "
-        "AND a.attnum > (SELECT coalesce(max(attnum), 0) FROM pg_attribute "
-        "                WHERE attrelid = %s::regclass AND attnum > 0 AND attgenerated = '' AND NOT attisdropped) "
-        "ORDER BY a.attnum",
-        (relation, relation),
-    ).fetchall()
-    indexes = connection.execute(
-        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-        "WHERE i.indrelid = %s::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
-        "ORDER BY i.indexrelid",
-        (relation,),
-    ).fetchall()
-    with connection.transaction():
-        for name, _ in indexes:
-            connection.execute(f"DROP INDEX {name}")
-        for column, _, _ in generated:
-            connection.execute(f"ALTER TABLE {relation} DROP COLUMN {_quoted(column)}")
-    return [
-        *(f"ALTER TABLE {relation} ADD COLUMN {_quoted(c)} {kind} GENERATED ALWAYS AS ({expr}) STORED" for c, kind, expr in generated),
-        *(definition for _, definition in indexes),
-    ]
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _swap_in(
@@ -154,11 +88,5 @@ def _swap_in(
 
 
 def _connect(env: dict[str, str]) -> psycopg.Connection[Any]:
-    return psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"],
-        host=env.get("POSTGRES_HOST", "127.0.0.1"),
-        port=env.get("POSTGRES_PORT", "5432"),
-        user=env.get("POSTGRES_USER", "postgres"),
-        password=env.get("POSTGRES_PASSWORD", ""),
-        autocommit=True,
-    )
+    # Without the lease's timeouts: making a large view's indexes takes longer.
+    return psycopg.connect(**{**conninfo_from_env(env), "options": ""}, autocommit=True)

@@ -1,26 +1,20 @@
-"""`incidents projections quarantine`: the events the views set aside (quarantine.py), and
-applying them again, for example after a fix.
-
-A retry applies each event to its view as the view now is, in the order of the log, each in one
-transaction with the removal of its quarantine row (the view's tracking position is already past
-it). A retried note is thus added after the notes that came later; `projections rebuild` puts
-every event in its place. Like a rebuild, it holds the projections lock: stop the app or worker first.
-"""
+"""`incidents projections quarantine [--retry]`: list the events the views set aside, or apply
+each again to its view as it now is (after the events that came later), in one transaction with
+the removal of its quarantine row. Holds the projections lock, as a rebuild does."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking
-from eventsourcing.utils import Environment
+from eventsourcing.persistence import Tracking
 
 from incidents.application.service import IncidentLog
 from incidents.storage import Store
 
 from incidents.projections.catalogue import CATALOGUE
 
-from .locks import RebuildRefused, lock_for
+from .locks import holding_lock
 from .quarantine import Quarantined, error_text, listed, note_error, remove, stops_the_view
 from .rebuild import READ_ONLY_LOG
 from .runner import view_env
@@ -37,43 +31,25 @@ def list_quarantined(store: Store, app_env: dict[str, str]) -> list[Quarantined]
     env = view_env(store, app_env)
     entries: list[Quarantined] = []
     for spec in CATALOGUE:
-        factory = InfrastructureFactory.construct(Environment(spec.name, env))
-        try:
-            entries.extend(listed(factory.tracking_recorder(spec.view_class(store)), spec.name))
-        finally:
-            factory.close()
+        with spec.opened(store, env) as view:
+            entries.extend(listed(view, spec.name))
     return entries
 
 
 def retry_quarantined(store: Store, app_env: dict[str, str]) -> list[Retried]:
     """Apply each event set aside to its view again; those that now succeed leave the quarantine."""
-    lock = lock_for(store)
-    if lock is None:
-        raise RebuildRefused("The in-memory store keeps no views")
-    lock.acquire("a retry of the quarantined events")
-    try:
-        return _retry(store, app_env)
-    finally:
-        lock.release()
-
-
-def _retry(store: Store, app_env: dict[str, str]) -> list[Retried]:
-    env = view_env(store, app_env)
-    log = IncidentLog(env={**app_env, **READ_ONLY_LOG})
-    results: list[Retried] = []
-    try:
-        for spec in CATALOGUE:
-            factory = InfrastructureFactory.construct(Environment(spec.name, env))
-            try:
-                view = factory.tracking_recorder(spec.view_class(store))
-                projection = spec.projection(view)
-                for entry in listed(view, spec.name):
-                    results.append(_apply(log, view, projection, entry))
-            finally:
-                factory.close()
-    finally:
-        log.close()
-    return results
+    with holding_lock(store, "a retry of the quarantined events"):
+        env = view_env(store, app_env)
+        log = IncidentLog(env={**app_env, **READ_ONLY_LOG})
+        results: list[Retried] = []
+        try:
+            for spec in CATALOGUE:
+                with spec.opened(store, env) as view:
+                    projection = spec.projection(view)
+                    results.extend(_apply(log, view, projection, entry) for entry in listed(view, spec.name))
+        finally:
+            log.close()
+        return results
 
 
 def _apply(log: IncidentLog, view: Any, projection: Any, entry: Quarantined) -> Retried:
@@ -91,7 +67,7 @@ def _apply(log: IncidentLog, view: Any, projection: Any, entry: Quarantined) -> 
     except Exception as error:
         if stops_the_view(error):
             raise
-        view.discard_held()
+        view.fold.forget()
         note_error(view, entry.view, entry.notification_id, error)
         return Retried(entry, error_text(error))
     finally:

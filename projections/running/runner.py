@@ -1,12 +1,12 @@
-"""Running the projections: in a process the app starts (the default, child.py), in the app's
-own process (`inline`), or in a separate `incidents project` worker. An app whose projections
-run in another process opens the same views read-only and waits on their tracking."""
+"""Running the projections: in a child process (the default, child.py), in the app's own
+process (`inline`), or in an `incidents project` worker; otherwise the app only reads the views."""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Callable
 
 from eventsourcing.persistence import InfrastructureFactory, ListenNotifySubscription, Tracking, TrackingRecorder
@@ -26,7 +26,7 @@ from .layouts import is_stale
 from .locks import (
     PROJECTIONS, Behind, LeaseLost, PostgresProjectionsLock, ProjectionsLock, RebuildRefused, WorkerSeen, WorkerWatch, lock_for,
 )
-from .quarantine import count as quarantined_count, record as record_quarantined, set_aside, stops_the_view
+from .quarantine import listed as listed_quarantined, record as record_quarantined, set_aside, stops_the_view
 from .rebuild import rebuild_holding_lock
 
 logger = logging.getLogger("incidents.projections")
@@ -56,22 +56,10 @@ class _Part:
 
 
 class EveryProjection(Projection[Any]):
-    """Every projection of the catalogue, fed by one subscription: each event is read, decrypted
-    and decoded once, by one thread, for all the views. (A runner per projection read and decoded
-    every event three times, in three threads taking turns at the GIL with the app's requests.)
-
-    Each view still writes its changes with its own tracking position in one transaction, so each
-    stays exactly-once on its own: the subscription starts after the position of the view furthest
-    behind, and a view further ahead is given only the events it does not have yet.
-
-    An event a view cannot write is set aside in the view's quarantine (quarantine.py) and the
-    view goes on: its writes are rolled back and, for a view that held the writes of several
-    events, those events are written again one by one, so that only the one that fails is set
-    aside. A projection that fails otherwise (its database does) is set aside while the others
-    go on: its view stays as its last transaction left it (`Projections.stopped()` names it, and
-    so does /healthz). Its held writes are dropped, never flushed, so when the projections start
-    again it processes those events again, still exactly once.
-    """
+    """Every projection of the catalogue, fed by one subscription, so each event is decoded once.
+    Each view writes with its own tracking position and is given only the events after it. An
+    event a view cannot write is set aside (quarantine.py); a view whose database fails stops
+    alone, its held writes dropped, to process those events again when it starts again."""
 
     name = "every_projection"
 
@@ -110,7 +98,7 @@ class EveryProjection(Projection[Any]):
         if stops_the_view(error):
             part.error = error
             return
-        part.view.discard_held()
+        part.view.fold.forget()  # its write failed: the events are folded again
         if not part.view.batching:  # the write of this one event was rolled back: set it aside
             self._set_aside(part, events[0], error)
             return
@@ -123,7 +111,7 @@ class EveryProjection(Projection[Any]):
                 if stops_the_view(failure):
                     part.error = failure
                     return
-                part.view.discard_held()
+                part.view.fold.forget()
                 self._set_aside(part, (event, tracking), failure)
                 if part.error is not None:
                     return
@@ -140,16 +128,6 @@ class EveryProjection(Projection[Any]):
             "The %s projection set aside event %s (%s): %s; see `incidents projections quarantine`",
             part.name, entry.notification_id, entry.topic, entry.error,
         )
-
-
-class _FurthestBehind:
-    """Where the shared subscription starts: after the position of the view furthest behind."""
-
-    def __init__(self, parts: list[_Part]) -> None:
-        self.parts = parts
-
-    def max_tracking_id(self, application_name: str) -> int | None:
-        return min(part.after for part in self.parts) or None
 
 
 @dataclass
@@ -173,12 +151,8 @@ class Projections:
         return self.views[name]
 
     def wait(self, notification_id: int, timeout: float) -> bool:
-        """Block until every view has processed the given event, or the timeout passes.
-
-        Polls from 2 ms up to 50 ms: the library's own wait sleeps 100 ms before its second
-        look, far longer than a projection usually needs. A view found behind hurries whoever
-        writes them, which under a stream of writes would otherwise read at its next interval.
-        """
+        """Block until every view has processed the given event, or the timeout passes. Polls
+        from 2 ms up to 50 ms (the library's wait sleeps 100 ms), hurrying whoever writes them."""
         deadline = time.monotonic() + timeout
         delay = 0.002
         hurry = self.hurry
@@ -205,9 +179,8 @@ class Projections:
         return seen is not None and seen.projecting
 
     def worker_trouble(self, stale_seconds: float) -> dict[str, Any] | None:
-        """For an app whose views another process writes: what is wrong, if no worker has renewed
-        its lease for more than `stale_seconds`, or the views have lacked an event of the store for
-        that long; None when all is well (or this process writes the views itself)."""
+        """For an app whose views another process writes: what is wrong if no worker has renewed
+        its lease, or the views have lacked an event, for more than `stale_seconds`; else None."""
         if self.worker is None:
             return None
         try:
@@ -226,14 +199,9 @@ class Projections:
             return {"status": "views behind", "behind_seconds": round(behind, 1), **about}
         return None
 
-    def all(self) -> dict[str, TrackingRecorder]:
-        """Every view by its projection's name."""
-        return dict(self.views)
 
     def stopped(self) -> list[str]:
-        """The projections of this process that have stopped on an error: their views no longer
-        follow the store until the projections are started again. Each error is logged the first
-        time it is seen here."""
+        """The projections of this process that have stopped on an error (each logged once)."""
         if self.child is not None:  # until it runs (it may wait for the lock), no view follows the store
             return [] if self.child.running else list(self.views)
         if self.runner is None or self.every is None:
@@ -255,7 +223,7 @@ class Projections:
 
     def quarantined(self) -> dict[str, int]:
         """How many events each view has set aside (quarantine.py), for the views that have."""
-        counts = {name: quarantined_count(view, name) for name, view in self.views.items()}
+        counts = {name: len(listed_quarantined(view, name)) for name, view in self.views.items()}
         return {name: n for name, n in counts.items() if n}
 
     def waiting(self) -> str:
@@ -314,9 +282,8 @@ class LostTheLock(ProjectionFailed):
 def start_projections(
     store: Store, app_env: dict[str, str], checkpoints: CheckpointSchedule | None = None, rebuild_stale: bool = True
 ) -> Projections:
-    """Run every projection in this process (the embedded default, or the worker), and sign
-    store checkpoints on the given schedule. Views built by an older layout of their projection
-    are rebuilt first (layouts.py), or, with rebuild_stale=False, refused (ViewsOfAnOlderLayout)."""
+    """Run every projection in this process, and sign store checkpoints on the given schedule.
+    Views of an older layout are rebuilt first, or with rebuild_stale=False refused."""
     lock = lock_for(store)  # a file lock on SQLite, a lease on PostgreSQL
     if lock is not None:
         lock.acquire(PROJECTIONS)
@@ -345,7 +312,8 @@ def start_projections(
         projections.runner = runner = BaseProjectionRunner(
             projection=every,
             application_class=IncidentLog,
-            tracking_recorder=_FurthestBehind(parts),  # type: ignore[arg-type]
+            # The subscription starts after the position of the view furthest behind.
+            tracking_recorder=SimpleNamespace(max_tracking_id=lambda _: min(part.after for part in parts) or None),  # type: ignore[arg-type]
             topics=(),
             env=env,
         )
@@ -395,9 +363,8 @@ def _rebuild_stale(store: Store, app_env: dict[str, str], stale: list[str]) -> N
 
 
 def rebuild_stale_views(store: Store, app_env: dict[str, str]) -> list[str]:
-    """Rebuild the views of an older layout, if the projections lock is free: for an app about
-    to open its views and start a child to write them. (On SQLite a view rebuilt after the app
-    opened it is a new file, which the app would not see until it restarts.) Returns their names."""
+    """Rebuild the views of an older layout, if the projections lock is free, before an app opens
+    them (on SQLite a view rebuilt later is a new file the app would not see). Returns their names."""
     lock = lock_for(store)
     if lock is None:
         return []
@@ -418,19 +385,14 @@ def stale_views(store: Store, env: dict[str, str]) -> list[str]:
     """The views built by another layout of their projection than this code's (layouts.py)."""
     stale = []
     for spec in CATALOGUE:
-        factory = InfrastructureFactory.construct(Environment(spec.name, env))
-        try:
-            view = factory.tracking_recorder(spec.view_class(store))
-            if is_stale(view, spec.name, spec.layout, IncidentLog.name):
+        with spec.opened(store, env) as view:
+            if is_stale(view, spec.name, spec.projection.layout, IncidentLog.name):
                 stale.append(spec.name)
-        finally:
-            factory.close()
     return stale
 
 
 def batch_view_writes(runner: ProjectionRunner[IncidentLog, Any]) -> None:
-    """For a projection run alone by the library's ProjectionRunner (as the contract tests run
-    each one): batch as start_projections does."""
+    """Batch as start_projections does, for a projection run alone by the library's runner."""
     subscription = getattr(runner._subscription, "subscription", None)  # the recorder's own
     view = runner.view
     if isinstance(subscription, SQLitePollingSubscription):

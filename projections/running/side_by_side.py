@@ -1,18 +1,6 @@
-"""Views rebuilt side by side: each group of views built by a process of its own.
-
-A rebuild's time goes to reading and decoding the events (once per process) and to the views.
-On a machine with more than one core, the views are split into groups of about equal cost
-(`rebuild_cost` of each projection), and each group is built by a forked child: it reads the log
-itself and builds its views in their own side files or scratch schemas, exactly as one process
-would. Nothing crosses between groups. The parent waits for all of them, reports the slowest
-one's progress, and swaps the views in only when every group has finished (a failed group fails
-the rebuild, and the live views stay as they were).
-
-A child is forked, so it starts with the parent's modules and settings at no cost. It uses only
-connections it opens itself (never one it inherited: SQLite and PostgreSQL connections do not
-survive a fork), and it leaves with `os._exit`, so nothing of the parent's is closed or flushed by
-it. A child's exception comes back to the parent and is raised there, with the child's traceback.
-"""
+"""Groups of views of about equal cost, each rebuilt by a forked child that reads the log itself;
+the parent reports the slowest one's progress and gets back each result or exception. A child
+opens its own connections (none survives a fork) and leaves with `os._exit`."""
 
 from __future__ import annotations
 
@@ -152,7 +140,8 @@ def _gather(children: list[tuple[int, int]], shared: Any, progress: Progress, fi
 def _outcome(pid: int, data: bytes) -> int:
     if not data:
         _, status = os.waitpid(pid, 0)
-        raise RuntimeError(f"A rebuild process ended without a word ({_how_it_ended(status)})")
+        how = f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.waitstatus_to_exitcode(status)}"
+        raise RuntimeError(f"A rebuild process ended without a word ({how})")
     outcome = pickle.loads(data)
     if outcome[0] == "error":
         error: BaseException = outcome[1]
@@ -160,8 +149,3 @@ def _outcome(pid: int, data: bytes) -> int:
         raise error
     return int(outcome[1])
 
-
-def _how_it_ended(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return f"killed by signal {os.WTERMSIG(status)}"
-    return f"exit status {os.waitstatus_to_exitcode(status)}"

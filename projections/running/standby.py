@@ -1,6 +1,4 @@
-"""A standby `incidents project` worker: it waits while another process holds the projections
-lock, and takes over as soon as that process stops, dies or freezes (its lease runs out, see
-postgres_lock.py; on SQLite, its file lock is let go when it exits)."""
+"""A standby `incidents project` worker: it takes over once the projections lock is free."""
 
 from __future__ import annotations
 

@@ -1,16 +1,9 @@
-"""The notification log read as plain rows, page by page, for a rebuild.
-
-A rebuild reads every stored event once. The recorder's `select_notifications` makes a
-`Notification` object per row, through a dict-like row, and on SQLite parses each originator id
-into a UUID that the mapper then checks again; on PostgreSQL it fetches `bytea` as hex text.
-Here the same statement (the same columns, bounds and order) returns tuples, read in binary on
-PostgreSQL, and the mapper turns each row into its domain event directly
-(`EventMapper.event_from`), several times faster per event.
-"""
+"""The notification log read as plain rows, page by page, for a rebuild: the recorder's own
+statement, as tuples (binary on PostgreSQL), without the library's notification objects."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -22,8 +15,7 @@ from psycopg.sql import SQL, Identifier
 StoredRow = tuple[int, Any, int, str, bytes]
 
 
-class StoredPages(Protocol):
-    def __call__(self, after: int, last: int, limit: int) -> list[StoredRow]: ...
+StoredPages = Callable[[int, int, int], list[StoredRow]]  # (after, last, limit) -> rows
 
 
 def pages_up_to(recorder: Any, last: int, page_size: int) -> Iterator[list[StoredRow]]:
@@ -37,13 +29,8 @@ def pages_up_to(recorder: Any, last: int, page_size: int) -> Iterator[list[Store
         page = read(position, last, page_size)
         if not page:
             return
-        yield [(n, ids.get(o) or _first_seen(ids, o), v, t, s) for n, o, v, t, s in page]
+        yield [(n, ids.get(o) or ids.setdefault(o, o if isinstance(o, UUID) else UUID(o)), v, t, s) for n, o, v, t, s in page]
         position = page[-1][0]
-
-
-def _first_seen(ids: dict[Any, UUID], originator_id: Any) -> UUID:
-    found = ids[originator_id] = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
-    return found
 
 
 def page_reader(recorder: Any) -> StoredPages:

@@ -1,21 +1,12 @@
 """Incident summaries: one row per incident, for lists, today's incidents and search.
 
-The projection (below) turns events into calls on the fold (fold.py); each database's module
-holds the tables, loads and writes the fold's rows, and answers the queries.
-
-What text the view holds, and why. The events are encrypted at rest; this view is not. To let a
-manager find an incident by what was written about it, the view keeps a search index of:
-the kind's title, the location's label, the clinician's name or role, the labels of every
-response, the outcome's label, and the free text staff typed: the note made when reporting,
-notes added later, notes on responses, review comments, closing notes, reopening reasons and
-correction reasons. Before any of that free text enters the view, `searchable()` blanks what
-looks like a patient identifier: any ten digits ending in an NHS number's check digit, whatever
-separates them, and any run of six or more
-digits (hospital numbers, telephone numbers), dates (a date of birth), and e-mail addresses.
-Never copied: the NHS number field itself, response references (a record reference may point
-at a patient), who reported or responded. A name typed into a note cannot be told apart from
-other words and is indexed like them, so the view's database must be protected as the
-practice's records are; it can always be deleted and rebuilt from the events.
+What text the view holds. The events are encrypted at rest; this view is not. Its search index
+keeps the kind's title, the location's label, the clinician, response and outcome labels, and
+the free text staff typed (notes, review comments, closing notes, reasons), with what looks like
+a patient identifier blanked first by `searchable()` (NHS numbers, runs of six or more digits,
+dates, e-mail addresses). The NHS number field, response references and who acted are never
+copied. A name typed into a note is indexed like any word, so the view's database must be
+protected as the practice's records are; it can always be deleted and rebuilt from the events.
 """
 
 from __future__ import annotations
@@ -24,11 +15,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import singledispatchmethod
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from incidents.projections.folding import FoldingProjection
+from incidents.projections.folding import FoldedView, FoldingProjection
 
 from incidents.domain.incident import Incident
 from incidents.domain.kinds import INCIDENT_KINDS, LOCATION_FACTS, LOCATIONS, kind_of
@@ -102,9 +93,8 @@ def _blank_nhs_numbers(text: str) -> str:
 
 
 def searchable(text: str) -> str:
-    """Free text with what looks like a patient identifier blanked, ready for the index. (An
-    address needs an @ and a date or number a digit: most notes have neither, and are looked
-    through once, not three times.)"""
+    """Free text with what looks like a patient identifier blanked, ready for the index."""
+
     if not text:
         return ""
     if "@" in text:
@@ -127,10 +117,8 @@ TOTAL_CAP = 1000
 MAX_SEARCH_CHARS = 200
 MAX_SEARCH_WORDS = 8
 MAX_WORD_CHARS = 40
-# A word searched matches every word that begins with it, up to this many letters: longer words
-# are matched on their first PREFIX_CHARS ('consultation' finds 'consulting' too). Each index
-# keeps every word's prefixes up to this length, so a search reads one short list per word,
-# never the lists of every word that begins alike.
+# A word searched matches every word that begins with its first PREFIX_CHARS letters: each index
+# keeps every word's prefixes up to this length, so a search reads one short list per word.
 PREFIX_CHARS = 6
 UK = ZoneInfo("Europe/London")
 _WORD = re.compile(r"[^\W_]+")
@@ -141,10 +129,8 @@ class InvalidSummaryQuery(ValueError):
 
 
 def search_words(text: str) -> tuple[str, ...]:
-    """A person's search text as plain words (letters and digits of any script): quotes,
-    operators and punctuation are dropped, so no input can change the shape of a query. A word
-    of one character is dropped too: it would match nearly everything, at the cost of reading
-    every word of the index."""
+    """A person's search text as plain words (letters and digits of any script), so no input can
+    change the shape of a query; a word of one character would match nearly everything."""
     words: list[str] = []
     for word in _WORD.findall((text or "").casefold()):
         word = word[:MAX_WORD_CHARS]
@@ -166,19 +152,11 @@ def _moment(value: date | datetime | None, name: str, day_end: bool) -> datetime
 
 @dataclass(frozen=True)
 class SummaryQuery:
-    """One page of a practice's incidents, newest occurred first.
-
-    kind, status, location: a code of `KINDS`, `STATUSES`, `LOCATIONS` ('' or None: any).
-    occurred_from / occurred_to: the incident occurred in [from, to). A `date` is a whole UK
-    calendar day (Europe/London): `occurred_from=date(2026, 3, 1), occurred_to=date(2026, 3, 31)`
-    is all of March, both days included. A `datetime` must be time-zone aware and is taken to
-    the millisecond (the view orders by milliseconds, see sort_base), `occurred_to` excluded.
-    text: words to find in the incident's summary and notes; each word matches as a prefix
-    ('wait' finds 'waiting'; see PREFIX_CHARS), all words must match; punctuation and operators
-    are ignored.
-    page: from 1; page_size: 1 to MAX_PAGE_SIZE.
-    Any other value raises InvalidSummaryQuery.
-    """
+    """One page of a practice's incidents, newest occurred first; any value not described here
+    raises InvalidSummaryQuery. kind, status, location: a code of `KINDS`, `STATUSES`,
+    `LOCATIONS` (None: any). occurred_from / occurred_to: a `date` is a whole UK day, both days
+    included; an aware `datetime` is taken to the millisecond, `occurred_to` excluded. text:
+    words that must all match, each as a prefix (PREFIX_CHARS)."""
 
     practice: str
     kind: str | None = None
@@ -222,6 +200,21 @@ class SummaryQuery:
     def offset(self) -> int:
         return (self.page - 1) * self.page_size
 
+    def conditions(self, mark: str) -> tuple[list[str], dict[str, Any]]:
+        """The filters as conditions on the view's columns, each value a named parameter marked
+        as `mark` says (':{}' on SQLite, '%({})s' on PostgreSQL), and the parameters of a page."""
+        params: dict[str, Any] = {"practice": self.practice, "limit": self.page_size + 1, "offset": self.offset, "cap": TOTAL_CAP + 1}
+        where = ["practice=" + mark.format("practice")]
+        for name in ("kind", "status", "location"):
+            if getattr(self, name) is not None:
+                params[name] = getattr(self, name)
+                where.append(f"{name}=" + mark.format(name))
+        for name, bound, moment in (("low", ">=", self.start), ("high", "<", self.end)):
+            if moment is not None:
+                params[name] = sort_base(moment)
+                where.append(f"sort_key {bound} " + mark.format(name))
+        return where, params
+
     @property
     def prefixes(self) -> tuple[str, ...]:
         """The beginnings of words that every match must have (see PREFIX_CHARS)."""
@@ -230,10 +223,8 @@ class SummaryQuery:
 
 @dataclass(frozen=True)
 class SummaryPage:
-    """One page of rows. `total` counts the matches only up to TOTAL_CAP (counting further
-    would cost as much as the whole list): when `total_capped`, there are at least `total`, and
-    maybe many more. (A text search on PostgreSQL may also stop counting before TOTAL_CAP: when
-    its page came from the newest rows, it counts only the matches among those.)"""
+    """One page of rows. `total` counts the matches only up to TOTAL_CAP (or, for a text search
+    on PostgreSQL, among the newest rows): when `total_capped`, there are at least `total`."""
 
     rows: list[IncidentSummary]
     page: int
@@ -275,16 +266,10 @@ SORT_SLOTS = 2**20
 
 
 def sort_base(moment: datetime) -> int:
-    """Rows are ordered by a sort key: the time the incident occurred, in milliseconds, times
-    SORT_SLOTS, plus a slot taken in arrival order among incidents of the same millisecond. So
-    the order is newest occurred first, then the one the view learned of last, the same on
-    every database and after a rebuild; and on SQLite the key is also the search index's
-    rowid, which lets a search read its matches already in order and stop at one page.
-
-    Times typed on the form have whole minutes, so many incidents can share one: a million
-    slots per millisecond leave no burst a practice (or a whole region on one server) could
-    fill, and the key still fits 64 bits until the year 2248.
-    """
+    """The first sort key of a moment's millisecond: rows are ordered by the time the incident
+    occurred, then in arrival order (a slot of SORT_SLOTS, a million per millisecond, enough for
+    any burst), the same on every database; on SQLite the key is also the search index's rowid.
+    It fits 64 bits until the year 2248."""
     millis = (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
     return millis * SORT_SLOTS
 
@@ -292,20 +277,83 @@ def sort_base(moment: datetime) -> int:
 # The view ------------------------------------------------------------------------------------
 
 
-class IncidentSummaryView(Protocol):
-    """The queries each database's view answers."""
+# A row of the view, in the fold as a list in this order (the views write these columns by name).
+ROW_COLUMNS = (
+    "incident_id", "practice", "kind", "occurred_at", "reported_at", "location", "status", "last_response",
+    "last_response_at", "responses", "notes", "corrections", "reviewed_at", "closed_at", "outcome", "clinician",
+    "sort_key", "kind_words", "location_words", "outcome_words", "response_words", "note_words",
+)
+SUMMARY_COLUMNS = ", ".join(ROW_COLUMNS[:16])  # IncidentSummary's fields, in order
+# The view's table on either database, given its types and its generated search column.
+SUMMARIES_TABLE = (
+    "CREATE TABLE IF NOT EXISTS {{incident_summaries}} ("
+    "incident_id {id} PRIMARY KEY, practice text NOT NULL, kind text NOT NULL, "
+    "occurred_at {time} NOT NULL, reported_at {time} NOT NULL, location text NOT NULL, "
+    "status text NOT NULL, last_response text NOT NULL DEFAULT '', last_response_at {time}, "
+    "responses integer NOT NULL DEFAULT 0, notes integer NOT NULL DEFAULT 0, "
+    "corrections integer NOT NULL DEFAULT 0, reviewed_at {time}, closed_at {time}, "
+    "outcome text NOT NULL DEFAULT '', clinician text NOT NULL DEFAULT '', sort_key {key} NOT NULL UNIQUE, "
+    "kind_words text NOT NULL DEFAULT '', location_words text NOT NULL DEFAULT '', "
+    "outcome_words text NOT NULL DEFAULT '', response_words text NOT NULL DEFAULT '', "
+    "note_words text NOT NULL DEFAULT '', {generated})"
+)
+# The list's indexes: one per combination of filters, each ending in the list's order, so a page
+# is read in order and the reading stops at its end (a location belongs to one kind: kind and
+# location together need none).
+LIST_INDEXES = {
+    "incident_summaries_reported": "practice, reported_at",
+    **{
+        f"incident_summaries_by_{name}": f"practice, {columns}sort_key"
+        for name, columns in (
+            ("time", ""), ("kind", "kind, "), ("status", "status, "), ("location", "location, "),
+            ("kind_status", "kind, status, "), ("location_status", "location, status, "),
+        )
+    },
+}
+WORDS = (
+"kind_words", "location_words", "clinician", "outcome_words", "response_words", "note_words")  # what search reads
+
+_TIMES = {ROW_COLUMNS.index(name) for name in ("occurred_at", "reported_at", "last_response_at", "reviewed_at", "closed_at")}
+
+
+class IncidentSummaryView(FoldedView):
+    """The rows the fold loads and the queries both databases answer the same way (search is
+    each database's own)."""
+
+    def summary_row(self, incident_id: UUID) -> list[Any] | None:
+        found = self._load(f"SELECT {', '.join(ROW_COLUMNS)} FROM {{incident_summaries}} WHERE incident_id = %s", (incident_id,))
+        return [incident_id, *found[0][1:]] if found else None
+
+    def sort_keys(self, base: int) -> set[int]:
+        found = self._load("SELECT sort_key FROM {incident_summaries} WHERE sort_key >= %s AND sort_key < %s", (base, base + SORT_SLOTS))
+        return {row[0] for row in found}
+
+    def _summary(self, row: Any) -> IncidentSummary:
+        values = [self.moment_of(value) if i in _TIMES else value for i, value in enumerate(row)]
+        return IncidentSummary(self.id_of(values[0]), *values[1:])
 
     def reported_between(self, practice: str, start: datetime, end: datetime, limit: int = 100) -> list[IncidentSummary]:
         """The practice's incidents reported in [start, end), newest first."""
+        rows = self._select(
+            f"SELECT {SUMMARY_COLUMNS} FROM {{incident_summaries}} WHERE practice = %s AND reported_at >= %s AND reported_at < %s "
+            "ORDER BY reported_at DESC LIMIT %s",
+            (practice, start, end, limit),
+        )
+        return [self._summary(row) for row in rows]
 
-    def get(self, practice: str, incident_id: UUID) -> IncidentSummary | None: ...
+    def get(self, practice: str, incident_id: UUID) -> IncidentSummary | None:
+        found = self._select(f"SELECT {SUMMARY_COLUMNS} FROM {{incident_summaries}} WHERE practice = %s AND incident_id = %s", (practice, incident_id))
+        return self._summary(found[0]) if found else None
 
     def search(self, query: SummaryQuery) -> SummaryPage:
         """One page of the practice's incidents matching every filter of the query, newest
         occurred first. Its cost depends on the page, not on how many incidents there are."""
+        raise NotImplementedError
 
     def indexed_text(self, practice: str, incident_id: UUID) -> str | None:
         """Every word the search index holds for one incident (to check what the view keeps)."""
+        found = self._select(f"SELECT {', '.join(WORDS)} FROM {{incident_summaries}} WHERE practice = %s AND incident_id = %s", (practice, incident_id))
+        return joined(*(" ".join(str(words).split()) for words in found[0])) if found else None
 
 
 CORRECTED_COLUMNS = {"occurred_at": "occurred_at", "clinician": "clinician", **{name: "location" for name in LOCATION_FACTS.values()}}

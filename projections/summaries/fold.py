@@ -1,9 +1,5 @@
-"""The incident summaries' rows, changed in memory event by event (see folding.py).
-
-A row is a list in ROW_COLUMNS order, its times as the view stores them. Sort keys (see
-summaries.sort_base) are given here: the next free slot of the incident's millisecond, one past
-the highest key taken in it, read once per millisecond from the view.
-"""
+"""The incident summaries' rows, changed in memory event by event (see folding.py): a row is a
+list in ROW_COLUMNS order; a sort key is the next free slot of the incident's millisecond."""
 
 from __future__ import annotations
 
@@ -13,14 +9,8 @@ from uuid import UUID
 
 from incidents.projections.folding import Fold
 
-from . import SORT_SLOTS, IncidentSummary, label_words, sort_base
+from . import ROW_COLUMNS, SORT_SLOTS, IncidentSummary, label_words, sort_base
 
-# A row, as a list in this order (the views write these columns by name).
-ROW_COLUMNS = (
-    "incident_id", "practice", "kind", "occurred_at", "reported_at", "location", "status", "last_response",
-    "last_response_at", "responses", "notes", "corrections", "reviewed_at", "closed_at", "outcome", "clinician",
-    "sort_key", "kind_words", "location_words", "outcome_words", "response_words", "note_words",
-)
 (
     ID, PRACTICE, KIND, OCCURRED_AT, REPORTED_AT, LOCATION, STATUS, LAST_RESPONSE,
     LAST_RESPONSE_AT, RESPONSES, NOTES, CORRECTIONS, REVIEWED_AT, CLOSED_AT, OUTCOME, CLINICIAN,

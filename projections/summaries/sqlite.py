@@ -1,26 +1,17 @@
-"""Incident summaries in SQLite (the embedded default). Times are UTC microseconds.
-
-Search uses an FTS5 index over the words the summary rows hold (external content: the text is
-stored once, in incident_summaries). Its rowid is the row's sort key, and the list's filters are
-words of its own `facets` column, so a search reads its matches newest first straight from the
-index and stops at the end of the page, however many incidents match."""
+"""Incident summaries in SQLite. Search uses an FTS5 index (external content) whose rowid is the
+row's sort key, with the list's filters as words of its `facets` column, so a search reads its
+matches newest first from the index and stops at the end of the page."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
-from incidents.projections.sqlite import SQLiteFoldedView, from_micros, to_micros
+from incidents.projections.sqlite import SQLiteFoldedView, in_sqlite
 
-from . import SORT_SLOTS, TOTAL_CAP, IncidentSummary, SummaryPage, SummaryQuery, joined, page_of, sort_base
-from .fold import ID, ROW_COLUMNS, SummaryFold
 
-SELECTED = (
-    "incident_id, practice, kind, occurred_at, reported_at, location, status, last_response, "
-    "last_response_at, responses, notes, corrections, reviewed_at, closed_at, outcome, clinician"
-)
-TIMES = ("occurred_at", "reported_at", "last_response_at", "reviewed_at", "closed_at")
+from . import LIST_INDEXES, ROW_COLUMNS, SUMMARIES_TABLE, SUMMARY_COLUMNS, WORDS, IncidentSummaryView, SummaryPage, SummaryQuery, page_of
+from .fold import ID, SummaryFold
+
 LIVE_HASH_SIZE = 1024 * 1024  # FTS5's default
 REBUILD_HASH_SIZE = 64 * 1024 * 1024
 
@@ -35,12 +26,10 @@ def _search_facets(practice: str, kind: str | None, status: str | None, location
 
 
 SEARCHED = "{kind_words location_words clinician outcome_words response_words note_words}"
-INDEXED = "facets, kind_words, location_words, clinician, outcome_words, response_words, note_words"
-# A write marks the incident's search words stale; before the transaction commits, the index
-# forgets the words it was last told for each stale incident (kept in incident_search_text, the
-# index's external content) and learns the row's current words. So an incident touched by many
-# events of one batch is indexed once, and FTS5 is never asked anything while writing (a read
-# would make it flush its pending words to disk).
+INDEXED = ", ".join(("facets", *WORDS))
+# A write marks the incident's words stale; before the commit, the index forgets the words it
+# was last told (incident_search_text, its external content) and learns the row's current ones:
+# an incident is indexed once per batch, and FTS5 is never read while writing (a read flushes it).
 _STALE = "incident_id IN (SELECT incident_id FROM incident_search_stale)"
 REFRESH_STALE = [
     f"INSERT INTO incident_search (incident_search, rowid, {INDEXED}) "
@@ -54,25 +43,13 @@ REFRESH_STALE = [
 REPLACE_ROW = (
     f"INSERT OR REPLACE INTO incident_summaries ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' for _ in ROW_COLUMNS)})"
 )
-LIST_INDEXES = (
-    "incident_summaries_reported", "incident_summaries_by_time", "incident_summaries_by_kind",
-    "incident_summaries_by_status", "incident_summaries_by_location", "incident_summaries_by_kind_status",
-    "incident_summaries_by_location_status",
-)
 
 
-class SQLiteIncidentSummaryView(SQLiteFoldedView):
+
+class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fold = SummaryFold(self, to_micros)
-
-    def summary_row(self, incident_id: UUID) -> list[Any] | None:
-        found = self._load(f"SELECT {', '.join(ROW_COLUMNS)} FROM incident_summaries WHERE incident_id = ?", (str(incident_id),))
-        return [incident_id, *found[0][1:]] if found else None
-
-    def sort_keys(self, base: int) -> set[int]:
-        rows = self._load("SELECT sort_key FROM incident_summaries WHERE sort_key >= ? AND sort_key < ?", (base, base + SORT_SLOTS))
-        return {row[0] for row in rows}
+        self.fold = SummaryFold(self, self.stored)
 
     def _write_changes(self, c: Any) -> None:
         """The changed rows, each written whole (REPLACE may first delete a row whose sort key
@@ -112,33 +89,15 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView):
             c.execute(f"INSERT INTO incident_search (incident_search, rank) VALUES ('hashsize', {LIVE_HASH_SIZE})")
 
     def construct_create_table_statements(self) -> list[str]:
-        by = "ON incident_summaries (practice, {0}sort_key)"
         return [
             *super().construct_create_table_statements(),
-            "CREATE TABLE IF NOT EXISTS incident_summaries ("
-            "incident_id TEXT PRIMARY KEY, practice TEXT NOT NULL, kind TEXT NOT NULL, "
-            "occurred_at INTEGER NOT NULL, reported_at INTEGER NOT NULL, location TEXT NOT NULL, "
-            "status TEXT NOT NULL, last_response TEXT NOT NULL DEFAULT '', last_response_at INTEGER, "
-            "responses INTEGER NOT NULL DEFAULT 0, notes INTEGER NOT NULL DEFAULT 0, "
-            "corrections INTEGER NOT NULL DEFAULT 0, reviewed_at INTEGER, closed_at INTEGER, "
-            "outcome TEXT NOT NULL DEFAULT '', clinician TEXT NOT NULL DEFAULT '', "
-            "sort_key INTEGER NOT NULL UNIQUE, "
-            "kind_words TEXT NOT NULL DEFAULT '', location_words TEXT NOT NULL DEFAULT '', "
-            "outcome_words TEXT NOT NULL DEFAULT '', response_words TEXT NOT NULL DEFAULT '', "
-            "note_words TEXT NOT NULL DEFAULT '', "
-            # The list's filters as words of their own column: a search needs no other lookup.
-            "facets TEXT GENERATED ALWAYS AS "
-            "('p' || practice || ' k' || kind || ' s' || status || ' l' || replace(location, '_', '')) VIRTUAL)",
-            "CREATE INDEX IF NOT EXISTS incident_summaries_reported ON incident_summaries (practice, reported_at)",
-            # One index per combination of filters, each ending in the order of the list, so a
-            # page is read from the index in order and the reading stops at the page's end.
-            # (A location belongs to one kind, so kind and location together need no index.)
-            "CREATE INDEX IF NOT EXISTS incident_summaries_by_time " + by.format(""),
-            "CREATE INDEX IF NOT EXISTS incident_summaries_by_kind " + by.format("kind, "),
-            "CREATE INDEX IF NOT EXISTS incident_summaries_by_status " + by.format("status, "),
-            "CREATE INDEX IF NOT EXISTS incident_summaries_by_location " + by.format("location, "),
-            "CREATE INDEX IF NOT EXISTS incident_summaries_by_kind_status " + by.format("kind, status, "),
-            "CREATE INDEX IF NOT EXISTS incident_summaries_by_location_status " + by.format("location, status, "),
+            in_sqlite(SUMMARIES_TABLE.format(
+                id="text", time="integer", key="integer",
+                # The list's filters as words of their own column: a search needs no other lookup.
+                generated="facets text GENERATED ALWAYS AS "
+                "('p' || practice || ' k' || kind || ' s' || status || ' l' || replace(location, '_', '')) VIRTUAL",
+            )),
+            *(f"CREATE INDEX IF NOT EXISTS {name} ON incident_summaries ({columns})" for name, columns in LIST_INDEXES.items()),
             "CREATE TABLE IF NOT EXISTS incident_search_stale (incident_id TEXT PRIMARY KEY) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS incident_search_text (sort_key INTEGER PRIMARY KEY, "
             f"incident_id TEXT NOT NULL UNIQUE, {INDEXED.replace(',', ' TEXT NOT NULL,')} TEXT NOT NULL)",
@@ -148,32 +107,8 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView):
             "tokenize='unicode61 remove_diacritics 2', prefix='2 3 4 5 6')",  # up to summaries.PREFIX_CHARS
         ]
 
-    def reported_between(self, practice: str, start: datetime, end: datetime, limit: int = 100) -> list[IncidentSummary]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT {SELECTED} FROM incident_summaries WHERE practice=? AND reported_at>=? AND reported_at<? "
-                "ORDER BY reported_at DESC LIMIT ?",
-                (practice, to_micros(start), to_micros(end), limit),
-            )
-            return [self._row(r) for r in c.fetchall()]
-
-    def get(self, practice: str, incident_id: UUID) -> IncidentSummary | None:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT {SELECTED} FROM incident_summaries WHERE practice=? AND incident_id=?",
-                (practice, str(incident_id)),
-            )
-            row = c.fetchone()
-            return self._row(row) if row else None
-
     def search(self, query: SummaryQuery) -> SummaryPage:
-        params: dict[str, Any] = {
-            "practice": query.practice, "limit": query.page_size + 1, "offset": query.offset, "cap": TOTAL_CAP + 1,
-        }
-        if query.start is not None:
-            params["low"] = sort_base(query.start)
-        if query.end is not None:
-            params["high"] = sort_base(query.end)
+        where, params = query.conditions(":{}")
         with self.datastore.transaction(commit=False) as c:
             if query.words:
                 # Most files hold one practice: then its word, a part of every row, is left out
@@ -185,30 +120,15 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView):
                 )
                 rows_sql, count_sql = self._text_search(query, params, only_practice=not c.fetchone()[0])
             else:
-                rows_sql, count_sql = self._filtered(query, params)
+                condition = " AND ".join(where)
+                rows_sql = f"SELECT {SUMMARY_COLUMNS} FROM incident_summaries WHERE {condition} ORDER BY sort_key DESC LIMIT :limit OFFSET :offset"
+                count_sql = f"SELECT count(*) FROM (SELECT 1 FROM incident_summaries WHERE {condition} LIMIT :cap)"
             c.execute(rows_sql, params)
-            rows = [self._row(r) for r in c.fetchall()]
+            rows = [self._summary(r) for r in c.fetchall()]
             c.execute(count_sql, params)
             counted = c.fetchone()[0]
         return page_of(query, rows, counted)
 
-    @staticmethod
-    def _filtered(query: SummaryQuery, params: dict[str, Any]) -> tuple[str, str]:
-        where = ["practice=:practice"]
-        for name in ("kind", "status", "location"):
-            value = getattr(query, name)
-            if value is not None:
-                params[name] = value
-                where.append(f"{name}=:{name}")
-        if "low" in params:
-            where.append("sort_key >= :low")
-        if "high" in params:
-            where.append("sort_key < :high")
-        condition = " AND ".join(where)
-        return (
-            f"SELECT {SELECTED} FROM incident_summaries WHERE {condition} ORDER BY sort_key DESC LIMIT :limit OFFSET :offset",
-            f"SELECT count(*) FROM (SELECT 1 FROM incident_summaries WHERE {condition} LIMIT :cap)",
-        )
 
     @staticmethod
     def _text_search(query: SummaryQuery, params: dict[str, Any], only_practice: bool) -> tuple[str, str]:
@@ -225,7 +145,7 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView):
         if "high" in params:
             where.append("rowid < :high")
         condition = " AND ".join(where)
-        selected = ", ".join(f"s.{name}" for name in SELECTED.split(", "))
+        selected = ", ".join(f"s.{name}" for name in SUMMARY_COLUMNS.split(", "))
         # CROSS JOIN: SQLite then reads the page of matches first and looks up only their rows.
         return (
             f"SELECT {selected} FROM (SELECT rowid AS k FROM incident_search WHERE {condition} "
@@ -234,16 +154,3 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView):
             f"SELECT count(*) FROM (SELECT 1 FROM incident_search WHERE {condition} LIMIT :cap)",
         )
 
-    def indexed_text(self, practice: str, incident_id: UUID) -> str | None:
-        words = INDEXED.removeprefix("facets, ")
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT {words} FROM incident_summaries WHERE practice=? AND incident_id=?", (practice, str(incident_id)))
-            row = c.fetchone()
-            return joined(*(" ".join(str(row[i]).split()) for i in range(6))) if row else None
-
-    @staticmethod
-    def _row(r: Any) -> IncidentSummary:
-        row = dict(zip(r.keys(), r))
-        for name in TIMES:
-            row[name] = from_micros(row[name])
-        return IncidentSummary(**{**row, "incident_id": UUID(row["incident_id"])})

@@ -234,7 +234,7 @@ def projections_status(
     for column in ("view", "position", "latest event", "behind by"):
         table.add_column(column, justify="left" if column == "view" else "right")
     lagging = []
-    for name, view in views.all().items():
+    for name, view in views.views.items():
         position = view.max_tracking_id(opened.log.name) or 0
         table.add_row(name, str(position), str(latest), f"{latest - position} events")
         if max_behind is not None and latest - position > max_behind:

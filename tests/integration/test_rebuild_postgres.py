@@ -108,7 +108,7 @@ def test_every_view_rebuilt_equals_the_view_built_live(opened, postgres_url, mon
     assert any(name == "incident_summaries_search" for _, name, _ in live_layout["indexes"])
     views = open_views(opened.store, opened.env)
     assert every_row(views.summaries) == live_summaries
-    for view in views.all().values():
+    for view in views.views.values():
         assert view.max_tracking_id(log.name) == log.recorder.max_notification_id()
     with psycopg.connect(postgres_url) as connection:
         schemas = [row[0] for row in connection.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild_%'")]

@@ -26,7 +26,7 @@ def run_sql(view, statement: str) -> None:
 
 
 def layouts(opened) -> dict[str, int | None]:
-    views = open_views(opened.store, opened.env).all()
+    views = dict(open_views(opened.store, opened.env).views)
     return {name: stored_layout(view, name) for name, view in views.items()}
 
 

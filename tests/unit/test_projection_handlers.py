@@ -47,4 +47,4 @@ def test_each_event_is_folded_by_its_handler_and_advances_the_tracking():
     assert view.fold == expected.fold
     assert [kind for kind, _ in view.fold] == ["default", "special", "special", "special", "default"]
     assert [t.notification_id for t in tracked] == [1, 2, 3, 4, 5]
-    assert projection.handlers.of(Special) is projection.handlers.of(Special)  # found once
+    assert projection.handler_of(Special) is projection.handler_of(Special)  # found once
