@@ -53,6 +53,7 @@ class FoldedView:
     stored: Callable[[Any], Any] = staticmethod(lambda value: value)
     moment_of: Callable[[Any], Any] = stored
     id_of: Callable[[Any], Any] = stored
+    unsynced = ""  # a rebuild's statement committing without waiting for the disk (PostgreSQL's)
 
     def _select_all(self, queries: list[tuple[str, Any]]) -> list[list[Any]]:
         """The rows of each statement, read in one transaction. A statement names its tables in
@@ -61,7 +62,6 @@ class FoldedView:
 
     def _select(self, text: str, params: Any) -> list[Any]:
         return self._select_all([(text, params)])[0]
-
 
     def start_batching(self) -> None:
         self.batching = True
@@ -85,6 +85,8 @@ class FoldedView:
         if fold.tracking is None:
             return
         with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            if self.rebuilding and self.unsynced:
+                cursor.execute(self.unsynced)
             self._write_changes(cursor)
             self._insert_tracking(cursor, fold.tracking)  # type: ignore[attr-defined]
         fold.tracking = None

@@ -30,13 +30,7 @@ class PostgresFoldedView(FoldedView, PostgresTrackingRecorder):
     def _create(self, *statements: str) -> None:
         self.sql_create_statements.extend(SQL(text).format(**self.t) for text in statements)
 
-    def _write_changes(self, cursor: Any) -> None:
-        if self.rebuilding:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        self._write_folded(cursor)
-
-    def _write_folded(self, cursor: Any) -> None:
-        raise NotImplementedError
+    unsynced = "SET LOCAL synchronous_commit TO OFF"
 
     def _select_all(self, queries: list[tuple[str, Any]]) -> list[list[tuple[Any, ...]]]:
         with self.datastore.transaction(commit=False) as curs:

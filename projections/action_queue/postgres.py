@@ -18,7 +18,7 @@ class PostgresActionQueueView(PostgresFoldedView, ActionQueueView):
         self.fold = ActionFold(self, self.stored)
         self._create(*action_tables("uuid", "timestamptz"))
 
-    def _write_folded(self, curs: Any) -> None:
+    def _write_changes(self, curs: Any) -> None:
         """What changed, deleted then copied in (COPY)."""
         incidents, keys, items, requests = self.fold.drain()
         curs.execute(self._sql("DELETE FROM {action_incidents} WHERE incident_id = ANY(%s)"), ([i for i, _ in incidents],))

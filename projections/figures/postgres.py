@@ -38,7 +38,7 @@ class PostgresFiguresView(PostgresFoldedView, FiguresView):
         self._add_to_counters = {table: self._sql(_adding_to(table, columns)) for table, columns in COUNTERS.items()}
         self._create(*figures_tables("uuid", "timestamptz", ""))
 
-    def _write_folded(self, curs: Any) -> None:
+    def _write_changes(self, curs: Any) -> None:
         """The incidents changed, deleted then copied in, and each counter's change added."""
         incidents, changes = self.fold.drain()
         curs.execute(self._sql("DELETE FROM {figures_incidents} WHERE incident_id = ANY(%s)"), ([i for i, _ in incidents],))

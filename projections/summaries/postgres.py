@@ -55,7 +55,7 @@ class PostgresIncidentSummaryView(PostgresFoldedView, IncidentSummaryView):
             for statement in self._indexes:
                 curs.execute(self._sql(statement))
 
-    def _write_folded(self, curs: Any) -> None:
+    def _write_changes(self, curs: Any) -> None:
         """The changed rows, deleted, then copied in (deleting first: a row may now have the
         sort key that another changed row had)."""
         rows = list(self.fold.drain())
