@@ -114,16 +114,43 @@ def conninfo_from_env(env: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _table(schema: str) -> Any:
-    return Identifier(schema, TABLE)
+@dataclass
+class _LeaseRow:
+    """The lease row's database and schema, read by its holder (the lock) and by an app watching it."""
+
+    conninfo: dict[str, Any]
+    schema: str
+    _connection: psycopg.Connection[Any] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> Any:
+        return cls(conninfo_from_env(env), env.get("POSTGRES_SCHEMA", "").strip() or "public")
+
+    @property
+    def table(self) -> Any:
+        return Identifier(self.schema, TABLE)
+
+    def _connect(self, name: str) -> psycopg.Connection[Any]:
+        return psycopg.connect(**self.conninfo, autocommit=True, application_name=name[:63], row_factory=dict_row)
+
+    def _connected(self, name: str) -> psycopg.Connection[Any]:
+        """The kept connection, made again once closed or dropped."""
+        if self._connection is None or self._connection.closed:
+            self._connection = self._connect(name)
+        return self._connection
+
+    def _disconnect(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
 
-def _ensure_table(connection: psycopg.Connection[Any], schema: str) -> None:
+def _ensure_table(connection: psycopg.Connection[Any], table: Any) -> None:
     statement = SQL(
         "CREATE TABLE IF NOT EXISTS {0} (id smallint PRIMARY KEY CHECK (id = 1), token text NOT NULL, "
         "holder text NOT NULL, doing text NOT NULL, expires_at timestamptz NOT NULL, renewed_at timestamptz NOT NULL, "
         "session_pid integer, positions jsonb, behind_seconds double precision)"
-    ).format(_table(schema))
+    ).format(table)
     for attempt in range(3):
         try:
             connection.execute(statement)
@@ -150,31 +177,21 @@ class Behind:
 
 
 @dataclass
-class PostgresProjectionsLock:
-    conninfo: dict[str, Any]
-    schema: str
+class PostgresProjectionsLock(_LeaseRow):
     token: str = ""
     doing: str = ""
     report: Callable[[], tuple[dict[str, int], float] | None] | None = None  # positions, seconds behind
     lost: threading.Event = field(default_factory=threading.Event)
     lost_because: str = ""
-    _connection: psycopg.Connection[Any] | None = field(default=None, repr=False)
     _renewed: float = 0.0  # monotonic time a successful renewal was sent
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
-
-    @classmethod
-    def from_env(cls, env: dict[str, str]) -> PostgresProjectionsLock:
-        return cls(conninfo_from_env(env), env.get("POSTGRES_SCHEMA", "").strip() or "public")
-
-    def _connect(self, name: str) -> psycopg.Connection[Any]:
-        return psycopg.connect(**self.conninfo, autocommit=True, application_name=name[:63], row_factory=dict_row)
 
     def acquire(self, doing: str) -> None:
         holder = f"{doing} (process {os.getpid()} on {socket.gethostname()})"
         connection = self._connect(f"incidents: {holder}")
         try:
-            _ensure_table(connection, self.schema)
+            _ensure_table(connection, self.table)
             token = uuid.uuid4().hex
             sent = time.monotonic()
             try:
@@ -188,13 +205,13 @@ class PostgresProjectionsLock:
                         "session_pid = excluded.session_pid, positions = NULL, behind_seconds = NULL "
                         "WHERE lease.expires_at < now() "
                         "OR NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = lease.session_pid) RETURNING token"
-                    ).format(_table(self.schema)),
+                    ).format(self.table),
                     {"token": token, "holder": holder, "doing": doing, "lease": LEASE_SECONDS},
                 ).fetchone()
             except psycopg.errors.LockNotAvailable:  # the holder is inside a write: it still holds the lease
                 taken = None
             if taken is None:
-                row = connection.execute(SQL("SELECT holder FROM {0}").format(_table(self.schema))).fetchone()
+                row = connection.execute(SQL("SELECT holder FROM {0}").format(self.table)).fetchone()
                 by = row["holder"] if row else "another process"
                 raise LockHeld(
                     f"Cannot start {doing}: {by} holds the projections lock of schema {self.schema!r} "
@@ -232,16 +249,14 @@ class PostgresProjectionsLock:
                 return
 
     def _renew(self, status: tuple[dict[str, int], float] | None) -> bool:
-        if self._connection is None or self._connection.closed:
-            self._connection = self._connect(f"incidents: {self.doing} (process {os.getpid()})")
         positions, behind = status if status is not None else (None, None)
-        row = self._connection.execute(
+        row = self._connected(f"incidents: {self.doing} (process {os.getpid()})").execute(
             SQL(
                 "UPDATE {0} SET expires_at = now() + make_interval(secs => %(lease)s), renewed_at = now(), "
                 "session_pid = pg_backend_pid(), "
                 "positions = coalesce(%(positions)s, positions), behind_seconds = coalesce(%(behind)s, behind_seconds) "
                 "WHERE id = 1 AND token = %(token)s RETURNING token"
-            ).format(_table(self.schema)),
+            ).format(self.table),
             {"lease": LEASE_SECONDS, "token": self.token, "behind": behind,
              "positions": Jsonb(positions) if positions is not None else None},
         ).fetchone()
@@ -249,12 +264,7 @@ class PostgresProjectionsLock:
 
     def _reconnect_later(self, error: Exception) -> None:
         logger.warning("Could not renew the projections lease: %s", error)
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                connection.close()
-            except psycopg.Error:
-                pass
+        self._disconnect()
 
     def _lose(self, why: str) -> None:
         self.lost_because = why
@@ -272,13 +282,9 @@ class PostgresProjectionsLock:
         """Make each write transaction of the view check, before its tracking position, that the
         lease is still this holder's, and hold the row so that nobody takes it until the commit."""
         write_tracking = view._insert_tracking
-        statement = SQL("SELECT token FROM {0} WHERE id = 1 FOR SHARE").format(_table(self.schema))
-        token = self.token
 
         def fenced(curs: Any, tracking: Any) -> None:
-            curs.execute(statement, prepare=True)
-            row = curs.fetchone()
-            if row is None or row["token"] != token:
+            if not self._holds(curs):
                 self.lost_because = self.lost_because or "another process took the projections lease"
                 self.lost.set()
                 raise LeaseLost("another process holds the projections lease: nothing was written")
@@ -288,31 +294,30 @@ class PostgresProjectionsLock:
 
     def fence(self, connection: psycopg.Connection[Any]) -> None:
         """In a transaction of the caller's connection (a rebuild's swap): the lease is still ours."""
-        row = connection.execute(SQL("SELECT token FROM {0} WHERE id = 1 FOR SHARE").format(_table(self.schema))).fetchone()
-        if row is None or row[0] != self.token:
+        if not self._holds(connection.cursor(row_factory=dict_row)):
             raise LeaseLost("another process took the projections lease: the rebuilt views were not swapped in")
+
+    def _holds(self, cursor: Any) -> bool:
+        """Whether the lease is still this holder's, its row held until the transaction ends."""
+        cursor.execute(SQL("SELECT token = %s AS mine FROM {0} WHERE id = 1 FOR SHARE").format(self.table), (self.token,), prepare=True)
+        row = cursor.fetchone()
+        return row is not None and row["mine"]
 
     def release(self) -> None:
         self._stopping.set()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=LOCK_WAIT_MS / 1000 * 4)
-        connection, self._connection = self._connection, None
         try:
-            if connection is None or connection.closed:
-                connection = self._connect(f"incidents: {self.doing} (stopping)")
             # Ended now, so that a standby takes over at once (the row stays: /healthz reads it).
-            connection.execute(
-                SQL("UPDATE {0} SET expires_at = now() - interval '1 millisecond' WHERE id = 1 AND token = %s").format(
-                    _table(self.schema)
-                ),
+            self._connected(f"incidents: {self.doing} (stopping)").execute(
+                SQL("UPDATE {0} SET expires_at = now() - interval '1 millisecond' WHERE id = 1 AND token = %s").format(self.table),
                 (self.token,),
             )
         except psycopg.Error:
             pass  # the database is gone: the lease runs out by itself
         finally:
-            if connection is not None:
-                connection.close()
+            self._disconnect()
 
 
 @dataclass(frozen=True)
@@ -330,21 +335,16 @@ class WorkerSeen:
         return not self.expired and self.doing == PROJECTIONS
 
 
-class WorkerWatch:
+@dataclass
+class WorkerWatch(_LeaseRow):
     """An app's view of whoever writes its views in another process, from the lease row."""
 
     CACHE_SECONDS = 0.5
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _seen: tuple[float, WorkerSeen | None] | None = None
 
-    def __init__(self, conninfo: dict[str, Any], schema: str) -> None:
-        self.conninfo = {**conninfo, "options": f"-c statement_timeout={LOCK_WAIT_MS * 2}"}
-        self.schema = schema
-        self._lock = threading.Lock()
-        self._connection: psycopg.Connection[Any] | None = None
-        self._seen: tuple[float, WorkerSeen | None] | None = None
-
-    @classmethod
-    def from_env(cls, env: dict[str, str]) -> WorkerWatch:
-        return cls(conninfo_from_env(env), env.get("POSTGRES_SCHEMA", "").strip() or "public")
+    def __post_init__(self) -> None:
+        self.conninfo = {**self.conninfo, "options": f"-c statement_timeout={LOCK_WAIT_MS * 2}"}
 
     def look(self) -> WorkerSeen | None:
         """The lease as last renewed (None if no process ever held it), read at most every CACHE_SECONDS."""
@@ -359,24 +359,19 @@ class WorkerWatch:
     def _read(self) -> WorkerSeen | None:
         for attempt in range(2):
             try:
-                if self._connection is None or self._connection.closed:
-                    self._connection = psycopg.connect(
-                        **self.conninfo, autocommit=True, application_name=f"incidents: watching the worker (process {os.getpid()})", row_factory=dict_row
-                    )
-                found = self._connection.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (f'"{self.schema}"."{TABLE}"',)).fetchone()
+                connection = self._connected(f"incidents: watching the worker (process {os.getpid()})")
+                found = connection.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (f'"{self.schema}"."{TABLE}"',)).fetchone()
                 if not found or not found["found"]:
                     return None
-                row = self._connection.execute(
+                row = connection.execute(
                     SQL(
                         "SELECT holder, doing, extract(epoch FROM now() - renewed_at) AS ago, "
                         "expires_at < now() OR NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = session_pid) AS expired, "
                         "coalesce(behind_seconds, 0) AS behind, positions FROM {0} WHERE id = 1"
-                    ).format(_table(self.schema))
+                    ).format(self.table)
                 ).fetchone()
             except psycopg.Error:
-                if self._connection is not None:
-                    self._connection.close()
-                self._connection = None
+                self._disconnect()
                 if attempt:
                     raise
                 continue
@@ -387,6 +382,4 @@ class WorkerWatch:
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+            self._disconnect()
