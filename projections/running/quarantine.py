@@ -16,6 +16,7 @@ from eventsourcing.persistence import InterfaceError, InternalError, Operational
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import get_topic
 
+from ..sqlite import in_sqlite
 from .layouts import qualified
 
 logger = logging.getLogger("incidents.projections")
@@ -56,83 +57,62 @@ def error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}".replace("\x00", "\\x00")[:MAX_ERROR_CHARS]
 
 
-def table_of(view: Any, name: str) -> str:
-    return qualified(view, f"{name}_quarantine")
+COLUMNS = ("notification_id", "originator_id", "originator_version", "topic", "error", "quarantined_at")
 
 
-def _marks(view: Any, count: int) -> str:
-    mark = "?" if isinstance(view.datastore, SQLiteDatastore) else "%s"
-    return ", ".join([mark] * count)
+def _run(cursor: Any, view: Any, name: str, text: str, params: Any = ()) -> None:
+    """A statement in the views' shared form (sqlite.in_sqlite), `{table}` naming the view's quarantine."""
+    text = text.replace("{table}", qualified(view, f"{name}_quarantine"))
+    cursor.execute(in_sqlite(text) if isinstance(view.datastore, SQLiteDatastore) else text, params)
 
 
-def _create(cursor: Any, view: Any, name: str) -> None:
-    cursor.execute(
-        f"CREATE TABLE IF NOT EXISTS {table_of(view, name)} (notification_id BIGINT PRIMARY KEY, "
-        "originator_id TEXT NOT NULL, originator_version BIGINT NOT NULL, topic TEXT NOT NULL, "
-        "error TEXT NOT NULL, quarantined_at TEXT NOT NULL)"
-    )
-
-
-def _insert(cursor: Any, view: Any, name: str, entry: Quarantined) -> None:
-    cursor.execute(
-        f"INSERT INTO {table_of(view, name)} (notification_id, originator_id, originator_version, topic, error, "
-        f"quarantined_at) VALUES ({_marks(view, 6)}) ON CONFLICT (notification_id) DO UPDATE SET "
-        "error = excluded.error, quarantined_at = excluded.quarantined_at",
-        (entry.notification_id, entry.originator_id, entry.originator_version, entry.topic, entry.error, entry.at),
-    )
+def record(view: Any, name: str, entries: list[Quarantined], tracking: Tracking | None = None) -> None:
+    """Write the events set aside (a rebuild's make the table even if none: it replaces the live
+    one), with the view's tracking position if given, in one transaction."""
+    with view.datastore.transaction(commit=True) as cursor:
+        _run(cursor, view, name, (
+            "CREATE TABLE IF NOT EXISTS {table} (notification_id BIGINT PRIMARY KEY, originator_id TEXT NOT NULL, "
+            "originator_version BIGINT NOT NULL, topic TEXT NOT NULL, error TEXT NOT NULL, quarantined_at TEXT NOT NULL)"
+        ))
+        for entry in entries:
+            _run(
+                cursor, view, name,
+                f"INSERT INTO {{table}} ({', '.join(COLUMNS)}) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (notification_id) "
+                "DO UPDATE SET error = excluded.error, quarantined_at = excluded.quarantined_at",
+                (entry.notification_id, entry.originator_id, entry.originator_version, entry.topic, entry.error, entry.at),
+            )
+        if tracking is not None:
+            view._insert_tracking(cursor, tracking)
 
 
 def set_aside(view: Any, name: str, event: Any, tracking: Tracking, error: BaseException) -> Quarantined:
     """Record that the view skipped the event, with its tracking position, in one transaction."""
     entry = Quarantined.of(name, event, tracking, error)
-    with view.datastore.transaction(commit=True) as cursor:
-        _create(cursor, view, name)
-        _insert(cursor, view, name, entry)
-        view._insert_tracking(cursor, tracking)
+    record(view, name, [entry], tracking)
     return entry
-
-
-def record(view: Any, name: str, entries: list[Quarantined]) -> None:
-    """Write what a rebuild set aside (and the table, even empty: it replaces the live one)."""
-    with view.datastore.transaction(commit=True) as cursor:
-        _create(cursor, view, name)
-        for entry in entries:
-            _insert(cursor, view, name, entry)
-
-
-def _exists(cursor: Any, view: Any, name: str) -> bool:
-    if isinstance(view.datastore, SQLiteDatastore):
-        cursor.execute("SELECT count(*) AS found FROM sqlite_schema WHERE name = ?", (f"{name}_quarantine",))
-        return bool(cursor.fetchone()["found"])
-    cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (table_of(view, name),))
-    return bool(cursor.fetchone()["found"])
-
 
 
 def listed(view: Any, name: str) -> list[Quarantined]:
     """The events the view has set aside, in the order of the log."""
     with view.datastore.transaction(commit=False) as cursor:
-        if not _exists(cursor, view, name):
+        if isinstance(view.datastore, SQLiteDatastore):
+            cursor.execute("SELECT count(*) AS found FROM sqlite_schema WHERE name = ?", (f"{name}_quarantine",))
+        else:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (qualified(view, f"{name}_quarantine"),))
+        if not cursor.fetchone()["found"]:
             return []
-        cursor.execute(
-            "SELECT notification_id, originator_id, originator_version, topic, error, quarantined_at "
-            f"FROM {table_of(view, name)} ORDER BY notification_id"
-        )
-        columns = ("notification_id", "originator_id", "originator_version", "topic", "error", "quarantined_at")
-        return [Quarantined(name, *(row[column] for column in columns)) for row in cursor.fetchall()]
+        _run(cursor, view, name, f"SELECT {', '.join(COLUMNS)} FROM {{table}} ORDER BY notification_id")
+        return [Quarantined(name, *(row[column] for column in COLUMNS)) for row in cursor.fetchall()]
 
 
 def remove(cursor: Any, view: Any, name: str, notification_id: int) -> None:
-    cursor.execute(f"DELETE FROM {table_of(view, name)} WHERE notification_id = {_marks(view, 1)}", (notification_id,))
+    _run(cursor, view, name, "DELETE FROM {table} WHERE notification_id = %s", (notification_id,))
 
 
 def note_error(view: Any, name: str, notification_id: int, error: BaseException) -> None:
     """Keep the error of the latest retry."""
     with view.datastore.transaction(commit=True) as cursor:
-        cursor.execute(
-            f"UPDATE {table_of(view, name)} SET error = {_marks(view, 1)} WHERE notification_id = {_marks(view, 1)}",
-            (error_text(error), notification_id),
-        )
+        _run(cursor, view, name, "UPDATE {table} SET error = %s WHERE notification_id = %s", (error_text(error), notification_id))
 
 
 class BuildAgain(Exception):
