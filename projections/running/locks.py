@@ -238,7 +238,8 @@ class PostgresProjectionsLock(_LeaseRow):
                 mine = self._renew(status)
             except psycopg.Error as error:
                 mine = None
-                self._reconnect_later(error)
+                logger.warning("Could not renew the projections lease: %s", error)
+                self._disconnect()  # connected again at the next renewal
             if mine:
                 self._renewed = sent
             elif mine is False:
@@ -261,10 +262,6 @@ class PostgresProjectionsLock(_LeaseRow):
              "positions": Jsonb(positions) if positions is not None else None},
         ).fetchone()
         return row is not None
-
-    def _reconnect_later(self, error: Exception) -> None:
-        logger.warning("Could not renew the projections lease: %s", error)
-        self._disconnect()
 
     def _lose(self, why: str) -> None:
         self.lost_because = why

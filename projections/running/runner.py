@@ -199,7 +199,6 @@ class Projections:
             return {"status": "views behind", "behind_seconds": round(behind, 1), **about}
         return None
 
-
     def stopped(self) -> list[str]:
         """The projections of this process that have stopped on an error (each logged once)."""
         if self.child is not None:  # until it runs (it may wait for the lock), no view follows the store
@@ -236,21 +235,17 @@ class Projections:
         assert self.runner is not None and self.every is not None
         while True:
             self.runner.run_forever(timeout=0.2)
-            self._check_lease()
+            if isinstance(self.lock, PostgresProjectionsLock):
+                try:
+                    self.lock.check()
+                except LeaseLost as lost:
+                    self.runner.stop()  # before anything else is read: its writes would be refused
+                    raise LostTheLock(f"Lost the projections lock: {lost}") from None
             if self.runner.is_interrupted.is_set():
                 return
             for part in self.every.parts:
                 if part.error is not None:
                     raise ProjectionFailed(f"The {part.name} projection has stopped: {part.error!r}") from part.error
-
-    def _check_lease(self) -> None:
-        if isinstance(self.lock, PostgresProjectionsLock):
-            try:
-                self.lock.check()
-            except LeaseLost as lost:
-                assert self.runner is not None
-                self.runner.stop()  # before anything else is read: its writes would be refused
-                raise LostTheLock(f"Lost the projections lock: {lost}") from None
 
     def stop(self) -> None:
         if self.child is not None:
@@ -298,11 +293,9 @@ def start_projections(
             )
         if stale:
             _rebuild_stale(store, app_env, stale)
+        projections.views = open_views(store, app_env).views
         parts = []
-        for spec in CATALOGUE:
-            factory = InfrastructureFactory.construct(Environment(spec.name, env))
-            view = factory.tracking_recorder(spec.view_class(store))
-            projections.views[spec.name] = view
+        for spec, view in zip(CATALOGUE, projections.views.values()):
             record_quarantined(view, spec.name, [])  # its table, made by the one writer: as a rebuild leaves it
             parts.append(_Part(spec.projection(view), view.max_tracking_id(IncidentLog.name) or 0))
         if isinstance(lock, PostgresProjectionsLock):
