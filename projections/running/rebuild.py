@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import gc
 import os
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
@@ -57,7 +56,11 @@ def rebuild_holding_lock(
     finally:
         log.close()
     groups = groups_of(specs, lambda spec: spec.projection.rebuild_cost, workers_here())
-    with collector_paused():
+    # The cycle collector paused: the folds keep every row alive, and each full collection
+    # walked them all again (rows and strings make no cycles).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
         asides = [Aside(store, app_env, group) for group in groups]
         tasks = [partial(_build, aside, last) for aside in asides]
         if store.kind == "postgres":
@@ -65,6 +68,9 @@ def rebuild_holding_lock(
         for aside in asides:
             aside.clear()
         count = side_by_side(tasks, progress)[0]
+    finally:
+        if collecting:
+            gc.enable()
     # Nobody has the live files open (we hold the lock): drop their journals, then swap each in.
     for spec in specs:
         live = spec.sqlite_file(store.location)
@@ -72,19 +78,6 @@ def rebuild_holding_lock(
             journal.unlink(missing_ok=True)
         os.replace(_building(live), live)
     return count
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused for a rebuild: the folds keep every row alive, and each
-    full collection walked them all again (rows and strings make no cycles)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class Aside:

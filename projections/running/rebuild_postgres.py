@@ -73,13 +73,8 @@ def _swap_in(
         for spec in specs:
             scratch, live = scratch_schema(spec), live_schema(spec, app_env)
             admin.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(live)))
-            tables = [
-                row[0]
-                for row in admin.execute(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename", (scratch,)
-                ).fetchall()
-            ]
-            for table in tables:
+            found = admin.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename", (scratch,))
+            for (table,) in found.fetchall():
                 admin.execute(SQL("DROP TABLE IF EXISTS {0}.{1} CASCADE").format(Identifier(live), Identifier(table)))
                 admin.execute(SQL("ALTER TABLE {0}.{1} SET SCHEMA {2}").format(Identifier(scratch), Identifier(table), Identifier(live)))
             # Without CASCADE: anything the view made that is not a table (a type, a function)
