@@ -13,8 +13,6 @@ from psycopg.sql import SQL, Identifier
 
 # notification id, originator id, originator version, topic, state (still encrypted)
 StoredRow = tuple[int, Any, int, str, bytes]
-
-
 StoredPages = Callable[[int, int, int], list[StoredRow]]  # (after, last, limit) -> rows
 
 
@@ -35,28 +33,20 @@ def pages_up_to(recorder: Any, last: int, page_size: int) -> Iterator[list[Store
 
 def page_reader(recorder: Any) -> StoredPages:
     if isinstance(recorder, SQLiteApplicationRecorder):
-        return _sqlite_pages(recorder)
-    if isinstance(recorder, PostgresApplicationRecorder):
-        return _postgres_pages(recorder)
-    raise TypeError(f"No plain page reader for {type(recorder).__name__}")
+        lite = (
+            f"SELECT rowid, originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
+            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+        )
 
+        def read_sqlite(after: int, last: int, limit: int) -> list[StoredRow]:
+            with recorder.datastore.transaction(commit=False) as cursor:
+                cursor.sqlite_cursor.row_factory = None  # plain tuples, not sqlite3.Row
+                cursor.execute(lite, (after, last, limit))
+                return cursor.fetchall()  # type: ignore[no-any-return]
 
-def _sqlite_pages(recorder: SQLiteApplicationRecorder) -> StoredPages:
-    statement = (
-        f"SELECT rowid, originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
-        "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
-    )
-
-    def read(after: int, last: int, limit: int) -> list[StoredRow]:
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.sqlite_cursor.row_factory = None  # plain tuples, not sqlite3.Row
-            cursor.execute(statement, (after, last, limit))
-            return cursor.fetchall()  # type: ignore[no-any-return]
-
-    return read
-
-
-def _postgres_pages(recorder: PostgresApplicationRecorder) -> StoredPages:
+        return read_sqlite
+    if not isinstance(recorder, PostgresApplicationRecorder):
+        raise TypeError(f"No plain page reader for {type(recorder).__name__}")
     statement = SQL(
         "SELECT notification_id, originator_id, originator_version, topic, state FROM {0}.{1} "
         "WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
