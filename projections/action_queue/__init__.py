@@ -19,10 +19,9 @@ only decides, when the queue is read, which items are overdue.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from functools import singledispatchmethod
 from typing import Any
-
 from uuid import UUID
 
 from incidents.application.disclosures import DISCLOSURE_ROLES
@@ -58,8 +57,6 @@ DISCLOSURE_DUE = Action("disclosure_due", "Respond to the disclosure request", "
 ACTIONS: dict[str, Action] = {a.code: a for a in (REVIEW, COPY, WARNING_WINDOW, DISCLOSURE_DUE)}
 WINDOWS: tuple[str, ...] = tuple(a.code for a in ACTIONS.values() if a.is_window)
 ENDED_BY_CLOSE: tuple[str, ...] = (REVIEW.code, COPY.code)
-
-
 DISCLOSURE = "disclosure"  # the kind of a disclosure request's items
 
 
@@ -153,11 +150,6 @@ def months_after(moment: datetime, months: int) -> datetime:
     return months_before(moment, -months)
 
 
-def start_of_day(day: date) -> datetime:
-    """The first moment of a UK calendar day, in UTC."""
-    return datetime.combine(day, time(0), tzinfo=UK).astimezone(timezone.utc)
-
-
 class ActionQueue(FoldingProjection):
     name = "action_queue"
 
@@ -205,7 +197,8 @@ class ActionQueue(FoldingProjection):
     @fold_event.register
     def _(self, e: DisclosureRequest.Received) -> None:
         requester = Requester(e.requester_type, e.reference)
-        self.fold.request_received(e.originator_id, e.practice, requester, start_of_day(e.received_on), end_of_day(e.due_on))
+        received = datetime.combine(e.received_on, time(0), tzinfo=UK).astimezone(timezone.utc)  # the UK day's first moment
+        self.fold.request_received(e.originator_id, e.practice, requester, received, end_of_day(e.due_on))
 
     @fold_event.register
     def _(self, e: DisclosureRequest.Extended) -> None:
