@@ -1,12 +1,10 @@
 """Incident summaries: one row per incident, for lists, today's incidents and search.
 
-What text the view holds. The events are encrypted at rest; this view is not. Its search index
-keeps the kind's title, the location's label, the clinician, response and outcome labels, and
-the free text staff typed (notes, review comments, closing notes, reasons), with what looks like
-a patient identifier blanked first by `searchable()` (NHS numbers, runs of six or more digits,
-dates, e-mail addresses). The NHS number field, response references and who acted are never
-copied. A name typed into a note is indexed like any word, so the view's database must be
-protected as the practice's records are; it can always be deleted and rebuilt from the events.
+The events are encrypted at rest; this view is not. Its search index keeps the labels shown and
+the free text staff typed, with what looks like a patient identifier blanked by `searchable()`;
+the NHS number, response references and who acted are never copied. A name typed into a note is
+indexed like any word, so protect the view's database as the practice's records (it can always
+be deleted and rebuilt from the events).
 """
 
 from __future__ import annotations
@@ -67,8 +65,6 @@ def label_words(code: str) -> str:
 _EMAIL = re.compile(r"\S+@\S+")
 _DATE = re.compile(r"\b\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}\b")
 _LONG_NUMBER = re.compile(r"\d(?:[ \-]?\d){5,}")  # NHS numbers (943 476 5919), phone, hospital numbers
-
-
 _DIGIT = re.compile(r"\d")
 # Digits joined by up to three characters that are neither letters nor digits (spaces, no-break
 # spaces, dots, slashes, underscores...): where an NHS number may hide, however it was typed.
@@ -94,7 +90,6 @@ def _blank_nhs_numbers(text: str) -> str:
 
 def searchable(text: str) -> str:
     """Free text with what looks like a patient identifier blanked, ready for the index."""
-
     if not text:
         return ""
     if "@" in text:
@@ -266,16 +261,13 @@ SORT_SLOTS = 2**20
 
 
 def sort_base(moment: datetime) -> int:
-    """The first sort key of a moment's millisecond: rows are ordered by the time the incident
-    occurred, then in arrival order (a slot of SORT_SLOTS, a million per millisecond, enough for
-    any burst), the same on every database; on SQLite the key is also the search index's rowid.
-    It fits 64 bits until the year 2248."""
+    """The first sort key of a moment's millisecond: rows are ordered by occurred time, then in
+    arrival order (SORT_SLOTS per millisecond); on SQLite it is also the search index's rowid."""
     millis = (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
     return millis * SORT_SLOTS
 
 
 # The view ------------------------------------------------------------------------------------
-
 
 # A row of the view, in the fold as a list in this order (the views write these columns by name).
 ROW_COLUMNS = (
@@ -310,15 +302,13 @@ LIST_INDEXES = {
         )
     },
 }
-WORDS = (
-"kind_words", "location_words", "clinician", "outcome_words", "response_words", "note_words")  # what search reads
+WORDS = ("kind_words", "location_words", "clinician", "outcome_words", "response_words", "note_words")  # what search reads
 
 _TIMES = {ROW_COLUMNS.index(name) for name in ("occurred_at", "reported_at", "last_response_at", "reviewed_at", "closed_at")}
 
 
 class IncidentSummaryView(FoldedView):
-    """The rows the fold loads and the queries both databases answer the same way (search is
-    each database's own)."""
+    """The rows the fold loads and the queries both databases answer alike (search is their own)."""
 
     def summary_row(self, incident_id: UUID) -> list[Any] | None:
         found = self._load(f"SELECT {', '.join(ROW_COLUMNS)} FROM {{incident_summaries}} WHERE incident_id = %s", (incident_id,))
@@ -344,11 +334,6 @@ class IncidentSummaryView(FoldedView):
     def get(self, practice: str, incident_id: UUID) -> IncidentSummary | None:
         found = self._select(f"SELECT {SUMMARY_COLUMNS} FROM {{incident_summaries}} WHERE practice = %s AND incident_id = %s", (practice, incident_id))
         return self._summary(found[0]) if found else None
-
-    def search(self, query: SummaryQuery) -> SummaryPage:
-        """One page of the practice's incidents matching every filter of the query, newest
-        occurred first. Its cost depends on the page, not on how many incidents there are."""
-        raise NotImplementedError
 
     def indexed_text(self, practice: str, incident_id: UUID) -> str | None:
         """Every word the search index holds for one incident (to check what the view keeps)."""

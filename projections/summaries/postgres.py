@@ -3,6 +3,7 @@ stemming, every word a prefix as on SQLite) with a GIN index."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from psycopg.sql import SQL, Composable, Identifier
@@ -19,11 +20,10 @@ COLUMNS = SQL(SUMMARY_COLUMNS)
 MATCHES = SQL("search @@ to_tsquery('simple'::regconfig, %(words)s)")
 SEARCHED = " || ' ' || ".join(WORDS)
 SEARCH_COLUMN = f"search tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, {SEARCHED})) STORED"
-RECENT_WINDOW = 2000  # rows a text search reads in list order before it asks the word index
 
 
 class PostgresIncidentSummaryView(PostgresFoldedView, IncidentSummaryView):
-    recent_window = RECENT_WINDOW
+    recent_window = 2000  # rows a text search reads in list order before it asks the word index
     tables = ("incident_summaries",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -75,32 +75,32 @@ class PostgresIncidentSummaryView(PostgresFoldedView, IncidentSummaryView):
         params["words"] = " & ".join(f"'{word}':*" for word in query.prefixes)
         return self._text_page(query, filtered, params)
 
-    def _page(self, query: SummaryQuery, condition: Composable, params: dict[str, Any]) -> SummaryPage:
-        # Both statements in one round trip, outside a transaction (two more round trips).
+    def _page(self, query: SummaryQuery, condition: Composable, params: dict[str, Any], forced: bool = False) -> SummaryPage:
+        """Both statements in one round trip, outside a transaction unless `forced` through the
+        word index (GIN), which the planner cannot tell is the cheaper way."""
         with self.datastore.get_connection() as connection:
-            with connection.pipeline():
-                listed = connection.execute(self._rows_sql(condition), params)
-                counted = connection.execute(self._count_sql(condition), params)
-            rows = [IncidentSummary(**row) for row in listed.fetchall()]
-            total = counted.fetchone()["n"]  # type: ignore[index]
+            with connection.pipeline(), connection.transaction(force_rollback=True) if forced else nullcontext():
+                if forced:
+                    connection.execute("SET LOCAL enable_indexscan = off")
+                    connection.execute("SET LOCAL enable_seqscan = off")
+                listed = connection.execute(self._rows_sql(self.table, condition), params)
+                counted = connection.execute(
+                    SQL("SELECT count(*) AS n FROM (SELECT 1 FROM {0} WHERE {1} LIMIT %(cap)s) AS capped").format(self.table, condition),
+                    params,
+                )
+                rows = [IncidentSummary(**row) for row in listed.fetchall()]
+                total = counted.fetchone()["n"]  # type: ignore[index]
         return page_of(query, rows, total)
 
     def _text_page(self, query: SummaryQuery, filtered: Composable, params: dict[str, Any]) -> SummaryPage:
-        """A word used often is found among the newest rows (the `recent` window, read in list
-        order); a word used rarely is not, and the word index (GIN) is then forced, since the
-        planner cannot tell the two apart. A page from the window counts only its matches, as a
-        lower bound."""
+        """A word used often is found among the newest rows (the `recent` window, in list order),
+        counted as a lower bound; a word used rarely is not, and the word index is then forced."""
         recent = SQL("(SELECT {1}, sort_key, search FROM {0} WHERE {2} ORDER BY sort_key DESC LIMIT %(window)s) AS recent").format(
             self.table, COLUMNS, filtered
         )
         with self.datastore.get_connection() as connection:
             with connection.pipeline():
-                listed = connection.execute(
-                    SQL("SELECT {1} FROM {0} WHERE {2} ORDER BY sort_key DESC LIMIT %(limit)s OFFSET %(offset)s").format(
-                        recent, COLUMNS, MATCHES
-                    ),
-                    params,
-                )
+                listed = connection.execute(self._rows_sql(recent, MATCHES), params)
                 seen = connection.execute(
                     SQL("SELECT count(*) AS scanned, count(*) FILTER (WHERE {1}) AS found FROM {0}").format(recent, MATCHES),
                     params,
@@ -112,22 +112,10 @@ class PostgresIncidentSummaryView(PostgresFoldedView, IncidentSummaryView):
         if every_row_seen or window["found"] >= query.offset + query.page_size + 1:
             # The page is right; counting every match would cost as much as the whole list.
             return page_of(query, rows, window["found"], at_least=not every_row_seen)
-        condition = SQL("{0} AND {1}").format(filtered, MATCHES)
-        with self.datastore.get_connection() as connection:
-            with connection.pipeline(), connection.transaction(force_rollback=True):
-                connection.execute("SET LOCAL enable_indexscan = off")
-                connection.execute("SET LOCAL enable_seqscan = off")
-                listed = connection.execute(self._rows_sql(condition), params)
-                counted = connection.execute(self._count_sql(condition), params)
-                rows = [IncidentSummary(**row) for row in listed.fetchall()]
-                total = counted.fetchone()["n"]  # type: ignore[index]
-        return page_of(query, rows, total)
+        return self._page(query, SQL("{0} AND {1}").format(filtered, MATCHES), params, forced=True)
 
-    def _rows_sql(self, condition: Composable) -> Composable:
+    @staticmethod
+    def _rows_sql(source: Composable, condition: Composable) -> Composable:
         return SQL("SELECT {1} FROM {0} WHERE {2} ORDER BY sort_key DESC LIMIT %(limit)s OFFSET %(offset)s").format(
-            self.table, COLUMNS, condition
+            source, COLUMNS, condition
         )
-
-    def _count_sql(self, condition: Composable) -> Composable:
-        return SQL("SELECT count(*) AS n FROM (SELECT 1 FROM {0} WHERE {1} LIMIT %(cap)s) AS capped").format(self.table, condition)
-

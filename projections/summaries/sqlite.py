@@ -8,21 +8,11 @@ from typing import Any
 
 from incidents.projections.sqlite import SQLiteFoldedView, in_sqlite
 
-
 from . import LIST_INDEXES, ROW_COLUMNS, SUMMARIES_TABLE, SUMMARY_COLUMNS, WORDS, IncidentSummaryView, SummaryPage, SummaryQuery, page_of
 from .fold import ID, SummaryFold
 
 LIVE_HASH_SIZE = 1024 * 1024  # FTS5's default
 REBUILD_HASH_SIZE = 64 * 1024 * 1024
-
-
-def _search_facets(practice: str, kind: str | None, status: str | None, location: str | None) -> list[str]:
-    """The filters as tokens of the index's `facets` column (a search needs no second lookup)."""
-    facets = [f"p{practice}"]
-    for prefix, value in (("k", kind), ("s", status), ("l", location)):
-        if value:
-            facets.append(prefix + value.replace("_", ""))
-    return facets
 
 
 SEARCHED = "{kind_words location_words clinician outcome_words response_words note_words}"
@@ -43,7 +33,6 @@ REFRESH_STALE = [
 REPLACE_ROW = (
     f"INSERT OR REPLACE INTO incident_summaries ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' for _ in ROW_COLUMNS)})"
 )
-
 
 
 class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
@@ -129,14 +118,14 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
             counted = c.fetchone()[0]
         return page_of(query, rows, counted)
 
-
     @staticmethod
     def _text_search(query: SummaryQuery, params: dict[str, Any], only_practice: bool) -> tuple[str, str]:
         # Every token is made of letters and digits only (summaries.search_words), so quoting it
         # as an FTS5 string is safe; the filters are tokens of their own column.
-        facets = _search_facets(query.practice, query.kind, query.status, query.location)
-        if only_practice:
-            facets = facets[1:]
+        # The filters as tokens of the index's `facets` column (a search needs no second lookup).
+        facets = [] if only_practice else [f"p{query.practice}"]
+        filters = (("k", query.kind), ("s", query.status), ("l", query.location))
+        facets += [prefix + value.replace("_", "") for prefix, value in filters if value]
         terms = [f'{{facets}} : "{f}"' for f in facets] + [f'{SEARCHED} : "{w}" *' for w in query.prefixes]
         params["match"] = " AND ".join(terms)
         where = ["incident_search MATCH :match"]
