@@ -11,7 +11,6 @@ from typing import Iterator
 from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
-
 from incidents.storage import Store
 
 from .action_queue import ActionQueue

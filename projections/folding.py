@@ -8,7 +8,6 @@ each page, through the same code.
 from __future__ import annotations
 
 import inspect
-from functools import singledispatchmethod
 from typing import Any, Callable
 
 from eventsourcing.persistence import Tracking
@@ -63,6 +62,8 @@ class FoldedView:
     def _select(self, text: str, params: Any) -> list[Any]:
         return self._select_all([(text, params)])[0]
 
+    _load = _select  # rows the fold lacks (SQLite reads them on a connection of their own)
+
     def start_batching(self) -> None:
         self.batching = True
 
@@ -98,8 +99,8 @@ class FoldedView:
 
 
 class FoldingProjection(Projection[Any]):
-    """Events to fold calls. Each subclass defines its own `fold_event` singledispatchmethod;
-    every event advances the view's tracking position, those it ignores too."""
+    """Events to fold calls, by the subclass's own `fold_event` singledispatchmethod; every
+    event advances the view's tracking position, those it ignores too."""
 
     layout = 1  # raise it when what the projection writes changes: every view is then rebuilt (layouts.py)
     rebuild_cost = 1  # what rebuilding the view costs beside the others (side_by_side.py)
@@ -108,10 +109,6 @@ class FoldingProjection(Projection[Any]):
         super().__init__(view)
         self.fold: Any = view.fold
         self.handlers: dict[type, Callable[[Any], None]] = {}
-
-    @singledispatchmethod
-    def fold_event(self, domain_event: Any) -> None:
-        pass
 
     def handler_of(self, event_class: type) -> Callable[[Any], None]:
         """The handler of a class of event, found once per class: a singledispatchmethod builds

@@ -40,6 +40,3 @@ class PostgresFoldedView(FoldedView, PostgresTrackingRecorder):
                 found.append([tuple(row.values()) for row in curs.fetchall()])
             return found
 
-    def _load(self, text: str, params: Any) -> list[tuple[Any, ...]]:
-        return self._select(text, params)
-

@@ -20,15 +20,11 @@ STATEMENTS_KEPT = 256
 
 
 def to_micros(value: datetime | None) -> int | None:
-    if value is None:
-        return None
-    return int(value.timestamp() * 1_000_000)
+    return None if value is None else int(value.timestamp() * 1_000_000)
 
 
 def from_micros(value: int | None) -> datetime | None:
-    if value is None:
-        return None
-    return datetime.fromtimestamp(value / 1_000_000, tz=timezone.utc)
+    return None if value is None else datetime.fromtimestamp(value / 1_000_000, tz=timezone.utc)
 
 
 @lru_cache(maxsize=None)

@@ -1,14 +1,8 @@
-"""Dashboard figures: counters per practice, each event adding or taking one from a few rows, so
-a page reads at most a dozen months of small rows whatever the number of events.
-
-- open incidents by kind; incidents by month (of occurred_at, UK time), kind and location, moved
-  by a correction; responses by month, kind and response;
-- closes by month of closing, kind, outcome and time-to-close bucket (CLOSE_TIME_BUCKETS), with
-  the count and the seconds from report to close; a reopen takes the close back out, so an
-  incident counts once, at its last close.
-
-A small table of incidents tells the view what to take one from (later events do not carry the
-practice).
+"""Dashboard figures: counters per practice (open by kind; incidents, responses and closes by
+UK month), each event adding or taking one from a few rows, so a page reads a dozen months of
+small rows whatever the number of events. A reopen takes the close back out: an incident counts
+once, at its last close. A small table of incidents says what to take one from (later events do
+not carry the practice).
 """
 
 from __future__ import annotations
@@ -18,7 +12,6 @@ from datetime import date, datetime
 from functools import lru_cache, singledispatchmethod
 from typing import Any, Iterable, NamedTuple
 from zoneinfo import ZoneInfo
-
 
 from incidents.domain.incident import Incident
 from incidents.domain.kinds import INCIDENT_KINDS, LOCATION_FACTS, kind_of
@@ -52,11 +45,6 @@ def _month_of_hour(hour: int) -> str:
     # Exact for every moment of the UTC hour: UK clocks change, and UK days begin, on whole UTC
     # hours, so an hour never spans two UK months. (A projection asks for one per event.)
     return datetime.fromtimestamp(hour * 3600, UK).strftime("%Y-%m")
-
-
-def month_start(key: str) -> date:
-    year, month = key.split("-")
-    return date(int(year), int(month), 1)
 
 
 def months_ending(today: date, count: int = MONTHS_SHOWN) -> list[str]:
@@ -204,7 +192,7 @@ class FiguresView(FoldedView):
         c = self._counters(practice, keys[0], keys[-1])
         months = tuple(
             MonthFigures(
-                month_start(key),
+                date(int(key[:4]), int(key[5:]), 1),
                 _summed(((kind, n) for month, kind, _, n in c.incidents if month == key), KINDS),
                 _by_count(_summed((response, n) for month, _, response, n in c.responses if month == key)),
                 _close_times((bucket, n, s) for month, _, _, bucket, n, s in c.closes if month == key),
@@ -282,5 +270,4 @@ class Figures(FoldingProjection):
     @fold_event.register
     def _(self, e: Incident.Reopened) -> None:
         self.fold.incident_reopened(e.originator_id)
-
 
