@@ -124,8 +124,7 @@ class InvalidSummaryQuery(ValueError):
 
 
 def search_words(text: str) -> tuple[str, ...]:
-    """A person's search text as plain words (letters and digits of any script), so no input can
-    change the shape of a query; a word of one character would match nearly everything."""
+    """Search text as plain words of letters and digits, so no input can change a query's shape."""
     words: list[str] = []
     for word in _WORD.findall((text or "").casefold()):
         word = word[:MAX_WORD_CHARS]
@@ -243,8 +242,7 @@ class SummaryPage:
 
 
 def page_of(query: SummaryQuery, fetched: list[IncidentSummary], counted: int, at_least: bool = False) -> SummaryPage:
-    """Build a page from up to page_size + 1 rows and a count of up to TOTAL_CAP + 1 (or, when
-    `at_least`, a count that stopped early)."""
+    """A page from up to page_size + 1 rows and a count of up to TOTAL_CAP + 1 (or one that stopped early)."""
     return SummaryPage(
         rows=fetched[: query.page_size],
         page=query.page,
