@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache, singledispatchmethod
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 from zoneinfo import ZoneInfo
 
 from incidents.domain.incident import Incident
@@ -149,6 +149,17 @@ COUNTERS = {
     "figures_responses_by_month": ("practice", "month", "kind", "response"),
     "figures_closes_by_month": ("practice", "month", "kind", "outcome", "bucket"),
 }
+
+
+def adding_to(table: str, values: Callable[[list[str]], str]) -> str:
+    """The statement adding changes (rows given by `values` of the column names) to a counter."""
+    columns = COUNTERS[table]
+    names = [*columns, "count", *(["seconds"] if table == "figures_closes_by_month" else [])]
+    added = ", ".join(f"{name} = c.{name} + excluded.{name}" for name in names[len(columns):])
+    return (
+        f"INSERT INTO {{{table}}} AS c ({', '.join(names)}) {values(names)} "
+        f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET {added}"
+    )
 
 
 def figures_tables(id_type: str, time_type: str, clustered: str) -> list[str]:

@@ -7,24 +7,16 @@ from typing import Any
 
 from incidents.projections.postgres import PostgresFoldedView
 
-from . import COUNTERS, INCIDENT_COLUMNS, FiguresView, figures_tables
+from . import COUNTERS, INCIDENT_COLUMNS, FiguresView, adding_to, figures_tables
 from .fold import FiguresFold
 
 SECOND = timedelta(seconds=1)
 
 
-def _adding_to(table: str, columns: tuple[str, ...]) -> str:
-    """INSERT ... SELECT FROM unnest(one array per column) ON CONFLICT: add each change to its
-    counter (the closes' seconds too)."""
-    with_seconds = table == "figures_closes_by_month"
-    names = [*columns, "count", *(["seconds"] if with_seconds else [])]
+def _unnested(names: list[str]) -> str:
+    """The changes passed as one array per column."""
     types = ["integer" if name in ("bucket", "count") else "bigint" if name == "seconds" else "text" for name in names]
-    return (
-        f"INSERT INTO {{{table}}} AS c ({', '.join(names)}) "
-        f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)}) "
-        f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET count = c.count + excluded.count"
-        + (", seconds = c.seconds + excluded.seconds" if with_seconds else "")
-    )
+    return f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})"
 
 
 class PostgresFiguresView(PostgresFoldedView, FiguresView):
@@ -35,7 +27,7 @@ class PostgresFiguresView(PostgresFoldedView, FiguresView):
         self.fold = FiguresFold(self, lambda moment: moment, lambda reported, closed: (closed - reported) // SECOND)
         # Each counter's change, added to its row (made if it is missing): one statement per
         # table and flush, the changes passed as one array per column.
-        self._add_to_counters = {table: self._sql(_adding_to(table, columns)) for table, columns in COUNTERS.items()}
+        self._add_to_counters = {table: self._sql(adding_to(table, _unnested)) for table in COUNTERS}
         self._create(*figures_tables("uuid", "timestamptz", ""))
 
     def _write_changes(self, curs: Any) -> None:

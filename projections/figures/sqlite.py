@@ -7,7 +7,7 @@ from typing import Any
 
 from incidents.projections.sqlite import SQLiteFoldedView, in_sqlite, to_micros
 
-from . import COUNTERS, INCIDENT_COLUMNS, FiguresView, figures_tables
+from . import INCIDENT_COLUMNS, FiguresView, adding_to, figures_tables
 from .fold import FiguresFold
 
 REPLACE_INCIDENT = (
@@ -37,14 +37,6 @@ class SQLiteFiguresView(SQLiteFoldedView, FiguresView):
         incidents, changes = self.fold.drain()
         c.executemany(REPLACE_INCIDENT, [(str(incident_id), *row) for incident_id, row in incidents])
         for table, rows in changes.items():
-            with_seconds = table == "figures_closes_by_month"
-            rows = [row for row in rows if row[-1] or (with_seconds and row[-2])]
+            rows = [row for row in rows if row[-1] or (table == "figures_closes_by_month" and row[-2])]
             if rows:
-                columns = COUNTERS[table]
-                values = ", ".join("?" for _ in range(len(columns) + 1 + with_seconds))
-                c.executemany(
-                    f"INSERT INTO {table} ({', '.join(columns)}, count{', seconds' if with_seconds else ''}) "
-                    f"VALUES ({values}) ON CONFLICT ({', '.join(columns)}) DO UPDATE SET count = count + excluded.count"
-                    + (", seconds = seconds + excluded.seconds" if with_seconds else ""),
-                    rows,
-                )
+                c.executemany(in_sqlite(adding_to(table, lambda names: f"VALUES ({', '.join('?' for _ in names)})")), rows)
