@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install bench bench-connections bench-evidence bench-projections bench-projection-cost bench-pages demo clean
+.PHONY: run test install lint-imports bench bench-connections bench-evidence bench-projections bench-projection-cost bench-pages demo clean
 
 install: $(VENV)/.installed web/node_modules/.installed
 
@@ -26,6 +26,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Bare lint-imports cannot see web/ and projections/ (mapped into the package at install), so the
+# contracts run through the test that lays them inside a copy of the package.
+lint-imports: install
+	$(BIN)/python -m pytest -q tests/unit/test_import_contracts.py
 
 demo: install
 	$(BIN)/incidents demo
