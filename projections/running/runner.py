@@ -4,6 +4,7 @@ process (`inline`), or in an `incidents project` worker; otherwise the app only 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -321,6 +322,8 @@ def start_projections(
             projections.hurry = subscription.hurry
         elif isinstance(subscription, ListenNotifySubscription):
             every.read_all = lambda: subscription._notifications_index >= len(subscription._notifications)
+            projections.hurry = subscription._has_been_notified.set
+            _nudge_now_and_then(subscription)
         for part in parts if subscription is not None else ():
             part.view.start_batching()
         if checkpoints is not None:
@@ -330,6 +333,22 @@ def start_projections(
         projections.stop()
         raise
     return projections
+
+
+NUDGE_SECONDS = 1.0
+
+
+def _nudge_now_and_then(subscription: ListenNotifySubscription[Any]) -> None:
+    """Make the subscription read the store every NUDGE_SECONDS as well as on NOTIFY: PostgreSQL
+    never replays a NOTIFY, and the library's LISTEN starts in a thread of its own, after its
+    first read, so a write in between (or during a reconnect) would wait for the next one."""
+
+    def nudge() -> None:
+        while not subscription._has_been_stopped:
+            time.sleep(NUDGE_SECONDS)
+            subscription._has_been_notified.set()
+
+    threading.Thread(target=nudge, name="projections-nudge", daemon=True).start()
 
 
 def _progress_report(views: dict[str, TrackingRecorder], recorder: Any) -> Callable[[], tuple[dict[str, int], float]]:

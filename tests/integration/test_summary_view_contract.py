@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from eventsourcing.postgres import PostgresSubscription
 
 from incidents.application import commands as c
 from incidents.application.service import Actor
@@ -14,6 +15,7 @@ from incidents.bootstrap import open_log
 from incidents.projections.running.runner import start_projections
 from incidents.projections.summaries import SummaryQuery
 from incidents.settings import Settings
+from tests.conftest import wait_until
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -150,3 +152,24 @@ def test_many_incidents_of_the_same_minute_are_all_listed_in_arrival_order(opene
         assert projections.summaries.get("A81001", ids[0]) is not None
     finally:
         projections.stop()
+
+
+def test_a_write_whose_notify_is_missed_still_reaches_the_view(postgres_url, tmp_path, monkeypatch):
+    """PostgreSQL never replays a NOTIFY, and the library LISTENs in a thread of its own after
+    its first read: a write in that gap must not wait for the next write to be projected."""
+    monkeypatch.setattr(PostgresSubscription, "_listen", lambda self: None)  # a LISTEN still to come
+    opened = open_log(Settings(data_dir=tmp_path, database_url=postgres_url))
+    log = opened.log
+    manager = actor_in(log, "A81001")
+    projections = start_projections(opened.store, opened.env)
+    try:
+        saved = report(log, manager)
+
+        def projected():
+            return (projections.summaries.max_tracking_id(log.name) or 0) >= saved.notification_id
+
+        wait_until(projected, timeout=5)
+        assert projections.summaries.get("A81001", saved.id) is not None
+    finally:
+        projections.stop()
+        log.close()
