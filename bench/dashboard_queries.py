@@ -34,7 +34,7 @@ from eventsourcing.utils import Environment
 from bench import query_bench_arguments, scratch_postgres
 from incidents.domain.filming import AREAS, FilmingIncident
 from incidents.domain.recording import SETTINGS, RecordingEpisode
-from incidents.projections.action_queue import COPY_FOLLOW_UP, ENDED_BY_CLOSE, REVIEW, WARNING_WINDOW, ActionQueue, months_after
+from incidents.projections.action_queue import COPY_FOLLOW_UP, ENDED_BY_CLOSE, REVIEW, ActionQueue, months_after
 from incidents.projections.action_queue.postgres import PostgresActionQueueView
 from incidents.projections.action_queue.sqlite import SQLiteActionQueueView
 from incidents.projections.figures import Figures, month_key
@@ -70,7 +70,7 @@ def history(events: int) -> list[tuple[str, Any, Any, tuple[Any, ...]]]:
         location = rng.choice(list(AREAS if kind == FilmingIncident.KIND else SETTINGS))
         i = uuid.uuid4()
         ops.append(("incident_reported", (i, practice, kind, month_key(occurred), location, reported),
-                    "incident_reported", (i, practice, kind, reported, working_days_deadline(reported, 2))))
+                    "incident_reported", (i, practice, kind, reported, working_days_deadline(reported, 2), "A patient")))
         t = reported
         for _ in range(rng.randint(1, 3)):
             t += timedelta(hours=rng.randint(1, 48))
@@ -80,7 +80,7 @@ def history(events: int) -> list[tuple[str, Any, Any, tuple[Any, ...]]]:
                     ("copy_settled", (i,)) if name == "CopyReceived" else (None, ()))
             else:
                 name = rng.choice(["AskedToStop", "PolicyExplained", "WarningLetterSent"])
-                queue = ("item_due", (i, WARNING_WINDOW.code, t, months_after(t, 12))) if name == "WarningLetterSent" else (None, ())
+                queue = ("letter_sent", (i, t, months_after(t, 12), "")) if name == "WarningLetterSent" else (None, ())
             ops.append(("response_recorded", (i, name, month_key(t)), *queue))
         if rng.random() < 0.05:
             ops.append(("incident_moved", (i, month_key(occurred - timedelta(days=20)), None), None, ()))
@@ -90,10 +90,12 @@ def history(events: int) -> list[tuple[str, Any, Any, tuple[Any, ...]]]:
         ops.append((None, (), "item_done", (i, (REVIEW.code,))))
         t += timedelta(hours=rng.randint(1, 400))
         ops.append(("incident_closed", (i, "no_further_action", t, month_key(t)), "item_done", (i, ENDED_BY_CLOSE)))
+        ops.append((None, (), "incident_closed", (i,)))
         if rng.random() < 0.03:
-            ops.append(("incident_reopened", (i,), "incident_reopened", (i,)))
+            ops.append(("incident_reopened", (i,), "incident_reopened", (i, t)))
             t += timedelta(days=2)
             ops.append(("incident_closed", (i, "resolved_at_desk", t, month_key(t)), "item_done", (i, ENDED_BY_CLOSE)))
+            ops.append((None, (), "incident_closed", (i,)))
     return ops
 
 
@@ -129,7 +131,7 @@ def sqlite_views(folder: Path, ops: Sequence[Any]) -> tuple[Any, Any, Callable[[
     return figures, queue, close
 
 
-TIMES = {"reported_at", "due_at", "since", "copy_since", "copy_due"}
+TIMES = {"reported_at", "due_at", "since", "copy_since", "copy_due", "idle_since"}
 
 
 def postgres_views(url: str, built_figures: Any, built_queue: Any, position: int) -> tuple[Any, Any, Callable[[], None]]:
@@ -176,6 +178,7 @@ def queries(figures: Any, queue: Any) -> dict[str, Callable[[], Any]]:
         "figures (12 months)": lambda: figures.figures(PRACTICE, today),
         "month report": lambda: figures.month_report(PRACTICE, 2026, 5),
         "action queue (50)": lambda: queue.due(PRACTICE, NOW, 50),
+        "quiet incidents (50)": lambda: queue.idle(PRACTICE, NOW - timedelta(days=14), 50),
     }
 
 

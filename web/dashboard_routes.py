@@ -20,8 +20,9 @@ from markupsafe import Markup
 from incidents.application.notices import RequiredNotice
 from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog
 from incidents.domain.disclosure import REQUESTER_TYPES
-from incidents.projections.action_queue import DISCLOSURE, DISCLOSURE_DUE, ActionItem, actions_seen_by
+from incidents.projections.action_queue import DISCLOSURE, DISCLOSURE_DUE, ActionItem, IdleIncident, actions_seen_by
 from incidents.projections.figures import DashboardFigures
+from incidents.projections.summaries import MAX_PAGE_SIZE, SummaryQuery
 
 from .charts import trend_chart
 from .deps import Anyone, Log, Overseer, Polling, caught_up_views, page
@@ -38,8 +39,9 @@ RESPONSES_SHOWN = 8
 @router.get("/")
 def home(request: Request, actor: Anyone):
     projections = caught_up_views(request)
-    start = datetime.now(UK).replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = projections.summaries.reported_between(actor.practice, start, start + timedelta(days=1)) if projections else []
+    today = datetime.now(UK).date()
+    query = SummaryQuery(actor.practice, occurred_from=today, occurred_to=today, page_size=MAX_PAGE_SIZE)
+    rows = projections.summaries.search(query).rows if projections else []
     return request.app.state.render(
         request, "home.jinja", page(request, actor, today=[summary_row(r) for r in rows]), block="today"
     )
@@ -81,6 +83,16 @@ def queue_row(item: ActionItem) -> dict[str, Any]:
         "since": item.since,
         "overdue": item.overdue,
         "is_window": item.is_window,
+        "detail": item.detail,
+    }
+
+
+def quiet_row(incident: IdleIncident, now: datetime) -> dict[str, Any]:
+    return {
+        "link": f"/incidents/{incident.incident_id}",
+        "title": INCIDENT_KINDS[incident.kind].TITLE,
+        "since": incident.idle_since,
+        "days": (now - incident.idle_since).days,
     }
 
 
@@ -132,6 +144,9 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
     now = datetime.now(timezone.utc)
     figures: DashboardFigures = projections.view("dashboard_figures").figures(actor.practice, now.astimezone(UK).date())
     queue = projections.view("action_queue").due(actor.practice, now, QUEUE_SHOWN, role=actor.role)
+    in_queue = {item.incident_id for item in queue if not item.is_window}
+    quiet_before = now - timedelta(days=request.app.state.settings.quiet_days)
+    quiet = [i for i in projections.view("action_queue").idle(actor.practice, quiet_before, QUEUE_SHOWN) if i.incident_id not in in_queue]
     recent = projections.summaries.reported_between(actor.practice, now - timedelta(days=RECENT_DAYS), now + timedelta(minutes=1), limit=10)
     kinds = list(INCIDENT_KINDS.values())
     chart = trend_chart(
@@ -145,6 +160,8 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
         "overdue": sum(1 for item in queue if item.overdue),
         "queue": [queue_row(item) for item in queue if not item.is_window],
         "windows": [queue_row(item) for item in queue if item.is_window],
+        "quiet": [quiet_row(incident, now) for incident in quiet],
+        "quiet_days": request.app.state.settings.quiet_days,
         "queue_has_disclosures": DISCLOSURE_DUE.code in actions_seen_by(actor.role),
         "chart": chart,
         "response_mix": [(response_label(name), count) for name, count in figures.response_mix.items()][:RESPONSES_SHOWN],

@@ -14,6 +14,10 @@ only decides, when the queue is read, which items are overdue.
 - disclosure_due: an open disclosure request, due by the end of its due date, moved by an
   extension, ended by disclosing, refusing or closing; keyed by the request's id, kind
   "disclosure", its requester kept in action_requests. Only DISCLOSURE_ROLES see it.
+
+Beside the items, each open incident keeps when it last saw activity (reported, a response, a
+note, a correction, a review, a reopening): `idle` lists those quiet for longer than the reader
+asks, oldest first, so an incident nobody touches does not sit open unseen.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from uuid import UUID
 
 from incidents.application.disclosures import DISCLOSURE_ROLES
 from incidents.domain.disclosure import DisclosureRequest
-from incidents.domain.filming import WARNING_VALIDITY_MONTHS, FilmingIncident
+from incidents.domain.filming import FILMERS, WARNING_VALIDITY_MONTHS, FilmingIncident
 from incidents.domain.incident import Incident
 from incidents.domain.kinds import kind_of
 from incidents.domain.recording import RecordingEpisode
@@ -58,6 +62,8 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (REVIEW, COPY, WARNING_WINDOW, 
 WINDOWS: tuple[str, ...] = tuple(a.code for a in ACTIONS.values() if a.is_window)
 ENDED_BY_CLOSE: tuple[str, ...] = (REVIEW.code, COPY.code)
 DISCLOSURE = "disclosure"  # the kind of a disclosure request's items
+# The events of an open incident that count as someone working on it.
+ACTIVITY = (Incident.Responded, Incident.NoteAdded, Incident.Corrected, Incident.Reviewed)
 
 
 def actions_seen_by(role: str | None) -> tuple[str, ...]:
@@ -85,15 +91,26 @@ class ActionItem:
     overdue: bool  # never for a window
     is_window: bool
     requester: Requester | None = None  # a disclosure request's
+    detail: str = ""  # for a warning letter: who it was given to, and its reference
+
+
+@dataclass(frozen=True)
+class IdleIncident:
+    incident_id: UUID
+    kind: str
+    idle_since: datetime  # UTC: its last activity
 
 
 def action_tables(id_type: str, time_type: str) -> list[str]:
     """The view's tables on either database (tables in braces, see folding.FoldedView)."""
     return [
         f"CREATE TABLE IF NOT EXISTS {{action_incidents}} (incident_id {id_type} PRIMARY KEY, practice text NOT NULL, "
-        f"kind text NOT NULL, copy_since {time_type}, copy_due {time_type})",
+        f"kind text NOT NULL, copy_since {time_type}, copy_due {time_type}, idle_since {time_type}, "
+        "filmer text NOT NULL DEFAULT '')",
+        "CREATE INDEX IF NOT EXISTS action_incidents_idle ON {action_incidents} (practice, idle_since)",
         f"CREATE TABLE IF NOT EXISTS {{action_items}} (incident_id {id_type} NOT NULL, action text NOT NULL, practice text NOT NULL, "
-        f"kind text NOT NULL, due_at {time_type} NOT NULL, since {time_type} NOT NULL, PRIMARY KEY (incident_id, action))",
+        f"kind text NOT NULL, due_at {time_type} NOT NULL, since {time_type} NOT NULL, detail text NOT NULL DEFAULT '', "
+        "PRIMARY KEY (incident_id, action))",
         "CREATE INDEX IF NOT EXISTS action_items_due ON {action_items} (practice, due_at)",
         # A practice's windows are read by action, not among every item of the practice.
         "CREATE INDEX IF NOT EXISTS action_items_windows ON {action_items} (practice, action, due_at)",
@@ -106,16 +123,18 @@ class ActionQueueView(FoldedView):
     """The rows the fold loads and the query, the same on both databases (folding.FoldedView)."""
 
     def action_incident(self, incident_id: UUID) -> list[Any] | None:
-        found = self._load("SELECT practice, kind, copy_since, copy_due FROM {action_incidents} WHERE incident_id = %s", (incident_id,))
+        found = self._load(
+            "SELECT practice, kind, copy_since, copy_due, idle_since, filmer FROM {action_incidents} WHERE incident_id = %s", (incident_id,)
+        )
         return list(found[0]) if found else None
 
     def action_item(self, key: tuple[UUID, str]) -> list[Any] | None:
-        found = self._load("SELECT practice, kind, due_at, since FROM {action_items} WHERE incident_id = %s AND action = %s", key)
+        found = self._load("SELECT practice, kind, due_at, since, detail FROM {action_items} WHERE incident_id = %s AND action = %s", key)
         return list(found[0]) if found else None
 
     def windows_of(self, practice: str) -> list[tuple[tuple[UUID, str], list[Any]]]:
         rows = self._load(
-            "SELECT incident_id, action, practice, kind, due_at, since FROM {action_items} WHERE practice = %s AND action = ANY(%s)",
+            "SELECT incident_id, action, practice, kind, due_at, since, detail FROM {action_items} WHERE practice = %s AND action = ANY(%s)",
             (practice, list(WINDOWS)),
         )
         return [((self.id_of(row[0]), row[1]), list(row[2:])) for row in rows]
@@ -127,23 +146,32 @@ class ActionQueueView(FoldedView):
         if not actions:
             return []
         rows = self._select(
-            "SELECT i.incident_id, i.kind, i.action, i.due_at, i.since, r.requester_type, r.reference "
+            "SELECT i.incident_id, i.kind, i.action, i.due_at, i.since, r.requester_type, r.reference, i.detail "
             "FROM {action_items} i LEFT JOIN {action_requests} r ON r.request_id = i.incident_id "
             "WHERE i.practice = %s AND i.action = ANY(%s) AND NOT (i.due_at <= %s AND i.action = ANY(%s)) "
             "ORDER BY i.due_at, i.incident_id, i.action LIMIT %s",
             (practice, list(actions), now, list(WINDOWS), limit),
         )
         items = []
-        for incident_id, kind, code, due_at, since, requester_type, reference in rows:
+        for incident_id, kind, code, due_at, since, requester_type, reference, detail in rows:
             action, due_at = ACTIONS[code], self.moment_of(due_at)
             items.append(
                 ActionItem(
                     self.id_of(incident_id), kind, code, action.label, action.due_wording, due_at, self.moment_of(since),
                     overdue=not action.is_window and due_at < now, is_window=action.is_window,
-                    requester=Requester(requester_type, reference or "") if requester_type else None,
+                    requester=Requester(requester_type, reference or "") if requester_type else None, detail=detail,
                 )
             )
         return items
+
+    def idle(self, practice: str, before: datetime, limit: int = 100) -> list[IdleIncident]:
+        """The practice's open incidents with no activity since before `before`, quietest first."""
+        rows = self._select(
+            "SELECT incident_id, kind, idle_since FROM {action_incidents} WHERE practice = %s AND idle_since <= %s "
+            "ORDER BY idle_since, incident_id LIMIT %s",
+            (practice, before, limit),
+        )
+        return [IdleIncident(self.id_of(i), kind, self.moment_of(since)) for i, kind, since in rows]
 
 
 def months_after(moment: datetime, months: int) -> datetime:
@@ -152,6 +180,12 @@ def months_after(moment: datetime, months: int) -> datetime:
 
 class ActionQueue(FoldingProjection):
     name = "action_queue"
+    layout = 2
+
+    def process_event(self, domain_event: Any, tracking: Any) -> None:
+        if isinstance(domain_event, ACTIVITY):
+            self.fold.incident_active(domain_event.originator_id, domain_event.timestamp)
+        super().process_event(domain_event, tracking)
 
     @singledispatchmethod
     def fold_event(self, domain_event: Any) -> None:
@@ -160,7 +194,8 @@ class ActionQueue(FoldingProjection):
     @fold_event.register
     def _(self, e: Incident.Reported) -> None:
         due = working_days_deadline(e.timestamp, REVIEW_WORKING_DAYS)
-        self.fold.incident_reported(e.originator_id, e.practice, kind_of(e).KIND, e.timestamp, due)
+        filmer = FILMERS.get(getattr(e, "filmer", ""), "")
+        self.fold.incident_reported(e.originator_id, e.practice, kind_of(e).KIND, e.timestamp, due, filmer)
 
     @fold_event.register
     def _(self, e: Incident.Reviewed) -> None:
@@ -178,7 +213,7 @@ class ActionQueue(FoldingProjection):
     @fold_event.register
     def _(self, e: FilmingIncident.WarningLetterSent) -> None:
         ends = months_after(e.occurred_at, WARNING_VALIDITY_MONTHS)
-        self.fold.item_due(e.originator_id, WARNING_WINDOW.code, e.occurred_at, ends)
+        self.fold.letter_sent(e.originator_id, e.occurred_at, ends, e.reference)
 
     @fold_event.register
     def _(self, e: FilmingIncident.RemovalRequested) -> None:
@@ -187,10 +222,11 @@ class ActionQueue(FoldingProjection):
     @fold_event.register
     def _(self, e: Incident.Closed) -> None:
         self.fold.item_done(e.originator_id, ENDED_BY_CLOSE)
+        self.fold.incident_closed(e.originator_id)
 
     @fold_event.register
     def _(self, e: Incident.Reopened) -> None:
-        self.fold.incident_reopened(e.originator_id)
+        self.fold.incident_reopened(e.originator_id, e.timestamp)
 
     # Disclosure requests: their dates are calendar days (decoded by the application's DateAsISO).
 

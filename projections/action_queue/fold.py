@@ -10,11 +10,12 @@ from uuid import UUID
 
 from incidents.projections.folding import Fold
 
-from . import COPY, DISCLOSURE, DISCLOSURE_DUE, REVIEW, WINDOWS, Requester
+from . import COPY, DISCLOSURE, DISCLOSURE_DUE, REVIEW, WARNING_WINDOW, WINDOWS, Requester
 
 ItemKey = tuple[UUID, str]  # (incident or request id, action)
-PRACTICE, KIND, COPY_SINCE, COPY_DUE = range(4)  # an incident: [practice, kind, copy_since, copy_due]
-DUE_AT, SINCE = 2, 3  # an item: [practice, kind, due_at, since]
+# An incident: [practice, kind, copy_since, copy_due, idle_since (None once closed), filmer].
+PRACTICE, KIND, COPY_SINCE, COPY_DUE, IDLE_SINCE, FILMER = range(6)
+DUE_AT, SINCE, DETAIL = 2, 3, 4  # an item: [practice, kind, due_at, since, detail]
 
 
 class ActionFold(Fold):
@@ -88,25 +89,45 @@ class ActionFold(Fold):
             return
         key = (incident_id, COPY.code)
         if replace or self._item(key) is None:
-            self._put(key, [incident[PRACTICE], incident[KIND], incident[COPY_DUE], incident[COPY_SINCE]])
+            self._put(key, [incident[PRACTICE], incident[KIND], incident[COPY_DUE], incident[COPY_SINCE], ""])
 
     # What the projection calls -----------------------------------------------------------------
 
-    def incident_reported(self, incident_id: UUID, practice: str, kind: str, reported_at: datetime, review_due: datetime) -> None:
+    def incident_reported(
+        self, incident_id: UUID, practice: str, kind: str, reported_at: datetime, review_due: datetime, filmer: str
+    ) -> None:
         at = self.stored(reported_at)
-        self.incidents[incident_id] = self.changed_incidents[incident_id] = [practice, kind, None, None]
-        self._put((incident_id, REVIEW.code), [practice, kind, self.stored(review_due), at])
+        self.incidents[incident_id] = self.changed_incidents[incident_id] = [practice, kind, None, None, at, filmer]
+        self._put((incident_id, REVIEW.code), [practice, kind, self.stored(review_due), at, ""])
         self._end_windows(practice, at)
 
-    def item_due(self, incident_id: UUID, action: str, since: datetime, due_at: datetime) -> None:
-        """Add an item, or replace an existing one whose due date is earlier (a later letter)."""
+    def _set_idle_since(self, incident_id: UUID, at: Any) -> None:
+        incident = self._incident(incident_id)
+        if incident is not None:
+            incident[IDLE_SINCE] = at
+            self.changed_incidents[incident_id] = incident
+
+    def incident_active(self, incident_id: UUID, at: datetime) -> None:
+        """Someone worked on the incident: it is quiet from now (a closed one stays closed)."""
+        incident = self._incident(incident_id)
+        if incident is not None and incident[IDLE_SINCE] is not None:
+            self._set_idle_since(incident_id, self.stored(at))
+
+    def incident_closed(self, incident_id: UUID) -> None:
+        self._set_idle_since(incident_id, None)
+
+    def letter_sent(self, incident_id: UUID, sent: datetime, window_ends: datetime, reference: str) -> None:
+        """A warning letter's window: added, or replacing one that ends earlier (a later letter)."""
         incident = self._incident(incident_id)
         if incident is None:
             return
-        key, due = (incident_id, action), self.stored(due_at)
+        key, due = (incident_id, WARNING_WINDOW.code), self.stored(window_ends)
         item = self._item(key)
         if item is None or due > item[DUE_AT]:
-            self._put(key, [incident[PRACTICE], incident[KIND], due, self.stored(since)])
+            given_to = f"given to: {incident[FILMER].lower()}" if incident[FILMER] else ""
+            detail = ", ".join(part for part in (given_to, f"letter reference {reference}" if reference else "") if part)
+            detail = detail[:1].upper() + detail[1:]
+            self._put(key, [incident[PRACTICE], incident[KIND], due, self.stored(sent), detail])
 
     def item_done(self, incident_id: UUID, actions: tuple[str, ...]) -> None:
         for action in actions:
@@ -129,16 +150,17 @@ class ActionFold(Fold):
             self.changed_incidents[incident_id] = incident
         self._delete((incident_id, COPY.code))
 
-    def incident_reopened(self, incident_id: UUID) -> None:
-        """Restore the copy item if a request is still outstanding."""
+    def incident_reopened(self, incident_id: UUID, at: datetime) -> None:
+        """Open and quiet from now; the copy item back if a request is still outstanding."""
+        self._set_idle_since(incident_id, self.stored(at))
         self._copy_item(incident_id, replace=False)
 
     def request_received(self, request_id: UUID, practice: str, requester: Requester, since: datetime, due_at: datetime) -> None:
         self.new_requests[request_id] = requester
-        self._put((request_id, DISCLOSURE_DUE.code), [practice, DISCLOSURE, self.stored(due_at), self.stored(since)])
+        self._put((request_id, DISCLOSURE_DUE.code), [practice, DISCLOSURE, self.stored(due_at), self.stored(since), ""])
 
     def item_moved(self, item_id: UUID, action: str, due_at: datetime) -> None:
         """Give an open item another due date (an extension), keeping when it arose."""
         item = self._item((item_id, action))
         if item is not None:
-            self._put((item_id, action), [item[PRACTICE], item[KIND], self.stored(due_at), item[SINCE]])
+            self._put((item_id, action), [item[PRACTICE], item[KIND], self.stored(due_at), item[SINCE], item[DETAIL]])

@@ -22,14 +22,14 @@ class PostgresActionQueueView(PostgresFoldedView, ActionQueueView):
         """What changed, deleted then copied in (COPY)."""
         incidents, keys, items, requests = self.fold.drain()
         curs.execute(self._sql("DELETE FROM {action_incidents} WHERE incident_id = ANY(%s)"), ([i for i, _ in incidents],))
-        with curs.copy(self._sql("COPY {action_incidents} (incident_id, practice, kind, copy_since, copy_due) FROM STDIN")) as copy:
+        with curs.copy(self._sql("COPY {action_incidents} (incident_id, practice, kind, copy_since, copy_due, idle_since, filmer) FROM STDIN")) as copy:
             for incident_id, row in incidents:
                 copy.write_row((incident_id, *row))
         curs.execute(
             self._sql("DELETE FROM {action_items} WHERE (incident_id, action) IN (SELECT * FROM unnest(%s::uuid[], %s::text[]))"),
             ([i for i, _ in keys], [a for _, a in keys]),
         )
-        with curs.copy(self._sql("COPY {action_items} (incident_id, action, practice, kind, due_at, since) FROM STDIN")) as copy:
+        with curs.copy(self._sql("COPY {action_items} (incident_id, action, practice, kind, due_at, since, detail) FROM STDIN")) as copy:
             for (item_id, action), item in items:
                 copy.write_row((item_id, action, *item))
         with curs.copy(self._sql("COPY {action_requests} (request_id, requester_type, reference) FROM STDIN")) as copy:

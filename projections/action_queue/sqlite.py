@@ -24,12 +24,13 @@ class SQLiteActionQueueView(SQLiteFoldedView, ActionQueueView):
     def _write_changes(self, c: Any) -> None:
         incidents, keys, items, requests = self.fold.drain()
         c.executemany(
-            "INSERT OR REPLACE INTO action_incidents (incident_id, practice, kind, copy_since, copy_due) VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO action_incidents (incident_id, practice, kind, copy_since, copy_due, idle_since, filmer) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(str(incident_id), *row) for incident_id, row in incidents],
         )
         c.executemany("DELETE FROM action_items WHERE incident_id = ? AND action = ?", [(str(i), a) for i, a in keys])
         c.executemany(
-            "INSERT INTO action_items (incident_id, action, practice, kind, due_at, since) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO action_items (incident_id, action, practice, kind, due_at, since, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(str(i), a, *item) for (i, a), item in items],
         )
         c.executemany(

@@ -53,6 +53,7 @@ class Settings:
     practice: str = "A00001"
     view_wait_seconds: float = 2.0
     worker_stale_seconds: float = 15.0  # worker mode: /healthz says 503 when no worker was seen for longer
+    quiet_days: int = 14  # an open incident with no activity for longer is listed as needing someone
     projections: str = "child"
     checkpoint_seconds: float = 60.0
     session_max_hours: float = 12
@@ -78,6 +79,9 @@ class Settings:
         idle = _number(float, "IDLE_TIMEOUT_MINUTES", get("IDLE_TIMEOUT_MINUTES", "10"))
         wait = _number(float, "VIEW_WAIT_SECONDS", get("VIEW_WAIT_SECONDS", "2"))
         worker_stale = _number(float, "WORKER_STALE_SECONDS", get("WORKER_STALE_SECONDS", "15"))
+        quiet_days = _number(int, "QUIET_DAYS", get("QUIET_DAYS", "14"))
+        if quiet_days < 1:
+            raise ConfigurationError(f"{PREFIX}QUIET_DAYS must be a whole number of days, at least 1")
         one_time_hours = _number(float, "ONE_TIME_PASSWORD_HOURS", get("ONE_TIME_PASSWORD_HOURS", "72"))
         if not one_time_hours:
             raise ConfigurationError(f"{PREFIX}ONE_TIME_PASSWORD_HOURS must be more than 0")
@@ -105,6 +109,7 @@ class Settings:
             practice=get("PRACTICE", "A00001"),
             view_wait_seconds=wait,
             worker_stale_seconds=worker_stale,
+            quiet_days=quiet_days,
             projections=projections,
             checkpoint_seconds=checkpoint_seconds,
             session_max_hours=session_max_hours,
@@ -134,6 +139,7 @@ class Settings:
             "PRACTICE": self.practice,
             "VIEW_WAIT_SECONDS": repr(self.view_wait_seconds),
             "WORKER_STALE_SECONDS": repr(self.worker_stale_seconds),
+            "QUIET_DAYS": str(self.quiet_days),
             "PROJECTIONS": self.projections,
             "CHECKPOINT_SECONDS": repr(self.checkpoint_seconds),
             "SESSION_MAX_HOURS": repr(self.session_max_hours),

@@ -37,4 +37,4 @@ def test_without_a_worker_the_home_page_still_answers_promptly(postgres_url, liv
         log_filming(client, "Nobody is projecting")
         home = client.get("/")
         assert home.status_code == 200
-        assert "Nothing logged yet today" in home.text
+        assert "Nothing logged yet as happening today" in home.text

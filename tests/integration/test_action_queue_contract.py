@@ -4,6 +4,7 @@ library's ProjectionRunner and our subscriptions."""
 from __future__ import annotations
 
 import tempfile
+import uuid
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from incidents.application.disclosures import ExtendRequest
 from incidents.application.records import UK
 from incidents.bootstrap import open_log
 from incidents.domain.dates import months_after
+from incidents.domain.filming import FILMERS
 from incidents.domain.values import months_before
 from incidents.projections.action_queue import ActionQueue, Requester
 from incidents.projections.action_queue.postgres import PostgresActionQueueView
@@ -95,6 +97,56 @@ def test_items_come_and_go_with_the_work(opened):
         done = respond(log, manager, filming.id, "RemovalRequested", now)
         runner.wait(done.notification_id, timeout=10)
         assert queue(view, now) == []
+    finally:
+        stop(runner)
+
+
+def test_an_open_incident_is_quiet_from_its_last_activity_until_it_is_closed(opened):
+    log = opened.log
+    manager = managers(log)["A81001"]
+    runner = run_projection(opened, ActionQueue, VIEWS)
+    view = runner.view
+    try:
+        now = datetime.now(timezone.utc)
+        first = report(log, manager, "filming", now - timedelta(days=3))
+        second = report(log, manager, "recording", now - timedelta(days=2))
+        done = log.add_note(c.AddNote(incident_id=first.id, submission_key=uuid.uuid4().hex, text="Rang the patient back"), manager)
+        runner.wait(done.notification_id, timeout=10)
+        later = datetime.now(timezone.utc) + timedelta(seconds=1)
+        quiet = view.idle("A81001", later)
+        # Quietest first: the second incident was reported after the first, but the note touched the first since.
+        assert [i.incident_id for i in quiet] == [second.id, first.id]
+        assert quiet[1].idle_since == log.repository.get(first.id).modified_on and quiet[1].kind == "filming"
+        assert view.idle("A81001", quiet[0].idle_since - timedelta(microseconds=1)) == []
+        assert view.idle("B82002", later) == []
+
+        log.close_incident(c.CloseIncident(incident_id=first.id, outcome="no_further_action"), manager)
+        done = log.add_note(c.AddNote(incident_id=first.id, submission_key=uuid.uuid4().hex, text="A note after closing"), manager)
+        runner.wait(done.notification_id, timeout=10)
+        assert [i.incident_id for i in view.idle("A81001", later + timedelta(days=1))] == [second.id]
+
+        done = log.reopen_incident(c.ReopenIncident(incident_id=first.id, reason="the patient rang"), manager)
+        runner.wait(done.notification_id, timeout=10)
+        reopened = view.idle("A81001", later + timedelta(days=1))
+        assert [i.incident_id for i in reopened] == [second.id, first.id]
+        assert reopened[1].idle_since == log.repository.get(first.id).modified_on
+    finally:
+        stop(runner)
+
+
+def test_a_warning_letter_says_when_and_to_whom_it_was_given(opened):
+    log = opened.log
+    manager = managers(log)["A81001"]
+    runner = run_projection(opened, ActionQueue, VIEWS)
+    try:
+        now = datetime.now(timezone.utc)
+        filming = report(log, manager, "filming", now - timedelta(days=9))
+        sent = now - timedelta(days=8)
+        done = respond(log, manager, filming.id, "WarningLetterSent", sent, reference="WL/7")
+        runner.wait(done.notification_id, timeout=10)
+        window = next(i for i in runner.view.due("A81001", now) if i.is_window)
+        filmer = FILMERS[log.repository.get(filming.id).filmer].lower()
+        assert (window.since, window.detail) == (sent, f"Given to: {filmer}, letter reference WL/7")
     finally:
         stop(runner)
 
@@ -214,7 +266,10 @@ def test_a_disclosure_request_is_due_by_the_end_of_its_due_day_until_it_is_answe
 
 
 def every_item(view, now: datetime):
-    return [view.due(practice, at, limit=1000) for practice in PRACTICES for at in (now, now + timedelta(days=20), now + timedelta(days=400))]
+    return [
+        (view.due(practice, at, limit=1000), view.idle(practice, at, limit=1000))
+        for practice in PRACTICES for at in (now, now + timedelta(days=20), now + timedelta(days=400))
+    ]
 
 
 def live_equals_rebuilt(opened, steps, rebuilt_database: str) -> None:
@@ -242,6 +297,10 @@ def live_equals_rebuilt(opened, steps, rebuilt_database: str) -> None:
         if r.status == "open"
     }
     assert {(i.incident_id, i.due_at) for i in items if i.action == "disclosure_due"} == open_requests
+    # And on which incidents are open, each quiet since its last event.
+    quiet = {i.incident_id: i.idle_since for practice in PRACTICES for i in rebuilt.idle(practice, now, 1000)}
+    assert set(quiet) == {i for i in incidents if log.repository.get(i).status == "open"}
+    assert all(quiet[i] == log.repository.get(i).modified_on for i in quiet)
 
 
 @hypothesis_settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])

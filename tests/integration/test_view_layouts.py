@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from incidents.projections.action_queue import ActionQueue
 from incidents.projections.figures import Figures
 from incidents.projections.running.layouts import stored_layout
 from incidents.projections.running.runner import ViewsOfAnOlderLayout, open_views, rebuild_stale_views, start_projections
@@ -50,7 +51,7 @@ def test_a_new_view_is_given_the_current_layout_and_not_rebuilt(opened, caplog):
     caplog.set_level(logging.WARNING)
     start_projections(opened.store, opened.env).stop()
     assert "Rebuilding" not in caplog.text
-    assert layouts(opened) == {"incident_summaries": SUMMARIES, "dashboard_figures": 1, "action_queue": 1}
+    assert layouts(opened) == {"incident_summaries": SUMMARIES, "dashboard_figures": Figures.layout, "action_queue": ActionQueue.layout}
 
 
 def test_a_view_of_an_older_layout_is_rebuilt_before_its_projection_runs(opened, history, monkeypatch, caplog):
@@ -67,7 +68,7 @@ def test_a_view_of_an_older_layout_is_rebuilt_before_its_projection_runs(opened,
         projections.stop()
     assert "Rebuilding incident_summaries: built by an older layout" in caplog.text
     assert "dashboard_figures" not in caplog.text
-    assert layouts(opened) == {"incident_summaries": SUMMARIES + 1, "dashboard_figures": 1, "action_queue": 1}
+    assert layouts(opened) == {"incident_summaries": SUMMARIES + 1, "dashboard_figures": Figures.layout, "action_queue": ActionQueue.layout}
 
 
 def test_a_view_with_no_layout_that_has_processed_events_is_rebuilt(opened, history, caplog):
@@ -92,10 +93,10 @@ def test_an_app_rebuilds_them_before_it_opens_its_views_unless_the_projections_r
     monkeypatch.setattr(IncidentSummaries, "layout", SUMMARIES + 1)
     elsewhere = start_projections(opened.store, opened.env)  # holds the lock (and rebuilt them)
     try:
-        monkeypatch.setattr(Figures, "layout", 2)
+        monkeypatch.setattr(Figures, "layout", Figures.layout + 1)
         assert rebuild_stale_views(opened.store, opened.env) == []  # the lock is taken: not ours to do
     finally:
         elsewhere.stop()
     assert rebuild_stale_views(opened.store, opened.env) == ["dashboard_figures"]
-    assert layouts(opened) == {"incident_summaries": SUMMARIES + 1, "dashboard_figures": 2, "action_queue": 1}
+    assert layouts(opened) == {"incident_summaries": SUMMARIES + 1, "dashboard_figures": Figures.layout, "action_queue": ActionQueue.layout}
     assert rebuild_stale_views(opened.store, opened.env) == []

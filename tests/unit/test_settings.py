@@ -69,3 +69,12 @@ def test_every_pool_is_sized_by_the_settings():
     assert Settings.from_env(settings.to_env()) == settings
     with pytest.raises(ConfigurationError, match="INCIDENTS_DB_MAX_OVERFLOW must be a number"):
         Settings.from_env({"INCIDENTS_DB_MAX_OVERFLOW": "lots"})
+
+
+def test_the_days_an_open_incident_may_stay_quiet_are_read_checked_and_handed_on():
+    assert Settings.from_env({}).quiet_days == 14
+    settings = Settings.from_env({"INCIDENTS_QUIET_DAYS": "30"})
+    assert settings.quiet_days == 30 and Settings.from_env(settings.to_env()).quiet_days == 30
+    for bad in ("0", "two weeks", "-3"):
+        with pytest.raises(ConfigurationError, match="INCIDENTS_QUIET_DAYS"):
+            Settings.from_env({"INCIDENTS_QUIET_DAYS": bad})

@@ -4,7 +4,15 @@ trend chart as SVG with its table, and the polling endpoint that only answers wh
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from uuid import UUID, uuid4
 
+from incidents.application import commands as c
+from incidents.application.records import UK
+from incidents.domain.values import months_before
+from tests.conftest import csrf_from
+from tests.web.conftest import PASSWORD
 from tests.web.test_reception_slice import log_filming
 
 
@@ -90,3 +98,49 @@ def test_governance_sees_a_due_disclosure_request_in_the_queue_and_a_manager_doe
     assert "/disclosures/" not in html and "Respond to the disclosure request" not in html
     assert re.search(r'app-figure__value">0</span><span class="app-figure__label">overdue actions<', html)
     assert manager.get(location).status_code == 403  # the request a link would lead to
+
+
+def test_incidents_left_open_without_activity_need_someone_quietest_first(client_for, web_app, monkeypatch):
+    import incidents.web.dashboard_routes as dashboard_routes
+
+    reception, manager = client_for("sue.reception"), client_for("mo.manager")
+    first, second = log_filming(reception), log_filming(reception)
+    for location in (second, first):  # reviewed: no review is due, and the first was touched last
+        token = csrf_from(manager.get(location).text)
+        assert manager.post(f"{location}/review", data={"csrf_token": token, "comment": "Seen"}).status_code == 303
+    assert "Nothing needs doing." in manager.get("/dashboard").text
+
+    class TwentyDaysOn(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + timedelta(days=20)
+
+    monkeypatch.setattr(dashboard_routes, "datetime", TwentyDaysOn)
+    html = manager.get("/dashboard").text
+    assert "Nothing needs doing." not in html
+    assert html.count("Open with no activity for 20 days") == 2
+    assert html.index(f'href="{second}">Open with no activity') < html.index(f'href="{first}">Open with no activity')
+
+    # Closing one takes it off; a practice that waits 30 days before chasing sees neither yet.
+    token = csrf_from(manager.get(first).text)
+    assert manager.post(f"{first}/close", data={"csrf_token": token, "outcome": "no_further_action"}).status_code == 303
+    html = manager.get("/dashboard").text
+    assert f'href="{first}">Open with no activity' not in html and f'href="{second}">Open with no activity' in html
+    monkeypatch.setattr(web_app.state, "settings", replace(web_app.state.settings, quiet_days=30))
+    assert "Nothing needs doing." in manager.get("/dashboard").text
+
+
+def test_each_warning_letter_in_force_is_listed_with_its_date_and_who_it_was_given_to(client_for, web_app):
+    reception, manager = client_for("sue.reception"), client_for("mo.manager")
+    location = log_filming(reception, filmer="visitor")
+    log = web_app.state.log
+    actor = log.authenticate("mo.manager", PASSWORD)[0]
+    incident_id = UUID(location.rsplit("/", 1)[1])
+    sent = datetime.now(timezone.utc)
+    saved = log.respond(c.RecordResponse(incident_id=incident_id, submission_key=uuid4().hex, response="WarningLetterSent", occurred_at=sent, reference="WL/7"), actor)
+    assert web_app.state.projections.wait(saved.notification_id, timeout=10)
+    html = manager.get("/dashboard").text
+    day = sent.astimezone(UK)
+    assert f'<a href="{location}">Warning letter sent {day:%d %b %Y}</a>' in html
+    ends = months_before(sent, -12).astimezone(UK)
+    assert f"Given to: a visitor, letter reference WL/7. Window ends on {ends:%d %b %Y}." in html

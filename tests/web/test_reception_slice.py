@@ -331,6 +331,16 @@ def test_todays_incidents_list_shows_what_was_just_logged(client_for):
     assert "<html" not in fragment.text and 'id="today"' in fragment.text
 
 
+def test_todays_incidents_are_those_that_happened_today_not_those_logged_today(client_for):
+    client = client_for("sue.reception")
+    yesterday = (datetime.now(UK) - timedelta(days=1)).strftime("%Y-%m-%d")
+    earlier = log_filming(client, occurred_date=yesterday)
+    assert f'href="{earlier}"' not in client.get("/").text
+    today = log_filming(client)
+    home = client.get("/").text
+    assert f'href="{today}"' in home and f'href="{earlier}"' not in home
+
+
 def test_repeated_failed_sign_ins_slow_down_then_lock_without_revealing_names(web_app, client_for):
     web_app.state.sign_in_throttle.slow_after = 100  # keep the test quick: no delays, only the lock
     web_app.state.sign_in_throttle.lock_after = 3
