@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Callable
 
-from eventsourcing.persistence import OperationalError
+from eventsourcing.persistence import MapperDeserialisationError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
@@ -162,6 +162,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     )
     app.state.on_shutdown = [app.state.sign_in_throttle.close]
     app.state.projections = None
+    app.state.unreadable = {}  # record id: why, for each stored record found unreadable since the start
     app.state.signing_key = deployment_key(opened.log, settings)  # signs evidence bundles: the same key in every process
 
     app.add_middleware(
@@ -198,7 +199,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
         has not started: its process is starting, or waits for the projections lock (`waiting`
         says who holds it); in worker mode, when no worker has been seen for
         INCIDENTS_WORKER_STALE_SECONDS, or the views have lacked the store's events for as long. Views that set aside events they could not write, but follow the
-        store, are 'degraded' (200), with the count per view."""
+        store, are 'degraded' (200), with the count per view, as is a store with a record found unreadable."""
         projections: Projections | None = request.app.state.projections
         stopped = projections.stopped() if projections is not None else []
         skipped = projections.quarantined() if projections is not None else {}
@@ -213,7 +214,11 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
                 {"status": "views stopped", "views": stopped, **({"waiting": waiting} if waiting else {}), **quarantine},
                 503,
             )
-        return health_answer(request, {"status": "degraded", **quarantine} if skipped else {"status": "ok"}, 200)
+        unreadable = request.app.state.unreadable
+        damaged = {"unreadable_records": len(unreadable), "check": "incidents verify-store"} if unreadable else {}
+        if skipped or unreadable:
+            return health_answer(request, {"status": "degraded", **quarantine, **damaged}, 200)
+        return health_answer(request, {"status": "ok"}, 200)
 
     # Mounted after the routes, which are matched in order: pages are asked for far more often.
     app.mount("/assets", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk", "assets")), name="assets")
@@ -303,6 +308,21 @@ def install_error_pages(app: FastAPI) -> None:
             request, 503, "The service is busy",
             "The database could not be reached in time, so nothing was saved. Wait a moment and try again; "
             "if this keeps happening, tell whoever runs the service (the log names the setting to change).",
+        )
+
+    @app.exception_handler(MapperDeserialisationError)
+    def unreadable(request: Request, exc: MapperDeserialisationError) -> Response:
+        """A stored event that cannot be read: said plainly, logged, and kept for the dashboard
+        and /healthz, so that someone checks the store rather than trying again."""
+        record = str(getattr(exc, "originator_id", "") or "unknown")
+        logger.error("A stored record cannot be read (%s %s): %s", request.method, request.url.path, exc)
+        request.app.state.unreadable.setdefault(record, str(exc))
+        return error_page(
+            request, 500, "This record cannot be read",
+            "Part of what is stored for this record could not be read back: it may be damaged, or the "
+            "service may have the wrong encryption key. Nothing has been changed. Tell whoever runs the "
+            "service: they should check the store with incidents verify-store, which names every damaged "
+            "event, and restore it from a backup if needed.",
         )
 
     @app.exception_handler(ClientDisconnect)

@@ -103,6 +103,16 @@ class _ReadByTheLibrary(Exception):
 ZLIB_HEADER = b"\x78"
 
 
+class UnreadableEvent(MapperDeserialisationError):
+    """A stored event that cannot be turned back into a domain event: damaged, encrypted with
+    another key, or of a class this code does not know. `verify-store` says which and why."""
+
+    def __init__(self, message: str, originator_id: Any, originator_version: int) -> None:
+        super().__init__(message)
+        self.originator_id = originator_id
+        self.originator_version = originator_version
+
+
 class EventMapper(Mapper[UUID]):
     """Mapper whose to_domain_event keeps, per topic and id type, the event class, its version
     and the id's converter (the library finds each again for every event)."""
@@ -122,18 +132,19 @@ class EventMapper(Mapper[UUID]):
 
     def event_from(self, topic: str, originator_id: Any, originator_version: int, stored_state: bytes) -> Any:
         """The domain event of one stored row's columns (a rebuild reads rows, not StoredEvents)."""
-        found = self._classes.get((topic, type(originator_id)))
-        cls, class_version, id_convertor = found or self._class_of(topic, type(originator_id))
         try:
+            found = self._classes.get((topic, type(originator_id)))
+            cls, class_version, id_convertor = found or self._class_of(topic, type(originator_id))
             if self.cipher:
                 stored_state = self.cipher.decrypt(stored_state)
             if stored_state[:1] == ZLIB_HEADER:  # written compressed (see storage.py)
                 stored_state = zlib.decompress(stored_state)
             event_state: dict[str, Any] = self.transcoder.decode(stored_state)
         except Exception as error:
-            raise MapperDeserialisationError(
+            raise UnreadableEvent(
                 f"Failed to deserialise state of stored event with topic '{topic}', "
-                f"originator_id '{originator_id}' and originator_version {originator_version}: {error}"
+                f"originator_id '{originator_id}' and originator_version {originator_version}: {error}",
+                originator_id, originator_version,
             ) from error
         event_state["originator_id"] = id_convertor(originator_id)
         event_state["originator_version"] = originator_version

@@ -3,6 +3,7 @@ the pages would otherwise go on showing views that no longer follow the store.""
 
 from __future__ import annotations
 
+import sqlite3
 from uuid import UUID
 
 from eventsourcing.persistence import OperationalError
@@ -69,3 +70,25 @@ def test_a_view_that_skipped_an_event_is_degraded_and_the_manager_is_told_how_to
     # The incident reported after the bad one reached the list.
     incident_id = UUID(response.headers["location"].split("?")[0].rstrip("/").split("/")[-1])
     assert web_app.state.projections.summaries.get("A81001", incident_id) is not None
+
+
+def test_a_record_that_cannot_be_read_says_so_and_the_manager_and_monitor_are_told(web_app, client_for, caplog):
+    reception = client_for("sue.reception")
+    response = reception.post("/incidents/new/filming", data=filming_form(reception.get("/incidents/new/filming").text))
+    location = response.headers["location"].split("?")[0]
+    incident_id = location.rsplit("/", 1)[1]
+    assert reception.get(location).status_code == 200
+    with sqlite3.connect(web_app.state.settings.data_dir / "incidents.sqlite") as db:  # one bit of its first event flipped
+        (rowid, state), = db.execute("SELECT rowid, state FROM stored_events WHERE originator_id = ? AND originator_version = 1", (UUID(incident_id).hex,))
+        db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (state[:-1] + bytes([state[-1] ^ 1]), rowid))
+
+    page = reception.get(location)
+    assert page.status_code == 500
+    assert "This record cannot be read" in page.text and "incidents verify-store" in page.text
+    assert f"originator_id '{incident_id}'" in caplog.text
+    assert client_for(None).get("/healthz").json() == {"status": "degraded"}
+    assert client_for("mo.manager").get("/healthz").json() == {
+        "status": "degraded", "unreadable_records": 1, "check": "incidents verify-store",
+    }
+    dashboard = client_for("mo.manager").get("/dashboard").text
+    assert "1 stored record could not be read" in dashboard and "incidents verify-store" in dashboard
