@@ -42,9 +42,8 @@ def home(request: Request, actor: Anyone):
     today = datetime.now(UK).date()
     query = SummaryQuery(actor.practice, occurred_from=today, occurred_to=today, page_size=MAX_PAGE_SIZE)
     rows = projections.summaries.search(query).rows if projections else []
-    return request.app.state.render(
-        request, "home.jinja", page(request, actor, today=[summary_row(r) for r in rows]), block="today"
-    )
+    context = page(request, actor, today=[summary_row(r) for r in rows], kinds=list(INCIDENT_KINDS.values()))
+    return request.app.state.render(request, "home.jinja", context, block="today")
 
 
 

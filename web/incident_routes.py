@@ -60,7 +60,14 @@ def summary_row(summary: IncidentSummary) -> dict[str, Any]:
 
 @router.get("/new/{kind}")
 def report_form(request: Request, kind: Kind, actor: Anyone):
-    values = {"submission_key": new_key(), **now_fields()}
+    """The empty form, with any choice already made where the link came from (the home screen's)
+    filled in; a value that is not one of a fact's choices is left out."""
+    answered = {
+        fact.name: value
+        for fact in INCIDENT_KINDS[kind].FACTS
+        if fact.choices and (value := request.query_params.get(fact.name)) in fact.choices
+    }
+    values = {"submission_key": new_key(), **now_fields(), **answered}
     return report_page(request, actor, kind, values, {})
 
 

@@ -192,8 +192,11 @@ def test_receptionist_logs_a_recorded_consultation_and_sees_the_guidance(recepti
     page, watch = tablet.page, tablet.watch
     sign_in(page, server, account)
 
-    big_action(page, "A patient recorded their consultation").tap()
+    expect(page.get_by_role("region", name="A patient recorded their consultation")).to_be_visible()
+    big_action(page, "Announced by the patient").tap()
     expect(page.get_by_role("heading", name="A patient recorded their consultation", level=1)).to_be_visible()
+    # The home screen's choice answered its question.
+    expect(page.get_by_role("group", name="How did it come to light?").get_by_label("Announced by the patient", exact=True)).to_be_checked()
     guidance = page.get_by_text("You cannot insist that they stop")
     expect(guidance).to_be_visible()
     expect(guidance).to_contain_text("you must not refuse treatment")
@@ -202,7 +205,6 @@ def test_receptionist_logs_a_recorded_consultation_and_sees_the_guidance(recepti
 
     page.get_by_label("Which clinician?").fill("Dr Shah")
     choose(page, "Where was the consultation?", "Consulting room")
-    choose(page, "How did it come to light?", "Announced by the patient")
     choose(page, "What was recorded?", "Audio")
     page.get_by_role("button", name="Save incident").tap()
 
@@ -236,6 +238,31 @@ def test_after_adding_a_response_the_tablet_shows_that_it_was_saved(reception, t
     page.wait_for_timeout(300)  # let any scrolling or focusing after the swap finish
     confirmation = page.locator("#saved")
     expect(confirmation).to_be_in_viewport()
+
+
+def test_a_usual_recording_takes_four_taps_from_the_home_screen(reception, tablet: Tablet):
+    server, account = reception
+    page, watch = tablet.page, tablet.watch
+    sign_in(page, server, account)
+    # The day's first recording names its clinician by typing; after that the name is a tap.
+    big_action(page, "Announced by the patient").tap()
+    page.get_by_label("Which clinician?").fill("Dr Shah")
+    choose(page, "Where was the consultation?", "Telephone consultation")
+    page.get_by_role("button", name="Save incident").tap()
+    expect_saved_incident(page, server, RECORDING_TITLE, "Dr Shah", "Telephone consultation")
+
+    page.goto(server.url + "/")
+    screenshot(page, "02b-home-recording-choices")
+    taps = [
+        lambda: big_action(page, "Noticed during the consultation").tap(),
+        lambda: choose(page, "Which clinician?", "Dr Shah"),
+        lambda: choose(page, "Where was the consultation?", "Consulting room"),
+        lambda: page.get_by_role("button", name="Save incident").tap(),
+    ]
+    for tap in taps:
+        tap()
+    expect_saved_incident(page, server, RECORDING_TITLE, "Dr Shah", "Consulting room", "Noticed during the consultation")
+    finish(page, watch)
 
 
 # 3. A double tap on Save -----------------------------------------------------------------------

@@ -18,7 +18,7 @@ def test_an_idle_tablet_signs_out_and_leaves_no_patient_details_on_screen(start_
     server, account = start_reception(INCIDENTS_IDLE_TIMEOUT_MINUTES=str(IDLE_SECONDS / 60))
     page = tablet.page
     sign_in(page, server, account)
-    big_action(page, "A patient recorded their consultation").tap()
+    big_action(page, "Announced by the patient").tap()
     page.get_by_label("Which clinician?").fill("Dr Shah")
     choose(page, "Where was the consultation?", "Consulting room")
     choose(page, "How did it come to light?", "Announced by the patient")

@@ -382,3 +382,16 @@ def test_a_clinician_named_before_is_one_tap_away(client_for):
     fourth = client.get("/incidents/new/recording")
     missing = client.post("/incidents/new/recording", data=recording_form(fourth.text, clinician="", clinician_other=""))
     assert missing.status_code == 422 and "Enter the clinician" in missing.text
+
+
+def test_the_home_screen_answers_how_a_recording_came_to_light_and_the_form_keeps_the_answer(client_for):
+    client = client_for("sue.reception")
+    home = client.get("/").text
+    for code in ("announced", "noticed_during", "discovered_later"):
+        assert f'href="/incidents/new/recording?openness={code}"' in home
+    form = client.get("/incidents/new/recording?openness=noticed_during").text
+    assert re.search(r'value="noticed_during"\s+checked', form)
+    # A value that is not one of the choices answers nothing: the form is empty, not an error.
+    for odd in ("made_up", "", "announced%00"):
+        page = client.get(f"/incidents/new/recording?openness={odd}")
+        assert page.status_code == 200 and not re.search(r'name="openness"[^>]*value="[a-z_]+"\s+checked', page.text)

@@ -46,6 +46,7 @@ class FilmingIncident(Incident):
     KIND: ClassVar[str] = "filming"
     TITLE: ClassVar[str] = "Someone filmed in the practice"
     HEADING: ClassVar[str] = "Someone is filming"
+    HINT: ClassVar[str] = "In reception or the waiting area"
     OUTCOMES: ClassVar[dict[str, str]] = {
         "resolved_at_desk": "Resolved at the desk",
         "footage_deleted": "Footage deleted in front of staff",

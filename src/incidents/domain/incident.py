@@ -159,9 +159,12 @@ class Incident(Record):
     KIND: ClassVar[str] = ""
     TITLE: ClassVar[str] = ""
     HEADING: ClassVar[str] = ""  # the report form's, as staff would say it
+    HINT: ClassVar[str] = ""  # under the heading on the home screen's button
     RESPONSES: ClassVar[dict[str, ResponseType]] = {}
     OUTCOMES: ClassVar[dict[str, str]] = {}
     FACTS: ClassVar[tuple[Fact, ...]] = ()  # in the order the report form asks them
+    # A fact (with choices) the home screen asks, each choice opening the form with it answered.
+    ASKED_ON_HOME: ClassVar[str] = ""
 
     @classmethod
     def create_id(cls, practice: str, submission_key: str) -> uuid.UUID:

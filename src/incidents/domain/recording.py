@@ -71,6 +71,7 @@ class RecordingEpisode(Incident):
         OCCURRED_AT,
     )
     Reported = reported_event(FACTS)
+    ASKED_ON_HOME: ClassVar[str] = "openness"  # so that a usual recording is logged in four taps
 
     class AskedToRecordOpenly(Incident.Responded):
         pass
