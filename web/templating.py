@@ -16,7 +16,10 @@ from starlette.responses import Response
 
 from incidents.domain.values import UNSAFE_TEXT
 
+from incidents.domain.accounts import ROLES
+
 from .forms import fact_values
+from .navigation import navigation
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 UK = ZoneInfo("Europe/London")
@@ -27,6 +30,7 @@ NHSUK_MACROS = {
     "backLink": "back-link",
     "button": "button",
     "card": "card",
+    "checkboxes": "checkboxes",
     "details": "details",
     "errorSummary": "error-summary",
     "header": "header",
@@ -51,6 +55,12 @@ def uk_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
 def error_items(errors: dict[str, str], anchors: dict[str, str] | None = None) -> list[dict[str, str]]:
     anchors = anchors or {}
     return [{"text": text, "href": f"#{anchors.get(field, field)}"} for field, text in errors.items()]
+
+
+def role_names(roles: Any) -> str:
+    """The roles' names as people say them: "Practice manager and Governance lead"."""
+    names = [ROLES.get(r, r) for r in roles]
+    return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else ""
 
 
 def radio_items(options: dict[str, str]) -> list[dict[str, str]]:
@@ -93,7 +103,9 @@ def make_environment() -> Environment:
     env.filters["radio_items"] = radio_items
     env.filters["response_items"] = response_items
     env.filters["zip_items"] = zip_items
+    env.filters["role_names"] = role_names
     env.globals["fact_values"] = fact_values
+    env.globals["navigation"] = navigation
     for name, component in NHSUK_MACROS.items():
         module = env.get_template(f"nhsuk/components/{component}/macro.jinja").module
         env.globals[name] = getattr(module, name)
