@@ -80,11 +80,12 @@ def response_items(responses: Any) -> list[dict[str, Any]]:
 
 
 def shown(value: Any) -> Any:
-    """Every value a page shows, with any character the domain refuses in text (NUL, a bidi
-    override, a lone surrogate: typed back into a refused form, or stored before the refusal)
-    shown as U+FFFD, so that it can neither disguise the page nor break its encoding."""
+    """Every value a page shows, line ends as newlines, with any character the domain refuses in
+    text (NUL, a bidi override, a lone surrogate: typed back into a refused form, or stored before
+    the refusal) shown as U+FFFD, so that it can neither disguise the page nor break its encoding."""
     if isinstance(value, str) and UNSAFE_TEXT.search(value):
-        cleaned = UNSAFE_TEXT.sub("\ufffd", value)
+        # A browser sends a textarea's line ends as CR LF, which the domain keeps as newlines.
+        cleaned = UNSAFE_TEXT.sub("\ufffd", value.replace("\r\n", "\n").replace("\r", "\n"))
         return Markup(cleaned) if isinstance(value, Markup) else cleaned
     return value
 

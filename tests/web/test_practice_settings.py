@@ -71,3 +71,10 @@ def test_bundles_and_the_records_certificate_name_the_practice(client_for, ready
     certificate = text.split("Records certificate", 1)[1]
     assert "Riverside Surgery (A81001)" in certificate
     assert "GP practice" not in text and "GP practice" not in readme
+
+
+def test_an_address_typed_with_a_browsers_line_ends_is_shown_back_as_typed(client_for):
+    """A textarea's lines come as CR LF: a refused form shows them as lines, not as refused characters."""
+    refused = save(client_for("gill.governance"), name="", address="1 River Road\r\nLeeds")
+    assert refused.status_code == 422
+    assert ">1 River Road\nLeeds</textarea>" in refused.text and "\ufffd" not in refused.text
