@@ -176,6 +176,21 @@ def test_practice_set_refuses_bad_input_with_exit_1(live_server_factory, args, w
     assert practice_details(server.data_dir) is None
 
 
+def test_demo_names_the_practice_unless_it_has_a_name(live_server_factory):
+    server = live_server_factory()
+    demo = run(server, "demo", "--months", "1", "--per-week", "1", timeout=300)
+    assert demo.returncode == 0, demo.stderr
+    assert "Named the practice Riverside Surgery" in demo.stdout
+    assert practice_details(server.data_dir).title == "Riverside Surgery (A81001)"
+
+    renamed = live_server_factory()
+    assert run(renamed, "practice", "set", "--name", "Hillside Health Centre", "--address", "2 Hill Street").returncode == 0
+    again = run(renamed, "demo", "--months", "1", "--per-week", "1", timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "Named the practice" not in again.stdout
+    assert practice_details(renamed.data_dir).name == "Hillside Health Centre"
+
+
 # serve ----------------------------------------------------------------------------------
 
 
