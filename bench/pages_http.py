@@ -57,7 +57,7 @@ def build_small(folder: Path, events: int) -> int:
     opened = open_log(Settings(data_dir=folder, practice=PRACTICES[0]))
     try:
         opened.log.register_account(
-            c.RegisterAccount(username=MANAGER, display_name="Bench Manager", practice=PRACTICES[0], role="manager", password=PASSWORD),  # type: ignore[arg-type]
+            c.RegisterAccount(username=MANAGER, display_name="Bench Manager", practice=PRACTICES[0], roles=("manager",), password=PASSWORD),  # type: ignore[arg-type]
             actor="bench",
         )
         stored = fill(opened.log, events)

@@ -38,7 +38,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-projecting-") as folder:
         opened = open_log(Settings(data_dir=Path(folder)))
         log = opened.log
-        actor = Actor(uuid.uuid4(), "bench.reception", "Bench", "A81001", "reception")
+        actor = Actor(uuid.uuid4(), "bench.reception", "Bench", "A81001", ("reception",))
         when = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=5)
         for _ in range(args.events):
             log.report(

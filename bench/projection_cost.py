@@ -48,7 +48,7 @@ def report_steadily(log, actor: Actor, rate: int, seconds: float) -> int:
 def cpu_per_event(with_projections: bool, rate: int, seconds: float) -> float:
     with tempfile.TemporaryDirectory(prefix="bench-projection-cost-") as folder:
         opened = open_log(Settings(data_dir=Path(folder)))
-        actor = Actor(uuid.uuid4(), "bench.reception", "Bench", "A81001", "reception")
+        actor = Actor(uuid.uuid4(), "bench.reception", "Bench", "A81001", ("reception",))
         projections = start_projections(opened.store, opened.env) if with_projections else None
         try:
             time.sleep(0.5)

@@ -1,4 +1,5 @@
-"""Staff accounts, for the governance lead of a practice: list, add, reset a password, disable, enable.
+"""Staff accounts, for the governance lead of a practice: list, add, change roles, reset a password,
+disable, enable.
 
 A one-time password is rendered in the answer to the POST that made it (never redirected, never
 kept in the session cookie, which is signed but readable), so it is shown once and never again.
@@ -7,6 +8,7 @@ Accounts of another practice do not exist here (404), whatever id is guessed.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -17,18 +19,22 @@ from incidents.application.service import Actor, IncidentLog, OneTimePassword, U
 from incidents.domain.accounts import ROLES, StaffAccount
 from incidents.domain.values import InvalidValue
 
-from .deps import Form, Governance, Log, page
+from .deps import Form, Governance, Log, Roles, page
 from .forms import FormInvalid
 from .record_page import NewRecordForm, RecordPage
-from .templating import UK
+from .templating import UK, role_names
 
 router = APIRouter(prefix="/staff", tags=["staff"])
 
-SAVED = {"disabled": "The account is disabled. The person was signed out everywhere.", "enabled": "The account is enabled. The person can sign in again."}
+SAVED = {
+    "disabled": "The account is disabled. The person was signed out everywhere.",
+    "enabled": "The account is enabled. The person can sign in again.",
+    "roles": "The roles are changed. The person's pages follow at once, on every device.",
+}
 ADD_STAFF_ERRORS = {
     "display_name": "Enter the person's full name",
     "username": "Enter a username of 2 to 64 lower-case letters, digits, dots, dashes or underscores, like sue.patel",
-    "role": "Choose a role",
+    "roles": "Choose at least one role",
 }
 SYSTEM_ACTORS = {"cli": "The command line (incidents users add)", "first-run": "The service, on its first start"}
 WHAT = {
@@ -41,6 +47,7 @@ WHAT = {
     "SignedOut": "Signed out",
     "Disabled": "Account disabled: signed out everywhere",
     "Enabled": "Account enabled",
+    "RolesChanged": "Roles changed",
 }
 
 
@@ -56,7 +63,9 @@ def history_rows(account: StaffAccount, events: list[Any], names: dict[str, str]
         who = getattr(e, "actor", None) or account.username
         details = []
         if kind == "Registered":
-            details.append(f"{e.display_name}, {ROLES.get(e.role, e.role)}, practice {e.practice}")
+            details.append(f"{e.display_name}, {role_names(e.roles)}, practice {e.practice}")
+        if kind == "RolesChanged":
+            details.append(role_names(e.roles))
         if kind == "Disabled" and e.reason:
             details.append(f"Reason: {e.reason}")
         rows.append({
@@ -88,7 +97,14 @@ NEW_STAFF = NewRecordForm(
 )
 
 
-NEW_STAFF.routes(router, Governance, c.AddStaff, IncidentLog.add_staff)
+@router.get("/new")
+def new_staff(request: Request, actor: Governance):
+    return NEW_STAFF.show(request, actor)
+
+
+@router.post("")
+def add_staff(request: Request, actor: Governance, form: Form, roles: Roles, log: Log):
+    return NEW_STAFF.make(request, actor, log, {**form, "roles": roles}, c.AddStaff, partial(IncidentLog.add_staff, log))
 
 
 def password_page(request: Request, actor: Actor, log: IncidentLog, issued: OneTimePassword, title: str):
@@ -103,8 +119,12 @@ def account_context(request: Request, actor: Actor, log: IncidentLog, account: S
     return {"account": account, "history": history, "roles": ROLES, "own": account.id == actor.user_id}
 
 
+def account_words(invalid: FormInvalid) -> dict[str, str]:
+    return {f: ADD_STAFF_ERRORS["roles"] if f == "roles" else t for f, t in invalid.errors.items()}
+
+
 # A refusal (disabling one's own account) is about the reason's form: shown beside it.
-ACCOUNT = RecordPage("staff_account.jinja", "/staff/{}?saved={}", "account_id", IncidentLog.staff_account, account_context, SAVED, conflict=409, error_field="reason")
+ACCOUNT = RecordPage("staff_account.jinja", "/staff/{}?saved={}", "account_id", IncidentLog.staff_account, account_context, SAVED, account_words, conflict=409, error_field="reason")
 
 
 @router.get("/{account_id}")
@@ -117,6 +137,11 @@ def reset_password(request: Request, account_id: UUID, actor: Governance, form: 
     log.staff_account(actor, account_id)
     issued = log.reset_password(c.ResetPassword(account_id=account_id), actor)
     return password_page(request, actor, log, issued, "Password reset")
+
+
+@router.post("/{account_id}/roles")
+def change_roles(request: Request, account_id: UUID, actor: Governance, form: Form, roles: Roles, log: Log):
+    return ACCOUNT.change(request, actor, log, account_id, "roles", {**form, "roles": roles}, c.ChangeRoles, partial(IncidentLog.change_roles, log), error_field="roles")
 
 
 ACCOUNT.change_routes(router, Governance, {

@@ -157,7 +157,7 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
     projections = caught_up_views(request)
     now = datetime.now(timezone.utc)
     figures: DashboardFigures = projections.view("dashboard_figures").figures(actor.practice, now.astimezone(UK).date())
-    queue = projections.view("action_queue").due(actor.practice, now, QUEUE_SHOWN, role=actor.role)
+    queue = projections.view("action_queue").due(actor.practice, now, QUEUE_SHOWN, roles=actor.roles)
     in_queue = {item.incident_id for item in queue if not item.is_window}
     quiet_before = now - timedelta(days=request.app.state.settings.quiet_days)
     quiet = [i for i in projections.view("action_queue").idle(actor.practice, quiet_before, QUEUE_SHOWN) if i.incident_id not in in_queue]
@@ -176,15 +176,15 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
         "windows": [queue_row(item) for item in queue if item.is_window],
         "quiet": [quiet_row(incident, now) for incident in quiet],
         "quiet_days": request.app.state.settings.quiet_days,
-        "queue_has_disclosures": DISCLOSURE_DUE.code in actions_seen_by(actor.role),
+        "queue_has_disclosures": DISCLOSURE_DUE.code in actions_seen_by(actor.roles),
         "chart": chart,
         "response_mix": [(response_label(name), count) for name, count in figures.response_mix.items()][:RESPONSES_SHOWN],
         "responses_total": sum(figures.response_mix.values()),
         "close_times": figures.close_times,
         "recent": [summary_row(r) for r in recent],
         "missing_notices": [notice_warning(m) for m in log.missing_required_notices(actor, now.astimezone(UK).date())],
-        "skipped_warning": skipped_warning(projections.quarantined()) if actor.role == "manager" else None,
-        "unreadable_warning": unreadable_warning(request.app.state.unreadable) if actor.role == "manager" else None,
+        "skipped_warning": skipped_warning(projections.quarantined()) if actor.holds("manager") else None,
+        "unreadable_warning": unreadable_warning(request.app.state.unreadable) if actor.holds("manager") else None,
         "worker_warning": worker_warning(projections.worker_trouble(request.app.state.settings.worker_stale_seconds)),
         "updated_at": now,
     }

@@ -35,9 +35,9 @@ def signed_in(request: Request, activity: bool = True) -> Actor:
 
 
 def signed_in_as(request: Request, roles: tuple[str, ...], activity: bool = True) -> Actor:
-    """The signed-in actor, if their role is one of these (blocking: it asks the event store)."""
+    """The signed-in actor, if they hold one of these roles (blocking: it asks the event store)."""
     actor = signed_in(request, activity)
-    if actor.role not in roles:
+    if not actor.holds(*roles):
         raise NotPermitted(f"This needs the {' or '.join(roles)} role")
     return actor
 
@@ -56,12 +56,16 @@ def allow(*roles: str, activity: bool = True) -> Callable[..., Actor]:
     return check
 
 
+MANAGERS = ("manager",)
+GOVERNANCE = ("governance",)
+OVERSEERS = ("manager", "governance")  # the practice-wide views
+
 Log = Annotated[IncidentLog, Depends(get_log)]
 Anyone = Annotated[Actor, Depends(allow(*ALL_ROLES))]
-Manager = Annotated[Actor, Depends(allow("manager"))]
-Governance = Annotated[Actor, Depends(allow("governance"))]
-Overseer = Annotated[Actor, Depends(allow("manager", "governance"))]  # the practice-wide views
-Polling = Annotated[Actor, Depends(allow("manager", "governance", activity=False))]
+Manager = Annotated[Actor, Depends(allow(*MANAGERS))]
+Governance = Annotated[Actor, Depends(allow(*GOVERNANCE))]
+Overseer = Annotated[Actor, Depends(allow(*OVERSEERS))]
+Polling = Annotated[Actor, Depends(allow(*OVERSEERS, activity=False))]
 
 
 NOT_UTF8 = "The form could not be read: it was not sent as UTF-8 text. Reload the page and try again."
@@ -98,6 +102,21 @@ async def posted(request: Request) -> dict[str, str]:
 
 
 Form = Annotated[dict[str, str], Depends(posted)]
+
+
+def every_value(name: str) -> Callable[..., Any]:
+    """A dependency giving every value posted under one name (ticked checkboxes), where Form keeps one."""
+
+    async def values(request: Request) -> list[str]:
+        content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if content_type == "application/x-www-form-urlencoded":
+            return [v for k, v in form_pairs(await request.body()) if k == name]
+        return [v for v in (await request.form()).getlist(name) if isinstance(v, str)]
+
+    return values
+
+
+Roles = Annotated[list[str], Depends(every_value("roles"))]
 
 
 def page(request: Request, actor: Actor | None = None, **context: Any) -> dict[str, Any]:

@@ -161,7 +161,7 @@ def incident_context(request: Request, actor: Actor, log: IncidentLog, incident:
             values["note_key"] = values.pop("submission_key", fresh["note_key"])
         elif shown["form_name"] != "response":
             values.pop("submission_key", None)
-    readable = actor.role in CUSTODY_READERS
+    readable = actor.holds(*CUSTODY_READERS)
     return {
         "incident": incident,
         "kind_class": type(incident),

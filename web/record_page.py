@@ -69,9 +69,11 @@ class RecordPage:
         model: type,
         call: Callable[[Any, Actor], Any],
         with_time: bool = False,
+        error_field: str = "",
     ) -> Response:
         """The form as the command, given to the application; refused, the page again (422 or the
-        record's conflict status) with what was typed."""
+        record's conflict status) with what was typed, the record's refusal beside error_field
+        (the page's own by default)."""
         self.load(log, actor, record_id)
         again = lambda errors, status: self.show(request, actor, log, record_id, form_name=form_name, values=form, errors=errors, status=status)  # noqa: E731
         try:
@@ -81,7 +83,7 @@ class RecordPage:
         except REFUSED:
             raise
         except DomainError as error:
-            return again({self.error_field: str(error)}, 422 if isinstance(error, InvalidValue) else self.conflict)
+            return again({error_field or self.error_field: str(error)}, 422 if isinstance(error, InvalidValue) else self.conflict)
         if self.block and request.headers.get("HX-Request") == "true":
             return self.show(request, actor, log, record_id, saved=form_name)
         return RedirectResponse(self.address.format(record_id, form_name), status_code=303)

@@ -16,7 +16,10 @@ from starlette.responses import Response
 
 from incidents.domain.values import UNSAFE_TEXT
 
+from incidents.domain.accounts import ROLES
+
 from .forms import fact_values
+from .navigation import navigation
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 UK = ZoneInfo("Europe/London")
@@ -27,6 +30,7 @@ NHSUK_MACROS = {
     "backLink": "back-link",
     "button": "button",
     "card": "card",
+    "checkboxes": "checkboxes",
     "details": "details",
     "errorSummary": "error-summary",
     "header": "header",
@@ -53,6 +57,12 @@ def error_items(errors: dict[str, str], anchors: dict[str, str] | None = None) -
     return [{"text": text, "href": f"#{anchors.get(field, field)}"} for field, text in errors.items()]
 
 
+def role_names(roles: Any) -> str:
+    """The roles' names as people say them: "Practice manager and Governance lead"."""
+    names = [ROLES.get(r, r) for r in roles]
+    return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]])) if names else ""
+
+
 def radio_items(options: dict[str, str]) -> list[dict[str, str]]:
     return [{"value": value, "text": text} for value, text in options.items()]
 
@@ -70,11 +80,12 @@ def response_items(responses: Any) -> list[dict[str, Any]]:
 
 
 def shown(value: Any) -> Any:
-    """Every value a page shows, with any character the domain refuses in text (NUL, a bidi
-    override, a lone surrogate: typed back into a refused form, or stored before the refusal)
-    shown as U+FFFD, so that it can neither disguise the page nor break its encoding."""
+    """Every value a page shows, line ends as newlines, with any character the domain refuses in
+    text (NUL, a bidi override, a lone surrogate: typed back into a refused form, or stored before
+    the refusal) shown as U+FFFD, so that it can neither disguise the page nor break its encoding."""
     if isinstance(value, str) and UNSAFE_TEXT.search(value):
-        cleaned = UNSAFE_TEXT.sub("\ufffd", value)
+        # A browser sends a textarea's line ends as CR LF, which the domain keeps as newlines.
+        cleaned = UNSAFE_TEXT.sub("\ufffd", value.replace("\r\n", "\n").replace("\r", "\n"))
         return Markup(cleaned) if isinstance(value, Markup) else cleaned
     return value
 
@@ -93,7 +104,9 @@ def make_environment() -> Environment:
     env.filters["radio_items"] = radio_items
     env.filters["response_items"] = response_items
     env.filters["zip_items"] = zip_items
+    env.filters["role_names"] = role_names
     env.globals["fact_values"] = fact_values
+    env.globals["navigation"] = navigation
     for name, component in NHSUK_MACROS.items():
         module = env.get_template(f"nhsuk/components/{component}/macro.jinja").module
         env.globals[name] = getattr(module, name)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from functools import singledispatchmethod
-from typing import Any
+from typing import Any, Iterable
 from uuid import UUID
 
 from incidents.application.disclosures import DISCLOSURE_ROLES
@@ -66,9 +66,9 @@ DISCLOSURE = "disclosure"  # the kind of a disclosure request's items
 ACTIVITY = (Incident.Responded, Incident.NoteAdded, Incident.Corrected, Incident.Reviewed)
 
 
-def actions_seen_by(role: str | None) -> tuple[str, ...]:
-    """The codes of the actions a role sees (every action when no role is given)."""
-    return tuple(a.code for a in ACTIONS.values() if role is None or role in a.roles)
+def actions_seen_by(roles: Iterable[str] | None) -> tuple[str, ...]:
+    """The codes of the actions any of these roles sees (every action when no roles are given)."""
+    return tuple(a.code for a in ACTIONS.values() if roles is None or not set(a.roles).isdisjoint(roles))
 
 
 @dataclass(frozen=True)
@@ -139,10 +139,10 @@ class ActionQueueView(FoldedView):
         )
         return [((self.id_of(row[0]), row[1]), list(row[2:])) for row in rows]
 
-    def due(self, practice: str, now: datetime, limit: int = 100, role: str | None = None) -> list[ActionItem]:
-        """The practice's open items (those the role sees, if one is given), windows not yet
+    def due(self, practice: str, now: datetime, limit: int = 100, roles: Iterable[str] | None = None) -> list[ActionItem]:
+        """The practice's open items (those the roles see, if given), windows not yet
         ended: overdue first (oldest due first), then by due date."""
-        actions = actions_seen_by(role)
+        actions = actions_seen_by(roles)
         if not actions:
             return []
         rows = self._select(

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 
 from .application import commands as c
 from .application.service import Actor, IncidentLog, UsernameTaken
+from .domain.values import DomainError
 from .bootstrap import Opened, open_log
 from .postgres_store import connection_advice, out_of_connections
 from .settings import ConfigurationError, Settings
@@ -24,6 +26,8 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 app = typer.Typer(help="Incidents: an event-sourced incident log for GP practices.", no_args_is_help=True)
 users = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(users, name="users")
+practice_app = typer.Typer(help="The practice's own details.", no_args_is_help=True)
+app.add_typer(practice_app, name="practice")
 projections_app = typer.Typer(help="Read models kept from the events.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
 # soft_wrap: a path is printed whole even when output goes to a pipe or a log, so it can be copied.
@@ -70,7 +74,7 @@ def ensure_first_account(log: IncidentLog, settings: Settings) -> None:
     try:
         saved = log.register_account(
             c.RegisterAccount(
-                username="manager", display_name="Practice manager", practice=settings.practice, role="manager", password=password, one_time=True
+                username="manager", display_name="Practice manager", practice=settings.practice, roles=("manager",), password=password, one_time=True
             ),
             actor="first-run",
         )
@@ -475,7 +479,7 @@ def verify_store(
 def add_user(
     username: Annotated[str, typer.Argument(help="Sign-in name, e.g. sue.patel")],
     name: Annotated[str, typer.Option("--name", help="Full name as shown on the timeline")],
-    role: Annotated[str, typer.Option("--role", help="reception, manager or governance")] = "reception",
+    role: Annotated[Optional[list[str]], typer.Option("--role", help="reception, manager or governance; give it again for each further role")] = None,
     practice: Annotated[Optional[str], typer.Option("--practice", help="ODS code; defaults to INCIDENTS_PRACTICE")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input")] = False,
 ) -> None:
@@ -485,7 +489,7 @@ def add_user(
     password = sys.stdin.readline().rstrip("\n") if password_stdin else IncidentLog.new_password()
     try:
         command = c.RegisterAccount(
-            username=username, display_name=name, practice=practice or settings.practice, role=role, password=password,  # type: ignore[arg-type]
+            username=username, display_name=name, practice=practice or settings.practice, roles=tuple(role or ["reception"]), password=password,  # type: ignore[arg-type]
             one_time=not password_stdin,
         )
         saved = opened.log.register_account(command, actor="cli")
@@ -498,9 +502,37 @@ def add_user(
         raise typer.Exit(1) from None
     finally:
         opened.log.close()
-    console.print(f"Added [bold]{command.username}[/] ({role}, {command.practice}).")
+    console.print(f"Added [bold]{command.username}[/] ({', '.join(command.roles)}, {command.practice}).")
     if not password_stdin:
         console.print(f"  password: [bold]{password}[/]\n  {terms}")
+
+
+@practice_app.command("set")
+def set_practice(
+    name: Annotated[str, typer.Option("--name", help="The practice's name, e.g. Riverside Surgery")],
+    address: Annotated[str, typer.Option("--address", help="Its postal address, with the postcode (\\n between lines)")],
+    practice: Annotated[Optional[str], typer.Option("--practice", help="ODS code; defaults to INCIDENTS_PRACTICE")] = None,
+) -> None:
+    """Give the practice's name and address, as evidence bundles and their certificate name it."""
+    from .application.practice import DescribePractice
+
+    settings = settings_or_exit()
+    opened = open_or_exit(settings)
+    try:
+        command = DescribePractice(name=name, address=address.replace("\\n", "\n"))
+        actor = Actor.process("cli", (practice or settings.practice).strip().upper(), "governance")
+        saved = opened.log.describe_practice(command, actor)
+        details = opened.log.practice_details(actor.practice)
+    except ValidationError as error:
+        err.print("[bold red]Not saved:[/] " + "; ".join(f"--{e['loc'][0]}: {e['msg'].removeprefix('Value error, ')}" for e in error.errors()))
+        raise typer.Exit(1) from None
+    except DomainError as error:  # a bad ODS code
+        err.print(f"[bold red]Not saved:[/] {error}")
+        raise typer.Exit(1) from None
+    finally:
+        opened.log.close()
+    assert details is not None
+    console.print(f"{'Saved' if saved.created else 'Unchanged'}: {details.title}, {details.address.replace(chr(10), ', ')}")
 
 
 @app.command()
@@ -509,6 +541,7 @@ def demo(
     per_week: Annotated[int, typer.Option(help="Incidents per week, on average")] = 3,
 ) -> None:
     """Load realistic sample data, with demo.reception and demo.manager accounts (password printed)."""
+    from .application.practice import DescribePractice
     from .demo import DemoPlan, load_demo, planned_count
 
     settings = settings_or_exit()
@@ -520,7 +553,7 @@ def demo(
         username = f"demo.{role}"
         try:
             log.register_account(
-                c.RegisterAccount(username=username, display_name=f"Demo {role}", practice=settings.practice, role=role, password=password),  # type: ignore[arg-type]
+                c.RegisterAccount(username=username, display_name=f"Demo {role}", practice=settings.practice, roles=(role,), password=password),  # type: ignore[arg-type]
                 actor="demo",
             )
             console.print(f"Added {username} with password [bold]{password}[/]")
@@ -528,6 +561,10 @@ def demo(
             console.print(f"{username} already exists; its password is unchanged")
         account = log.repository.get(log.account_id(username))
         actors[role] = IncidentLog._actor(account)
+    if log.practice_details(settings.practice) is None:  # a practice's own name is never overwritten
+        named = DescribePractice(name="Riverside Surgery", address="1 River Road\nLeeds\nLS1 4AP")
+        log.describe_practice(named, Actor.process("demo", settings.practice, "governance"))
+        console.print(f"Named the practice {named.name}")
     plan = DemoPlan(months=months, per_week=per_week)
     with Progress(console=console) as progress:
         task = progress.add_task("Logging sample incidents", total=planned_count(plan))

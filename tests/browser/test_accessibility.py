@@ -125,7 +125,7 @@ def build_site(server: LiveServer) -> Site:
         "manager": [("dashboard", "/dashboard"), ("incident-list", "/incidents"), ("monthly-report", "/reports/monthly"),
                     ("notices", "/notices"), ("notice-new", "/notices/new"), ("incident-manager", incident)],
         "governance": [("staff", "/staff"), ("staff-new", "/staff/new"), ("staff-account", f"/staff/{IncidentLog.account_id(ROLES['reception'])}"),
-                       ("disclosures", "/disclosures"), ("disclosure-new", "/disclosures/new")],
+                       ("disclosures", "/disclosures"), ("disclosure-new", "/disclosures/new"), ("practice-settings", "/practice")],
     }
     with http_client(server, ROLES["manager"]) as manager:
         page = manager.get("/notices/new").text
@@ -218,6 +218,10 @@ def test_no_axe_violations_and_big_enough_targets_on_every_page(site: Site, new_
     expect(page.get_by_role("heading", name="Account created")).to_be_visible()
     check(page, "staff-password", viewport, problems, shoot)
     password = page.locator("#one-time-password").inner_text().strip()
+    page.goto(server.url + "/practice")
+    page.get_by_role("button", name="Save practice details").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+    check(page, "practice-settings-errors", viewport, problems, shoot)
 
     newcomer = open_as(new_tablet, server, None, viewport)
     newcomer.page.goto(server.url + "/sign-in")

@@ -121,6 +121,76 @@ def test_users_add_refuses_bad_input_with_exit_1(live_server_factory, args, stdi
     assert not authenticates(server.data_dir, "carl.jones", stdin)
 
 
+def test_users_add_gives_one_account_several_roles(live_server_factory):
+    server = live_server_factory()
+    result = run(server, "users", "add", "pat.khan", "--name", "Pat Khan", "--role", "manager", "--role", "governance", "--password-stdin", stdin=PASSWORD + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "Added pat.khan (manager, governance, A81001)." in one_line(result.stdout)
+    opened = open_log(Settings(data_dir=server.data_dir))
+    try:
+        actor, _ = opened.log.authenticate("pat.khan", PASSWORD)
+        assert actor.roles == ("manager", "governance")
+    finally:
+        opened.log.close()
+
+
+# practice set ---------------------------------------------------------------------------
+
+
+def practice_details(data_dir: Path, practice: str = "A81001"):
+    opened = open_log(Settings(data_dir=data_dir))
+    try:
+        return opened.log.practice_details(practice)
+    finally:
+        opened.log.close()
+
+
+def test_practice_set_names_the_practice_and_says_so(live_server_factory):
+    server = live_server_factory()
+    result = run(server, "practice", "set", "--name", "Riverside Surgery", "--address", "1 River Road\\nLeeds\\nLS1 4AP")
+    assert result.returncode == 0, result.stderr
+    assert "Saved: Riverside Surgery (A81001), 1 River Road, Leeds, LS1 4AP" in one_line(result.stdout)
+    details = practice_details(server.data_dir)
+    assert (details.title, details.address) == ("Riverside Surgery (A81001)", "1 River Road\nLeeds\nLS1 4AP")
+    again = run(server, "practice", "set", "--name", "Riverside Surgery", "--address", "1 River Road\\nLeeds\\nLS1 4AP")
+    assert again.returncode == 0 and "Unchanged: Riverside Surgery (A81001)" in one_line(again.stdout)
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("--name", "", "--address", "1 River Road"), ["Not saved", "--name"]),
+        (("--name", "Riverside Surgery", "--address", "x" * 301), ["Not saved", "--address", "at most 300 characters"]),
+        (("--name", "Riverside Surgery", "--address", "1 River Road", "--practice", "not a code"), ["Not saved", "not an ODS code"]),
+    ],
+    ids=["no-name", "long-address", "bad-practice"],
+)
+def test_practice_set_refuses_bad_input_with_exit_1(live_server_factory, args, words):
+    server = live_server_factory()
+    result = run(server, "practice", "set", *args)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    message = one_line(result.stderr)
+    for word in words:
+        assert word in message, message
+    no_traceback(result)
+    assert practice_details(server.data_dir) is None
+
+
+def test_demo_names_the_practice_unless_it_has_a_name(live_server_factory):
+    server = live_server_factory()
+    demo = run(server, "demo", "--months", "1", "--per-week", "1", timeout=300)
+    assert demo.returncode == 0, demo.stderr
+    assert "Named the practice Riverside Surgery" in demo.stdout
+    assert practice_details(server.data_dir).title == "Riverside Surgery (A81001)"
+
+    renamed = live_server_factory()
+    assert run(renamed, "practice", "set", "--name", "Hillside Health Centre", "--address", "2 Hill Street").returncode == 0
+    again = run(renamed, "demo", "--months", "1", "--per-week", "1", timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "Named the practice" not in again.stdout
+    assert practice_details(renamed.data_dir).name == "Hillside Health Centre"
+
+
 # serve ----------------------------------------------------------------------------------
 
 

@@ -80,7 +80,7 @@ def write_as_the_previous_code_did(process: Process) -> str:
     opened = open_log(settings)
     try:
         opened.log.register_account(
-            c.RegisterAccount(username="sue.patel", display_name="Sue", practice="A81001", role="reception", password="a long enough password"),
+            c.RegisterAccount(username="sue.patel", display_name="Sue", practice="A81001", roles=("reception",), password="a long enough password"),
             actor="cli",
         )
         key = load_or_create(settings.effective_signing_key_file)

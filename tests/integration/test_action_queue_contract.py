@@ -239,9 +239,10 @@ def test_a_disclosure_request_is_due_by_the_end_of_its_due_day_until_it_is_answe
         assert not [i for i in view.due("A81001", last_moment) if i.incident_id == gmc.id][0].overdue
         assert [i for i in view.due("A81001", last_moment + timedelta(seconds=1)) if i.incident_id == gmc.id][0].overdue
         # Only governance sees requests; a manager sees the incident's review, and reception nothing.
-        assert {i.action for i in view.due("A81001", now, role="governance")} == {"review", "disclosure_due"}
-        assert {i.action for i in view.due("A81001", now, role="manager")} == {"review"}
-        assert view.due("A81001", now, role="reception") == []
+        assert {i.action for i in view.due("A81001", now, roles=("governance",))} == {"review", "disclosure_due"}
+        assert {i.action for i in view.due("A81001", now, roles=("manager",))} == {"review"}
+        assert {i.action for i in view.due("A81001", now, roles=("manager", "governance"))} == {"review", "disclosure_due"}
+        assert view.due("A81001", now, roles=("reception",)) == []
         assert [i.incident_id for i in view.due("B82002", now)] == [court.id]
 
         # Extended: moved, and no longer overdue; it still arose when the request was received.

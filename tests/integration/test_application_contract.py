@@ -88,7 +88,7 @@ def opened(store: Store):
 def register(log: IncidentLog, username: str, display_name: str, role: str, practice: str = PRACTICE) -> Actor:
     """A real staff account (argon2 and all), signed in; slower, so only where accounts matter."""
     log.register_account(
-        c.RegisterAccount(username=username, display_name=display_name, practice=practice, role=role, password=PASSWORD),  # type: ignore[arg-type]
+        c.RegisterAccount(username=username, display_name=display_name, practice=practice, roles=(role,), password=PASSWORD),  # type: ignore[arg-type]
         actor="test",
     )
     result = log.authenticate(username, PASSWORD)
@@ -107,9 +107,9 @@ class Staff:
 def staff() -> Staff:
     """Actors as a signed-in session names them (incident commands do not look accounts up)."""
     return Staff(
-        reception=Actor(uuid.uuid4(), "sue.reception", RECEPTIONIST_NAME, PRACTICE, "reception"),
-        manager=Actor(uuid.uuid4(), "mo.manager", "Mo Manager", PRACTICE, "manager"),
-        other_practice=Actor(uuid.uuid4(), "other.manager", "Other Manager", OTHER_PRACTICE, "manager"),
+        reception=Actor(uuid.uuid4(), "sue.reception", RECEPTIONIST_NAME, PRACTICE, ("reception",)),
+        manager=Actor(uuid.uuid4(), "mo.manager", "Mo Manager", PRACTICE, ("manager",)),
+        other_practice=Actor(uuid.uuid4(), "other.manager", "Other Manager", OTHER_PRACTICE, ("manager",)),
     )
 
 

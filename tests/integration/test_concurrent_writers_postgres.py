@@ -92,7 +92,7 @@ def run_writers(opened, unlocked: bool) -> tuple[dict[uuid.UUID, int], dict[uuid
     """Two writers for WRITE_SECONDS while the projections run; returns (view, store, events)."""
     setup = opened.log
     setup.register_account(
-        c.RegisterAccount(username="manager.a", display_name="M", practice=PRACTICE, role="manager", password="a long enough password"),
+        c.RegisterAccount(username="manager.a", display_name="M", practice=PRACTICE, roles=("manager",), password="a long enough password"),
         actor="test",
     )
     actor = setup.authenticate("manager.a", "a long enough password")[0]

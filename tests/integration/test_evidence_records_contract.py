@@ -20,9 +20,9 @@ from tests.reports import report_filming
 
 PRACTICE = "A81001"
 BUNDLE = "9e" * 32
-MANAGER = Actor(uuid.uuid4(), "mo.manager", "Mo Manager", PRACTICE, "manager")
-GOVERNANCE = Actor(uuid.uuid4(), "gill.governance", "Gill Governance", PRACTICE, "governance")
-RECEPTION = Actor(uuid.uuid4(), "sue.reception", "Sue Reception", PRACTICE, "reception")
+MANAGER = Actor(uuid.uuid4(), "mo.manager", "Mo Manager", PRACTICE, ("manager",))
+GOVERNANCE = Actor(uuid.uuid4(), "gill.governance", "Gill Governance", PRACTICE, ("governance",))
+RECEPTION = Actor(uuid.uuid4(), "sue.reception", "Sue Reception", PRACTICE, ("reception",))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

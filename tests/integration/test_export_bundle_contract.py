@@ -25,9 +25,9 @@ from incidents.evidence import signing, verify_bundle
 from incidents.settings import Settings
 
 PRACTICE = "A81001"
-GOVERNANCE = Actor(uuid.uuid4(), "gill.governance", "Gill Governance", PRACTICE, "governance")
-MANAGER = Actor(uuid.uuid4(), "mo.manager", "Mo Manager", PRACTICE, "manager")
-RECEPTION = Actor(uuid.uuid4(), "li.lei", "李雷", PRACTICE, "reception")
+GOVERNANCE = Actor(uuid.uuid4(), "gill.governance", "Gill Governance", PRACTICE, ("governance",))
+MANAGER = Actor(uuid.uuid4(), "mo.manager", "Mo Manager", PRACTICE, ("manager",))
+RECEPTION = Actor(uuid.uuid4(), "li.lei", "李雷", PRACTICE, ("reception",))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

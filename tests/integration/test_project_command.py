@@ -19,7 +19,7 @@ from incidents.settings import Settings
 
 def test_the_worker_names_the_projection_that_failed_and_exits_1(tmp_path, monkeypatch):
     opened = open_log(Settings(data_dir=tmp_path))
-    actor = Actor(uuid.uuid4(), "sue.reception", "Sue", "A81001", "reception")
+    actor = Actor(uuid.uuid4(), "sue.reception", "Sue", "A81001", ("reception",))
     opened.log.report(
         c.ReportFilming(
             submission_key=uuid.uuid4().hex, occurred_at=datetime.now(timezone.utc) - timedelta(minutes=5),

@@ -26,13 +26,13 @@ def test_staff_list_is_exact_under_concurrent_additions_and_after_a_restart(sett
     opened = open_log(settings)
     log = opened.log
     log.password_hasher = FAST_HASHER
-    log.register_account(c.RegisterAccount(username="gill.governance", display_name="Gill", practice=PRACTICE, role="governance", password="a long enough password"), actor="test")  # type: ignore[arg-type]
+    log.register_account(c.RegisterAccount(username="gill.governance", display_name="Gill", practice=PRACTICE, roles=("governance",), password="a long enough password"), actor="test")  # type: ignore[arg-type]
     gill, _ = log.authenticate("gill.governance", "a long enough password")  # type: ignore[misc]
     errors: list[BaseException] = []
 
     def add(n: int) -> None:
         try:
-            log.add_staff(c.AddStaff(username=f"person.{n}", display_name=f"Person {n}", role="reception"), gill)  # type: ignore[arg-type]
+            log.add_staff(c.AddStaff(username=f"person.{n}", display_name=f"Person {n}", roles=("reception",)), gill)  # type: ignore[arg-type]
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 

@@ -74,8 +74,8 @@ def what_a_user_sees(data_dir: Path, as_of: datetime) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     try:
         for practice in PRACTICES:
-            manager = Actor(UUID(int=0), "fixture.manager", "Fixture Manager", practice, "manager")
-            governance = Actor(UUID(int=1), "fixture.governance", "Fixture Governance", practice, "governance")
+            manager = Actor(UUID(int=0), "fixture.manager", "Fixture Manager", practice, ("manager",))
+            governance = Actor(UUID(int=1), "fixture.governance", "Fixture Governance", practice, ("governance",))
             rows = views.summaries.reported_between(practice, EPOCH, as_of + timedelta(days=1), limit=1000)
             figures = views.view("dashboard_figures").figures(practice, today)
             seen[practice] = {
@@ -125,7 +125,7 @@ def what_a_user_sees(data_dir: Path, as_of: datetime) -> dict[str, Any]:
                     for day in (today, today - timedelta(days=45))
                     for n in opened.log.notices_in_force(manager, day)
                 ],
-                "staff": sorted((a.username, a.role) for a in opened.log.staff(governance)),
+                "staff": sorted((a.username, ", ".join(a.roles)) for a in opened.log.staff(governance)),
             }
     finally:
         opened.log.close()

@@ -40,7 +40,7 @@ def managers(log):
     actors = {}
     for practice in PRACTICES:
         username = f"manager.{practice.lower()}"
-        log.register_account(c.RegisterAccount(username=username, display_name="M", practice=practice, role="manager", password="a long enough password"), actor="test")  # type: ignore[arg-type]
+        log.register_account(c.RegisterAccount(username=username, display_name="M", practice=practice, roles=("manager",), password="a long enough password"), actor="test")  # type: ignore[arg-type]
         actors[practice] = log.authenticate(username, "a long enough password")[0]
     return actors
 
@@ -60,7 +60,7 @@ def play(log, actors, steps) -> None:
                 incidents.append((saved.id, s[1], s[2]))
                 continue
             if s[0] == "account":
-                log.register_account(c.RegisterAccount(username=f"r{uuid.uuid4().hex[:8]}", display_name="R", practice=s[1], role="reception", password="a long enough password"), actor="test")  # type: ignore[arg-type]
+                log.register_account(c.RegisterAccount(username=f"r{uuid.uuid4().hex[:8]}", display_name="R", practice=s[1], roles=("reception",), password="a long enough password"), actor="test")  # type: ignore[arg-type]
                 continue
             if not incidents:
                 continue

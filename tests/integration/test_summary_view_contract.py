@@ -34,7 +34,7 @@ def opened(settings):
 
 def actor_in(log, practice: str, role: str = "manager") -> Actor:
     username = f"{role}.{practice.lower()}"
-    log.register_account(c.RegisterAccount(username=username, display_name="Test", practice=practice, role=role, password="a long enough password"), actor="test")  # type: ignore[arg-type]
+    log.register_account(c.RegisterAccount(username=username, display_name="Test", practice=practice, roles=(role,), password="a long enough password"), actor="test")  # type: ignore[arg-type]
     return log.authenticate(username, "a long enough password")[0]
 
 

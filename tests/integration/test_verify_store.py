@@ -25,7 +25,7 @@ from incidents.evidence.signing import SigningKey, generate, load_or_create
 from incidents.settings import Settings
 from tests.integration.test_application_contract import filming, respond
 
-RECEPTION = Actor(uuid.UUID(int=1), "sue.reception", "Sue Reception", "A81001", "reception")
+RECEPTION = Actor(uuid.UUID(int=1), "sue.reception", "Sue Reception", "A81001", ("reception",))
 
 
 class RawTable:

@@ -107,7 +107,7 @@ def staff_in_each_practice(log: IncidentLog, role: str) -> dict[str, Any]:
     actors = {}
     for practice in PRACTICES:
         username = f"{role}.{practice.lower()}"
-        log.register_account(c.RegisterAccount(username=username, display_name=role[0].upper(), practice=practice, role=role, password=PASSWORD), actor="test")  # type: ignore[arg-type]
+        log.register_account(c.RegisterAccount(username=username, display_name=role[0].upper(), practice=practice, roles=(role,), password=PASSWORD), actor="test")  # type: ignore[arg-type]
         actors[practice] = log.authenticate(username, PASSWORD)[0]
     return actors
 
@@ -198,7 +198,7 @@ def play(log: IncidentLog, actors: dict[str, Any], steps: list[tuple[Any, ...]],
                 incidents.append((saved.id, s[1], s[2]))
                 continue
             if s[0] == "account":
-                log.register_account(c.RegisterAccount(username=f"r{uuid.uuid4().hex[:8]}", display_name="R", practice=s[1], role="reception", password=PASSWORD), actor="test")  # type: ignore[arg-type]
+                log.register_account(c.RegisterAccount(username=f"r{uuid.uuid4().hex[:8]}", display_name="R", practice=s[1], roles=("reception",), password=PASSWORD), actor="test")  # type: ignore[arg-type]
                 continue
             if not incidents:
                 continue

@@ -62,7 +62,7 @@ def sign_up(log: IncidentLog) -> Callable[..., SignedIn]:
                 username=username,
                 display_name=username.replace(".", " ").title(),
                 practice=practice,
-                role=role,
+                roles=(role,),
                 password=password,
             ),
             actor="admin",

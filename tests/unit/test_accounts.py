@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from incidents.domain.acting import acting_as
 from incidents.application import commands as c
 from incidents.application.service import IncidentLog, UsernameTaken
-from incidents.domain.accounts import AccountDisabled, StaffAccount, username_of
+from incidents.domain.accounts import AccountDisabled, CannotDropOwnGovernance, StaffAccount, username_of
 from incidents.domain.values import InvalidPractice, InvalidValue, TextTooLong
 
 from .conftest import PASSWORD, PRACTICE_A, PRACTICE_B
@@ -22,7 +22,7 @@ REGISTERED = dict(
     username="rita.reception",
     display_name="Rita Reception",
     practice="A81001",
-    role="reception",
+    roles=["reception"],
     password_hash="$argon2id$not-a-real-hash",
 )
 
@@ -33,7 +33,7 @@ def register(**overrides) -> StaffAccount:
 
 
 def registration(**overrides) -> c.RegisterAccount:
-    values = dict(username="nell.nurse", display_name="Nell Nurse", practice=PRACTICE_A, role="reception", password=PASSWORD)
+    values = dict(username="nell.nurse", display_name="Nell Nurse", practice=PRACTICE_A, roles=("reception",), password=PASSWORD)
     return c.RegisterAccount(**{**values, **overrides})
 
 
@@ -82,12 +82,21 @@ def test_other_usernames_are_refused(username):
 @pytest.mark.parametrize("role", ["admin", "Manager", "", "receptionist"])
 def test_an_unknown_role_is_refused(role):
     with pytest.raises(InvalidValue, match="role"):
-        register(role=role)
+        register(roles=["reception", role])
+
+
+def test_an_account_holds_at_least_one_role():
+    with pytest.raises(InvalidValue, match="at least one role"):
+        register(roles=[])
 
 
 @pytest.mark.parametrize("role", sorted(StaffAccount.ROLES))
 def test_every_known_role_is_accepted(role):
-    assert register(role=role).role == role
+    assert register(roles=[role]).roles == (role,)
+
+
+def test_an_account_holds_several_roles_each_once_in_the_order_roles_are_listed():
+    assert register(roles=["governance", "manager", "governance"]).roles == ("manager", "governance")
 
 
 @pytest.mark.parametrize("practice", ["", "A8", "A81 001", "A81001-B"])
@@ -176,12 +185,12 @@ def test_a_new_log_has_no_accounts(log):
 def test_a_username_can_be_registered_only_once(log):
     log.register_account(registration(username="nell.nurse"), actor="admin")
     with pytest.raises(UsernameTaken, match="nell.nurse"):
-        log.register_account(registration(username="nell.nurse", practice=PRACTICE_B, role="manager"), actor="admin")
+        log.register_account(registration(username="nell.nurse", practice=PRACTICE_B, roles=("manager",)), actor="admin")
     with pytest.raises(UsernameTaken):
         log.register_account(registration(username="  nell.nurse  "), actor="admin")
     account = load(log, "nell.nurse")
     assert account.practice == PRACTICE_A
-    assert account.role == "reception"
+    assert account.roles == ("reception",)
     assert len(list(log.events.get(log.account_id("nell.nurse")))) == 1
 
 
@@ -192,7 +201,8 @@ def test_a_username_can_be_registered_only_once(log):
         {"username": "rita smith"},
         {"display_name": ""},
         {"practice": "A8"},
-        {"role": "admin"},
+        {"roles": ("admin",)},
+        {"roles": ()},
         {"password": "short"},
         {"password": "p" * 257},
     ],
@@ -217,7 +227,7 @@ def test_authenticate_with_the_right_password_gives_the_actor_and_session_versio
     assert actor.username == "nell.nurse"
     assert actor.display_name == "Nell Nurse"
     assert actor.practice == PRACTICE_B
-    assert actor.role == "manager"
+    assert actor.roles == ("manager",)
     assert version == 1
 
 
@@ -332,3 +342,34 @@ def test_a_hash_made_with_weaker_parameters_is_upgraded_at_sign_in_without_endin
     assert not log.password_hasher.check_needs_rehash(account.password_hash)
     assert [type(e).__name__ for e in log.events.get(account.id)] == ["Registered", "PasswordRehashed"]
     assert log.actor_for_session(actor.user_id, signed_in.session_version) == actor
+
+
+def test_registered_events_of_version_1_are_read_with_their_one_role_as_the_roles():
+    state = {"username": "mo.manager", "display_name": "Mo", "practice": "A81001", "role": "manager", "password_hash": "x"}
+    StaffAccount.Registered.upcast_v1_v2(state)
+    assert state == {"username": "mo.manager", "display_name": "Mo", "practice": "A81001", "roles": ["manager"], "password_hash": "x"}
+    assert StaffAccount.Registered.class_version == 2
+
+
+def test_roles_change_once_and_governance_cannot_drop_its_own_governance_role():
+    account = register(username="gill.governance", roles=["governance"])
+    with acting_as("gill.governance"):
+        assert account.change_roles(["governance", "manager"]) is True
+        assert account.roles == ("manager", "governance")
+        assert account.change_roles(["manager", "governance"]) is False  # the same roles: nothing recorded
+        with pytest.raises(CannotDropOwnGovernance):
+            account.change_roles(["manager"])
+        with pytest.raises(InvalidValue, match="at least one role"):
+            account.change_roles([])
+    with acting_as("other.governance"):
+        assert account.change_roles(["manager"]) is True
+    assert [type(e).__name__ for e in account.collect_events()] == ["Registered", "RolesChanged", "RolesChanged"]
+
+
+def test_a_changed_role_reaches_the_persons_session_at_once(log, sign_up):
+    gill = sign_up("gill.governance", role="governance")
+    mo = sign_up("mo.manager", role="manager")
+    log.change_roles(c.ChangeRoles(account_id=mo.actor.user_id, roles=("manager", "governance")), gill.actor)
+    actor = log.actor_for_session(mo.actor.user_id, mo.session_version)
+    assert actor is not None and actor.roles == ("manager", "governance")
+    assert [a.username for a in log.staff(actor)] == ["gill.governance", "mo.manager"]

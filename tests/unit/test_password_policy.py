@@ -19,7 +19,7 @@ from tests.unit.conftest import PRACTICE_A
 
 
 def register(password: str, **extra) -> c.RegisterAccount:
-    return c.RegisterAccount(username="nell.nurse", display_name="Nell", practice=PRACTICE_A, role="reception", password=password, **extra)  # type: ignore[arg-type]
+    return c.RegisterAccount(username="nell.nurse", display_name="Nell", practice=PRACTICE_A, roles=("reception",), password=password, **extra)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("password", ["elevenchars", "a" * 257, ""])

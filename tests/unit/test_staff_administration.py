@@ -31,7 +31,7 @@ def governance(sign_up):
 
 
 def add(log: IncidentLog, governance, username="nell.nurse", role="reception"):
-    return log.add_staff(c.AddStaff(username=username, display_name="Nell Nurse", role=role), governance)  # type: ignore[arg-type]
+    return log.add_staff(c.AddStaff(username=username, display_name="Nell Nurse", roles=(role,)), governance)  # type: ignore[arg-type]
 
 
 def test_an_added_account_is_listed_in_the_practice_and_signs_in_once(log, governance):
@@ -114,7 +114,7 @@ def test_only_governance_administers_staff(log, sign_up, role):
 
 def test_the_aggregate_refuses_a_second_use_of_a_one_time_password():
     with acting_as("gill"):
-        account = StaffAccount.register("nell.nurse", "Nell", PRACTICE_A, "reception", "$argon2id$x")
+        account = StaffAccount.register("nell.nurse", "Nell", PRACTICE_A, ["reception"], "$argon2id$x")
     with acting_as("gill"):
         account.require_new_password()
     with acting_as("nell.nurse"):

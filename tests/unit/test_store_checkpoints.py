@@ -21,7 +21,7 @@ from incidents.evidence import merkle
 from incidents.evidence.signing import generate, signature_valid
 from incidents.evidence.store_checkpoint import Statement, compare, event_digest, ids_of, read_checkpoint, runs, seal
 
-RECEPTION = Actor(uuid.UUID(int=7), "sue.reception", "Sue Reception", "A81001", "reception")
+RECEPTION = Actor(uuid.UUID(int=7), "sue.reception", "Sue Reception", "A81001", ("reception",))
 KEY = generate()
 
 

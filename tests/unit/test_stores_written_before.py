@@ -58,7 +58,7 @@ def test_old_lists_keep_their_records_and_go_on_where_they_were(log):
     governance, _ = signed_in
     assert [a.username for a in log.staff(governance)] == ["gill.governance"]
 
-    added = log.add_staff(c.AddStaff(username="nell.nurse", display_name="Nell", role="reception"), governance)  # type: ignore[call-arg]
+    added = log.add_staff(c.AddStaff(username="nell.nurse", display_name="Nell", roles=("reception",)), governance)  # type: ignore[call-arg]
     assert log.listed(PRACTICE_A, "staff") == [gill, added.account_id]
     assert [e.originator_version for e in log.recorder.select_events(staff)] == [1, 2, 3]
     assert log.actor_for_session(staff, 1) is None  # a list is no account
@@ -118,3 +118,19 @@ def test_old_events_load_and_name_who_acted(log, sign_up):
     # What is added now names the person as before, beside what was stored then.
     log.add_note(c.AddNote(incident_id=incident_id, submission_key="t" * 10, text="Letter sent"), manager)  # type: ignore[call-arg]
     assert [e.actor_name for e in log.history(manager, incident_id)] == ["Rita", "Mo", "Mo Manager"]
+
+
+def test_an_account_registered_with_one_role_holds_it_as_its_only_role(log):
+    """Registered events before accounts held several roles named one `role` (class version 1)."""
+    account_id = old_account(log, "mo.manager", "manager")
+    assert log.repository.get(account_id).roles == ("manager",)
+    actor, version = log.authenticate("mo.manager", PASSWORD)
+    assert actor.roles == ("manager",) and actor.holds("manager") and not actor.holds("governance")
+    assert log.actor_for_session(account_id, version) == actor
+    registered = log.account_history(governance_of(log), account_id)[0]
+    assert registered.roles == ["manager"] and not hasattr(registered, "role")
+
+
+def governance_of(log: IncidentLog):
+    log.register_account(c.RegisterAccount(username="gill.governance", display_name="Gill", practice=PRACTICE_A, roles=("governance",), password=PASSWORD), actor="test")
+    return log.authenticate("gill.governance", PASSWORD)[0]

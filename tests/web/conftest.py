@@ -36,7 +36,7 @@ def web_app(settings: Settings):
         ("other.manager", "manager", "B82002"),
     ]:
         opened.log.register_account(
-            c.RegisterAccount(username=username, display_name=username.split(".")[0].title(), practice=practice, role=role, password=PASSWORD),  # type: ignore[arg-type]
+            c.RegisterAccount(username=username, display_name=username.split(".")[0].title(), practice=practice, roles=(role,), password=PASSWORD),  # type: ignore[arg-type]
             actor="test",
         )
     app = create_app(settings, opened)

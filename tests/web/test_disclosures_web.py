@@ -19,7 +19,7 @@ from tests.web.test_reception_slice import log_filming
 @pytest.fixture
 def other_governance(web_app) -> str:
     web_app.state.log.register_account(
-        c.RegisterAccount(username="olga.governance", display_name="Olga", practice="B82002", role="governance", password=PASSWORD),
+        c.RegisterAccount(username="olga.governance", display_name="Olga", practice="B82002", roles=("governance",), password=PASSWORD),
         actor="test",
     )
     return "olga.governance"

@@ -138,7 +138,7 @@ def world(client_for, web_app) -> dict[str, Any]:
     notice = mo.post("/notices", data={"csrf_token": csrf_from(page.text), "submission_key": field_from(page.text, "submission_key"), "channel": "website", "wording": "We may record calls", "in_service_from": "2026-01-01"})
     notice_id = notice.headers["location"].split("?")[0].rsplit("/", 1)[1]
     page = gill.get("/staff/new")
-    assert gill.post("/staff", data={"csrf_token": csrf_from(page.text), "username": "fuzz.target", "display_name": "Target", "role": "reception"}).status_code == 200
+    assert gill.post("/staff", data={"csrf_token": csrf_from(page.text), "username": "fuzz.target", "display_name": "Target", "roles": "reception"}).status_code == 200
     staff_pages = set(re.findall(r"/staff/([0-9a-f-]{36})", gill.get("/staff").text))
     target = next(i for i in staff_pages if "fuzz.target" in gill.get(f"/staff/{i}").text)
     ids = {"incident_id": filming, "request_id": request_id, "notice_id": notice_id, "account_id": str(target), "kind": "filming"}

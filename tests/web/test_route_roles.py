@@ -5,6 +5,9 @@ application, CSRF token included on POSTs). A role the table allows must not be 
 but 401 or 403, and no trip to the sign-in page: a 200, a 303 to the next page, a 404 for a record
 that does not exist, a 422 for an empty form). A role it refuses gets 403; a signed-out visitor is
 sent to the sign-in page. A route the table does not list fails the test: add it to the matrix.
+One account holds two roles (a manager who is also the governance lead): it may use every route
+either role may, with one sign-in. The header's navigation links each role to every page it may
+use, and to nothing else.
 
 To add a route: one line in MATRIX, its key the method and the path as FastAPI declares it. Path
 parameters are filled from SAMPLES (by name; any other gets a fresh UUID, which an allowed role
@@ -13,6 +16,7 @@ meets as a 404). Use Rule(roles, path=..., form=...) when a route needs a partic
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,7 +36,9 @@ from incidents.web.app import create_app
 from tests.conftest import csrf_from
 
 RECEPTION, MANAGER, GOVERNANCE, SIGNED_OUT = "reception", "manager", "governance", "signed-out"
-ROLES = (RECEPTION, MANAGER, GOVERNANCE, SIGNED_OUT)
+MANAGER_AND_GOVERNANCE = "manager+governance"  # one account holding both roles
+ROLES = (RECEPTION, MANAGER, GOVERNANCE, MANAGER_AND_GOVERNANCE, SIGNED_OUT)
+HELD = {RECEPTION: (RECEPTION,), MANAGER: (MANAGER,), GOVERNANCE: (GOVERNANCE,), MANAGER_AND_GOVERNANCE: (MANAGER, GOVERNANCE)}
 EVERYONE = frozenset(ROLES)
 STAFF = frozenset({RECEPTION, MANAGER, GOVERNANCE})
 MANAGERS = frozenset({MANAGER})
@@ -40,7 +46,7 @@ GOVERNANCE_ONLY = frozenset({GOVERNANCE})
 OVERSEERS = frozenset({MANAGER, GOVERNANCE})  # the practice-wide views: what managers run, governance reads
 PRACTICE = "A81001"
 PASSWORD = "a long enough password"
-USERNAMES = {RECEPTION: "sue.reception", MANAGER: "mo.manager", GOVERNANCE: "gill.governance"}
+USERNAMES = {RECEPTION: "sue.reception", MANAGER: "mo.manager", GOVERNANCE: "gill.governance", MANAGER_AND_GOVERNANCE: "pat.partner"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,9 @@ MATRIX: dict[tuple[str, str], frozenset[str] | Rule] = {
     ("POST", "/staff/{account_id}/reset-password"): GOVERNANCE_ONLY,
     ("POST", "/staff/{account_id}/disable"): GOVERNANCE_ONLY,
     ("POST", "/staff/{account_id}/enable"): GOVERNANCE_ONLY,
+    ("POST", "/staff/{account_id}/roles"): GOVERNANCE_ONLY,  # posted empty: refused as a form (422), nothing changed
+    ("GET", "/practice"): GOVERNANCE_ONLY,
+    ("POST", "/practice"): GOVERNANCE_ONLY,  # posted empty: refused as a form (422), nothing changed
     # The notice register (managers)
     ("GET", "/notices"): MANAGERS,
     ("GET", "/notices/new"): MANAGERS,
@@ -121,6 +130,11 @@ MATRIX: dict[tuple[str, str], frozenset[str] | Rule] = {
 def rule_of(key: tuple[str, str]) -> Rule:
     value = MATRIX[key]
     return value if isinstance(value, Rule) else Rule(value)
+
+
+def may_use(role: str, rule: Rule) -> bool:
+    """An account may use a route if any role it holds may."""
+    return any(r in rule.roles for r in HELD.get(role, (role,)))
 
 
 def app_routes(routes, prefix: str = "") -> set[tuple[str, str]]:
@@ -150,9 +164,9 @@ def world(tmp_path_factory) -> Iterator[World]:
     settings = Settings(data_dir=Path(tmp_path_factory.mktemp("matrix")) / "data", practice=PRACTICE, projections="inline")
     opened = open_log(settings)
     log = opened.log
-    for username, role in [*((u, r) for r, u in USERNAMES.items()), ("target.reception", "reception")]:
+    for username, held in [*((u, HELD[r]) for r, u in USERNAMES.items()), ("target.reception", (RECEPTION,))]:
         log.register_account(
-            c.RegisterAccount(username=username, display_name=username.split(".")[0].title(), practice=PRACTICE, role=role, password=PASSWORD),  # type: ignore[arg-type]
+            c.RegisterAccount(username=username, display_name=username.split(".")[0].title(), practice=PRACTICE, roles=held, password=PASSWORD),  # type: ignore[arg-type]
             actor="test",
         )
     actor, _ = log.authenticate(USERNAMES[RECEPTION], PASSWORD)  # type: ignore[misc]
@@ -219,7 +233,7 @@ def test_route_as_role(world, method, path, role):
             world.sessions.pop(role, None)  # that session has ended or changed: sign in afresh next time
     location = response.headers.get("location", "")
     seen = f"{method} {url} as {role}: {response.status_code} {location}"
-    if role in rule.roles:
+    if may_use(role, rule):
         assert response.status_code not in (401, 403), seen
         assert response.status_code < 500, seen
         if rule.lands_on:
@@ -235,3 +249,30 @@ def test_route_as_role(world, method, path, role):
 def session_csrf(client: TestClient) -> str:
     """The session's CSRF token, from a page any signed-in role can see."""
     return csrf_from(client.get("/incidents/new/filming").text)
+
+
+NOT_IN_NAVIGATION = {"/sign-in", "/healthz", "/choose-password", "/dashboard/live", "/reports/monthly.csv"}
+
+
+def page_routes() -> list[str]:
+    """The pages a person goes to: GET routes of the matrix with no record in their path, no form
+    to fill in that another page leads to (.../new), no file and no part of another page."""
+    return sorted(
+        path for method, path in MATRIX
+        if method == "GET" and "{" not in path and not path.endswith("/new") and path not in NOT_IN_NAVIGATION
+        and not isinstance(MATRIX[(method, path)], Rule)
+    )
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != SIGNED_OUT])
+def test_the_navigation_reaches_every_page_the_role_may_use_and_no_other(world, role):
+    client = client_as(world, role)
+    try:
+        home = client.get("/")
+    finally:
+        client.close()
+    header = home.text.split('<nav class="nhsuk-header__navigation"', 1)[1].split("</nav>", 1)[0]
+    linked = set(re.findall(r'href="([^"]+)"', header))
+    reachable = {path for path in page_routes() if may_use(role, rule_of(("GET", path)))}
+    pages_by_form = {"/incidents/new/filming", "/incidents/new/recording"}  # the two kinds of incident, named in the header
+    assert linked == reachable | pages_by_form, f"{role}: linked {sorted(linked)}, may use {sorted(reachable)}"

@@ -26,7 +26,7 @@ def account_id(username: str) -> str:
     return str(IncidentLog.account_id(username))
 
 
-def post(client, path: str, data: dict[str, str] | None = None, page: str = "/"):
+def post(client, path: str, data: dict[str, str | list[str]] | None = None, page: str = "/"):
     token = csrf_from(client.get(page).text)
     return client.post(path, data={"csrf_token": token, **(data or {})})
 
@@ -42,8 +42,8 @@ def sign_in(client, username: str, password: str):
     return client.post("/sign-in", data={"username": username, "password": password, "csrf_token": token})
 
 
-def add_staff(client, **overrides: str):
-    form = {"display_name": "Nell Nurse", "username": "nell.nurse", "role": "reception", **overrides}
+def add_staff(client, **overrides: str | list[str]):
+    form = {"display_name": "Nell Nurse", "username": "nell.nurse", "roles": ["reception"], **overrides}
     return post(client, "/staff", form, page="/staff/new")
 
 
@@ -186,7 +186,8 @@ def test_reception_and_managers_are_refused(client_for, username):
         client.get("/staff"),
         client.get("/staff/new"),
         client.get(target),
-        post(client, "/staff", {"display_name": "X", "username": "x.y", "role": "manager"}),
+        post(client, "/staff", {"display_name": "X", "username": "x.y", "roles": ["manager"]}),
+        post(client, f"{target}/roles", {"roles": ["governance"]}),
         post(client, f"{target}/reset-password"),
         post(client, f"{target}/disable"),
         post(client, f"{target}/enable"),
@@ -215,7 +216,8 @@ def test_a_record_that_is_not_an_account_is_not_found(client_for):
     "form, field, message",
     [
         ({"username": "Sue Patel!"}, "username", "lower-case letters, digits"),
-        ({"role": ""}, "role", "Choose a role"),
+        ({"roles": []}, "roles", "Choose at least one role"),
+        ({"roles": ["admin"]}, "roles", "Choose at least one role"),
         ({"display_name": "  "}, "display_name", "Enter the person&#39;s full name"),
         ({"username": "sue.reception"}, "username", "is taken"),
         ({"display_name": "x" * 300}, "display_name", "at most"),
@@ -223,7 +225,7 @@ def test_a_record_that_is_not_an_account_is_not_found(client_for):
 )
 def test_bad_input_is_answered_with_the_error_summary_and_what_was_typed(client_for, form, field, message):
     gill = client_for("gill.governance")
-    response = add_staff(gill, display_name=form.get("display_name", "Nell Nurse"), username=form.get("username", "nell.nurse"), role=form.get("role", "manager"))
+    response = add_staff(gill, display_name=form.get("display_name", "Nell Nurse"), username=form.get("username", "nell.nurse"), roles=form.get("roles", ["manager", "governance"]))
     assert response.status_code == 422
     assert "nhsuk-error-summary" in response.text and "There is a problem" in response.text
     assert f'href="#{field}"' in response.text
@@ -231,15 +233,16 @@ def test_bad_input_is_answered_with_the_error_summary_and_what_was_typed(client_
     kept = form.get("username", "nell.nurse")
     assert f'value="{kept}"' in response.text.replace("&#39;", "'").replace("&#34;", '"') or field == "username"
     assert "Error: " in response.text  # the page title says so
-    if "role" not in form:
-        assert re.search(r'value="manager"\s+checked', response.text), "the chosen role is kept"
+    if "roles" not in form:
+        assert re.search(r'value="manager"\s+checked', response.text) and re.search(r'value="governance"\s+checked', response.text), "the chosen roles are kept"
+        assert not re.search(r'value="reception"\s+checked', response.text)
     assert "nell.nurse" not in gill.get("/staff").text or form.get("username") == "sue.reception"
 
 
 def test_register_account_lists_accounts_made_by_the_cli(web_app):
     log = web_app.state.log
     saved = log.register_account(
-        c.RegisterAccount(username="cli.person", display_name="Cli", practice="A81001", role="reception", password=PASSWORD),  # type: ignore[arg-type]
+        c.RegisterAccount(username="cli.person", display_name="Cli", practice="A81001", roles=("reception",), password=PASSWORD),  # type: ignore[arg-type]
         actor="cli",
     )
     assert log.listed("A81001", "staff")[-1] == saved.id
@@ -275,3 +278,41 @@ def test_a_one_time_password_says_when_it_expires_and_is_refused_after_with_what
     assert "choose-password" not in refused.headers.get("location", "")
     wrong = sign_in(client_for(), "sue.reception", "not the password at all")
     assert wrong.status_code == 401 and "expired" not in wrong.text
+
+
+def test_a_new_member_of_staff_may_hold_several_roles(client_for):
+    gill = client_for("gill.governance")
+    created = add_staff(gill, roles=["manager", "governance"])
+    assert created.status_code == 200, created.text
+    assert "Practice manager and Governance lead" in created.text
+    assert "Practice manager and Governance lead" in gill.get("/staff").text
+    history = gill.get(f"/staff/{account_id('nell.nurse')}").text
+    assert "Nell Nurse, Practice manager and Governance lead, practice A81001" in history
+
+
+def test_governance_changes_roles_and_the_persons_next_page_follows(client_for):
+    gill, mo = client_for("gill.governance"), client_for("mo.manager")
+    assert mo.get("/disclosures").status_code == 403
+    assert 'href="/disclosures"' not in mo.get("/").text
+    page = f"/staff/{account_id('mo.manager')}"
+    changed = post(gill, f"{page}/roles", {"roles": ["manager", "governance"]}, page=page)
+    assert changed.status_code == 303 and changed.headers["location"] == f"{page}?saved=roles"
+    shown = gill.get(changed.headers["location"]).text
+    assert "The roles are changed" in shown and "Roles changed" in shown
+    assert mo.get("/disclosures").status_code == 200 and mo.get("/notices").status_code == 200, "the same session, at once"
+    home = mo.get("/").text
+    assert 'href="/disclosures"' in home and 'href="/notices"' in home and 'href="/practice"' in home
+    assert "Practice manager and Governance lead" in home  # who is signed in, and as what
+
+
+def test_roles_form_errors_are_shown_beside_the_roles(client_for):
+    gill = client_for("gill.governance")
+    page = f"/staff/{account_id('mo.manager')}"
+    refused = post(gill, f"{page}/roles", {}, page=page)
+    assert refused.status_code == 422
+    assert 'href="#roles"' in refused.text and "Choose at least one role" in refused.text and "Error: " in refused.text
+    own = f"/staff/{account_id('gill.governance')}"
+    dropped = post(gill, f"{own}/roles", {"roles": ["manager"]}, page=own)
+    assert dropped.status_code == 409
+    assert 'href="#roles"' in dropped.text and "You cannot remove your own governance role" in dropped.text
+    assert gill.get("/staff").status_code == 200, "still governance"

@@ -120,13 +120,15 @@ class ReopenIncident(Command):
 
 
 Password = Annotated[str, AfterValidator(_field_error(acceptable_password))]
+Role = Literal["reception", "manager", "governance"]
+Roles = Annotated[tuple[Role, ...], Field(min_length=1)]
 
 
 class RegisterAccount(Command):
     username: Annotated[str, _normalised(str.lower), StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
     display_name: Annotated[ShortText, StringConstraints(min_length=1)]
     practice: Annotated[str, _normalised(str.upper), StringConstraints(pattern=r"^[A-Z0-9]{3,10}$")]
-    role: Literal["reception", "manager", "governance"]
+    roles: Roles
     password: Password
     one_time: bool = False  # a generated password handed to the person: it signs in once, in time, to choose their own
 
@@ -135,13 +137,17 @@ class RegisterAccount(Command):
 # Staff accounts, managed by governance in their own practice ------------------------------
 
 Username = Annotated[str, _normalised(str.lower), StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
-Role = Literal["reception", "manager", "governance"]
 
 
 class AddStaff(Command):
     username: Username
     display_name: Annotated[ShortText, StringConstraints(min_length=1)]
-    role: Role
+    roles: Roles
+
+
+class ChangeRoles(Command):
+    account_id: UUID
+    roles: Roles
 
 
 class ResetPassword(Command):

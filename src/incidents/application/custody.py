@@ -50,8 +50,8 @@ class AccessAudit(Records):
         log_id = IncidentAccessLog.create_id(actor.practice, incident_id)
         last = self.recorder.select_events(log_id, desc=True, limit=1)
         if last:
-            return IncidentAccessLog.following(access, log_id, last[0].originator_version, role=actor.role, **fields)
+            return IncidentAccessLog.following(access, log_id, last[0].originator_version, role=", ".join(actor.roles), **fields)
         incident = self.get_incident(actor, incident_id)
         log = IncidentAccessLog(practice=incident.practice, incident_id=incident.id)
-        log.trigger_event(access, role=actor.role, **fields)
+        log.trigger_event(access, role=", ".join(actor.roles), **fields)
         return log

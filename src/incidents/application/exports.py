@@ -41,11 +41,12 @@ from ..evidence import (
 from ..evidence.bundle import MANIFEST
 from .disclosures import DisclosureDesk, RecordExport
 from .notices import NoticeRegister
+from .practice import PracticeSettings
 from .records import UK, Actor
 from .timeline import TimelineEntry, timeline
 
 EXPORT_ROLES = ("governance",)
-PRACTICE_NAME = "GP practice"  # no practice name is configured yet: the ODS code beside it names it
+UNNAMED_PRACTICE = "GP practice"  # until governance gives the name, the ODS code beside it names it
 EXPORT_ACTION = "Exported the timeline in this bundle"
 
 
@@ -120,7 +121,7 @@ def custody_entry(incident_id: UUID, access: Access) -> CustodyEntry:
     return CustodyEntry(person(access.actor, access.actor_name), access.at, action, str(access.request_id or ""))
 
 
-class EvidenceExports(DisclosureDesk, NoticeRegister):
+class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
     def export_bundle(self, actor: Actor, request_id: UUID, signing_key: SigningKey) -> ExportedBundle:
         """The request's bundle, signed with the deployment's key, and recorded as exported."""
         actor.require(*EXPORT_ROLES)
@@ -159,8 +160,9 @@ class EvidenceExports(DisclosureDesk, NoticeRegister):
         custody.sort(key=lambda c: c.at)
         custody.append(CustodyEntry(exporter, exported_at, EXPORT_ACTION, str(request.id)))
         decider = request.basis_decided_by or ("", "")
+        details = self.practice_details(request.practice)
         return EvidenceMaterial(
-            practice=Practice(request.practice, PRACTICE_NAME),
+            practice=Practice(request.practice, details.name if details else UNNAMED_PRACTICE),
             request=RequestInfo(
                 request_id=str(request.id),
                 requester_type=f"{request.requester_type_label}: {request.requester}",

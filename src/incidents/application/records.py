@@ -78,16 +78,24 @@ class Actor:
     username: str
     display_name: str
     practice: str
-    role: str
+    roles: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.roles, str):  # a string is iterable: "manager" would be its letters
+            raise TypeError(f"An actor's roles are a tuple, not the string {self.roles!r}")
+
+    def holds(self, *roles: str) -> bool:
+        """Whether the actor holds any of these roles."""
+        return not set(roles).isdisjoint(self.roles)
 
     def require(self, *roles: str) -> None:
-        if self.role not in roles:
+        if not self.holds(*roles):
             raise NotPermitted(f"Only {' or '.join(roles)} staff can do this")
 
     @classmethod
-    def process(cls, name: str, practice: str) -> Actor:
+    def process(cls, name: str, practice: str, *roles: str) -> Actor:
         """A process acting for a practice (the CLI, the first run), named as it names itself."""
-        return cls(PROCESS_ID, name, name, practice, "")
+        return cls(PROCESS_ID, name, name, practice, roles)
 
     def acting(self) -> AbstractContextManager[None]:
         """Names this person on every event made in the block."""

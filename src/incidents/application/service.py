@@ -180,7 +180,7 @@ class IncidentLog(EvidenceExports, StoreCheckpoints):
 
         def make() -> StaffAccount:
             account = StaffAccount.register(
-                cmd.username, cmd.display_name, cmd.practice, cmd.role, self.password_hasher.hash(cmd.password)
+                cmd.username, cmd.display_name, cmd.practice, cmd.roles, self.password_hasher.hash(cmd.password)
             )
             if cmd.one_time:
                 account.require_new_password()
@@ -207,7 +207,7 @@ class IncidentLog(EvidenceExports, StoreCheckpoints):
 
         def make() -> StaffAccount:
             account = StaffAccount.register(
-                cmd.username, cmd.display_name, actor.practice, cmd.role, self.password_hasher.hash(password)
+                cmd.username, cmd.display_name, actor.practice, cmd.roles, self.password_hasher.hash(password)
             )
             account.require_new_password()
             return account
@@ -259,6 +259,10 @@ class IncidentLog(EvidenceExports, StoreCheckpoints):
             return True
 
         return self._change_account(actor, cmd.account_id, call)
+
+    def change_roles(self, cmd: c.ChangeRoles, actor: Actor) -> Saved:
+        """The account's roles; its pages follow at the person's next request, on every device."""
+        return self._change_account(actor, cmd.account_id, lambda account: account.change_roles(cmd.roles))
 
     def _change_account(self, actor: Actor, account_id: UUID, call: Callable[[StaffAccount], object]) -> Saved:
         return self.change(actor, lambda: self.staff_account(actor, account_id), call)
@@ -362,7 +366,7 @@ class IncidentLog(EvidenceExports, StoreCheckpoints):
 
     @staticmethod
     def _actor(account: StaffAccount) -> Actor:
-        return Actor(account.id, account.username, account.display_name, account.practice, account.role)
+        return Actor(account.id, account.username, account.display_name, account.practice, account.roles)
 
     @staticmethod
     def new_password() -> str:

@@ -1,4 +1,4 @@
-"""Staff accounts: who may sign in, to which practice, in which role.
+"""Staff accounts: who may sign in, to which practice, in which roles (one person may hold several).
 
 Every change is an event with who made it (see acting.py). The session version rises whenever existing
 sessions must end (sign-out, a new password, a disabled account), so a cookie that names an
@@ -11,7 +11,7 @@ import re
 import uuid
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterable
 
 from eventsourcing.domain import event
 
@@ -32,6 +32,10 @@ class AccountDisabled(DomainError):
 
 
 class CannotDisableOwnAccount(DomainError):
+    pass
+
+
+class CannotDropOwnGovernance(DomainError):
     pass
 
 
@@ -79,6 +83,18 @@ def acceptable_password(value: str) -> str:
 _ADDED_CHARACTERS = "0123456789 !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
 
+def roles_of(values: Iterable[str]) -> tuple[str, ...]:
+    """The roles given, each once, in the order ROLES lists them: at least one, each a known one."""
+    if isinstance(values, str):  # its letters would be read as roles
+        raise TypeError(f"Roles are a list, not the string {values!r}")
+    chosen = set(values)
+    if not chosen:
+        raise InvalidValue("Choose at least one role")
+    if unknown := chosen - ROLES.keys():
+        raise InvalidValue(f"The roles are: {', '.join(ROLES)} (not {', '.join(sorted(unknown))})")
+    return tuple(r for r in ROLES if r in chosen)
+
+
 def username_of(value: str) -> str:
     name = (value or "").strip().lower()
     if not _USERNAME.match(name):
@@ -93,12 +109,26 @@ class StaffAccount(Record):
     def create_id(username: str) -> uuid.UUID:
         return uuid.uuid5(ACCOUNT_NAMESPACE, username_of(username))
 
-    @event("Registered")
-    def __init__(self, username: str, display_name: str, practice: str, role: str, password_hash: str) -> None:
+    class Registered(Record.Created):
+        """Version 2 holds the account's roles; version 1 held one `role`."""
+
+        class_version = 2
+        username: str
+        display_name: str
+        practice: str
+        roles: list[str]
+        password_hash: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["roles"] = [state.pop("role")]
+
+    @event(Registered)
+    def __init__(self, username: str, display_name: str, practice: str, roles: list[str], password_hash: str) -> None:
         self.username = username
         self.display_name = display_name
         self.practice = practice
-        self.role = role
+        self.roles = tuple(roles)
         self.password_hash = password_hash
         self.session_version = 1
         self.disabled = False
@@ -107,17 +137,30 @@ class StaffAccount(Record):
         self.one_time_password_issued_at: datetime | None = None
 
     @classmethod
-    def register(cls, username: str, display_name: str, practice: str, role: str, password_hash: str) -> StaffAccount:
+    def register(cls, username: str, display_name: str, practice: str, roles: Iterable[str], password_hash: str) -> StaffAccount:
         display_name = required_text(display_name, SHORT_TEXT_MAX_CHARS, "A name", InvalidValue("Give the person's name"))
-        if role not in ROLES:
-            raise InvalidValue(f"The role must be one of: {', '.join(ROLES)}")
         return cls(
             username=username_of(username),
             display_name=display_name,
             practice=practice_code(practice),
-            role=role,
+            roles=list(roles_of(roles)),
             password_hash=password_hash,
         )
+
+    def change_roles(self, roles: Iterable[str]) -> bool:
+        """Whether the roles changed; the person's pages follow at their next request. Governance
+        cannot drop its own governance role, so a practice is never left without one by accident."""
+        chosen = roles_of(roles)
+        if chosen == self.roles:
+            return False
+        if acting()[0] == self.username and "governance" in self.roles and "governance" not in chosen:
+            raise CannotDropOwnGovernance("You cannot remove your own governance role: ask another governance lead")
+        self._change_roles(list(chosen))
+        return True
+
+    @event("RolesChanged")
+    def _change_roles(self, roles: list[str]) -> None:
+        self.roles = tuple(roles)
 
     def check_enabled(self) -> None:
         if self.disabled:
