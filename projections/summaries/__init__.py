@@ -150,7 +150,9 @@ class SummaryQuery:
     raises InvalidSummaryQuery. kind, status, location: a code of `KINDS`, `STATUSES`,
     `LOCATIONS` (None: any). occurred_from / occurred_to: a `date` is a whole UK day, both days
     included; an aware `datetime` is taken to the millisecond, `occurred_to` excluded. text:
-    words that must all match, each as a prefix (PREFIX_CHARS)."""
+    words that must all match, each as a prefix (PREFIX_CHARS). outcome, closed_from/closed_to
+    (whole UK days) and took_at_least/took_under (from report to close) find closed incidents
+    as the monthly report counts them."""
 
     practice: str
     kind: str | None = None
@@ -161,8 +163,15 @@ class SummaryQuery:
     text: str = ""
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+    outcome: str | None = None
+    closed_from: date | None = None
+    closed_to: date | None = None
+    took_at_least: timedelta | None = None
+    took_under: timedelta | None = None
     start: datetime | None = field(init=False, repr=False, compare=False)
     end: datetime | None = field(init=False, repr=False, compare=False)
+    closed_start: datetime | None = field(init=False, repr=False, compare=False)
+    closed_end: datetime | None = field(init=False, repr=False, compare=False)
     words: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -170,7 +179,7 @@ class SummaryQuery:
             object.__setattr__(self, "practice", practice_code(self.practice))
         except InvalidPractice as error:
             raise InvalidSummaryQuery(str(error)) from None
-        for name, allowed in (("kind", KINDS), ("status", STATUSES), ("location", LOCATIONS)):
+        for name, allowed in (("kind", KINDS), ("status", STATUSES), ("location", LOCATIONS), ("outcome", OUTCOMES)):
             value = getattr(self, name) or None
             if value is not None and value not in allowed:
                 raise InvalidSummaryQuery(f"{name} must be one of: {', '.join(allowed)}")
@@ -188,6 +197,14 @@ class SummaryQuery:
             raise InvalidSummaryQuery("The end of the date range must come after its start")
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
+        for name in ("closed_from", "closed_to"):
+            if getattr(self, name) is not None and (isinstance(getattr(self, name), datetime) or not isinstance(getattr(self, name), date)):
+                raise InvalidSummaryQuery(f"{name} must be a date")
+        for name in ("took_at_least", "took_under"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), timedelta):
+                raise InvalidSummaryQuery(f"{name} must be a length of time")
+        object.__setattr__(self, "closed_start", _moment(self.closed_from, "closed_from", day_end=False))
+        object.__setattr__(self, "closed_end", _moment(self.closed_to, "closed_to", day_end=True))
         object.__setattr__(self, "words", search_words(text))
 
     @property
@@ -207,7 +224,21 @@ class SummaryQuery:
             if moment is not None:
                 params[name] = sort_base(moment)
                 where.append(f"sort_key {bound} " + mark.format(name))
-        return where, params
+        return where + self.closed_conditions(mark), params | self.closed_params
+
+    def closed_conditions(self, mark: str) -> list[str]:
+        """The conditions on how an incident was closed, with closed_params (times and lengths of
+        time, which each database passes as it stores them)."""
+        tests = {
+            "outcome": "outcome = {}", "closed_start": "closed_at >= {}", "closed_end": "closed_at < {}",
+            "took_at_least": "closed_at - reported_at >= {}", "took_under": "closed_at - reported_at < {}",
+        }  # fmt: skip
+        return [test.format(mark.format(name)) for name, test in tests.items() if name in self.closed_params]
+
+    @property
+    def closed_params(self) -> dict[str, Any]:
+        names = ("outcome", "closed_start", "closed_end", "took_at_least", "took_under")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
     @property
     def prefixes(self) -> tuple[str, ...]:
@@ -299,6 +330,7 @@ LIST_INDEXES = {
             ("kind_status", "kind, status, "), ("location_status", "location, status, "),
         )
     },
+    "incident_summaries_closed": "practice, closed_at",  # the incidents the monthly report counts as closed in a month
 }
 WORDS = ("kind_words", "location_words", "clinician", "outcome_words", "response_words", "note_words")  # what search reads
 

@@ -4,6 +4,7 @@ matches newest first from the index and stops at the end of the page."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from incidents.projections.sqlite import SQLiteFoldedView, in_sqlite
@@ -98,6 +99,7 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
 
     def search(self, query: SummaryQuery) -> SummaryPage:
         where, params = query.conditions(":{}")
+        params = {name: self._stored_param(value) for name, value in params.items()}
         with self.datastore.transaction(commit=False) as c:
             if query.words:
                 # Most files hold one practice: then its word, a part of every row, is left out
@@ -118,6 +120,13 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
             counted = c.fetchone()[0]
         return page_of(query, rows, counted)
 
+    @classmethod
+    def _stored_param(cls, value: Any) -> Any:
+        """A time or a length of time as the view stores it (microseconds)."""
+        if isinstance(value, timedelta):
+            return value // timedelta(microseconds=1)
+        return cls.stored(value) if isinstance(value, datetime) else value
+
     @staticmethod
     def _text_search(query: SummaryQuery, params: dict[str, Any], only_practice: bool) -> tuple[str, str]:
         # Every token is made of letters and digits only (summaries.search_words), so quoting it
@@ -133,6 +142,9 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
             where.append("rowid >= :low")
         if "high" in params:
             where.append("rowid < :high")
+        if query.closed_params:  # not among the index's words: the rows that pass them
+            closed = " AND ".join(["practice = :practice", *query.closed_conditions(":{}")])
+            where.append(f"rowid IN (SELECT sort_key FROM incident_summaries WHERE {closed})")
         condition = " AND ".join(where)
         selected = ", ".join(f"s.{name}" for name in SUMMARY_COLUMNS.split(", "))
         # CROSS JOIN: SQLite then reads the page of matches first and looks up only their rows.
