@@ -35,6 +35,7 @@ from .incident_routes import summary_row
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 STATUSES = {"open": "Open", "closed": "Closed"}
+KINDS = {k.KIND: k.TITLE for k in INCIDENT_KINDS.values()}
 FILTER_MAX_CHARS = 200
 
 
@@ -160,6 +161,16 @@ def results_context(filters: dict[str, str], result: SummaryPage | None) -> dict
     }
 
 
+def described(filters: dict[str, str]) -> list[str]:
+    """The filters in words, for a printed list (which leaves out the form)."""
+    labels = {
+        "q": ("Words", {}), "kind": ("Kind", KINDS), "status": ("Status", STATUSES), "location": ("Where", LOCATIONS),
+        "from": ("Happened from", {}), "to": ("Happened to", {}), "outcome": ("Outcome", OUTCOMES),
+        "closed_from": ("Closed from", {}), "closed_to": ("Closed to", {}), "took": ("Time from report to close", TOOK),
+    }  # fmt: skip
+    return [f"{label}: {names.get(filters[name], filters[name])}" for name, (label, names) in labels.items() if filters.get(name)]
+
+
 def list_page(request: Request, actor: Actor, sent: ListFilters, block: str | None = "results"):
     filters = sent.shown()
     query, errors = list_query(actor, sent)
@@ -169,8 +180,9 @@ def list_page(request: Request, actor: Actor, sent: ListFilters, block: str | No
         actor,
         filters=filters,
         errors=errors,
-        kinds={k.KIND: k.TITLE for k in INCIDENT_KINDS.values()},
+        kinds=KINDS,
         statuses=STATUSES,
+        described=described(filters),
         locations=LOCATIONS,
         outcomes=OUTCOMES,
         took=TOOK,

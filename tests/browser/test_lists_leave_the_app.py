@@ -82,6 +82,7 @@ def test_a_report_count_leads_to_as_many_incidents_which_download_and_print(prac
     expect(page.get_by_role("search", name="Find incidents")).to_be_hidden()
     expect(page.get_by_role("button", name="Print this page")).to_be_hidden()
     expect(page.locator(".app-incident-table")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Kind: .+; Happened from: \d{4}-\d{2}-01; Happened to: "))).to_be_visible()
     shots += screenshot(page, "incident-list-printed")
     page.emulate_media(media="screen")
     page.get_by_text("How it was closed").click()
