@@ -152,7 +152,9 @@ class SummaryQuery:
     included; an aware `datetime` is taken to the millisecond, `occurred_to` excluded. text:
     words that must all match, each as a prefix (PREFIX_CHARS). outcome, closed_from/closed_to
     (whole UK days) and took_at_least/took_under (from report to close) find closed incidents
-    as the monthly report counts them."""
+    as the monthly report counts them. before_key: only rows after (older than) the one whose
+    SummaryPage.last_key it is, to read a whole list page by page, each read where the last
+    stopped, whatever is added meanwhile."""
 
     practice: str
     kind: str | None = None
@@ -168,6 +170,7 @@ class SummaryQuery:
     closed_to: date | None = None
     took_at_least: timedelta | None = None
     took_under: timedelta | None = None
+    before_key: int | None = None
     start: datetime | None = field(init=False, repr=False, compare=False)
     end: datetime | None = field(init=False, repr=False, compare=False)
     closed_start: datetime | None = field(init=False, repr=False, compare=False)
@@ -200,6 +203,8 @@ class SummaryQuery:
         for name in ("closed_from", "closed_to"):
             if getattr(self, name) is not None and (isinstance(getattr(self, name), datetime) or not isinstance(getattr(self, name), date)):
                 raise InvalidSummaryQuery(f"{name} must be a date")
+        if self.before_key is not None and (isinstance(self.before_key, bool) or not isinstance(self.before_key, int)):
+            raise InvalidSummaryQuery("before_key must be a whole number")
         for name in ("took_at_least", "took_under"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), timedelta):
                 raise InvalidSummaryQuery(f"{name} must be a length of time")
@@ -224,6 +229,9 @@ class SummaryQuery:
             if moment is not None:
                 params[name] = sort_base(moment)
                 where.append(f"sort_key {bound} " + mark.format(name))
+        if self.before_key is not None:
+            params["before"] = self.before_key
+            where.append("sort_key < " + mark.format("before"))
         return where + self.closed_conditions(mark), params | self.closed_params
 
     def closed_conditions(self, mark: str) -> list[str]:
@@ -257,6 +265,7 @@ class SummaryPage:
     total: int
     total_capped: bool
     has_next: bool
+    last_key: int | None = None  # the sort key of the page's last row (SummaryQuery.before_key)
 
     @property
     def has_previous(self) -> bool:
@@ -272,15 +281,18 @@ class SummaryPage:
         return f"{self.total:,} or more" if self.total_capped else f"{self.total:,}"
 
 
-def page_of(query: SummaryQuery, fetched: list[IncidentSummary], counted: int, at_least: bool = False) -> SummaryPage:
-    """A page from up to page_size + 1 rows and a count of up to TOTAL_CAP + 1 (or one that stopped early)."""
+def page_of(query: SummaryQuery, fetched: list[tuple[IncidentSummary, int]], counted: int, at_least: bool = False) -> SummaryPage:
+    """A page from up to page_size + 1 rows, each with its sort key, and a count of up to
+    TOTAL_CAP + 1 (or one that stopped early)."""
+    shown = fetched[: query.page_size]
     return SummaryPage(
-        rows=fetched[: query.page_size],
+        rows=[row for row, _ in shown],
         page=query.page,
         page_size=query.page_size,
         total=min(counted, TOTAL_CAP),
         total_capped=at_least or counted > TOTAL_CAP,
         has_next=len(fetched) > query.page_size,
+        last_key=shown[-1][1] if shown else None,
     )
 
 

@@ -112,10 +112,10 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
                 rows_sql, count_sql = self._text_search(query, params, only_practice=not c.fetchone()[0])
             else:
                 condition = " AND ".join(where)
-                rows_sql = f"SELECT {SUMMARY_COLUMNS} FROM incident_summaries WHERE {condition} ORDER BY sort_key DESC LIMIT :limit OFFSET :offset"
+                rows_sql = f"SELECT {SUMMARY_COLUMNS}, sort_key FROM incident_summaries WHERE {condition} ORDER BY sort_key DESC LIMIT :limit OFFSET :offset"
                 count_sql = f"SELECT count(*) FROM (SELECT 1 FROM incident_summaries WHERE {condition} LIMIT :cap)"
             c.execute(rows_sql, params)
-            rows = [self._summary(r) for r in c.fetchall()]
+            rows = [(self._summary(r[:-1]), r[-1]) for r in c.fetchall()]
             c.execute(count_sql, params)
             counted = c.fetchone()[0]
         return page_of(query, rows, counted)
@@ -142,6 +142,8 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
             where.append("rowid >= :low")
         if "high" in params:
             where.append("rowid < :high")
+        if "before" in params:
+            where.append("rowid < :before")
         if query.closed_params:  # not among the index's words: the rows that pass them
             closed = " AND ".join(["practice = :practice", *query.closed_conditions(":{}")])
             where.append(f"rowid IN (SELECT sort_key FROM incident_summaries WHERE {closed})")
@@ -149,7 +151,7 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
         selected = ", ".join(f"s.{name}" for name in SUMMARY_COLUMNS.split(", "))
         # CROSS JOIN: SQLite then reads the page of matches first and looks up only their rows.
         return (
-            f"SELECT {selected} FROM (SELECT rowid AS k FROM incident_search WHERE {condition} "
+            f"SELECT {selected}, s.sort_key FROM (SELECT rowid AS k FROM incident_search WHERE {condition} "
             "ORDER BY rowid DESC LIMIT :limit OFFSET :offset) f "
             "CROSS JOIN incident_summaries s ON s.sort_key = f.k WHERE s.practice = :practice ORDER BY s.sort_key DESC",
             f"SELECT count(*) FROM (SELECT 1 FROM incident_search WHERE {condition} LIMIT :cap)",

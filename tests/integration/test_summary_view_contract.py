@@ -206,3 +206,36 @@ def test_closed_incidents_are_found_by_when_and_how_they_were_closed_and_how_lon
         assert found(closed_to=today - timedelta(days=50)) == []
     finally:
         projections.stop()
+
+
+def test_a_whole_list_is_read_page_after_page_from_where_the_last_ended(opened):
+    """As the CSV reads it: incidents of the same minute split across pages, with words and
+    without, none twice or missed when another is recorded between two pages."""
+    log = opened.log
+    manager = actor_in(log, "A81001")
+    moment = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    projections = start_projections(opened.store, opened.env)
+    try:
+        def same_minute() -> uuid.UUID:
+            return log.report_filming(
+                c.ReportFilming(submission_key=uuid.uuid4().hex, occurred_at=moment, area="waiting_area", filmer="patient", people_captured="staff", children_present="no", note="note"),
+                manager,
+            )
+
+        made = [same_minute() for _ in range(7)]
+        assert projections.wait(made[-1].notification_id, timeout=10)
+        for text in ("", "note"):
+            query, seen, added = SummaryQuery(practice="A81001", page_size=3, text=text), [], None
+            while True:
+                page = projections.summaries.search(query)
+                seen += [row.incident_id for row in page.rows]
+                if added is None:  # newer than every row read: not in this reading, and no row twice
+                    added = same_minute()
+                    assert projections.wait(added.notification_id, timeout=10)
+                if not page.has_next:
+                    break
+                query = SummaryQuery(practice="A81001", page_size=3, text=text, before_key=page.last_key)
+            assert seen == [saved.id for saved in made[::-1]], text
+            made.append(added)
+    finally:
+        projections.stop()
