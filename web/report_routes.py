@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timezone
-from typing import Any
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from incidents.application.service import INCIDENT_KINDS
 from incidents.domain.kinds import LOCATIONS
@@ -19,6 +20,7 @@ from incidents.projections.figures import MonthReport
 from .dashboard_routes import response_label
 from .deps import Overseer, caught_up_views, page
 from .forms import UK
+from .list_routes import page_link
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -49,14 +51,32 @@ def outcome_label(name: str) -> str:
     return name
 
 
+def month_filters(month: date) -> dict[str, dict[str, str]]:
+    """The incident list's filters for what the report counts in a month: incidents that happened
+    in it, and incidents closed in it (and not reopened since)."""
+    last = (next_month_start(month) - timedelta(days=1)).isoformat()
+    return {
+        "happened": {"from": month.isoformat(), "to": last},
+        "closed": {"status": "closed", "closed_from": month.isoformat(), "closed_to": last},
+    }
+
+
 def report_sections(report: MonthReport) -> list[dict[str, Any]]:
-    """The report's tables, each a heading and labelled counts (the page and the CSV share them)."""
+    """The report's tables, each a heading and labelled counts (the page and the CSV share them),
+    with the incident list's filters that find the incidents behind each count (responses are
+    counted one by one, several to an incident, so theirs are not an incident list)."""
+    month = month_filters(report.month)
+    happened, closed = month["happened"], month["closed"]
     return [
-        {"heading": "Incidents by kind", "name": "kind", "rows": [(INCIDENT_KINDS[k].TITLE, n) for k, n in report.by_kind.items()]},
-        {"heading": "Incidents by where they happened", "name": "location", "rows": [(LOCATIONS.get(k, k), n) for k, n in report.by_location.items()]},
-        {"heading": "Responses recorded", "name": "response", "rows": [(response_label(k), n) for k, n in report.by_response.items()]},
-        {"heading": "Incidents closed, by outcome", "name": "outcome", "rows": [(outcome_label(k), n) for k, n in report.by_outcome.items()]},
-        {"heading": "Time from report to close", "name": "time_to_close", "rows": report.close_times.labelled()},
+        {"heading": "Incidents by kind", "name": "kind", "rows": [(INCIDENT_KINDS[k].TITLE, n, {**happened, "kind": k}) for k, n in report.by_kind.items()]},
+        {"heading": "Incidents by where they happened", "name": "location", "rows": [(LOCATIONS.get(k, k), n, {**happened, "location": k}) for k, n in report.by_location.items()]},
+        {"heading": "Responses recorded", "name": "response", "rows": [(response_label(k), n, None) for k, n in report.by_response.items()]},
+        {"heading": "Incidents closed, by outcome", "name": "outcome", "rows": [(outcome_label(k), n, {**closed, "outcome": k}) for k, n in report.by_outcome.items()]},
+        {
+            "heading": "Time from report to close",
+            "name": "time_to_close",
+            "rows": [(label, n, {**closed, "took": str(i)}) for i, (label, n) in enumerate(report.close_times.labelled())],
+        },
     ]
 
 
@@ -64,20 +84,33 @@ def previous_month(month: date) -> date:
     return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
 
 
+def next_month_start(month: date) -> date:
+    return date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
+
+
 def next_month(month: date) -> date | None:
-    following = date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
+    following = next_month_start(month)
     return following if following <= datetime.now(UK).date() else None
 
 
+class ReportQuery(BaseModel):
+    """The report's query string as sent: the month is checked by chosen_month, so that the page
+    can say what is wrong with it."""
+
+    model_config = ConfigDict(extra="ignore")
+    month: Annotated[str, BeforeValidator(lambda v: v[:20] if isinstance(v, str) else v)] = ""
+
+
 @router.get("/monthly")
-def monthly_report(request: Request, actor: Overseer, month: str = ""):
+def monthly_report(request: Request, actor: Overseer, sent: Annotated[ReportQuery, Query()]):
     try:
-        chosen = chosen_month(month)
+        chosen = chosen_month(sent.month)
     except MonthInvalid as error:
-        context = page(request, actor, errors={"month": str(error)}, month_value=month[:20], report=None)
+        context = page(request, actor, errors={"month": str(error)}, month_value=sent.month, report=None)
         return request.app.state.render(request, "monthly_report.jinja", context, status_code=422)
     report = caught_up_views(request).view("dashboard_figures").month_report(actor.practice, chosen.year, chosen.month)
     following = next_month(chosen)
+    month = month_filters(chosen)
     context = page(
         request,
         actor,
@@ -85,6 +118,10 @@ def monthly_report(request: Request, actor: Overseer, month: str = ""):
         month_value=chosen.strftime("%Y-%m"),
         report=report,
         sections=report_sections(report),
+        happened_link=page_link(month["happened"], 1),
+        closed_link=page_link(month["closed"], 1),
+        incidents_csv_link=page_link(month["happened"], 1, "/incidents.csv"),
+        list_link=lambda filters: page_link(filters, 1),
         previous=previous_month(chosen).strftime("%Y-%m"),
         following=following.strftime("%Y-%m") if following else None,
         now=datetime.now(timezone.utc),
@@ -93,9 +130,9 @@ def monthly_report(request: Request, actor: Overseer, month: str = ""):
 
 
 @router.get("/monthly.csv")
-def monthly_report_csv(request: Request, actor: Overseer, month: str = ""):
+def monthly_report_csv(request: Request, actor: Overseer, sent: Annotated[ReportQuery, Query()]):
     try:
-        chosen = chosen_month(month)
+        chosen = chosen_month(sent.month)
     except MonthInvalid as error:
         return Response(str(error) + "\n", status_code=422, media_type="text/plain; charset=utf-8")
     report = caught_up_views(request).view("dashboard_figures").month_report(actor.practice, chosen.year, chosen.month)
@@ -103,7 +140,7 @@ def monthly_report_csv(request: Request, actor: Overseer, month: str = ""):
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["practice", "month", "table", "label", "count"])
     for section in report_sections(report):
-        for label, count in section["rows"]:
+        for label, count, _ in section["rows"]:
             writer.writerow([actor.practice, chosen.strftime("%Y-%m"), section["name"], label, count])
     filename = f"incidents-{actor.practice}-{chosen.strftime('%Y-%m')}.csv"
     return Response(

@@ -150,7 +150,11 @@ class SummaryQuery:
     raises InvalidSummaryQuery. kind, status, location: a code of `KINDS`, `STATUSES`,
     `LOCATIONS` (None: any). occurred_from / occurred_to: a `date` is a whole UK day, both days
     included; an aware `datetime` is taken to the millisecond, `occurred_to` excluded. text:
-    words that must all match, each as a prefix (PREFIX_CHARS)."""
+    words that must all match, each as a prefix (PREFIX_CHARS). outcome, closed_from/closed_to
+    (whole UK days) and took_at_least/took_under (from report to close) find closed incidents
+    as the monthly report counts them. before_key: only rows after (older than) the one whose
+    SummaryPage.last_key it is, to read a whole list page by page, each read where the last
+    stopped, whatever is added meanwhile."""
 
     practice: str
     kind: str | None = None
@@ -161,8 +165,16 @@ class SummaryQuery:
     text: str = ""
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+    outcome: str | None = None
+    closed_from: date | None = None
+    closed_to: date | None = None
+    took_at_least: timedelta | None = None
+    took_under: timedelta | None = None
+    before_key: int | None = None
     start: datetime | None = field(init=False, repr=False, compare=False)
     end: datetime | None = field(init=False, repr=False, compare=False)
+    closed_start: datetime | None = field(init=False, repr=False, compare=False)
+    closed_end: datetime | None = field(init=False, repr=False, compare=False)
     words: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -170,7 +182,7 @@ class SummaryQuery:
             object.__setattr__(self, "practice", practice_code(self.practice))
         except InvalidPractice as error:
             raise InvalidSummaryQuery(str(error)) from None
-        for name, allowed in (("kind", KINDS), ("status", STATUSES), ("location", LOCATIONS)):
+        for name, allowed in (("kind", KINDS), ("status", STATUSES), ("location", LOCATIONS), ("outcome", OUTCOMES)):
             value = getattr(self, name) or None
             if value is not None and value not in allowed:
                 raise InvalidSummaryQuery(f"{name} must be one of: {', '.join(allowed)}")
@@ -188,6 +200,16 @@ class SummaryQuery:
             raise InvalidSummaryQuery("The end of the date range must come after its start")
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
+        for name in ("closed_from", "closed_to"):
+            if getattr(self, name) is not None and (isinstance(getattr(self, name), datetime) or not isinstance(getattr(self, name), date)):
+                raise InvalidSummaryQuery(f"{name} must be a date")
+        if self.before_key is not None and (isinstance(self.before_key, bool) or not isinstance(self.before_key, int)):
+            raise InvalidSummaryQuery("before_key must be a whole number")
+        for name in ("took_at_least", "took_under"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), timedelta):
+                raise InvalidSummaryQuery(f"{name} must be a length of time")
+        object.__setattr__(self, "closed_start", _moment(self.closed_from, "closed_from", day_end=False))
+        object.__setattr__(self, "closed_end", _moment(self.closed_to, "closed_to", day_end=True))
         object.__setattr__(self, "words", search_words(text))
 
     @property
@@ -207,7 +229,24 @@ class SummaryQuery:
             if moment is not None:
                 params[name] = sort_base(moment)
                 where.append(f"sort_key {bound} " + mark.format(name))
-        return where, params
+        if self.before_key is not None:
+            params["before"] = self.before_key
+            where.append("sort_key < " + mark.format("before"))
+        return where + self.closed_conditions(mark), params | self.closed_params
+
+    def closed_conditions(self, mark: str) -> list[str]:
+        """The conditions on how an incident was closed, with closed_params (times and lengths of
+        time, which each database passes as it stores them)."""
+        tests = {
+            "outcome": "outcome = {}", "closed_start": "closed_at >= {}", "closed_end": "closed_at < {}",
+            "took_at_least": "closed_at - reported_at >= {}", "took_under": "closed_at - reported_at < {}",
+        }  # fmt: skip
+        return [test.format(mark.format(name)) for name, test in tests.items() if name in self.closed_params]
+
+    @property
+    def closed_params(self) -> dict[str, Any]:
+        names = ("outcome", "closed_start", "closed_end", "took_at_least", "took_under")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
     @property
     def prefixes(self) -> tuple[str, ...]:
@@ -226,6 +265,7 @@ class SummaryPage:
     total: int
     total_capped: bool
     has_next: bool
+    last_key: int | None = None  # the sort key of the page's last row (SummaryQuery.before_key)
 
     @property
     def has_previous(self) -> bool:
@@ -241,15 +281,18 @@ class SummaryPage:
         return f"{self.total:,} or more" if self.total_capped else f"{self.total:,}"
 
 
-def page_of(query: SummaryQuery, fetched: list[IncidentSummary], counted: int, at_least: bool = False) -> SummaryPage:
-    """A page from up to page_size + 1 rows and a count of up to TOTAL_CAP + 1 (or one that stopped early)."""
+def page_of(query: SummaryQuery, fetched: list[tuple[IncidentSummary, int]], counted: int, at_least: bool = False) -> SummaryPage:
+    """A page from up to page_size + 1 rows, each with its sort key, and a count of up to
+    TOTAL_CAP + 1 (or one that stopped early)."""
+    shown = fetched[: query.page_size]
     return SummaryPage(
-        rows=fetched[: query.page_size],
+        rows=[row for row, _ in shown],
         page=query.page,
         page_size=query.page_size,
         total=min(counted, TOTAL_CAP),
         total_capped=at_least or counted > TOTAL_CAP,
         has_next=len(fetched) > query.page_size,
+        last_key=shown[-1][1] if shown else None,
     )
 
 
@@ -299,6 +342,7 @@ LIST_INDEXES = {
             ("kind_status", "kind, status, "), ("location_status", "location, status, "),
         )
     },
+    "incident_summaries_closed": "practice, closed_at",  # the incidents the monthly report counts as closed in a month
 }
 WORDS = ("kind_words", "location_words", "clinician", "outcome_words", "response_words", "note_words")  # what search reads
 

@@ -88,7 +88,7 @@ class PostgresIncidentSummaryView(PostgresFoldedView, IncidentSummaryView):
                     SQL("SELECT count(*) AS n FROM (SELECT 1 FROM {0} WHERE {1} LIMIT %(cap)s) AS capped").format(self.table, condition),
                     params,
                 )
-                rows = [IncidentSummary(**row) for row in listed.fetchall()]
+                rows = [self._keyed(row) for row in listed.fetchall()]
                 total = counted.fetchone()["n"]  # type: ignore[index]
         return page_of(query, rows, total)
 
@@ -105,7 +105,7 @@ class PostgresIncidentSummaryView(PostgresFoldedView, IncidentSummaryView):
                     SQL("SELECT count(*) AS scanned, count(*) FILTER (WHERE {1}) AS found FROM {0}").format(recent, MATCHES),
                     params,
                 )
-            rows = [IncidentSummary(**row) for row in listed.fetchall()]
+            rows = [self._keyed(row) for row in listed.fetchall()]
             window = seen.fetchone()
         assert window is not None
         every_row_seen = window["scanned"] < self.recent_window
@@ -115,7 +115,12 @@ class PostgresIncidentSummaryView(PostgresFoldedView, IncidentSummaryView):
         return self._page(query, SQL("{0} AND {1}").format(filtered, MATCHES), params, forced=True)
 
     @staticmethod
+    def _keyed(row: dict[str, Any]) -> tuple[IncidentSummary, int]:
+        key = row.pop("sort_key")
+        return IncidentSummary(**row), key
+
+    @staticmethod
     def _rows_sql(source: Composable, condition: Composable) -> Composable:
-        return SQL("SELECT {1} FROM {0} WHERE {2} ORDER BY sort_key DESC LIMIT %(limit)s OFFSET %(offset)s").format(
+        return SQL("SELECT {1}, sort_key FROM {0} WHERE {2} ORDER BY sort_key DESC LIMIT %(limit)s OFFSET %(offset)s").format(
             source, COLUMNS, condition
         )

@@ -4,6 +4,7 @@ matches newest first from the index and stops at the end of the page."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from incidents.projections.sqlite import SQLiteFoldedView, in_sqlite
@@ -98,6 +99,7 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
 
     def search(self, query: SummaryQuery) -> SummaryPage:
         where, params = query.conditions(":{}")
+        params = {name: self._stored_param(value) for name, value in params.items()}
         with self.datastore.transaction(commit=False) as c:
             if query.words:
                 # Most files hold one practice: then its word, a part of every row, is left out
@@ -110,13 +112,20 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
                 rows_sql, count_sql = self._text_search(query, params, only_practice=not c.fetchone()[0])
             else:
                 condition = " AND ".join(where)
-                rows_sql = f"SELECT {SUMMARY_COLUMNS} FROM incident_summaries WHERE {condition} ORDER BY sort_key DESC LIMIT :limit OFFSET :offset"
+                rows_sql = f"SELECT {SUMMARY_COLUMNS}, sort_key FROM incident_summaries WHERE {condition} ORDER BY sort_key DESC LIMIT :limit OFFSET :offset"
                 count_sql = f"SELECT count(*) FROM (SELECT 1 FROM incident_summaries WHERE {condition} LIMIT :cap)"
             c.execute(rows_sql, params)
-            rows = [self._summary(r) for r in c.fetchall()]
+            rows = [(self._summary(r[:-1]), r[-1]) for r in c.fetchall()]
             c.execute(count_sql, params)
             counted = c.fetchone()[0]
         return page_of(query, rows, counted)
+
+    @classmethod
+    def _stored_param(cls, value: Any) -> Any:
+        """A time or a length of time as the view stores it (microseconds)."""
+        if isinstance(value, timedelta):
+            return value // timedelta(microseconds=1)
+        return cls.stored(value) if isinstance(value, datetime) else value
 
     @staticmethod
     def _text_search(query: SummaryQuery, params: dict[str, Any], only_practice: bool) -> tuple[str, str]:
@@ -133,11 +142,16 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
             where.append("rowid >= :low")
         if "high" in params:
             where.append("rowid < :high")
+        if "before" in params:
+            where.append("rowid < :before")
+        if query.closed_params:  # not among the index's words: the rows that pass them
+            closed = " AND ".join(["practice = :practice", *query.closed_conditions(":{}")])
+            where.append(f"rowid IN (SELECT sort_key FROM incident_summaries WHERE {closed})")
         condition = " AND ".join(where)
         selected = ", ".join(f"s.{name}" for name in SUMMARY_COLUMNS.split(", "))
         # CROSS JOIN: SQLite then reads the page of matches first and looks up only their rows.
         return (
-            f"SELECT {selected} FROM (SELECT rowid AS k FROM incident_search WHERE {condition} "
+            f"SELECT {selected}, s.sort_key FROM (SELECT rowid AS k FROM incident_search WHERE {condition} "
             "ORDER BY rowid DESC LIMIT :limit OFFSET :offset) f "
             "CROSS JOIN incident_summaries s ON s.sort_key = f.k WHERE s.practice = :practice ORDER BY s.sort_key DESC",
             f"SELECT count(*) FROM (SELECT 1 FROM incident_search WHERE {condition} LIMIT :cap)",

@@ -12,6 +12,7 @@ from eventsourcing.postgres import PostgresSubscription
 from incidents.application import commands as c
 from incidents.application.service import Actor
 from incidents.bootstrap import open_log
+from incidents.domain.acting import recorded_as_of
 from incidents.projections.running.runner import start_projections
 from incidents.projections.summaries import SummaryQuery
 from incidents.settings import Settings
@@ -173,3 +174,68 @@ def test_a_write_whose_notify_is_missed_still_reaches_the_view(postgres_url, tmp
     finally:
         projections.stop()
         log.close()
+
+
+def test_closed_incidents_are_found_by_when_and_how_they_were_closed_and_how_long_it_took(opened):
+    """The filters behind the monthly report's closes (outcome, day closed, time to close), with and without words."""
+    log = opened.log
+    manager = actor_in(log, "A81001")
+    now = datetime.now(timezone.utc)
+    projections = start_projections(opened.store, opened.env)
+    try:
+        incidents = []
+        with recorded_as_of(now - timedelta(days=40)):
+            for _ in range(3):
+                incidents.append(report(log, manager, minutes_ago=60 * 24 * 40 + 30).id)
+        for incident_id, days_ago, outcome in ((incidents[0], 35, "resolved_at_desk"), (incidents[1], 10, "no_further_action")):
+            with recorded_as_of(now - timedelta(days=days_ago)):
+                last = log.close_incident(c.CloseIncident(incident_id=incident_id, outcome=outcome), manager)
+        assert projections.wait(last.notification_id, timeout=10)
+
+        def found(**filters):
+            return [row.incident_id for row in projections.summaries.search(SummaryQuery(practice="A81001", **filters)).rows]
+
+        today = now.date()
+        assert found(outcome="resolved_at_desk") == [incidents[0]]
+        assert found(closed_from=today - timedelta(days=36), closed_to=today - timedelta(days=34)) == [incidents[0]]
+        assert set(found(closed_from=today - timedelta(days=36))) == set(incidents[:2])
+        assert found(took_at_least=timedelta(days=14)) == [incidents[1]]
+        assert found(took_at_least=timedelta(days=2), took_under=timedelta(days=7)) == [incidents[0]]
+        assert found(took_under=timedelta(days=7), text="note") == [incidents[0]]
+        assert found(outcome="no_further_action", text="note", status="closed") == [incidents[1]]
+        assert found(closed_to=today - timedelta(days=50)) == []
+    finally:
+        projections.stop()
+
+
+def test_a_whole_list_is_read_page_after_page_from_where_the_last_ended(opened):
+    """As the CSV reads it: incidents of the same minute split across pages, with words and
+    without, none twice or missed when another is recorded between two pages."""
+    log = opened.log
+    manager = actor_in(log, "A81001")
+    moment = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    projections = start_projections(opened.store, opened.env)
+    try:
+        def same_minute() -> uuid.UUID:
+            return log.report_filming(
+                c.ReportFilming(submission_key=uuid.uuid4().hex, occurred_at=moment, area="waiting_area", filmer="patient", people_captured="staff", children_present="no", note="note"),
+                manager,
+            )
+
+        made = [same_minute() for _ in range(7)]
+        assert projections.wait(made[-1].notification_id, timeout=10)
+        for text in ("", "note"):
+            query, seen, added = SummaryQuery(practice="A81001", page_size=3, text=text), [], None
+            while True:
+                page = projections.summaries.search(query)
+                seen += [row.incident_id for row in page.rows]
+                if added is None:  # newer than every row read: not in this reading, and no row twice
+                    added = same_minute()
+                    assert projections.wait(added.notification_id, timeout=10)
+                if not page.has_next:
+                    break
+                query = SummaryQuery(practice="A81001", page_size=3, text=text, before_key=page.last_key)
+            assert seen == [saved.id for saved in made[::-1]], text
+            made.append(added)
+    finally:
+        projections.stop()

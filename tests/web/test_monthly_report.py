@@ -21,7 +21,7 @@ def test_this_months_report_counts_what_happened_and_matches_its_csv(client_for)
     assert manager.post(closed + "/close", data={"csrf_token": csrf_from(page.text), "outcome": "resolved_at_desk", "note": ""}).status_code == 303
     month = datetime.now(UK).strftime("%Y-%m")
     html = manager.get("/reports/monthly").text
-    assert "2 incidents happened in" in html
+    assert "2 incidents</a> happened in" in html
     assert "Waiting area" in html and "Reception desk" in html
     assert "Resolved at the desk" in html
     download = manager.get("/reports/monthly.csv", params={"month": month})
@@ -46,5 +46,5 @@ def test_a_month_that_makes_no_sense_gets_a_clear_error(client_for):
 
 def test_an_empty_month_says_so_and_reception_cannot_see_reports(client_for):
     html = client_for("other.manager").get("/reports/monthly", params={"month": "2026-01"}).text
-    assert "0 incidents happened in January 2026" in html and "None this month" in html
+    assert "0 incidents</a> happened in January 2026" in html and "None this month" in html
     assert client_for("sue.reception").get("/reports/monthly").status_code == 403

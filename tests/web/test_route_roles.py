@@ -91,6 +91,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | Rule] = {
     ("GET", "/dashboard"): OVERSEERS,
     ("GET", "/dashboard/live"): OVERSEERS,
     ("GET", "/incidents"): OVERSEERS,
+    ("GET", "/incidents.csv"): OVERSEERS,
     ("GET", "/reports/monthly"): OVERSEERS,
     ("GET", "/reports/monthly.csv"): OVERSEERS,
     # Governance: disclosures, exports, staff accounts

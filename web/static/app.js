@@ -5,6 +5,9 @@ initAll()
 // A block HTMX swaps in (the incident page's forms) gets its components too: radios that reveal a question.
 document.addEventListener('htmx:load', (event) => { if (event.detail.elt !== document.body) initAll({ scope: event.detail.elt }) })
 
+// "Print" buttons (the list, the monthly report): the print stylesheet leaves out the navigation.
+document.addEventListener('click', (event) => { if (event.target.closest('[data-print]')) window.print() })
+
 const idleSeconds = Number(document.body.dataset.idleSeconds || 0)
 const user = document.body.dataset.user || ''
 const signedIn = document.querySelector('form[action="/sign-out"]') !== null

@@ -1,6 +1,7 @@
 """Who acted: the application names the person for the duration of a command, and every event
 of a kept record says who it was (`actor`, their username, and `actor_name`), so no domain method
-takes them as parameters.
+takes them as parameters. An event is recorded now, unless a loader of past records (the demo)
+says when it was recorded, with `recorded_as_of`.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import KW_ONLY, field
+from datetime import datetime
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo
 
-from .values import DomainError
+from .values import DomainError, past_time
 
 _acting: ContextVar[tuple[str, str]] = ContextVar("acting")
+_recorded_as_of: ContextVar[datetime] = ContextVar("recorded_as_of")
 
 
 class NobodyActing(DomainError):
@@ -39,6 +42,17 @@ def acting() -> tuple[str, str]:
         raise NobodyActing("A change to a record needs someone acting (acting_as)") from None
 
 
+@contextmanager
+def recorded_as_of(moment: datetime) -> Iterator[None]:
+    """Every event made inside the block is recorded at this past moment rather than now: for
+    loading records of the past (sample data), never used by the commands staff give."""
+    token = _recorded_as_of.set(past_time(moment))
+    try:
+        yield
+    finally:
+        _recorded_as_of.reset(token)
+
+
 class Record(Aggregate):
     """An aggregate whose every event records who acted."""
 
@@ -47,3 +61,7 @@ class Record(Aggregate):
         _: KW_ONLY
         actor: str = field(default_factory=lambda: acting()[0])
         actor_name: str = field(default_factory=lambda: acting()[1])
+
+        @staticmethod
+        def create_timestamp() -> datetime:
+            return _recorded_as_of.get(None) or datetime_now_with_tzinfo()
