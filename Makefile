@@ -9,7 +9,9 @@ PORT ?= 8000
 
 .PHONY: run test install lint-imports bench bench-connections bench-evidence bench-projections bench-projection-cost bench-pages demo clean
 
-install: $(VENV)/.installed web/node_modules/.installed
+ASSET_SOURCES := $(wildcard web/styles/*.scss web/static/*.css web/static/*.js web/static/*.mjs)
+
+install: $(VENV)/.installed web/static/dist/staticfiles.json
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +19,15 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-web/node_modules/.installed: web/package.json web/package-lock.json web/styles/app.scss
-	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The styles and scripts compiled and bundled (web/static/build), then each file named by its
+# content and compressed (web/static/dist, served at /static/ with a long cache).
+web/static/dist/staticfiles.json: web/node_modules/.installed $(VENV)/.installed $(ASSET_SOURCES)
+	cd web && npm run build --silent
+	$(BIN)/servestatic --all --clear --copy-original --no-zstd --quiet web/static/build web/static/dist
 
 run: install
 	$(BIN)/incidents serve --host $(HOST) --port $(PORT)
@@ -54,4 +62,4 @@ bench-pages: install
 	$(BIN)/python -m bench.pages_http
 
 clean:
-	rm -rf $(VENV) web/node_modules
+	rm -rf $(VENV) web/node_modules web/static/build web/static/dist

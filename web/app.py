@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from urllib.parse import urlencode, urlsplit
 from contextlib import asynccontextmanager
@@ -11,8 +12,10 @@ from typing import Any, Callable
 from eventsourcing.persistence import MapperDeserialisationError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.staticfiles import StaticFiles
+from servestatic import ServeStaticASGI
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -37,7 +40,7 @@ from .templating import Renderer
 from .throttle import SignInThrottle, attempt_store_for
 
 WEB_DIR = Path(__file__).parent
-NODE_MODULES = WEB_DIR / "node_modules"
+STATIC_BUILT = WEB_DIR / "static" / "dist"
 MAX_BODY_BYTES = 256 * 1024
 logger = logging.getLogger("incidents.web")
 
@@ -78,11 +81,20 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+class SameOriginGZip(GZipMiddleware):
+    """Compresses the answers to this service's own pages and to addresses typed in, not to requests
+    another site started: a page that echoes what such a request carried, compressed beside a secret
+    such as the CSRF token, would give the secret away by its length (BREACH)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and Headers(scope=scope).get("sec-fetch-site", "none") not in ("same-origin", "none"):
+            return await self.app(scope, receive, send)
+        await super().__call__(scope, receive, send)
+
+
 class SecurityHeaders:
     """Adds the security headers to every response, whatever made it: pages, redirects, files,
     CSV, /healthz, the 413 above and the 500 page (so it wraps the whole middleware stack)."""
-
-    STATIC = ("/static/", "/assets/")
 
     def __init__(self, app: ASGIApp, hsts: bool) -> None:
         self.app = app
@@ -102,14 +114,13 @@ class SecurityHeaders:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        cacheable = scope["path"].startswith(self.STATIC)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
                 present = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in self.headers if k not in present]
-                if not cacheable and b"cache-control" not in present:
+                if b"cache-control" not in present:  # static files say how long they keep
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
@@ -118,12 +129,14 @@ class SecurityHeaders:
 
 
 def wrap_whole_stack(app: FastAPI, settings: Settings) -> None:
-    """Puts the security headers, and the trusted proxy's client address, outside even
-    Starlette's error middleware, so that no response goes out without them."""
+    """Puts the security headers, the static files and the trusted proxy's client address outside
+    even Starlette's error middleware, so that no response goes out without the headers and a
+    static file is served without a session."""
     build = app.build_middleware_stack
 
     def build_wrapped() -> ASGIApp:
-        stack = build()
+        # Each file compressed (Brotli, gzip) and under a name of its content, kept a long time unasked.
+        stack = ServeStaticASGI(build(), root=STATIC_BUILT, prefix="/static/", allow_all_origins=False)
         if settings.trusted_proxies:
             # The client's address from X-Forwarded-For, only when a listed proxy sent it.
             stack = ProxyHeadersMiddleware(stack, trusted_hosts=settings.trusted_proxies)
@@ -132,11 +145,17 @@ def wrap_whole_stack(app: FastAPI, settings: Settings) -> None:
     app.build_middleware_stack = build_wrapped  # type: ignore[method-assign]
 
 
-def assets_dir(*parts: str) -> Path:
-    path = NODE_MODULES.joinpath(*parts)
-    if not path.is_dir():
-        raise ConfigurationError(f"Front-end assets are missing ({path}): run `npm ci` in {WEB_DIR}")
-    return path
+def built_assets() -> dict[str, str]:
+    """The content-named file of each static file (`make install` builds them), as the build's
+    manifest lists them; a build older than its sources would serve yesterday's styles and scripts."""
+    manifest = STATIC_BUILT / "staticfiles.json"
+    if not manifest.exists():
+        raise ConfigurationError(f"The styles and scripts are not built ({manifest}): run `make install`")
+    sources = [*WEB_DIR.glob("styles/*.scss"), *WEB_DIR.glob("static/*.*"), WEB_DIR / "package-lock.json"]
+    changed = [str(p.relative_to(WEB_DIR)) for p in sources if p.stat().st_mtime > manifest.stat().st_mtime]
+    if changed:
+        raise ConfigurationError(f"{', '.join(sorted(changed))} changed after the styles and scripts were built: run `make install`")
+    return json.loads(manifest.read_text())["paths"]
 
 
 def create_app(settings: Settings | None = None, opened: Opened | None = None) -> FastAPI:
@@ -156,7 +175,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
     app.state.log = opened.log
     app.state.store = opened.store
     app.state.checks_on_loop = opened.store.kind != "postgres"  # see incident_routes.report
-    app.state.render = Renderer()
+    app.state.render = Renderer(built_assets())
     app.state.sign_in_throttle = SignInThrottle(
         attempt_store_for(opened.store.kind, opened.store.location, settings.effective_database_url, settings.db_idle_seconds)
     )
@@ -174,10 +193,8 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
         https_only=settings.secure_cookies,
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(SameOriginGZip)
     wrap_whole_stack(app, settings)
-
-    if not (WEB_DIR / "static" / "build" / "nhsuk.min.css").exists():
-        raise ConfigurationError(f"The NHS.UK frontend styles are not built: run `npm run build` in {WEB_DIR}")
 
     # Last, once the configuration is known to be complete: this starts threads and takes a lock.
     if opened.store.kind != "memory":
@@ -219,12 +236,6 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
         if skipped or unreadable:
             return health_answer(request, {"status": "degraded", **quarantine, **damaged}, 200)
         return health_answer(request, {"status": "ok"}, 200)
-
-    # Mounted after the routes, which are matched in order: pages are asked for far more often.
-    app.mount("/assets", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk", "assets")), name="assets")
-    app.mount("/static/nhsuk", StaticFiles(directory=assets_dir("nhsuk-frontend", "dist", "nhsuk")), name="nhsuk")
-    app.mount("/static/htmx", StaticFiles(directory=assets_dir("htmx.org", "dist")), name="htmx")
-    app.mount("/static/app", StaticFiles(directory=WEB_DIR / "static"), name="app")
 
     install_error_pages(app)
     return app

@@ -90,7 +90,7 @@ def shown(value: Any) -> Any:
     return value
 
 
-def make_environment() -> Environment:
+def make_environment(built_assets: dict[str, str]) -> Environment:
     env = Environment(
         finalize=shown,
         loader=ChoiceLoader([FileSystemLoader(TEMPLATES_DIR), PackageLoader("nhsuk_frontend_jinja")]),
@@ -107,6 +107,8 @@ def make_environment() -> Environment:
     env.filters["role_names"] = role_names
     env.globals["fact_values"] = fact_values
     env.globals["navigation"] = navigation
+    # A static file's address names its content: a browser keeps it until the file changes.
+    env.globals["static"] = lambda name: f"/static/{built_assets[name]}"
     for name, component in NHSUK_MACROS.items():
         module = env.get_template(f"nhsuk/components/{component}/macro.jinja").module
         env.globals[name] = getattr(module, name)
@@ -129,8 +131,8 @@ SECURITY_HEADERS = {
 class Renderer:
     """Renders a page, or only the named block when HTMX asked for it."""
 
-    def __init__(self) -> None:
-        self.templates = Jinja2Blocks(env=make_environment())
+    def __init__(self, built_assets: dict[str, str]) -> None:
+        self.templates = Jinja2Blocks(env=make_environment(built_assets))
 
     def __call__(
         self,

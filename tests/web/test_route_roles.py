@@ -63,14 +63,10 @@ def own_sign_in(role: str) -> dict[str, str]:
 
 
 MATRIX: dict[tuple[str, str], frozenset[str] | Rule] = {
-    # Public: signing in, health, static assets
+    # Public: signing in and health (static files are served before the routes: tests/web/test_static_files.py)
     ("GET", "/sign-in"): EVERYONE,
     ("POST", "/sign-in"): Rule(EVERYONE, form=own_sign_in),
     ("GET", "/healthz"): EVERYONE,
-    ("GET", "/assets"): Rule(EVERYONE, path="/assets/images/favicon.svg"),
-    ("GET", "/static/nhsuk"): Rule(EVERYONE, path="/static/nhsuk/nhsuk-frontend.min.js"),
-    ("GET", "/static/htmx"): Rule(EVERYONE, path="/static/htmx/htmx.min.js"),
-    ("GET", "/static/app"): Rule(EVERYONE, path="/static/app/app.css"),
     # Every member of staff: their session, logging incidents and what staff did
     ("POST", "/sign-out"): Rule(STAFF, lands_on="/sign-in?reason=signed-out"),
     ("POST", "/session/keep-alive"): STAFF,  # sent by the page while a person types or taps

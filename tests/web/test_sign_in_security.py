@@ -4,6 +4,7 @@ headers, /healthz tells strangers only its status, and a trusted proxy alone nam
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 
@@ -15,6 +16,10 @@ from tests.conftest import csrf_from
 from tests.web.conftest import PASSWORD
 
 SECURITY_HEADERS = ("x-content-type-options", "x-frame-options", "referrer-policy", "content-security-policy")
+
+
+def stylesheet_of(html: str) -> str:
+    return re.search(r'<link rel="stylesheet" href="([^"]+)"', html).group(1)
 
 
 def test_failures_with_random_names_from_one_address_do_not_stop_a_right_password(web_app, client_for):
@@ -77,7 +82,7 @@ def test_every_kind_of_response_carries_the_security_headers(client_for):
     responses = {
         "page": client.get("/"),
         "redirect": client_for().get("/"),
-        "static": client.get("/static/app/app.css"),
+        "static": client.get(stylesheet_of(client.get("/").text)),
         "not found": client.get("/no-such-page"),
         "healthz": client.get("/healthz"),
         "csv": client.get("/reports/monthly.csv"),
@@ -98,7 +103,7 @@ def test_hsts_when_cookies_are_secure(settings):
     app = create_app(replace(settings, secure_cookies=True), opened)
     try:
         with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
-            for path in ("/healthz", "/sign-in", "/", "/static/app/app.css"):
+            for path in ("/healthz", "/sign-in", "/", stylesheet_of(client.get("/sign-in").text)):
                 assert client.get(path).headers["strict-transport-security"].startswith("max-age="), path
     finally:
         for stop in app.state.on_shutdown:

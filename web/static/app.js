@@ -1,5 +1,5 @@
 // Incidents: progressive enhancement only. Every page works without this file.
-import { initAll } from '/static/nhsuk/nhsuk-frontend.min.js'
+import { initAll } from './nhsuk.mjs'
 
 initAll()
 // A block HTMX swaps in (the incident page's forms) gets its components too: radios that reveal a question.
