@@ -23,6 +23,7 @@ from .incident_routes import summary_row
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 STATUSES = {"open": "Open", "closed": "Closed"}
+DAY_FILTERS = (("from", "From (first day)"), ("to", "To (last day)"))
 FILTER_MAX_CHARS = 200
 
 
@@ -130,6 +131,9 @@ def incident_list(request: Request, actor: Overseer, sent: Annotated[ListFilters
         kinds={k.KIND: k.TITLE for k in INCIDENT_KINDS.values()},
         statuses=STATUSES,
         locations=LOCATIONS,
+        day_filters=DAY_FILTERS,
+        # Sent as the manager changes a filter: an error is shown without taking their focus.
+        live=request.headers.get("HX-Trigger") == "filters-live",
         this_link=page_link(filters, result.page if result else 1),
         **results_context(filters, result),
     )
