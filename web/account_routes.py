@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from incidents.application import commands as c
 from incidents.application.service import Actor, IncidentLog, OneTimePassword, UsernameTaken
 from incidents.domain.accounts import ROLES, StaffAccount
-from incidents.domain.values import InvalidValue
+from incidents.domain.values import DomainError, InvalidValue
 
 from .deps import Form, Governance, Log, Roles, page
 from .forms import FormInvalid
@@ -141,7 +141,7 @@ def reset_password(request: Request, account_id: UUID, actor: Governance, form: 
 
 @router.post("/{account_id}/roles")
 def change_roles(request: Request, account_id: UUID, actor: Governance, form: Form, roles: Roles, log: Log):
-    return ACCOUNT.change(request, actor, log, account_id, "roles", {**form, "roles": roles}, c.ChangeRoles, partial(IncidentLog.change_roles, log), error_field="roles")
+    return ACCOUNT.change(request, actor, log, account_id, "roles", {**form, "roles": roles}, c.ChangeRoles, partial(IncidentLog.change_roles, log), refusals=((DomainError, "roles"),))
 
 
 ACCOUNT.change_routes(router, Governance, {

@@ -251,9 +251,17 @@ def health_answer(request: Request, body: dict, status: int) -> Response:
     return JSONResponse(body, status_code=status)
 
 
+# An error answering a form sent by HTMX takes the page's main content, as it would after a plain
+# post; one answering an HTMX GET (the dashboard's poll, the list's pages) leaves the screen as it was.
+HX_ERROR_PAGE = {"HX-Retarget": "#maincontent", "HX-Reselect": "#maincontent", "HX-Reswap": "outerHTML"}
+HX_ERROR_KEPT = {"HX-Reswap": "none"}
+
+
 def error_page(request: Request, status: int, title: str, text: str) -> Response:
+    hx = request.headers.get("HX-Request") == "true"
     return request.app.state.render(
-        request, "error.jinja", page(request, None, title=title, text=text), status_code=status
+        request, "error.jinja", page(request, None, title=title, text=text), status_code=status,
+        headers=(HX_ERROR_KEPT if request.method == "GET" else HX_ERROR_PAGE) if hx else None,
     )
 
 

@@ -18,12 +18,14 @@ from starlette.concurrency import run_in_threadpool
 
 from incidents.application import commands as c
 from incidents.application.custody import CUSTODY_READERS
+from incidents.application.exports import facts_of
 from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog
 from incidents.application.timeline import timeline
 from incidents.projections.summaries import IncidentSummary
 from incidents.domain import filming, recording
 from incidents.domain.kinds import LOCATIONS
-from incidents.domain.values import InvalidValue
+from incidents.domain.incident import NotCorrectable, NothingToCorrect, ResponseBeforeIncident, ResponseOutOfOrder
+from incidents.domain.values import ImplausibleDate, InvalidValue, NonExistentLocalTime, OccurredInFuture
 
 from .deps import ALL_ROLES, Anyone, Form, Log, Manager, caught_up_views, checked, form_fields, page, signed_in_as
 from .forms import UK, FormInvalid, correction, parse
@@ -166,8 +168,10 @@ def incident_context(request: Request, actor: Actor, log: IncidentLog, incident:
         "incident": incident,
         "kind_class": type(incident),
         "entries": timeline(type(incident), log.history(actor, incident.id)),
+        "facts": facts_of(incident),
         "guidance": GUIDANCE[incident.KIND],
         "values": {**fresh, **values} if shown["errors"] else fresh,
+        "now": now_fields(),  # the response form's time, unless that form was refused (a correction's time has the same fields)
         "custody": log.custody_chain(actor, incident.id, latest=CUSTODY_SHOWN) if readable else [],
         "custody_count": log.custody_count(actor, incident.id) if readable else 0,
     }
@@ -184,9 +188,16 @@ def show_incident(request: Request, incident_id: UUID, actor: Anyone, log: Log, 
     return INCIDENT.show(request, actor, log, incident_id, saved=saved)
 
 
+# A time refused by the domain is shown beside the date and time it was typed into.
+TIME_REFUSED = (OccurredInFuture, ImplausibleDate, NonExistentLocalTime, ResponseBeforeIncident)
+
+
 @router.post("/{incident_id}/responses")
 def respond(request: Request, incident_id: UUID, actor: Anyone, form: Form, log: Log):
-    return INCIDENT.change(request, actor, log, incident_id, "response", form, c.RecordResponse, log.respond, with_time=True)
+    return INCIDENT.change(
+        request, actor, log, incident_id, "response", form, c.RecordResponse, log.respond, with_time=True,
+        refusals=((TIME_REFUSED, "occurred_at"), (ResponseOutOfOrder, "response")),
+    )
 
 
 INCIDENT.change_routes(router, Anyone, {"notes": ("note", c.AddNote, IncidentLog.add_note)})
@@ -194,7 +205,10 @@ INCIDENT.change_routes(router, Anyone, {"notes": ("note", c.AddNote, IncidentLog
 
 @router.post("/{incident_id}/corrections")
 def correct(request: Request, incident_id: UUID, actor: Anyone, form: Form, log: Log):
-    return INCIDENT.change(request, actor, log, incident_id, "correction", correction(form), c.CorrectIncident, log.correct)
+    return INCIDENT.change(
+        request, actor, log, incident_id, "correction", correction(form), c.CorrectIncident, log.correct,
+        refusals=(((InvalidValue, NothingToCorrect), "new_value"), (NotCorrectable, "field")),
+    )
 
 
 INCIDENT.change_routes(router, Manager, {

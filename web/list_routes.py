@@ -36,6 +36,7 @@ from .incident_routes import summary_row
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 STATUSES = {"open": "Open", "closed": "Closed"}
 KINDS = {k.KIND: k.TITLE for k in INCIDENT_KINDS.values()}
+DAY_FILTERS = (("from", "From (first day)"), ("to", "To (last day)"))
 FILTER_MAX_CHARS = 200
 
 
@@ -186,6 +187,9 @@ def list_page(request: Request, actor: Actor, sent: ListFilters, block: str | No
         locations=LOCATIONS,
         outcomes=OUTCOMES,
         took=TOOK,
+        day_filters=DAY_FILTERS,
+        # Sent as the manager changes a filter: an error is shown without taking their focus.
+        live=request.headers.get("HX-Trigger") == "filters-live",
         this_link=page_link(filters, result.page if result else 1),
         csv_link=page_link(filters, 1, "/incidents.csv"),
         **results_context(filters, result),

@@ -18,6 +18,10 @@ from .deps import REFUSED, Form, Log, page
 from .forms import FormInvalid, parse
 
 
+# The field each kind of refusal is shown beside.
+Refusals = tuple[tuple[type[DomainError] | tuple[type[DomainError], ...], str], ...]
+
+
 def as_sent(invalid: FormInvalid) -> dict[str, str]:
     return invalid.errors
 
@@ -69,11 +73,11 @@ class RecordPage:
         model: type,
         call: Callable[[Any, Actor], Any],
         with_time: bool = False,
-        error_field: str = "",
+        refusals: Refusals = (),
     ) -> Response:
         """The form as the command, given to the application; refused, the page again (422 or the
-        record's conflict status) with what was typed, the record's refusal beside error_field
-        (the page's own by default)."""
+        record's conflict status) with what was typed, the refusal beside the field `refusals`
+        names for it, else where the record shows its refusals."""
         self.load(log, actor, record_id)
         again = lambda errors, status: self.show(request, actor, log, record_id, form_name=form_name, values=form, errors=errors, status=status)  # noqa: E731
         try:
@@ -83,7 +87,8 @@ class RecordPage:
         except REFUSED:
             raise
         except DomainError as error:
-            return again({error_field or self.error_field: str(error)}, 422 if isinstance(error, InvalidValue) else self.conflict)
+            field = next((name for kinds, name in refusals if isinstance(error, kinds)), self.error_field)
+            return again({field: str(error)}, 422 if isinstance(error, InvalidValue) or field != self.error_field else self.conflict)
         if self.block and request.headers.get("HX-Request") == "true":
             return self.show(request, actor, log, record_id, saved=form_name)
         return RedirectResponse(self.address.format(record_id, form_name), status_code=303)
@@ -111,7 +116,7 @@ class NewRecordForm:
     offers: Callable[[], dict[str, Any]]  # what the form offers to choose from
     blank: Callable[[], dict[str, Any]] = dict  # the values of a fresh form
     worded: Callable[[FormInvalid], dict[str, str]] = as_sent
-    fields: tuple[tuple[type[DomainError] | tuple[type[DomainError], ...], str], ...] = ()  # the field each refusal is shown beside, else at the top
+    fields: Refusals = ()  # the field each refusal is shown beside, else at the top
     made: Callable[[Request, Actor, IncidentLog, Any], Response] | None = None
 
     def show(self, request: Request, actor: Actor, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None, status: int = 200) -> Response:

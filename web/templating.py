@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from incidents.domain.values import UNSAFE_TEXT
 
@@ -147,11 +148,31 @@ class Renderer:
         nonce = secrets.token_urlsafe(16)
         ctx = {"cspNonce": nonce, **(context or {})}
         hx = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
-        response = self.templates.TemplateResponse(
-            request, template, ctx, block_name=block if hx else None, status_code=status_code
-        )
+        if hx and block:
+            response = self.block(request, template, block, ctx, status_code)
+        else:
+            response = self.templates.TemplateResponse(request, template, ctx, status_code=status_code)
         response.headers["Content-Security-Policy"] = CSP.format(nonce=nonce)
         response.headers.update(SECURITY_HEADERS)
         if headers:
             response.headers.update(headers)
         return response
+
+    def block(self, request: Request, template: str, block: str, context: dict[str, Any], status_code: int) -> Response:
+        """The block, then the page's title as a root-level <title>, which htmx puts in the
+        document's: a refused form's "Error: " comes, and goes again once it is saved."""
+        context = {"request": request, "partial": True, **context}
+        content = render_block(self.templates.env, template, block, context)
+        return HTMLResponse(f"{content}\n<title>{page_title(self.templates.env, template, context)}</title>\n", status_code=status_code)
+
+
+def page_title(env: Environment, template: str, context: dict[str, Any]) -> str:
+    """The template's pageTitle block (base.jinja's, around the page's own title block). A
+    template's blocks include its parents' only once its root has started: it runs to its first
+    output, which is past every {% extends %}, and no further."""
+    page = env.get_template(template)
+    ctx = page.new_context(context)
+    started = page.root_render_func(ctx)
+    next(started, None)
+    started.close()
+    return env.concat(ctx.blocks["pageTitle"][0](ctx)).strip()  # type: ignore[attr-defined]
