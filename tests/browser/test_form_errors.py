@@ -139,7 +139,7 @@ def test_a_correction_offers_the_reports_own_answers_and_the_page_shows_the_fact
     server, account = reception
     page, watch = tablet.page, tablet.watch
     sign_in(page, server, account)
-    big_action(page, "A patient recorded their consultation").tap()
+    big_action(page, "Announced by the patient").tap()
     page.get_by_label("Which clinician?").fill("Dr Shah")
     choose(page, "Where was the consultation?", "Telephone consultation")
     choose(page, "How did it come to light?", "Announced by the patient")
@@ -215,11 +215,11 @@ def test_the_list_filter_with_the_days_the_wrong_way_round_says_so(practice, new
     count = page.get_by_role("heading", name="1 incident", level=2)
     expect(count).to_be_visible()
     mark_document(page)
-    to_group = page.locator(".nhsuk-form-group").filter(has=page.get_by_label("To (last day)"))
+    to_group = page.locator(".nhsuk-form-group").filter(has=page.get_by_label("To (last day)", exact=True))
 
     # Changing a day shows the error where the person is working, without taking their focus.
-    page.get_by_label("From (first day)").fill("2026-05-10")
-    page.get_by_label("To (last day)").fill("2026-05-01")
+    page.get_by_label("From (first day)", exact=True).fill("2026-05-10")
+    page.get_by_label("To (last day)", exact=True).fill("2026-05-01")
     page.get_by_label("Search notes and details").focus()  # leaving the day (Tab moves within a date field)
     message = "The last day must be the same as or after the first day"
     expect(summary(page)).to_be_visible()
@@ -235,8 +235,8 @@ def test_the_list_filter_with_the_days_the_wrong_way_round_says_so(practice, new
     assert still_same_document(page), "the list reloaded instead of updating in place"
     screenshot(page, "23-incident-list-error")
 
-    page.get_by_label("To (last day)").fill("2026-12-31")
-    page.get_by_label("From (first day)").fill("2026-01-01")
+    page.get_by_label("To (last day)", exact=True).fill("2026-12-31")
+    page.get_by_label("From (first day)", exact=True).fill("2026-01-01")
     page.get_by_role("button", name="Show incidents").click()
     expect(page.get_by_role("heading", name="1 incident found", level=2)).to_be_visible()
     expect_no_error(page)
