@@ -34,6 +34,7 @@ POLL_SECONDS = 5
 RECENT_DAYS = 30
 QUEUE_SHOWN = 100
 RESPONSES_SHOWN = 8
+HOME_KINDS = ("filming", "recording")  # filming first: it is logged while it happens
 
 
 @router.get("/")
@@ -42,7 +43,7 @@ def home(request: Request, actor: Anyone):
     today = datetime.now(UK).date()
     query = SummaryQuery(actor.practice, occurred_from=today, occurred_to=today, page_size=MAX_PAGE_SIZE)
     rows = projections.summaries.search(query).rows if projections else []
-    context = page(request, actor, today=[summary_row(r) for r in rows], kinds=list(INCIDENT_KINDS.values()))
+    context = page(request, actor, today=[summary_row(r) for r in rows], kinds=[INCIDENT_KINDS[k] for k in HOME_KINDS])
     return request.app.state.render(request, "home.jinja", context, block="today")
 
 
