@@ -390,7 +390,8 @@ def test_the_home_screen_answers_how_a_recording_came_to_light_and_the_form_keep
     for code in ("announced", "noticed_during", "discovered_later"):
         assert f'href="/incidents/new/recording?openness={code}"' in home
     # Filming first: it is logged while it happens.
-    assert home.index('href="/incidents/new/filming"') < home.index('href="/incidents/new/recording?openness=')
+    main = home[home.index("<main"):]
+    assert main.index('href="/incidents/new/filming"') < main.index('href="/incidents/new/recording?openness=')
     form = client.get("/incidents/new/recording?openness=noticed_during").text
     assert re.search(r'value="noticed_during"\s+checked', form)
     # A value that is not one of the choices answers nothing: the form is empty, not an error.
