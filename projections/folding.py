@@ -13,6 +13,8 @@ from typing import Any, Callable
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
+from incidents.mapping import Unreadable
+
 KEPT_ROWS = 50_000  # rows a live fold keeps between flushes before it forgets them
 
 
@@ -114,6 +116,8 @@ class FoldingProjection(Projection[Any]):
         """The handler of a class of event, found once per class: a singledispatchmethod builds
         a dispatching function on each call (a microsecond per event)."""
         handler = self.handlers.get(event_class)
+        if handler is None and event_class is Unreadable:
+            handler = self.handlers[event_class] = Unreadable.refuse
         if handler is None:
             dispatch = inspect.getattr_static(type(self), "fold_event").dispatcher.dispatch
             handler = self.handlers[event_class] = dispatch(event_class).__get__(self)

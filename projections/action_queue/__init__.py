@@ -182,10 +182,19 @@ class ActionQueue(FoldingProjection):
     name = "action_queue"
     layout = 2
 
-    def process_event(self, domain_event: Any, tracking: Any) -> None:
-        if isinstance(domain_event, ACTIVITY):
-            self.fold.incident_active(domain_event.originator_id, domain_event.timestamp)
-        super().process_event(domain_event, tracking)
+    def handler_of(self, event_class: type) -> Callable[[Any], None]:
+        """An event of ACTIVITY also marks its incident active, before its own handler (if any) runs."""
+        handler = self.handlers.get(event_class)
+        if handler is None:
+            handler = handled = super().handler_of(event_class)
+            if issubclass(event_class, ACTIVITY):
+
+                def handler(e: Any) -> None:
+                    self.fold.incident_active(e.originator_id, e.timestamp)
+                    handled(e)
+
+                self.handlers[event_class] = handler
+        return handler
 
     @singledispatchmethod
     def fold_event(self, domain_event: Any) -> None:

@@ -47,7 +47,7 @@ class Quarantined:
     def of(cls, view: str, event: Any, tracking: Tracking, error: BaseException) -> Quarantined:
         return cls(
             view, tracking.notification_id, str(getattr(event, "originator_id", "")),
-            int(getattr(event, "originator_version", 0) or 0), get_topic(type(event)), error_text(error),
+            int(getattr(event, "originator_version", 0) or 0), getattr(event, "topic", None) or get_topic(type(event)), error_text(error),
             datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
 

@@ -124,7 +124,7 @@ def _build_once(aside: Aside, last: int, progress: Progress, trouble: RebuildQua
             factories.append(factory)
             views.append(factory.tracking_recorder(aside.view_class(spec)).start_rebuilding())
         projections = [spec.projection(view) for spec, view in zip(aside.specs, views)]
-        event_from, name, count = log.mapper.event_from, log.name, 0
+        event_from, name, count = log.mapper.event_or_unreadable, log.name, 0  # an unreadable event is set aside
         page_size = POSTGRES_PAGE_SIZE if aside.store.kind == "postgres" else PAGE_SIZE
         for page in pages_up_to(log.recorder, last, page_size):
             events = [(n, event_from(topic, originator_id, version, state)) for n, originator_id, version, topic, state in page]

@@ -56,7 +56,7 @@ def _apply(log: IncidentLog, view: Any, projection: Any, entry: Quarantined) -> 
     found = log.recorder.select_notifications(start=entry.notification_id, limit=1)
     if not found or found[0].id != entry.notification_id:
         return Retried(entry, "the event is no longer in the store")
-    event = log.mapper.to_domain_event(found[0])
+    event = log.mapper.domain_event_or_unreadable(found[0])  # still unreadable: it stays set aside
 
     def instead_of_tracking(cursor: Any, tracking: Tracking) -> None:
         remove(cursor, view, entry.view, entry.notification_id)  # in the transaction of the event's write

@@ -312,6 +312,8 @@ def start_projections(
             env=env,
         )
         runner.__enter__()
+        # An event that cannot be read is set aside by each view, like one it cannot write.
+        runner._subscription.mapper = SimpleNamespace(to_domain_event=runner.app.mapper.domain_event_or_unreadable)  # type: ignore[assignment]
         if isinstance(lock, PostgresProjectionsLock):
             lock.report = _progress_report(projections.views, runner.app.recorder)
         # Each view commits all the events of one read of the log in one transaction, flushed

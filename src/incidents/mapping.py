@@ -113,6 +113,22 @@ class UnreadableEvent(MapperDeserialisationError):
         self.originator_version = originator_version
 
 
+class Unreadable:
+    """In place of an event that cannot be read, for a reader that must go on past it (the
+    projections): where it is, what it claims to be, and why it cannot be read."""
+
+    def __init__(self, error: UnreadableEvent, topic: str) -> None:
+        self.error = error
+        self.originator_id = error.originator_id
+        self.originator_version = error.originator_version
+        self.topic = topic
+
+    def refuse(self) -> None:
+        """What a projection does with it: raise its error, so that it is set aside like any
+        event a view cannot write."""
+        raise self.error
+
+
 class EventMapper(Mapper[UUID]):
     """Mapper whose to_domain_event keeps, per topic and id type, the event class, its version
     and the id's converter (the library finds each again for every event)."""
@@ -129,6 +145,16 @@ class EventMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         return self.event_from(stored_event.topic, stored_event.originator_id, stored_event.originator_version, stored_event.state)
+
+    def event_or_unreadable(self, topic: str, originator_id: Any, originator_version: int, stored_state: bytes) -> Any:
+        """As event_from, with an Unreadable in place of an event that cannot be read."""
+        try:
+            return self.event_from(topic, originator_id, originator_version, stored_state)
+        except UnreadableEvent as error:
+            return Unreadable(error, topic)
+
+    def domain_event_or_unreadable(self, stored_event: StoredEvent) -> Any:
+        return self.event_or_unreadable(stored_event.topic, stored_event.originator_id, stored_event.originator_version, stored_event.state)
 
     def event_from(self, topic: str, originator_id: Any, originator_version: int, stored_state: bytes) -> Any:
         """The domain event of one stored row's columns (a rebuild reads rows, not StoredEvents)."""

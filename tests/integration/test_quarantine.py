@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from eventsourcing.persistence import StoredEvent
+
 from incidents.application import commands as c
 from incidents.application.records import uk_today
 from incidents.projections import figures, summaries
@@ -142,3 +144,33 @@ def test_a_batch_holding_a_bad_event_is_written_but_for_that_event(opened):
     assert {(q.view, q.notification_id) for q in list_quarantined(opened.store, opened.env)} == {
         ("incident_summaries", bad_report), ("dashboard_figures", bad_report),
     }
+
+
+def test_an_event_that_cannot_be_read_is_set_aside_by_every_view_live_and_in_a_rebuild(opened):
+    log = opened.log
+    manager = actor_in(log, PRACTICE)
+    projections = start_projections(opened.store, opened.env)
+    damaged_id = uuid.uuid4()
+    try:
+        before = report(log, manager)
+        topic = "incidents.domain.filming:FilmingIncident.Reported"
+        damaged = log.recorder.insert_events([StoredEvent(damaged_id, 1, topic, b"not what was encrypted")])[-1]
+        after = report(log, manager)
+        assert projections.wait(after.notification_id, timeout=20)
+        assert projections.stopped() == []
+        normal_incidents_everywhere(projections, [before.id, after.id], datetime.now(timezone.utc))
+        assert projections.quarantined() == {spec.name: 1 for spec in CATALOGUE}
+    finally:
+        projections.stop()
+    live = list_quarantined(opened.store, opened.env)
+    assert {(q.view, q.notification_id, q.originator_id, q.topic) for q in live} == {
+        (spec.name, damaged, str(damaged_id), topic) for spec in CATALOGUE
+    }
+    assert all(q.error.startswith("UnreadableEvent: ") for q in live)
+
+    rebuild(opened.store, opened.env, [], lambda position, last: None)
+    assert entries(list_quarantined(opened.store, opened.env)) == entries(live)
+    normal_incidents_everywhere(open_views(opened.store, opened.env), [before.id, after.id], datetime.now(timezone.utc))
+    # Still unreadable on a retry: still set aside, the CLI goes on.
+    assert all(result.error.startswith("UnreadableEvent: ") for result in retry_quarantined(opened.store, opened.env))
+    assert entries(list_quarantined(opened.store, opened.env)) == entries(live)
