@@ -53,6 +53,8 @@ def page_queries(views: Any, practice: str) -> dict[str, Callable[[], Any]]:
         queries["dashboard: figures"] = lambda: views.view("dashboard_figures").figures(practice, now.date())
     if "action_queue" in names:
         queries["dashboard: action queue"] = lambda: views.view("action_queue").due(practice, now, 100)
+        if hasattr(views.view("action_queue"), "idle"):
+            queries["dashboard: quiet incidents"] = lambda: views.view("action_queue").idle(practice, now - timedelta(days=14), 100)
     summaries = views.summaries
     queries["dashboard: recent incidents"] = lambda: summaries.reported_between(practice, now - timedelta(days=30), now + timedelta(minutes=1), limit=10)
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -62,6 +64,8 @@ def page_queries(views: Any, practice: str) -> dict[str, Callable[[], Any]]:
     except ImportError:  # the list's search is not there yet
         return queries
     if hasattr(summaries, "search"):
+        today = now.date()  # the home page lists the incidents that happened today, by the list's search
+        queries["today's list"] = lambda: summaries.search(SummaryQuery(practice=practice, occurred_from=today, occurred_to=today, page_size=100))
         queries["list: first page"] = lambda: summaries.search(SummaryQuery(practice=practice))
         queries["list: open, filming"] = lambda: summaries.search(SummaryQuery(practice=practice, kind="filming", status="open"))
         queries["list: text search"] = lambda: summaries.search(SummaryQuery(practice=practice, text="phone recording"))
