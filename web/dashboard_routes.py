@@ -122,18 +122,19 @@ def skipped_warning(skipped: dict[str, int]) -> dict[str, Any] | None:
     }
 
 
-def unreadable_warning(unreadable: dict[str, str]) -> dict[str, Any] | None:
-    """The manager's warning that a stored record could not be read back (web/app.py)."""
+def unreadable_warning(unreadable: set[str]) -> dict[str, Any] | None:
+    """The manager's warning that stored records could not be read back: opened here (web/app.py)
+    or met by the projections, which set their events aside."""
     if not unreadable:
         return None
     count = len(unreadable)
     return {
         "heading": f"{count} stored {'record' if count == 1 else 'records'} could not be read",
         "html": Markup(
-            "<p>Someone opened {} whose stored events could not be read back: part of the store may be "
+            "<p>{} could not be read back from the store: part of it may be "
             "damaged, or the service may have the wrong encryption key. Ask whoever runs the service to "
             "check the store with <code>incidents verify-store</code> and to restore it from a backup if needed.</p>"
-        ).format("a record" if count == 1 else f"{count} records"),
+        ).format("A record" if count == 1 else f"{count} records"),
     }
 
 
@@ -185,7 +186,7 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
         "recent": [summary_row(r) for r in recent],
         "missing_notices": [notice_warning(m) for m in log.missing_required_notices(actor, now.astimezone(UK).date())],
         "skipped_warning": skipped_warning(projections.quarantined()) if actor.holds("manager") else None,
-        "unreadable_warning": unreadable_warning(request.app.state.unreadable) if actor.holds("manager") else None,
+        "unreadable_warning": unreadable_warning({*request.app.state.unreadable, *projections.unreadable()}) if actor.holds("manager") else None,
         "worker_warning": worker_warning(projections.worker_trouble(request.app.state.settings.worker_stale_seconds)),
         "updated_at": now,
     }

@@ -15,6 +15,7 @@ from eventsourcing.projection import BaseProjectionRunner, Projection, Projectio
 from eventsourcing.utils import Environment
 
 from incidents.application.service import IncidentLog
+from incidents.mapping import UnreadableEvent
 from incidents.settings import Settings
 from incidents.sqlite_subscription import SQLitePollingApplicationRecorder, SQLitePollingSubscription
 from incidents.storage import Store
@@ -225,6 +226,15 @@ class Projections:
         """How many events each view has set aside (quarantine.py), for the views that have."""
         counts = {name: len(listed_quarantined(view, name)) for name, view in self.views.items()}
         return {name: n for name, n in counts.items() if n}
+
+    def unreadable(self) -> set[str]:
+        """The records whose events the views set aside because they could not be read at all."""
+        return {
+            entry.originator_id
+            for name, view in self.views.items()
+            for entry in listed_quarantined(view, name)
+            if entry.error.startswith(f"{UnreadableEvent.__name__}:")
+        }
 
     def waiting(self) -> str:
         """Why the process that should write the views does not yet (it waits for the lock)."""

@@ -4,9 +4,9 @@ the pages would otherwise go on showing views that no longer follow the store.""
 from __future__ import annotations
 
 import sqlite3
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from eventsourcing.persistence import OperationalError
+from eventsourcing.persistence import OperationalError, StoredEvent
 from incidents.projections.running.runner import Projections
 from tests.conftest import wait_until
 from tests.web.conftest import PASSWORD
@@ -92,3 +92,13 @@ def test_a_record_that_cannot_be_read_says_so_and_the_manager_and_monitor_are_to
     }
     dashboard = client_for("mo.manager").get("/dashboard").text
     assert "1 stored record could not be read" in dashboard and "incidents verify-store" in dashboard
+
+
+def test_an_event_the_views_could_not_read_is_shown_to_the_manager_though_nobody_opened_it(web_app, client_for):
+    log = web_app.state.log
+    topic = "incidents.domain.filming:FilmingIncident.Reported"
+    damaged = log.recorder.insert_events([StoredEvent(uuid4(), 1, topic, b"not what was encrypted")])[-1]
+    assert web_app.state.projections.wait(damaged, 10)
+    dashboard = client_for("mo.manager").get("/dashboard").text
+    assert "1 stored record could not be read" in dashboard and "incidents verify-store" in dashboard
+    assert web_app.state.unreadable == {}  # nobody opened it: the views met it
