@@ -74,7 +74,9 @@ def ensure_first_account(log: IncidentLog, settings: Settings) -> None:
     try:
         saved = log.register_account(
             c.RegisterAccount(
-                username="manager", display_name="Practice manager", practice=settings.practice, roles=("manager",), password=password, one_time=True
+                username="manager", display_name="Practice manager", practice=settings.practice,
+                # Governance too: whoever sets the service up must be able to add staff from its pages.
+                roles=("manager", "governance"), password=password, one_time=True,
             ),
             actor="first-run",
         )
@@ -88,7 +90,7 @@ def ensure_first_account(log: IncidentLog, settings: Settings) -> None:
     tell_operator(
         f"[bold]First account[/] for practice {settings.practice}:\n"
         f"  username: [bold]manager[/]\n  password: [bold]{password}[/]\n"
-        f"  {one_time_terms(log, saved.id)} Add staff with `incidents users add`."
+        f"  {one_time_terms(log, saved.id)} Add staff on its Staff page, or with `incidents users add`."
     )
 
 

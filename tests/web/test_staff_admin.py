@@ -65,6 +65,8 @@ def test_the_first_run_account_is_listed(web_app, settings):
     fresh = IncidentLog(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     ensure_first_account(fresh, settings)
     assert fresh.listed(settings.practice, "staff") == [IncidentLog.account_id("manager")]
+    # It manages the practice and can add its staff from the pages: governance too.
+    assert fresh.repository.get(IncidentLog.account_id("manager")).roles == ("manager", "governance")
     assert IncidentLog.account_id("sue.reception") in log.listed("A81001", "staff")
 
 
