@@ -109,7 +109,7 @@ class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
 
     def wake_readers(self) -> None:
         """Wake this process's subscriptions to this file: for a process told of writes made by
-        another (projections/child.py)."""
+        another (projections/running/child_process.py)."""
         _wake(self.datastore.pool.db_name)
 
     def hurry_readers(self) -> None:

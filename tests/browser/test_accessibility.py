@@ -1,4 +1,4 @@
-"""WCAG 2.2 AA and more in a real Chromium: axe-core (npm's copy, web/node_modules/axe-core), with
+"""WCAG 2.2 AA and more in a real Chromium: axe-core (npm's copy, src/incidents/web/node_modules/axe-core), with
 every rule it has but WCAG AAA's, finds no violation on any page, at 768x1024 (touch) and 1280x800, and touch
 targets are at least 44x44 CSS px on the tablet. Screenshots of each page at both sizes land in test-artifacts/screenshots/.
 
@@ -28,7 +28,7 @@ from tests.conftest import REPO, Account, LiveServer, csrf_from, field_from, sig
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-AXE = REPO / "web" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = REPO / "src" / "incidents" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 MIN_TARGET = 44
 UK = ZoneInfo("Europe/London")
 ROLES = {"reception": "sue.reception", "manager": "mo.manager", "governance": "gill.governance"}
@@ -164,9 +164,9 @@ def run_axe(page: Page) -> list[str]:
 
 
 # The build keeps only the NHS.UK frontend components the pages use (web/styles/app.scss,
-# web/static/nhsuk.mjs): a page using one left out shows classes the whole frontend would style and
+# web/static/nhsuk.mjs in src/incidents): a page using one left out shows classes the whole frontend would style and
 # this one does not, or a component its script never started.
-FULL_FRONTEND_CSS = REPO / "web" / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk" / "nhsuk-frontend.min.css"
+FULL_FRONTEND_CSS = REPO / "src" / "incidents" / "web" / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk" / "nhsuk-frontend.min.css"
 COMPONENTS_LEFT_OUT = """
 () => {
   const styled = new Set();

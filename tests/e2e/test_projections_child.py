@@ -1,5 +1,5 @@
 """The embedded default: `incidents serve` runs the projections in a child process of its own
-(projections/child.py), wakes it after each write, starts it again if it dies, and takes it
+(projections/running/child_process.py), wakes it after each write, starts it again if it dies, and takes it
 down with it."""
 
 from __future__ import annotations

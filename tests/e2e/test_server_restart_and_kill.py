@@ -148,7 +148,7 @@ def test_sqlite_incidents_survive_a_restart(live_server_factory):
     restart_keeps_everything(server)
     server.stop()
     # The event store shows nothing in plain text. The read models (view-*.sqlite) hold the words
-    # of notes so that managers can search them (projections/summaries.py says so), but never a
+    # of notes so that managers can search them (projections/summaries says so), but never a
     # patient identifier: NHS numbers are not copied and digit runs in notes are blanked.
     for path in server.data_dir.iterdir():
         if path.name.startswith("server-"):

@@ -1,4 +1,4 @@
-"""The projections lease on PostgreSQL (projections/postgres_lock.py): one holder at a time, taken
+"""The projections lease on PostgreSQL (projections/running/locks.py): one holder at a time, taken
 over once it lapses, fenced writes for a holder that lost it, and what the app reads of it."""
 
 from __future__ import annotations

@@ -99,3 +99,33 @@ def test_the_sqlite_store_sits_beside_the_events_readable_only_by_its_owner(tmp_
     store.close()
     path = tmp_path / "incidents-sign-in-attempts.sqlite"
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_instances_started_together_on_an_empty_database_all_open(request):
+    """CREATE TABLE IF NOT EXISTS run at the same moment by two PostgreSQL sessions fails in one
+    (a duplicate type): instances take turns, so none fails to start."""
+    import psycopg
+
+    url = request.getfixturevalue("postgres_url")
+    failures: list[BaseException] = []
+    for _ in range(10):  # the race is narrow: each round starts again on an empty database
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("DROP TABLE IF EXISTS sign_in_attempts")
+        start = threading.Barrier(8)
+        opened: list[PostgresAttemptStore] = []
+
+        def make() -> None:
+            start.wait()
+            try:
+                opened.append(PostgresAttemptStore(url))
+            except BaseException as error:  # noqa: BLE001 - collected for the assertion
+                failures.append(error)
+
+        threads = [threading.Thread(target=make) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for store in opened:
+            store.close()
+    assert failures == []

@@ -1,4 +1,4 @@
-"""Rebuilding views side by side (projections/side_by_side.py): groups of equal cost, results
+"""Rebuilding views side by side (projections/running/side_by_side.py): groups of equal cost, results
 in order, the slowest child's progress, and a child's failure raised in the parent with the
 other children stopped."""
 

@@ -107,7 +107,7 @@ VIEW_LABELS = {"incident_summaries": "the incident list", "dashboard_figures": "
 
 
 def skipped_warning(skipped: dict[str, int]) -> dict[str, Any] | None:
-    """The manager's warning that views set aside events they could not record (projections/quarantine.py)."""
+    """The manager's warning that views set aside events they could not record (projections/running/quarantine.py)."""
     if not skipped:
         return None
     total = sum(skipped.values())

@@ -23,6 +23,7 @@ import sqlite3
 import stat
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -118,21 +119,20 @@ class PostgresAttemptStore(_Statements):
     """A table in the deployment's PostgreSQL database, shared by every app instance."""
 
     def __init__(self, conninfo: str, idle_seconds: float = 10.0) -> None:
-        import psycopg
         from psycopg_pool import ConnectionPool
 
-        from incidents.postgres_store import process_name
+        from incidents.postgres_store import SCHEMA_LOCK_CLASS, process_name
 
         # Two connections at most, none kept once idle, named like the process's other pools: part of the connection budget.
         self._pool = ConnectionPool(
             conninfo, min_size=0, max_size=2, max_idle=max(idle_seconds, 1.0),
             kwargs={"autocommit": True, "application_name": process_name()}, open=True,
         )
-        with self._pool.connection() as conn:
-            try:
-                conn.execute(SQL_CREATE)
-            except psycopg.errors.UniqueViolation:
-                pass  # another instance created it at the same moment
+        # Made under a transaction's advisory lock: CREATE TABLE IF NOT EXISTS run by two apps started
+        # together fails in one of them (a duplicate type or key), so they take turns.
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (SCHEMA_LOCK_CLASS, zlib.crc32(b"sign_in_attempts") - 2**31))
+            conn.execute(SQL_CREATE)
 
     def _run(self, sql: str, *args: object) -> list[tuple]:
         with self._pool.connection() as conn:
