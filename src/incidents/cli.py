@@ -94,6 +94,20 @@ def ensure_first_account(log: IncidentLog, settings: Settings) -> None:
     )
 
 
+def give_earlier_records_references(log: IncidentLog, settings: Settings) -> None:
+    """Incidents and requests saved before there were short references get theirs, once: a file
+    in the data folder says it was done (another host's first start does it again, finding none)."""
+    done = settings.data_dir / "references-given"
+    if done.exists():
+        return
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("Giving earlier records their short references", total=None)
+        given = log.give_missing_references(lambda at, last: progress.update(task, completed=at, total=last))
+    if given:
+        err.print(f"Gave {given} incidents and requests saved before short references existed their references.")
+    done.touch()
+
+
 def one_time_terms(log: IncidentLog, account_id) -> str:
     expires_at = log.one_time_password_expires_at(account_id)
     when = expires_at.astimezone().strftime("%d %b %Y %H:%M %Z") if expires_at else "?"
@@ -153,6 +167,7 @@ def serve(
     settings = settings_or_exit()
     opened = open_or_exit(settings)
     ensure_first_account(opened.log, settings)
+    give_earlier_records_references(opened.log, settings)
     try:
         web_app = create_app(settings, opened)
     except ConfigurationError as error:

@@ -285,6 +285,41 @@ class TestIncidentLogContract:
         for saved in created:
             [reported] = log.history(staff.reception, saved.id)
             assert reported.note == DISTINCTIVE_NOTE
+        # Each has a reference of its own; only the same form sent at the same moment may leave a gap.
+        numbers = sorted(int(log.get_incident(staff.reception, r.id).ref.rsplit("-", 1)[1]) for r in created)
+        assert len(set(numbers)) == 22 and numbers[-1] - numbers[0] < 22 + 2
+
+    def test_each_kind_is_numbered_per_practice_and_year_and_a_form_sent_again_takes_no_number(self, opened: Opened, staff: Staff):
+        from datetime import datetime, timezone
+
+        from incidents.domain.acting import recorded_as_of
+
+        log = opened.log
+        year = log.references.year()
+        key = uuid.uuid4().hex
+        first = log.report_filming(filming(key), staff.reception)
+        assert log.report_filming(filming(key), staff.reception).created is False
+        second = log.report_filming(filming(), staff.reception)
+        recorded = log.report_recording(recording(), staff.reception)
+        other = register(log, "bo.reception", "Bo Other", "reception", practice="B82002")
+        elsewhere = log.report_filming(filming(), other)
+        refs = [log.get_incident(a, s.id).ref for a, s in ((staff.reception, first), (staff.reception, second), (staff.reception, recorded), (other, elsewhere))]
+        assert refs == [f"F-{year}-0001", f"F-{year}-0002", f"R-{year}-0001", f"F-{year}-0001"]
+        with recorded_as_of(datetime(2024, 12, 31, 23, 30, tzinfo=timezone.utc)):  # 23:30 in London, still 2024
+            late = log.report_filming(filming(), staff.reception)
+        assert log.get_incident(staff.reception, late.id).ref == "F-2024-0001"
+
+    @file_stores
+    def test_two_processes_numbering_the_same_kind_take_turns_without_a_clash(self, store: Store, opened: Opened, staff: Staff):
+        other = store.open()
+        try:
+            logs = [opened.log, other.log]
+            saved = [(n % 2, logs[n % 2].report_filming(filming(), staff.reception)) for n in range(6)]
+            refs = [logs[i].get_incident(staff.reception, s.id).ref for i, s in saved]
+            year = opened.log.references.year()
+            assert refs == [f"F-{year}-{n:04d}" for n in range(1, 7)]
+        finally:
+            other.log.close()
 
     def test_reports_from_an_event_loop_are_saved_once_each(self, opened: Opened, staff: Staff):
         """The web's report route saves from the event loop (on SQLite through the writer thread)."""
@@ -401,7 +436,7 @@ class TestIncidentLogContract:
         all_ids = [n.id for n in notifications]
         assert all_ids == sorted(all_ids) and len(set(all_ids)) == len(all_ids)
         assert all_ids[-1] == ids[-1] == log.recorder.max_notification_id()
-        assert len(all_ids) == len(FILMING_LIFE) + 2  # the filming life and the recording's two
+        assert len(all_ids) == len(FILMING_LIFE) + 2 + 2  # the filming life, the recording's two, and each report's number entry
 
     # Only for stores that keep data ---------------------------------------------
 
@@ -458,7 +493,7 @@ class TestIncidentLogContract:
         # the right key still opens it, and nothing was damaged by the refusals
         again = store.open()
         try:
-            assert again.log.recorder.max_notification_id() == 1
+            assert again.log.recorder.max_notification_id() == 2  # the report and its number's entry
         finally:
             again.log.close()
 

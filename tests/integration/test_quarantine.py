@@ -39,8 +39,8 @@ def plant_report_in_year_one(log, actor):
         submission_key=uuid.uuid4().hex, occurred_at=datetime.now(timezone.utc), area="waiting_area",
         filmer="patient", people_captured="staff", children_present="no", note="planted",
     )
-    incident = log._new_incident(cmd, actor)
-    return incident.id, plant(log, incident.collect_events(), occurred_at=YEAR_ONE)
+    entry, *events = log._new_incident(cmd, actor, log._numbering(cmd, actor))
+    return events[0].originator_id, plant(log, events, occurred_at=YEAR_ONE)
 
 
 def plant_note_with_nul(log, actor, incident_id):

@@ -26,13 +26,13 @@ def test_a_stream_of_writes_waits_for_the_interval_unless_hurried(tmp_path, monk
 
             second = report(log, manager)  # wakes the subscription, just after its last read
             started = time.monotonic()
-            assert next(subscription).id == second.notification_id
+            assert [next(subscription).id for _ in range(2)][-1] == second.notification_id  # its number's entry, then the report
             assert time.monotonic() - started >= INTERVAL * 0.6
 
             third = report(log, manager)
             started = time.monotonic()
             log.recorder.hurry_readers()
-            assert next(subscription).id == third.notification_id
+            assert [next(subscription).id for _ in range(2)][-1] == third.notification_id
             assert time.monotonic() - started < INTERVAL * 0.6
         finally:
             subscription.stop()

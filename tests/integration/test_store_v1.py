@@ -144,3 +144,48 @@ def test_a_store_written_by_an_earlier_release_opens_verifies_and_rebuilds_to_th
     seen = what_a_user_sees(tmp_path, datetime.fromisoformat(expected["as_of"]))
     assert seen == expected["views"]
     assert expected["views"]["A81001"]["summaries"] and expected["views"]["A81001"]["action_queue"]["in a year"]
+
+
+def test_the_earlier_release_s_incidents_and_requests_are_given_references_in_the_order_they_were_saved(tmp_path):
+    """Once, at the first start after the upgrade: each practice's records of each kind numbered
+    per year in saving order; the store still verifies and the views show the references."""
+    expected = json.loads((FIXTURE / "expected.json").read_text())
+    for name in STORE_FILES:
+        shutil.copy(FIXTURE / name, tmp_path / name)
+    opened = open_log(Settings(data_dir=tmp_path))
+    try:
+        log = opened.log
+        seen: list[tuple[int, int]] = []
+        given = log.give_missing_references(lambda at, last: seen.append((at, last)))
+        assert seen and seen[-1][0] == seen[-1][1]
+        assert log.give_missing_references() == 0  # nothing left: done once
+        counted = 0
+        for practice in PRACTICES:
+            manager = Actor(UUID(int=0), "fixture.manager", "Fixture Manager", practice, ("manager", "governance"))
+            ids = [UUID(row["id"]) for row in expected["views"][practice]["summaries"]]
+            incidents = sorted((log.get_incident(manager, i) for i in ids), key=lambda i: (i.created_on, i.id))
+            for kind in KIND_CLASSES.values():
+                of_kind = [i for i in incidents if isinstance(i, kind)]
+                by_year: dict[int, list[str]] = {}
+                for incident in of_kind:
+                    by_year.setdefault(incident.created_on.astimezone().year, []).append(incident.ref)
+                for year, refs in by_year.items():
+                    assert sorted(refs) == [f"{kind.PREFIX}-{year}-{n:04d}" for n in range(1, len(refs) + 1)]
+            counted += len(incidents)
+            requests = [log.get_request(manager, UUID(r["id"])) for r in expected["views"][practice]["requests"]]
+            assert all(r.ref.startswith("D-") for r in requests)
+            counted += len(requests)
+        assert given >= counted > 0
+    finally:
+        opened.log.close()
+    verified = cli(tmp_path, "verify-store", "--fingerprint", expected["signing_key_fingerprint"])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    rebuilt = cli(tmp_path, "projections", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    opened = open_log(Settings(data_dir=tmp_path))
+    views = open_views(opened.store, opened.env)
+    try:
+        rows = views.summaries.reported_between("A81001", EPOCH, datetime.now().astimezone() + timedelta(days=1), limit=1000)
+        assert rows and all(row.ref for row in rows)
+    finally:
+        opened.log.close()

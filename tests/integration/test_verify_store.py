@@ -118,17 +118,18 @@ def only(problems, kind: str):
 
 def test_an_untouched_store_verifies_and_later_events_are_not_yet_covered(world: World):
     (first,) = world.log.record_checkpoint(world.key)
-    assert (first.number, first.after, first.last, first.count) == (1, 0, 9, 9)
+    # Each incident is four events: its number's entry, its report and two responses.
+    assert (first.number, first.after, first.last, first.count) == (1, 0, 12, 12)
     result = world.verify()
     assert result.ok, [p.message for p in result.problems]
-    assert (result.checkpoints, result.checked, result.uncovered) == (1, 9, 0)
+    assert (result.checkpoints, result.checked, result.uncovered) == (1, 12, 0)
     record_incidents(world.log, 1)
     result = world.verify()
-    assert result.ok and result.uncovered == 3 and result.uncovered_from == first.notification_id + 1
+    assert result.ok and result.uncovered == 4 and result.uncovered_from == first.notification_id + 1
     (second,) = world.log.record_checkpoint(world.key)
-    assert second.after == first.last and second.count == 4  # the first checkpoint's own event, and three
+    assert second.after == first.last and second.count == 5  # the first checkpoint's own event, and four
     result = world.verify()
-    assert result.ok and (result.checkpoints, result.checked, result.uncovered) == (2, 13, 0)
+    assert result.ok and (result.checkpoints, result.checked, result.uncovered) == (2, 17, 0)
     assert world.log.record_checkpoint(world.key) == []  # nothing new but the second's own event
 
 
@@ -147,11 +148,11 @@ def test_an_event_overwritten_with_another_events_valid_bytes_is_located(world: 
     """The cipher cannot see this one: the copied bytes decrypt, and the incident reads back
     with a different history. Only the checkpoint can."""
     world.log.record_checkpoint(world.key)
-    stopped, asked = world.stored(6), world.stored(5)  # the second incident's "Stopped" and "AskedToStop"
-    world.raw.execute("UPDATE {table} SET topic = ?, state = ? WHERE {id} = ?", asked.topic, asked.state, 6)
+    stopped, asked = world.stored(8), world.stored(7)  # the second incident's "Stopped" and "AskedToStop"
+    world.raw.execute("UPDATE {table} SET topic = ?, state = ? WHERE {id} = ?", asked.topic, asked.state, 8)
     assert world.log.repository.get(world.incidents[1]).version == 3  # still reads, without error
     problem = only(world.verify().problems, "changed")
-    assert problem.notification_id == 6 and problem.aggregate_id == str(stopped.originator_id) and problem.version == 3
+    assert problem.notification_id == 8 and problem.aggregate_id == str(stopped.originator_id) and problem.version == 3
 
 
 def test_a_deleted_event_is_located_by_aggregate_and_version(world: World):
@@ -173,7 +174,7 @@ def make_gap(world: World) -> int:
         before = world.log.recorder.max_notification_id()
         assert world.log.report_filming(filming(key), RECEPTION).created is False  # its insert failed
         after = world.log.report_filming(filming(), RECEPTION).notification_id
-        assert after == before + 2
+        assert after == before + 4  # the failed insert's two ids, then the new one's number entry and report
         return before + 1
     last = world.log.recorder.max_notification_id()
     world.raw.insert(last + 2, uuid.uuid4(), 1, "placeholder", b"")
@@ -187,7 +188,7 @@ def test_an_inserted_event_is_located(world: World):
     world.log.record_checkpoint(world.key)
     assert world.verify().ok
     incident = world.incidents[0]
-    model = world.stored(3)  # the incident's last event, a valid one to copy
+    model = world.stored(4)  # the incident's last event, a valid one to copy
     world.raw.insert(gap, incident, 4, model.topic, model.state)
     problem = only(world.verify().problems, "inserted")
     assert (problem.notification_id, problem.aggregate_id, problem.version) == (gap, str(incident), 4)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -21,6 +22,8 @@ from incidents.domain.recording import RecordingEpisode
 from tests.reports import filming, minutes_ago, new_key, recording
 
 from .conftest import PRACTICE_A, PRACTICE_B
+
+UK = ZoneInfo("Europe/London")
 
 
 def response(incident_id: uuid.UUID, name: str, **overrides) -> c.RecordResponse:
@@ -67,10 +70,12 @@ def test_report_filming_returns_saved_with_the_new_incident_and_its_position(log
     assert isinstance(saved, Saved)
     assert saved.created is True
     assert saved.id == FilmingIncident.create_id(PRACTICE_A, command.submission_key)
-    assert saved.notification_id == before + 1 == log.recorder.max_notification_id()
+    # Two events: the entry that gives the incident its number, then the incident, whose position it is.
+    assert saved.notification_id == before + 2 == log.recorder.max_notification_id()
     incident = log.get_incident(reception_a, saved.id)
     assert isinstance(incident, FilmingIncident)
     assert incident.practice == PRACTICE_A
+    assert incident.ref == f"F-{datetime.now(UK).year}-0001"
     assert incident.area == "waiting_area"
 
 

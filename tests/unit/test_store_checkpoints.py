@@ -26,6 +26,7 @@ KEY = generate()
 
 
 def report(log: IncidentLog, count: int = 1) -> None:
+    """Each report is two events: its number's entry, and the incident."""
     from tests.integration.test_application_contract import filming
 
     for _ in range(count):
@@ -122,13 +123,13 @@ def test_missing_rows_at_the_end_are_named():
 
 
 def test_a_checkpoint_covers_everything_since_the_last_and_the_chain_links(log: IncidentLog):
-    report(log, 3)
+    report(log, 2)
     (first,) = log.record_checkpoint(KEY)
-    assert (first.number, first.after, first.last, first.count) == (1, 0, 3, 3)
+    assert (first.number, first.after, first.last, first.count) == (1, 0, 4, 4)
     assert log.record_checkpoint(KEY) == []  # only its own event is new
     report(log)
     (second,) = log.record_checkpoint(KEY)
-    assert (second.after, second.last, second.count) == (3, 5, 2)  # the first's own event, and the new one
+    assert (second.after, second.last, second.count) == (4, 7, 3)  # the first's own event, and the new two
     stored = log.recorder.select_events(CHECKPOINT_LOG_ID)
     statements = [read_checkpoint(log.mapper.to_domain_event(s)).statement for s in stored]
     assert statements[1].previous == statements[0].chain_hash == first.chain_hash
@@ -136,11 +137,11 @@ def test_a_checkpoint_covers_everything_since_the_last_and_the_chain_links(log: 
 
 
 def test_a_long_range_is_split_into_checkpoints_of_at_most_max_events(log: IncidentLog):
-    report(log, 7)
+    report(log, 4)
     recorded = log.record_checkpoint(KEY, max_events=3)
-    assert [(c.after, c.last) for c in recorded] == [(0, 3), (3, 6), (6, 7)]
+    assert [(c.after, c.last) for c in recorded] == [(0, 3), (3, 6), (6, 8)]
     result = log.verify_store(KEY.public)
-    assert result.ok and result.checkpoints == 3 and result.checked == 7 and result.uncovered == 0
+    assert result.ok and result.checkpoints == 3 and result.checked == 8 and result.uncovered == 0
 
 
 def test_an_empty_store_has_nothing_to_sign_and_verifies(log: IncidentLog):
@@ -158,7 +159,7 @@ def test_a_chain_signed_by_another_key_is_not_extended(log: IncidentLog):
 
 
 def test_verifying_with_another_key_reports_every_checkpoint(log: IncidentLog):
-    report(log, 2)
+    report(log, 1)
     log.record_checkpoint(KEY, max_events=1)
     problems = log.verify_store(generate().public).problems
     assert [p.checkpoint for p in problems] == [1, 2] and all("does not verify" in p.message for p in problems)

@@ -157,7 +157,8 @@ class DisclosureDesk(AccessAudit):
     def receive_request(self, cmd: ReceiveRequest, actor: Actor, today: date | None = None) -> Saved:
         actor.require(*DISCLOSURE_ROLES)
         return self.add_listed(
-            actor, REQUESTS, lambda: DisclosureRequest.receive(practice=actor.practice, today=today or uk_today(), **cmd.model_dump())
+            actor, REQUESTS, lambda ref: DisclosureRequest.receive(practice=actor.practice, today=today or uk_today(), ref=ref, **cmd.model_dump()),
+            prefix=DisclosureRequest.PREFIX,
         )
 
     def extend_request(self, cmd: ExtendRequest, actor: Actor) -> Saved:

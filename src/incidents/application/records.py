@@ -9,6 +9,7 @@ does not exist for that user, whatever id is guessed.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -22,15 +23,56 @@ from eventsourcing.application import AggregateNotFoundError, Application, Event
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
-from ..domain.acting import acting_as
+from ..domain.acting import acting_as, recorded_now
 from ..domain.incident import Incident
 from ..domain.practice_lists import Listed, list_id
+from ..domain.references import Numbering
 from ..domain.values import DomainError
 
 UK = ZoneInfo("Europe/London")
 R = TypeVar("R", bound=Aggregate)
 SAVE_ATTEMPTS = 20
 PROCESS_ID = UUID(int=0)
+
+
+class References:
+    """The next short reference of each numbering, kept per process and read from the store the
+    first time; a number another process took first makes the save conflict, after which the
+    store's last is read again (refresh). Each number given is an entry, at that position, in the
+    numbering's log. A number is lost (a gap) only when its save fails for another reason: the
+    same form sent twice at the same moment."""
+
+    def __init__(self, records: Application) -> None:
+        self._records = records
+        self._last: dict[Numbering, int] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def year() -> int:
+        return recorded_now().astimezone(UK).year
+
+    def _log(self, numbering: Numbering) -> EventSourcedLog[Listed]:
+        return EventSourcedLog(self._records.events, list_id(numbering.practice, numbering.listing), Listed)
+
+    def next(self, numbering: Numbering) -> str:
+        with self._lock:
+            last = self._last.get(numbering)
+            if last is None:
+                found = self._log(numbering).get_last()
+                last = found.originator_version if found is not None else 0
+            self._last[numbering] = last + 1
+            return numbering.ref(last + 1)
+
+    def entry(self, numbering: Numbering, record_id: UUID, ref: str) -> Listed:
+        """The log entry that holds the number: a second record given it conflicts on saving."""
+        return self._log(numbering).trigger_event(next_originator_version=int(ref.rsplit("-", 1)[1]), entry=record_id)
+
+    def refresh(self, numbering: Numbering) -> None:
+        """Never back past numbers given here whose saves may still be on their way."""
+        found = self._log(numbering).get_last()
+        stored = found.originator_version if found is not None else 0
+        with self._lock:
+            self._last[numbering] = max(self._last.get(numbering, 0), stored)
 
 
 def uk_today() -> date:
@@ -127,6 +169,10 @@ class DateAsISO(Transcoding):
 class Records(Application[UUID]):
     """The application's way of keeping records; the parts of IncidentLog build on it."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.references = References(self)
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
@@ -165,7 +211,9 @@ class Records(Application[UUID]):
 
         return self.saving(actor, attempt)
 
-    def saving(self, actor: Actor, attempt: Callable[[], tuple[UUID, Sequence[Any]]]) -> Saved:
+    def saving(
+        self, actor: Actor, attempt: Callable[[], tuple[UUID, Sequence[Any]]], on_conflict: Callable[[], None] | None = None
+    ) -> Saved:
         """Save in one transaction what the attempt makes, in the actor's name, and return the
         id it names; a concurrent change to any of it makes it again, on fresh state."""
         with actor.acting():
@@ -176,6 +224,8 @@ class Records(Application[UUID]):
                 try:
                     recordings = self.save(*changed)
                 except IntegrityError:
+                    if on_conflict is not None:
+                        on_conflict()
                     time.sleep(random.uniform(0.001, 0.005) * (n + 1))  # let the other writer finish
                     continue
                 return Saved(record_id, recordings[-1].notification.id)
@@ -196,18 +246,24 @@ class Records(Application[UUID]):
     def listed_records(self, actor: Actor, listing: str) -> Iterator[Any]:
         return (self.repository.get(record_id) for record_id in self.listed(actor.practice, listing))
 
-    def add_listed(self, actor: Actor, listing: str, make: Callable[[], Aggregate]) -> Saved:
+    def add_listed(self, actor: Actor, listing: str, make: Callable[..., Aggregate], prefix: str = "") -> Saved:
         """A new record and its entry on the actor's practice's list, in one transaction. A record
-        that exists already (the same submission again) is answered with created False."""
-        with actor.acting():
-            record = make()
-        # Collected once: a failed save has taken an aggregate's pending events all the same.
-        pending = record.collect_events()
+        that exists already (the same submission again) is answered with created False. With a
+        prefix, the record is made with the next short reference of its kind (make(ref=...))."""
         entries = self.practice_list(actor.practice, listing)
+        numbering = Numbering(actor.practice, prefix, self.references.year()) if prefix else None
 
         def attempt() -> tuple[UUID, Sequence[Any]]:
+            if numbering is None:
+                record, numbered = make(), []
+            else:
+                record = make(ref="")
+                if self._exists(record.id):  # before a number is given: a form sent again takes none
+                    return record.id, []
+                record = make(ref=self.references.next(numbering))
+                numbered = [self.references.entry(numbering, record.id, record.ref)]
             if self._exists(record.id):
                 return record.id, []
-            return record.id, [*pending, entries.trigger_event(entry=record.id)]
+            return record.id, [*record.collect_events(), *numbered, entries.trigger_event(entry=record.id)]
 
-        return self.saving(actor, attempt)
+        return self.saving(actor, attempt, on_conflict=numbering and (lambda: self.references.refresh(numbering)))

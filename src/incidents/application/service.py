@@ -20,11 +20,13 @@ from ..domain.accounts import StaffAccount, acceptable_password, username_of
 from ..domain.checkpoint import CHECKPOINT_LOG_ID
 from ..domain.incident import Incident
 from ..domain.kinds import INCIDENT_KINDS  # noqa: F401  (the web layer reads the kinds from here)
+from ..domain.references import Numbering
 from ..domain.signing_key import SIGNING_KEY_ID
 from ..domain.values import DomainError
 from . import commands as c
 from .checkpoints import StoreCheckpoints
 from .exports import EvidenceExports
+from .references import EarlierReferences
 from .records import (  # the names web and the CLI import from here
     AccountNotFound,
     Actor,
@@ -32,6 +34,7 @@ from .records import (  # the names web and the CLI import from here
     IncidentNotFound,
     NotFound,
     NotPermitted,
+    SAVE_ATTEMPTS,
     Saved,
 )
 
@@ -75,7 +78,7 @@ class OneTimePassword:
     expires_at: datetime
 
 
-class IncidentLog(EvidenceExports, StoreCheckpoints):
+class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences):
     """Incidents and the staff accounts that record them, in one event store."""
 
     name = "incidents"
@@ -95,13 +98,17 @@ class IncidentLog(EvidenceExports, StoreCheckpoints):
         return self.report(cmd, actor)
 
     def report(self, cmd: c.Report, actor: Actor) -> Saved:
-        """A new incident of the command's kind. A repeated submission finds the incident the first one made."""
-        incident = self._new_incident(cmd, actor)
-        try:
-            recordings = self.save(incident)
-        except IntegrityError:
-            return self._made_before(incident.id)
-        return Saved(incident.id, recordings[-1].notification.id)
+        """A new incident of the command's kind, with its kind's next short reference. A repeated
+        submission finds the incident the first one made."""
+        numbering = self._numbering(cmd, actor)
+        incident_id = cmd.incident_class.create_id(actor.practice, cmd.submission_key)
+
+        def attempt() -> tuple[UUID, list[Any]]:
+            if self._exists(incident_id):  # before a number is given: a form sent again takes none
+                return incident_id, []
+            return incident_id, self._new_incident(cmd, actor, numbering)
+
+        return self.saving(actor, attempt, on_conflict=lambda: self.references.refresh(numbering))
 
     async def report_from_event_loop(self, cmd: c.Report, actor: Actor) -> Saved:
         """As report(), for a caller on an event loop, which goes on with other work while the
@@ -110,13 +117,19 @@ class IncidentLog(EvidenceExports, StoreCheckpoints):
         insert_from_loop = getattr(self.recorder, "insert_events_from_loop", None)
         if insert_from_loop is None:
             return self.report(cmd, actor)
-        incident = self._new_incident(cmd, actor)
-        stored = [self.mapper.to_stored_event(event) for event in incident.collect_events()]
-        try:
-            ids = await insert_from_loop(stored)
-        except IntegrityError:
-            return self._made_before(incident.id)
-        return Saved(incident.id, ids[-1])
+        numbering = self._numbering(cmd, actor)
+        incident_id = cmd.incident_class.create_id(actor.practice, cmd.submission_key)
+        for _ in range(SAVE_ATTEMPTS):
+            if self._exists(incident_id):  # before a number is given: a form sent again takes none
+                return self.unchanged(incident_id)
+            events = self._new_incident(cmd, actor, numbering)
+            try:
+                ids = await insert_from_loop([self.mapper.to_stored_event(event) for event in events])
+            except IntegrityError:
+                self.references.refresh(numbering)  # another process may have taken the number
+                continue
+            return Saved(incident_id, ids[-1])
+        raise ConcurrentChange("The incident could not be saved just now. Nothing was saved: try again.")
 
     def close(self) -> None:
         stop_writer = getattr(self.recorder, "stop_writer", None)
@@ -124,16 +137,17 @@ class IncidentLog(EvidenceExports, StoreCheckpoints):
             stop_writer()
         super().close()
 
-    def _new_incident(self, cmd: c.Report, actor: Actor) -> Incident:
+    def _numbering(self, cmd: c.Report, actor: Actor) -> Numbering:
         actor.require(*INCIDENT_ROLES)
         with actor.acting():
-            return cmd.incident_class.report(practice=actor.practice, **cmd.model_dump())
+            return Numbering(actor.practice, cmd.incident_class.PREFIX, self.references.year())
 
-    def _made_before(self, incident_id: UUID) -> Saved:
-        """The answer to a save refused as a conflict: the incident a repeated submission made."""
-        if not self._exists(incident_id):
-            raise ConcurrentChange("The incident could not be saved just now. Nothing was saved: try again.")
-        return self.unchanged(incident_id)
+    def _new_incident(self, cmd: c.Report, actor: Actor, numbering: Numbering) -> list[Any]:
+        """The entry that gives the new incident its number, then the incident's events (last, so
+        the position saved is the incident's own, which the views wait for)."""
+        with actor.acting():
+            incident = cmd.incident_class.report(practice=actor.practice, ref=self.references.next(numbering), **cmd.model_dump())
+            return [self.references.entry(numbering, incident.id, incident.ref), *incident.collect_events()]
 
     # Changing an incident ----------------------------------------------
 

@@ -53,6 +53,11 @@ def recorded_as_of(moment: datetime) -> Iterator[None]:
         _recorded_as_of.reset(token)
 
 
+def recorded_now() -> datetime:
+    """The moment an event made now is recorded at (see recorded_as_of)."""
+    return _recorded_as_of.get(None) or datetime_now_with_tzinfo()
+
+
 class Record(Aggregate):
     """An aggregate whose every event records who acted."""
 
@@ -64,4 +69,4 @@ class Record(Aggregate):
 
         @staticmethod
         def create_timestamp() -> datetime:
-            return _recorded_as_of.get(None) or datetime_now_with_tzinfo()
+            return recorded_now()

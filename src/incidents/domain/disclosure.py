@@ -169,6 +169,7 @@ def fingerprint_of(value: str) -> str:
 
 
 class DisclosureRequest(Record):
+    PREFIX = "D"  # of its short references
     REQUESTER_TYPES = REQUESTER_TYPES
     LEGAL_BASES = LEGAL_BASES
 
@@ -187,8 +188,10 @@ class DisclosureRequest(Record):
         reference: str,
         received_on: date,
         due_on: date,
+        ref: str = "",  # the practice's short reference (D-2026-0001); requests received before there were any have none
     ) -> None:
         self.practice = practice
+        self.ref = ref
         self.requester_type = requester_type
         self.requester = requester
         self.reference = reference
@@ -216,6 +219,7 @@ class DisclosureRequest(Record):
         received_on: date,
         due_on: date | None = None,
         today: date | None = None,
+        ref: str = "",
     ) -> DisclosureRequest:
         requester_type = choice(requester_type, REQUESTER_TYPES, "The requester")
         requester = required_text(requester, SHORT_TEXT_MAX_CHARS, "The requester's name", InvalidValue("Enter who made the request (a person or an organisation)"))
@@ -231,7 +235,18 @@ class DisclosureRequest(Record):
             reference=reference,
             received_on=received_on,
             due_on=due_date(requester_type, received_on, due_on),
+            ref=ref,
         )
+
+    def give_ref(self, ref: str) -> None:
+        """A short reference for a request received before there were any."""
+        if self.ref:
+            raise InvalidValue(f"This request is {self.ref} already")
+        self._referenced(ref=ref)
+
+    @event("Referenced")
+    def _referenced(self, ref: str) -> None:
+        self.ref = ref
 
     # Queries --------------------------------------------------------------
 

@@ -44,6 +44,7 @@ class RemovalNotJustified(DomainError):
 
 class FilmingIncident(Incident):
     KIND: ClassVar[str] = "filming"
+    PREFIX: ClassVar[str] = "F"
     TITLE: ClassVar[str] = "Someone filmed in the practice"
     HEADING: ClassVar[str] = "Someone is filming"
     HINT: ClassVar[str] = "In reception or the waiting area"

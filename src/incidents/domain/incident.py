@@ -7,7 +7,7 @@ value it replaces, the new value and the reason; the original stays in the histo
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from typing import Any, Callable, ClassVar, Mapping, Self
 
@@ -31,6 +31,10 @@ INCIDENT_NAMESPACE = uuid.UUID("6f1e0c2e-9d0b-4f43-8f5e-3b1a1f6f2c11")
 
 
 class IncidentClosed(DomainError):
+    pass
+
+
+class AlreadyReferenced(DomainError):
     pass
 
 
@@ -165,6 +169,7 @@ class Incident(Record):
     FACTS: ClassVar[tuple[Fact, ...]] = ()  # in the order the report form asks them
     # A fact (with choices) the home screen asks, each choice opening the form with it answered.
     ASKED_ON_HOME: ClassVar[str] = ""
+    PREFIX: ClassVar[str] = ""  # of the kind's short references (F-2026-0042)
 
     @classmethod
     def create_id(cls, practice: str, submission_key: str) -> uuid.UUID:
@@ -186,11 +191,14 @@ class Incident(Record):
         practice: str
         submission_key: str
         note: str
+        _: KW_ONLY
+        ref: str = ""  # the short reference; incidents logged before there were any get theirs by a Referenced event
 
         def apply(self, aggregate: Incident) -> None:  # type: ignore[override]
             for fact in aggregate.FACTS:
                 setattr(aggregate, fact.name, getattr(self, fact.name))
             aggregate.practice = self.practice
+            aggregate.ref = self.ref
             aggregate.status = "open"
             aggregate.responses = []
             aggregate.response_times = {}
@@ -201,7 +209,7 @@ class Incident(Record):
             aggregate.corrections_count = 0
 
     @classmethod
-    def report(cls, practice: str, submission_key: str, note: str, **facts: Any) -> Self:
+    def report(cls, practice: str, submission_key: str, note: str, ref: str = "", **facts: Any) -> Self:
         """A new incident of this kind; each fact is checked as its FACTS entry says."""
         unknown = facts.keys() - {f.name for f in cls.FACTS}
         if unknown:
@@ -211,8 +219,19 @@ class Incident(Record):
             practice=practice_code(practice),
             submission_key=submission_key,
             note=bounded_text(note, NOTE_MAX_CHARS),
+            ref=ref,
             **{f.name: f.parse(facts.get(f.name, "")) for f in cls.FACTS},
         )
+
+    def give_ref(self, ref: str) -> None:
+        """A short reference for an incident logged before there were any."""
+        if self.ref:
+            raise AlreadyReferenced(f"This incident is {self.ref} already")
+        self._referenced(ref=ref)
+
+    @event("Referenced")
+    def _referenced(self, ref: str) -> None:
+        self.ref = ref
 
     # Guards -------------------------------------------------------------
 

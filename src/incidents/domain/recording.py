@@ -50,6 +50,7 @@ def _shown_nhs_number(value: str) -> str:
 
 class RecordingEpisode(Incident):
     KIND: ClassVar[str] = "recording"
+    PREFIX: ClassVar[str] = "R"
     TITLE: ClassVar[str] = "A patient recorded a consultation"
     HEADING: ClassVar[str] = "A patient recorded their consultation"
     OUTCOMES: ClassVar[dict[str, str]] = {

@@ -52,6 +52,7 @@ def summary_row(summary: IncidentSummary) -> dict[str, Any]:
     response = kind_class.RESPONSES.get(summary.last_response)
     return {
         "id": summary.incident_id,
+        "ref": summary.ref,
         "title": kind_class.TITLE,
         "occurred_at": summary.occurred_at,
         "where": LOCATIONS.get(summary.location, summary.location),

@@ -203,7 +203,7 @@ def incident_list(request: Request, actor: Overseer, sent: Annotated[ListFilters
 
 
 CSV_COLUMNS = [
-    "incident_id", "kind", "occurred_at", "recorded_at", "where", "status", "last_response", "responses", "notes",
+    "reference", "incident_id", "kind", "occurred_at", "recorded_at", "where", "status", "last_response", "responses", "notes",
     "corrections", "reviewed_at", "closed_at", "outcome", "clinician",
 ]  # fmt: skip
 
@@ -213,7 +213,7 @@ def csv_row(s: IncidentSummary) -> list[Any]:
     shown = summary_row(s)
     moment = lambda value: value.astimezone(UK).isoformat(timespec="minutes") if value else ""  # noqa: E731
     return [
-        s.incident_id, shown["title"], moment(s.occurred_at), moment(s.reported_at), shown["where"], s.status,
+        s.ref, s.incident_id, shown["title"], moment(s.occurred_at), moment(s.reported_at), shown["where"], s.status,
         shown["last_response"], s.responses, s.notes, s.corrections, moment(s.reviewed_at), moment(s.closed_at),
         OUTCOMES.get(s.outcome, s.outcome), s.clinician,
     ]  # fmt: skip

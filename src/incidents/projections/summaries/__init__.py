@@ -21,6 +21,7 @@ from incidents.projections.folding import FoldedView, FoldingProjection
 
 from incidents.domain.incident import Incident
 from incidents.domain.kinds import INCIDENT_KINDS, LOCATION_FACTS, LOCATIONS, kind_of
+from incidents.domain.references import parse_ref
 from incidents.domain.values import InvalidPractice, has_nhs_check_digit, practice_code
 
 
@@ -42,6 +43,7 @@ class IncidentSummary:
     closed_at: datetime | None = None
     outcome: str = ""
     clinician: str = ""
+    ref: str = ""  # the short reference (F-2026-0042)
 
 
 # The vocabularies a list can be filtered by, and the words each code is searched by -------------
@@ -150,7 +152,8 @@ class SummaryQuery:
     raises InvalidSummaryQuery. kind, status, location: a code of `KINDS`, `STATUSES`,
     `LOCATIONS` (None: any). occurred_from / occurred_to: a `date` is a whole UK day, both days
     included; an aware `datetime` is taken to the millisecond, `occurred_to` excluded. text:
-    words that must all match, each as a prefix (PREFIX_CHARS). outcome, closed_from/closed_to
+    words that must all match, each as a prefix (PREFIX_CHARS), or a short reference however
+    typed ("f 2026 42" finds F-2026-0042). outcome, closed_from/closed_to
     (whole UK days) and took_at_least/took_under (from report to close) find closed incidents
     as the monthly report counts them. before_key: only rows after (older than) the one whose
     SummaryPage.last_key it is, to read a whole list page by page, each read where the last
@@ -176,6 +179,7 @@ class SummaryQuery:
     closed_start: datetime | None = field(init=False, repr=False, compare=False)
     closed_end: datetime | None = field(init=False, repr=False, compare=False)
     words: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    ref: str | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
@@ -210,7 +214,9 @@ class SummaryQuery:
                 raise InvalidSummaryQuery(f"{name} must be a length of time")
         object.__setattr__(self, "closed_start", _moment(self.closed_from, "closed_from", day_end=False))
         object.__setattr__(self, "closed_end", _moment(self.closed_to, "closed_to", day_end=True))
-        object.__setattr__(self, "words", search_words(text))
+        ref = parse_ref(text, "".join(k.PREFIX for k in INCIDENT_KINDS.values()))
+        object.__setattr__(self, "ref", ref)
+        object.__setattr__(self, "words", () if ref else search_words(text))
 
     @property
     def offset(self) -> int:
@@ -221,7 +227,7 @@ class SummaryQuery:
         as `mark` says (':{}' on SQLite, '%({})s' on PostgreSQL), and the parameters of a page."""
         params: dict[str, Any] = {"practice": self.practice, "limit": self.page_size + 1, "offset": self.offset, "cap": TOTAL_CAP + 1}
         where = ["practice=" + mark.format("practice")]
-        for name in ("kind", "status", "location"):
+        for name in ("kind", "status", "location", "ref"):
             if getattr(self, name) is not None:
                 params[name] = getattr(self, name)
                 where.append(f"{name}=" + mark.format(name))
@@ -313,10 +319,10 @@ def sort_base(moment: datetime) -> int:
 # A row of the view, in the fold as a list in this order (the views write these columns by name).
 ROW_COLUMNS = (
     "incident_id", "practice", "kind", "occurred_at", "reported_at", "location", "status", "last_response",
-    "last_response_at", "responses", "notes", "corrections", "reviewed_at", "closed_at", "outcome", "clinician",
+    "last_response_at", "responses", "notes", "corrections", "reviewed_at", "closed_at", "outcome", "clinician", "ref",
     "sort_key", "kind_words", "location_words", "outcome_words", "response_words", "note_words",
 )
-SUMMARY_COLUMNS = ", ".join(ROW_COLUMNS[:16])  # IncidentSummary's fields, in order
+SUMMARY_COLUMNS = ", ".join(ROW_COLUMNS[:17])  # IncidentSummary's fields, in order
 # The view's table on either database, given its types and its generated search column.
 SUMMARIES_TABLE = (
     "CREATE TABLE IF NOT EXISTS {{incident_summaries}} ("
@@ -325,7 +331,7 @@ SUMMARIES_TABLE = (
     "status text NOT NULL, last_response text NOT NULL DEFAULT '', last_response_at {time}, "
     "responses integer NOT NULL DEFAULT 0, notes integer NOT NULL DEFAULT 0, "
     "corrections integer NOT NULL DEFAULT 0, reviewed_at {time}, closed_at {time}, "
-    "outcome text NOT NULL DEFAULT '', clinician text NOT NULL DEFAULT '', sort_key {key} NOT NULL UNIQUE, "
+    "outcome text NOT NULL DEFAULT '', clinician text NOT NULL DEFAULT '', ref text NOT NULL DEFAULT '', sort_key {key} NOT NULL UNIQUE, "
     "kind_words text NOT NULL DEFAULT '', location_words text NOT NULL DEFAULT '', "
     "outcome_words text NOT NULL DEFAULT '', response_words text NOT NULL DEFAULT '', "
     "note_words text NOT NULL DEFAULT '', {generated})"
@@ -342,7 +348,8 @@ LIST_INDEXES = {
             ("kind_status", "kind, status, "), ("location_status", "location, status, "),
         )
     },
-    "incident_summaries_closed": "practice, closed_at",  # the incidents the monthly report counts as closed in a month
+    "incident_summaries_closed": "practice, closed_at",
+    "incident_summaries_ref": "practice, ref",  # a reference searched for  # the incidents the monthly report counts as closed in a month
 }
 WORDS = ("kind_words", "location_words", "clinician", "outcome_words", "response_words", "note_words")  # what search reads
 
@@ -388,7 +395,7 @@ CORRECTED_COLUMNS = {"occurred_at": "occurred_at", "clinician": "clinician", **{
 
 class IncidentSummaries(FoldingProjection):
     name = "incident_summaries"
-    layout = 2
+    layout = 3
     rebuild_cost = 2  # about the two other views' together, with its search index
 
     @singledispatchmethod
@@ -401,9 +408,13 @@ class IncidentSummaries(FoldingProjection):
         summary = IncidentSummary(
             incident_id=e.originator_id, practice=e.practice, kind=kind, occurred_at=e.occurred_at,
             reported_at=e.timestamp, location=getattr(e, LOCATION_FACTS[kind]), notes=1 if e.note else 0,
-            clinician=searchable(getattr(e, "clinician", "")),
+            clinician=searchable(getattr(e, "clinician", "")), ref=e.ref,
         )
         self.fold.add(summary, searchable(e.note))
+
+    @fold_event.register
+    def _(self, e: Incident.Referenced) -> None:
+        self.fold.set_ref(e.originator_id, e.ref)
 
     @fold_event.register
     def _(self, e: Incident.Responded) -> None:

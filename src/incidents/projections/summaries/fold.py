@@ -13,7 +13,7 @@ from . import ROW_COLUMNS, SORT_SLOTS, IncidentSummary, label_words, sort_base
 
 (
     ID, PRACTICE, KIND, OCCURRED_AT, REPORTED_AT, LOCATION, STATUS, LAST_RESPONSE,
-    LAST_RESPONSE_AT, RESPONSES, NOTES, CORRECTIONS, REVIEWED_AT, CLOSED_AT, OUTCOME, CLINICIAN,
+    LAST_RESPONSE_AT, RESPONSES, NOTES, CORRECTIONS, REVIEWED_AT, CLOSED_AT, OUTCOME, CLINICIAN, REF,
     SORT_KEY, KIND_WORDS, LOCATION_WORDS, OUTCOME_WORDS, RESPONSE_WORDS, NOTE_WORDS,
 ) = range(len(ROW_COLUMNS))
 
@@ -77,7 +77,7 @@ class SummaryFold(Fold):
             self.stored(summary.reported_at), summary.location, summary.status, summary.last_response,
             self.stored(summary.last_response_at), summary.responses, summary.notes, summary.corrections,
             self.stored(summary.reviewed_at), self.stored(summary.closed_at), summary.outcome,
-            summary.clinician, key, label_words(summary.kind), label_words(summary.location),
+            summary.clinician, summary.ref, key, label_words(summary.kind), label_words(summary.location),
             label_words(summary.outcome), "", note,
         ]
         self.rows[summary.incident_id] = self.changed[summary.incident_id] = row
@@ -110,6 +110,11 @@ class SummaryFold(Fold):
             row[LOCATION], row[LOCATION_WORDS] = value, label_words(value)
         elif column == "clinician":
             row[CLINICIAN] = value
+
+    def set_ref(self, incident_id: UUID, ref: str) -> None:
+        row = self._row(incident_id)
+        if row is not None:
+            row[REF] = ref
 
     def mark_reviewed(self, incident_id: UUID, at: datetime, comment: str) -> None:
         row = self._row(incident_id)
