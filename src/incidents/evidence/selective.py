@@ -1,0 +1,124 @@
+"""Each event's fields committed one by one as salted hashes, in the manner of SD-JWT selective
+disclosure (RFC 9901), so that a field can be withheld and the event still checked:
+
+    fields        every value in the event (not its "disclosure" member), named by its path:
+                  "note", "who.username", "details.0.value", "correction.previous", ...
+    field digest  SHA-256(RFC 8785 JSON of [salt, field name, value]), in hex
+    leaf          SHA-256(0x00 || RFC 8785 JSON of the event's field digests, sorted)
+    disclosure    {"salts": {name: salt}, "redacted": {name: digest}}: a field shown has its
+                  salt, a redacted one only its digest (its value shows "[redacted: reason]")
+
+A salt is HMAC-SHA256, under a secret derived from the deployment's signing key, of the event's
+identity and the field's name (first 16 bytes, in hex): the same event gets the same salts, so the
+same leaf, in every bundle, redacted or not; and without the salt a withheld value cannot be
+guessed by hashing candidates. The secret is never in a bundle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable
+from typing import Any
+
+from . import merkle
+from .canonical import canonical_plain
+
+DISCLOSURE = "disclosure"  # the member of an event holding its salts and redacted digests
+SALT_BYTES = 16
+FIELD_RULE = "SHA-256 of the RFC 8785 JSON array [salt, field name, value], in lowercase hex"
+LEAF_RULE = "SHA-256(0x00 || the RFC 8785 JSON array of the event's field digests, sorted)"
+FIELD_NAMES = (
+    "each value of an element of events.json's \"events\" other than its \"disclosure\", named by its path "
+    "with dots: incident_id, note, who.username, details.0.label, correction.previous, ..."
+)
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+Encode = Callable[[Any], bytes]
+
+
+def _flatten(value: Any, path: str, out: list[tuple[str, Any]]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(item, f"{path}.{key}", out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _flatten(item, f"{path}.{index}", out)
+    else:
+        out.append((path, value))
+
+
+def fields(event: dict[str, Any]) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in event.items():
+        if key != DISCLOSURE:
+            _flatten(value, key, out)
+    return out
+
+
+def salt(secret: bytes, incident_id: str, sequence: int, name: str) -> str:
+    return hmac.digest(secret, canonical_plain([incident_id, sequence, name]), "sha256")[:SALT_BYTES].hex()
+
+
+def field_digest(salt_hex: str, name: str, value: Any, encode: Encode = canonical_plain) -> str:
+    return hashlib.sha256(encode([salt_hex, name, value])).hexdigest()
+
+
+def leaf_of(digests: list[str], encode: Encode = canonical_plain) -> bytes:
+    return merkle.leaf_hash(encode(sorted(digests)))
+
+
+def disclose(original: dict[str, Any], shown: dict[str, Any], secret: bytes) -> tuple[dict[str, Any], bytes]:
+    """The event as shown, with its disclosure member, and its leaf hash (that of the original).
+
+    A field whose shown value differs from the original's was redacted: only its digest is given.
+    """
+    incident_id, sequence = original["incident_id"], original["sequence"]
+    shown_values = None if shown is original else dict(fields(shown))
+    salts: dict[str, str] = {}
+    redacted: dict[str, str] = {}
+    digests = []
+    for name, value in fields(original):
+        salt_hex = salt(secret, incident_id, sequence, name)
+        digest = field_digest(salt_hex, name, value)
+        digests.append(digest)
+        if shown_values is not None and shown_values.get(name, value) != value:
+            redacted[name] = digest
+        else:
+            salts[name] = salt_hex
+    return {**shown, DISCLOSURE: {"salts": salts, "redacted": redacted}}, leaf_of(digests)
+
+
+class Unchecked(ValueError):
+    """An event whose leaf cannot be recomputed from what it carries; the message says why."""
+
+
+def leaf_from(element: dict[str, Any], encode: Encode) -> bytes:
+    """The leaf hash recomputed from an event as received: its shown fields' salts and values,
+    its redacted fields' digests."""
+    disclosure = element.get(DISCLOSURE)
+    salts = disclosure.get("salts") if isinstance(disclosure, dict) else None
+    redacted = disclosure.get("redacted") if isinstance(disclosure, dict) else None
+    if not isinstance(salts, dict) or not isinstance(redacted, dict):
+        raise Unchecked(f'it has no "{DISCLOSURE}" with its "salts" and "redacted" fields: it cannot be checked')
+    digests, names = [], set()
+    for name, value in fields(element):
+        names.add(name)
+        if name in salts and name in redacted:
+            raise Unchecked(f"its field {name} has both a salt and a redacted digest")
+        if name in salts:
+            if not isinstance(salts[name], str):
+                raise Unchecked(f"the salt of its field {name} is not text")
+            digests.append(field_digest(salts[name], name, value, encode))
+        elif name in redacted:
+            digest = redacted[name]
+            if not isinstance(digest, str) or not HEX_DIGEST.fullmatch(digest):
+                raise Unchecked(f"the redacted digest of its field {name} is not 64 lowercase hexadecimal digits")
+            digests.append(digest)
+        else:
+            raise Unchecked(f"its field {name} has neither a salt nor a redacted digest: it cannot be checked")
+    unknown = sorted((set(salts) | set(redacted)) - names)
+    if unknown:
+        raise Unchecked(f"its disclosure names fields it does not have: {', '.join(unknown[:5])}")
+    return leaf_of(digests, encode)
