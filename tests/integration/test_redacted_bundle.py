@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,8 @@ from incidents.evidence.canonical import canonical
 from incidents.evidence.material import EvidenceError, Redaction
 from incidents.evidence.sample import sample_material
 from incidents.evidence.verify import verify_bundle
+
+from tests.conftest import BIN
 
 from .evidence_helpers import position, read_zip, resum, write_zip
 from .test_verify_with_standard_tools import stranger_checks
@@ -66,8 +69,16 @@ def pdf_text(data: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split())
 
 
+def incidents_verify(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "incidents"), "verify", str(path)], cwd=path.parent, capture_output=True, text=True, timeout=60)
+
+
 def test_a_redacted_bundle_verifies_with_our_software_and_with_standard_tools(files, tmp_path):
-    assert verify_bundle(write_zip(tmp_path / "b.zip", files)) == []
+    path = write_zip(tmp_path / "b.zip", files)
+    assert verify_bundle(path) == []
+    cli = incidents_verify(path)
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    assert "2 field(s) redacted for this disclosure" in cli.stdout
     if shutil.which("openssl") and shutil.which("sha256sum"):
         *_, leaves = stranger_checks(files, tmp_path / "unpacked")
         assert leaves.returncode == 0, leaves.stdout + leaves.stderr
@@ -179,9 +190,13 @@ def test_tampering_with_a_redacted_bundle_is_caught_by_both(files, tmp_path, cas
     tampered[EVENTS] = canonical(document)
     resum(tampered)  # the forger's sums agree with the forger's files
 
-    problems = verify_bundle(write_zip(tmp_path / "t.zip", tampered))
+    path = write_zip(tmp_path / "t.zip", tampered)
+    problems = verify_bundle(path)
     assert any(p.startswith(ours) for p in problems), problems
     assert any(p.startswith("events.json: the Merkle root of its events is") for p in problems)
+    cli = incidents_verify(path)
+    assert cli.returncode == 1 and "NOT verified" in cli.stdout
+    assert ours in " ".join(cli.stdout.split()), cli.stdout
 
     if not (shutil.which("openssl") and shutil.which("sha256sum")):
         pytest.skip("needs openssl and sha256sum")
@@ -190,3 +205,45 @@ def test_tampering_with_a_redacted_bundle_is_caught_by_both(files, tmp_path, cas
     assert leaves.returncode != 0  # ...and the events themselves no longer match the manifest
     assert theirs in leaves.stdout, leaves.stdout
     assert "Every event and the Merkle root check out" not in leaves.stdout
+
+
+# Through the application: redacted for the requester, then disclosed whole to a court -------------
+
+
+def test_a_request_redacts_its_bundle_and_the_same_events_later_unredacted_keep_their_leaves(tmp_path, key):
+    import uuid as uuid_
+
+    from incidents.application import commands as c
+    from incidents.application.disclosures import Redact, RemoveRedaction
+
+    from .test_export_bundle_contract import GOVERNANCE, RECEPTION, incident, request_for
+
+    from incidents.bootstrap import open_log
+    from incidents.settings import Settings
+
+    opened = open_log(Settings(data_dir=tmp_path / "data"))
+    log = opened.log
+    try:
+        incident_id = incident(log)
+        log.add_note(c.AddNote(incident_id=incident_id, submission_key=uuid_.uuid4().hex, text="Mrs Jones, another patient, was filmed too"), RECEPTION)
+        request = request_for(log, incident_id)
+        log.redact(Redact(request_id=request, target=f"entry:{incident_id}:2", text="Mrs Jones", reason="Another patient"), GOVERNANCE)
+        log.redact(Redact(request_id=request, target=f"fact:{incident_id}:filmer", reason="Names who filmed"), GOVERNANCE)
+        redacted = log.export_bundle(GOVERNANCE, request, key)
+        redaction_ids = list(log.get_request(GOVERNANCE, request).redactions)
+        for redaction_id in redaction_ids:
+            log.remove_redaction(RemoveRedaction(request_id=request, redaction_id=redaction_id), GOVERNANCE)
+        whole = log.export_bundle(GOVERNANCE, request, key)
+    finally:
+        log.close()
+    redacted_path, whole_path = tmp_path / "redacted.zip", tmp_path / "whole.zip"
+    redacted_path.write_bytes(redacted.zip_bytes)
+    whole_path.write_bytes(whole.zip_bytes)
+    assert verify_bundle(redacted_path, key.fingerprint()) == [] and verify_bundle(whole_path, key.fingerprint()) == []
+    redacted_files, whole_files = read_zip(redacted_path), read_zip(whole_path)
+    assert b"Mrs Jones" not in b"".join(redacted_files.values()) and b"Mrs Jones" in whole_files[EVENTS]
+    note = events_of(redacted_files)[1]["note"]
+    assert note == "[redacted: Another patient], another patient, was filmed too"
+    assert events_of(redacted_files)[0]["details"][1]["value"] == "[redacted: Names who filmed]"
+    assert json.loads(redacted_files[MANIFEST])["events"] == json.loads(whole_files[MANIFEST])["events"]
+    assert redacted.merkle_root == whole.merkle_root

@@ -22,6 +22,7 @@ from .material import (
     NothingToExport,
     Person,
     Practice,
+    Redaction,
     RequestInfo,
     TimelineEvent,
 )
@@ -32,6 +33,6 @@ from .verify import Verification, check_bundle, verify_bundle
 __all__ = [
     "Bundle", "build_bundle", "write_bundle", "Correction", "CustodyEntry", "EvidenceError", "EvidenceMaterial",
     "EventsOutOfOrder", "IncidentRecord", "NaiveTime", "NoLegalBasis", "NoticeInForce", "NothingToExport", "Person",
-    "Practice", "RequestInfo", "TimelineEvent", "PdfNotMade", "warm_up", "SigningKey", "SigningKeyError",
+    "Practice", "Redaction", "RequestInfo", "TimelineEvent", "PdfNotMade", "warm_up", "SigningKey", "SigningKeyError",
     "Verification", "check_bundle", "verify_bundle",
 ]  # fmt: skip

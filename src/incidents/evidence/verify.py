@@ -37,6 +37,7 @@ class Verification:
     request: dict[str, Any] = field(default_factory=dict)
     incidents: list[str] = field(default_factory=list)
     event_count: int = 0
+    redacted_fields: int = 0  # withheld from this disclosure, each checked by its digest alone
 
     @property
     def ok(self) -> bool:
@@ -203,6 +204,7 @@ def _check_events(manifest: dict[str, Any], document: dict[str, Any], result: Ve
         result.problems.append(f"{EVENTS} or {MANIFEST} lacks an event's {error}")
         return
     result.event_count = len(found)
+    result.redacted_fields = sum(len((e.get(selective.DISCLOSURE) or {}).get("redacted") or {}) for e in events)
     listed_hash = dict(listed)
     found_keys = [k for k, _ in found]
     counts = Counter(found_keys)
