@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import AfterValidator, Field, StringConstraints
 
 from ..domain.custody import IncidentAccessLog
-from ..domain.disclosure import LEGAL_BASES, REQUESTER_TYPES, STATUSES, DisclosureRequest, NothingToRedact, fingerprint_of
+from ..domain.disclosure import LEGAL_BASES, REQUESTER_TYPES, STATUSES, DisclosureRequest, NothingToRedact, WordsNotInEntry, fingerprint_of
 from ..domain.values import DomainError
 from . import commands as c
 from .custody import AccessAudit
@@ -265,6 +265,8 @@ class DisclosureDesk(AccessAudit):
         request.check_in_scope(incident_id)  # before reading it: another practice's is not in scope
         kind_class = type(self.get_incident(actor, incident_id))
         if kind == "fact":
+            if cmd.text:
+                raise WordsNotInEntry("A fact is hidden whole: leave the words blank, or choose an entry to hide words in it")
             facts = {f.name: f.label for f in kind_class.FACTS}
             return self._change_request(actor, cmd.request_id, lambda r: r.redact_fact(incident_id, what, cmd.reason, facts))
         entry = next((e for e in timeline(kind_class, self.history(actor, incident_id)) if e.version == int(what)), None)

@@ -154,6 +154,10 @@ class NothingToRedact(InvalidValue):
     pass
 
 
+class WordsNotInEntry(NothingToRedact):
+    """The words to hide are blank, or not in the entry chosen."""
+
+
 class RedactionNotFound(DomainError):
     pass
 
@@ -403,9 +407,9 @@ class DisclosureRequest(Record):
         request's bundle, wherever they appear in it."""
         self.check_open()
         self.check_in_scope(incident_id)
-        text = required_text(text, SHORT_TEXT_MAX_CHARS, "The words to hide", NothingToRedact("Enter the words to hide, exactly as the entry has them"))
+        text = required_text(text, SHORT_TEXT_MAX_CHARS, "The words to hide", WordsNotInEntry("Enter the words to hide, exactly as the entry has them"))
         if text not in entry_text:
-            raise NothingToRedact("That entry does not have those words: copy them exactly as it has them")
+            raise WordsNotInEntry("That entry does not have those words: copy them exactly as it has them")
         reason = self._redaction_reason(reason)
         if any(r.incident_id == incident_id and r.sequence == sequence and r.text == text for r in self.redactions.values()):
             raise AlreadyRedacted("Those words are already redacted in that entry")
