@@ -105,6 +105,8 @@ def test_the_pdf_csv_and_json_show_the_reason_in_its_place(files):
     assert marker in row["note"] and fact_marker in row["details"]
     text = pdf_text(files[PDF])
     assert marker in text and fact_marker in text
+    assert "Redacted Another patient: the fact “Who was filming” of incident INC-0001" in text  # on the first page
+    assert f"Redacted {THIRD_PARTY}: words in entry #1 of incident INC-0001" in text
     manifest = json.loads(files[MANIFEST])
     assert manifest["redactions"] == [
         {"incident_id": "INC-0001", "fact": "Who was filming", "sequence": None, "reason": ANOTHER_PATIENT},
