@@ -231,8 +231,9 @@ def committed_events(m: EvidenceMaterial, shown: EvidenceMaterial, document: dic
     """Each event of events.json (as shown, with its disclosure) as canonical bytes, and its leaf hash."""
     originals = document["events"] if shown is m else [records.event(i.incident_id, e) for i in m.incidents for e in i.events]
     entries, leaves = [], []
+    salter = selective.Salter(secret)
     for original, as_shown in zip(originals, document["events"]):
-        element, leaf = selective.disclose(original, as_shown, secret)
+        element, leaf = selective.disclose(original, as_shown, salter)
         entries.append(canonical_plain(element))
         leaves.append(leaf)
     return entries, leaves
