@@ -5,7 +5,7 @@
     bundle    = build_bundle(material, key)    # Bundle: .data (the zip), .merkle_root, .warnings, ...
     problems  = verify_bundle(path, expected_fingerprint=None)   # [] when all is well
 
-The layout of a bundle, and how to check it with openssl and sha256sum, are in bundle.py.
+The layout of a bundle, and how to check it with openssl, sha256sum and python3, are in bundle.py.
 """
 
 from .bundle import Bundle, build_bundle, write_bundle

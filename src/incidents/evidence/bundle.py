@@ -6,7 +6,7 @@
     manifest.json    request, scope, legal basis, redactions, each event's RFC 9162 leaf hash (from
                      its field digests, selective.py), the Merkle root, the signing key's fingerprint
     public-key.pem   the deployment's Ed25519 public key
-    VERIFY.txt       how to check all this with openssl and sha256sum
+    VERIFY.txt       how to check all this with openssl, sha256sum and python3
     SHA256SUMS       `sha256sum -c` lines for every file above
     SHA256SUMS.sig   Ed25519 signature over SHA256SUMS's bytes
 """
@@ -81,7 +81,7 @@ def manifest(m: EvidenceMaterial, document: dict[str, Any], leaves: list[bytes],
             "fingerprint_rule": "SHA-256 of the DER SubjectPublicKeyInfo",
         },
         "timeline_pdf": {"standard": "PDF/A-2b" if pdf_a else "none", "warnings": warnings},
-        "how_to_check": f"{VERIFY} explains how to check this bundle with openssl and sha256sum alone",
+        "how_to_check": f"{VERIFY} explains how to check this bundle with openssl, sha256sum and python3 alone",
     }
 
 
