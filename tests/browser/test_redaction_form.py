@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, SCREENSHOTS, screenshot
-from tests.browser.test_accessibility import http_client, log_incident_with_responses
+from tests.browser.test_accessibility import components_left_out, http_client, log_incident_with_responses, run_axe
 from tests.browser.test_manager_dashboard import sign_in_at_desk
 from tests.conftest import csrf_from, field_from
 
@@ -40,8 +40,9 @@ def ready_request(live_server_factory):
     return server, governance, location
 
 
-def test_words_in_a_note_are_redacted_listed_and_removed_and_an_empty_form_says_what_is_missing(ready_request, tablet):
+def test_words_in_a_note_are_redacted_listed_and_removed_and_an_empty_form_says_what_is_missing(ready_request, new_tablet):
     server, governance, location = ready_request
+    tablet = new_tablet(bypass_csp=True)  # for axe's script, as the accessibility test opens its pages
     page = tablet.page
     tablet.watch.expected_page_statuses.add(422)
     sign_in_at_desk(page, server, governance)
@@ -74,6 +75,7 @@ def test_words_in_a_note_are_redacted_listed_and_removed_and_an_empty_form_says_
     expect(listed).to_contain_text("Another patient's words")
     screenshot(page, "disclosure-redaction-listed")
     page.locator("#redactions").screenshot(path=str(SCREENSHOTS / "disclosure-redaction-listed-section-768.png"))
+    assert run_axe(page) == [] and components_left_out(page) == []
 
     listed.get_by_role("button", name=re.compile("^Remove")).tap()
     expect(page.get_by_role("status")).to_contain_text("The redaction is removed")
