@@ -159,6 +159,10 @@ def _remove_a_salt(events: list[dict[str, Any]]) -> None:
     del events[0]["disclosure"]["salts"]["details.0.value"]
 
 
+def _show_other_words_in_a_redacted_field(events: list[dict[str, Any]]) -> None:
+    events[0]["note"] = "A patient filmed the reception desk on a phone and apologised."
+
+
 def _swap_two_events(events: list[dict[str, Any]]) -> None:
     i = position(events, "INC-0001", 2)
     events[i], events[i + 1] = events[i + 1], events[i]
@@ -249,3 +253,15 @@ def test_a_request_redacts_its_bundle_and_the_same_events_later_unredacted_keep_
     assert events_of(redacted_files)[0]["details"][1]["value"] == "[redacted: Names who filmed]"
     assert json.loads(redacted_files[MANIFEST])["events"] == json.loads(whole_files[MANIFEST])["events"]
     assert redacted.merkle_root == whole.merkle_root
+
+
+def test_a_redacted_field_showing_other_words_is_named(files, tmp_path):
+    """Its digest alone still matches, so the leaf cannot tell; the signature does, and so does `incidents verify`."""
+    tampered = dict(files)
+    document = json.loads(files[EVENTS])
+    _show_other_words_in_a_redacted_field(document["events"])
+    tampered[EVENTS] = canonical(document)
+    resum(tampered)
+    problems = verify_bundle(write_zip(tmp_path / "t.zip", tampered))
+    assert any(p.startswith("SHA256SUMS.sig does not verify") for p in problems)
+    assert "events.json: incident INC-0001 event #1, at position 1: its field note is redacted but does not say so (no \"[redacted: \" in what it shows)" in problems

@@ -35,6 +35,7 @@ FIELD_NAMES = (
     "with dots: incident_id, note, who.username, details.0.label, correction.previous, ..."
 )
 HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+MARKER = "[redacted: "  # what a redacted field shows, with the reason
 
 Encode = Callable[[Any], bytes]
 
@@ -160,6 +161,9 @@ def leaf_from(element: dict[str, Any], encode: Encode) -> bytes:
             digest = redacted[name]
             if not isinstance(digest, str) or not HEX_DIGEST.fullmatch(digest):
                 raise Unchecked(f"the redacted digest of its field {name} is not 64 lowercase hexadecimal digits")
+            if not isinstance(value, str) or MARKER not in value:
+                # What is shown of a redacted field is vouched for by the signature alone: it must say so.
+                raise Unchecked(f"its field {name} is redacted but does not say so (no \"{MARKER}\" in what it shows)")
             digests.append(digest)
         else:
             raise Unchecked(f"its field {name} has neither a salt nor a redacted digest: it cannot be checked")
