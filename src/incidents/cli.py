@@ -385,7 +385,8 @@ def verify(
         f"{len(result.incidents)} incident(s) ({escape(', '.join(result.incidents))}) for request "
         f"{escape(str(request.get('id')))}, reference {escape(str(request.get('reference')))}; "
         f"legal basis {escape(str(request.get('legal_basis')))}.\n"
-        f"  Merkle root {result.merkle_root}\n  signed by the key {result.fingerprint}"
+        + (f"  {result.redacted_fields} field(s) redacted for this disclosure, each checked by its digest alone\n" if result.redacted_fields else "")
+        + f"  Merkle root {result.merkle_root}\n  signed by the key {result.fingerprint}"
         + (" (the practice's key)" if fingerprint else "")
     )
     for note in result.notes:

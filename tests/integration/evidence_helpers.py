@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from incidents.evidence import merkle
+from incidents.evidence import merkle, selective
 from incidents.evidence.bundle import EVENTS, MANIFEST, SUMMED_FILES, SUMS
 from incidents.evidence.canonical import canonical
 
@@ -45,7 +45,7 @@ def tamper_events(
     files[EVENTS] = canonical(document)
     if manifest_too:
         manifest = json.loads(files[MANIFEST])
-        leaves = [merkle.leaf_hash(canonical(e)) for e in document["events"]]
+        leaves = [selective.leaf_from(e, canonical) for e in document["events"]]
         manifest["events"] = [
             {"incident_id": e["incident_id"], "sequence": e["sequence"], "leaf_hash": leaf.hex()}
             for e, leaf in zip(document["events"], leaves)

@@ -112,6 +112,7 @@ def test_old_events_load_and_name_who_acted(log, sign_up):
     assert [(w.text, w.actor_name) for w in notice.wordings] == [("Calls are recorded", "Mo"), ("Calls are recorded and kept", "Sam")]
     request = log.get_request(governance, request_id)
     assert isinstance(request, DisclosureRequest) and request.basis_decided_by == ("gill", "Gill")
+    assert request.redactions == {}  # a request stored before redactions has none
     history = log.account_history(governance, account_id)
     assert [(type(e).__name__, getattr(e, "actor", None)) for e in history] == [("Registered", "cli"), ("SignedOut", None)]
 

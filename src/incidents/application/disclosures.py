@@ -12,13 +12,13 @@ from uuid import UUID
 from pydantic import AfterValidator, Field, StringConstraints
 
 from ..domain.custody import IncidentAccessLog
-from ..domain.disclosure import LEGAL_BASES, REQUESTER_TYPES, STATUSES, DisclosureRequest, fingerprint_of
+from ..domain.disclosure import LEGAL_BASES, REQUESTER_TYPES, STATUSES, DisclosureRequest, NothingToRedact, WordsNotInEntry, fingerprint_of
 from ..domain.values import DomainError
 from . import commands as c
 from .custody import AccessAudit
 from .days import Day, OptionalDay
-from .records import Actor, RequestNotFound, Saved, uk_today
-from .timeline import TimelineEntry
+from .records import UK, Actor, RequestNotFound, Saved, uk_today
+from .timeline import TimelineEntry, timeline
 
 REQUESTS = "disclosure_requests"  # the practice's list
 DISCLOSURE_ROLES = ("governance",)
@@ -73,6 +73,51 @@ class RecordDisclosure(c.Command):
     note: c.Note = ""
 
 
+def _target(value: str) -> str:
+    kind, _, rest = value.partition(":")
+    incident, _, what = rest.partition(":")
+    try:
+        UUID(incident)
+    except ValueError:
+        raise ValueError("Choose what to redact") from None
+    if kind not in ("fact", "entry") or not what or (kind == "entry" and not what.isdigit()):
+        raise ValueError("Choose what to redact")
+    return value
+
+
+class Redact(c.Command):
+    """Hide a fact (target "fact:<incident>:<fact name>") or words in an entry (target
+    "entry:<incident>:<sequence>", with the words as text) in this request's bundle."""
+
+    request_id: UUID
+    target: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120), AfterValidator(_target)]
+    text: c.ShortText = ""
+    reason: Annotated[c.ShortText, StringConstraints(min_length=1)]
+
+
+class RemoveRedaction(c.Command):
+    request_id: UUID
+    redaction_id: UUID
+
+
+@dataclass(frozen=True)
+class RedactionRow:
+    """A redaction as the request's page lists it."""
+
+    redaction_id: UUID
+    incident: str  # the incident's kind and when it happened
+    what: str  # "Fact: <label>" or "Entry #n (<title>): “<words>”"
+    reason: str
+
+
+@dataclass(frozen=True)
+class RedactionTarget:
+    """Something of an incident in scope that can be redacted, as the form offers it."""
+
+    value: str
+    text: str
+
+
 class RefuseRequest(c.Command):
     request_id: UUID
     reason: Annotated[c.Note, StringConstraints(min_length=1)]
@@ -111,6 +156,8 @@ TITLES = {
     "Disclosed": "Disclosed",
     "Refused": "Refused",
     "Closed": "Closed",
+    "Redacted": "Redaction added",
+    "RedactionRemoved": "Redaction removed",
 }
 
 
@@ -150,7 +197,24 @@ def _details(event: Any) -> tuple[tuple[str, str], ...]:
         return (("Reason", event.reason),)
     if name == "Closed":
         return (("Note", event.note),)
+    if name == "Redacted":
+        hidden = ("Fact", event.fact_label or event.fact) if event.fact else (f"Words in entry #{event.sequence}", event.text)
+        return (("Incident", str(event.incident_id)), hidden, ("Reason", event.reason))
+    if name == "RedactionRemoved":
+        return (("Redaction", str(event.redaction_id)),)
     return ()
+
+
+def entry_text(e: TimelineEntry) -> str:
+    """All an entry says that words may be redacted from: its note, details and correction."""
+    c = e.correction
+    parts = [e.note, *(value for _, value in e.details), *((c.previous, c.new, c.reason) if c else ())]
+    return "\n".join(p for p in parts if p)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class DisclosureDesk(AccessAudit):
@@ -192,6 +256,29 @@ class DisclosureDesk(AccessAudit):
             return request.id, [request, *accesses]
 
         return self.saving(actor, attempt)
+
+    def redact(self, cmd: Redact, actor: Actor) -> Saved:
+        """A fact or words hidden from this request's bundle, checked against the incident."""
+        actor.require(*DISCLOSURE_ROLES)
+        kind, incident, what = cmd.target.split(":", 2)
+        incident_id = UUID(incident)
+        request = self.get_request(actor, cmd.request_id)
+        request.check_in_scope(incident_id)  # before reading it: another practice's is not in scope
+        kind_class = type(self.get_incident(actor, incident_id))
+        if kind == "fact":
+            if cmd.text:
+                raise WordsNotInEntry("A fact is hidden whole: leave the words blank, or choose an entry to hide words in it")
+            facts = {f.name: f.label for f in kind_class.FACTS}
+            return self._change_request(actor, cmd.request_id, lambda r: r.redact_fact(incident_id, what, cmd.reason, facts))
+        entry = next((e for e in timeline(kind_class, self.history(actor, incident_id)) if e.version == int(what)), None)
+        if entry is None:
+            raise NothingToRedact("Choose an entry of that incident")
+        return self._change_request(
+            actor, cmd.request_id, lambda r: r.redact_text(incident_id, entry.version, cmd.text, cmd.reason, entry_text(entry))
+        )
+
+    def remove_redaction(self, cmd: RemoveRedaction, actor: Actor) -> Saved:
+        return self._change_request(actor, cmd.request_id, lambda r: r.remove_redaction(cmd.redaction_id))
 
     def record_disclosure(self, cmd: RecordDisclosure, actor: Actor) -> Saved:
         return self._change_request(actor, cmd.request_id, lambda r: r.disclose(cmd.note, fingerprint=cmd.fingerprint))
@@ -237,6 +324,34 @@ class DisclosureDesk(AccessAudit):
             legal_basis_label=request.legal_basis_label,
             incident_count=len(request.incident_ids),
         )
+
+    def redaction_rows(self, actor: Actor, request: DisclosureRequest) -> list[RedactionRow]:
+        """The redactions the next bundle applies, in the order they were made."""
+        rows = []
+        for r in request.redactions_in_scope():
+            incident = self.get_incident(actor, r.incident_id)
+            kind_class = type(incident)
+            if r.fact:
+                fact = kind_class.fact(r.fact)
+                what = f"Fact: {fact.label if fact else r.fact}"
+            else:
+                what = f"Entry #{r.sequence}: “{r.text}”"
+            rows.append(RedactionRow(r.redaction_id, f"{kind_class.TITLE}, {incident.occurred_at.astimezone(UK):%d %b %Y}", what, r.reason))
+        return rows
+
+    def redaction_targets(self, actor: Actor, request: DisclosureRequest) -> list[tuple[str, list[RedactionTarget]]]:
+        """What the redaction form offers, by incident in scope: its facts, then its entries that say something."""
+        groups = []
+        for incident_id in request.incident_ids:
+            incident = self.get_incident(actor, incident_id)
+            kind_class = type(incident)
+            targets = [RedactionTarget(f"fact:{incident_id}:{f.name}", f"Fact: {f.label}") for f in kind_class.FACTS]
+            for e in timeline(kind_class, self.history(actor, incident_id)):
+                said = entry_text(e)
+                if said:
+                    targets.append(RedactionTarget(f"entry:{incident_id}:{e.version}", f"Entry #{e.version}, {e.title}: {_short(said)}"))
+            groups.append((f"{kind_class.TITLE}, {incident.occurred_at.astimezone(UK):%d %b %Y}", targets))
+        return groups
 
     def request_history(self, actor: Actor, request_id: UUID) -> list[TimelineEntry]:
         """Every event of one request as people read it, oldest first."""

@@ -33,6 +33,7 @@ from ..evidence import (
     NoticeInForce,
     Person,
     Practice,
+    Redaction,
     RequestInfo,
     SigningKey,
     TimelineEvent,
@@ -159,6 +160,13 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
             custody.extend(custody_entry(incident_id, a) for a in self.custody_chain(actor, incident_id))
         custody.sort(key=lambda c: c.at)
         custody.append(CustodyEntry(exporter, exported_at, EXPORT_ACTION, str(request.id)))
+        redactions = []
+        for r in request.redactions_in_scope():
+            if r.fact:
+                fact = type(self.get_incident(actor, r.incident_id)).fact(r.fact)
+                redactions.append(Redaction(str(r.incident_id), r.reason, fact=fact.label if fact else r.fact_label or r.fact))
+            else:
+                redactions.append(Redaction(str(r.incident_id), r.reason, sequence=r.sequence, text=r.text))
         decider = request.basis_decided_by or ("", "")
         details = self.practice_details(request.practice)
         return EvidenceMaterial(
@@ -176,4 +184,5 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
             exported_at=exported_at,
             exported_by=exporter,
             custody=tuple(custody),
+            redactions=tuple(redactions),
         )

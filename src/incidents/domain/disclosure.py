@@ -146,6 +146,40 @@ class UnknownBundle(DomainError):
     pass
 
 
+class NotInScope(DomainError):
+    """A redaction is about what this request discloses: an incident in its scope."""
+
+
+class NothingToRedact(InvalidValue):
+    pass
+
+
+class WordsNotInEntry(NothingToRedact):
+    """The words to hide are blank, or not in the entry chosen."""
+
+
+class RedactionNotFound(DomainError):
+    pass
+
+
+class AlreadyRedacted(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """What this request's bundle must not show (another person's data), and why: a fact of an
+    incident wherever it appears, or words in one of its entries."""
+
+    redaction_id: uuid.UUID
+    incident_id: uuid.UUID
+    reason: str
+    fact: str = ""  # the fact's name, e.g. "filmer_description"
+    sequence: int | None = None  # with text: the entry (the incident's event) holding it
+    text: str = ""
+    fact_label: str = ""  # the fact as people read it, when it was redacted
+
+
 def due_date(requester_type: str, received_on: date, entered: date | None = None) -> date:
     """The due date of a new request: computed from its type, or the date entered for it."""
     rule = DUE_RULES[choice(requester_type, REQUESTER_TYPES, "The requester")]
@@ -207,6 +241,7 @@ class DisclosureRequest(Record):
         self.basis_note = ""
         self.exports: list[str] = []
         self.disclosed_fingerprint: str | None = None
+        self.redactions: dict[uuid.UUID, Redaction] = {}
 
     @classmethod
     def receive(
@@ -286,6 +321,10 @@ class DisclosureRequest(Record):
         if self.status != OPEN:
             raise RequestDecided(f"This request has been {self.status}: its scope, basis and dates can no longer change")
 
+    def check_in_scope(self, incident_id: uuid.UUID) -> None:
+        if incident_id not in self.incident_ids:
+            raise NotInScope("That incident is not in this request's scope: only what it discloses can be redacted")
+
     def check_ready_to_export(self) -> None:
         if not self.has_scope:
             raise ExportNotReady("Set the scope (which incidents) before exporting")
@@ -360,6 +399,66 @@ class DisclosureRequest(Record):
             request.legal_basis = self.basis
             request.basis_decided_by = (self.actor, self.actor_name)
             request.basis_note = self.note
+
+    def _redaction_reason(self, reason: str) -> str:
+        return required_text(reason, SHORT_TEXT_MAX_CHARS, "A reason", ReasonRequired("Say why it is redacted: the reason is shown in its place"))
+
+    def redact_fact(self, incident_id: uuid.UUID, fact: str, reason: str, facts: dict[str, str]) -> None:
+        """Hide one of an incident's facts (its name among `facts`, the incident's own) in this
+        request's bundle, wherever it appears: the facts, the report, corrections."""
+        self.check_open()
+        self.check_in_scope(incident_id)
+        if fact not in facts:
+            raise NothingToRedact("Choose a fact of that incident")
+        reason = self._redaction_reason(reason)
+        if any(r.incident_id == incident_id and r.fact == fact for r in self.redactions.values()):
+            raise AlreadyRedacted(f"{facts[fact]} is already redacted in this incident")
+        self.trigger_event(
+            self.Redacted, redaction_id=uuid.uuid4(), incident_id=incident_id, reason=reason, fact=fact, fact_label=facts[fact]
+        )
+
+    def redact_text(self, incident_id: uuid.UUID, sequence: int, text: str, reason: str, entry_text: str) -> None:
+        """Hide words in one entry of an incident (`entry_text`: what that entry says) in this
+        request's bundle, wherever they appear in it."""
+        self.check_open()
+        self.check_in_scope(incident_id)
+        text = required_text(text, SHORT_TEXT_MAX_CHARS, "The words to hide", WordsNotInEntry("Enter the words to hide, exactly as the entry has them"))
+        if text not in entry_text:
+            raise WordsNotInEntry("That entry does not have those words: copy them exactly as it has them")
+        reason = self._redaction_reason(reason)
+        if any(r.incident_id == incident_id and r.sequence == sequence and r.text == text for r in self.redactions.values()):
+            raise AlreadyRedacted("Those words are already redacted in that entry")
+        self.trigger_event(
+            self.Redacted, redaction_id=uuid.uuid4(), incident_id=incident_id, reason=reason, sequence=sequence, text=text
+        )
+
+    class Redacted(Record.Event):
+        redaction_id: uuid.UUID
+        incident_id: uuid.UUID
+        reason: str
+        fact: str = ""
+        sequence: int | None = None
+        text: str = ""
+        fact_label: str = ""
+
+        def apply(self, request: DisclosureRequest) -> None:  # type: ignore[override]
+            request.redactions[self.redaction_id] = Redaction(
+                self.redaction_id, self.incident_id, self.reason, self.fact, self.sequence, self.text, self.fact_label
+            )
+
+    def remove_redaction(self, redaction_id: uuid.UUID) -> None:
+        self.check_open()
+        if redaction_id not in self.redactions:
+            raise RedactionNotFound("That redaction is not on this request (it may have been removed already)")
+        self._redaction_removed(redaction_id=redaction_id)
+
+    @event("RedactionRemoved")
+    def _redaction_removed(self, redaction_id: uuid.UUID) -> None:
+        del self.redactions[redaction_id]
+
+    def redactions_in_scope(self) -> list[Redaction]:
+        """The redactions the next bundle applies: those of incidents still in the scope."""
+        return [r for r in self.redactions.values() if r.incident_id in self.incident_ids]
 
     def export_bundle(self, fingerprint: str) -> None:
         self.check_open()

@@ -5,7 +5,7 @@
     bundle    = build_bundle(material, key)    # Bundle: .data (the zip), .merkle_root, .warnings, ...
     problems  = verify_bundle(path, expected_fingerprint=None)   # [] when all is well
 
-The layout of a bundle, and how to check it with openssl and sha256sum, are in bundle.py.
+The layout of a bundle, and how to check it with openssl, sha256sum and python3, are in bundle.py.
 """
 
 from .bundle import Bundle, build_bundle, write_bundle
@@ -22,6 +22,7 @@ from .material import (
     NothingToExport,
     Person,
     Practice,
+    Redaction,
     RequestInfo,
     TimelineEvent,
 )
@@ -32,6 +33,6 @@ from .verify import Verification, check_bundle, verify_bundle
 __all__ = [
     "Bundle", "build_bundle", "write_bundle", "Correction", "CustodyEntry", "EvidenceError", "EvidenceMaterial",
     "EventsOutOfOrder", "IncidentRecord", "NaiveTime", "NoLegalBasis", "NoticeInForce", "NothingToExport", "Person",
-    "Practice", "RequestInfo", "TimelineEvent", "PdfNotMade", "warm_up", "SigningKey", "SigningKeyError",
+    "Practice", "Redaction", "RequestInfo", "TimelineEvent", "PdfNotMade", "warm_up", "SigningKey", "SigningKeyError",
     "Verification", "check_bundle", "verify_bundle",
 ]  # fmt: skip

@@ -138,6 +138,28 @@ class CustodyEntry:
 
 
 @dataclass(frozen=True)
+class Redaction:
+    """Something this disclosure must not show (another person's data), with the reason shown in its
+    place: a fact's value wherever it appears in the incident, or a span of text in one event."""
+
+    incident_id: str
+    reason: str
+    fact: str = ""  # a fact's label: its value is hidden in the facts, the events' details and corrections
+    sequence: int | None = None  # with text: the event whose text holds it
+    text: str = ""  # hidden wherever it appears in that event's note, details and correction
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise EvidenceError("A redaction needs a reason: it is shown in place of what is hidden")
+        if bool(self.fact) == bool(self.text) or (self.text and self.sequence is None):
+            raise EvidenceError("A redaction hides either a fact (by its label) or a text in one event")
+
+    @property
+    def marker(self) -> str:
+        return f"[redacted: {self.reason}]"
+
+
+@dataclass(frozen=True)
 class EvidenceMaterial:
     practice: Practice
     request: RequestInfo
@@ -145,10 +167,12 @@ class EvidenceMaterial:
     exported_at: datetime
     exported_by: Person
     custody: tuple[CustodyEntry, ...] = field(default=())
+    redactions: tuple[Redaction, ...] = field(default=())
 
     def __post_init__(self) -> None:
         _tuple(self, "incidents")
         _tuple(self, "custody")
+        _tuple(self, "redactions")
         check_aware(self.exported_at, "The export time")
         if not self.incidents:
             raise NothingToExport(f"Request {self.request.request_id} names no incident to export")

@@ -115,6 +115,10 @@ def typeset_data(m: EvidenceMaterial, seal: Seal) -> dict[str, Any]:
             for c in m.custody
         ],
         "incidents": incidents,
+        "redactions": [
+            f"{r.reason}: " + (f"the fact “{r.fact}” of incident {r.incident_id}" if r.fact else f"words in entry #{r.sequence} of incident {r.incident_id}")
+            for r in m.redactions
+        ],
         "merkle_root": _group(seal.merkle_root),
         "merkle_root_short": seal.merkle_root[:16],
         "fingerprint": seal.fingerprint,

@@ -12,7 +12,7 @@ from typing import Any
 
 from .material import Correction, CustodyEntry, EvidenceMaterial, NoticeInForce, Person, TimelineEvent
 
-FORMAT = "incidents-evidence-bundle/1"
+FORMAT = "incidents-evidence-bundle/2"
 
 
 def iso_time(moment: datetime) -> str:

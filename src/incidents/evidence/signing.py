@@ -12,6 +12,7 @@ noticed.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
 import stat
@@ -23,6 +24,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..settings import ConfigurationError
+
+
+SALT_SECRET_LABEL = b"incidents evidence bundle: field salts/1"
 
 
 class SigningKeyError(ConfigurationError):
@@ -53,6 +57,13 @@ class SigningKey:
 
     def fingerprint(self) -> str:
         return fingerprint(self.public)
+
+    def salt_secret(self) -> bytes:
+        """The secret a bundle's field salts are derived from: one-way from the private key, so the
+        same event gets the same salts in every bundle this deployment signs, and a salt given out
+        reveals nothing of the key (HMAC-SHA256 under the raw private key, with a label of its own)."""
+        raw = self.private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+        return hmac.digest(raw, SALT_SECRET_LABEL, "sha256")
 
 
 def generate() -> SigningKey:

@@ -1,9 +1,10 @@
 """Check an evidence bundle offline, and name precisely what is wrong with it.
 
 The checks a stranger makes with openssl and sha256sum (the signature over SHA256SUMS, each
-file's sum), then those only our software makes: each event's leaf hash against the manifest,
-the Merkle root, and the order of the events, so that an altered, dropped, reordered or
-inserted event is named by its incident and sequence number.
+file's sum), then each event's leaf hash, recomputed from its fields' salts and values and its
+redacted fields' digests, against the manifest, the Merkle root, and the order of the events,
+so that an altered, dropped, reordered or inserted event is named by its incident and sequence
+number.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import merkle
+from . import merkle, selective
 from .bundle import ALL_FILES, CSV, EVENTS, MANIFEST, PDF, PUBLIC_KEY, SIGNATURE, SUMMED_FILES, SUMS
 from .canonical import canonical, parse
 from .signing import fingerprint, load_public_pem, normalise_fingerprint, signature_valid
@@ -36,6 +37,7 @@ class Verification:
     request: dict[str, Any] = field(default_factory=dict)
     incidents: list[str] = field(default_factory=list)
     event_count: int = 0
+    redacted_fields: int = 0  # withheld from this disclosure, each checked by its digest alone
 
     @property
     def ok(self) -> bool:
@@ -197,11 +199,12 @@ def _check_events(manifest: dict[str, Any], document: dict[str, Any], result: Ve
         listed = [((e["incident_id"], e["sequence"]), e["leaf_hash"]) for e in manifest["events"]]
         stated_root = manifest["merkle"]["root"]
         events = document["events"]
-        found = [((e["incident_id"], e["sequence"]), merkle.leaf_hash(canonical(e))) for e in events]
-    except (KeyError, TypeError) as error:
+        found = [((e["incident_id"], e["sequence"]), _leaf(e, position, result)) for position, e in enumerate(events, start=1)]
+    except (KeyError, TypeError, AttributeError) as error:
         result.problems.append(f"{EVENTS} or {MANIFEST} lacks an event's {error}")
         return
     result.event_count = len(found)
+    result.redacted_fields = sum(len((e.get(selective.DISCLOSURE) or {}).get("redacted") or {}) for e in events)
     listed_hash = dict(listed)
     found_keys = [k for k, _ in found]
     counts = Counter(found_keys)
@@ -216,7 +219,7 @@ def _check_events(manifest: dict[str, Any], document: dict[str, Any], result: Ve
             result.problems.append(
                 f"{EVENTS}: {_label(key)}, at position {position}, is not in the manifest: an inserted event"
             )
-        elif leaf.hex() != listed_hash[key]:
+        elif leaf and leaf.hex() != listed_hash[key]:
             result.problems.append(
                 f"{EVENTS}: {_label(key)}, at position {position}, differs from the event the manifest lists "
                 "(its hash does not match): altered or forged"
@@ -238,6 +241,16 @@ def _check_events(manifest: dict[str, Any], document: dict[str, Any], result: Ve
     tree_of_events = merkle.root_from_leaf_hashes([leaf for _, leaf in found]).hex()
     if tree_of_events != stated_root:
         result.problems.append(f"{EVENTS}: the Merkle root of its events is {tree_of_events}, not the manifest's {stated_root}")
+
+
+def _leaf(event: dict[str, Any], position: int, result: Verification) -> bytes:
+    """The event's leaf hash from its fields; one that cannot be recomputed is named, and counts as
+    no leaf (so the root does not match either)."""
+    try:
+        return selective.leaf_from(event, canonical)
+    except selective.Unchecked as error:
+        result.problems.append(f"{EVENTS}: {_label((event['incident_id'], event['sequence']))}, at position {position}: {error}")
+        return b""
 
 
 def _name_moved(found: list[tuple[str, int]], listed: list[tuple[str, int]], result: Verification) -> None:

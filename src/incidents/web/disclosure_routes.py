@@ -5,6 +5,7 @@ refusal and closing. Forms work without JavaScript: POST, then 303 to the reques
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -19,7 +20,9 @@ from incidents.application.disclosures import (
     ReceiveRequest,
     RecordDisclosure,
     RecordLegalBasis,
+    Redact,
     RefuseRequest,
+    RemoveRedaction,
     SetRequestScope,
 )
 from incidents.application.records import uk_today
@@ -35,7 +38,11 @@ from incidents.domain.disclosure import (
     DueDateRequired,
     ExportNotReady,
     InvalidPeriod,
+    NotInScope,
+    NothingToRedact,
+    ReasonRequired,
     ReceivedInFuture,
+    WordsNotInEntry,
 )
 from incidents.application.days import OptionalDay
 from incidents.domain.values import DomainError, plausible_day
@@ -56,6 +63,8 @@ SAVED = {
     "refused": "The refusal is recorded.",
     "closed": "The request is closed.",
     "disclosed": "The disclosure is recorded, with the fingerprint of the bundle sent.",
+    "redacted": "The redaction is added: the next bundle shows its reason in place of what it hides.",
+    "unredacted": "The redaction is removed: the next bundle shows what it hid.",
 }
 ERRORS = {
     "requester_type": "Choose who made the request",
@@ -66,6 +75,7 @@ ERRORS = {
     "reason": "Enter the reason",
     "basis": "Choose the legal basis",
     "incident_ids": "Choose at least one incident",
+    "target": "Choose what to redact",
 }
 OPTIONAL_DAY = TypeAdapter(OptionalDay)
 HINTS = {kind: rule.explanation for kind, rule in DUE_RULES.items()}
@@ -121,6 +131,8 @@ def request_context(request: Request, actor: Actor, log: IncidentLog, disclosure
         "key_fingerprint": request.app.state.signing_key.fingerprint(),
         "exported_bundles": {fingerprint: " ".join(fingerprint[i : i + 16] for i in range(0, 64, 16)) for fingerprint in reversed(disclosure.exports)},
         "bundle_warnings": request.session.pop(warnings_key(disclosure.id), None) or [],
+        "redactions": log.redaction_rows(actor, disclosure),
+        "redaction_targets": log.redaction_targets(actor, disclosure) if disclosure.status == "open" else [],
     }
 
 
@@ -149,6 +161,19 @@ DISCLOSURE.change_routes(router, Governance, {
     "close": ("closed", CloseRequest, IncidentLog.close_request),
     "disclosed": ("disclosed", RecordDisclosure, IncidentLog.record_disclosure),
 })
+
+
+# Redactions: what this request's bundle must not show ---------------------------
+
+REDACTION_REFUSALS = ((WordsNotInEntry, "text"), ((NothingToRedact, NotInScope), "target"), (ReasonRequired, "reason"))
+
+
+@router.post("/{request_id}/redact")
+def redact(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
+    return DISCLOSURE.change(request, actor, log, request_id, "redacted", form, Redact, partial(IncidentLog.redact, log), refusals=REDACTION_REFUSALS)
+
+
+DISCLOSURE.change_routes(router, Governance, {"unredact": ("unredacted", RemoveRedaction, IncidentLog.remove_redaction)})
 
 
 # The evidence bundle -------------------------------------------------------------
