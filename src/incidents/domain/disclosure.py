@@ -26,6 +26,7 @@ from .values import (
     practice_code,
     required_text,
 )
+from .values import nhs_number as valid_nhs_number
 
 REQUEST_NAMESPACE = uuid.UUID("3d7f1b2a-8c4e-4a9d-b6f0-2e5c7a9d1f34")
 
@@ -187,8 +188,10 @@ class DisclosureRequest(Record):
         reference: str,
         received_on: date,
         due_on: date,
+        nhs_number: str = "",  # the patient the request is about, when it names one (added later: older events lack it)
     ) -> None:
         self.practice = practice
+        self.nhs_number = nhs_number
         self.requester_type = requester_type
         self.requester = requester
         self.reference = reference
@@ -216,6 +219,7 @@ class DisclosureRequest(Record):
         received_on: date,
         due_on: date | None = None,
         today: date | None = None,
+        nhs_number: str = "",
     ) -> DisclosureRequest:
         requester_type = choice(requester_type, REQUESTER_TYPES, "The requester")
         requester = required_text(requester, SHORT_TEXT_MAX_CHARS, "The requester's name", InvalidValue("Enter who made the request (a person or an organisation)"))
@@ -231,6 +235,7 @@ class DisclosureRequest(Record):
             reference=reference,
             received_on=received_on,
             due_on=due_date(requester_type, received_on, due_on),
+            nhs_number=valid_nhs_number(nhs_number) if (nhs_number or "").strip() else "",
         )
 
     # Queries --------------------------------------------------------------

@@ -123,6 +123,11 @@ _WORD = re.compile(r"[^\W_]+")
 _PATIENT_TOKEN = re.compile(r"[0-9a-f]{64}")
 
 
+def is_patient_token(text: str) -> bool:
+    """Whether text has the shape of a patient's blind index entry (IncidentSummaryView.patient_token)."""
+    return bool(_PATIENT_TOKEN.fullmatch(text or ""))
+
+
 class InvalidSummaryQuery(ValueError):
     """A list filter a person gave is not one the list understands; the message says why."""
 
@@ -202,7 +207,7 @@ class SummaryQuery:
         if len(text) > MAX_SEARCH_CHARS:
             raise InvalidSummaryQuery(f"Search for at most {MAX_SEARCH_CHARS} characters")
         object.__setattr__(self, "text", text)
-        if self.patient and not _PATIENT_TOKEN.fullmatch(self.patient):
+        if self.patient and not is_patient_token(self.patient):
             raise InvalidSummaryQuery("patient must be an entry of the patient index (IncidentSummaryView.patient_token)")
         clinician = " ".join((self.clinician or "").split())
         if len(clinician) > MAX_SEARCH_CHARS:
