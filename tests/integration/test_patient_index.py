@@ -15,6 +15,7 @@ import pytest
 from incidents.application import commands as c
 from incidents.bootstrap import open_log
 from incidents.domain.values import InvalidNHSNumber
+from incidents.projections.running.rebuild import rebuild
 from incidents.projections.running.runner import open_views, start_projections
 from incidents.projections.summaries import SummaryQuery
 from incidents.settings import Settings
@@ -67,6 +68,9 @@ def test_a_patients_incidents_are_found_by_their_nhs_number_and_no_one_elses(ope
         assert found(open_views(opened.store, opened.env), "943-476-5919") == found(views, PATIENT)
     finally:
         projections.stop()
+    rebuild(opened.store, opened.env, [], lambda position, last: None)
+    rebuilt = open_views(opened.store, opened.env)
+    assert found(rebuilt, PATIENT) == mine | {corrected} and found(rebuilt, OTHER) == {theirs}
 
 
 def test_the_index_key_is_the_deployments_own_and_kept_beside_the_other_keys(tmp_path):
@@ -116,3 +120,21 @@ def test_no_file_of_the_data_folder_holds_the_number_in_any_spelling(tmp_path):
         assert spelling.encode() not in everything
         assert spelling.encode("utf-16-le") not in everything
     assert not re.search(rb"943\D{0,3}476\D{0,3}5919", everything)
+
+
+def test_a_request_stored_before_requests_named_a_patient_names_none(tmp_path):
+    from uuid import UUID
+
+    from incidents.application.service import Actor
+    from tests.integration.test_store_v1 import FIXTURE, STORE_FILES
+
+    for name in STORE_FILES:
+        (tmp_path / name).write_bytes((FIXTURE / name).read_bytes())
+    opened = open_log(Settings(data_dir=tmp_path))
+    try:
+        governance = Actor(UUID(int=1), "fixture.governance", "Fixture Governance", "A81001", ("governance",))
+        requests = opened.log.requests(governance)
+        assert requests
+        assert all(opened.log.get_request(governance, r.request_id).nhs_number == "" for r in requests)
+    finally:
+        opened.log.close()
