@@ -112,6 +112,10 @@ def test_a_subject_access_request_with_an_nhs_number_proposes_every_record_about
     assert {"month, other patient", "month, filming"} <= shown(everyone) and not ticked(everyone)
     first, last = last_month()
     assert shown(scope(governance, location, logged, period_from=first.isoformat(), period_to=last.isoformat())) == {"month, patient"}
+    # A scope of nothing is refused, with the patient's incidents still offered.
+    refused = governance.post(f"{location}/scope", data={"csrf_token": csrf_from(page.text), "period_from": "", "period_to": ""})
+    refused.logged = logged
+    assert refused.status_code == 422 and shown(refused) == {"month, patient", "long ago, patient"} and not ticked(refused)
     # Once the scope is set, the page ticks what was chosen and nothing more.
     chosen = logged["long ago, patient"]
     saved = governance.post(f"{location}/scope", data={"csrf_token": csrf_from(page.text), "incident_ids": chosen, "kind": "recording", "patient": "request"})

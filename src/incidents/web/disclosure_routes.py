@@ -248,7 +248,7 @@ def scope_form(request: Request, request_id: UUID, actor: Governance, log: Log, 
 
 def scope_page(request: Request, actor: Actor, log: IncidentLog, disclosure: DisclosureRequest, values: dict[str, Any], errors: dict[str, str], status: int = 200):
     values.setdefault("patient", "")
-    found = candidates(request, log, actor, disclosure, values, errors)
+    found = candidates(request, log, actor, disclosure, values, period_errors(values))
     if disclosure.nhs_number and not disclosure.incident_ids and values["patient"] != "any" and not errors:
         values["incident_ids"] = [str(row["id"]) for row in found]  # proposed: every record about the request's patient
     context = page(
