@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from incidents.application import commands as c
+from incidents.application.patient_index import PatientIndex
 from incidents.bootstrap import open_log
 from incidents.domain.values import InvalidNHSNumber
 from incidents.projections.running.rebuild import rebuild
@@ -84,8 +85,8 @@ def test_the_index_key_is_the_deployments_own_and_kept_beside_the_other_keys(tmp
     assert again.env["PATIENT_INDEX_KEY"] == first.env["PATIENT_INDEX_KEY"] == key_file.read_text().strip()
     other = open_log(Settings(data_dir=tmp_path, patient_index_key=first.env["CIPHER_KEY"]))  # any 32-byte base64 key
     other.log.close()
-    views, theirs = open_views(first.store, first.env), open_views(other.store, other.env)
-    assert views.summaries.patient_token(PATIENT) != theirs.summaries.patient_token(PATIENT)
+    assert PatientIndex.from_env(first.env).token(PATIENT) != PatientIndex.from_env(other.env).token(PATIENT)
+    assert first.env["PATIENT_INDEX_KEY"] not in repr(PatientIndex.from_env(first.env))
 
 
 def every_file_bytes(folder: Path) -> bytes:
@@ -138,3 +139,26 @@ def test_a_request_stored_before_requests_named_a_patient_names_none(tmp_path):
         assert all(opened.log.get_request(governance, r.request_id).nhs_number == "" for r in requests)
     finally:
         opened.log.close()
+
+
+def test_a_process_with_another_key_is_refused_until_the_views_are_rebuilt(opened):
+    from incidents.application.patient_index import PatientIndexKeyError
+    from incidents.bootstrap import application_env
+
+    log = opened.log
+    manager = actor_in(log, "A81001")
+    projections = start_projections(opened.store, opened.env)
+    try:
+        last = recorded(log, manager, PATIENT)
+        assert projections.wait(last.notification_id, timeout=10)
+    finally:
+        projections.stop()
+    stranger = application_env(opened.store, opened.env["CIPHER_KEY"])  # a key of its own (its own key file, say)
+    with pytest.raises(PatientIndexKeyError, match="INCIDENTS_PATIENT_INDEX_KEY"):
+        open_views(opened.store, stranger)
+    with pytest.raises(PatientIndexKeyError):
+        start_projections(opened.store, stranger)
+    rebuild(opened.store, stranger, [], lambda position, last: None)  # the key changed on purpose
+    assert found(open_views(opened.store, stranger), PATIENT) == {last.id}
+    with pytest.raises(PatientIndexKeyError):
+        open_views(opened.store, opened.env)

@@ -12,12 +12,13 @@ import hmac
 from collections.abc import Mapping
 
 from ..domain.values import nhs_number
+from ..settings import ConfigurationError
 
 ENV_KEY = "PATIENT_INDEX_KEY"  # in the application's environment, put there by the composition root
 KEY_BYTES = 32
 
 
-class PatientIndexKeyError(Exception):
+class PatientIndexKeyError(ConfigurationError):
     """The patient index key is missing or malformed; the message says how to put it right."""
 
 
@@ -52,5 +53,7 @@ class PatientIndex:
         digits = nhs_number(number)
         return hmac.new(self._key, b"nhs-number:" + digits.encode(), hashlib.sha256).hexdigest()
 
-    def token_or_blank(self, number: str) -> str:
-        return self.token(number) if (number or "").strip() else ""
+    def key_check(self) -> str:
+        """Names the key without revealing it (an HMAC of a constant), so that processes can tell
+        whether they share it."""
+        return hmac.new(self._key, b"patient-index-key-check", hashlib.sha256).hexdigest()

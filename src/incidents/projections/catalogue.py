@@ -62,12 +62,18 @@ class ProjectionSpec:
         return f"{self.name.upper()}_{setting}"
 
 
-def opened_view(factory: InfrastructureFactory, view_class: type[TrackingRecorder], env: dict[str, str]) -> TrackingRecorder:
+def opened_view(
+    factory: InfrastructureFactory, view_class: type[TrackingRecorder], env: dict[str, str], agree: bool = False
+) -> TrackingRecorder:
     """The view the factory makes, given the patient index key (PatientIndex.from_env) that the
-    composition root put in the application's environment, when the view finds patients."""
+    composition root put in the application's environment, when the view finds patients; with
+    `agree`, a key other than the one the view was written with is refused (see
+    IncidentSummaryView.agree_on_patient_key)."""
     view = factory.tracking_recorder(view_class)
     if hasattr(view, "patient_index"):
         view.patient_index = PatientIndex.from_env(env)
+        if agree:
+            view.agree_on_patient_key()
     return view
 
 

@@ -122,7 +122,7 @@ def _build_once(aside: Aside, last: int, progress: Progress, trouble: RebuildQua
         for spec in aside.specs:
             factory = InfrastructureFactory.construct(Environment(spec.name, aside.env(spec)))
             factories.append(factory)
-            views.append(opened_view(factory, aside.view_class(spec), aside.env(spec)).start_rebuilding())
+            views.append(opened_view(factory, aside.view_class(spec), aside.env(spec), agree=True).start_rebuilding())
         projections = [spec.projection(view) for spec, view in zip(aside.specs, views)]
         event_from, name, count = log.mapper.event_or_unreadable, log.name, 0  # an unreadable event is set aside
         page_size = POSTGRES_PAGE_SIZE if aside.store.kind == "postgres" else PAGE_SIZE

@@ -444,6 +444,6 @@ def open_views(store: Store, app_env: dict[str, str], watch_worker: bool = False
     views = {}
     for spec in CATALOGUE:
         factory = InfrastructureFactory.construct(Environment(spec.name, env))
-        views[spec.name] = opened_view(factory, spec.view_class(store), env)
+        views[spec.name] = opened_view(factory, spec.view_class(store), env, agree=True)
     worker = WorkerWatch.from_env(store.env) if watch_worker and store.kind == "postgres" else None
     return Projections(views, worker=worker)

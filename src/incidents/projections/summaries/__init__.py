@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from incidents.projections.folding import FoldedView, FoldingProjection
 
-from incidents.application.patient_index import PatientIndex
+from incidents.application.patient_index import PatientIndex, PatientIndexKeyError
 from incidents.domain.incident import Incident
 from incidents.domain.kinds import INCIDENT_KINDS, LOCATION_FACTS, LOCATIONS, kind_of
 from incidents.domain.values import InvalidPractice, InvalidValue, has_nhs_check_digit, practice_code
@@ -121,6 +121,7 @@ PREFIX_CHARS = 6
 UK = ZoneInfo("Europe/London")
 _WORD = re.compile(r"[^\W_]+")
 _PATIENT_TOKEN = re.compile(r"[0-9a-f]{64}")
+PATIENT_KEY_TABLE = "incident_summaries_patient_key"  # the check of the key the view was written with
 
 
 def is_patient_token(text: str) -> bool:
@@ -389,6 +390,26 @@ class IncidentSummaryView(FoldedView):
         if self.patient_index is None:
             raise LookupError("This view was opened without the patient index key: open it with catalogue.opened_view")
         return self.patient_index.token(number)
+
+    def agree_on_patient_key(self) -> None:
+        """Refuses a patient index key other than the one the view was written with (a process
+        with a key file of its own would find nobody); the view keeps the key's check, never the key."""
+        assert self.patient_index is not None
+        mine = self.patient_index.key_check()
+        schema = getattr(self.datastore, "schema", None)  # type: ignore[attr-defined]
+        table = f'"{schema}"."{PATIENT_KEY_TABLE}"' if schema else f'"{PATIENT_KEY_TABLE}"'
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (key_check TEXT NOT NULL)")
+            cursor.execute(f"SELECT key_check FROM {table}")
+            row = cursor.fetchone()
+            if row is None:
+                cursor.execute(f"INSERT INTO {table} (key_check) VALUES ('{mine}')")  # hex digits only
+        if row is not None and row["key_check"] != mine:
+            raise PatientIndexKeyError(
+                "The incident summaries were written with another patient index key than this process's: set the same "
+                "INCIDENTS_PATIENT_INDEX_KEY in every process (or keep one patient-index.key), or, after changing it "
+                "on purpose, rebuild the views (`incidents projections rebuild`)"
+            )
 
     def stored_patient(self, number: str) -> str:
         """The index entry of an NHS number an event holds; none for one that is not valid today."""
