@@ -6,9 +6,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from .application.patient_index import ENV_KEY as PATIENT_INDEX_KEY
+from .application.patient_index import valid_key
 from .application.service import IncidentLog
 from .settings import Settings
-from .storage import CIPHER_TOPIC, MAPPER_TOPIC, TRANSCODER_TOPIC, CipherKeyError, Store, cipher_key, keep_private, new_cipher_key, store_for
+from .storage import (
+    CIPHER_TOPIC, MAPPER_TOPIC, TRANSCODER_TOPIC, CipherKeyError, Store, cipher_key, keep_private, new_cipher_key, patient_index_key,
+    store_for,
+)
 
 
 @dataclass
@@ -19,14 +24,24 @@ class Opened:
     new_key_file: Path | None = None
 
 
-def application_env(store: Store, key: str) -> dict[str, str]:
+def application_env(store: Store, key: str, patient_key: str = "") -> dict[str, str]:
+    """The environment of the log and of every view; the views find patients by `patient_key`
+    (a fresh one when none is given, for a store that keeps nothing)."""
     return {
         **store.env,
         "CIPHER_TOPIC": CIPHER_TOPIC,
         "CIPHER_KEY": key,
         "MAPPER_TOPIC": MAPPER_TOPIC,
         "TRANSCODER_TOPIC": TRANSCODER_TOPIC,
+        PATIENT_INDEX_KEY: patient_key or new_cipher_key(),
     }
+
+
+def checked_patient_index_key(settings: Settings) -> str:
+    key = patient_index_key(settings)
+    where = "INCIDENTS_PATIENT_INDEX_KEY" if settings.patient_index_key else str(settings.effective_patient_index_key_file)
+    valid_key(key, where)
+    return key
 
 
 def open_log(settings: Settings) -> Opened:
@@ -41,7 +56,7 @@ def open_log(settings: Settings) -> Opened:
 def _open_log(settings: Settings) -> Opened:
     store = store_for(settings)
     if store.kind == "memory":
-        env = application_env(store, settings.cipher_key or new_cipher_key())
+        env = application_env(store, settings.cipher_key or new_cipher_key(), settings.patient_index_key)
         return Opened(IncidentLog(env=env), store, env)
     try:
         key = cipher_key(settings, store, allow_create=False)
@@ -54,7 +69,7 @@ def _open_log(settings: Settings) -> Opened:
         if has_events:
             raise
         key = cipher_key(settings, store, allow_create=True)
-    env = application_env(store, key.key)
+    env = application_env(store, key.key, checked_patient_index_key(settings))
     log = IncidentLog(env=env)
     check_key_reads_store(log, store)
     return Opened(log, store, env, key.created_at)

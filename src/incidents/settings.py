@@ -47,6 +47,7 @@ class Settings:
     cipher_key_file: Path | None = None
     signing_key_file: Path | None = None
     session_secret: str = ""
+    patient_index_key: str = ""  # base64; blank: the key file beside the encryption key's
     idle_timeout_minutes: float = 10
     one_time_password_hours: float = 72
     secure_cookies: bool = False
@@ -103,6 +104,7 @@ class Settings:
             cipher_key_file=Path(key_file) if key_file else None,
             signing_key_file=Path(get("SIGNING_KEY_FILE")) if get("SIGNING_KEY_FILE") else None,
             session_secret=get("SESSION_SECRET"),
+            patient_index_key=get("PATIENT_INDEX_KEY"),
             idle_timeout_minutes=idle,
             one_time_password_hours=one_time_hours,
             secure_cookies=get("SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
@@ -133,6 +135,7 @@ class Settings:
             "CIPHER_KEY_FILE": str(self.cipher_key_file or ""),
             "SIGNING_KEY_FILE": str(self.signing_key_file or ""),
             "SESSION_SECRET": self.session_secret,
+            "PATIENT_INDEX_KEY": self.patient_index_key,
             "IDLE_TIMEOUT_MINUTES": repr(self.idle_timeout_minutes),
             "ONE_TIME_PASSWORD_HOURS": repr(self.one_time_password_hours),
             "SECURE_COOKIES": "1" if self.secure_cookies else "0",
@@ -175,3 +178,8 @@ class Settings:
     def effective_signing_key_file(self) -> Path:
         """The Ed25519 key that signs evidence bundles and store checkpoints: beside the encryption key by default."""
         return self.signing_key_file or self.effective_key_file.parent / "signing-key.pem"
+
+    @property
+    def effective_patient_index_key_file(self) -> Path:
+        """The key of the patient blind index (HMACs of NHS numbers in the views): beside the encryption key."""
+        return self.effective_key_file.parent / "patient-index.key"

@@ -169,3 +169,26 @@ def secret_from_file(path: Path) -> str:
     with os.fdopen(fd, "w") as file:
         file.write(secret + "\n")
     return secret
+
+
+def patient_index_key(settings: Settings) -> str:
+    """The key of the patient blind index: INCIDENTS_PATIENT_INDEX_KEY, or the key file beside the
+    encryption key's, made (readable by its owner only) on first use."""
+    if settings.patient_index_key:
+        return settings.patient_index_key
+    path = settings.effective_patient_index_key_file
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = new_cipher_key()
+    made = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(made, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    try:
+        os.link(made, path)  # whole or not at all: a process starting alongside reads the same key
+    except FileExistsError:
+        key = path.read_text().strip()
+    finally:
+        made.unlink()
+    return key

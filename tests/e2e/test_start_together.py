@@ -33,7 +33,7 @@ def healthy(server: LiveServer, deadline: float) -> bool:
 
 
 def test_five_processes_started_at_once_on_an_empty_database_all_come_up(postgres_url, live_server_factory):
-    shared = {"INCIDENTS_CIPHER_KEY": new_cipher_key(), "INCIDENTS_PROJECTIONS": "worker"}
+    shared = {"INCIDENTS_CIPHER_KEY": new_cipher_key(), "INCIDENTS_PATIENT_INDEX_KEY": new_cipher_key(), "INCIDENTS_PROJECTIONS": "worker"}
     apps = [live_server_factory(database_url=postgres_url, **shared) for _ in range(3)]
     worker_env = live_server_factory(database_url=postgres_url, **shared)
     workers: list[subprocess.Popen] = []

@@ -88,6 +88,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | Rule] = {
     ("GET", "/dashboard/live"): OVERSEERS,
     ("GET", "/incidents"): OVERSEERS,
     ("GET", "/incidents.csv"): OVERSEERS,
+    ("POST", "/incidents/patient"): OVERSEERS,  # a patient's incidents by NHS number
     ("GET", "/reports/monthly"): OVERSEERS,
     ("GET", "/reports/monthly.csv"): OVERSEERS,
     # Governance: disclosures, exports, staff accounts

@@ -41,6 +41,7 @@ class ReceiveRequest(c.Command):
     reference: Annotated[c.ShortText, StringConstraints(min_length=1)]
     received_on: Day
     due_on: OptionalDay = None  # blank: computed from the requester type
+    nhs_number: c.ShortText = ""  # the patient the request is about (a subject access request's): the scope proposes their records
 
 
 class ExtendRequest(c.Command):

@@ -26,6 +26,7 @@ from .values import (
     practice_code,
     required_text,
 )
+from .values import nhs_number as valid_nhs_number
 
 REQUEST_NAMESPACE = uuid.UUID("3d7f1b2a-8c4e-4a9d-b6f0-2e5c7a9d1f34")
 
@@ -223,9 +224,11 @@ class DisclosureRequest(Record):
         received_on: date,
         due_on: date,
         ref: str = "",  # the practice's short reference (D-2026-0001); requests received before there were any have none
+        nhs_number: str = "",  # the patient the request is about, when it names one (added later: older events lack it)
     ) -> None:
         self.practice = practice
         self.ref = ref
+        self.nhs_number = nhs_number
         self.requester_type = requester_type
         self.requester = requester
         self.reference = reference
@@ -255,6 +258,7 @@ class DisclosureRequest(Record):
         due_on: date | None = None,
         today: date | None = None,
         ref: str = "",
+        nhs_number: str = "",
     ) -> DisclosureRequest:
         requester_type = choice(requester_type, REQUESTER_TYPES, "The requester")
         requester = required_text(requester, SHORT_TEXT_MAX_CHARS, "The requester's name", InvalidValue("Enter who made the request (a person or an organisation)"))
@@ -271,6 +275,7 @@ class DisclosureRequest(Record):
             received_on=received_on,
             due_on=due_date(requester_type, received_on, due_on),
             ref=ref,
+            nhs_number=valid_nhs_number(nhs_number) if (nhs_number or "").strip() else "",
         )
 
     def give_ref(self, ref: str) -> None:

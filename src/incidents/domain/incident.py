@@ -107,6 +107,7 @@ class Fact:
     location: bool = False  # where it happened: the summaries and figures count by it
     default: str = ""  # the choice already made on a new report
     numeric: bool = False  # typed as digits
+    patient: bool = False  # names the patient the record is about by NHS number: views keep it only as a blind index
 
     @property
     def entry(self) -> str:

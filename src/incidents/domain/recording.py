@@ -68,6 +68,7 @@ class RecordingEpisode(Incident):
         Fact(
             "nhs_number", "NHS number", "Patient's NHS number (optional)",
             "10 digits. Leave blank if you do not know it.", parser=_nhs_number_or_blank, stored=_shown_nhs_number, numeric=True,
+            patient=True,
         ),
         OCCURRED_AT,
     )

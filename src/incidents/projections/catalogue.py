@@ -11,6 +11,7 @@ from typing import Iterator
 from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
+from incidents.application.patient_index import PatientIndex
 from incidents.storage import Store
 
 from .action_queue import ActionQueue
@@ -49,7 +50,7 @@ class ProjectionSpec:
         """The view, read through a factory of its own, closed after."""
         factory = InfrastructureFactory.construct(Environment(self.name, env))
         try:
-            yield factory.tracking_recorder(self.view_class(store))
+            yield opened_view(factory, self.view_class(store), env)
         finally:
             factory.close()
 
@@ -59,6 +60,21 @@ class ProjectionSpec:
     def env_key(self, setting: str) -> str:
         """The environment key the library reads for this projection's view, e.g. its SQLite file."""
         return f"{self.name.upper()}_{setting}"
+
+
+def opened_view(
+    factory: InfrastructureFactory, view_class: type[TrackingRecorder], env: dict[str, str], agree: bool = False
+) -> TrackingRecorder:
+    """The view the factory makes, given the patient index key (PatientIndex.from_env) that the
+    composition root put in the application's environment, when the view finds patients; with
+    `agree`, a key other than the one the view was written with is refused (see
+    IncidentSummaryView.agree_on_patient_key)."""
+    view = factory.tracking_recorder(view_class)
+    if hasattr(view, "patient_index"):
+        view.patient_index = PatientIndex.from_env(env)
+        if agree:
+            view.agree_on_patient_key()
+    return view
 
 
 CATALOGUE: tuple[ProjectionSpec, ...] = (

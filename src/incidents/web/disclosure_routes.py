@@ -5,8 +5,9 @@ refusal and closing. Forms work without JavaScript: POST, then 303 to the reques
 from __future__ import annotations
 
 import uuid
-from functools import partial
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -45,10 +46,11 @@ from incidents.domain.disclosure import (
     WordsNotInEntry,
 )
 from incidents.application.days import OptionalDay
-from incidents.domain.values import DomainError, plausible_day
+from incidents.domain.values import DomainError, InvalidNHSNumber, format_nhs_number, plausible_day
+from incidents.projections.summaries import KINDS, MAX_PAGE_SIZE, InvalidSummaryQuery, SummaryQuery
 
 from .deps import REFUSED, Form, Governance, Log, caught_up_views, checked, form_pairs, page
-from .forms import UK, FormInvalid, parse
+from .forms import FormInvalid, parse
 from .incident_routes import summary_row
 from .record_page import NewRecordForm, RecordPage
 from .templating import SECURITY_HEADERS
@@ -107,7 +109,7 @@ def requester_types() -> dict[str, Any]:
 NEW_REQUEST = NewRecordForm(
     "disclosure_new.jinja", "/disclosures/{}?saved=received", requester_types,
     lambda: {"submission_key": uuid.uuid4().hex, "received_on": uk_today().isoformat()}, worded,
-    (((DueDateRequired, DueDateFixed, DueBeforeReceipt), "due_on"), (ReceivedInFuture, "received_on")),
+    (((DueDateRequired, DueDateFixed, DueBeforeReceipt), "due_on"), (ReceivedInFuture, "received_on"), (InvalidNHSNumber, "nhs_number")),
 )
 
 
@@ -223,13 +225,21 @@ async def posted_with_lists(request: Request) -> dict[str, Any]:
 ScopeForm = Annotated[dict[str, Any], Depends(posted_with_lists)]
 
 
-class ScopePeriod(BaseModel):
-    """The period asked for in the scope page's address, as sent (checked below, so that the page
-    can say what is wrong beside the field)."""
+ScopeText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=400)]
+PATIENT_CHOICES = {"request": "The patient the request names", "any": "Any patient"}
+
+
+class ScopeFilters(BaseModel):
+    """What the scope page's address asks for, as sent (checked below, so that the page can say
+    what is wrong beside the field): the days the incidents happened, their kind and clinician,
+    and whether only the request's patient (by the blind index: no NHS number in the address)."""
 
     model_config = ConfigDict(extra="ignore")
-    period_from: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
-    period_to: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
+    period_from: ScopeText = ""
+    period_to: ScopeText = ""
+    kind: ScopeText = ""
+    clinician: ScopeText = ""
+    patient: ScopeText = ""
 
 
 def period_errors(values: dict[str, Any]) -> dict[str, str]:
@@ -239,13 +249,20 @@ def period_errors(values: dict[str, Any]) -> dict[str, str]:
             OPTIONAL_DAY.validate_python(values.get(name) or "")
         except ValidationError as error:
             errors[name] = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
+    if values.get("kind") and values["kind"] not in KINDS:
+        errors["kind"] = "Choose a kind of incident from the list"
+    if len(values.get("clinician") or "") > 200:
+        errors["clinician"] = "Enter at most 200 characters of the clinician's name or role"
+    if values.get("patient") and values["patient"] not in PATIENT_CHOICES:
+        errors["patient"] = "Choose the request's patient or any patient"
     return errors
 
 
 @router.get("/{request_id}/scope")
-def scope_form(request: Request, request_id: UUID, actor: Governance, log: Log, asked: Annotated[ScopePeriod, Query()]):
+def scope_form(request: Request, request_id: UUID, actor: Governance, log: Log, asked: Annotated[ScopeFilters, Query()]):
     disclosure = log.get_request(actor, request_id)
     values = {
+        **asked.model_dump(),
         "period_from": asked.period_from or (disclosure.period_from.isoformat() if disclosure.period_from else ""),
         "period_to": asked.period_to or (disclosure.period_to.isoformat() if disclosure.period_to else ""),
         "incident_ids": [str(i) for i in disclosure.incident_ids],
@@ -255,52 +272,82 @@ def scope_form(request: Request, request_id: UUID, actor: Governance, log: Log, 
 
 
 def scope_page(request: Request, actor: Actor, log: IncidentLog, disclosure: DisclosureRequest, values: dict[str, Any], errors: dict[str, str], status: int = 200):
+    values.setdefault("patient", "")
+    found = candidates(request, log, actor, disclosure, values, period_errors(values))
+    if disclosure.nhs_number and not disclosure.incident_ids and values["patient"] != "any" and not errors:
+        values["incident_ids"] = [str(row["id"]) for row in found]  # proposed: every record about the request's patient
     context = page(
         request,
         actor,
         disclosure=disclosure,
-        candidates=candidates(request, log, actor, disclosure, values),
+        candidates=found,
         values=values,
         errors=errors,
+        kinds=KINDS,
+        patient_choices=PATIENT_CHOICES,
+        patient_number=format_nhs_number(disclosure.nhs_number),
     )
     return request.app.state.render(request, "disclosure_scope.jinja", context, status_code=status)
 
 
-def candidates(request: Request, log: IncidentLog, actor: Actor, disclosure: DisclosureRequest, values: dict[str, Any]) -> list[dict[str, Any]]:
-    """The practice's incidents reported in the period (the last year if none is given), with those
-    already in scope kept whatever their date."""
-    start, end = period_of(values)
+def candidates(
+    request: Request, log: IncidentLog, actor: Actor, disclosure: DisclosureRequest, values: dict[str, Any], errors: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The practice's incidents that happened in the period, of the kind and clinician asked for,
+    about the request's patient when it names one (then at any time unless a period is given;
+    otherwise in the last year), with those already in scope kept whatever they are."""
     projections = caught_up_views(request)
-    summaries = projections.summaries.reported_between(actor.practice, start, end, limit=PICKABLE_INCIDENTS) if projections else []
-    rows = {s.incident_id: summary_row(s) for s in summaries}
+    rows = {s.incident_id: summary_row(s) for s in matching(projections, actor, disclosure, values)} if projections and not errors else {}
     for incident_id in disclosure.incident_ids:
         if incident_id not in rows:
             rows[incident_id] = incident_row(log.get_incident(actor, incident_id))
     return sorted(rows.values(), key=lambda r: r["occurred_at"])
 
 
-def period_of(values: dict[str, Any]) -> tuple[datetime, datetime]:
-    """The period to list incidents from; a day that is not a date, or is outside the range the
-    register holds (a scope saved before that range was enforced), gives way to the default."""
+def matching(projections: Any, actor: Actor, disclosure: DisclosureRequest, values: dict[str, Any]) -> list[Any]:
+    """Up to PICKABLE_INCIDENTS summaries the filters find, read a page of the view at a time."""
+    patient = projections.summaries.patient_token(disclosure.nhs_number) if values.get("patient") != "any" else ""
+    first, last = period_of(values, unlimited=bool(patient))
+    try:
+        query = SummaryQuery(
+            practice=actor.practice, kind=values.get("kind") or None, occurred_from=first, occurred_to=last,
+            clinician=values.get("clinician", ""), patient=patient, page_size=MAX_PAGE_SIZE,
+        )  # fmt: skip
+    except InvalidSummaryQuery:
+        return []
+    found: list[Any] = []
+    while len(found) < PICKABLE_INCIDENTS:
+        result = projections.summaries.search(query)
+        found += result.rows
+        if not result.has_next:
+            break
+        query = replace(query, before_key=result.last_key)
+    return found[:PICKABLE_INCIDENTS]
+
+
+def period_of(values: dict[str, Any], unlimited: bool = False) -> tuple[date | None, date | None]:
+    """The days to list incidents that happened in (the last year, or any time when `unlimited`,
+    if none is given); a day that is not a date, or is outside the range the register holds (a
+    scope saved before that range was enforced), gives way to the default."""
     today = uk_today()
 
-    def parsed(text: str, default: date) -> date:
+    def parsed(text: str, default: date | None) -> date | None:
         try:
             return plausible_day(date.fromisoformat(text.strip())) if text and text.strip() else default
         except (ValueError, DomainError):
             return default
 
-    first = parsed(values.get("period_from", ""), today - timedelta(days=365))
-    last = parsed(values.get("period_to", ""), today)
-    return datetime.combine(first, time(), UK), datetime.combine(last + timedelta(days=1), time(), UK)
+    first = parsed(values.get("period_from", ""), None if unlimited else today - timedelta(days=365))
+    return first, parsed(values.get("period_to", ""), None if unlimited else today)
 
 
 @router.post("/{request_id}/scope")
 def set_scope(request: Request, request_id: UUID, actor: Governance, form: ScopeForm, log: Log):
     disclosure = log.get_request(actor, request_id)
     form.setdefault("incident_ids", [])
+    scope = {name: form[name] for name in ("incident_ids", "period_from", "period_to") if name in form}
     try:
-        log.set_request_scope(parse(SetRequestScope, {**form, "request_id": str(request_id)}), actor)
+        log.set_request_scope(parse(SetRequestScope, {**scope, "request_id": str(request_id)}), actor)
     except FormInvalid as invalid:
         return scope_page(request, actor, log, disclosure, form, worded(invalid), status=422)
     except REFUSED:

@@ -58,6 +58,7 @@ def summary_row(summary: IncidentSummary) -> dict[str, Any]:
         "where": LOCATIONS.get(summary.location, summary.location),
         "last_response": response.label if response else "",
         "status": summary.status,
+        "clinician": summary.clinician,
     }
 
 

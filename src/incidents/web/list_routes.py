@@ -3,7 +3,9 @@ close, as the monthly report counts closes), active search and pages; a CSV of t
 
 Every filter is in the address, so a list can be bookmarked and shared. Without JavaScript the
 filters are a plain GET form; with HTMX, typing in the search box or changing a filter replaces
-the results only and keeps the address in step.
+the results only and keeps the address in step. A patient is searched by NHS number in a POST
+of its own, answered with the address of the list filtered by the number's blind index entry:
+the number itself is never in an address (nor in a log of addresses).
 """
 
 from __future__ import annotations
@@ -17,19 +19,20 @@ from typing import Annotated, Any, Iterator
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from incidents.application.days import OptionalDay
 from incidents.application.service import INCIDENT_KINDS, Actor
 from incidents.domain.kinds import LOCATIONS
+from incidents.domain.values import InvalidNHSNumber
 from incidents.evidence.records import as_text_cell
 from incidents.projections.figures import CLOSE_TIME_BUCKETS
 from incidents.projections.summaries import (
-    MAX_PAGE, MAX_PAGE_SIZE, OUTCOMES, IncidentSummary, InvalidSummaryQuery, SummaryPage, SummaryQuery,
+    MAX_PAGE, MAX_PAGE_SIZE, OUTCOMES, IncidentSummary, InvalidSummaryQuery, SummaryPage, SummaryQuery, is_patient_token,
 )
 
-from .deps import Overseer, caught_up_views, page
+from .deps import Form, Overseer, caught_up_views, page
 from .forms import UK
 from .incident_routes import summary_row
 
@@ -62,6 +65,7 @@ class ListFilters(BaseModel):
     closed_from: Filter = ""
     closed_to: Filter = ""
     took: Filter = ""
+    patient: Filter = ""  # a blind index entry (patient_search answers with it), never the number
     page: Filter = ""
 
     def shown(self) -> dict[str, str]:
@@ -98,6 +102,7 @@ RANGE_ERRORS = {
     "closed_to": "Enter the last day closed as a real date, for example 2026-03-31",
     "took": "Choose a time to close from the list",
     "page": f"The page must be a whole number from 1 to {MAX_PAGE}",
+    "patient": "This patient search is not valid here: enter the NHS number again",
 }
 
 
@@ -120,6 +125,8 @@ def list_query(actor: Actor, filters: ListFilters) -> tuple[SummaryQuery | None,
         errors["to"] = "The last day must be the same as or after the first day"
     if checked and checked.closed_from and checked.closed_to and checked.closed_to < checked.closed_from:
         errors["closed_to"] = "The last day closed must be the same as or after the first day closed"
+    if filters.patient and not is_patient_token(filters.patient):
+        errors["nhs_number"] = RANGE_ERRORS["patient"]
     if checked is None or errors:
         return None, errors
     took_at_least, took_under = took_range(checked.took)
@@ -138,6 +145,7 @@ def list_query(actor: Actor, filters: ListFilters) -> tuple[SummaryQuery | None,
             closed_to=checked.closed_to,
             took_at_least=took_at_least,
             took_under=took_under,
+            patient=filters.patient,
         )
     except InvalidSummaryQuery as error:
         return None, {"q": str(error)}
@@ -168,14 +176,17 @@ def described(filters: dict[str, str]) -> list[str]:
         "q": ("Words", {}), "kind": ("Kind", KINDS), "status": ("Status", STATUSES), "location": ("Where", LOCATIONS),
         "from": ("Happened from", {}), "to": ("Happened to", {}), "outcome": ("Outcome", OUTCOMES),
         "closed_from": ("Closed from", {}), "closed_to": ("Closed to", {}), "took": ("Time from report to close", TOOK),
+        "patient": ("Patient", {filters.get("patient", ""): "the one whose NHS number was searched for"}),
     }  # fmt: skip
     return [f"{label}: {names.get(filters[name], filters[name])}" for name, (label, names) in labels.items() if filters.get(name)]
 
 
-def list_page(request: Request, actor: Actor, sent: ListFilters, block: str | None = "results"):
+def list_page(request: Request, actor: Actor, sent: ListFilters, block: str | None = "results", nhs_error: str = "", entered: str = "", status: int = 200):
     filters = sent.shown()
     query, errors = list_query(actor, sent)
     result = caught_up_views(request).summaries.search(query) if query else None
+    if nhs_error:
+        errors = {"nhs_number": nhs_error, **errors}
     context = page(
         request,
         actor,
@@ -188,18 +199,32 @@ def list_page(request: Request, actor: Actor, sent: ListFilters, block: str | No
         outcomes=OUTCOMES,
         took=TOOK,
         day_filters=DAY_FILTERS,
+        entered_nhs_number=entered,  # shown again beside its error, never put in an address
         # Sent as the manager changes a filter: an error is shown without taking their focus.
         live=request.headers.get("HX-Trigger") == "filters-live",
         this_link=page_link(filters, result.page if result else 1),
         csv_link=page_link(filters, 1, "/incidents.csv"),
         **results_context(filters, result),
     )
-    return request.app.state.render(request, "incident_list.jinja", context, block=block, status_code=422 if errors else 200)
+    return request.app.state.render(request, "incident_list.jinja", context, block=block, status_code=422 if errors else status)
 
 
 @router.get("")
 def incident_list(request: Request, actor: Overseer, sent: Annotated[ListFilters, Query()]):
     return list_page(request, actor, sent)
+
+
+@router.post("/patient")
+def patient_search(request: Request, actor: Overseer, form: Form):
+    """The list of one patient's incidents, found by the NHS number's blind index entry."""
+    entered = form.get("nhs_number", "")[:FILTER_MAX_CHARS]
+    try:
+        token = caught_up_views(request).summaries.patient_token(entered)
+    except InvalidNHSNumber as error:
+        return list_page(request, actor, ListFilters(), block=None, nhs_error=str(error), entered=entered)
+    if not token:
+        return list_page(request, actor, ListFilters(), block=None, nhs_error="Enter the patient's NHS number")
+    return RedirectResponse(page_link({"patient": token}, 1), status_code=303)
 
 
 CSV_COLUMNS = [

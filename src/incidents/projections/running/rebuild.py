@@ -15,7 +15,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from incidents.application.service import IncidentLog
-from incidents.projections.catalogue import CATALOGUE, ProjectionSpec, spec_named
+from incidents.projections.catalogue import CATALOGUE, ProjectionSpec, opened_view, spec_named
 from incidents.storage import Store
 
 from . import rebuild_postgres as postgres
@@ -122,7 +122,7 @@ def _build_once(aside: Aside, last: int, progress: Progress, trouble: RebuildQua
         for spec in aside.specs:
             factory = InfrastructureFactory.construct(Environment(spec.name, aside.env(spec)))
             factories.append(factory)
-            views.append(factory.tracking_recorder(aside.view_class(spec)).start_rebuilding())
+            views.append(opened_view(factory, aside.view_class(spec), aside.env(spec), agree=True).start_rebuilding())
         projections = [spec.projection(view) for spec, view in zip(aside.specs, views)]
         event_from, name, count = log.mapper.event_or_unreadable, log.name, 0  # an unreadable event is set aside
         page_size = POSTGRES_PAGE_SIZE if aside.store.kind == "postgres" else PAGE_SIZE

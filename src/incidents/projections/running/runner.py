@@ -20,7 +20,7 @@ from incidents.settings import Settings
 from incidents.sqlite_subscription import SQLitePollingApplicationRecorder, SQLitePollingSubscription
 from incidents.storage import Store
 from incidents.application.checkpoint_timer import CheckpointSchedule, CheckpointTimer
-from incidents.projections.catalogue import CATALOGUE
+from incidents.projections.catalogue import CATALOGUE, opened_view
 from incidents.projections.summaries import IncidentSummaries, IncidentSummaryView
 
 from .child import ProjectionsChild
@@ -444,6 +444,6 @@ def open_views(store: Store, app_env: dict[str, str], watch_worker: bool = False
     views = {}
     for spec in CATALOGUE:
         factory = InfrastructureFactory.construct(Environment(spec.name, env))
-        views[spec.name] = factory.tracking_recorder(spec.view_class(store))
+        views[spec.name] = opened_view(factory, spec.view_class(store), env, agree=True)
     worker = WorkerWatch.from_env(store.env) if watch_worker and store.kind == "postgres" else None
     return Projections(views, worker=worker)

@@ -2,7 +2,9 @@
 
 The events are encrypted at rest; this view is not. Its search index keeps the labels shown and
 the free text staff typed, with what looks like a patient identifier blanked by `searchable()`;
-the NHS number, response references and who acted are never copied. A name typed into a note is
+the NHS number is kept only as its blind index entry (`patient`: an HMAC under the deployment's
+patient index key, application/patient_index.py), and response references and who acted are
+never copied. A name typed into a note is
 indexed like any word, so protect the view's database as the practice's records (it can always
 be deleted and rebuilt from the events).
 """
@@ -19,10 +21,11 @@ from zoneinfo import ZoneInfo
 
 from incidents.projections.folding import FoldedView, FoldingProjection
 
+from incidents.application.patient_index import PatientIndex, PatientIndexKeyError
 from incidents.domain.incident import Incident
 from incidents.domain.kinds import INCIDENT_KINDS, LOCATION_FACTS, LOCATIONS, kind_of
 from incidents.domain.references import parse_ref
-from incidents.domain.values import InvalidPractice, has_nhs_check_digit, practice_code
+from incidents.domain.values import InvalidPractice, InvalidValue, has_nhs_check_digit, practice_code
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,13 @@ MAX_WORD_CHARS = 40
 PREFIX_CHARS = 6
 UK = ZoneInfo("Europe/London")
 _WORD = re.compile(r"[^\W_]+")
+_PATIENT_TOKEN = re.compile(r"[0-9a-f]{64}")
+PATIENT_KEY_TABLE = "incident_summaries_patient_key"  # the check of the key the view was written with
+
+
+def is_patient_token(text: str) -> bool:
+    """Whether text has the shape of a patient's blind index entry (IncidentSummaryView.patient_token)."""
+    return bool(_PATIENT_TOKEN.fullmatch(text or ""))
 
 
 class InvalidSummaryQuery(ValueError):
@@ -155,7 +165,9 @@ class SummaryQuery:
     words that must all match, each as a prefix (PREFIX_CHARS), or a short reference however
     typed ("f 2026 42" finds F-2026-0042). outcome, closed_from/closed_to
     (whole UK days) and took_at_least/took_under (from report to close) find closed incidents
-    as the monthly report counts them. before_key: only rows after (older than) the one whose
+    as the monthly report counts them. patient: a patient's blind index entry
+    (`IncidentSummaryView.patient_token`), only their incidents; clinician: text the clinician's
+    name or role contains (any case). before_key: only rows after (older than) the one whose
     SummaryPage.last_key it is, to read a whole list page by page, each read where the last
     stopped, whatever is added meanwhile."""
 
@@ -174,6 +186,8 @@ class SummaryQuery:
     took_at_least: timedelta | None = None
     took_under: timedelta | None = None
     before_key: int | None = None
+    patient: str = ""
+    clinician: str = ""
     start: datetime | None = field(init=False, repr=False, compare=False)
     end: datetime | None = field(init=False, repr=False, compare=False)
     closed_start: datetime | None = field(init=False, repr=False, compare=False)
@@ -198,6 +212,12 @@ class SummaryQuery:
         if len(text) > MAX_SEARCH_CHARS:
             raise InvalidSummaryQuery(f"Search for at most {MAX_SEARCH_CHARS} characters")
         object.__setattr__(self, "text", text)
+        if self.patient and not is_patient_token(self.patient):
+            raise InvalidSummaryQuery("patient must be an entry of the patient index (IncidentSummaryView.patient_token)")
+        clinician = " ".join((self.clinician or "").split())
+        if len(clinician) > MAX_SEARCH_CHARS:
+            raise InvalidSummaryQuery(f"Enter at most {MAX_SEARCH_CHARS} characters of the clinician's name")
+        object.__setattr__(self, "clinician", clinician)
         start = _moment(self.occurred_from, "occurred_from", day_end=False)
         end = _moment(self.occurred_to, "occurred_to", day_end=True)
         if start is not None and end is not None and end <= start:
@@ -238,21 +258,29 @@ class SummaryQuery:
         if self.before_key is not None:
             params["before"] = self.before_key
             where.append("sort_key < " + mark.format("before"))
-        return where + self.closed_conditions(mark), params | self.closed_params
+        return where + self.row_conditions(mark), params | self.row_params
 
-    def closed_conditions(self, mark: str) -> list[str]:
-        """The conditions on how an incident was closed, with closed_params (times and lengths of
-        time, which each database passes as it stores them)."""
+    def row_conditions(self, mark: str) -> list[str]:
+        """The conditions no search index word stands for (how an incident was closed, its
+        patient, its clinician), with row_params (times and lengths of time, which each database
+        passes as it stores them)."""
         tests = {
             "outcome": "outcome = {}", "closed_start": "closed_at >= {}", "closed_end": "closed_at < {}",
             "took_at_least": "closed_at - reported_at >= {}", "took_under": "closed_at - reported_at < {}",
+            "patient": "patient = {}", "clinician": "lower(clinician) LIKE {} ESCAPE '!'",
         }  # fmt: skip
-        return [test.format(mark.format(name)) for name, test in tests.items() if name in self.closed_params]
+        return [test.format(mark.format(name)) for name, test in tests.items() if name in self.row_params]
 
     @property
-    def closed_params(self) -> dict[str, Any]:
+    def row_params(self) -> dict[str, Any]:
         names = ("outcome", "closed_start", "closed_end", "took_at_least", "took_under")
-        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+        params = {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+        if self.patient:
+            params["patient"] = self.patient
+        if self.clinician:
+            escaped = self.clinician.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            params["clinician"] = f"%{escaped}%"
+        return params
 
     @property
     def prefixes(self) -> tuple[str, ...]:
@@ -320,7 +348,7 @@ def sort_base(moment: datetime) -> int:
 ROW_COLUMNS = (
     "incident_id", "practice", "kind", "occurred_at", "reported_at", "location", "status", "last_response",
     "last_response_at", "responses", "notes", "corrections", "reviewed_at", "closed_at", "outcome", "clinician", "ref",
-    "sort_key", "kind_words", "location_words", "outcome_words", "response_words", "note_words",
+    "sort_key", "kind_words", "location_words", "outcome_words", "response_words", "note_words", "patient",
 )
 SUMMARY_COLUMNS = ", ".join(ROW_COLUMNS[:17])  # IncidentSummary's fields, in order
 # The view's table on either database, given its types and its generated search column.
@@ -334,7 +362,7 @@ SUMMARIES_TABLE = (
     "outcome text NOT NULL DEFAULT '', clinician text NOT NULL DEFAULT '', ref text NOT NULL DEFAULT '', sort_key {key} NOT NULL UNIQUE, "
     "kind_words text NOT NULL DEFAULT '', location_words text NOT NULL DEFAULT '', "
     "outcome_words text NOT NULL DEFAULT '', response_words text NOT NULL DEFAULT '', "
-    "note_words text NOT NULL DEFAULT '', {generated})"
+    "note_words text NOT NULL DEFAULT '', patient text NOT NULL DEFAULT '', {generated})"
 )
 # The list's indexes: one per combination of filters, each ending in the list's order, so a page
 # is read in order and the reading stops at its end (a location belongs to one kind: kind and
@@ -348,8 +376,9 @@ LIST_INDEXES = {
             ("kind_status", "kind, status, "), ("location_status", "location, status, "),
         )
     },
-    "incident_summaries_closed": "practice, closed_at",
-    "incident_summaries_ref": "practice, ref",  # a reference searched for  # the incidents the monthly report counts as closed in a month
+    "incident_summaries_closed": "practice, closed_at",  # the incidents the monthly report counts as closed in a month
+    "incident_summaries_by_patient": "practice, patient, sort_key",  # a patient's incidents, by the blind index
+    "incident_summaries_ref": "practice, ref",  # a reference searched for
 }
 WORDS = ("kind_words", "location_words", "clinician", "outcome_words", "response_words", "note_words")  # what search reads
 
@@ -358,6 +387,43 @@ _TIMES = {ROW_COLUMNS.index(name) for name in ("occurred_at", "reported_at", "la
 
 class IncidentSummaryView(FoldedView):
     """The rows the fold loads and the queries both databases answer alike (search is their own)."""
+
+    patient_index: PatientIndex | None = None  # given by catalogue.opened_view, from the composition root's environment
+
+    def patient_token(self, number: str) -> str:
+        """The blind index entry of an NHS number as typed ('' for none; InvalidNHSNumber if it is not one)."""
+        if not (number or "").strip():
+            return ""
+        if self.patient_index is None:
+            raise LookupError("This view was opened without the patient index key: open it with catalogue.opened_view")
+        return self.patient_index.token(number)
+
+    def agree_on_patient_key(self) -> None:
+        """Refuses a patient index key other than the one the view was written with (a process
+        with a key file of its own would find nobody); the view keeps the key's check, never the key."""
+        assert self.patient_index is not None
+        mine = self.patient_index.key_check()
+        schema = getattr(self.datastore, "schema", None)  # type: ignore[attr-defined]
+        table = f'"{schema}"."{PATIENT_KEY_TABLE}"' if schema else f'"{PATIENT_KEY_TABLE}"'
+        with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (key_check TEXT NOT NULL)")
+            cursor.execute(f"SELECT key_check FROM {table}")
+            row = cursor.fetchone()
+            if row is None:
+                cursor.execute(f"INSERT INTO {table} (key_check) VALUES ('{mine}')")  # hex digits only
+        if row is not None and row["key_check"] != mine:
+            raise PatientIndexKeyError(
+                "The incident summaries were written with another patient index key than this process's: set the same "
+                "INCIDENTS_PATIENT_INDEX_KEY in every process (or keep one patient-index.key), or, after changing it "
+                "on purpose, rebuild the views (`incidents projections rebuild`)"
+            )
+
+    def stored_patient(self, number: str) -> str:
+        """The index entry of an NHS number an event holds; none for one that is not valid today."""
+        try:
+            return self.patient_token(number)
+        except InvalidValue:
+            return ""
 
     def summary_row(self, incident_id: UUID) -> list[Any] | None:
         found = self._load(f"SELECT {', '.join(ROW_COLUMNS)} FROM {{incident_summaries}} WHERE incident_id = %s", (incident_id,))
@@ -390,12 +456,17 @@ class IncidentSummaryView(FoldedView):
         return joined(*(" ".join(str(words).split()) for words in found[0])) if found else None
 
 
-CORRECTED_COLUMNS = {"occurred_at": "occurred_at", "clinician": "clinician", **{name: "location" for name in LOCATION_FACTS.values()}}
+CORRECTED_COLUMNS = {
+    "occurred_at": "occurred_at", "clinician": "clinician", **{name: "location" for name in LOCATION_FACTS.values()},
+    **{fact.name: "patient" for kind in INCIDENT_KINDS.values() for fact in kind.FACTS if fact.patient},
+}  # fmt: skip
+# The fact naming the patient a report is about, for each kind that has one.
+PATIENT_FACTS = {code: fact.name for code, kind in INCIDENT_KINDS.items() for fact in kind.FACTS if fact.patient}
 
 
 class IncidentSummaries(FoldingProjection):
     name = "incident_summaries"
-    layout = 3
+    layout = 4
     rebuild_cost = 2  # about the two other views' together, with its search index
 
     @singledispatchmethod
@@ -410,7 +481,7 @@ class IncidentSummaries(FoldingProjection):
             reported_at=e.timestamp, location=getattr(e, LOCATION_FACTS[kind]), notes=1 if e.note else 0,
             clinician=searchable(getattr(e, "clinician", "")), ref=e.ref,
         )
-        self.fold.add(summary, searchable(e.note))
+        self.fold.add(summary, searchable(e.note), self.view.stored_patient(getattr(e, PATIENT_FACTS.get(kind, ""), "") or ""))
 
     @fold_event.register
     def _(self, e: Incident.Referenced) -> None:
@@ -428,7 +499,7 @@ class IncidentSummaries(FoldingProjection):
     @fold_event.register
     def _(self, e: Incident.Corrected) -> None:
         column = CORRECTED_COLUMNS.get(e.field)
-        value = searchable(e.value) if column == "clinician" else e.value
+        value = searchable(e.value) if column == "clinician" else self.view.stored_patient(e.value or "") if column == "patient" else e.value
         self.fold.correct(e.originator_id, column, value, searchable(e.reason))
 
     @fold_event.register

@@ -14,7 +14,7 @@ from . import ROW_COLUMNS, SORT_SLOTS, IncidentSummary, label_words, sort_base
 (
     ID, PRACTICE, KIND, OCCURRED_AT, REPORTED_AT, LOCATION, STATUS, LAST_RESPONSE,
     LAST_RESPONSE_AT, RESPONSES, NOTES, CORRECTIONS, REVIEWED_AT, CLOSED_AT, OUTCOME, CLINICIAN, REF,
-    SORT_KEY, KIND_WORDS, LOCATION_WORDS, OUTCOME_WORDS, RESPONSE_WORDS, NOTE_WORDS,
+    SORT_KEY, KIND_WORDS, LOCATION_WORDS, OUTCOME_WORDS, RESPONSE_WORDS, NOTE_WORDS, PATIENT,
 ) = range(len(ROW_COLUMNS))
 
 
@@ -67,7 +67,7 @@ class SummaryFold(Fold):
 
     # What the projection calls -----------------------------------------------------------------
 
-    def add(self, summary: IncidentSummary, note: str) -> None:
+    def add(self, summary: IncidentSummary, note: str, patient: str = "") -> None:
         if self.rows.get(summary.incident_id) is not None:  # a Reported event is its incident's first
             return
         key = self._next_key(summary.occurred_at)
@@ -78,7 +78,7 @@ class SummaryFold(Fold):
             self.stored(summary.last_response_at), summary.responses, summary.notes, summary.corrections,
             self.stored(summary.reviewed_at), self.stored(summary.closed_at), summary.outcome,
             summary.clinician, summary.ref, key, label_words(summary.kind), label_words(summary.location),
-            label_words(summary.outcome), "", note,
+            label_words(summary.outcome), "", note, patient,
         ]
         self.rows[summary.incident_id] = self.changed[summary.incident_id] = row
 
@@ -110,6 +110,8 @@ class SummaryFold(Fold):
             row[LOCATION], row[LOCATION_WORDS] = value, label_words(value)
         elif column == "clinician":
             row[CLINICIAN] = value
+        elif column == "patient":
+            row[PATIENT] = value
 
     def set_ref(self, incident_id: UUID, ref: str) -> None:
         row = self._row(incident_id)

@@ -144,8 +144,8 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
             where.append("rowid < :high")
         if "before" in params:
             where.append("rowid < :before")
-        if query.closed_params:  # not among the index's words: the rows that pass them
-            closed = " AND ".join(["practice = :practice", *query.closed_conditions(":{}")])
+        if query.row_params:  # not among the index's words: the rows that pass them
+            closed = " AND ".join(["practice = :practice", *query.row_conditions(":{}")])
             where.append(f"rowid IN (SELECT sort_key FROM incident_summaries WHERE {closed})")
         condition = " AND ".join(where)
         selected = ", ".join(f"s.{name}" for name in SUMMARY_COLUMNS.split(", "))
