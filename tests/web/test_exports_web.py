@@ -232,3 +232,63 @@ def test_a_character_no_font_can_draw_still_exports_and_the_page_says_so(client_
     page = governance.get(location).text
     assert "The last bundle was made with a warning" in page and "not PDF/A-2b" in page
     assert "The last bundle was made with a warning" not in governance.get(location).text  # said once
+
+
+def test_a_bundle_downloads_again_byte_for_byte_named_by_the_request_and_listed_by_label_date_and_scope(client_for, web_app, ready_request, settings):
+    governance = client_for("gill.governance")
+    first = export(governance, ready_request)
+    second = export(governance, ready_request)
+    assert first.status_code == second.status_code == 200 and first.content != second.content
+    request_id = uuid.UUID(ready_request.split("/")[-1])
+    page = governance.get(ready_request)
+    # "Mark as disclosed" tells the bundles apart by the request's label, when each was made and what it holds.
+    bundles = re.findall(r'name="fingerprint" type="radio" value="([0-9a-f]{64})"', page.text)
+    # Each named by its zip's SHA-256: two bundles made in the same second may share a manifest.
+    assert bundles == [hashlib.sha256(second.content).hexdigest(), hashlib.sha256(first.content).hexdigest()]
+    disclosed_form = page.text[page.text.index('id="disclosed-form"') :]
+    labels = re.findall(r'<label class="nhsuk-label nhsuk-radios__label"[^>]*>\s*(.*?)\s*</label>', disclosed_form, re.S)
+    assert labels and all(l.startswith("SAR/2026/7, made ") and "2 incidents (Someone filmed in the practice" in l for l in labels[:2]), labels
+    assert not re.search(r">\s*[0-9a-f]{16} [0-9a-f]{16}", disclosed_form)  # no hex for a person to compare
+
+    for response in (first, second):
+        fingerprint = response.headers["x-bundle-fingerprint"]
+        again = governance.get(f"{ready_request}/bundles/{hashlib.sha256(response.content).hexdigest()}")
+        assert again.status_code == 200 and again.headers["content-type"] == "application/zip", re.findall(r"nhsuk-error-summary__list.*?</ul>", again.text, re.S)
+        assert again.content == response.content
+        assert again.headers["content-disposition"] == response.headers["content-disposition"]
+        assert re.fullmatch(r'attachment; filename="disclosure-SAR-2026-7-\d{4}-\d{2}-\d{2}\.zip"', again.headers["content-disposition"])
+        # The request's history recorded the zip's SHA-256 and its manifest's when it was exported.
+        zip_sha256 = hashlib.sha256(again.content).hexdigest()
+        with zipfile.ZipFile(io.BytesIO(again.content)) as archive:
+            assert hashlib.sha256(archive.read("manifest.json")).hexdigest() == fingerprint
+        assert re.search(rf"<dt>SHA-256 of the zip</dt><dd>{zip_sha256}</dd>", page.text)
+        assert re.search(rf"<dt>Fingerprint \(manifest SHA-256\)</dt><dd>{fingerprint}</dd>", page.text)
+
+    # Still there once disclosed; kept encrypted, readable by the owner only.
+    chosen = hashlib.sha256(first.content).hexdigest()
+    marked = governance.post(f"{ready_request}/disclosed", data={"csrf_token": token(governance, ready_request), "fingerprint": chosen, "note": "By secure email"})
+    assert marked.status_code == 303
+    page = governance.get(ready_request).text
+    assert governance.get(f"{ready_request}/bundles/{chosen}").content == first.content
+    listed = page[page.index('id="bundles-form"') :]
+    disclosed = [m.start() for m in re.finditer(r"<strong class=\"nhsuk-tag[^\"]*\">\s*Disclosed\s*</strong>", listed)]
+    assert len(disclosed) == 1 and listed.index(chosen) > disclosed[0] > listed.index(hashlib.sha256(second.content).hexdigest())
+    kept = settings.data_dir / "bundles" / str(request_id) / f"{chosen}.zip.aes"
+    assert kept.stat().st_mode & 0o777 == 0o600 and kept.parent.stat().st_mode & 0o777 == 0o700
+    assert b"Filming" not in kept.read_bytes() and b"PK\x03\x04" not in kept.read_bytes()[:64]
+
+
+def test_a_bundle_that_cannot_be_had_again_says_why(client_for, web_app, ready_request, settings):
+    governance = client_for("gill.governance")
+    fingerprint = hashlib.sha256(export(governance, ready_request).content).hexdigest()
+    unknown = governance.get(f"{ready_request}/bundles/{'0' * 64}")
+    assert unknown.status_code == 404 and "There is a problem" in unknown.text and "not exported for this request" in unknown.text
+    assert governance.get(f"{ready_request}/bundles/not-a-fingerprint").status_code == 404
+    kept = settings.data_dir / "bundles" / ready_request.split("/")[-1] / f"{fingerprint}.zip.aes"
+    kept.write_bytes(kept.read_bytes()[:-1] + b"\0")
+    damaged = governance.get(f"{ready_request}/bundles/{fingerprint}")
+    assert damaged.status_code == 409 and "There is a problem" in damaged.text and "export a new one" in damaged.text
+    kept.unlink()
+    missing = governance.get(f"{ready_request}/bundles/{fingerprint}")
+    assert missing.status_code == 409 and "not kept on this server" in missing.text
+    assert client_for("mo.manager").get(f"{ready_request}/bundles/{fingerprint}").status_code == 403

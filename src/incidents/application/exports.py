@@ -20,10 +20,11 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from uuid import UUID
 
 from ..domain.custody import Access
-from ..domain.disclosure import DisclosureRequest
+from ..domain.disclosure import DisclosureRequest, KeptBundle, request_label
 from ..domain.incident import Incident
 from ..evidence import (
     Correction,
@@ -40,6 +41,7 @@ from ..evidence import (
 )
 from ..evidence.bundle import MANIFEST
 from .disclosures import DisclosureDesk, RecordExport
+from .kept_bundles import BundleShelf
 from .notices import NoticeRegister
 from .practice import PracticeSettings
 from .records import UK, Actor
@@ -70,10 +72,17 @@ def manifest_fingerprint(zip_bytes: bytes) -> str:
         return hashlib.sha256(archive.read(MANIFEST)).hexdigest()
 
 
-def safe_filename(reference: str, day: date) -> str:
-    """disclosure-<reference>-<date>.zip, with only letters, digits, dots, dashes and underscores."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", reference).strip(".-_")[:60].strip(".-_") or "request"
+def safe_filename(label: str, day: date) -> str:
+    """disclosure-<request label>-<date>.zip, with only letters, digits, dots, dashes and underscores."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip(".-_")[:60].strip(".-_") or "request"
     return f"disclosure-{slug}-{day.isoformat()}.zip"
+
+
+@dataclass(frozen=True)
+class KeptBundleFile:
+    data: bytes
+    filename: str
+    bundle: KeptBundle
 
 
 def facts_of(incident: Incident) -> tuple[tuple[str, str], ...]:
@@ -122,6 +131,27 @@ def custody_entry(incident_id: UUID, access: Access) -> CustodyEntry:
 
 
 class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
+    _bundle_shelf: BundleShelf | None = None
+
+    @property
+    def bundle_shelf(self) -> BundleShelf:
+        """Where exported bundles are kept: in memory until `keep_bundles_in` names a folder."""
+        if self._bundle_shelf is None:
+            self._bundle_shelf = BundleShelf(self.mapper.cipher)  # type: ignore[arg-type]
+        return self._bundle_shelf
+
+    def keep_bundles_in(self, folder: Path) -> None:
+        self._bundle_shelf = BundleShelf(self.mapper.cipher, folder)  # type: ignore[arg-type]
+
+    def kept_bundle(self, actor: Actor, request_id: UUID, sha256: str) -> KeptBundleFile:
+        """An exported bundle again, byte for byte, by its zip's SHA-256 (BundleNotKept,
+        BundleDamaged, UnknownBundle)."""
+        actor.require(*EXPORT_ROLES)
+        request = self.get_request(actor, request_id)
+        bundle = request.bundle(sha256)
+        data = self.bundle_shelf.read(request.id, bundle.zip_sha256)
+        return KeptBundleFile(data, safe_filename(request_label(request), bundle.made_at.astimezone(UK).date()), bundle)
+
     def export_bundle(self, actor: Actor, request_id: UUID, signing_key: SigningKey) -> ExportedBundle:
         """The request's bundle, signed with the deployment's key, and recorded as exported."""
         actor.require(*EXPORT_ROLES)
@@ -132,10 +162,16 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
         material = self.evidence_material(actor, request, datetime.now(UTC).replace(microsecond=0))
         bundle = build_bundle(material, signing_key)
         fingerprint = manifest_fingerprint(bundle.data)
-        self.record_export(RecordExport(request_id=request.id, fingerprint=fingerprint), actor)
+        # Kept before it is recorded, so that every recorded bundle can be downloaded again.
+        sha256 = self.bundle_shelf.keep(request.id, bundle.data)
+        try:
+            self.record_export(RecordExport(request_id=request.id, fingerprint=fingerprint, zip_sha256=sha256), actor)
+        except BaseException:
+            self.bundle_shelf.discard(request.id, sha256)
+            raise
         return ExportedBundle(
             zip_bytes=bundle.data,
-            filename=safe_filename(request.reference, material.exported_at.astimezone(UK).date()),
+            filename=safe_filename(request_label(request), material.exported_at.astimezone(UK).date()),
             fingerprint=fingerprint,
             warnings=list(bundle.warnings),
             key_fingerprint=bundle.fingerprint,
