@@ -113,7 +113,7 @@ def test_a_subject_access_request_is_extended_in_its_first_month_with_the_day_th
     extended = governance.post(f"{location}/extend", data=form(told_on=uk_today().isoformat()))
     assert extended.status_code == 303
     page = governance.get(location)
-    assert f"Extended from {first_due:%d %b %Y} to {latest:%d %b %Y}: Complex: records from three sites The requester was told on {uk_today():%d %b %Y}." in html.unescape(page.text)
+    assert f"Extended from {first_due:%d %b %Y} to {latest:%d %b %Y}: Complex: records from three sites. The requester was told on {uk_today():%d %b %Y}." in html.unescape(page.text)
     assert "Requester told" in page.text
 
 

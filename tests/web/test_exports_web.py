@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import re
+import subprocess
 import uuid
 import zipfile
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pypdf import PdfReader
 
+from incidents.domain.dates import months_after
 from incidents.evidence import verify_bundle
 from tests.conftest import csrf_from, field_from
 from tests.web.test_disclosures_web import other_governance, receive, token  # noqa: F401  (a fixture)
@@ -292,3 +294,66 @@ def test_a_bundle_that_cannot_be_had_again_says_why(client_for, web_app, ready_r
     missing = governance.get(f"{ready_request}/bundles/{fingerprint}")
     assert missing.status_code == 409 and "not kept on this server" in missing.text
     assert client_for("mo.manager").get(f"{ready_request}/bundles/{fingerprint}").status_code == 403
+
+
+def test_the_pdfs_custody_page_fits_a4_names_the_request_by_its_label_and_groups_reloads(client_for, two_incidents, tmp_path):
+    governance, manager = client_for("gill.governance"), client_for("mo.manager")
+    location = receive(governance, reference="SAR-2026-0007")
+    scope(governance, location, two_incidents[0])
+    record_basis(governance, location)
+    opened = f"{two_incidents[0]}?request={location.split('/')[-1]}"
+    for _ in range(5):
+        assert governance.get(opened).status_code == 200
+    assert manager.get(two_incidents[0]).status_code == 200
+    for _ in range(3):
+        assert governance.get(opened).status_code == 200
+    response = export(governance, location)
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        (tmp_path / "timeline.pdf").write_bytes(archive.read("timeline.pdf"))
+        custody = json.loads(archive.read("events.json"))["custody"]
+    # events.json keeps every entry: the reception's own view after logging it, 9 views, and the export.
+    assert len([c for c in custody if c["action"].startswith("Viewed")]) == 10
+
+    pages = subprocess.run(["pdftotext", "-layout", str(tmp_path / "timeline.pdf"), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
+    custody_page = next(p for p in pages if "Chain of custody" in p)
+    rows = [line for line in custody_page.splitlines() if re.search(r"\b(Viewed|Exported) the timeline", line)]
+    counts = [int(re.search(r"\s(\d+)(\s+SAR-2026-0007)?\s*$", line).group(1)) for line in rows]
+    assert counts == [1, 5, 1, 3, 1], custody_page  # reception's view; 5 reloads; the manager's; 3 more; the export
+    assert sum(line.count("SAR-2026-0007") for line in rows) == 3  # the 8 views for the request and the export, whole
+    assert len(re.findall(r"\d{2}:\d{2}:\d{2}–\d{2}:\d{2}:\d{2} (GMT|BST)", custody_page)) == 2  # the first and last of each run
+
+    # Every word of the custody page lies within the A4 page, inside its margins.
+    boxes = subprocess.run(["pdftotext", "-bbox", str(tmp_path / "timeline.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    page_boxes = [p for p in boxes.split("<page ")[1:] if ">Chain<" in p and ">custody<" in p]
+    assert page_boxes
+    width = float(re.search(r'width="([\d.]+)"', page_boxes[0]).group(1))
+    assert abs(width - 595.3) < 1  # A4 portrait
+    right_edges = [float(x) for x in re.findall(r'xMax="([\d.]+)"', page_boxes[0])]
+    assert max(right_edges) <= width - 16 / 25.4 * 72 + 1
+
+
+def test_the_bundle_gives_the_due_date_rule_and_each_extension_in_the_requests_words(client_for, two_incidents, tmp_path):
+    governance = client_for("gill.governance")
+    received = datetime.now(UK).date() - timedelta(days=2)
+    location = receive(governance, received_on=received.isoformat(), reference="SAR-2026-0008")
+    scope(governance, location, two_incidents[0])
+    based = governance.post(f"{location}/legal-basis", data={"csrf_token": token(governance, location), "basis": "right_of_access", "note": ""})
+    assert based.status_code == 303
+    told = datetime.now(UK).date()
+    extended = governance.post(f"{location}/extend", data={
+        "csrf_token": token(governance, location), "due_on": months_after(received, 3).isoformat(),
+        "reason": "Complex: records held at three sites", "told_on": told.isoformat(),
+    })  # fmt: skip
+    assert extended.status_code == 303
+    response = export(governance, location)
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        (tmp_path / "timeline.pdf").write_bytes(archive.read("timeline.pdf"))
+        request = json.loads(archive.read("events.json"))["request"]
+    words = f"Extended from {months_after(received, 1):%d %b %Y} to {months_after(received, 3):%d %b %Y}: Complex: records held at three sites. The requester was told on {told:%d %b %Y}."
+    assert request["extensions"] == [words] and request["label"] == "SAR-2026-0008"
+    assert request["due_rule"].startswith("One calendar month from receipt (UK GDPR)")
+    assert request["legal_basis"] == "Right of access (UK GDPR Article 15)"
+    text = " ".join(subprocess.run(["pdftotext", str(tmp_path / "timeline.pdf"), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert words in text and "One calendar month from receipt (UK GDPR)" in text and "Right of access (UK GDPR Article 15)" in text

@@ -129,7 +129,9 @@ def _period(start: date | None, end: date | None) -> str:
 def extension_in_words(extension: Extension) -> str:
     """One extension as the request records it: the dates, the reason as typed, when the requester was told."""
     told = f"The requester was told on {_day(extension.told_on)}." if extension.told_on else "When the requester was told is not recorded."
-    return f"Extended from {_day(extension.previous_due_on)} to {_day(extension.due_on)}: {extension.reason} {told}"
+    reason = extension.reason.strip()
+    reason += "" if reason.endswith((".", "!", "?")) else "."
+    return f"Extended from {_day(extension.previous_due_on)} to {_day(extension.due_on)}: {reason} {told}"
 
 
 def due_rule_in_words(request: DisclosureRequest) -> str:

@@ -40,11 +40,11 @@ from ..evidence import (
     build_bundle,
 )
 from ..evidence.bundle import MANIFEST
-from .disclosures import DisclosureDesk, RecordExport
+from .disclosures import DisclosureDesk, RecordExport, due_rule_in_words, extension_in_words
 from .kept_bundles import BundleShelf
 from .notices import NoticeRegister
 from .practice import PracticeSettings
-from .records import UK, Actor
+from .records import UK, Actor, RequestNotFound
 from .timeline import TimelineEntry, timeline
 
 EXPORT_ROLES = ("governance",)
@@ -122,12 +122,13 @@ def timeline_events(kind_class: type[Incident], entries: list[TimelineEntry]) ->
     return tuple(events)
 
 
-def custody_entry(incident_id: UUID, access: Access) -> CustodyEntry:
+def custody_entry(incident_id: UUID, access: Access, request_label: str = "") -> CustodyEntry:
     action = f"{access.title} of incident {incident_id}"
     if access.fingerprint:  # an earlier bundle, named as the request's history names it
         grouped = " ".join(access.fingerprint[i : i + 16] for i in range(0, len(access.fingerprint), 16))  # wraps in the PDF
         action += f" (manifest SHA-256 {grouped})"
-    return CustodyEntry(person(access.actor, access.actor_name), access.at, action, str(access.request_id or ""))
+    record = "" if access.fingerprint else str(incident_id)  # only views share a row
+    return CustodyEntry(person(access.actor, access.actor_name), access.at, action, str(access.request_id or ""), request_label, record)
 
 
 class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
@@ -183,6 +184,15 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
         """What the bundle holds, read from the aggregates, with this export last in the custody chain."""
         exporter = person(actor.username, actor.display_name)
         records, custody = [], []
+        labels = {request.id: request_label(request)}
+
+        def label_of(request_id: UUID | None) -> str:
+            if request_id is None:
+                return ""
+            if request_id not in labels:
+                labels[request_id] = request_label(self.get(actor, request_id, DisclosureRequest, RequestNotFound))
+            return labels[request_id]
+
         for incident_id in request.incident_ids:
             incident = self.get_incident(actor, incident_id)
             kind_class = type(incident)
@@ -192,9 +202,9 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
             records.append(
                 IncidentRecord(str(incident_id), kind_class.TITLE, facts_of(incident), timeline_events(kind_class, entries), tuple(notices))
             )
-            custody.extend(custody_entry(incident_id, a) for a in self.custody_chain(actor, incident_id))
+            custody.extend(custody_entry(incident_id, a, label_of(a.request_id)) for a in self.custody_chain(actor, incident_id))
         custody.sort(key=lambda c: c.at)
-        custody.append(CustodyEntry(exporter, exported_at, EXPORT_ACTION, str(request.id)))
+        custody.append(CustodyEntry(exporter, exported_at, EXPORT_ACTION, str(request.id), labels[request.id]))
         decider = request.basis_decided_by or ("", "")
         details = self.practice_details(request.practice)
         return EvidenceMaterial(
@@ -207,6 +217,9 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
                 due=request.due_on,
                 legal_basis=request.legal_basis_label,
                 decided_by=person(*decider),
+                label=labels[request.id],
+                due_rule=due_rule_in_words(request),
+                extensions=tuple(extension_in_words(e) for e in request.extensions),
             ),
             incidents=tuple(records),
             exported_at=exported_at,
