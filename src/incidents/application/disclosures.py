@@ -138,6 +138,11 @@ def due_rule_in_words(request: DisclosureRequest) -> str:
     return DUE_RULES[request.requester_type].explanation
 
 
+def _hex(digits: str) -> str:
+    """A SHA-256 in groups of sixteen, so that a narrow page wraps it."""
+    return " ".join(digits[i : i + 16] for i in range(0, len(digits), 16))
+
+
 def _details(event: Any) -> tuple[tuple[str, str], ...]:
     name = type(event).__name__
     if name == "Received":
@@ -164,12 +169,13 @@ def _details(event: Any) -> tuple[tuple[str, str], ...]:
         return (("Legal basis", LEGAL_BASES[event.basis]), ("Decided by", event.actor_name), ("Note", event.note))
     if name == "BundleExported":
         return (
-            ("Fingerprint (manifest SHA-256)", event.fingerprint),
-            ("SHA-256 of the zip", getattr(event, "zip_sha256", "") or "Not recorded (made before bundles were kept)"),
+            ("Fingerprint (manifest SHA-256)", _hex(event.fingerprint)),
+            ("SHA-256 of the zip", _hex(getattr(event, "zip_sha256", "")) or "Not recorded (made before bundles were kept)"),
             ("Incidents", str(len(event.incident_ids))),
         )
     if name == "Disclosed":
-        return (("Bundle fingerprint", event.fingerprint), ("Note", event.note))
+        zip_sha256 = getattr(event, "zip_sha256", "")
+        return (("Bundle fingerprint", _hex(event.fingerprint)), ("SHA-256 of the zip", _hex(zip_sha256)), ("Note", event.note))
     if name == "Refused":
         return (("Reason", event.reason),)
     if name == "Closed":
