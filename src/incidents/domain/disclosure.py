@@ -335,8 +335,6 @@ class DisclosureRequest(Record):
         if self.legal_basis is None:
             raise ExportNotReady("Record the legal basis before exporting: nothing is disclosed without one")
 
-    # Commands -------------------------------------------------------------
-
     def check_extendable(self, today: date) -> None:
         if not self.may_extend_on(today):
             raise ExtensionTooLate(
@@ -361,6 +359,14 @@ class DisclosureRequest(Record):
                 f"The requester must be told of an extension within the first month, by {self.first_due_on:%d %b %Y}"
             )
         return told_on
+
+    def check_basis_offered(self, basis: str) -> None:
+        if basis not in self.legal_bases():
+            raise BasisNotForRequester(
+                "The right of access (UK GDPR Article 15) is the basis of a subject access request only: choose another basis"
+            )
+
+    # Commands -------------------------------------------------------------
 
     def extend(self, due_on: date, reason: str, told_on: date | None = None, today: date | None = None) -> None:
         self.check_open()
@@ -419,10 +425,7 @@ class DisclosureRequest(Record):
         """The person recording the basis is the one who decided it."""
         self.check_open()
         basis = choice(basis, LEGAL_BASES, "The legal basis")
-        if basis not in self.legal_bases():
-            raise BasisNotForRequester(
-                "The right of access (UK GDPR Article 15) is the basis of a subject access request only: choose another basis"
-            )
+        self.check_basis_offered(basis)
         note = bounded_text(note, NOTE_MAX_CHARS)
         if basis == "public_interest" and not note:
             raise JustificationRequired("Say why disclosure is justified in the public interest")
