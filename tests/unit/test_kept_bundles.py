@@ -81,8 +81,10 @@ def test_two_bundles_sharing_a_manifest_are_told_apart_by_their_zips(log, govern
     assert (request.disclosed_fingerprint, request.disclosed_zip_sha256) == (manifest, first)
 
 
-def test_a_request_is_named_by_its_reference_in_one_line_and_briefly(log, governance_a):
+def test_a_request_is_named_by_its_short_reference_or_else_the_requester_s_in_one_line_and_briefly(log, governance_a):
     request = log.get_request(governance_a, receive(log, governance_a, received_on=date(2026, 1, 3)))
+    assert request_label(request) == f"D-{log.references.year()}-0001"
+    request.ref = ""  # as a request received before there were short references
     assert request_label(request) == "SAR/2026/01"
     request.reference = "  KB-2026-000123 \n Riverside v Example, Leeds County Court, claim 42"
     assert request_label(request) == "KB-2026-000123 Riverside v Example, Lee…" and len(request_label(request)) == 40

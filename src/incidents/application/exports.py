@@ -201,7 +201,7 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
             on = incident.occurred_at.astimezone(UK).date()
             notices = [NoticeInForce(n.channel_label, n.wording, n.wording_from) for n in self.notices_in_force(actor, on)]
             records.append(
-                IncidentRecord(str(incident_id), kind_class.TITLE, facts_of(incident), timeline_events(kind_class, entries), tuple(notices))
+                IncidentRecord(str(incident_id), kind_class.TITLE, facts_of(incident), timeline_events(kind_class, entries), tuple(notices), incident.ref)
             )
             custody.extend(custody_entry(incident_id, a, label_of(a.request_id)) for a in self.custody_chain(actor, incident_id))
         custody.sort(key=lambda c: c.at)

@@ -103,12 +103,18 @@ class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences):
         numbering = self._numbering(cmd, actor)
         incident_id = cmd.incident_class.create_id(actor.practice, cmd.submission_key)
 
-        def attempt() -> tuple[UUID, list[Any]]:
+        for _ in range(SAVE_ATTEMPTS):
             if self._exists(incident_id):  # before a number is given: a form sent again takes none
-                return incident_id, []
-            return incident_id, self._new_incident(cmd, actor, numbering)
-
-        return self.saving(actor, attempt, on_conflict=lambda: self.references.refresh(numbering))
+                return self.unchanged(incident_id)
+            try:
+                recordings = self.save(*self._new_incident(cmd, actor, numbering))
+            except IntegrityError:
+                # Another process took the number: at once with the next (a pause would let a
+                # process that reports without stopping take every number first).
+                self.references.refresh(numbering)
+                continue
+            return Saved(incident_id, recordings[-1].notification.id)
+        raise ConcurrentChange("The incident could not be saved just now. Nothing was saved: try again.")
 
     async def report_from_event_loop(self, cmd: c.Report, actor: Actor) -> Saved:
         """As report(), for a caller on an event loop, which goes on with other work while the

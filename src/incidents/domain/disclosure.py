@@ -221,8 +221,10 @@ def legal_bases_for(requester_type: str) -> dict[str, str]:
 
 
 def request_label(request: DisclosureRequest) -> str:
-    """How people, pages, files and the bundle's custody table name a request: the one place to
-    change when requests get short references of their own."""
+    """How people, pages, files and the bundle's custody table name a request: its short
+    reference, or the requester's for a request that has none yet."""
+    if request.ref:
+        return request.ref
     reference = " ".join(request.reference.split())
     return reference if len(reference) <= 40 else reference[:39] + "…"
 

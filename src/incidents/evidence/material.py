@@ -121,6 +121,7 @@ class IncidentRecord:
     facts: tuple[tuple[str, str], ...]  # the current facts, label and value
     events: tuple[TimelineEvent, ...]
     notices_in_force: tuple[NoticeInForce, ...] = ()  # at the time of the incident
+    ref: str = ""  # the practice's short reference (F-2026-0042), when it has one
 
     def __post_init__(self) -> None:
         _pairs(self, "facts")

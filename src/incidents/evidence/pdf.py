@@ -105,6 +105,7 @@ def typeset_data(m: EvidenceMaterial, seal: Seal) -> dict[str, Any]:
             })  # fmt: skip
         incidents.append({
             "id": i.incident_id,
+            "ref": i.ref,
             "kind": i.kind,
             "facts": [list(f) for f in i.facts],
             "notices": [{"channel": n.channel, "from": uk_date(n.in_service_from), "wording": n.wording} for n in i.notices_in_force],
