@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import AfterValidator, Field, StringConstraints
 
 from ..domain.custody import IncidentAccessLog
-from ..domain.disclosure import DUE_RULES, LEGAL_BASES, REQUESTER_TYPES, STATUSES, DisclosureRequest, Extension, NothingToRedact, WordsNotInEntry, fingerprint_of
+from ..domain.disclosure import DUE_RULES, LEGAL_BASES, REQUESTER_TYPES, STATUSES, DisclosureRequest, Extension, NothingToRedact, WordsNotInEntry, fingerprint_of, request_label
 from ..domain.values import DomainError
 from . import commands as c
 from .custody import AccessAudit
@@ -148,6 +148,7 @@ class RequestSummary:
     status_label: str
     legal_basis_label: str
     incident_count: int
+    ref: str = ""  # the practice's short reference (D-2026-0001)
 
 
 TITLES = {
@@ -330,6 +331,17 @@ class DisclosureDesk(AccessAudit):
         actor.require(*DISCLOSURE_ROLES)
         return self.get(actor, request_id, DisclosureRequest, RequestNotFound)
 
+    def request_labels(self, actor: Actor, request_ids: set[UUID]) -> dict[UUID, str]:
+        """How each request is named (its short reference), for those the actor may read."""
+        if not actor.holds(*DISCLOSURE_ROLES):
+            return {}
+        return {request_id: request_label(self.get_request(actor, request_id)) for request_id in request_ids}
+
+    def request_by_ref(self, actor: Actor, ref: str) -> UUID | None:
+        """The practice's request with this short reference (the list is short), or None."""
+        actor.require(*DISCLOSURE_ROLES)
+        return next((r.id for r in self.listed_records(actor, REQUESTS) if r.ref == ref), None)
+
     def requests(self, actor: Actor, today: date | None = None) -> list[RequestSummary]:
         """The practice's requests: open ones first, soonest due first; then the rest, newest first."""
         actor.require(*DISCLOSURE_ROLES)
@@ -355,6 +367,7 @@ class DisclosureDesk(AccessAudit):
             status_label=STATUSES[request.status],
             legal_basis_label=request.legal_basis_label,
             incident_count=len(request.incident_ids),
+            ref=request.ref,
         )
 
     def redaction_rows(self, actor: Actor, request: DisclosureRequest) -> list[RedactionRow]:
