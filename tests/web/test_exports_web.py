@@ -107,7 +107,7 @@ def test_governance_exports_a_bundle_that_verifies_and_holds_everything(client_f
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/zip"
     today = datetime.now(UK).date().isoformat()
-    assert response.headers["content-disposition"] == f'attachment; filename="disclosure-SAR-2026-7-{today}.zip"'
+    assert response.headers["content-disposition"] == f'attachment; filename="disclosure-D-{datetime.now(UK).year}-0001-{today}.zip"'
     path = tmp_path / "bundle.zip"
     path.write_bytes(response.content)
     key_fingerprint = web_app.state.signing_key.fingerprint()
@@ -250,7 +250,7 @@ def test_a_bundle_downloads_again_byte_for_byte_named_by_the_request_and_listed_
     disclosed_form = page.text[page.text.index('id="disclosed-form"') :]
     disclosed_form = disclosed_form[: disclosed_form.index("</form>")]
     labels = re.findall(r'<label class="nhsuk-label nhsuk-radios__label"[^>]*>\s*(.*?)\s*</label>', disclosed_form, re.S)
-    assert labels and all(l.startswith("SAR/2026/7, made ") and "2 incidents (Someone filmed in the practice" in l for l in labels[:2]), labels
+    assert labels and all(re.match(r"D-\d{4}-\d{4}, made ", l) and "2 incidents (Someone filmed in the practice" in l for l in labels[:2]), labels
     assert not re.search(r">\s*[0-9a-f]{16} [0-9a-f]{16}", disclosed_form)  # no hex for a person to compare
 
     for response in (first, second):
@@ -259,7 +259,7 @@ def test_a_bundle_downloads_again_byte_for_byte_named_by_the_request_and_listed_
         assert again.status_code == 200 and again.headers["content-type"] == "application/zip", re.findall(r"nhsuk-error-summary__list.*?</ul>", again.text, re.S)
         assert again.content == response.content
         assert again.headers["content-disposition"] == response.headers["content-disposition"]
-        assert re.fullmatch(r'attachment; filename="disclosure-SAR-2026-7-\d{4}-\d{2}-\d{2}\.zip"', again.headers["content-disposition"])
+        assert re.fullmatch(r'attachment; filename="disclosure-D-\d{4}-\d{4}-\d{4}-\d{2}-\d{2}\.zip"', again.headers["content-disposition"])
         # The request's history recorded the zip's SHA-256 and its manifest's when it was exported.
         zip_sha256 = hashlib.sha256(again.content).hexdigest()
         with zipfile.ZipFile(io.BytesIO(again.content)) as archive:
@@ -320,9 +320,9 @@ def test_the_pdfs_custody_page_fits_a4_names_the_request_by_its_label_and_groups
     pages = subprocess.run(["pdftotext", "-layout", str(tmp_path / "timeline.pdf"), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
     custody_page = next(p for p in pages if "Chain of custody" in p)
     rows = [line for line in custody_page.splitlines() if re.search(r"\b(Viewed|Exported) the timeline", line)]
-    counts = [int(re.search(r"\s(\d+)(\s+SAR-2026-0007)?\s*$", line).group(1)) for line in rows]
+    counts = [int(re.search(r"\s(\d+)(\s+D-\d{4}-0001)?\s*$", line).group(1)) for line in rows]
     assert counts == [1, 5, 1, 3, 1], custody_page  # reception's view; 5 reloads; the manager's; 3 more; the export
-    assert sum(line.count("SAR-2026-0007") for line in rows) == 3  # the 8 views for the request and the export, whole
+    assert sum(len(re.findall(r"D-\d{4}-0001", line)) for line in rows) == 3  # the 8 views for the request and the export, whole
     assert len(re.findall(r"\d{2}:\d{2}:\d{2}–\d{2}:\d{2}:\d{2} (GMT|BST)", custody_page)) == 2  # the first and last of each run
 
     # Every word of the custody page lies within the A4 page, inside its margins.
@@ -354,7 +354,7 @@ def test_the_bundle_gives_the_due_date_rule_and_each_extension_in_the_requests_w
         (tmp_path / "timeline.pdf").write_bytes(archive.read("timeline.pdf"))
         request = json.loads(archive.read("events.json"))["request"]
     words = f"Extended from {months_after(received, 1):%d %b %Y} to {months_after(received, 3):%d %b %Y}: Complex: records held at three sites. The requester was told on {told:%d %b %Y}."
-    assert request["extensions"] == [words] and request["label"] == "SAR-2026-0008"
+    assert request["extensions"] == [words] and re.fullmatch(r"D-\d{4}-\d{4}", request["label"])
     assert request["due_rule"].startswith("One calendar month from receipt (UK GDPR)")
     assert request["legal_basis"] == "Right of access (UK GDPR Article 15)"
     text = " ".join(subprocess.run(["pdftotext", str(tmp_path / "timeline.pdf"), "-"], capture_output=True, text=True, check=True).stdout.split())
