@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, Callable, NoReturn, Optional
 
 import typer
 from pydantic import ValidationError
@@ -491,6 +491,106 @@ def verify_store(
         )
     if result.problems:
         raise typer.Exit(1)
+
+
+def bar_progress(progress: Progress, description: str) -> Callable[[int, int], None]:
+    task = progress.add_task(description, total=None)
+
+    def advance(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total or None)
+
+    return advance
+
+
+@app.command()
+def backup(
+    dest: Annotated[Path, typer.Argument(help="A new (or empty) folder for the copy and its manifest")],
+    keys_file: Annotated[
+        Optional[Path], typer.Option("--keys-file", help="Also write the keys, into this new file of their own (keep it apart from the backup)")
+    ] = None,
+) -> None:
+    """Copy the event store while the app runs (a consistent snapshot), with a manifest of what was
+    copied, its checksums and the keys it needs (their fingerprints, never the keys themselves)."""
+    from rich.markup import escape
+
+    from .backup import BackupError
+    from .backup import backup as make_backup
+
+    settings = settings_or_exit()
+    try:
+        with Progress(console=err) as progress:
+            made = make_backup(settings, dest, bar_progress(progress, "Copying the event store"), keys_file)
+    except ConfigurationError as error:  # BackupError and a missing key among them
+        err.print(f"[bold red]Not backed up:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+    except (OperationalError, InterfaceError, OSError) as error:
+        err.print(f"[bold red]Not backed up:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+    manifest = made.manifest
+    keys = manifest["keys"]
+    console.print(f"[bold green]Backed up[/] {escape(manifest['store']['location'])} into {escape(str(dest))}:", highlight=False)
+    for entry in manifest["files"]:
+        console.print(f"  {entry['name']}: {entry['bytes']:,} bytes, SHA-256 {entry['sha256']}", highlight=False)
+    if "last_event" in manifest:
+        console.print(f"  events up to #{manifest['last_event']}", highlight=False)
+    checkpoint = manifest.get("last_checkpoint")
+    if checkpoint:
+        console.print(f"  last checkpoint {checkpoint['number']} (up to event #{checkpoint['last_event']}), chain hash {checkpoint['chain_hash']}", highlight=False)
+    console.print(
+        f"  It needs the encryption key {keys['cipher_key']['fingerprint']} ({escape(keys['cipher_key']['from'])}), not in the backup.",
+        highlight=False,
+    )
+    if made.keys_file:
+        console.print(f"  The keys are in {escape(str(made.keys_file))} (readable only by you): keep it apart from the backup.", highlight=False)
+    else:
+        console.print("  Keep the key backed up apart from this copy: without it the copy cannot be read.", highlight=False)
+
+
+@app.command()
+def restore(
+    src: Annotated[Path, typer.Argument(help="A folder made by `incidents backup`")],
+    keys_file: Annotated[
+        Optional[Path], typer.Option("--keys-file", help="The keys file `incidents backup --keys-file` wrote, if the keys are not in place already")
+    ] = None,
+) -> None:
+    """Restore a backup into an empty data folder (or empty PostgreSQL database), then rebuild the
+    views from its events. Run `incidents verify-store` after it."""
+    from rich.markup import escape
+
+    from .backup import restore as restore_backup
+    from .projections.running.rebuild import rebuild
+
+    settings = settings_or_exit()
+    try:
+        with Progress(console=err) as progress:
+            restored = restore_backup(settings, src, bar_progress(progress, "Checking and copying the backup"), keys_file)
+    except ConfigurationError as error:
+        err.print(f"[bold red]Not restored:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+    except (OperationalError, InterfaceError, OSError) as error:
+        err.print(f"[bold red]Not restored:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+    for path in restored.wrote_keys:
+        console.print(f"Put the key {escape(str(path))} back from the keys file.", highlight=False)
+    opened = open_or_exit(settings)
+    try:
+        with Progress(console=err) as progress:
+            count = rebuild(opened.store, opened.env, [], bar_progress(progress, "Rebuilding the views"))
+    except ConfigurationError as error:
+        err.print(f"[bold red]Restored, but the views were not rebuilt:[/] {escape(str(error))}; run `incidents projections rebuild`", highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        opened.log.close()
+    manifest = restored.manifest
+    console.print(
+        f"[bold green]Restored[/] the backup made at {manifest['made_at']} into {escape(restored.store.location)} "
+        f"({count} events), and rebuilt the views.",
+        highlight=False,
+    )
+    checkpoint = manifest.get("last_checkpoint")
+    if checkpoint:
+        console.print(f"  Its last checkpoint is {checkpoint['number']}, chain hash {checkpoint['chain_hash']}.", highlight=False)
+    console.print("  Check it now: `incidents verify-store`. Everyone signs in again (sessions are not in the backup).", highlight=False)
 
 
 @users.command("add")
