@@ -17,9 +17,7 @@ say which key it needs and refuse a wrong one before it writes anything.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 import os
 import shutil
@@ -33,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from .settings import ConfigurationError, Settings
-from .storage import Store, store_for
+from .mapping import key_ring
+from .storage import Store, cipher_key_fingerprints, key_fingerprint, store_for
 
 FORMAT = "incidents-backup/1"
 MANIFEST = "manifest.json"
@@ -53,14 +52,6 @@ PG_DUMP_MISSING = (
 
 class BackupError(ConfigurationError):
     """A backup or restore that cannot go ahead; the message says why and what to do."""
-
-
-def key_fingerprint(key_base64: str, purpose: str) -> str:
-    """Names a secret key without revealing it: an HMAC under the key of a constant, as the views'
-    check of the patient index key is."""
-    raw = base64.b64decode(key_base64)
-    digest = hmac.new(raw, f"incidents-key-fingerprint:{purpose}".encode(), hashlib.sha256).hexdigest()
-    return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
 
 
 def sha256_of(path: Path, progress: Progress | None = None, done: int = 0, total: int = 0) -> str:
@@ -139,7 +130,7 @@ def backup(settings: Settings, dest: Path, progress: Progress, keys_file: Path |
         "keys": {
             "cipher_key": {
                 "needed": True,
-                "fingerprint": key_fingerprint(key, "cipher"),
+                "fingerprints": cipher_key_fingerprints(key),  # newest first: each key that may have written events (`incidents keys rotate`)
                 "why": "decrypts every stored event; without it the backup cannot be read",
                 "from": "INCIDENTS_CIPHER_KEY" if settings.cipher_key else str(settings.effective_key_file),
             },
@@ -227,6 +218,11 @@ def _contents(store: Store, key: str, patient_key: str) -> dict[str, Any]:
     try:
         last_event = log.recorder.max_notification_id() or 0
         signing = stored_key(log)
+        history = [
+            {"fingerprint": kept.fingerprint, "valid_from": kept.valid_from.isoformat() if kept.valid_from else None,
+             "valid_until": kept.valid_until.isoformat() if kept.valid_until else None}
+            for kept in log.signing_keys()
+        ]
         checkpoints = log.recorder.select_events(CHECKPOINT_LOG_ID, desc=True, limit=1)
         last_checkpoint = None
         if checkpoints:
@@ -237,7 +233,10 @@ def _contents(store: Store, key: str, patient_key: str) -> dict[str, Any]:
     return {
         "last_event": last_event,
         "last_checkpoint": last_checkpoint,
-        "signing_key": {"kept": "in the event store, encrypted with the cipher key", "fingerprint": signing.fingerprint() if signing else None},
+        "signing_key": {
+            "kept": "in the event store, encrypted with the cipher key", "fingerprint": signing.fingerprint() if signing else None,
+            "history": history,  # every key that signed checkpoints or bundles, oldest first, with when it was in use
+        },
     }
 
 
@@ -362,15 +361,16 @@ def _place_keys(settings: Settings, manifest: dict[str, Any], keys: dict[str, st
     from .storage import _valid_key
 
     wrote: list[Path] = []
-    wanted = manifest["keys"]["cipher_key"]["fingerprint"]
+    wanted = manifest["keys"]["cipher_key"]["fingerprints"]
+    shown = ", ".join(wanted)
     if keys:
         given = _valid_key(keys["cipher_key"], "the keys file")
-        if key_fingerprint(given, "cipher") != wanted:
-            raise BackupError(f"The keys file's encryption key is not the one this backup needs ({wanted})")
+        if not set(wanted) <= set(cipher_key_fingerprints(given)):
+            raise BackupError(f"The keys file's encryption keys are not those this backup needs ({shown})")
     if settings.cipher_key:
         present: str | None = settings.cipher_key
     elif settings.effective_key_file.exists():
-        present = settings.effective_key_file.read_text().strip()
+        present = settings.effective_key_file.read_text()
     else:
         present = None
     if present is None and keys:
@@ -378,18 +378,21 @@ def _place_keys(settings: Settings, manifest: dict[str, Any], keys: dict[str, st
             return wrote
         settings.effective_key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with _private_file(settings.effective_key_file) as file:
-            file.write(keys["cipher_key"] + "\n")
+            file.write("\n".join(key_ring(keys["cipher_key"])) + "\n")
         wrote.append(settings.effective_key_file)
     elif present is None:
         raise BackupError(
-            f"No encryption key: this backup needs the key whose fingerprint is {wanted}. Put it back in "
+            f"No encryption key: this backup needs the key whose fingerprint is {shown}. Put it back in "
             f"{settings.effective_key_file} or INCIDENTS_CIPHER_KEY first, or give the keys file (--keys-file)"
         )
-    elif key_fingerprint(_valid_key(present, "the encryption key"), "cipher") != wanted:
-        raise BackupError(
-            f"The encryption key here ({'INCIDENTS_CIPHER_KEY' if settings.cipher_key else settings.effective_key_file}) is not "
-            f"the one this backup needs: its fingerprint is {key_fingerprint(present, 'cipher')}, the backup's {wanted}"
-        )
+    else:
+        have = cipher_key_fingerprints(_valid_key(present, "the encryption key"))
+        lacking = [fingerprint for fingerprint in wanted if fingerprint not in have]
+        if lacking:
+            raise BackupError(
+                f"The encryption key here ({'INCIDENTS_CIPHER_KEY' if settings.cipher_key else settings.effective_key_file}) is not "
+                f"the one this backup needs: it lacks {', '.join(lacking)} (it has {', '.join(have)})"
+            )
     patient_file = settings.effective_patient_index_key_file
     if write and keys.get("patient_index_key") and not settings.patient_index_key and not patient_file.exists():
         with _private_file(patient_file) as file:

@@ -30,6 +30,8 @@ practice_app = typer.Typer(help="The practice's own details.", no_args_is_help=T
 app.add_typer(practice_app, name="practice")
 projections_app = typer.Typer(help="Read models kept from the events.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
+keys_app = typer.Typer(help="The deployment's keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 # soft_wrap: a path is printed whole even when output goes to a pipe or a log, so it can be copied.
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -445,8 +447,11 @@ def verify_store(
         err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
     if fingerprint is not None and key.fingerprint() != fingerprint:
+        older = next((kept for kept in opened.log.signing_keys() if kept.fingerprint == fingerprint), None)
         opened.log.close()
         console.print(f"[bold red]NOT verified:[/] this deployment's signing key is {key.fingerprint()}, not the practice's key {fingerprint}: it was replaced.")
+        if older is not None and older.valid_until is not None:
+            console.print(f"  {fingerprint} is an earlier key of this deployment, rotated out at {older.valid_until:%Y-%m-%d %H:%M:%S UTC} (`incidents keys rotate-signing`): give the newest fingerprint the practice keeps.")
         raise typer.Exit(1)
     try:
         with Progress(console=err, transient=True) as progress:
@@ -537,7 +542,7 @@ def backup(
     if checkpoint:
         console.print(f"  last checkpoint {checkpoint['number']} (up to event #{checkpoint['last_event']}), chain hash {checkpoint['chain_hash']}", highlight=False)
     console.print(
-        f"  It needs the encryption key {keys['cipher_key']['fingerprint']} ({escape(keys['cipher_key']['from'])}), not in the backup.",
+        f"  It needs the encryption key {', '.join(keys['cipher_key']['fingerprints'])} ({escape(keys['cipher_key']['from'])}), not in the backup.",
         highlight=False,
     )
     if made.keys_file:
@@ -591,6 +596,73 @@ def restore(
     if checkpoint:
         console.print(f"  Its last checkpoint is {checkpoint['number']}, chain hash {checkpoint['chain_hash']}.", highlight=False)
     console.print("  Check it now: `incidents verify-store`. Everyone signs in again (sessions are not in the backup).", highlight=False)
+
+
+@keys_app.command("rotate")
+def rotate_cipher_key() -> None:
+    """Make a new encryption key for the events written from now on, keeping the older keys (in the
+    key file, after it) to read what they wrote. Stop the app and workers first."""
+    from rich.markup import escape
+
+    from .projections.running.locks import holding_lock
+    from .storage import cipher_key_fingerprints, rotate_cipher_key as rotate
+
+    settings = settings_or_exit()
+    opened = open_or_exit(settings)  # proves the keys in use read the store
+    opened.log.close()
+    try:
+        # Held so that no process of this deployment is running: one started before would keep
+        # the old keys and could not read what is written with the new one.
+        with holding_lock(opened.store, "a rotation of the encryption key"):
+            rotated = rotate(settings)
+    except ConfigurationError as error:  # the lock's refusal (naming who holds it) among them
+        err.print(f"[bold red]Not rotated:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+    open_or_exit(settings).log.close()  # the new ring reads the store's first and last events
+    fingerprints = cipher_key_fingerprints(rotated.ring)
+    console.print(
+        f"[bold green]Rotated[/] the encryption key in {escape(str(rotated.path))}: events written from now on use the key "
+        f"{fingerprints[0]}; the {len(fingerprints) - 1} older key(s) stay after it in the file, to read the events they wrote "
+        "(events are not re-encrypted: the signed checkpoints cover their stored bytes).",
+        highlight=False,
+    )
+    console.print("  Back the key file up again now, and give it to every process of this deployment before starting them.", highlight=False)
+
+
+@keys_app.command("rotate-signing")
+def rotate_signing_key() -> None:
+    """Make a new signing key for checkpoints and bundles from now on; the store keeps the older
+    keys and when each was in use, so what they signed still verifies. Stop the app and workers first."""
+    from rich.markup import escape
+
+    from .application.checkpoints import CheckpointChainBroken
+    from .application.signing_key import deployment_key, rotate_signing_key as rotate
+    from .evidence.checkpoint_head import head_file, remember
+    from .projections.running.locks import holding_lock
+
+    settings = settings_or_exit()
+    opened = open_or_exit(settings)
+    try:
+        # Held so that no process signs with the old key after it was replaced.
+        with holding_lock(opened.store, "a rotation of the signing key"):
+            old = deployment_key(opened.log, settings)
+            # The events so far are covered by the old key's checkpoint: the new key starts clean.
+            recorded = opened.log.record_checkpoint(old)
+            remember(head_file(settings.effective_signing_key_file), recorded)
+            replaced, new = rotate(opened.log)
+    except (ConfigurationError, CheckpointChainBroken) as error:  # the lock's refusal, or no key to rotate
+        err.print(f"[bold red]Not rotated:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        opened.log.close()
+    for done in recorded:
+        console.print(f"Signed checkpoint {done.number} with the old key, up to event #{done.last}.", highlight=False)
+    console.print(
+        f"[bold green]Rotated[/] the signing key: checkpoints and bundles are signed from now on with {new.fingerprint()}; "
+        f"the store keeps {replaced.fingerprint()} and when it was in use, so what it signed still verifies.",
+        highlight=False,
+    )
+    console.print("  Keep the new fingerprint on paper beside the old one (bundles name the key that signed them).", highlight=False)
 
 
 @users.command("add")
