@@ -5,12 +5,14 @@ verifies against its checkpoints (whose digests cover the stored bytes, left as 
 from __future__ import annotations
 
 import base64
+import json
 import sqlite3
 from contextlib import closing
 
 import pytest
 
 from incidents.mapping import RING_MARK, cipher_key_id
+from incidents.storage import cipher_key_fingerprints
 from tests.conftest import wait_until
 from tests.e2e.test_cli import no_traceback, one_line, run
 from tests.e2e.test_server_restart_and_kill import client_for, log_filming, unique_note
@@ -63,6 +65,16 @@ def test_rotating_the_encryption_key_keeps_every_event_readable_and_the_store_ve
     verified = run(server, "verify-store")
     assert verified.returncode == 0 and "verified" in one_line(verified.stdout), verified.stdout + verified.stderr
     assert "match 2 signed checkpoint(s)" in one_line(verified.stdout)
+
+    # A backup names both keys; a restore with the new key alone is refused before it writes anything.
+    backup = server.data_dir.parent / "backup-after-rotation"
+    assert run(server, "backup", str(backup)).returncode == 0
+    fingerprints = json.loads((backup / "manifest.json").read_text())["keys"]["cipher_key"]["fingerprints"]
+    assert fingerprints == cipher_key_fingerprints(f"{new_key},{old_key}")
+    target = live_server_factory()
+    (target.data_dir / "cipher.key").write_text(new_key + "\n")
+    lacking = run(target, "restore", str(backup))
+    assert lacking.returncode == 2 and f"it lacks {fingerprints[1]}" in one_line(lacking.stderr)
 
     # The old key is still needed: without it the events it wrote cannot be read.
     (server.data_dir / "cipher.key").write_text(new_key + "\n")
