@@ -81,7 +81,8 @@ def check_key_reads_store(log: IncidentLog, store: Store) -> None:
     last = log.recorder.max_notification_id()
     if last is None:
         return
-    notifications = log.recorder.select_notifications(start=last, limit=1)
+    # The first and the last: after a rotation, the oldest and the newest keys of the ring.
+    notifications = log.recorder.select_notifications(start=1, limit=1) + log.recorder.select_notifications(start=last, limit=1)
     try:
         for notification in notifications:
             log.mapper.to_domain_event(notification)
@@ -89,5 +90,5 @@ def check_key_reads_store(log: IncidentLog, store: Store) -> None:
         log.close()
         raise CipherKeyError(
             f"The encryption key does not open the events stored in {store.location} "
-            f"({type(error).__name__}). Use the key they were written with."
+            f"({type(error).__name__}). Use the key they were written with (after `incidents keys rotate`, every key of the key file: it keeps them all, newest first)."
         ) from None

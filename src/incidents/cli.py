@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, Callable, NoReturn, Optional
 
 import typer
 from pydantic import ValidationError
@@ -30,6 +30,8 @@ practice_app = typer.Typer(help="The practice's own details.", no_args_is_help=T
 app.add_typer(practice_app, name="practice")
 projections_app = typer.Typer(help="Read models kept from the events.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
+keys_app = typer.Typer(help="The deployment's keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 # soft_wrap: a path is printed whole even when output goes to a pipe or a log, so it can be copied.
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -445,8 +447,11 @@ def verify_store(
         err.print(f"[bold red]Cannot start:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
     if fingerprint is not None and key.fingerprint() != fingerprint:
+        older = next((kept for kept in opened.log.signing_keys() if kept.fingerprint == fingerprint), None)
         opened.log.close()
         console.print(f"[bold red]NOT verified:[/] this deployment's signing key is {key.fingerprint()}, not the practice's key {fingerprint}: it was replaced.")
+        if older is not None and older.valid_until is not None:
+            console.print(f"  {fingerprint} is an earlier key of this deployment, rotated out at {older.valid_until:%Y-%m-%d %H:%M:%S UTC} (`incidents keys rotate-signing`): give the newest fingerprint the practice keeps.")
         raise typer.Exit(1)
     try:
         with Progress(console=err, transient=True) as progress:
@@ -491,6 +496,173 @@ def verify_store(
         )
     if result.problems:
         raise typer.Exit(1)
+
+
+def bar_progress(progress: Progress, description: str) -> Callable[[int, int], None]:
+    task = progress.add_task(description, total=None)
+
+    def advance(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total or None)
+
+    return advance
+
+
+@app.command()
+def backup(
+    dest: Annotated[Path, typer.Argument(help="A new (or empty) folder for the copy and its manifest")],
+    keys_file: Annotated[
+        Optional[Path], typer.Option("--keys-file", help="Also write the keys, into this new file of their own (keep it apart from the backup)")
+    ] = None,
+) -> None:
+    """Copy the event store while the app runs (a consistent snapshot), with a manifest of what was
+    copied, its checksums and the keys it needs (their fingerprints, never the keys themselves)."""
+    from rich.markup import escape
+
+    from .backup import BackupError
+    from .backup import backup as make_backup
+
+    settings = settings_or_exit()
+    try:
+        with Progress(console=err) as progress:
+            made = make_backup(settings, dest, bar_progress(progress, "Copying the event store"), keys_file)
+    except ConfigurationError as error:  # BackupError and a missing key among them
+        err.print(f"[bold red]Not backed up:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+    except (OperationalError, InterfaceError, OSError) as error:
+        err.print(f"[bold red]Not backed up:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+    manifest = made.manifest
+    keys = manifest["keys"]
+    console.print(f"[bold green]Backed up[/] {escape(manifest['store']['location'])} into {escape(str(dest))}:", highlight=False)
+    for entry in manifest["files"]:
+        console.print(f"  {entry['name']}: {entry['bytes']:,} bytes, SHA-256 {entry['sha256']}", highlight=False)
+    if "last_event" in manifest:
+        console.print(f"  events up to #{manifest['last_event']}", highlight=False)
+    checkpoint = manifest.get("last_checkpoint")
+    if checkpoint:
+        console.print(f"  last checkpoint {checkpoint['number']} (up to event #{checkpoint['last_event']}), chain hash {checkpoint['chain_hash']}", highlight=False)
+    console.print(
+        f"  It needs the encryption key {', '.join(keys['cipher_key']['fingerprints'])} ({escape(keys['cipher_key']['from'])}), not in the backup.",
+        highlight=False,
+    )
+    if made.keys_file:
+        console.print(f"  The keys are in {escape(str(made.keys_file))} (readable only by you): keep it apart from the backup.", highlight=False)
+    else:
+        console.print("  Keep the key backed up apart from this copy: without it the copy cannot be read.", highlight=False)
+
+
+@app.command()
+def restore(
+    src: Annotated[Path, typer.Argument(help="A folder made by `incidents backup`")],
+    keys_file: Annotated[
+        Optional[Path], typer.Option("--keys-file", help="The keys file `incidents backup --keys-file` wrote, if the keys are not in place already")
+    ] = None,
+) -> None:
+    """Restore a backup into an empty data folder (or empty PostgreSQL database), then rebuild the
+    views from its events. Run `incidents verify-store` after it."""
+    from rich.markup import escape
+
+    from .backup import restore as restore_backup
+    from .projections.running.rebuild import rebuild
+
+    settings = settings_or_exit()
+    try:
+        with Progress(console=err) as progress:
+            restored = restore_backup(settings, src, bar_progress(progress, "Checking and copying the backup"), keys_file)
+    except ConfigurationError as error:
+        err.print(f"[bold red]Not restored:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+    except (OperationalError, InterfaceError, OSError) as error:
+        err.print(f"[bold red]Not restored:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+    for path in restored.wrote_keys:
+        console.print(f"Put the key {escape(str(path))} back from the keys file.", highlight=False)
+    opened = open_or_exit(settings)
+    try:
+        with Progress(console=err) as progress:
+            count = rebuild(opened.store, opened.env, [], bar_progress(progress, "Rebuilding the views"))
+    except ConfigurationError as error:
+        err.print(f"[bold red]Restored, but the views were not rebuilt:[/] {escape(str(error))}; run `incidents projections rebuild`", highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        opened.log.close()
+    manifest = restored.manifest
+    console.print(
+        f"[bold green]Restored[/] the backup made at {manifest['made_at']} into {escape(restored.store.location)} "
+        f"({count} events), and rebuilt the views.",
+        highlight=False,
+    )
+    checkpoint = manifest.get("last_checkpoint")
+    if checkpoint:
+        console.print(f"  Its last checkpoint is {checkpoint['number']}, chain hash {checkpoint['chain_hash']}.", highlight=False)
+    console.print("  Check it now: `incidents verify-store`. Everyone signs in again (sessions are not in the backup).", highlight=False)
+
+
+@keys_app.command("rotate")
+def rotate_cipher_key() -> None:
+    """Make a new encryption key for the events written from now on, keeping the older keys (in the
+    key file, after it) to read what they wrote. Stop the app and workers first."""
+    from rich.markup import escape
+
+    from .projections.running.locks import holding_lock
+    from .storage import cipher_key_fingerprints, rotate_cipher_key as rotate
+
+    settings = settings_or_exit()
+    opened = open_or_exit(settings)  # proves the keys in use read the store
+    opened.log.close()
+    try:
+        # Held so that no process of this deployment is running: one started before would keep
+        # the old keys and could not read what is written with the new one.
+        with holding_lock(opened.store, "a rotation of the encryption key"):
+            rotated = rotate(settings)
+    except ConfigurationError as error:  # the lock's refusal (naming who holds it) among them
+        err.print(f"[bold red]Not rotated:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+    open_or_exit(settings).log.close()  # the new ring reads the store's first and last events
+    fingerprints = cipher_key_fingerprints(rotated.ring)
+    console.print(
+        f"[bold green]Rotated[/] the encryption key in {escape(str(rotated.path))}: events written from now on use the key "
+        f"{fingerprints[0]}; the {len(fingerprints) - 1} older key(s) stay after it in the file, to read the events they wrote "
+        "(events are not re-encrypted: the signed checkpoints cover their stored bytes).",
+        highlight=False,
+    )
+    console.print("  Back the key file up again now, and give it to every process of this deployment before starting them.", highlight=False)
+
+
+@keys_app.command("rotate-signing")
+def rotate_signing_key() -> None:
+    """Make a new signing key for checkpoints and bundles from now on; the store keeps the older
+    keys and when each was in use, so what they signed still verifies. Stop the app and workers first."""
+    from rich.markup import escape
+
+    from .application.checkpoints import CheckpointChainBroken
+    from .application.signing_key import deployment_key, rotate_signing_key as rotate
+    from .evidence.checkpoint_head import head_file, remember
+    from .projections.running.locks import holding_lock
+
+    settings = settings_or_exit()
+    opened = open_or_exit(settings)
+    try:
+        # Held so that no process signs with the old key after it was replaced.
+        with holding_lock(opened.store, "a rotation of the signing key"):
+            old = deployment_key(opened.log, settings)
+            # The events so far are covered by the old key's checkpoint: the new key starts clean.
+            recorded = opened.log.record_checkpoint(old)
+            remember(head_file(settings.effective_signing_key_file), recorded)
+            replaced, new = rotate(opened.log)
+    except (ConfigurationError, CheckpointChainBroken) as error:  # the lock's refusal, or no key to rotate
+        err.print(f"[bold red]Not rotated:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        opened.log.close()
+    for done in recorded:
+        console.print(f"Signed checkpoint {done.number} with the old key, up to event #{done.last}.", highlight=False)
+    console.print(
+        f"[bold green]Rotated[/] the signing key: checkpoints and bundles are signed from now on with {new.fingerprint()}; "
+        f"the store keeps {replaced.fingerprint()} and when it was in use, so what it signed still verifies.",
+        highlight=False,
+    )
+    console.print("  Keep the new fingerprint on paper beside the old one (bundles name the key that signed them).", highlight=False)
 
 
 @users.command("add")

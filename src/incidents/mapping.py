@@ -14,6 +14,8 @@ still read: EventMapper decompresses a plaintext that begins with zlib's header.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import zlib
 from typing import Any, Callable, Hashable, cast
 from uuid import UUID
@@ -27,26 +29,74 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, MapperDeserialisat
 from eventsourcing.utils import Environment, resolve_topic
 
 
+# An event encrypted after a key rotation begins with this mark and the 4-byte id of its key; one
+# written before (the library's layout, nonce first) is tried with each key, the oldest first.
+RING_MARK = b"\xffIKR"
+
+
+def cipher_key_id(raw: bytes) -> bytes:
+    return hashlib.sha256(b"incidents-cipher-key-id:" + raw).digest()[:4]
+
+
+def key_ring(text: str) -> list[str]:
+    """The keys of CIPHER_KEY, newest first: one key, or several separated by commas or lines."""
+    return [key.strip() for key in text.replace("\n", ",").split(",") if key.strip()]
+
+
 class KeptKeyAESCipher(AESCipher):
-    """AESCipher with one AES-GCM object, made when the cipher is (AESGCM is immutable)."""
+    """AESCipher with one AES-GCM object per key, made when the cipher is (AESGCM is immutable).
+
+    CIPHER_KEY may hold a key ring, newest first (`incidents keys rotate`): new events are
+    encrypted with the newest key and marked with its id, and older events stay as they were,
+    read with the key that wrote them. Re-encrypting them would change the stored bytes that the
+    signed checkpoints cover."""
 
     def __init__(self, environment: Environment) -> None:
-        super().__init__(environment)
+        ring = key_ring(environment.get(self.CIPHER_KEY) or "")
+        if not ring:
+            raise OSError(f"'{self.CIPHER_KEY}' not in env")
+        raws = [base64.b64decode(key.encode("utf8")) for key in ring]
+        for raw in raws:
+            AESCipher.check_key_size(len(raw))
+        self.key = raws[0]
         self._aesgcm = AESGCM(self.key)
+        self._by_id = {cipher_key_id(raw): AESGCM(raw) for raw in raws}
+        self._oldest_first = [AESGCM(raw) for raw in reversed(raws)]
+        # A single key writes the library's own layout, so a store that never rotated stays as it was.
+        self._mark = RING_MARK + cipher_key_id(self.key) if len(raws) > 1 else b""
 
     def encrypt(self, plaintext: bytes) -> bytes:
         nonce = AESCipher.random_bytes(12)
         sealed = self._aesgcm.encrypt(nonce, plaintext, None)
-        return nonce + sealed[-16:] + sealed[:-16]  # the tag first, as the library stores it
+        return self._mark + nonce + sealed[-16:] + sealed[:-16]  # the tag first, as the library stores it
 
     def decrypt(self, ciphertext: bytes) -> bytes:
+        marked = ciphertext[:4] == RING_MARK
+        if marked and ciphertext[4:8] in self._by_id:
+            try:
+                return self._open(self._by_id[ciphertext[4:8]], ciphertext[8:])
+            except ValueError:
+                pass  # an unmarked event whose nonce happens to begin with the mark
+        if len(self._oldest_first) == 1 and not marked:
+            return self._open(self._aesgcm, ciphertext)
+        for aesgcm in self._oldest_first:
+            try:
+                return self._open(aesgcm, ciphertext)
+            except ValueError:
+                continue
+        if marked and ciphertext[4:8] not in self._by_id:
+            raise ValueError(f"Encrypted with the key {ciphertext[4:8].hex()}, which is not among the keys given")
+        raise ValueError("Invalid cipher tag")
+
+    @staticmethod
+    def _open(aesgcm: AESGCM, ciphertext: bytes) -> bytes:
         nonce, tag, encrypted = ciphertext[:12], ciphertext[12:28], ciphertext[28:]
         if len(nonce) != 12:
             raise ValueError("Damaged cipher text: invalid nonce length")
         if len(tag) != 16:
             raise ValueError("Damaged cipher text: invalid tag length")
         try:
-            return self._aesgcm.decrypt(nonce, encrypted + tag, None)
+            return aesgcm.decrypt(nonce, encrypted + tag, None)
         except InvalidTag as error:
             raise ValueError("Invalid cipher tag") from error
 

@@ -15,6 +15,8 @@ it, on every page that loads an incident and in every rebuild. Compressed events
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from .mapping import key_ring
 from .settings import ConfigurationError, Settings
 
 CIPHER_TOPIC = "incidents.mapping:KeptKeyAESCipher"  # the library's AESCipher, keeping its key schedule
@@ -123,13 +126,61 @@ def new_cipher_key() -> str:
 
 
 def _valid_key(key: str, where: str) -> str:
-    try:
-        raw = base64.b64decode(key, validate=True)
-    except ValueError:
-        raise CipherKeyError(f"The encryption key in {where} is not base64") from None
-    if len(raw) not in (16, 24, 32):
-        raise CipherKeyError(f"The encryption key in {where} must be 16, 24 or 32 bytes, not {len(raw)}")
-    return key
+    """One key, or a key ring (newest first, separated by commas or lines), each key checked;
+    returned as the cipher reads it, comma-separated."""
+    ring = key_ring(key)
+    if not ring:
+        raise CipherKeyError(f"The encryption key in {where} is empty")
+    for number, member in enumerate(ring, 1):
+        name = f"The encryption key in {where}" if len(ring) == 1 else f"Key {number} of the encryption keys in {where}"
+        try:
+            raw = base64.b64decode(member, validate=True)
+        except ValueError:
+            raise CipherKeyError(f"{name} is not base64") from None
+        if len(raw) not in (16, 24, 32):
+            raise CipherKeyError(f"{name} must be 16, 24 or 32 bytes, not {len(raw)}")
+    return ",".join(ring)
+
+
+def key_fingerprint(key_base64: str, purpose: str) -> str:
+    """Names a secret key without revealing it: an HMAC under the key of a constant, as the views'
+    check of the patient index key is."""
+    digest = hmac.new(base64.b64decode(key_base64), f"incidents-key-fingerprint:{purpose}".encode(), hashlib.sha256).hexdigest()
+    return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
+
+
+def cipher_key_fingerprints(ring: str) -> list[str]:
+    """Each key of the ring by its fingerprint, newest first."""
+    return [key_fingerprint(key, "cipher") for key in key_ring(ring)]
+
+
+@dataclass(frozen=True)
+class Rotated:
+    path: Path
+    ring: str  # newest first
+
+
+def rotate_cipher_key(settings: Settings) -> Rotated:
+    """A new key at the head of the key file's ring, the older keys kept after it to read what
+    they wrote. The file is replaced whole (a new file, renamed over it)."""
+    if settings.cipher_key:
+        raise CipherKeyError(
+            "INCIDENTS_CIPHER_KEY is set, and a setting cannot be rewritten: make a key "
+            "(`python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())'`), then set "
+            "INCIDENTS_CIPHER_KEY to it, a comma, and the current value, in every process at once"
+        )
+    path = settings.effective_key_file
+    if not path.exists():
+        raise CipherKeyError(f"There is no key file at {path} to rotate")
+    ring = new_cipher_key() + "," + _valid_key(path.read_text(), str(path))
+    made = path.with_name(f".{path.name}.rotating.{os.getpid()}")
+    fd = os.open(made, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as file:
+        file.write("\n".join(key_ring(ring)) + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(made, path)
+    return Rotated(path, ring)
 
 
 @dataclass(frozen=True)

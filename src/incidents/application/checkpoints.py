@@ -25,8 +25,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 
 from ..domain.checkpoint import CHECKPOINT_LOG_ID, CheckpointSigned
+from ..domain.signing_key import SIGNING_KEY_ID
 from ..domain.values import DomainError
-from ..evidence.signing import SigningKey, fingerprint, signature_valid
+from ..evidence.signing import SigningKey, fingerprint, from_pem, signature_valid
 from ..evidence.store_checkpoint import Checkpoint, Problem, Statement, compare, read_checkpoint, seal
 
 CHECKPOINT_MAX_EVENTS = 10_000  # 320 KB of digests: one checkpoint event stays small
@@ -65,6 +66,16 @@ class StoreVerification:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+@dataclass(frozen=True)
+class KeptSigningKey:
+    """A signing key the store keeps, and when it was the one that signed."""
+
+    fingerprint: str
+    public: Ed25519PublicKey
+    valid_from: datetime | None  # None for the first: it may have signed before the store kept it (adopted from a file)
+    valid_until: datetime | None  # when the next key replaced it; None for the newest
 
 
 class StoreCheckpoints:
@@ -121,6 +132,7 @@ class StoreCheckpoints:
         """Every checkpoint checked, and every stored event compared with the checkpoint covering it."""
         head = self.recorder.max_notification_id() or 0
         result = StoreVerification(head=head, key=fingerprint(public_key))
+        kept = {key.fingerprint: key for key in self.signing_keys()}
         report = result.problems.append
         expected_number, previous_hash, position = 1, "", 0
         for stored in self._stored_checkpoints():
@@ -139,9 +151,12 @@ class StoreCheckpoints:
             s = checkpoint.statement
             result.chain[number] = s.chain_hash
             title = f"checkpoint {number} signed at {s.signed_when}"
-            if not signature_valid(public_key, checkpoint.signature, checkpoint.statement_bytes):
-                other = "" if s.key == result.key else f" (it names another key, {s.key})"
+            checked_with, out_of_period = self._key_for(s, public_key, kept)
+            if not signature_valid(checked_with, checkpoint.signature, checkpoint.statement_bytes):
+                other = "" if s.key in kept or s.key == result.key else f" (it names another key, {s.key})"
                 report(Problem("checkpoint", f"{title} has a signature that does not verify with this deployment's signing key{other}: it was altered or forged", checkpoint=number))
+            elif out_of_period:
+                report(Problem("checkpoint", f"{title} {out_of_period}: it was forged with an old key, or signed by a process that kept the old key after the rotation", checkpoint=number))
             for text in checkpoint.inconsistencies():
                 report(Problem("checkpoint", f"{title} {text}: its stored contents were altered", checkpoint=number))
             if previous_hash is not None and s.previous != previous_hash:
@@ -169,6 +184,28 @@ class StoreCheckpoints:
             progress(head, head)
         return result
 
+    def signing_keys(self) -> list[KeptSigningKey]:
+        """Every signing key the store keeps, oldest first, each with the period it signed in."""
+        events = [self.mapper.to_domain_event(stored) for stored in self.recorder.select_events(SIGNING_KEY_ID)]
+        kept = []
+        for number, (event, following) in enumerate(zip(events, [*events[1:], None])):
+            public = from_pem(event.private_key, "kept in the event store").public
+            kept.append(KeptSigningKey(fingerprint(public), public, event.timestamp if number else None, following.timestamp if following else None))
+        return kept
+
+    def _key_for(self, statement: Statement, public_key: Ed25519PublicKey, kept: dict[str, KeptSigningKey]) -> tuple[Ed25519PublicKey, str]:
+        """The key a checkpoint is checked with: the kept key it names, if it was in use when the
+        checkpoint says it was signed (else why not), or the key given."""
+        named = kept.get(statement.key)
+        if named is None:
+            return public_key, ""
+        signed_at = datetime.fromisoformat(statement.signed_at)
+        if named.valid_from is not None and signed_at < named.valid_from:
+            return named.public, f"names the key {named.fingerprint}, which was not in use before {named.valid_from:%Y-%m-%d %H:%M:%S UTC}"
+        if named.valid_until is not None and signed_at > named.valid_until:
+            return named.public, f"names the key {named.fingerprint}, which was replaced at {named.valid_until:%Y-%m-%d %H:%M:%S UTC}"
+        return named.public, ""
+
     # Reading the store raw --------------------------------------------
 
     def _last_checkpoint(self, public_key: Ed25519PublicKey) -> Checkpoint | None:
@@ -183,7 +220,8 @@ class StoreCheckpoints:
                 f"Checkpoint {number} cannot be read ({type(error).__name__}), so no checkpoint can follow it: "
                 "run `incidents verify-store` to see what was changed"
             ) from None
-        if not signature_valid(public_key, checkpoint.signature, checkpoint.statement_bytes):
+        kept = {key.fingerprint: key for key in self.signing_keys()}
+        if not signature_valid(self._key_for(checkpoint.statement, public_key, kept)[0], checkpoint.signature, checkpoint.statement_bytes):
             raise CheckpointChainBroken(
                 f"Checkpoint {number} does not verify with this deployment's signing key, so no checkpoint can follow it: "
                 "run `incidents verify-store` to see what was changed"

@@ -28,11 +28,28 @@ logger = logging.getLogger(__name__)
 
 
 def stored_key(log: IncidentLog) -> SigningKey | None:
-    stored = log.recorder.select_events(SIGNING_KEY_ID, limit=1)
+    """The newest key kept in the store: the one that signs now."""
+    stored = log.recorder.select_events(SIGNING_KEY_ID, desc=True, limit=1)
     if not stored:
         return None
     event = log.mapper.to_domain_event(stored[0])
     return from_pem(event.private_key, "kept in the event store")
+
+
+def rotate_signing_key(log: IncidentLog) -> tuple[SigningKey, SigningKey]:
+    """Record a new signing key after the newest; the older ones stay, to check what they signed.
+    Returns the key replaced and the new one."""
+    stored = log.recorder.select_events(SIGNING_KEY_ID, desc=True, limit=1)
+    if not stored:
+        raise SigningKeyError("The event store keeps no signing key yet: there is nothing to rotate (`incidents checkpoint` makes one)")
+    old = from_pem(log.mapper.to_domain_event(stored[0]).private_key, "kept in the event store")
+    new = generate()
+    event = SigningKeyKept(
+        originator_id=SIGNING_KEY_ID, originator_version=stored[0].originator_version + 1, timestamp=datetime.now(timezone.utc),
+        private_key=new.private_pem(), fingerprint=new.fingerprint(), origin="rotated",
+    )
+    log.save(event)  # an IntegrityError: another rotation went first
+    return old, new
 
 
 def _checkpoints_key(log: IncidentLog) -> str | None:

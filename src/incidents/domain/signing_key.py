@@ -2,7 +2,9 @@
 
 It is one event at a fixed id and version 1: the store's optimistic concurrency lets exactly one
 process record it, and every other process reads the one recorded. Like every stored event it is
-encrypted with the deployment's cipher key.
+encrypted with the deployment's cipher key. `incidents keys rotate-signing` records the next
+version with a new key: the newest signs from its event's time on, and each older one stays, with
+the period it was in use, to check what it signed then.
 """
 
 from __future__ import annotations
@@ -19,4 +21,4 @@ class SigningKeyKept(DomainEvent):
 
     private_key: str
     fingerprint: str
-    origin: str  # "made" by the first process to start, or the key file it was adopted from
+    origin: str  # "made" by the first process to start, the key file it was adopted from, or "rotated"
