@@ -24,6 +24,10 @@ pytestmark = pytest.mark.slow
 PASSWORD = "a long enough password\n"
 
 
+# Shared by every process of a deployment, like the cipher key (each data folder would otherwise make its own).
+PATIENT_INDEX_KEY = new_cipher_key()
+
+
 class Process:
     """One deployment process's environment: its own data folder, the shared database and cipher key."""
 
@@ -33,7 +37,7 @@ class Process:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTS_")}
         self.env.update(
             INCIDENTS_DATA_DIR=str(folder), INCIDENTS_DATABASE_URL=database_url, INCIDENTS_CIPHER_KEY=cipher_key,
-            INCIDENTS_PRACTICE="A81001", INCIDENTS_PROJECTIONS="worker", **extra,
+            INCIDENTS_PRACTICE="A81001", INCIDENTS_PROJECTIONS="worker", INCIDENTS_PATIENT_INDEX_KEY=PATIENT_INDEX_KEY, **extra,
         )
 
     def run(self, *args: str, stdin: str | None = None, as_nobody: bool = False, timeout: float = 60) -> subprocess.CompletedProcess:
