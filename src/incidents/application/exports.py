@@ -44,6 +44,7 @@ from .disclosures import DisclosureDesk, RecordExport
 from .notices import NoticeRegister
 from .practice import PracticeSettings
 from .records import UK, Actor
+from .retention import legal_hold_fact
 from .timeline import TimelineEntry, timeline
 
 EXPORT_ROLES = ("governance",)
@@ -154,9 +155,9 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
             entries = timeline(kind_class, self.history(actor, incident_id))
             on = incident.occurred_at.astimezone(UK).date()
             notices = [NoticeInForce(n.channel_label, n.wording, n.wording_from) for n in self.notices_in_force(actor, on)]
-            records.append(
-                IncidentRecord(str(incident_id), kind_class.TITLE, facts_of(incident), timeline_events(kind_class, entries), tuple(notices))
-            )
+            hold = legal_hold_fact(self, actor.practice, incident_id)
+            facts = facts_of(incident) + ((hold,) if hold else ())
+            records.append(IncidentRecord(str(incident_id), kind_class.TITLE, facts, timeline_events(kind_class, entries), tuple(notices)))
             custody.extend(custody_entry(incident_id, a) for a in self.custody_chain(actor, incident_id))
         custody.sort(key=lambda c: c.at)
         custody.append(CustodyEntry(exporter, exported_at, EXPORT_ACTION, str(request.id)))

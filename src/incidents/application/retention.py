@@ -26,7 +26,7 @@ from ..domain.retention import (
 )
 from . import commands as c
 from .days import Day
-from .records import Actor, NotFound, Records, Saved, uk_today
+from .records import UK, Actor, NotFound, Records, Saved, uk_today
 
 RETENTION_ROLES = ("governance",)
 
@@ -81,6 +81,23 @@ class RetentionState:
     @property
     def address(self) -> str:
         return f"/disclosures/{self.record_id}" if self.kind == "disclosure" else f"/incidents/{self.record_id}"
+
+
+LEGAL_HOLD_FACT = "Legal hold"
+
+
+def legal_hold_fact(records: Records, practice: str, record_id: UUID) -> tuple[str, str] | None:
+    """The line a bundle carries for a record under legal hold: since when and its kind of reason
+    (never the hold's own text, which may name a claimant), else None."""
+    try:
+        retention = records.repository.get(RecordRetention.create_id(practice, record_id))
+    except AggregateNotFoundError:
+        return None
+    hold = retention.hold
+    if hold is None:
+        return None
+    reason = hold.reason_label[:1].lower() + hold.reason_label[1:]
+    return LEGAL_HOLD_FACT, f"Under legal hold since {hold.placed_at.astimezone(UK):%d %b %Y} ({reason}): it must not be disposed of"
 
 
 class RecordsRetention(Records):

@@ -89,7 +89,7 @@ def retention_context(request: Request, actor: Actor, log: IncidentLog, state: R
         "record_label": record_label,
         "hold_reasons": HOLD_REASONS,
         "day": day,
-        "latest_review_on": date(uk_today().year + 5, 12, 31).isoformat(),
+        "latest_review_on": day(date(uk_today().year + 5, 12, 31)),
     }
 
 
