@@ -57,8 +57,15 @@ def test_reviews_appear_when_due_and_holds_are_listed(opened):
             plain.id: (due_plain, "filming"), serious.id: (due_serious, "filming"), request.id: (due_request, "disclosure")
         }
         assert every[plain.id].detail == "Under legal hold: a claim" and every[serious.id].detail == ""
-        assert [(h.record_id, h.reason, h.reason_label) for h in view.held("A81001")] == [
-            (plain.id, "claim", "A claim"), (request.id, "complaint", "A complaint")
+        assert [(h.record_id, h.reason, h.reason_label, h.ref) for h in view.held("A81001")] == [
+            (plain.id, "claim", "A claim", log.repository.get(plain.id).ref), (request.id, "complaint", "A complaint", log.repository.get(request.id).ref)
+        ]
+        assert all(h.ref for h in view.held("A81001"))
+        # The review queue: by review day, with references and holds.
+        assert [(r.record_id, r.ref, r.due_at, r.hold_reason) for r in view.reviews_due("A81001", due_serious)] == [
+            (request.id, log.repository.get(request.id).ref, due_request, "complaint"),
+            (plain.id, log.repository.get(plain.id).ref, due_plain, "claim"),
+            (serious.id, log.repository.get(serious.id).ref, due_serious, ""),
         ]
         assert view.held_count("A81001") == 2 and view.held("B82002") == [] and police and closed
 
@@ -92,5 +99,30 @@ def test_decisions_move_or_end_the_review(opened):
         later = reviews(view, now + timedelta(days=401))
         assert set(later) == {kept.id} and later[kept.id].due_at == uk_day_start(review_on)
         assert reviews(view, now + timedelta(days=365 * 30)).keys() == {kept.id}
+    finally:
+        stop(runner)
+
+
+def test_a_record_given_its_reference_later_is_listed_by_it(opened):
+    """Incidents logged before there were short references get theirs when the service starts."""
+    from incidents.domain.acting import acting_as
+    from incidents.domain.filming import FilmingIncident
+
+    log = opened.log
+    governance = governors(log)["A81001"]
+    with acting_as("old.process", "Old process"):
+        old = FilmingIncident.report(
+            practice="A81001", submission_key="before-references", note="", ref="",
+            occurred_at=datetime.now(timezone.utc) - timedelta(days=1), area="waiting_area", filmer="patient", people_captured="staff", children_present="no",
+        )
+    log.save(old)
+    runner = run_projection(opened, ActionQueue, VIEWS)
+    try:
+        held = log.place_hold(PlaceHold(record_id=old.id, reason="police", text="Police request 77"), governance)
+        runner.wait(held.notification_id, timeout=10)
+        assert [h.ref for h in runner.view.held("A81001")] == [""]
+        assert log.give_missing_references() == 1
+        runner.wait(log.recorder.max_notification_id(), timeout=10)
+        assert [h.ref for h in runner.view.held("A81001")] == [log.repository.get(old.id).ref] and log.repository.get(old.id).ref.startswith("F-")
     finally:
         stop(runner)

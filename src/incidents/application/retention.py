@@ -21,6 +21,7 @@ from ..domain.retention import (
     Hold,
     RecordRetention,
     RetentionDue,
+    hold_reason_phrase,
     incident_retention,
     request_retention,
 )
@@ -96,8 +97,7 @@ def legal_hold_fact(records: Records, practice: str, record_id: UUID) -> tuple[s
     hold = retention.hold
     if hold is None:
         return None
-    reason = hold.reason_label[:1].lower() + hold.reason_label[1:]
-    return LEGAL_HOLD_FACT, f"Under legal hold since {hold.placed_at.astimezone(UK):%d %b %Y} ({reason}): it must not be disposed of"
+    return LEGAL_HOLD_FACT, f"Under legal hold since {hold.placed_at.astimezone(UK):%d %b %Y} ({hold_reason_phrase(hold.reason)}): it must not be disposed of"
 
 
 class RecordsRetention(Records):

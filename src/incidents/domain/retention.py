@@ -34,6 +34,13 @@ HOLD_REASONS = {
     "other": "Another reason",
 }
 KEEP, DISPOSE = "keep", "dispose"
+
+
+def hold_reason_phrase(code: str) -> str:
+    """A hold's reason as the middle of a sentence says it: "a GMC case"."""
+    label = HOLD_REASONS.get(code, code)
+    return label[:1].lower() + label[1:]
+
 DECISIONS = {KEEP: "Keep it, and review it again later", DISPOSE: "Dispose of it"}
 
 
@@ -229,7 +236,7 @@ class RecordRetention(Record):
     def check_not_held(self) -> None:
         if self.hold is not None:
             raise RecordOnHold(
-                f"This record is under legal hold for {self.hold.reason_label[:1].lower()}{self.hold.reason_label[1:]}: "
+                f"This record is under legal hold for {hold_reason_phrase(self.hold.reason)}: "
                 "lift the hold before deciding to dispose of it"
             )
 

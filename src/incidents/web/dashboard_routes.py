@@ -96,6 +96,7 @@ def held_row(held: HeldRecord, actor: Actor) -> dict[str, Any]:
     else:
         link = "" if held.kind == DISCLOSURE else f"/incidents/{held.record_id}"
     title = "Disclosure request" if held.kind == DISCLOSURE else INCIDENT_KINDS[held.kind].TITLE
+    title = f"{held.ref}: {title}" if held.ref else title
     return {"link": link, "title": title, "reason": held.reason_label, "since": held.since}
 
 

@@ -15,8 +15,8 @@ from incidents.application.records import uk_today
 from incidents.application.retention import DisposeOfRecord, KeepRecord, LiftHold, PlaceHold, RetentionState
 from incidents.application.service import Actor, IncidentLog
 from incidents.domain.kinds import INCIDENT_KINDS
-from incidents.domain.retention import HOLD_REASONS, SCHEDULE, RecordOnHold, ReviewDateNotLater
-from incidents.projections.action_queue import DISCLOSURE, RETENTION_REVIEW
+from incidents.domain.retention import HOLD_REASONS, SCHEDULE, hold_reason_phrase, RecordOnHold, ReviewDateNotLater
+from incidents.projections.action_queue import DISCLOSURE
 
 from .deps import Form, Governance, Log, caught_up_views, page
 from .forms import FormInvalid
@@ -49,6 +49,11 @@ def kind_title(kind: str) -> str:
     return "Disclosure request" if kind == DISCLOSURE else INCIDENT_KINDS[kind].TITLE
 
 
+def titled(ref: str, kind: str) -> str:
+    """A record as a list names it: its short reference, then its kind."""
+    return f"{ref}: {kind_title(kind)}" if ref else kind_title(kind)
+
+
 def day(value: date | None) -> str:
     return value.strftime("%d %b %Y") if value else ""
 
@@ -61,13 +66,15 @@ def review_queue(request: Request, actor: Governance, log: Log):
     projections = caught_up_views(request)
     now = datetime.now(timezone.utc)
     view = projections.view("action_queue")
-    due = [i for i in view.due(actor.practice, now, QUEUE_SHOWN, roles=actor.roles) if i.action == RETENTION_REVIEW.code]
     rows = [
-        {"link": f"/retention/{i.incident_id}", "title": kind_title(i.kind), "due_at": i.due_at, "since": i.since, "detail": i.detail}
-        for i in due
+        {
+            "link": f"/retention/{r.record_id}", "title": titled(r.ref, r.kind), "due_at": r.due_at, "since": r.runs_from,
+            "detail": f"Under legal hold: {hold_reason_phrase(r.hold_reason)}" if r.hold_reason else "",
+        }
+        for r in view.reviews_due(actor.practice, now, QUEUE_SHOWN)
     ]
     held = [
-        {"link": f"/retention/{h.record_id}", "title": kind_title(h.kind), "reason": h.reason_label, "since": h.since}
+        {"link": f"/retention/{h.record_id}", "title": titled(h.ref, h.kind), "reason": h.reason_label, "since": h.since}
         for h in view.held(actor.practice, QUEUE_SHOWN)
     ]
     context = page(request, actor, rows=rows, held=held, schedule=SCHEDULE.values())

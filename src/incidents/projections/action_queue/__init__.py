@@ -115,10 +115,23 @@ class HeldRecord:
     kind: str  # the incident's kind, or "disclosure"
     reason: str  # a code of HOLD_REASONS
     since: datetime  # UTC: when the hold was placed
+    ref: str = ""  # the record's short reference
 
     @property
     def reason_label(self) -> str:
         return HOLD_REASONS.get(self.reason, self.reason)
+
+
+@dataclass(frozen=True)
+class DueReview:
+    """A record whose retention review has come."""
+
+    record_id: UUID
+    kind: str
+    ref: str
+    due_at: datetime  # UTC: the first moment of its review day
+    runs_from: datetime  # UTC: what its period ran from
+    hold_reason: str  # a code of HOLD_REASONS, or ""
 
 
 @dataclass(frozen=True)
@@ -147,7 +160,7 @@ def action_tables(id_type: str, time_type: str) -> list[str]:
         # while a request is open), a keep's review day, its hold, and whether disposal is decided.
         f"CREATE TABLE IF NOT EXISTS {{action_retention}} (record_id {id_type} PRIMARY KEY, practice text NOT NULL, "
         f"kind text NOT NULL, years integer NOT NULL, runs_from {time_type}, kept_until {time_type}, "
-        f"hold_reason text NOT NULL DEFAULT '', hold_since {time_type}, disposal integer NOT NULL DEFAULT 0)",
+        f"hold_reason text NOT NULL DEFAULT '', hold_since {time_type}, disposal integer NOT NULL DEFAULT 0, ref text NOT NULL DEFAULT '')",
         "CREATE INDEX IF NOT EXISTS action_retention_held ON {action_retention} (practice, hold_since)",
     ]
 
@@ -167,7 +180,7 @@ class ActionQueueView(FoldedView):
 
     def action_retention(self, record_id: UUID) -> list[Any] | None:
         found = self._load(
-            "SELECT practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal FROM {action_retention} "
+            "SELECT practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal, ref FROM {action_retention} "
             "WHERE record_id = %s",
             (record_id,),
         )
@@ -209,11 +222,21 @@ class ActionQueueView(FoldedView):
     def held(self, practice: str, limit: int = 100) -> list[HeldRecord]:
         """The practice's records under legal hold, longest held first."""
         rows = self._select(
-            "SELECT record_id, kind, hold_reason, hold_since FROM {action_retention} WHERE practice = %s AND hold_since IS NOT NULL "
+            "SELECT record_id, kind, hold_reason, hold_since, ref FROM {action_retention} WHERE practice = %s AND hold_since IS NOT NULL "
             "ORDER BY hold_since, record_id LIMIT %s",
             (practice, limit),
         )
-        return [HeldRecord(self.id_of(i), kind, reason, self.moment_of(since)) for i, kind, reason, since in rows]
+        return [HeldRecord(self.id_of(i), kind, reason, self.moment_of(since), ref) for i, kind, reason, since, ref in rows]
+
+    def reviews_due(self, practice: str, now: datetime, limit: int = 100) -> list[DueReview]:
+        """The practice's records whose retention review has come, by review day (the review queue)."""
+        rows = self._select(
+            "SELECT i.incident_id, i.kind, r.ref, i.due_at, i.since, r.hold_reason FROM {action_items} i "
+            "JOIN {action_retention} r ON r.record_id = i.incident_id "
+            "WHERE i.practice = %s AND i.action = %s AND i.due_at <= %s ORDER BY i.due_at, i.incident_id LIMIT %s",
+            (practice, RETENTION_REVIEW.code, now, limit),
+        )
+        return [DueReview(self.id_of(i), kind, ref, self.moment_of(due), self.moment_of(since), hold) for i, kind, ref, due, since, hold in rows]
 
     def held_count(self, practice: str) -> int:
         rows = self._select("SELECT count(*) FROM {action_retention} WHERE practice = %s AND hold_since IS NOT NULL", (practice,))
@@ -274,7 +297,7 @@ class ActionQueue(FoldingProjection):
         due = working_days_deadline(e.timestamp, REVIEW_WORKING_DAYS)
         filmer = FILMERS.get(getattr(e, "filmer", ""), "")
         self.fold.incident_reported(e.originator_id, e.practice, kind_of(e).KIND, e.timestamp, due, filmer)
-        self.fold.record_started(e.originator_id, e.practice, kind_of(e).KIND, RETENTION_YEARS, e.occurred_at)
+        self.fold.record_started(e.originator_id, e.practice, kind_of(e).KIND, RETENTION_YEARS, e.occurred_at, e.ref)
 
     @fold_event.register
     def _(self, e: Incident.Reviewed) -> None:
@@ -314,7 +337,12 @@ class ActionQueue(FoldingProjection):
         requester = Requester(e.requester_type, e.reference)
         received = datetime.combine(e.received_on, time(0), tzinfo=UK).astimezone(timezone.utc)  # the UK day's first moment
         self.fold.request_received(e.originator_id, e.practice, requester, received, end_of_day(e.due_on))
-        self.fold.record_started(e.originator_id, e.practice, DISCLOSURE, request_rule(e.requester_type).years, None)
+        self.fold.record_started(e.originator_id, e.practice, DISCLOSURE, request_rule(e.requester_type).years, None, getattr(e, "ref", ""))  # older events lack ref
+
+    @fold_event.register(Incident.Referenced)
+    @fold_event.register(DisclosureRequest.Referenced)
+    def _(self, e: Any) -> None:
+        self.fold.record_referenced(e.originator_id, e.ref)
 
     @fold_event.register
     def _(self, e: DisclosureRequest.Extended) -> None:

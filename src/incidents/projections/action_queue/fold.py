@@ -10,7 +10,7 @@ from uuid import UUID
 
 from incidents.projections.folding import Fold
 
-from incidents.domain.retention import HOLD_REASONS, years_after
+from incidents.domain.retention import hold_reason_phrase, years_after
 
 from . import COPY, DISCLOSURE, DISCLOSURE_DUE, RETENTION_REVIEW, REVIEW, SERIOUS_INCIDENT, WARNING_WINDOW, WINDOWS, Requester, uk_day_start
 
@@ -18,8 +18,8 @@ ItemKey = tuple[UUID, str]  # (incident or request id, action)
 # An incident: [practice, kind, copy_since, copy_due, idle_since (None once closed), filmer].
 PRACTICE, KIND, COPY_SINCE, COPY_DUE, IDLE_SINCE, FILMER = range(6)
 DUE_AT, SINCE, DETAIL = 2, 3, 4  # an item: [practice, kind, due_at, since, detail]
-# A record's place on the schedule: [practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal].
-YEARS, RUNS_FROM, KEPT_UNTIL, HOLD_REASON, HOLD_SINCE, DISPOSAL = range(2, 8)
+# A record's place on the schedule: [practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal, ref].
+YEARS, RUNS_FROM, KEPT_UNTIL, HOLD_REASON, HOLD_SINCE, DISPOSAL, REF = range(2, 9)
 
 
 class ActionFold(Fold):
@@ -191,11 +191,18 @@ class ActionFold(Fold):
         due = self.stored(uk_day_start(years_after(self.loader.moment_of(row[RUNS_FROM]), row[YEARS])))
         if row[KEPT_UNTIL] is not None:
             due = max(due, row[KEPT_UNTIL])
-        detail = f"Under legal hold: {HOLD_REASONS.get(row[HOLD_REASON], row[HOLD_REASON]).lower()}" if row[HOLD_SINCE] is not None else ""
+        detail = f"Under legal hold: {hold_reason_phrase(row[HOLD_REASON])}" if row[HOLD_SINCE] is not None else ""
         self._put(key, [row[PRACTICE], row[KIND], due, row[RUNS_FROM], detail])
 
-    def record_started(self, record_id: UUID, practice: str, kind: str, years: int, runs_from: datetime | None) -> None:
-        self._review(record_id, [practice, kind, years, None if runs_from is None else self.stored(runs_from), None, "", None, 0])
+    def record_started(self, record_id: UUID, practice: str, kind: str, years: int, runs_from: datetime | None, ref: str) -> None:
+        self._review(record_id, [practice, kind, years, None if runs_from is None else self.stored(runs_from), None, "", None, 0, ref])
+
+    def record_referenced(self, record_id: UUID, ref: str) -> None:
+        row = self._retention(record_id)
+        if row is not None:
+            row[REF] = ref
+            self.retention[record_id] = row
+            self.changed_retention.add(record_id)
 
     def record_used(self, record_id: UUID, at: datetime, serious: bool) -> None:
         """The record came back into use (or a request closed): its period runs from now."""

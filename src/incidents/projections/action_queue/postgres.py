@@ -36,7 +36,7 @@ class PostgresActionQueueView(PostgresFoldedView, ActionQueueView):
             for request_id, requester in requests:
                 copy.write_row((request_id, requester.requester_type, requester.reference))
         curs.execute(self._sql("DELETE FROM {action_retention} WHERE record_id = ANY(%s)"), ([i for i, _ in retention],))
-        columns = "record_id, practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal"
+        columns = "record_id, practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal, ref"
         with curs.copy(self._sql(f"COPY {{action_retention}} ({columns}) FROM STDIN")) as copy:
             for record_id, row in retention:
                 copy.write_row((record_id, *row))

@@ -38,7 +38,7 @@ class SQLiteActionQueueView(SQLiteFoldedView, ActionQueueView):
             [(str(request_id), r.requester_type, r.reference) for request_id, r in requests],
         )
         c.executemany(
-            "INSERT OR REPLACE INTO action_retention (record_id, practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO action_retention (record_id, practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal, ref) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(str(record_id), *row) for record_id, row in retention],
         )
