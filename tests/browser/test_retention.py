@@ -71,4 +71,11 @@ def test_reviewing_and_holding_a_record(live_server_factory, tablet: Tablet):
     expect(page).to_have_url(f"{server.url}/incidents/{incident_id}")
     expect(page.get_by_text("Letter of claim from Smith & Co, ref SC/2026/14", exact=False)).to_be_visible()
     screenshot(page, "62-incident-on-hold")
+
+    page.goto(server.url + "/dashboard")
+    queue = page.get_by_role("list", name="What needs someone")
+    expect(queue.get_by_role("link", name="Review for retention: keep or dispose of the record")).to_be_visible()
+    page.get_by_text("Records under legal hold (1)").tap()
+    expect(page.get_by_role("link", name="Someone filmed in the practice").last).to_be_visible()
+    screenshot(page, "63-dashboard-retention-and-holds")
     tablet.watch.assert_clean()

@@ -238,10 +238,6 @@ class ActionQueueView(FoldedView):
         )
         return [DueReview(self.id_of(i), kind, ref, self.moment_of(due), self.moment_of(since), hold) for i, kind, ref, due, since, hold in rows]
 
-    def held_count(self, practice: str) -> int:
-        rows = self._select("SELECT count(*) FROM {action_retention} WHERE practice = %s AND hold_since IS NOT NULL", (practice,))
-        return int(rows[0][0])
-
     def idle(self, practice: str, before: datetime, limit: int = 100) -> list[IdleIncident]:
         """The practice's open incidents with no activity since before `before`, quietest first."""
         rows = self._select(
