@@ -268,8 +268,9 @@ def test_a_disclosure_request_is_due_by_the_end_of_its_due_day_until_it_is_answe
 
 def every_item(view, now: datetime):
     return [
-        (view.due(practice, at, limit=1000), view.idle(practice, at, limit=1000))
-        for practice in PRACTICES for at in (now, now + timedelta(days=20), now + timedelta(days=400))
+        (view.due(practice, at, limit=1000), view.idle(practice, at, limit=1000), view.held(practice))
+        # 25 years on, every record's retention review is due (a serious incident's too).
+        for practice in PRACTICES for at in (now, now + timedelta(days=20), now + timedelta(days=400), now + timedelta(days=365 * 25))
     ]
 
 

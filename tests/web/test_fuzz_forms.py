@@ -141,7 +141,7 @@ def world(client_for, web_app) -> dict[str, Any]:
     assert gill.post("/staff", data={"csrf_token": csrf_from(page.text), "username": "fuzz.target", "display_name": "Target", "roles": "reception"}).status_code == 200
     staff_pages = set(re.findall(r"/staff/([0-9a-f-]{36})", gill.get("/staff").text))
     target = next(i for i in staff_pages if "fuzz.target" in gill.get(f"/staff/{i}").text)
-    ids = {"incident_id": filming, "request_id": request_id, "notice_id": notice_id, "account_id": str(target), "kind": "filming"}
+    ids = {"incident_id": filming, "record_id": filming, "request_id": request_id, "notice_id": notice_id, "account_id": str(target), "kind": "filming"}
     return {"ids": ids, "clients": {name: client_for(name) for name in ROLES}, "anonymous": client_for()}
 
 

@@ -125,6 +125,13 @@ MATRIX: dict[tuple[str, str], frozenset[str] | Rule] = {
     ("POST", "/disclosures/{request_id}/redact"): GOVERNANCE_ONLY,
     ("POST", "/disclosures/{request_id}/unredact"): GOVERNANCE_ONLY,
     ("GET", "/disclosures/{request_id}/bundles/{fingerprint}"): GOVERNANCE_ONLY,  # a bundle again
+    # Retention (governance): the review queue, a record's retention page, legal holds and review decisions
+    ("GET", "/retention"): GOVERNANCE_ONLY,
+    ("GET", "/retention/{record_id}"): GOVERNANCE_ONLY,
+    ("POST", "/retention/{record_id}/hold"): GOVERNANCE_ONLY,  # posted empty: refused as a form (422), nothing changed
+    ("POST", "/retention/{record_id}/lift-hold"): GOVERNANCE_ONLY,
+    ("POST", "/retention/{record_id}/keep"): GOVERNANCE_ONLY,
+    ("POST", "/retention/{record_id}/dispose"): GOVERNANCE_ONLY,
 }
 
 
@@ -177,7 +184,7 @@ def world(tmp_path_factory) -> Iterator[World]:
         actor,
     )
     app = create_app(settings, opened)
-    yield World(app, {"incident_id": str(incident.id), "account_id": str(log.account_id("target.reception")), "kind": "filming"})
+    yield World(app, {"incident_id": str(incident.id), "record_id": str(incident.id), "account_id": str(log.account_id("target.reception")), "kind": "filming"})
     for stop in app.state.on_shutdown:
         stop()
     log.close()

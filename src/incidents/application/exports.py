@@ -46,6 +46,7 @@ from .kept_bundles import BundleShelf
 from .notices import NoticeRegister
 from .practice import PracticeSettings
 from .records import UK, Actor, RequestNotFound
+from .retention import legal_hold_fact
 from .timeline import TimelineEntry, timeline
 
 EXPORT_ROLES = ("governance",)
@@ -200,8 +201,10 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
             entries = timeline(kind_class, self.history(actor, incident_id))
             on = incident.occurred_at.astimezone(UK).date()
             notices = [NoticeInForce(n.channel_label, n.wording, n.wording_from) for n in self.notices_in_force(actor, on)]
+            hold = legal_hold_fact(self, actor.practice, incident_id)
+            facts = facts_of(incident) + ((hold,) if hold else ())
             records.append(
-                IncidentRecord(str(incident_id), kind_class.TITLE, facts_of(incident), timeline_events(kind_class, entries), tuple(notices), incident.ref)
+                IncidentRecord(str(incident_id), kind_class.TITLE, facts, timeline_events(kind_class, entries), tuple(notices), incident.ref)
             )
             custody.extend(custody_entry(incident_id, a, label_of(a.request_id)) for a in self.custody_chain(actor, incident_id))
         custody.sort(key=lambda c: c.at)

@@ -27,6 +27,7 @@ from . import commands as c
 from .checkpoints import StoreCheckpoints
 from .exports import EvidenceExports
 from .references import EarlierReferences
+from .retention import RecordsRetention
 from .records import (  # the names web and the CLI import from here
     AccountNotFound,
     Actor,
@@ -78,7 +79,7 @@ class OneTimePassword:
     expires_at: datetime
 
 
-class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences):
+class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences, RecordsRetention):
     """Incidents and the staff accounts that record them, in one event store."""
 
     name = "incidents"

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from incidents.application.notices import RequiredNotice
 from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog
 from incidents.domain.disclosure import REQUESTER_TYPES
-from incidents.projections.action_queue import DISCLOSURE, DISCLOSURE_DUE, ActionItem, IdleIncident, actions_seen_by
+from incidents.projections.action_queue import DISCLOSURE, DISCLOSURE_DUE, RETENTION_REVIEW, ActionItem, HeldRecord, IdleIncident, actions_seen_by
 from incidents.projections.figures import DashboardFigures
 from incidents.projections.summaries import MAX_PAGE_SIZE, SummaryQuery
 
@@ -58,6 +58,8 @@ def response_label(name: str) -> str:
 
 
 def item_link(item: ActionItem) -> str:
+    if item.action == RETENTION_REVIEW.code:
+        return f"/retention/{item.incident_id}"
     if item.kind == DISCLOSURE:
         return f"/disclosures/{item.incident_id}"
     return f"/incidents/{item.incident_id}"
@@ -90,6 +92,17 @@ def queue_row(item: ActionItem, refs: dict[UUID, str]) -> dict[str, Any]:
         "is_window": item.is_window,
         "detail": item.detail,
     }
+
+
+def held_row(held: HeldRecord, actor: Actor) -> dict[str, Any]:
+    """A record under legal hold: governance opens its retention page, a manager the incident."""
+    if actor.holds("governance"):
+        link = f"/retention/{held.record_id}"
+    else:
+        link = "" if held.kind == DISCLOSURE else f"/incidents/{held.record_id}"
+    title = "Disclosure request" if held.kind == DISCLOSURE else INCIDENT_KINDS[held.kind].TITLE
+    title = f"{held.ref}: {title}" if held.ref else title
+    return {"link": link, "title": title, "reason": held.reason_label, "since": held.since}
 
 
 def quiet_row(incident: IdleIncident, now: datetime, refs: dict[UUID, str]) -> dict[str, Any]:
@@ -183,6 +196,7 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
         "queue": [queue_row(item, refs) for item in queue if not item.is_window],
         "windows": [queue_row(item, refs) for item in queue if item.is_window],
         "quiet": [quiet_row(incident, now, refs) for incident in quiet],
+        "held": [held_row(h, actor) for h in projections.view("action_queue").held(actor.practice, QUEUE_SHOWN)],
         "quiet_days": request.app.state.settings.quiet_days,
         "queue_has_disclosures": DISCLOSURE_DUE.code in actions_seen_by(actor.roles),
         "chart": chart,

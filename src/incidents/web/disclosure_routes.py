@@ -131,6 +131,7 @@ NEW_REQUEST.routes(router, Governance, ReceiveRequest, IncidentLog.receive_reque
 def request_context(request: Request, actor: Actor, log: IncidentLog, disclosure: DisclosureRequest, shown: dict[str, Any]) -> dict[str, Any]:
     return {
         "disclosure": disclosure,
+        "retention": log.retention_of(actor, disclosure.id),
         "status_label": STATUSES[disclosure.status],
         "days_left": disclosure.days_left(uk_today()),
         "overdue": disclosure.is_overdue(uk_today()),

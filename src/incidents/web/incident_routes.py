@@ -168,6 +168,7 @@ def incident_context(request: Request, actor: Actor, log: IncidentLog, incident:
     readable = actor.holds(*CUSTODY_READERS)
     return {
         "incident": incident,
+        "retention": log.retention_of(actor, incident.id),
         "kind_class": type(incident),
         "entries": timeline(type(incident), log.history(actor, incident.id)),
         "facts": facts_of(incident),

@@ -15,6 +15,13 @@ only decides, when the queue is read, which items are overdue.
   extension, ended by disclosing, refusing or closing; keyed by the request's id, kind
   "disclosure", its requester kept in action_requests. Only DISCLOSURE_ROLES see it.
 
+- retention_review: a record (incident or disclosure request) whose retention period has run
+  (docs/retention.md): due on the UK day the schedule gives, or a later one a keep decision gave;
+  shown only from that day (the query hides it before), to governance only; a disposal decision
+  ends it, and use of the record (any new event of an incident) moves it on. Beside the items,
+  each record's place on the schedule and its legal hold are kept in action_retention (the
+  dashboard lists the records on hold).
+
 Beside the items, each open incident keeps when it last saw activity (reported, a response, a
 note, a correction, a review, a reopening): `idle` lists those quiet for longer than the reader
 asks, oldest first, so an incident nobody touches does not sit open unseen.
@@ -23,23 +30,26 @@ asks, oldest first, so an incident nobody touches does not sit open unseen.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import singledispatchmethod
 from typing import Any, Iterable
 from uuid import UUID
 
 from incidents.application.disclosures import DISCLOSURE_ROLES
+from incidents.application.retention import RETENTION_ROLES
 from incidents.domain.disclosure import DisclosureRequest
 from incidents.domain.filming import FILMERS, WARNING_VALIDITY_MONTHS, FilmingIncident
 from incidents.domain.incident import Incident
 from incidents.domain.kinds import kind_of
 from incidents.domain.recording import RecordingEpisode
+from incidents.domain.retention import INCIDENT as INCIDENT_RULE, SERIOUS_INCIDENT, HOLD_REASONS, RecordRetention, is_serious, is_use, request_rule
 from incidents.domain.values import months_before
 from incidents.projections.folding import FoldedView, FoldingProjection
 from incidents.projections.working_days import UK, end_of_day, working_days_deadline
 
 REVIEW_WORKING_DAYS = 2
 COPY_FOLLOW_UP = timedelta(days=14)
+RETENTION_YEARS = INCIDENT_RULE.years  # an incident's until something makes it serious
 OVERSEERS = ("manager", "governance")  # who sees the dashboard
 
 
@@ -49,6 +59,7 @@ class Action:
     label: str
     due_wording: str  # what the due date means, before the date: "Due by", "Window ends on"
     is_window: bool = False  # a window that ends, never overdue work
+    from_due_date: bool = False  # shown only once due (a retention review, years ahead)
     roles: tuple[str, ...] = OVERSEERS  # who sees it: those who act on it or oversee it
 
 
@@ -58,8 +69,12 @@ WARNING_WINDOW = Action(
     "warning_window", "Warning letter in force: a removal from the list may rely on it", "Window ends on", is_window=True
 )
 DISCLOSURE_DUE = Action("disclosure_due", "Respond to the disclosure request", "Respond by", roles=DISCLOSURE_ROLES)
-ACTIONS: dict[str, Action] = {a.code: a for a in (REVIEW, COPY, WARNING_WINDOW, DISCLOSURE_DUE)}
+RETENTION_REVIEW = Action(
+    "retention_review", "Review for retention: keep or dispose of the record", "Review from", from_due_date=True, roles=RETENTION_ROLES
+)
+ACTIONS: dict[str, Action] = {a.code: a for a in (REVIEW, COPY, WARNING_WINDOW, DISCLOSURE_DUE, RETENTION_REVIEW)}
 WINDOWS: tuple[str, ...] = tuple(a.code for a in ACTIONS.values() if a.is_window)
+FROM_DUE_DATE: tuple[str, ...] = tuple(a.code for a in ACTIONS.values() if a.from_due_date)
 ENDED_BY_CLOSE: tuple[str, ...] = (REVIEW.code, COPY.code)
 DISCLOSURE = "disclosure"  # the kind of a disclosure request's items
 # The events of an open incident that count as someone working on it.
@@ -95,6 +110,31 @@ class ActionItem:
 
 
 @dataclass(frozen=True)
+class HeldRecord:
+    record_id: UUID
+    kind: str  # the incident's kind, or "disclosure"
+    reason: str  # a code of HOLD_REASONS
+    since: datetime  # UTC: when the hold was placed
+    ref: str = ""  # the record's short reference
+
+    @property
+    def reason_label(self) -> str:
+        return HOLD_REASONS.get(self.reason, self.reason)
+
+
+@dataclass(frozen=True)
+class DueReview:
+    """A record whose retention review has come."""
+
+    record_id: UUID
+    kind: str
+    ref: str
+    due_at: datetime  # UTC: the first moment of its review day
+    runs_from: datetime  # UTC: what its period ran from
+    hold_reason: str  # a code of HOLD_REASONS, or ""
+
+
+@dataclass(frozen=True)
 class IdleIncident:
     incident_id: UUID
     kind: str
@@ -116,6 +156,12 @@ def action_tables(id_type: str, time_type: str) -> list[str]:
         "CREATE INDEX IF NOT EXISTS action_items_windows ON {action_items} (practice, action, due_at)",
         f"CREATE TABLE IF NOT EXISTS {{action_requests}} (request_id {id_type} PRIMARY KEY, requester_type text NOT NULL, "
         "reference text NOT NULL)",
+        # Each record's place on the schedule: its period's years, the moment it runs from (none
+        # while a request is open), a keep's review day, its hold, and whether disposal is decided.
+        f"CREATE TABLE IF NOT EXISTS {{action_retention}} (record_id {id_type} PRIMARY KEY, practice text NOT NULL, "
+        f"kind text NOT NULL, years integer NOT NULL, runs_from {time_type}, kept_until {time_type}, "
+        f"hold_reason text NOT NULL DEFAULT '', hold_since {time_type}, disposal integer NOT NULL DEFAULT 0, ref text NOT NULL DEFAULT '')",
+        "CREATE INDEX IF NOT EXISTS action_retention_held ON {action_retention} (practice, hold_since)",
     ]
 
 
@@ -130,6 +176,14 @@ class ActionQueueView(FoldedView):
 
     def action_item(self, key: tuple[UUID, str]) -> list[Any] | None:
         found = self._load("SELECT practice, kind, due_at, since, detail FROM {action_items} WHERE incident_id = %s AND action = %s", key)
+        return list(found[0]) if found else None
+
+    def action_retention(self, record_id: UUID) -> list[Any] | None:
+        found = self._load(
+            "SELECT practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal, ref FROM {action_retention} "
+            "WHERE record_id = %s",
+            (record_id,),
+        )
         return list(found[0]) if found else None
 
     def windows_of(self, practice: str) -> list[tuple[tuple[UUID, str], list[Any]]]:
@@ -149,8 +203,9 @@ class ActionQueueView(FoldedView):
             "SELECT i.incident_id, i.kind, i.action, i.due_at, i.since, r.requester_type, r.reference, i.detail "
             "FROM {action_items} i LEFT JOIN {action_requests} r ON r.request_id = i.incident_id "
             "WHERE i.practice = %s AND i.action = ANY(%s) AND NOT (i.due_at <= %s AND i.action = ANY(%s)) "
+            "AND NOT (i.due_at > %s AND i.action = ANY(%s)) "
             "ORDER BY i.due_at, i.incident_id, i.action LIMIT %s",
-            (practice, list(actions), now, list(WINDOWS), limit),
+            (practice, list(actions), now, list(WINDOWS), now, list(FROM_DUE_DATE), limit),
         )
         items = []
         for incident_id, kind, code, due_at, since, requester_type, reference, detail in rows:
@@ -158,11 +213,30 @@ class ActionQueueView(FoldedView):
             items.append(
                 ActionItem(
                     self.id_of(incident_id), kind, code, action.label, action.due_wording, due_at, self.moment_of(since),
-                    overdue=not action.is_window and due_at < now, is_window=action.is_window,
+                    overdue=not action.is_window and not action.from_due_date and due_at < now, is_window=action.is_window,
                     requester=Requester(requester_type, reference or "") if requester_type else None, detail=detail,
                 )
             )
         return items
+
+    def held(self, practice: str, limit: int = 100) -> list[HeldRecord]:
+        """The practice's records under legal hold, longest held first."""
+        rows = self._select(
+            "SELECT record_id, kind, hold_reason, hold_since, ref FROM {action_retention} WHERE practice = %s AND hold_since IS NOT NULL "
+            "ORDER BY hold_since, record_id LIMIT %s",
+            (practice, limit),
+        )
+        return [HeldRecord(self.id_of(i), kind, reason, self.moment_of(since), ref) for i, kind, reason, since, ref in rows]
+
+    def reviews_due(self, practice: str, now: datetime, limit: int = 100) -> list[DueReview]:
+        """The practice's records whose retention review has come, by review day (the review queue)."""
+        rows = self._select(
+            "SELECT i.incident_id, i.kind, r.ref, i.due_at, i.since, r.hold_reason FROM {action_items} i "
+            "JOIN {action_retention} r ON r.record_id = i.incident_id "
+            "WHERE i.practice = %s AND i.action = %s AND i.due_at <= %s ORDER BY i.due_at, i.incident_id LIMIT %s",
+            (practice, RETENTION_REVIEW.code, now, limit),
+        )
+        return [DueReview(self.id_of(i), kind, ref, self.moment_of(due), self.moment_of(since), hold) for i, kind, ref, due, since, hold in rows]
 
     def idle(self, practice: str, before: datetime, limit: int = 100) -> list[IdleIncident]:
         """The practice's open incidents with no activity since before `before`, quietest first."""
@@ -174,13 +248,18 @@ class ActionQueueView(FoldedView):
         return [IdleIncident(self.id_of(i), kind, self.moment_of(since)) for i, kind, since in rows]
 
 
+def uk_day_start(day: date) -> datetime:
+    """The first moment of a UK calendar day, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=UK).astimezone(timezone.utc)
+
+
 def months_after(moment: datetime, months: int) -> datetime:
     return months_before(moment, -months)
 
 
 class ActionQueue(FoldingProjection):
     name = "action_queue"
-    layout = 2
+    layout = 3  # 3: retention reviews and legal holds (action_retention)
 
     def handler_of(self, event_class: type) -> Callable[[Any], None]:
         """An event of ACTIVITY also marks its incident active, before its own handler (if any) runs."""
@@ -194,6 +273,15 @@ class ActionQueue(FoldingProjection):
                     handled(e)
 
                 self.handlers[event_class] = handler
+            if issubclass(event_class, Incident.Event) and not issubclass(event_class, Incident.Reported):
+                before = handler
+
+                def handler(e: Any) -> None:
+                    before(e)
+                    if is_use(e):
+                        self.fold.record_used(e.originator_id, e.timestamp, is_serious(e))
+
+                self.handlers[event_class] = handler
         return handler
 
     @singledispatchmethod
@@ -205,6 +293,7 @@ class ActionQueue(FoldingProjection):
         due = working_days_deadline(e.timestamp, REVIEW_WORKING_DAYS)
         filmer = FILMERS.get(getattr(e, "filmer", ""), "")
         self.fold.incident_reported(e.originator_id, e.practice, kind_of(e).KIND, e.timestamp, due, filmer)
+        self.fold.record_started(e.originator_id, e.practice, kind_of(e).KIND, RETENTION_YEARS, e.occurred_at, e.ref)
 
     @fold_event.register
     def _(self, e: Incident.Reviewed) -> None:
@@ -244,6 +333,12 @@ class ActionQueue(FoldingProjection):
         requester = Requester(e.requester_type, e.reference)
         received = datetime.combine(e.received_on, time(0), tzinfo=UK).astimezone(timezone.utc)  # the UK day's first moment
         self.fold.request_received(e.originator_id, e.practice, requester, received, end_of_day(e.due_on))
+        self.fold.record_started(e.originator_id, e.practice, DISCLOSURE, request_rule(e.requester_type).years, None, getattr(e, "ref", ""))  # older events lack ref
+
+    @fold_event.register(Incident.Referenced)
+    @fold_event.register(DisclosureRequest.Referenced)
+    def _(self, e: Any) -> None:
+        self.fold.record_referenced(e.originator_id, e.ref)
 
     @fold_event.register
     def _(self, e: DisclosureRequest.Extended) -> None:
@@ -254,3 +349,22 @@ class ActionQueue(FoldingProjection):
     @fold_event.register(DisclosureRequest.Closed)
     def _(self, e: Any) -> None:
         self.fold.item_done(e.originator_id, (DISCLOSURE_DUE.code,))
+        self.fold.record_used(e.originator_id, e.timestamp, False)
+
+    # Retention: holds and review decisions, on the record they are about.
+
+    @fold_event.register
+    def _(self, e: RecordRetention.HoldPlaced) -> None:
+        self.fold.hold_placed(e.record_id, e.reason, e.timestamp)
+
+    @fold_event.register
+    def _(self, e: RecordRetention.HoldLifted) -> None:
+        self.fold.hold_placed(e.record_id, "", None)
+
+    @fold_event.register
+    def _(self, e: RecordRetention.Kept) -> None:
+        self.fold.record_kept(e.record_id, uk_day_start(e.review_on))
+
+    @fold_event.register
+    def _(self, e: RecordRetention.DisposalDecided) -> None:
+        self.fold.disposal_decided(e.record_id)

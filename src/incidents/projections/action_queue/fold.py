@@ -10,12 +10,16 @@ from uuid import UUID
 
 from incidents.projections.folding import Fold
 
-from . import COPY, DISCLOSURE, DISCLOSURE_DUE, REVIEW, WARNING_WINDOW, WINDOWS, Requester
+from incidents.domain.retention import hold_reason_phrase, years_after
+
+from . import COPY, DISCLOSURE, DISCLOSURE_DUE, RETENTION_REVIEW, REVIEW, SERIOUS_INCIDENT, WARNING_WINDOW, WINDOWS, Requester, uk_day_start
 
 ItemKey = tuple[UUID, str]  # (incident or request id, action)
 # An incident: [practice, kind, copy_since, copy_due, idle_since (None once closed), filmer].
 PRACTICE, KIND, COPY_SINCE, COPY_DUE, IDLE_SINCE, FILMER = range(6)
 DUE_AT, SINCE, DETAIL = 2, 3, 4  # an item: [practice, kind, due_at, since, detail]
+# A record's place on the schedule: [practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal, ref].
+YEARS, RUNS_FROM, KEPT_UNTIL, HOLD_REASON, HOLD_SINCE, DISPOSAL, REF = range(2, 9)
 
 
 class ActionFold(Fold):
@@ -28,21 +32,26 @@ class ActionFold(Fold):
         self.changed_incidents: dict[UUID, list[Any]] = {}
         self.changed_items: set[ItemKey] = set()  # added, changed or deleted
         self.new_requests: dict[UUID, Requester] = {}
+        self.retention: dict[UUID, list[Any] | None] = {}
+        self.changed_retention: set[UUID] = set()
         self.tracking = None
 
     def held(self) -> int:
-        return len(self.incidents) + len(self.items)
+        return len(self.incidents) + len(self.items) + len(self.retention)
 
-    def drain(self) -> tuple[list[tuple[UUID, list[Any]]], list[ItemKey], list[tuple[ItemKey, list[Any]]], list[tuple[UUID, Requester]]]:
+    def drain(
+        self,
+    ) -> tuple[list[tuple[UUID, list[Any]]], list[ItemKey], list[tuple[ItemKey, list[Any]]], list[tuple[UUID, Requester]], list[tuple[UUID, list[Any]]]]:
         """What changed since the last drain: incidents (as they now are); the keys of every item
         added, changed or deleted (a writer deletes them all, then writes the items that exist);
-        those items; and new requests."""
+        those items; new requests; and records' places on the schedule (as they now are)."""
         incidents = list(self.changed_incidents.items())
         keys = list(self.changed_items)
         items = [(key, item) for key in keys if (item := self.items[key]) is not None]
         requests = list(self.new_requests.items())
-        self.changed_incidents, self.changed_items, self.new_requests = {}, set(), {}
-        return incidents, keys, items, requests
+        retention = [(record_id, row) for record_id in self.changed_retention if (row := self.retention[record_id]) is not None]
+        self.changed_incidents, self.changed_items, self.new_requests, self.changed_retention = {}, set(), {}, set()
+        return incidents, keys, items, requests, retention
 
     def _incident(self, incident_id: UUID) -> list[Any] | None:
         return self._cached(self.incidents, incident_id, self.loader.action_incident)  # type: ignore[no-any-return]
@@ -164,3 +173,63 @@ class ActionFold(Fold):
         item = self._item((item_id, action))
         if item is not None:
             self._put((item_id, action), [item[PRACTICE], item[KIND], self.stored(due_at), item[SINCE], item[DETAIL]])
+
+    # Retention ---------------------------------------------------------------------------------
+
+    def _retention(self, record_id: UUID) -> list[Any] | None:
+        return self._cached(self.retention, record_id, self.loader.action_retention)  # type: ignore[no-any-return]
+
+    def _review(self, record_id: UUID, row: list[Any]) -> None:
+        """The record's retention review item, from its row: due the UK day its period ends (or a
+        later one a keep gave); none while its period has not started or once disposal is decided."""
+        self.retention[record_id] = row
+        self.changed_retention.add(record_id)
+        key = (record_id, RETENTION_REVIEW.code)
+        if row[RUNS_FROM] is None or row[DISPOSAL]:
+            self._delete(key)
+            return
+        due = self.stored(uk_day_start(years_after(self.loader.moment_of(row[RUNS_FROM]), row[YEARS])))
+        if row[KEPT_UNTIL] is not None:
+            due = max(due, row[KEPT_UNTIL])
+        detail = f"Under legal hold: {hold_reason_phrase(row[HOLD_REASON])}" if row[HOLD_SINCE] is not None else ""
+        self._put(key, [row[PRACTICE], row[KIND], due, row[RUNS_FROM], detail])
+
+    def record_started(self, record_id: UUID, practice: str, kind: str, years: int, runs_from: datetime | None, ref: str) -> None:
+        self._review(record_id, [practice, kind, years, None if runs_from is None else self.stored(runs_from), None, "", None, 0, ref])
+
+    def record_referenced(self, record_id: UUID, ref: str) -> None:
+        row = self._retention(record_id)
+        if row is not None:
+            row[REF] = ref
+            self.retention[record_id] = row
+            self.changed_retention.add(record_id)
+
+    def record_used(self, record_id: UUID, at: datetime, serious: bool) -> None:
+        """The record came back into use (or a request closed): its period runs from now."""
+        row = self._retention(record_id)
+        if row is None:
+            return
+        at_stored = self.stored(at)
+        row[RUNS_FROM] = at_stored if row[RUNS_FROM] is None else max(row[RUNS_FROM], at_stored)
+        if serious:
+            row[YEARS] = max(row[YEARS], SERIOUS_INCIDENT.years)
+        self._review(record_id, row)
+
+    def record_kept(self, record_id: UUID, review_from: datetime) -> None:
+        row = self._retention(record_id)
+        if row is not None:
+            row[KEPT_UNTIL] = self.stored(review_from)
+            self._review(record_id, row)
+
+    def hold_placed(self, record_id: UUID, reason: str, since: datetime | None) -> None:
+        """A hold placed (or, with no reason and time, lifted)."""
+        row = self._retention(record_id)
+        if row is not None:
+            row[HOLD_REASON], row[HOLD_SINCE] = reason, None if since is None else self.stored(since)
+            self._review(record_id, row)
+
+    def disposal_decided(self, record_id: UUID) -> None:
+        row = self._retention(record_id)
+        if row is not None:
+            row[DISPOSAL] = 1
+            self._review(record_id, row)

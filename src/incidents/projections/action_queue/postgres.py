@@ -11,7 +11,7 @@ from .fold import ActionFold
 
 
 class PostgresActionQueueView(PostgresFoldedView, ActionQueueView):
-    tables = ("action_incidents", "action_items", "action_requests")
+    tables = ("action_incidents", "action_items", "action_requests", "action_retention")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -20,7 +20,7 @@ class PostgresActionQueueView(PostgresFoldedView, ActionQueueView):
 
     def _write_changes(self, curs: Any) -> None:
         """What changed, deleted then copied in (COPY)."""
-        incidents, keys, items, requests = self.fold.drain()
+        incidents, keys, items, requests, retention = self.fold.drain()
         curs.execute(self._sql("DELETE FROM {action_incidents} WHERE incident_id = ANY(%s)"), ([i for i, _ in incidents],))
         with curs.copy(self._sql("COPY {action_incidents} (incident_id, practice, kind, copy_since, copy_due, idle_since, filmer) FROM STDIN")) as copy:
             for incident_id, row in incidents:
@@ -35,3 +35,8 @@ class PostgresActionQueueView(PostgresFoldedView, ActionQueueView):
         with curs.copy(self._sql("COPY {action_requests} (request_id, requester_type, reference) FROM STDIN")) as copy:
             for request_id, requester in requests:
                 copy.write_row((request_id, requester.requester_type, requester.reference))
+        curs.execute(self._sql("DELETE FROM {action_retention} WHERE record_id = ANY(%s)"), ([i for i, _ in retention],))
+        columns = "record_id, practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal, ref"
+        with curs.copy(self._sql(f"COPY {{action_retention}} ({columns}) FROM STDIN")) as copy:
+            for record_id, row in retention:
+                copy.write_row((record_id, *row))

@@ -22,7 +22,7 @@ class SQLiteActionQueueView(SQLiteFoldedView, ActionQueueView):
         ]
 
     def _write_changes(self, c: Any) -> None:
-        incidents, keys, items, requests = self.fold.drain()
+        incidents, keys, items, requests, retention = self.fold.drain()
         c.executemany(
             "INSERT OR REPLACE INTO action_incidents (incident_id, practice, kind, copy_since, copy_due, idle_since, filmer) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -36,4 +36,9 @@ class SQLiteActionQueueView(SQLiteFoldedView, ActionQueueView):
         c.executemany(
             "INSERT INTO action_requests (request_id, requester_type, reference) VALUES (?, ?, ?)",
             [(str(request_id), r.requester_type, r.reference) for request_id, r in requests],
+        )
+        c.executemany(
+            "INSERT OR REPLACE INTO action_retention (record_id, practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal, ref) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(str(record_id), *row) for record_id, row in retention],
         )

@@ -1,0 +1,167 @@
+"""Retention: where each record stands on the schedule, and the governance lead's legal holds and
+review decisions (keep to a later review, or dispose). A disposal decision only marks the record
+as awaiting disposal; nothing here erases anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Callable
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from pydantic import StringConstraints
+
+from ..domain.disclosure import DisclosureRequest
+from ..domain.incident import Incident
+from ..domain.retention import (
+    DECISIONS,
+    HOLD_REASONS,
+    Decision,
+    Hold,
+    RecordRetention,
+    RetentionDue,
+    hold_reason_phrase,
+    incident_retention,
+    request_retention,
+)
+from . import commands as c
+from .days import Day
+from .records import UK, Actor, NotFound, Records, Saved, uk_today
+
+RETENTION_ROLES = ("governance",)
+
+
+class RecordNotFound(NotFound):
+    what = "record"
+
+
+class PlaceHold(c.Command):
+    record_id: UUID
+    reason: Annotated[str, c._choice(HOLD_REASONS, "the reason for the hold")]
+    text: Annotated[c.Note, StringConstraints(min_length=1)]
+
+
+class LiftHold(c.Command):
+    record_id: UUID
+    reason: Annotated[c.Note, StringConstraints(min_length=1)]
+
+
+class KeepRecord(c.Command):
+    record_id: UUID
+    review_on: Day
+    reason: Annotated[c.Note, StringConstraints(min_length=1)]
+
+
+class DisposeOfRecord(c.Command):
+    record_id: UUID
+    reason: Annotated[c.Note, StringConstraints(min_length=1)]
+    authorised_by: Annotated[c.ShortText, StringConstraints(min_length=1)]
+
+
+@dataclass(frozen=True)
+class RetentionState:
+    """What the record's page and its retention page show."""
+
+    record_id: UUID
+    kind: str  # the incident's kind, or "disclosure"
+    ref: str
+    title: str
+    due: RetentionDue
+    review_on: date | None  # the schedule's date, or a later one a keep gave
+    hold: Hold | None
+    lifted: list[tuple[Hold, Any, str]]  # earlier holds: the hold, when lifted, why
+    decisions: list[Decision]
+    awaiting_disposal: bool
+    today: date
+
+    @property
+    def is_due(self) -> bool:
+        return self.review_on is not None and self.review_on <= self.today and not self.awaiting_disposal
+
+    @property
+    def address(self) -> str:
+        return f"/disclosures/{self.record_id}" if self.kind == "disclosure" else f"/incidents/{self.record_id}"
+
+
+LEGAL_HOLD_FACT = "Legal hold"
+
+
+def legal_hold_fact(records: Records, practice: str, record_id: UUID) -> tuple[str, str] | None:
+    """The line a bundle carries for a record under legal hold: since when and its kind of reason
+    (never the hold's own text, which may name a claimant), else None."""
+    try:
+        retention = records.repository.get(RecordRetention.create_id(practice, record_id))
+    except AggregateNotFoundError:
+        return None
+    hold = retention.hold
+    if hold is None:
+        return None
+    return LEGAL_HOLD_FACT, f"Under legal hold since {hold.placed_at.astimezone(UK):%d %b %Y} ({hold_reason_phrase(hold.reason)}): it must not be disposed of"
+
+
+class RecordsRetention(Records):
+    """Holds and review decisions on the practice's incidents and disclosure requests."""
+
+    def _kept_record(self, actor: Actor, record_id: UUID) -> Incident | DisclosureRequest:
+        try:
+            record = self.repository.get(record_id)
+        except AggregateNotFoundError:
+            raise RecordNotFound() from None
+        if not isinstance(record, (Incident, DisclosureRequest)) or record.practice != actor.practice:
+            raise RecordNotFound()
+        return record
+
+    def _due(self, record: Incident | DisclosureRequest) -> RetentionDue:
+        events = self.events.get(record.id)
+        return request_retention(events) if isinstance(record, DisclosureRequest) else incident_retention(events)
+
+    def _retention(self, actor: Actor, record: Incident | DisclosureRequest) -> RecordRetention | None:
+        try:
+            return self.repository.get(RecordRetention.create_id(actor.practice, record.id))  # type: ignore[no-any-return]
+        except AggregateNotFoundError:
+            return None
+
+    def retention_of(self, actor: Actor, record_id: UUID) -> RetentionState:
+        """The record's place on the schedule, its hold and its review decisions (anyone who may see the record)."""
+        record = self._kept_record(actor, record_id)
+        retention, due = self._retention(actor, record), self._due(record)
+        review_on = retention.review_due_on(due) if retention is not None else due.due_on
+        kind = "disclosure" if isinstance(record, DisclosureRequest) else record.KIND
+        title = record.requester_type_label if isinstance(record, DisclosureRequest) else record.TITLE
+        return RetentionState(
+            record.id, kind, record.ref, title, due, review_on,
+            retention.hold if retention else None, list(retention.holds) if retention else [],
+            list(retention.decisions) if retention else [], bool(retention and retention.awaiting_disposal), uk_today(),
+        )
+
+    def _change_retention(self, actor: Actor, record_id: UUID, call: Callable[[RecordRetention, RetentionDue], object]) -> Saved:
+        actor.require(*RETENTION_ROLES)
+
+        def attempt() -> tuple[UUID, list[Any]]:
+            record = self._kept_record(actor, record_id)
+            retention = self._retention(actor, record)
+            if retention is None:
+                kind = "disclosure" if isinstance(record, DisclosureRequest) else record.KIND
+                retention = RecordRetention(practice=actor.practice, record_id=record.id, record_kind=kind)
+            call(retention, self._due(record))
+            return record.id, [retention]
+
+        return self.saving(actor, attempt)
+
+    def place_hold(self, cmd: PlaceHold, actor: Actor) -> Saved:
+        return self._change_retention(actor, cmd.record_id, lambda r, _: r.place_hold(cmd.reason, cmd.text))
+
+    def lift_hold(self, cmd: LiftHold, actor: Actor) -> Saved:
+        return self._change_retention(actor, cmd.record_id, lambda r, _: r.lift_hold(cmd.reason))
+
+    def keep_record(self, cmd: KeepRecord, actor: Actor) -> Saved:
+        return self._change_retention(actor, cmd.record_id, lambda r, due: r.keep(cmd.review_on, cmd.reason, r.review_due_on(due), uk_today()))
+
+    def dispose_of_record(self, cmd: DisposeOfRecord, actor: Actor) -> Saved:
+        return self._change_retention(
+            actor, cmd.record_id, lambda r, due: r.decide_disposal(cmd.reason, cmd.authorised_by, r.review_due_on(due), uk_today())
+        )
+
+
+__all__ = ["DECISIONS", "HOLD_REASONS", "RETENTION_ROLES", "RecordsRetention", "RetentionState"]
