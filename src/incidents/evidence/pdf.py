@@ -120,7 +120,7 @@ def typeset_data(m: EvidenceMaterial, seal: Seal) -> dict[str, Any]:
         },  # fmt: skip
         "exported_at": uk_time(m.exported_at, seconds=True),
         "exported_by": who(m.exported_by),
-        "scope": ", ".join(i.incident_id for i in m.incidents),
+        "scope": ", ".join(f"{i.ref} ({i.incident_id})" if i.ref else i.incident_id for i in m.incidents),
         "event_count": m.event_count,
         "custody": [
             {"at": custody_when(row.first.at, row.last.at), "who": who(row.first.who), "action": row.first.action,
