@@ -92,13 +92,13 @@ class FilmingIncident(Incident):
         Fact("area", "Where", "Where?", choices=AREAS, missing="Choose where it happened", location=True),
         Fact("filmer", "Who was filming", "Who was filming?", choices=FILMERS, missing="Choose who was filming"),
         Fact(
-            "filmer_nhs_number", "NHS number of the patient filming", "If a patient: their NHS number (optional)",
+            "filmer_nhs_number", "NHS number of the patient filming", "Patient's NHS number (optional)",
             "10 digits, so that a warning letter and a removal from the list are tied to this patient.",
             parser=nhs_number_or_blank, stored=shown_nhs_number, numeric=True, patient=True, added_later=True,
             asked_with=("filmer", "patient"),
         ),
         Fact(
-            "filmer_description", "Description of the visitor filming", "If a visitor: a short description (optional)",
+            "filmer_description", "Description of the visitor filming", "Describe the visitor (optional)",
             "For example: man in a grey hoodie, partner of a patient. Do not write a patient's details here.",
             parser=_visitor_description, added_later=True, asked_with=("filmer", "visitor"),
         ),
