@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import PASSWORD, screenshot, screenshot_fold
 from tests.browser.test_manager_dashboard import sign_in_at_desk
 from tests.browser.test_reception_tablet import big_action, choose, finish
 
@@ -69,6 +69,7 @@ def test_a_removal_is_refused_with_the_guidance_and_the_dashboard_says_who_was_w
     expect(guidance).to_contain_text("Under the GMS regulations")
     expect(page).to_have_title(re.compile("^Error: "))
     screenshot(page, "who-filmed-removal-refused")
+    screenshot_fold(page, "who-filmed-removal-refused")
 
     page.get_by_role("link", name="Dashboard").first.click()
     letters = page.get_by_text(re.compile(r"Warning letters in force \(1\)"))

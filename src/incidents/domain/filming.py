@@ -43,8 +43,9 @@ GUIDANCE = (
 REMOVAL_GUIDANCE = (
     "Under the GMS regulations a practice may remove a patient from its list only after warning "
     "that same patient in the previous 12 months, or at once when it reported the incident to "
-    "the police (give the police incident number). Send a warning letter first, naming the "
-    "patient filming, or add the police incident number."
+    "the police (give the police incident number). A warning letter on another incident counts "
+    "when both incidents give the patient's NHS number: add it here with a correction if it is "
+    "missing, or send a warning letter first."
 )
 VISITOR_DESCRIPTION_MAX_CHARS = 80
 
@@ -221,7 +222,7 @@ FilmingIncident.RESPONSES = {
             FilmingIncident.RemovalRequested,
             "Requested removal from the practice list",
             reference_label="Police incident number (needed for an immediate removal)",
-            guidance="Needs a warning letter within the previous 12 months, or a police incident number. "
+            guidance="Needs a warning letter to the same patient within the previous 12 months, or a police incident number. "
             "An immediate removal must be reported within 7 days.",
         ),
     ]
