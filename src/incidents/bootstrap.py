@@ -50,6 +50,8 @@ def open_log(settings: Settings) -> Opened:
     opened = _open_log(settings)
     keep_private(opened.store, settings)  # the event store's file, made just now on a first run
     opened.log.one_time_password_lifetime = timedelta(hours=settings.one_time_password_hours)
+    if opened.store.kind != "memory":
+        opened.log.keep_bundles_in(settings.data_dir / "bundles")
     return opened
 
 

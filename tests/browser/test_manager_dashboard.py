@@ -102,3 +102,29 @@ def test_the_incident_list_searches_as_the_manager_types(practice, new_tablet):
     desk.page.reload()
     expect(desk.page.get_by_label("Search notes and details")).to_have_value("phon")
     finish(desk.page, desk.watch)
+
+
+def test_the_tablet_says_the_new_incident_s_reference_and_the_manager_finds_it_by_typing_it(practice, new_tablet):
+    server, reception, manager = practice
+    year = __import__("datetime").datetime.now(__import__("zoneinfo").ZoneInfo("Europe/London")).year
+    tablet = new_tablet()
+    sign_in(tablet.page, server, reception)
+    for _ in range(2):
+        tablet.page.goto(server.url + "/")
+        big_action(tablet.page, "Someone is filming").tap()
+        report_filming(tablet.page)
+        tablet.page.get_by_role("button", name="Save").tap()
+        expect(tablet.page.get_by_role("heading", name="Saved", level=2)).to_be_visible()
+    expect(tablet.page.get_by_role("status")).to_contain_text(f"The incident is logged as F-{year}-0002.")
+    screenshot(tablet.page, "saved-with-reference")
+
+    desk = new_tablet(viewport=DESKTOP, has_touch=False)
+    sign_in_at_desk(desk.page, server, manager)
+    desk.page.goto(server.url + "/incidents")
+    expect(desk.page.get_by_role("heading", name="2 incidents", level=2)).to_be_visible()
+    desk.page.get_by_label("Search notes and details").press_sequentially(f"f {year} 1", delay=30)
+    expect(desk.page.get_by_role("heading", name="1 incident found", level=2)).to_be_visible()
+    expect(desk.page.locator("#results tbody tr")).to_contain_text(f"F-{year}-0001")
+    screenshot(desk.page, "incident-list-by-reference")
+    finish(desk.page, desk.watch)
+    finish(tablet.page, tablet.watch)

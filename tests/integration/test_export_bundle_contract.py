@@ -81,7 +81,7 @@ def test_the_recorded_fingerprint_is_the_manifest_handed_out(log, key, tmp_path)
     path.write_bytes(first.zip_bytes)
     assert verify_bundle(path, expected_fingerprint=key.fingerprint()) == []
     assert first.fingerprint == hashlib.sha256(files(first.zip_bytes)["manifest.json"]).hexdigest()
-    assert first.filename.startswith("disclosure-FTP-1-") and first.warnings == []
+    assert first.filename.startswith("disclosure-D-") and first.warnings == []
     assert log.get_request(GOVERNANCE, request).exports == [first.fingerprint]
     for incident_id in (first_incident, second_incident):
         assert [(a.action, a.fingerprint) for a in log.custody_chain(GOVERNANCE, incident_id)] == [("exported", first.fingerprint)]

@@ -189,3 +189,29 @@ def test_the_earlier_release_s_incidents_and_requests_are_given_references_in_th
         assert rows and all(row.ref for row in rows)
     finally:
         opened.log.close()
+
+
+def test_a_bundle_exported_before_bundles_were_kept_reads_and_says_it_cannot_be_downloaded_again(tmp_path):
+    from incidents.application.kept_bundles import BundleNotKept
+    from incidents.application.service import Actor
+
+    for name in STORE_FILES:
+        shutil.copy(FIXTURE / name, tmp_path / name)
+    opened = open_log(Settings(data_dir=tmp_path, practice="A81001"))
+    try:
+        governance = Actor(UUID(int=1), "fixture.governance", "Fixture Governance", "A81001", ("governance",))
+        [summary] = opened.log.requests(governance)
+        request = opened.log.get_request(governance, summary.request_id)
+        [bundle] = request.bundles
+        assert (bundle.fingerprint, bundle.zip_sha256) == (request.exports[0], "") and bundle.incident_ids == tuple(request.incident_ids)
+        assert request.extensions == [] and request.legal_basis_label == "Consent"
+        history = opened.log.request_history(governance, request.id)
+        assert ("SHA-256 of the zip", "Not recorded (made before bundles were kept)") in history[-1].details
+        try:
+            opened.log.kept_bundle(governance, request.id, bundle.fingerprint)
+        except BundleNotKept as error:
+            assert "exported before bundles were kept" in str(error)
+        else:
+            raise AssertionError("a bundle never kept was found")
+    finally:
+        opened.log.close()

@@ -27,8 +27,12 @@ from incidents.application.disclosures import (
 from incidents.application.service import IncidentNotFound, NotPermitted
 from incidents.domain.dates import months_after
 from incidents.domain.disclosure import (
+    BasisNotForRequester,
     DisclosureRequest,
     DueBeforeReceipt,
+    Extension,
+    ExtensionTooLate,
+    ToldOnInvalid,
     DueDateFixed,
     DueDateRequired,
     ExportNotReady,
@@ -133,7 +137,7 @@ def test_the_same_form_twice_receives_one_request(log, governance_a):
 def test_a_subject_access_request_extends_by_up_to_two_further_months(log, governance_a):
     request_id = receive(log, governance_a, received_on=date(2024, 1, 31))  # due 29 Feb 2024
     extend = lambda day, reason="Complex: records from three sites": log.extend_request(  # noqa: E731
-        ExtendRequest(request_id=request_id, due_on=day, reason=reason), governance_a
+        ExtendRequest(request_id=request_id, due_on=day, reason=reason, told_on=date(2024, 2, 10)), governance_a, today=date(2024, 2, 20)
     )
     with pytest.raises(ExtensionTooLong, match="2024-04-30"):
         extend(date(2024, 5, 1))
@@ -148,13 +152,52 @@ def test_a_subject_access_request_extends_by_up_to_two_further_months(log, gover
     with pytest.raises(ValidationError, match="reason"):
         ExtendRequest(request_id=request_id, due_on=date(2024, 4, 30), reason="")
     with pytest.raises(ReasonRequired):
-        request.extend(date(2024, 4, 30), "")
+        request.extend(date(2024, 4, 30), "", date(2024, 2, 10), today=date(2024, 2, 20))
+
+
+def test_a_subject_access_request_extends_only_within_its_first_month_with_the_requester_told(log, governance_a):
+    request_id = receive(log, governance_a, received_on=date(2024, 1, 31))  # the first month ends 29 Feb 2024
+    extend = lambda told_on, today: log.extend_request(  # noqa: E731
+        ExtendRequest(request_id=request_id, due_on=date(2024, 4, 30), reason="Complex: records from three sites", told_on=told_on),
+        governance_a,
+        today=today,
+    )
+    with pytest.raises(ExtensionTooLate, match="first month ended on 29 Feb 2024.*ICO"):
+        extend(date(2024, 2, 20), date(2024, 3, 1))  # a day late, even if the requester was told in time
+    with pytest.raises(ToldOnInvalid, match="Enter the day the requester was told"):
+        extend(None, date(2024, 2, 20))
+    with pytest.raises(ToldOnInvalid, match="future"):
+        extend(date(2024, 2, 21), date(2024, 2, 20))
+    with pytest.raises(ToldOnInvalid, match="before the request was received"):
+        extend(date(2024, 1, 30), date(2024, 2, 20))
+    request = log.get_request(governance_a, request_id)
+    assert request.may_extend_on(date(2024, 2, 29)) and not request.may_extend_on(date(2024, 3, 1))
+    assert request.extensions == []
+    extend(date(2024, 2, 29), date(2024, 2, 29))  # the month's last day still counts
+    request = log.get_request(governance_a, request_id)
+    assert request.extensions == [Extension(date(2024, 2, 29), date(2024, 4, 30), "Complex: records from three sites", date(2024, 2, 29))]
+    history = log.request_history(governance_a, request_id)
+    assert ("Requester told", "29 Feb 2024") in history[-1].details
+
+
+def test_a_subject_access_request_is_disclosed_under_the_right_of_access_and_no_other_kind_is(log, governance_a):
+    sar = receive(log, governance_a)
+    court = receive(log, governance_a, "court", date(2026, 1, 5), due_on=date(2026, 2, 1))
+    assert list(log.get_request(governance_a, sar).legal_bases())[0] == "right_of_access"
+    assert "right_of_access" not in log.get_request(governance_a, court).legal_bases()
+    log.record_legal_basis(RecordLegalBasis(request_id=sar, basis="right_of_access"), governance_a)
+    assert log.get_request(governance_a, sar).legal_basis_label == "Right of access (UK GDPR Article 15)"
+    with pytest.raises(BasisNotForRequester, match="Article 15"):
+        log.record_legal_basis(RecordLegalBasis(request_id=court, basis="right_of_access"), governance_a)
 
 
 def test_a_court_date_can_move_later_without_a_fixed_limit(log, governance_a):
     request_id = receive(log, governance_a, "court", date(2026, 1, 5), due_on=date(2026, 2, 1))
     log.extend_request(ExtendRequest(request_id=request_id, due_on=date(2027, 2, 1), reason="New order of the court"), governance_a)
     assert log.get_request(governance_a, request_id).due_on == date(2027, 2, 1)
+    # Nor a first month: the court moves its own date, even after it.
+    log.extend_request(ExtendRequest(request_id=request_id, due_on=date(2027, 3, 1), reason="Adjourned"), governance_a, today=date(2027, 2, 20))
+    assert log.get_request(governance_a, request_id).extensions[-1].told_on is None
 
 
 # Scope, legal basis, export --------------------------------------------------------
@@ -287,7 +330,7 @@ def test_a_requests_history_reads_as_what_happened_in_order(log, governance_a, r
     history = log.request_history(governance_a, request_id)
     assert [e.title for e in history] == ["Request received", "Scope set", "Legal basis recorded", "Bundle exported"]
     assert dict(history[0].details)["Due"] == "03 Feb 2026"
-    assert dict(history[-1].details)["Fingerprint (manifest SHA-256)"] == BUNDLE
+    assert dict(history[-1].details)["Fingerprint (manifest SHA-256)"].replace(" ", "") == BUNDLE
     assert {e.actor for e in history} == {"gill.governance"}
 
 

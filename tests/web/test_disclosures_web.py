@@ -6,10 +6,14 @@ bad forms come back (422) with the error summary and what was typed."""
 
 from __future__ import annotations
 
+import html
 import uuid
+from datetime import timedelta
 
 import pytest
 
+from incidents.application.records import uk_today
+from incidents.domain.dates import months_after
 from incidents.application import commands as c
 from tests.conftest import csrf_from, field_from
 from tests.web.conftest import PASSWORD
@@ -72,22 +76,60 @@ def test_a_request_from_receipt_to_close_without_javascript(client_for):
     page = governance.get(based.headers["location"])
     assert "Required by law, decided by Gill" in page.text
 
-    too_far = governance.post(f"{location}/extend", data={"csrf_token": csrf_from(page.text), "due_on": "2026-05-01", "reason": "Complex request"})
-    assert too_far.status_code == 422
-    assert "There is a problem" in too_far.text and "2026-04-30 at the latest" in too_far.text
-    assert 'value="2026-05-01"' in too_far.text and "Complex request" in too_far.text
-    extended = governance.post(f"{location}/extend", data={"csrf_token": csrf_from(page.text), "due_on": "2026-04-30", "reason": "Complex request"})
-    assert extended.status_code == 303
-    assert "30 Apr 2026" in governance.get(extended.headers["location"]).text
+    # Received on 31 Jan 2026: its first month ended on 28 Feb, so it can no longer be extended.
+    assert 'name="told_on"' not in page.text and "can no longer be extended" in page.text
+    too_late = governance.post(f"{location}/extend", data={"csrf_token": csrf_from(page.text), "due_on": "2026-04-30", "reason": "Complex request", "told_on": "2026-02-10"})
+    assert too_late.status_code == 422 and "There is a problem" in too_late.text
+    assert "its first month ended on 28 Feb 2026. The ICO allows an extension only when the requester is told" in too_late.text
 
     refused = governance.post(f"{location}/refuse", data={"csrf_token": csrf_from(page.text), "reason": "Manifestly unfounded"})
     assert refused.status_code == 303
     closed = governance.post(f"{location}/close", data={"csrf_token": csrf_from(page.text), "note": ""})
     assert closed.status_code == 303
     page = governance.get(closed.headers["location"])
-    for title in ("Request received", "Scope set", "Legal basis recorded", "Due date extended", "Refused", "Closed", "Manifestly unfounded"):
+    for title in ("Request received", "Scope set", "Legal basis recorded", "Refused", "Closed", "Manifestly unfounded"):
         assert title in page.text, title
     assert "Close the request" not in page.text and "Refuse the request" not in page.text
+
+
+def test_a_subject_access_request_is_extended_in_its_first_month_with_the_day_the_requester_was_told(client_for):
+    governance = client_for("gill.governance")
+    received = uk_today() - timedelta(days=3)
+    first_due, latest = months_after(received, 1), months_after(received, 3)
+    location = receive(governance, received_on=received.isoformat())
+    page = governance.get(location)
+    assert 'name="told_on"' in page.text and f"by {first_due:%d %b %Y}" in page.text
+    form = lambda **fields: {"csrf_token": csrf_from(page.text), "due_on": latest.isoformat(), "reason": "Complex: records from three sites", **fields}  # noqa: E731
+    for told_on, message in [
+        ("", "Enter the day the requester was told of the extension and why"),
+        ((received - timedelta(days=1)).isoformat(), "cannot be before the request was received"),
+        ((uk_today() + timedelta(days=1)).isoformat(), "cannot be in the future"),
+        ("31/13/2026", "real date"),
+    ]:
+        refused = governance.post(f"{location}/extend", data=form(told_on=told_on))
+        assert refused.status_code == 422 and "There is a problem" in refused.text, told_on
+        assert message in refused.text and 'href="#told_on"' in refused.text, told_on
+        assert "Complex: records from three sites" in refused.text  # what was typed stays
+    extended = governance.post(f"{location}/extend", data=form(told_on=uk_today().isoformat()))
+    assert extended.status_code == 303
+    page = governance.get(location)
+    assert f"Extended from {first_due:%d %b %Y} to {latest:%d %b %Y}: Complex: records from three sites. The requester was told on {uk_today():%d %b %Y}." in html.unescape(page.text)
+    assert "Requester told" in page.text
+
+
+def test_a_subject_access_request_offers_the_right_of_access_as_its_basis(client_for):
+    governance = client_for("gill.governance")
+    sar = receive(governance)
+    page = governance.get(sar)
+    assert "Right of access (UK GDPR Article 15)" in page.text
+    based = governance.post(f"{sar}/legal-basis", data={"csrf_token": csrf_from(page.text), "basis": "right_of_access", "note": ""})
+    assert based.status_code == 303
+    assert "Right of access (UK GDPR Article 15), decided by Gill" in governance.get(sar).text
+    court = receive(governance, "court", received_on="2026-01-05", due_on="2026-02-01")
+    page = governance.get(court)
+    assert "Article 15" not in page.text
+    refused = governance.post(f"{court}/legal-basis", data={"csrf_token": csrf_from(page.text), "basis": "right_of_access", "note": ""})
+    assert refused.status_code == 422 and "There is a problem" in refused.text and "subject access request only" in refused.text
 
 
 def test_opening_an_incident_is_in_its_chain_of_custody_for_managers_and_governance(client_for):
@@ -101,7 +143,7 @@ def test_opening_an_incident_is_in_its_chain_of_custody_for_managers_and_governa
     seen = governance.get(f"{incident}?request={request_id}")
     assert seen.status_code == 200
     assert "Who has seen or exported this" in seen.text
-    assert f'for <a href="/disclosures/{request_id}">a disclosure request</a>' in seen.text
+    assert f'for disclosure request <a href="/disclosures/{request_id}">D-' in seen.text  # named by its short reference
     manager_view = client_for("mo.manager").get(incident)
     chain = manager_view.text.split("Who has seen or exported this")[1]
     assert chain.count("Viewed the timeline") == 4  # reception twice, governance, then this manager

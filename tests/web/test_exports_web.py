@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import re
+import subprocess
 import uuid
 import zipfile
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pypdf import PdfReader
 
+from incidents.domain.dates import months_after
 from incidents.evidence import verify_bundle
 from tests.conftest import csrf_from, field_from
 from tests.web.test_disclosures_web import other_governance, receive, token  # noqa: F401  (a fixture)
@@ -105,7 +107,7 @@ def test_governance_exports_a_bundle_that_verifies_and_holds_everything(client_f
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/zip"
     today = datetime.now(UK).date().isoformat()
-    assert response.headers["content-disposition"] == f'attachment; filename="disclosure-SAR-2026-7-{today}.zip"'
+    assert response.headers["content-disposition"] == f'attachment; filename="disclosure-D-{datetime.now(UK).year}-0001-{today}.zip"'
     path = tmp_path / "bundle.zip"
     path.write_bytes(response.content)
     key_fingerprint = web_app.state.signing_key.fingerprint()
@@ -149,7 +151,7 @@ def test_governance_exports_a_bundle_that_verifies_and_holds_everything(client_f
 
     # The export is on the request's history with its fingerprint, and in each incident's custody.
     page = governance.get(ready_request).text
-    assert "Bundle exported" in page and fingerprint in page
+    assert "Bundle exported" in page and " ".join(fingerprint[i : i + 16] for i in range(0, 64, 16)) in page
     assert key_fingerprint in page
     for incident in two_incidents:
         chain = governance.get(incident).text.split("Who has seen or exported this")[1]
@@ -232,3 +234,128 @@ def test_a_character_no_font_can_draw_still_exports_and_the_page_says_so(client_
     page = governance.get(location).text
     assert "The last bundle was made with a warning" in page and "not PDF/A-2b" in page
     assert "The last bundle was made with a warning" not in governance.get(location).text  # said once
+
+
+def test_a_bundle_downloads_again_byte_for_byte_named_by_the_request_and_listed_by_label_date_and_scope(client_for, web_app, ready_request, settings):
+    governance = client_for("gill.governance")
+    first = export(governance, ready_request)
+    second = export(governance, ready_request)
+    assert first.status_code == second.status_code == 200 and first.content != second.content
+    request_id = uuid.UUID(ready_request.split("/")[-1])
+    page = governance.get(ready_request)
+    # "Mark as disclosed" tells the bundles apart by the request's label, when each was made and what it holds.
+    bundles = re.findall(r'name="fingerprint" type="radio" value="([0-9a-f]{64})"', page.text)
+    # Each named by its zip's SHA-256: two bundles made in the same second may share a manifest.
+    assert bundles == [hashlib.sha256(second.content).hexdigest(), hashlib.sha256(first.content).hexdigest()]
+    disclosed_form = page.text[page.text.index('id="disclosed-form"') :]
+    disclosed_form = disclosed_form[: disclosed_form.index("</form>")]
+    labels = re.findall(r'<label class="nhsuk-label nhsuk-radios__label"[^>]*>\s*(.*?)\s*</label>', disclosed_form, re.S)
+    assert labels and all(re.match(r"D-\d{4}-\d{4}, made ", l) and "2 incidents (Someone filmed in the practice" in l for l in labels[:2]), labels
+    assert not re.search(r">\s*[0-9a-f]{16} [0-9a-f]{16}", disclosed_form)  # no hex for a person to compare
+
+    for response in (first, second):
+        fingerprint = response.headers["x-bundle-fingerprint"]
+        again = governance.get(f"{ready_request}/bundles/{hashlib.sha256(response.content).hexdigest()}")
+        assert again.status_code == 200 and again.headers["content-type"] == "application/zip", re.findall(r"nhsuk-error-summary__list.*?</ul>", again.text, re.S)
+        assert again.content == response.content
+        assert again.headers["content-disposition"] == response.headers["content-disposition"]
+        assert re.fullmatch(r'attachment; filename="disclosure-D-\d{4}-\d{4}-\d{4}-\d{2}-\d{2}\.zip"', again.headers["content-disposition"])
+        # The request's history recorded the zip's SHA-256 and its manifest's when it was exported.
+        zip_sha256 = hashlib.sha256(again.content).hexdigest()
+        with zipfile.ZipFile(io.BytesIO(again.content)) as archive:
+            assert hashlib.sha256(archive.read("manifest.json")).hexdigest() == fingerprint
+        grouped = lambda digits: " ".join(digits[i : i + 16] for i in range(0, 64, 16))  # noqa: E731
+        assert f"<dt>SHA-256 of the zip</dt><dd>{grouped(zip_sha256)}</dd>" in page.text
+        assert f"<dt>Fingerprint (manifest SHA-256)</dt><dd>{grouped(fingerprint)}</dd>" in page.text
+
+    # Still there once disclosed; kept encrypted, readable by the owner only.
+    chosen = hashlib.sha256(first.content).hexdigest()
+    marked = governance.post(f"{ready_request}/disclosed", data={"csrf_token": token(governance, ready_request), "fingerprint": chosen, "note": "By secure email"})
+    assert marked.status_code == 303
+    page = governance.get(ready_request).text
+    assert governance.get(f"{ready_request}/bundles/{chosen}").content == first.content
+    listed = page[page.index('id="bundles-form"') :]
+    disclosed = [m.start() for m in re.finditer(r"<strong class=\"nhsuk-tag[^\"]*\">\s*Disclosed\s*</strong>", listed)]
+    assert len(disclosed) == 1 and listed.index(chosen) > disclosed[0] > listed.index(hashlib.sha256(second.content).hexdigest())
+    kept = settings.data_dir / "bundles" / str(request_id) / f"{chosen}.zip.aes"
+    assert kept.stat().st_mode & 0o777 == 0o600 and kept.parent.stat().st_mode & 0o777 == 0o700
+    assert b"Filming" not in kept.read_bytes() and b"PK\x03\x04" not in kept.read_bytes()[:64]
+
+
+def test_a_bundle_that_cannot_be_had_again_says_why(client_for, web_app, ready_request, settings):
+    governance = client_for("gill.governance")
+    fingerprint = hashlib.sha256(export(governance, ready_request).content).hexdigest()
+    unknown = governance.get(f"{ready_request}/bundles/{'0' * 64}")
+    assert unknown.status_code == 404 and "There is a problem" in unknown.text and "not exported for this request" in unknown.text
+    assert governance.get(f"{ready_request}/bundles/not-a-fingerprint").status_code == 404
+    kept = settings.data_dir / "bundles" / ready_request.split("/")[-1] / f"{fingerprint}.zip.aes"
+    kept.write_bytes(kept.read_bytes()[:-1] + b"\0")
+    damaged = governance.get(f"{ready_request}/bundles/{fingerprint}")
+    assert damaged.status_code == 409 and "There is a problem" in damaged.text and "export a new one" in damaged.text
+    kept.unlink()
+    missing = governance.get(f"{ready_request}/bundles/{fingerprint}")
+    assert missing.status_code == 409 and "not kept on this server" in missing.text
+    assert client_for("mo.manager").get(f"{ready_request}/bundles/{fingerprint}").status_code == 403
+
+
+def test_the_pdfs_custody_page_fits_a4_names_the_request_by_its_label_and_groups_reloads(client_for, two_incidents, tmp_path):
+    governance, manager = client_for("gill.governance"), client_for("mo.manager")
+    location = receive(governance, reference="SAR-2026-0007")
+    scope(governance, location, two_incidents[0])
+    record_basis(governance, location)
+    opened = f"{two_incidents[0]}?request={location.split('/')[-1]}"
+    for _ in range(5):
+        assert governance.get(opened).status_code == 200
+    assert manager.get(two_incidents[0]).status_code == 200
+    for _ in range(3):
+        assert governance.get(opened).status_code == 200
+    response = export(governance, location)
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        (tmp_path / "timeline.pdf").write_bytes(archive.read("timeline.pdf"))
+        custody = json.loads(archive.read("events.json"))["custody"]
+    # events.json keeps every entry: the reception's own view after logging it, 9 views, and the export.
+    assert len([c for c in custody if c["action"].startswith("Viewed")]) == 10
+
+    pages = subprocess.run(["pdftotext", "-layout", str(tmp_path / "timeline.pdf"), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
+    custody_page = next(p for p in pages if "Chain of custody" in p)
+    rows = [line for line in custody_page.splitlines() if re.search(r"\b(Viewed|Exported) the timeline", line)]
+    counts = [int(re.search(r"\s(\d+)(\s+D-\d{4}-0001)?\s*$", line).group(1)) for line in rows]
+    assert counts == [1, 5, 1, 3, 1], custody_page  # reception's view; 5 reloads; the manager's; 3 more; the export
+    assert sum(len(re.findall(r"D-\d{4}-0001", line)) for line in rows) == 3  # the 8 views for the request and the export, whole
+    assert len(re.findall(r"\d{2}:\d{2}:\d{2}–\d{2}:\d{2}:\d{2} (GMT|BST)", custody_page)) == 2  # the first and last of each run
+
+    # Every word of the custody page lies within the A4 page, inside its margins.
+    boxes = subprocess.run(["pdftotext", "-bbox", str(tmp_path / "timeline.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    page_boxes = [p for p in boxes.split("<page ")[1:] if ">Chain<" in p and ">custody<" in p]
+    assert page_boxes
+    width = float(re.search(r'width="([\d.]+)"', page_boxes[0]).group(1))
+    assert abs(width - 595.3) < 1  # A4 portrait
+    right_edges = [float(x) for x in re.findall(r'xMax="([\d.]+)"', page_boxes[0])]
+    assert max(right_edges) <= width - 16 / 25.4 * 72 + 1
+
+
+def test_the_bundle_gives_the_due_date_rule_and_each_extension_in_the_requests_words(client_for, two_incidents, tmp_path):
+    governance = client_for("gill.governance")
+    received = datetime.now(UK).date() - timedelta(days=2)
+    location = receive(governance, received_on=received.isoformat(), reference="SAR-2026-0008")
+    scope(governance, location, two_incidents[0])
+    based = governance.post(f"{location}/legal-basis", data={"csrf_token": token(governance, location), "basis": "right_of_access", "note": ""})
+    assert based.status_code == 303
+    told = datetime.now(UK).date()
+    extended = governance.post(f"{location}/extend", data={
+        "csrf_token": token(governance, location), "due_on": months_after(received, 3).isoformat(),
+        "reason": "Complex: records held at three sites", "told_on": told.isoformat(),
+    })  # fmt: skip
+    assert extended.status_code == 303
+    response = export(governance, location)
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        (tmp_path / "timeline.pdf").write_bytes(archive.read("timeline.pdf"))
+        request = json.loads(archive.read("events.json"))["request"]
+    words = f"Extended from {months_after(received, 1):%d %b %Y} to {months_after(received, 3):%d %b %Y}: Complex: records held at three sites. The requester was told on {told:%d %b %Y}."
+    assert request["extensions"] == [words] and re.fullmatch(r"D-\d{4}-\d{4}", request["label"])
+    assert request["due_rule"].startswith("One calendar month from receipt (UK GDPR)")
+    assert request["legal_basis"] == "Right of access (UK GDPR Article 15)"
+    text = " ".join(subprocess.run(["pdftotext", str(tmp_path / "timeline.pdf"), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert words in text and "One calendar month from receipt (UK GDPR)" in text and "Right of access (UK GDPR Article 15)" in text

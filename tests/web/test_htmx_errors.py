@@ -19,11 +19,11 @@ def test_a_refused_note_answers_its_block_with_the_error_and_an_error_title(clie
     refused = client.post(f"{location}/notes", data={"csrf_token": token, "submission_key": "k" * 16, "text": ""}, headers=HX)
     assert refused.status_code == 422
     assert "<html" not in refused.text and 'id="activity"' in refused.text
-    assert re.search(r"<title>Error: Someone filmed in the practice – Incidents</title>\s*$", refused.text)
+    assert re.search(r"<title>Error: F-\d{4}-\d{4}: Someone filmed in the practice – Incidents</title>\s*$", refused.text)
     assert 'href="#text"' in refused.text and 'id="text-error"' in refused.text
     saved = client.post(f"{location}/notes", data={"csrf_token": token, "submission_key": "k" * 16, "text": "Spoke to them"}, headers=HX)
     assert saved.status_code == 200
-    assert "<title>Someone filmed in the practice – Incidents</title>" in saved.text  # "Error: " gone again
+    assert re.search(r"<title>F-\d{4}-\d{4}: Someone filmed in the practice – Incidents</title>", saved.text)  # "Error: " gone again
 
 
 def test_a_refused_correction_shows_the_refusal_beside_the_facts_own_question(client_for):

@@ -65,7 +65,7 @@ def test_the_list_downloads_as_csv_with_its_filters_and_no_formulas(web_app, cli
     assert download.headers["cache-control"] == "no-store"
     rows = rows_of(download)
     assert list(rows[0]) == [
-        "incident_id", "kind", "occurred_at", "recorded_at", "where", "status", "last_response", "responses", "notes",
+        "reference", "incident_id", "kind", "occurred_at", "recorded_at", "where", "status", "last_response", "responses", "notes",
         "corrections", "reviewed_at", "closed_at", "outcome", "clinician",
     ]  # fmt: skip
     assert len(rows) == 6 and {r["kind"] for r in rows} == {"A patient recorded a consultation"}

@@ -122,6 +122,9 @@ MATRIX: dict[tuple[str, str], frozenset[str] | Rule] = {
     ("POST", "/disclosures/{request_id}/close"): GOVERNANCE_ONLY,
     ("POST", "/disclosures/{request_id}/disclosed"): GOVERNANCE_ONLY,
     ("POST", "/disclosures/{request_id}/export"): GOVERNANCE_ONLY,  # the evidence bundle
+    ("POST", "/disclosures/{request_id}/redact"): GOVERNANCE_ONLY,
+    ("POST", "/disclosures/{request_id}/unredact"): GOVERNANCE_ONLY,
+    ("GET", "/disclosures/{request_id}/bundles/{fingerprint}"): GOVERNANCE_ONLY,  # a bundle again
 }
 
 

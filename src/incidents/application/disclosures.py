@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import AfterValidator, Field, StringConstraints
 
 from ..domain.custody import IncidentAccessLog
-from ..domain.disclosure import LEGAL_BASES, REQUESTER_TYPES, STATUSES, DisclosureRequest, NothingToRedact, WordsNotInEntry, fingerprint_of
+from ..domain.disclosure import DUE_RULES, LEGAL_BASES, REQUESTER_TYPES, STATUSES, DisclosureRequest, Extension, NothingToRedact, WordsNotInEntry, fingerprint_of, request_label
 from ..domain.values import DomainError
 from . import commands as c
 from .custody import AccessAudit
@@ -48,6 +48,7 @@ class ExtendRequest(c.Command):
     request_id: UUID
     due_on: Day
     reason: Annotated[c.Note, StringConstraints(min_length=1)]
+    told_on: OptionalDay = None  # the day the requester was told (needed for a subject access request)
 
 
 class SetRequestScope(c.Command):
@@ -66,6 +67,7 @@ class RecordLegalBasis(c.Command):
 class RecordExport(c.Command):
     request_id: UUID
     fingerprint: Fingerprint  # the SHA-256 of the bundle's manifest
+    zip_sha256: str = ""  # the SHA-256 of the zip as kept
 
 
 class RecordDisclosure(c.Command):
@@ -146,6 +148,7 @@ class RequestSummary:
     status_label: str
     legal_basis_label: str
     incident_count: int
+    ref: str = ""  # the practice's short reference (D-2026-0001)
 
 
 TITLES = {
@@ -172,6 +175,23 @@ def _period(start: date | None, end: date | None) -> str:
     return f"{_day(start) if start else 'Any time'} to {_day(end) if end else 'now'}"
 
 
+def extension_in_words(extension: Extension) -> str:
+    """One extension as the request records it: the dates, the reason as typed, when the requester was told."""
+    told = f"The requester was told on {_day(extension.told_on)}." if extension.told_on else "When the requester was told is not recorded."
+    reason = extension.reason.strip()
+    reason += "" if reason.endswith((".", "!", "?")) else "."
+    return f"Extended from {_day(extension.previous_due_on)} to {_day(extension.due_on)}: {reason} {told}"
+
+
+def due_rule_in_words(request: DisclosureRequest) -> str:
+    return DUE_RULES[request.requester_type].explanation
+
+
+def _hex(digits: str) -> str:
+    """A SHA-256 in groups of sixteen, so that a narrow page wraps it."""
+    return " ".join(digits[i : i + 16] for i in range(0, len(digits), 16))
+
+
 def _details(event: Any) -> tuple[tuple[str, str], ...]:
     name = type(event).__name__
     if name == "Received":
@@ -182,7 +202,13 @@ def _details(event: Any) -> tuple[tuple[str, str], ...]:
             ("Due", _day(event.due_on)),
         )
     if name == "Extended":
-        return (("Was due", _day(event.previous_due_on)), ("Now due", _day(event.due_on)), ("Reason", event.reason))
+        told_on = getattr(event, "told_on", None)
+        return (
+            ("Was due", _day(event.previous_due_on)),
+            ("Now due", _day(event.due_on)),
+            ("Reason", event.reason),
+            ("Requester told", _day(told_on) if told_on else "Not recorded"),
+        )
     if name == "ScopeSet":
         return (
             ("Incidents", str(len(event.incident_ids))),
@@ -191,9 +217,14 @@ def _details(event: Any) -> tuple[tuple[str, str], ...]:
     if name == "LegalBasisRecorded":
         return (("Legal basis", LEGAL_BASES[event.basis]), ("Decided by", event.actor_name), ("Note", event.note))
     if name == "BundleExported":
-        return (("Fingerprint (manifest SHA-256)", event.fingerprint), ("Incidents", str(len(event.incident_ids))))
+        return (
+            ("Fingerprint (manifest SHA-256)", _hex(event.fingerprint)),
+            ("SHA-256 of the zip", _hex(getattr(event, "zip_sha256", "")) or "Not recorded (made before bundles were kept)"),
+            ("Incidents", str(len(event.incident_ids))),
+        )
     if name == "Disclosed":
-        return (("Bundle fingerprint", event.fingerprint), ("Note", event.note))
+        zip_sha256 = getattr(event, "zip_sha256", "")
+        return (("Bundle fingerprint", _hex(event.fingerprint)), ("SHA-256 of the zip", _hex(zip_sha256)), ("Note", event.note))
     if name == "Refused":
         return (("Reason", event.reason),)
     if name == "Closed":
@@ -226,8 +257,9 @@ class DisclosureDesk(AccessAudit):
             prefix=DisclosureRequest.PREFIX,
         )
 
-    def extend_request(self, cmd: ExtendRequest, actor: Actor) -> Saved:
-        return self._change_request(actor, cmd.request_id, lambda r: r.extend(cmd.due_on, cmd.reason))
+    def extend_request(self, cmd: ExtendRequest, actor: Actor, today: date | None = None) -> Saved:
+        day = today or uk_today()
+        return self._change_request(actor, cmd.request_id, lambda r: r.extend(cmd.due_on, cmd.reason, cmd.told_on, day))
 
     def set_request_scope(self, cmd: SetRequestScope, actor: Actor) -> Saved:
         actor.require(*DISCLOSURE_ROLES)
@@ -247,7 +279,7 @@ class DisclosureDesk(AccessAudit):
 
         def attempt() -> tuple[UUID, list[Any]]:
             request = self.get_request(actor, cmd.request_id)
-            request.export_bundle(cmd.fingerprint)
+            request.export_bundle(cmd.fingerprint, cmd.zip_sha256)
             accesses = [
                 self._next_access(
                     actor, incident_id, IncidentAccessLog.TimelineExported, request_id=request.id, fingerprint=cmd.fingerprint
@@ -299,6 +331,17 @@ class DisclosureDesk(AccessAudit):
         actor.require(*DISCLOSURE_ROLES)
         return self.get(actor, request_id, DisclosureRequest, RequestNotFound)
 
+    def request_labels(self, actor: Actor, request_ids: set[UUID]) -> dict[UUID, str]:
+        """How each request is named (its short reference), for those the actor may read."""
+        if not actor.holds(*DISCLOSURE_ROLES):
+            return {}
+        return {request_id: request_label(self.get_request(actor, request_id)) for request_id in request_ids}
+
+    def request_by_ref(self, actor: Actor, ref: str) -> UUID | None:
+        """The practice's request with this short reference (the list is short), or None."""
+        actor.require(*DISCLOSURE_ROLES)
+        return next((r.id for r in self.listed_records(actor, REQUESTS) if r.ref == ref), None)
+
     def requests(self, actor: Actor, today: date | None = None) -> list[RequestSummary]:
         """The practice's requests: open ones first, soonest due first; then the rest, newest first."""
         actor.require(*DISCLOSURE_ROLES)
@@ -324,6 +367,7 @@ class DisclosureDesk(AccessAudit):
             status_label=STATUSES[request.status],
             legal_basis_label=request.legal_basis_label,
             incident_count=len(request.incident_ids),
+            ref=request.ref,
         )
 
     def redaction_rows(self, actor: Actor, request: DisclosureRequest) -> list[RedactionRow]:

@@ -20,10 +20,11 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from uuid import UUID
 
 from ..domain.custody import Access
-from ..domain.disclosure import DisclosureRequest
+from ..domain.disclosure import DisclosureRequest, KeptBundle, request_label
 from ..domain.incident import Incident
 from ..evidence import (
     Correction,
@@ -40,10 +41,11 @@ from ..evidence import (
     build_bundle,
 )
 from ..evidence.bundle import MANIFEST
-from .disclosures import DisclosureDesk, RecordExport
+from .disclosures import DisclosureDesk, RecordExport, due_rule_in_words, extension_in_words
+from .kept_bundles import BundleShelf
 from .notices import NoticeRegister
 from .practice import PracticeSettings
-from .records import UK, Actor
+from .records import UK, Actor, RequestNotFound
 from .timeline import TimelineEntry, timeline
 
 EXPORT_ROLES = ("governance",)
@@ -71,10 +73,17 @@ def manifest_fingerprint(zip_bytes: bytes) -> str:
         return hashlib.sha256(archive.read(MANIFEST)).hexdigest()
 
 
-def safe_filename(reference: str, day: date) -> str:
-    """disclosure-<reference>-<date>.zip, with only letters, digits, dots, dashes and underscores."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", reference).strip(".-_")[:60].strip(".-_") or "request"
+def safe_filename(label: str, day: date) -> str:
+    """disclosure-<request label>-<date>.zip, with only letters, digits, dots, dashes and underscores."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip(".-_")[:60].strip(".-_") or "request"
     return f"disclosure-{slug}-{day.isoformat()}.zip"
+
+
+@dataclass(frozen=True)
+class KeptBundleFile:
+    data: bytes
+    filename: str
+    bundle: KeptBundle
 
 
 def facts_of(incident: Incident) -> tuple[tuple[str, str], ...]:
@@ -118,15 +127,37 @@ def timeline_events(kind_class: type[Incident], entries: list[TimelineEntry]) ->
     return tuple(events)
 
 
-def custody_entry(incident_id: UUID, access: Access) -> CustodyEntry:
+def custody_entry(incident_id: UUID, access: Access, request_label: str = "") -> CustodyEntry:
     action = f"{access.title} of incident {incident_id}"
     if access.fingerprint:  # an earlier bundle, named as the request's history names it
         grouped = " ".join(access.fingerprint[i : i + 16] for i in range(0, len(access.fingerprint), 16))  # wraps in the PDF
         action += f" (manifest SHA-256 {grouped})"
-    return CustodyEntry(person(access.actor, access.actor_name), access.at, action, str(access.request_id or ""))
+    record = "" if access.fingerprint else str(incident_id)  # only views share a row
+    return CustodyEntry(person(access.actor, access.actor_name), access.at, action, str(access.request_id or ""), request_label, record)
 
 
 class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
+    _bundle_shelf: BundleShelf | None = None
+
+    @property
+    def bundle_shelf(self) -> BundleShelf:
+        """Where exported bundles are kept: in memory until `keep_bundles_in` names a folder."""
+        if self._bundle_shelf is None:
+            self._bundle_shelf = BundleShelf(self.mapper.cipher)  # type: ignore[arg-type]
+        return self._bundle_shelf
+
+    def keep_bundles_in(self, folder: Path) -> None:
+        self._bundle_shelf = BundleShelf(self.mapper.cipher, folder)  # type: ignore[arg-type]
+
+    def kept_bundle(self, actor: Actor, request_id: UUID, sha256: str) -> KeptBundleFile:
+        """An exported bundle again, byte for byte, by its zip's SHA-256 (BundleNotKept,
+        BundleDamaged, UnknownBundle)."""
+        actor.require(*EXPORT_ROLES)
+        request = self.get_request(actor, request_id)
+        bundle = request.bundle(sha256)
+        data = self.bundle_shelf.read(request.id, bundle.zip_sha256)
+        return KeptBundleFile(data, safe_filename(request_label(request), bundle.made_at.astimezone(UK).date()), bundle)
+
     def export_bundle(self, actor: Actor, request_id: UUID, signing_key: SigningKey) -> ExportedBundle:
         """The request's bundle, signed with the deployment's key, and recorded as exported."""
         actor.require(*EXPORT_ROLES)
@@ -137,10 +168,16 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
         material = self.evidence_material(actor, request, datetime.now(UTC).replace(microsecond=0))
         bundle = build_bundle(material, signing_key)
         fingerprint = manifest_fingerprint(bundle.data)
-        self.record_export(RecordExport(request_id=request.id, fingerprint=fingerprint), actor)
+        # Kept before it is recorded, so that every recorded bundle can be downloaded again.
+        sha256 = self.bundle_shelf.keep(request.id, bundle.data)
+        try:
+            self.record_export(RecordExport(request_id=request.id, fingerprint=fingerprint, zip_sha256=sha256), actor)
+        except BaseException:
+            self.bundle_shelf.discard(request.id, sha256)
+            raise
         return ExportedBundle(
             zip_bytes=bundle.data,
-            filename=safe_filename(request.reference, material.exported_at.astimezone(UK).date()),
+            filename=safe_filename(request_label(request), material.exported_at.astimezone(UK).date()),
             fingerprint=fingerprint,
             warnings=list(bundle.warnings),
             key_fingerprint=bundle.fingerprint,
@@ -152,6 +189,15 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
         """What the bundle holds, read from the aggregates, with this export last in the custody chain."""
         exporter = person(actor.username, actor.display_name)
         records, custody = [], []
+        labels = {request.id: request_label(request)}
+
+        def label_of(request_id: UUID | None) -> str:
+            if request_id is None:
+                return ""
+            if request_id not in labels:
+                labels[request_id] = request_label(self.get(actor, request_id, DisclosureRequest, RequestNotFound))
+            return labels[request_id]
+
         for incident_id in request.incident_ids:
             incident = self.get_incident(actor, incident_id)
             kind_class = type(incident)
@@ -159,11 +205,11 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
             on = incident.occurred_at.astimezone(UK).date()
             notices = [NoticeInForce(n.channel_label, n.wording, n.wording_from) for n in self.notices_in_force(actor, on)]
             records.append(
-                IncidentRecord(str(incident_id), kind_class.TITLE, facts_of(incident), timeline_events(kind_class, entries), tuple(notices))
+                IncidentRecord(str(incident_id), kind_class.TITLE, facts_of(incident), timeline_events(kind_class, entries), tuple(notices), incident.ref)
             )
-            custody.extend(custody_entry(incident_id, a) for a in self.custody_chain(actor, incident_id))
+            custody.extend(custody_entry(incident_id, a, label_of(a.request_id)) for a in self.custody_chain(actor, incident_id))
         custody.sort(key=lambda c: c.at)
-        custody.append(CustodyEntry(exporter, exported_at, EXPORT_ACTION, str(request.id)))
+        custody.append(CustodyEntry(exporter, exported_at, EXPORT_ACTION, str(request.id), labels[request.id]))
         redactions = []
         for r in request.redactions_in_scope():
             if r.fact:
@@ -183,6 +229,9 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
                 due=request.due_on,
                 legal_basis=request.legal_basis_label,
                 decided_by=person(*decider),
+                label=labels[request.id],
+                due_rule=due_rule_in_words(request),
+                extensions=tuple(extension_in_words(e) for e in request.extensions),
             ),
             incidents=tuple(records),
             exported_at=exported_at,

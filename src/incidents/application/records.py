@@ -39,8 +39,8 @@ class References:
     """The next short reference of each numbering, kept per process and read from the store the
     first time; a number another process took first makes the save conflict, after which the
     store's last is read again (refresh). Each number given is an entry, at that position, in the
-    numbering's log. A number is lost (a gap) only when its save fails for another reason: the
-    same form sent twice at the same moment."""
+    numbering's log. A number is lost (a gap) only when a form sent again is refused while
+    another report has been given the next number: the same form sent twice at the same moment."""
 
     def __init__(self, records: Application) -> None:
         self._records = records
@@ -66,6 +66,13 @@ class References:
     def entry(self, numbering: Numbering, record_id: UUID, ref: str) -> Listed:
         """The log entry that holds the number: a second record given it conflicts on saving."""
         return self._log(numbering).trigger_event(next_originator_version=int(ref.rsplit("-", 1)[1]), entry=record_id)
+
+    def give_back(self, numbering: Numbering, ref: str) -> None:
+        """A number whose save was refused, given again next if no other was given since."""
+        number = int(ref.rsplit("-", 1)[1])
+        with self._lock:
+            if self._last.get(numbering) == number:
+                self._last[numbering] = number - 1
 
     def refresh(self, numbering: Numbering) -> None:
         """Never back past numbers given here whose saves may still be on their way."""

@@ -105,12 +105,16 @@ class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences):
         numbering = self._numbering(cmd, actor)
         incident_id = cmd.incident_class.create_id(actor.practice, cmd.submission_key)
 
-        def attempt() -> tuple[UUID, list[Any]]:
-            if self._exists(incident_id):  # before a number is given: a form sent again takes none
-                return incident_id, []
-            return incident_id, self._new_incident(cmd, actor, numbering)
-
-        return self.saving(actor, attempt, on_conflict=lambda: self.references.refresh(numbering))
+        for _ in range(SAVE_ATTEMPTS):
+            events = self._new_incident(cmd, actor, numbering)
+            try:
+                recordings = self.save(*events)
+            except IntegrityError:
+                if self._made_before(incident_id, numbering, events[-1].ref):
+                    return self.unchanged(incident_id)
+                continue  # another process took the number: at once with the next (a pause would let a process that reports without stopping take every number first)
+            return Saved(incident_id, recordings[-1].notification.id)
+        raise ConcurrentChange("The incident could not be saved just now. Nothing was saved: try again.")
 
     async def report_from_event_loop(self, cmd: c.Report, actor: Actor) -> Saved:
         """As report(), for a caller on an event loop, which goes on with other work while the
@@ -122,13 +126,12 @@ class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences):
         numbering = self._numbering(cmd, actor)
         incident_id = cmd.incident_class.create_id(actor.practice, cmd.submission_key)
         for _ in range(SAVE_ATTEMPTS):
-            if self._exists(incident_id):  # before a number is given: a form sent again takes none
-                return self.unchanged(incident_id)
             events = self._new_incident(cmd, actor, numbering)
             try:
                 ids = await insert_from_loop([self.mapper.to_stored_event(event) for event in events])
             except IntegrityError:
-                self.references.refresh(numbering)  # another process may have taken the number
+                if self._made_before(incident_id, numbering, events[-1].ref):
+                    return self.unchanged(incident_id)
                 continue
             return Saved(incident_id, ids[-1])
         raise ConcurrentChange("The incident could not be saved just now. Nothing was saved: try again.")
@@ -138,6 +141,17 @@ class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences):
         if stop_writer is not None:
             stop_writer()
         super().close()
+
+    def _made_before(self, incident_id: UUID, numbering: Numbering, ref: str) -> bool:
+        """After a save refused as a conflict: whether a form sent again made it before (its
+        number is given back, unless another was given since); if not, another process took the
+        number, and the store's last is read again. Checked only then, to keep the store out of
+        the way of every report."""
+        if self._exists(incident_id):
+            self.references.give_back(numbering, ref)
+            return True
+        self.references.refresh(numbering)
+        return False
 
     def _numbering(self, cmd: c.Report, actor: Actor) -> Numbering:
         actor.require(*INCIDENT_ROLES)

@@ -57,6 +57,8 @@ def entry(kind_class: type[Incident], e: Any) -> TimelineEntry:
             for f in kind_class.FACTS
             if f.entry != "time" and not (f.added_later and getattr(e, f.name, "") in ("", None))
         ]
+        if getattr(e, "ref", ""):
+            details.append(("Our reference", e.ref))
         return TimelineEntry(
             title=kind_class.TITLE, occurred_at=e.occurred_at, details=details, note=e.note, **common
         )
@@ -77,6 +79,8 @@ def entry(kind_class: type[Incident], e: Any) -> TimelineEntry:
     if name == "Closed":
         outcome = kind_class.OUTCOMES.get(e.outcome, e.outcome)
         return TimelineEntry(title="Closed", details=[("Outcome", outcome)], note=e.note, **common)
+    if name == "Referenced":
+        return TimelineEntry(title="Given its short reference", details=[("Our reference", e.ref)], **common)
     if name == "Reopened":
         return TimelineEntry(title="Reopened", note=e.reason, **common)
     return TimelineEntry(title=name, **common)

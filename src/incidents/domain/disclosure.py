@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from eventsourcing.domain import event
 
@@ -41,7 +41,9 @@ REQUESTER_TYPES = {
     "defence_organisation": "Medical defence organisation",
 }
 
+RIGHT_OF_ACCESS = "right_of_access"
 LEGAL_BASES = {
+    RIGHT_OF_ACCESS: "Right of access (UK GDPR Article 15)",
     "consent": "Consent",
     "required_by_law": "Required by law",
     "court_direction": "Court direction",
@@ -57,6 +59,7 @@ class DueRule:
     fixed: bool = False  # the law sets the date: it cannot be entered, only extended
     latest_months: int | None = None  # the furthest an extension may go, in months from receipt
     explanation: str = ""
+    extend_in_first_period: bool = False  # extended only before the first due date, the requester told by then
 
 
 DUE_RULES: dict[str, DueRule] = {
@@ -64,7 +67,8 @@ DUE_RULES: dict[str, DueRule] = {
     # month (or that month's last day); extendable by two further months for a complex request.
     # The ICO also allows the next working day when the date falls on a weekend or bank holiday;
     # the register shows the calendar date, which is never late.
-    "subject_access": DueRule(1, fixed=True, latest_months=3, explanation="One calendar month from receipt (UK GDPR), extendable by up to two further months if the request is complex"),
+    # The ICO: the requester is told of an extension, and why, within the first month.
+    "subject_access": DueRule(1, fixed=True, latest_months=3, explanation="One calendar month from receipt (UK GDPR), extendable by up to two further months if the request is complex", extend_in_first_period=True),
     # These set their own date in the letter, order or notice: it is entered as written.
     "gmc": DueRule(None, explanation="The date the GMC's letter gives"),
     "court": DueRule(None, explanation="The date the court's order or direction gives"),
@@ -112,6 +116,18 @@ class ExtensionNotLater(DomainError):
 
 
 class ExtensionTooLong(DomainError):
+    pass
+
+
+class ExtensionTooLate(DomainError):
+    """A subject access request's first month has ended: it can no longer be extended."""
+
+
+class ToldOnInvalid(InvalidValue):
+    """The day the requester was told of an extension is missing, in the future, or too late."""
+
+
+class BasisNotForRequester(DomainError):
     pass
 
 
@@ -196,6 +212,41 @@ def due_date(requester_type: str, received_on: date, entered: date | None = None
     return entered
 
 
+def legal_bases_for(requester_type: str) -> dict[str, str]:
+    """The bases offered for a requester type: the right of access for a subject access request
+    (first), and only for it."""
+    if requester_type == "subject_access":
+        return dict(LEGAL_BASES)
+    return {k: v for k, v in LEGAL_BASES.items() if k != RIGHT_OF_ACCESS}
+
+
+def request_label(request: DisclosureRequest) -> str:
+    """How people, pages, files and the bundle's custody table name a request: its short
+    reference, or the requester's for a request that has none yet."""
+    if request.ref:
+        return request.ref
+    reference = " ".join(request.reference.split())
+    return reference if len(reference) <= 40 else reference[:39] + "…"
+
+
+@dataclass(frozen=True)
+class Extension:
+    previous_due_on: date
+    due_on: date
+    reason: str
+    told_on: date | None  # the day the requester was told of it (None: not recorded)
+
+
+@dataclass(frozen=True)
+class KeptBundle:
+    """One bundle exported for the request, as the request recorded it."""
+
+    fingerprint: str  # SHA-256 of its manifest.json
+    made_at: datetime
+    incident_ids: tuple[uuid.UUID, ...]
+    zip_sha256: str  # SHA-256 of the zip itself; "" for a bundle exported before bundles were kept
+
+
 def fingerprint_of(value: str) -> str:
     text = (value or "").strip().lower()
     if len(text) != FINGERPRINT_LENGTH or any(ch not in "0123456789abcdef" for ch in text):
@@ -243,8 +294,11 @@ class DisclosureRequest(Record):
         self.basis_decided_by: tuple[str, str] | None = None  # username, name
         self.basis_note = ""
         self.exports: list[str] = []
+        self.bundles: list[KeptBundle] = []
+        self.extensions: list[Extension] = []
         self.disclosed_fingerprint: str | None = None
         self.redactions: dict[uuid.UUID, Redaction] = {}
+        self.disclosed_zip_sha256 = ""
 
     @classmethod
     def receive(
@@ -304,6 +358,12 @@ class DisclosureRequest(Record):
         months = DUE_RULES[self.requester_type].latest_months
         return None if months is None else months_after(self.received_on, months)
 
+    def may_extend_on(self, today: date) -> bool:
+        return not DUE_RULES[self.requester_type].extend_in_first_period or today <= self.first_due_on
+
+    def legal_bases(self) -> dict[str, str]:
+        return legal_bases_for(self.requester_type)
+
     @property
     def has_scope(self) -> bool:
         return bool(self.incident_ids)
@@ -336,12 +396,46 @@ class DisclosureRequest(Record):
         if self.legal_basis is None:
             raise ExportNotReady("Record the legal basis before exporting: nothing is disclosed without one")
 
+    def check_extendable(self, today: date) -> None:
+        if not self.may_extend_on(today):
+            raise ExtensionTooLate(
+                "This request can no longer be extended: its first month ended on "
+                f"{self.first_due_on:%d %b %Y}. The ICO allows an extension only when the requester is told of it, "
+                "and why, within one month of receipt. Respond as soon as you can, and record why the response is late."
+            )
+
+    def check_told_on(self, told_on: date | None, today: date) -> date | None:
+        must_tell = DUE_RULES[self.requester_type].extend_in_first_period
+        if told_on is None:
+            if must_tell:
+                raise ToldOnInvalid("Enter the day the requester was told of the extension and why")
+            return None
+        told_on = calendar_day(told_on)
+        if told_on > today:
+            raise ToldOnInvalid("The day the requester was told cannot be in the future")
+        if told_on < self.received_on:
+            raise ToldOnInvalid("The day the requester was told cannot be before the request was received")
+        if must_tell and told_on > self.first_due_on:
+            raise ToldOnInvalid(
+                f"The requester must be told of an extension within the first month, by {self.first_due_on:%d %b %Y}"
+            )
+        return told_on
+
+    def check_basis_offered(self, basis: str) -> None:
+        if basis not in self.legal_bases():
+            raise BasisNotForRequester(
+                "The right of access (UK GDPR Article 15) is the basis of a subject access request only: choose another basis"
+            )
+
     # Commands -------------------------------------------------------------
 
-    def extend(self, due_on: date, reason: str) -> None:
+    def extend(self, due_on: date, reason: str, told_on: date | None = None, today: date | None = None) -> None:
         self.check_open()
+        today = today or date.today()
+        self.check_extendable(today)
         due_on = calendar_day(due_on)
         reason = required_text(reason, NOTE_MAX_CHARS, "A reason", ReasonRequired("Say why the due date is extended"))
+        told_on = self.check_told_on(told_on, today)
         if due_on <= self.due_on:
             raise ExtensionNotLater(f"An extension must be later than the current due date, {self.due_on.isoformat()}")
         latest = self.latest_extension_on
@@ -350,11 +444,12 @@ class DisclosureRequest(Record):
                 f"A {self.requester_type_label.lower()} can be extended to {latest.isoformat()} at the latest "
                 "(two further months)"
             )
-        self._extended(due_on=due_on, previous_due_on=self.due_on, reason=reason)
+        self._extended(due_on=due_on, previous_due_on=self.due_on, reason=reason, told_on=told_on)
 
     @event("Extended")
-    def _extended(self, due_on: date, previous_due_on: date, reason: str) -> None:
+    def _extended(self, due_on: date, previous_due_on: date, reason: str, told_on: date | None = None) -> None:
         self.due_on = due_on
+        self.extensions.append(Extension(previous_due_on, due_on, reason, told_on))
 
     def set_scope(
         self,
@@ -391,6 +486,7 @@ class DisclosureRequest(Record):
         """The person recording the basis is the one who decided it."""
         self.check_open()
         basis = choice(basis, LEGAL_BASES, "The legal basis")
+        self.check_basis_offered(basis)
         note = bounded_text(note, NOTE_MAX_CHARS)
         if basis == "public_interest" and not note:
             raise JustificationRequired("Say why disclosure is justified in the public interest")
@@ -465,29 +561,49 @@ class DisclosureRequest(Record):
         """The redactions the next bundle applies: those of incidents still in the scope."""
         return [r for r in self.redactions.values() if r.incident_id in self.incident_ids]
 
-    def export_bundle(self, fingerprint: str) -> None:
+    def export_bundle(self, fingerprint: str, zip_sha256: str = "") -> None:
         self.check_open()
         self.check_ready_to_export()
-        self._bundle_exported(fingerprint=fingerprint_of(fingerprint), incident_ids=list(self.incident_ids))
+        self.trigger_event(
+            self.BundleExported,
+            fingerprint=fingerprint_of(fingerprint),
+            incident_ids=list(self.incident_ids),
+            zip_sha256=fingerprint_of(zip_sha256) if zip_sha256 else "",
+        )
 
-    @event("BundleExported")
-    def _bundle_exported(self, fingerprint: str, incident_ids: list[uuid.UUID]) -> None:
-        self.exports.append(fingerprint)
+    class BundleExported(Record.Event):
+        fingerprint: str
+        incident_ids: list[uuid.UUID]
+        zip_sha256: str = ""  # absent from bundles exported before bundles were kept
+
+        def apply(self, request: DisclosureRequest) -> None:  # type: ignore[override]
+            request.exports.append(self.fingerprint)
+            request.bundles.append(
+                KeptBundle(self.fingerprint, self.timestamp, tuple(self.incident_ids), getattr(self, "zip_sha256", ""))
+            )
+
+    def bundle(self, key: str) -> KeptBundle:
+        """A bundle by the SHA-256 of its zip, or of its manifest (the latest made with it)."""
+        found = next((b for b in self.bundles if b.zip_sha256 == key), None)
+        found = found or next((b for b in reversed(self.bundles) if b.fingerprint == key), None)
+        if found is None:
+            raise UnknownBundle("That bundle was not exported for this request")
+        return found
 
     def disclose(self, note: str, fingerprint: str = "") -> None:
-        """The bundle (by default the latest exported) was sent to the requester."""
+        """The bundle (by default the latest exported; else named by the SHA-256 of its zip or its
+        manifest) was sent to the requester."""
         self.check_open()
         if not self.exports:
             raise NothingExported("Export a bundle before recording that it was disclosed")
-        fingerprint = fingerprint_of(fingerprint) if fingerprint.strip() else self.exports[-1]
-        if fingerprint not in self.exports:
-            raise UnknownBundle("That bundle was not exported for this request")
-        self._disclosed(fingerprint=fingerprint, note=bounded_text(note, NOTE_MAX_CHARS))
+        bundle = self.bundle(fingerprint_of(fingerprint)) if fingerprint.strip() else self.bundles[-1]
+        self._disclosed(fingerprint=bundle.fingerprint, note=bounded_text(note, NOTE_MAX_CHARS), zip_sha256=bundle.zip_sha256)
 
     @event("Disclosed")
-    def _disclosed(self, fingerprint: str, note: str) -> None:
+    def _disclosed(self, fingerprint: str, note: str, zip_sha256: str = "") -> None:
         self.status = DISCLOSED
         self.disclosed_fingerprint = fingerprint
+        self.disclosed_zip_sha256 = zip_sha256
 
     def refuse(self, reason: str) -> None:
         self.check_open()

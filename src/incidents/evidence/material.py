@@ -67,10 +67,16 @@ class RequestInfo:
     due: date
     legal_basis: str  # e.g. "Consent", "Required by law", "Court direction", "Public interest"
     decided_by: Person
+    label: str = ""  # how the practice names the request (its reference); the id when blank
+    due_rule: str = ""  # how the due date was set, in the request's words
+    extensions: tuple[str, ...] = ()  # each extension in the request's words: dates, reason, requester told
 
     def __post_init__(self) -> None:
         if not self.legal_basis.strip():
             raise NoLegalBasis(f"Request {self.request_id} has no legal basis: nothing can be disclosed without one")
+        _tuple(self, "extensions")
+        if not self.label:
+            object.__setattr__(self, "label", self.request_id)
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,7 @@ class IncidentRecord:
     facts: tuple[tuple[str, str], ...]  # the current facts, label and value
     events: tuple[TimelineEvent, ...]
     notices_in_force: tuple[NoticeInForce, ...] = ()  # at the time of the incident
+    ref: str = ""  # the practice's short reference (F-2026-0042), when it has one
 
     def __post_init__(self) -> None:
         _pairs(self, "facts")
@@ -132,6 +139,8 @@ class CustodyEntry:
     at: datetime
     action: str  # e.g. "Viewed the timeline", "Exported the bundle"
     request_id: str = ""
+    request_label: str = ""  # the request as people name it; the id when blank
+    record: str = ""  # the record viewed: consecutive views of one record by one person share a row in the PDF
 
     def __post_init__(self) -> None:
         check_aware(self.at, f"The custody entry of {self.who.username}")

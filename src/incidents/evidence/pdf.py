@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import typst
 
+from .custody_table import custody_rows
 from .material import EvidenceMaterial, Person
 
 TEMPLATE = Path(__file__).with_name("timeline.typ")
@@ -56,6 +57,16 @@ def uk_date(day: date) -> str:
 
 def who(p: Person) -> str:
     return f"{p.display_name} ({p.username})"
+
+
+def custody_when(first: datetime, last: datetime) -> tuple[str, str]:
+    """The day, and the time or the first and last times of a row's views (the last with its own
+    day when it falls on another)."""
+    a, b = first.astimezone(UK), last.astimezone(UK)
+    if a == b:
+        return uk_date(a.date()), a.strftime("%H:%M:%S %Z")
+    end = b.strftime("%H:%M:%S %Z") if a.date() == b.date() else uk_time(last, seconds=True)
+    return uk_date(a.date()), f"{a:%H:%M:%S}–{end}"
 
 
 def _group(hex_digits: str) -> str:
@@ -94,6 +105,7 @@ def typeset_data(m: EvidenceMaterial, seal: Seal) -> dict[str, Any]:
             })  # fmt: skip
         incidents.append({
             "id": i.incident_id,
+            "ref": i.ref,
             "kind": i.kind,
             "facts": [list(f) for f in i.facts],
             "notices": [{"channel": n.channel, "from": uk_date(n.in_service_from), "wording": n.wording} for n in i.notices_in_force],
@@ -102,18 +114,20 @@ def typeset_data(m: EvidenceMaterial, seal: Seal) -> dict[str, Any]:
     return {
         "practice": {"code": m.practice.code, "name": m.practice.name},
         "request": {
-            "id": r.request_id, "requester_type": r.requester_type, "reference": r.reference,
-            "received": uk_date(r.received), "due": uk_date(r.due), "legal_basis": r.legal_basis,
-            "decided_by": who(r.decided_by),
+            "id": r.request_id, "label": r.label, "requester_type": r.requester_type, "reference": r.reference,
+            "received": uk_date(r.received), "due": uk_date(r.due), "due_rule": r.due_rule,
+            "extensions": list(r.extensions), "legal_basis": r.legal_basis, "decided_by": who(r.decided_by),
         },  # fmt: skip
         "exported_at": uk_time(m.exported_at, seconds=True),
         "exported_by": who(m.exported_by),
         "scope": ", ".join(i.incident_id for i in m.incidents),
         "event_count": m.event_count,
         "custody": [
-            {"at": uk_time(c.at, seconds=True), "who": who(c.who), "action": c.action, "request": c.request_id}
-            for c in m.custody
+            {"at": custody_when(row.first.at, row.last.at), "who": who(row.first.who), "action": row.first.action,
+             "count": str(row.count), "request": row.first.request_label or row.first.request_id}
+            for row in custody_rows(m.custody)
         ],
+        "custody_entries": len(m.custody),
         "incidents": incidents,
         "redactions": [
             f"{r.reason}: " + (f"the fact “{r.fact}” of incident {r.incident_id}" if r.fact else f"words in entry #{r.sequence} of incident {r.incident_id}")

@@ -56,10 +56,13 @@ def request(m: EvidenceMaterial) -> dict[str, Any]:
     r = m.request
     return {
         "id": r.request_id,
+        "label": r.label,
         "requester_type": r.requester_type,
         "reference": r.reference,
         "received": _date(r.received),
         "due": _date(r.due),
+        "due_rule": r.due_rule,
+        "extensions": list(r.extensions),
         "legal_basis": r.legal_basis,
         "decided_by": person(r.decided_by),
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -72,11 +73,15 @@ def item_subject(item: ActionItem) -> str:
     return INCIDENT_KINDS[item.kind].TITLE
 
 
-def queue_row(item: ActionItem) -> dict[str, Any]:
+def with_ref(title: str, ref: str | None) -> str:
+    return f"{ref}: {title}" if ref else title
+
+
+def queue_row(item: ActionItem, refs: dict[UUID, str]) -> dict[str, Any]:
     return {
         "id": item.incident_id,
         "link": item_link(item),
-        "title": item_subject(item),
+        "title": with_ref(item_subject(item), refs.get(item.incident_id)),
         "label": item.label,
         "due_wording": item.due_wording,
         "due_at": item.due_at,
@@ -87,10 +92,10 @@ def queue_row(item: ActionItem) -> dict[str, Any]:
     }
 
 
-def quiet_row(incident: IdleIncident, now: datetime) -> dict[str, Any]:
+def quiet_row(incident: IdleIncident, now: datetime, refs: dict[UUID, str]) -> dict[str, Any]:
     return {
         "link": f"/incidents/{incident.incident_id}",
-        "title": INCIDENT_KINDS[incident.kind].TITLE,
+        "title": with_ref(INCIDENT_KINDS[incident.kind].TITLE, refs.get(incident.incident_id)),
         "since": incident.idle_since,
         "days": (now - incident.idle_since).days,
     }
@@ -163,6 +168,7 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
     in_queue = {item.incident_id for item in queue if not item.is_window}
     quiet_before = now - timedelta(days=request.app.state.settings.quiet_days)
     quiet = [i for i in projections.view("action_queue").idle(actor.practice, quiet_before, QUEUE_SHOWN) if i.incident_id not in in_queue]
+    refs = projections.summaries.refs(actor.practice, [i.incident_id for i in [*queue, *quiet]])
     recent = projections.summaries.reported_between(actor.practice, now - timedelta(days=RECENT_DAYS), now + timedelta(minutes=1), limit=10)
     kinds = list(INCIDENT_KINDS.values())
     chart = trend_chart(
@@ -174,9 +180,9 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
         "poll_seconds": POLL_SECONDS,
         "open_cards": [{"label": k.TITLE, "count": figures.open_by_kind.get(k.KIND, 0)} for k in kinds],
         "overdue": sum(1 for item in queue if item.overdue),
-        "queue": [queue_row(item) for item in queue if not item.is_window],
-        "windows": [queue_row(item) for item in queue if item.is_window],
-        "quiet": [quiet_row(incident, now) for incident in quiet],
+        "queue": [queue_row(item, refs) for item in queue if not item.is_window],
+        "windows": [queue_row(item, refs) for item in queue if item.is_window],
+        "quiet": [quiet_row(incident, now, refs) for incident in quiet],
         "quiet_days": request.app.state.settings.quiet_days,
         "queue_has_disclosures": DISCLOSURE_DUE.code in actions_seen_by(actor.roles),
         "chart": chart,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
@@ -17,6 +17,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from incidents.application.disclosures import (
     CloseRequest,
+    due_rule_in_words,
+    extension_in_words,
     ExtendRequest,
     ReceiveRequest,
     RecordDisclosure,
@@ -30,7 +32,6 @@ from incidents.application.records import uk_today
 from incidents.application.service import Actor, IncidentLog
 from incidents.domain.disclosure import (
     DUE_RULES,
-    LEGAL_BASES,
     REQUESTER_TYPES,
     STATUSES,
     DisclosureRequest,
@@ -38,13 +39,19 @@ from incidents.domain.disclosure import (
     DueDateFixed,
     DueDateRequired,
     ExportNotReady,
+    ExtensionTooLate,
     InvalidPeriod,
     NotInScope,
     NothingToRedact,
     ReasonRequired,
     ReceivedInFuture,
     WordsNotInEntry,
+    ToldOnInvalid,
+    UnknownBundle,
+    request_label,
 )
+from incidents.application.kept_bundles import BundleDamaged, BundleNotKept
+from incidents.application.exports import UK as UK_ZONE
 from incidents.application.days import OptionalDay
 from incidents.domain.values import DomainError, InvalidNHSNumber, format_nhs_number, plausible_day
 from incidents.projections.summaries import KINDS, MAX_PAGE_SIZE, InvalidSummaryQuery, SummaryQuery
@@ -68,12 +75,14 @@ SAVED = {
     "redacted": "The redaction is added: the next bundle shows its reason in place of what it hides.",
     "unredacted": "The redaction is removed: the next bundle shows what it hid.",
 }
+EXTENSION_REFUSALS = ((ToldOnInvalid, "told_on"), (ExtensionTooLate, "_"))
 ERRORS = {
     "requester_type": "Choose who made the request",
     "requester": "Enter who made the request",
     "reference": "Enter a reference: theirs, or one of your own",
     "received_on": "Enter the day the request was received",
     "due_on": "Enter the new due date",
+    "told_on": "Enter the day the requester was told of the extension and why",
     "reason": "Enter the reason",
     "basis": "Choose the legal basis",
     "incident_ids": "Choose at least one incident",
@@ -127,11 +136,15 @@ def request_context(request: Request, actor: Actor, log: IncidentLog, disclosure
         "overdue": disclosure.is_overdue(uk_today()),
         "incidents": [incident_row(log.get_incident(actor, i)) for i in disclosure.incident_ids],
         "history": log.request_history(actor, disclosure.id),
-        "legal_bases": LEGAL_BASES,
+        "legal_bases": disclosure.legal_bases(),
+        "label": request_label(disclosure),
+        "due_rule": due_rule_in_words(disclosure),
+        "extensions": [extension_in_words(e) for e in disclosure.extensions],
+        "may_extend": disclosure.may_extend_on(uk_today()),
         "latest_extension": day(disclosure.latest_extension_on),
         "day": day,
         "key_fingerprint": request.app.state.signing_key.fingerprint(),
-        "exported_bundles": {fingerprint: " ".join(fingerprint[i : i + 16] for i in range(0, 64, 16)) for fingerprint in reversed(disclosure.exports)},
+        "exported_bundles": bundle_rows(actor, log, disclosure),
         "bundle_warnings": request.session.pop(warnings_key(disclosure.id), None) or [],
         "redactions": log.redaction_rows(actor, disclosure),
         "redaction_targets": log.redaction_targets(actor, disclosure) if disclosure.status == "open" else [],
@@ -156,9 +169,21 @@ def incident_row(incident: Any) -> dict[str, Any]:
     }
 
 
+def bundle_rows(actor: Actor, log: IncidentLog, disclosure: DisclosureRequest) -> list[dict[str, Any]]:
+    """Each bundle exported, newest first, as people tell them apart: the request, when, and what it holds."""
+    rows = []
+    for bundle in reversed(disclosure.bundles):
+        incidents = [incident_row(log.get_incident(actor, i)) for i in bundle.incident_ids]
+        scope = "; ".join(f"{i['title']}, {i['occurred_at'].astimezone(UK_ZONE):%d %b %Y}" for i in incidents)
+        made = bundle.made_at.astimezone(UK_ZONE)
+        text = f"{request_label(disclosure)}, made {made:%d %b %Y at %H:%M:%S}: {len(incidents)} incident{'s' if len(incidents) != 1 else ''} ({scope})"
+        disclosed = (bundle.zip_sha256 or bundle.fingerprint) in (disclosure.disclosed_zip_sha256 or disclosure.disclosed_fingerprint,)
+        rows.append({"value": bundle.zip_sha256 or bundle.fingerprint, "text": text, "kept": bool(bundle.zip_sha256), "disclosed": disclosed})
+    return rows
+
+
 DISCLOSURE.change_routes(router, Governance, {
     "legal-basis": ("basis", RecordLegalBasis, IncidentLog.record_legal_basis),
-    "extend": ("extended", ExtendRequest, IncidentLog.extend_request),
     "refuse": ("refused", RefuseRequest, IncidentLog.refuse_request),
     "close": ("closed", CloseRequest, IncidentLog.close_request),
     "disclosed": ("disclosed", RecordDisclosure, IncidentLog.record_disclosure),
@@ -176,6 +201,11 @@ def redact(request: Request, request_id: UUID, actor: Governance, form: Form, lo
 
 
 DISCLOSURE.change_routes(router, Governance, {"unredact": ("unredacted", RemoveRedaction, IncidentLog.remove_redaction)})
+
+
+@router.post("/{request_id}/extend", name="extended")
+def extend(request: Request, request_id: UUID, actor: Governance, form: Form, log: Log):
+    return DISCLOSURE.change(request, actor, log, request_id, "extended", form, ExtendRequest, log.extend_request, refusals=EXTENSION_REFUSALS)
 
 
 # The evidence bundle -------------------------------------------------------------
@@ -204,6 +234,22 @@ def export(request: Request, request_id: UUID, actor: Governance, form: Form, lo
         "X-Bundle-Fingerprint": exported.fingerprint,
     }
     return Response(exported.zip_bytes, media_type="application/zip", headers=headers)
+
+
+@router.get("/{request_id}/bundles/{fingerprint}")
+def download(request: Request, request_id: UUID, fingerprint: str, actor: Governance, log: Log):
+    """A bundle exported earlier, the same bytes; the page with the reason when it cannot be had."""
+    try:
+        kept = log.kept_bundle(actor, request_id, fingerprint)
+    except (UnknownBundle, BundleNotKept, BundleDamaged) as error:
+        status = 404 if isinstance(error, UnknownBundle) else 409
+        return DISCLOSURE.show(request, actor, log, request_id, form_name="bundles", errors={"_": str(error)}, status=status)
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Disposition": f'attachment; filename="{kept.filename}"',
+        "X-Bundle-Fingerprint": kept.bundle.fingerprint,
+    }
+    return Response(kept.data, media_type="application/zip", headers=headers)
 
 
 # Scope: which incidents ----------------------------------------------------------

@@ -178,7 +178,8 @@ def incident_context(request: Request, actor: Actor, log: IncidentLog, incident:
         "removal_guidance": filming.REMOVAL_GUIDANCE,
         "values": {**fresh, **values} if shown["errors"] else fresh,
         "now": now_fields(),  # the response form's time, unless that form was refused (a correction's time has the same fields)
-        "custody": log.custody_chain(actor, incident.id, latest=CUSTODY_SHOWN) if readable else [],
+        "custody": (custody := log.custody_chain(actor, incident.id, latest=CUSTODY_SHOWN) if readable else []),
+        "request_labels": log.request_labels(actor, {a.request_id for a in custody if a.request_id}),
         "custody_count": log.custody_count(actor, incident.id) if readable else 0,
     }
 

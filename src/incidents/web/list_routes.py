@@ -19,11 +19,14 @@ from typing import Annotated, Any, Iterator
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from incidents.application.days import OptionalDay
+from incidents.application.disclosures import DISCLOSURE_ROLES
 from incidents.application.service import INCIDENT_KINDS, Actor
+from incidents.domain.disclosure import DisclosureRequest
+from incidents.domain.references import parse_ref
 from incidents.domain.kinds import LOCATIONS
 from incidents.domain.values import InvalidNHSNumber
 from incidents.evidence.records import as_text_cell
@@ -32,7 +35,7 @@ from incidents.projections.summaries import (
     MAX_PAGE, MAX_PAGE_SIZE, OUTCOMES, IncidentSummary, InvalidSummaryQuery, SummaryPage, SummaryQuery, is_patient_token,
 )
 
-from .deps import Form, Overseer, caught_up_views, page
+from .deps import Form, Log, Overseer, caught_up_views, page
 from .forms import UK
 from .incident_routes import summary_row
 
@@ -210,7 +213,13 @@ def list_page(request: Request, actor: Actor, sent: ListFilters, block: str | No
 
 
 @router.get("")
-def incident_list(request: Request, actor: Overseer, sent: Annotated[ListFilters, Query()]):
+def incident_list(request: Request, actor: Overseer, sent: Annotated[ListFilters, Query()], log: Log):
+    """A disclosure request's short reference searched for by someone who handles them opens that request."""
+    ref = parse_ref(sent.q, DisclosureRequest.PREFIX)
+    found = log.request_by_ref(actor, ref) if ref and actor.holds(*DISCLOSURE_ROLES) else None
+    if found is not None:
+        url = f"/disclosures/{found}"
+        return Response(headers={"HX-Redirect": url}) if request.headers.get("HX-Request") else RedirectResponse(url, 303)
     return list_page(request, actor, sent)
 
 

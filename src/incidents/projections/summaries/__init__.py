@@ -450,6 +450,14 @@ class IncidentSummaryView(FoldedView):
         found = self._select(f"SELECT {SUMMARY_COLUMNS} FROM {{incident_summaries}} WHERE practice = %s AND incident_id = %s", (practice, incident_id))
         return self._summary(found[0]) if found else None
 
+    def refs(self, practice: str, incident_ids: list[UUID]) -> dict[UUID, str]:
+        """The short references of these incidents (those that have one)."""
+        if not incident_ids:
+            return {}
+        marks = ", ".join("%s" for _ in incident_ids)
+        found = self._select(f"SELECT incident_id, ref FROM {{incident_summaries}} WHERE practice = %s AND incident_id IN ({marks})", (practice, *incident_ids))
+        return {self.id_of(incident_id): ref for incident_id, ref in found if ref}
+
     def indexed_text(self, practice: str, incident_id: UUID) -> str | None:
         """Every word the search index holds for one incident (to check what the view keeps)."""
         found = self._select(f"SELECT {', '.join(WORDS)} FROM {{incident_summaries}} WHERE practice = %s AND incident_id = %s", (practice, incident_id))
