@@ -28,6 +28,7 @@ NOTES_RECORDING = [
 ]
 CLINICIANS = ["Dr Shah", "Dr O'Neill", "Nurse Zoë Adams", "Dr Łukasz Nowak", "Pharmacist Li Lei", "Dr Muhammad Rahman"]
 NHS_NUMBERS = ["9434765919", "9434765870", "9434765862", ""]
+VISITORS = ["Man in a grey hoodie", "Partner of a patient", "Delivery driver", ""]
 FILMING_PATHS = [
     ["PolicyExplained", "AskedToStop", "Stopped"],
     ["NoticePointedOut", "AskedToStop", "RefusedToStop", "ManagerAttended", "LeftPremises"],
@@ -95,11 +96,16 @@ def load_demo(log: IncidentLog, reception: Actor, manager: Actor, plan: DemoPlan
     for number, moment in enumerate(incident_times(plan, now)):
         reported = min(moment + timedelta(minutes=rng.randint(5, 90)), latest)
         if rng.random() < 0.55:
+            area = rng.choice(["reception", "waiting_area", "waiting_area", "entrance"])
+            filmer = rng.choice(["patient", "patient", "visitor", "unknown"])
             report: c.Report = c.ReportFilming(
                 submission_key=uuid.uuid4().hex,
                 occurred_at=moment,
-                area=rng.choice(["reception", "waiting_area", "waiting_area", "entrance"]),
-                filmer=rng.choice(["patient", "patient", "visitor", "unknown"]),
+                area=area,
+                filmer=filmer,
+                # Who filmed, by the incident's number (not the generator, so the rest of the data stays as it was).
+                filmer_nhs_number=NHS_NUMBERS[number % len(NHS_NUMBERS)] if filmer == "patient" else "",
+                filmer_description=VISITORS[number % len(VISITORS)] if filmer == "visitor" else "",
                 people_captured=rng.choice(["staff", "staff_and_patients", "patients", "unknown"]),
                 children_present=rng.choice(["no", "no", "yes", "unknown"]),
                 note=rng.choice(NOTES_FILMING),

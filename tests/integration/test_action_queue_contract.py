@@ -325,3 +325,29 @@ def test_a_view_built_live_equals_the_same_view_rebuilt_on_postgresql(steps):
             live_equals_rebuilt(opened, steps, rebuilt)
         finally:
             opened.log.close()
+
+
+def test_a_warning_letter_names_the_patient_by_the_end_of_the_nhs_number_only_and_follows_corrections(opened):
+    log = opened.log
+    manager = managers(log)["A81001"]
+    runner = run_projection(opened, ActionQueue, VIEWS)
+    try:
+        now = datetime.now(timezone.utc)
+        filming = log.report_filming(
+            c.ReportFilming(
+                submission_key=uuid.uuid4().hex, occurred_at=now - timedelta(days=9), area="waiting_area", filmer="patient",
+                filmer_nhs_number="943 476 5919", people_captured="staff", children_present="no",
+            ),
+            manager,
+        )
+        done = respond(log, manager, filming.id, "WarningLetterSent", now - timedelta(days=8), reference="WL/7")
+        runner.wait(done.notification_id, timeout=10)
+        window = next(i for i in runner.view.due("A81001", now) if i.is_window)
+        assert window.detail == "Given to: a patient (NHS number ending 919), letter reference WL/7"
+        for field, value in (("filmer", "visitor"), ("filmer_description", "Man in a grey hoodie, 943 476 5919")):
+            done = log.correct(c.CorrectIncident(incident_id=filming.id, field=field, new_value=value, reason="It was a visitor"), manager)
+        runner.wait(done.notification_id, timeout=10)
+        window = next(i for i in runner.view.due("A81001", now) if i.is_window)
+        assert window.detail == "Given to: a visitor (Man in a grey hoodie), letter reference WL/7"
+    finally:
+        stop(runner)

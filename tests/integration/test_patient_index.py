@@ -37,6 +37,17 @@ def recorded(log, actor, nhs: str, clinician: str = "Dr Shah", days_ago: int = 1
     )
 
 
+def filmed(log, actor, nhs: str, days_ago: int = 1):
+    """A filming incident naming the patient filming."""
+    return log.report_filming(
+        c.ReportFilming(
+            submission_key=uuid.uuid4().hex, occurred_at=datetime.now(timezone.utc) - timedelta(days=days_ago),
+            area="reception", filmer="patient", filmer_nhs_number=nhs, people_captured="staff", children_present="no", note="note",
+        ),
+        actor,
+    )
+
+
 def found(views, number: str, practice: str = "A81001", **more) -> set:
     token = views.summaries.patient_token(number)
     return {row.incident_id for row in views.summaries.search(SummaryQuery(practice=practice, patient=token, **more)).rows}
@@ -53,6 +64,7 @@ def test_a_patients_incidents_are_found_by_their_nhs_number_and_no_one_elses(ope
         recorded(log, manager, "")
         other_practice = recorded(log, elsewhere, PATIENT).id
         corrected = recorded(log, manager, OTHER, days_ago=2).id
+        mine.add(filmed(log, manager, PATIENT).id)  # the patient filming is found by the same index
         last = log.correct(c.CorrectIncident(incident_id=corrected, field="nhs_number", new_value=PATIENT, reason="wrong patient"), manager)
         assert projections.wait(last.notification_id, timeout=10)
         views = projections
@@ -102,10 +114,12 @@ def test_no_file_of_the_data_folder_holds_the_number_in_any_spelling(tmp_path):
     try:
         saved = recorded(log, manager, PATIENT, note="Patient 943 476 5919 asked; also 943-476-5919")
         last = recorded(log, manager, "943 476 5919")
+        warned = filmed(log, manager, "943 476 5919").id  # who filmed: the summaries and the dashboard's warning letters
+        log.respond(c.RecordResponse(incident_id=warned, submission_key=uuid.uuid4().hex, response="WarningLetterSent", occurred_at=datetime.now(timezone.utc)), manager)
         log.correct(c.CorrectIncident(incident_id=saved.id, field="nhs_number", new_value=OTHER, reason="typo"), manager)
         last = log.correct(c.CorrectIncident(incident_id=saved.id, field="nhs_number", new_value=PATIENT, reason="it was right"), manager)
         assert projections.wait(last.notification_id, timeout=10)
-        assert len(found(projections, PATIENT)) == 2
+        assert len(found(projections, PATIENT)) == 3
     finally:
         projections.stop()
         log.close()

@@ -14,10 +14,12 @@ from incidents.domain.filming import (
     CHILDREN_PRESENT,
     FILMERS,
     PEOPLE_CAPTURED,
+    REMOVAL_GUIDANCE,
     FilmingIncident,
     RemovalNotJustified,
 )
 from incidents.domain.incident import ResponseOutOfOrder
+from incidents.domain.values import DomainError
 from tests.unit.kinds import FILMING, MANAGER, MANAGER_NAME, POLICE_INCIDENT_NUMBER, minutes_ago, respond
 
 report, reported = FILMING.report, FILMING.reported
@@ -172,3 +174,81 @@ def test_rules_still_hold_on_a_reloaded_incident(log):
         respond(rebuilt, "RefusedToStop")
     with pytest.raises(RemovalNotJustified):
         respond(rebuilt, "RemovalRequested")
+
+
+# Who filmed: warnings and removals tied to the person --------------------------------
+
+PATIENT = "943 476 5919"
+OTHER_PATIENT = "401 023 2137"
+
+
+def test_a_report_may_name_the_patient_filming_by_nhs_number_or_describe_a_visitor():
+    patient = reported(filmer="patient", filmer_nhs_number=PATIENT)
+    assert (patient.filmer_nhs_number, patient.patient_filming) == ("9434765919", "9434765919")
+    assert patient.person == "a patient (NHS number ending 919)"
+    visitor = reported(filmer="visitor", filmer_description="Man in a grey hoodie")
+    assert (visitor.person, visitor.patient_filming) == ("a visitor (Man in a grey hoodie)", "")
+    assert reported(filmer="unknown").person == "not known"
+
+
+@pytest.mark.parametrize(
+    "facts, message",
+    [
+        (dict(filmer="visitor", filmer_nhs_number=PATIENT), "only for a patient"),
+        (dict(filmer="patient", filmer_description="Tall man"), "only for a visitor"),
+        (dict(filmer="patient", filmer_nhs_number="943 476 5918"), "not a valid NHS number"),
+        (dict(filmer="visitor", filmer_description="x" * 81), "at most 80"),
+    ],
+)
+def test_who_filmed_is_checked(facts, message):
+    with pytest.raises(DomainError, match=message):
+        report(**facts)
+
+
+def _warned(nhs: str, sent: datetime, key: str = "warned") -> FilmingIncident:
+    earlier = FILMING.report(filmer="patient", filmer_nhs_number=nhs, occurred_at=sent - timedelta(hours=1), submission_key=key)
+    respond(earlier, "WarningLetterSent", occurred_at=sent)
+    return earlier
+
+
+def test_removal_relies_on_a_warning_to_the_same_patient_on_another_incident_within_12_months():
+    now = datetime.now(timezone.utc) - timedelta(minutes=1)
+    earlier = _warned(PATIENT, months_before(now, 11))
+    incident = reported(filmer="patient", filmer_nhs_number=PATIENT, occurred_at=now - timedelta(minutes=5))
+    respond(incident, "RemovalRequested", occurred_at=now, related=[earlier])
+    assert incident.responses == ["RemovalRequested"]
+
+
+def test_removal_is_refused_when_the_warning_went_to_another_patient():
+    now = datetime.now(timezone.utc) - timedelta(minutes=1)
+    earlier = _warned(OTHER_PATIENT, months_before(now, 1))
+    incident = reported(filmer="patient", filmer_nhs_number=PATIENT, occurred_at=now - timedelta(minutes=5))
+    with pytest.raises(RemovalNotJustified, match="same person"):
+        respond(incident, "RemovalRequested", occurred_at=now, related=[earlier])
+
+
+def test_removal_is_refused_when_the_same_patients_warning_is_over_12_months_old():
+    now = datetime.now(timezone.utc) - timedelta(minutes=1)
+    earlier = _warned(PATIENT, months_before(now, 13))
+    incident = reported(filmer="patient", filmer_nhs_number=PATIENT, occurred_at=now - timedelta(minutes=5))
+    with pytest.raises(RemovalNotJustified):
+        respond(incident, "RemovalRequested", occurred_at=now, related=[earlier])
+
+
+def test_a_visitors_warning_on_another_incident_does_not_count():
+    now = datetime.now(timezone.utc) - timedelta(minutes=1)
+    earlier = FILMING.report(filmer="visitor", filmer_description="Tall man", occurred_at=months_before(now, 2), submission_key="v1")
+    respond(earlier, "WarningLetterSent", occurred_at=months_before(now, 1))
+    incident = reported(filmer="visitor", filmer_description="Tall man", occurred_at=now - timedelta(minutes=5))
+    with pytest.raises(RemovalNotJustified):
+        respond(incident, "RemovalRequested", occurred_at=now, related=[earlier])
+
+
+def test_removal_with_a_police_incident_number_needs_no_warning():
+    incident = reported(filmer="patient", filmer_nhs_number=PATIENT)
+    respond(incident, "RemovalRequested", reference=POLICE_INCIDENT_NUMBER, related=[])
+    assert incident.responses == ["RemovalRequested"]
+
+
+def test_the_removal_guidance_names_the_rule():
+    assert "12 months" in REMOVAL_GUIDANCE and "police incident number" in REMOVAL_GUIDANCE

@@ -165,8 +165,11 @@ def test_reports_and_corrections_stored_before_the_facts_lists_read_and_are_writ
         )
     with acting_as("m", "Manager"):
         again.correct("occurred_at", "2026-03-28T23:30:00+00:00", "Clock was wrong")
-    # The short reference is the one attribute added since, empty for a report made outside the application.
+    # The short reference and who filmed are the attributes added since: empty for a report made outside the
+    # application, and not given for one stored before.
     assert (incident.ref, recording_episode.ref, again.ref) == ("", "", "")
+    assert (incident.filmer_nhs_number, incident.filmer_description, incident.patient_filming, incident.person) == ("", "", "", "a patient")
+    added = ("timestamp", "ref", "filmer_nhs_number", "filmer_description")
     for before, now in zip(stored, (plain.to_stored_event(e) for e in again.collect_events())):
         assert now.topic == before.topic
-        assert {k: v for k, v in json.loads(now.state).items() if k not in ("timestamp", "ref")} == {k: v for k, v in json.loads(before.state).items() if k != "timestamp"}
+        assert {k: v for k, v in json.loads(now.state).items() if k not in added} == {k: v for k, v in json.loads(before.state).items() if k != "timestamp"}

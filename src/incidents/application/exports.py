@@ -89,7 +89,11 @@ class KeptBundleFile:
 
 def facts_of(incident: Incident) -> tuple[tuple[str, str], ...]:
     kind_class = type(incident)
-    facts = [(fact.label, fact.show(getattr(incident, fact.name, None))) for fact in kind_class.FACTS]
+    facts = [
+        (fact.label, fact.show(getattr(incident, fact.name, None)))
+        for fact in kind_class.FACTS
+        if not (fact.added_later and getattr(incident, fact.name, "") in ("", None))  # asked of some incidents only: shown when given
+    ]
     facts.append(("Status", "Closed" if incident.status == "closed" else "Open"))
     if incident.outcome:
         facts.append(("Outcome", kind_class.OUTCOMES.get(incident.outcome, incident.outcome)))

@@ -26,6 +26,7 @@ from ..domain.values import DomainError
 from . import commands as c
 from .checkpoints import StoreCheckpoints
 from .exports import EvidenceExports
+from .filmers import PatientsFilming
 from .references import EarlierReferences
 from .retention import RecordsRetention
 from .records import (  # the names web and the CLI import from here
@@ -89,6 +90,7 @@ class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences, RecordsR
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._session_accounts: dict[UUID, _SessionAccount] = {}
+        self.patients_filming = PatientsFilming(self)
 
     # Reporting ----------------------------------------------------------
 
@@ -162,15 +164,20 @@ class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences, RecordsR
         the position saved is the incident's own, which the views wait for)."""
         with actor.acting():
             incident = cmd.incident_class.report(practice=actor.practice, ref=self.references.next(numbering), **cmd.model_dump())
-            return [self.references.entry(numbering, incident.id, incident.ref), *incident.collect_events()]
+            links = self.patients_filming.links(incident)
+            return [self.references.entry(numbering, incident.id, incident.ref), *links, *incident.collect_events()]
 
     # Changing an incident ----------------------------------------------
 
     def respond(self, cmd: c.RecordResponse, actor: Actor) -> Saved:
+        """A response; a removal from the list may rely on a warning letter to the same patient on
+        another of the practice's incidents."""
+
         def call(incident: Incident) -> bool:
             if incident.has_submission(cmd.submission_key):
                 return False
-            incident.respond(cmd.response, cmd.occurred_at, cmd.submission_key, reference=cmd.reference, note=cmd.note)
+            related = self.patients_filming.related(incident) if cmd.response == "RemovalRequested" else []
+            incident.respond(cmd.response, cmd.occurred_at, cmd.submission_key, reference=cmd.reference, note=cmd.note, related=related)
             return True
 
         return self._change_incident(actor, INCIDENT_ROLES, cmd.incident_id, call)
@@ -185,7 +192,16 @@ class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences, RecordsR
         return self._change_incident(actor, INCIDENT_ROLES, cmd.incident_id, call)
 
     def correct(self, cmd: c.CorrectIncident, actor: Actor) -> Saved:
-        return self._change_incident(actor, INCIDENT_ROLES, cmd.incident_id, lambda i: i.correct(cmd.field, cmd.new_value, cmd.reason))
+        """A corrected fact; one that now names a patient filming puts the incident on that patient's log too."""
+        actor.require(*INCIDENT_ROLES)
+
+        def attempt() -> tuple[UUID, list[Any]]:
+            incident = self.get_incident(actor, cmd.incident_id)
+            named_before = getattr(incident, "patient_filming", "")
+            incident.correct(cmd.field, cmd.new_value, cmd.reason)
+            return incident.id, [*self.patients_filming.links(incident, named_before), incident]
+
+        return self.saving(actor, attempt)
 
     def review_incident(self, cmd: c.ReviewIncident, actor: Actor) -> Saved:
         return self._change_incident(actor, MANAGER_ROLES, cmd.incident_id, lambda i: i.review(cmd.comment))

@@ -51,7 +51,12 @@ def entry(kind_class: type[Incident], e: Any) -> TimelineEntry:
         actor_name=getattr(e, "actor_name", ""),
     )
     if name == "Reported":
-        details = [(f.label, f.show(getattr(e, f.name, None))) for f in kind_class.FACTS if f.entry != "time"]
+        # A fact asked only since some reports were made, or only under another answer, is shown when given.
+        details = [
+            (f.label, f.show(getattr(e, f.name, None)))
+            for f in kind_class.FACTS
+            if f.entry != "time" and not (f.added_later and getattr(e, f.name, "") in ("", None))
+        ]
         if getattr(e, "ref", ""):
             details.append(("Our reference", e.ref))
         return TimelineEntry(

@@ -7,9 +7,9 @@ value it replaces, the new value and the reason; the original stays in the histo
 from __future__ import annotations
 
 import uuid
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
-from typing import Any, Callable, ClassVar, Mapping, Self
+from typing import Any, Callable, ClassVar, Mapping, Self, Sequence
 
 from eventsourcing.domain import event
 
@@ -108,6 +108,8 @@ class Fact:
     default: str = ""  # the choice already made on a new report
     numeric: bool = False  # typed as digits
     patient: bool = False  # names the patient the record is about by NHS number: views keep it only as a blind index
+    added_later: bool = False  # reports saved before it was asked lack it: their events read it as not given
+    asked_with: tuple[str, str] | None = None  # (fact, choice): the report form asks it under that choice, when chosen
 
     @property
     def entry(self) -> str:
@@ -155,7 +157,8 @@ OCCURRED_AT = Fact(
 
 def reported_event(facts: tuple[Fact, ...]) -> type[Incident.Reported]:
     """A kind's Reported event: the common attributes and one per fact, named as the fact."""
-    return type("Reported", (Incident.Reported,), {"__annotations__": {f.name: "typing.Any" for f in facts}, "__module__": __name__})
+    defaults = {f.name: field(default="", kw_only=True) for f in facts if f.added_later}
+    return type("Reported", (Incident.Reported,), {"__annotations__": {f.name: "typing.Any" for f in facts}, "__module__": __name__, **defaults})
 
 
 class Incident(Record):
@@ -215,13 +218,15 @@ class Incident(Record):
         unknown = facts.keys() - {f.name for f in cls.FACTS}
         if unknown:
             raise TypeError(f"{', '.join(sorted(unknown))} not facts of {cls.__name__}")
+        parsed = {f.name: f.parse(facts.get(f.name, "")) for f in cls.FACTS}
+        cls.check_facts(parsed)
         return cls._create(  # not cls(...), which would check the arguments against an __init__ naming each fact
             cls.Reported,
             practice=practice_code(practice),
             submission_key=submission_key,
             note=bounded_text(note, NOTE_MAX_CHARS),
             ref=ref,
-            **{f.name: f.parse(facts.get(f.name, "")) for f in cls.FACTS},
+            **parsed,
         )
 
     def give_ref(self, ref: str) -> None:
@@ -253,8 +258,12 @@ class Incident(Record):
         if occurred_at < self.occurred_at:
             raise ResponseBeforeIncident("A response cannot be earlier than the incident itself")
 
-    def check_response_allowed(self, name: str, occurred_at: datetime, reference: str) -> None:
-        """Hook for a kind's own ordering rules."""
+    def check_response_allowed(self, name: str, occurred_at: datetime, reference: str, related: Sequence[Incident] = ()) -> None:
+        """Hook for a kind's own ordering rules; related: the practice's other incidents the rule may rely on."""
+
+    @classmethod
+    def check_facts(cls, facts: Mapping[str, Any]) -> None:
+        """Hook for a kind's rules across its facts, as reported."""
 
     # Responses ----------------------------------------------------------
 
@@ -279,6 +288,7 @@ class Incident(Record):
         submission_key: str,
         reference: str = "",
         note: str = "",
+        related: Sequence[Incident] = (),
     ) -> None:
         self.check_open()
         response_type = self.response_type(response)
@@ -286,7 +296,7 @@ class Incident(Record):
         reference = bounded_text(reference, SHORT_TEXT_MAX_CHARS, "A reference")
         note = bounded_text(note, NOTE_MAX_CHARS)
         self.check_not_before_incident(occurred_at)
-        self.check_response_allowed(response, occurred_at, reference)
+        self.check_response_allowed(response, occurred_at, reference, related)
         self.trigger_event(
             response_type.event_class,
             occurred_at=occurred_at,

@@ -8,7 +8,7 @@ practice may ask the patient to record openly and to share a copy for the medica
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Sequence
 
 from .incident import OCCURRED_AT, Fact, Incident, ResponseOutOfOrder, ResponseType, reported_event
 from .values import SHORT_TEXT_MAX_CHARS, InvalidValue, bounded_text, format_nhs_number, nhs_number
@@ -33,7 +33,7 @@ GUIDANCE = (
 )
 
 
-def _nhs_number_or_blank(value: str) -> str:
+def nhs_number_or_blank(value: str) -> str:
     return nhs_number(value) if (value or "").strip() else ""
 
 
@@ -44,7 +44,7 @@ def _clinician(value: str) -> str:
     return text
 
 
-def _shown_nhs_number(value: str) -> str:
+def shown_nhs_number(value: str) -> str:
     return format_nhs_number(value.replace(" ", ""))
 
 
@@ -67,7 +67,7 @@ class RecordingEpisode(Incident):
         Fact("media", "Media", "What was recorded?", choices=MEDIA, missing="Choose what was recorded", default="unknown"),
         Fact(
             "nhs_number", "NHS number", "Patient's NHS number (optional)",
-            "10 digits. Leave blank if you do not know it.", parser=_nhs_number_or_blank, stored=_shown_nhs_number, numeric=True,
+            "10 digits. Leave blank if you do not know it.", parser=nhs_number_or_blank, stored=shown_nhs_number, numeric=True,
             patient=True,
         ),
         OCCURRED_AT,
@@ -96,7 +96,7 @@ class RecordingEpisode(Incident):
     class DefenceOrganisationConsulted(Incident.Responded):
         pass
 
-    def check_response_allowed(self, name: str, occurred_at: datetime, reference: str) -> None:
+    def check_response_allowed(self, name: str, occurred_at: datetime, reference: str, related: Sequence[Incident] = ()) -> None:
         if name == "CopyAddedToMedicalRecord" and "CopyReceived" not in self.responses:
             raise ResponseOutOfOrder("Record that a copy was received before adding it to the medical record")
 

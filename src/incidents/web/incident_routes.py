@@ -117,7 +117,7 @@ async def report(request: Request, kind: Kind):
     data = await form_fields(request)
     if not request.app.state.checks_on_loop:
         return await run_in_threadpool(report_now, request, kind, data)
-    actor, form = reporting(request, data)
+    actor, form = reporting(request, data, kind)
     log: IncidentLog = request.app.state.log
     try:
         saved = await log.report_from_event_loop(parse(c.REPORTS[kind], form, with_time=True), actor)
@@ -127,7 +127,7 @@ async def report(request: Request, kind: Kind):
 
 
 def report_now(request: Request, kind: str, data: dict[str, str]):
-    actor, form = reporting(request, data)
+    actor, form = reporting(request, data, kind)
     log: IncidentLog = request.app.state.log
     try:
         saved = log.report(parse(c.REPORTS[kind], form, with_time=True), actor)
@@ -136,17 +136,20 @@ def report_now(request: Request, kind: str, data: dict[str, str]):
     return report_saved(saved)
 
 
-def reporting(request: Request, data: dict[str, str]) -> tuple[Actor, dict[str, str]]:
+def reporting(request: Request, data: dict[str, str], kind: str) -> tuple[Actor, dict[str, str]]:
     actor = signed_in_as(request, ALL_ROLES)
     form = checked(request, data)
     for name, typed in list(form.items()):  # "someone else", typed beside the recently given answers
         if name.endswith("_other") and typed.strip():
             form[name.removesuffix("_other")] = typed
+    for fact in INCIDENT_KINDS[kind].FACTS:  # an answer under a choice not made was typed before choosing another
+        if fact.asked_with and form.get(fact.asked_with[0]) != fact.asked_with[1]:
+            form.pop(fact.name, None)
     return actor, form
 
 
 def report_refused(request: Request, actor: Actor, kind: str, form: dict[str, str], problem: FormInvalid | InvalidValue):
-    errors = problem.errors if isinstance(problem, FormInvalid) else {"_": str(problem)}
+    errors = problem.errors if isinstance(problem, FormInvalid) else {getattr(problem, "field", "_"): str(problem)}
     return report_page(request, actor, kind, form, errors, status=422)
 
 
@@ -173,6 +176,7 @@ def incident_context(request: Request, actor: Actor, log: IncidentLog, incident:
         "entries": timeline(type(incident), log.history(actor, incident.id)),
         "facts": facts_of(incident),
         "guidance": GUIDANCE[incident.KIND],
+        "removal_guidance": filming.REMOVAL_GUIDANCE,
         "values": {**fresh, **values} if shown["errors"] else fresh,
         "now": now_fields(),  # the response form's time, unless that form was refused (a correction's time has the same fields)
         "custody": (custody := log.custody_chain(actor, incident.id, latest=CUSTODY_SHOWN) if readable else []),
@@ -200,7 +204,7 @@ TIME_REFUSED = (OccurredInFuture, ImplausibleDate, NonExistentLocalTime, Respons
 def respond(request: Request, incident_id: UUID, actor: Anyone, form: Form, log: Log):
     return INCIDENT.change(
         request, actor, log, incident_id, "response", form, c.RecordResponse, log.respond, with_time=True,
-        refusals=((TIME_REFUSED, "occurred_at"), (ResponseOutOfOrder, "response")),
+        refusals=((TIME_REFUSED, "occurred_at"), ((ResponseOutOfOrder, filming.RemovalNotJustified), "response")),
     )
 
 

@@ -68,6 +68,15 @@ def radio_items(options: dict[str, str]) -> list[dict[str, str]]:
     return [{"value": value, "text": text} for value, text in options.items()]
 
 
+def asked_under(items: list[dict[str, Any]], name: str, facts: Any, question: Any, values: Any, errors: Any, prefix: str) -> list[dict[str, Any]]:
+    """Radio items of a choice, each with the questions asked under it (Fact.asked_with), revealed when it is chosen."""
+    for item in items:
+        nested = [f for f in facts if f.asked_with == (name, item["value"])]
+        if nested:
+            item["conditional"] = {"html": Markup("").join(question(f, values, errors, prefix) for f in nested)}
+    return items
+
+
 def zip_items(names: list[str]) -> list[dict[str, str]]:
     """Radio items whose value is the text shown (a name chosen from a short list)."""
     return [{"value": name, "text": name} for name in names]
@@ -105,6 +114,7 @@ def make_environment(built_assets: dict[str, str]) -> Environment:
     env.filters["radio_items"] = radio_items
     env.filters["response_items"] = response_items
     env.filters["zip_items"] = zip_items
+    env.filters["asked_under"] = asked_under
     env.filters["role_names"] = role_names
     env.globals["fact_values"] = fact_values
     env.globals["navigation"] = navigation

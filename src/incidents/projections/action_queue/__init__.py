@@ -10,7 +10,8 @@ only decides, when the queue is read, which items are overdue.
 - warning_window: a warning letter opens 12 months in which a removal may rely on it; never
   overdue, it ends when a removal is requested or its time is up (hidden at once by the query,
   deleted when the practice's next incident is reported); a later letter extends it, and
-  closing the incident does not end it.
+  closing the incident does not end it. It says who was warned as the incident names them now
+  (a patient by the last three digits of the NHS number only, a visitor by the description).
 - disclosure_due: an open disclosure request, due by the end of its due date, moved by an
   extension, ended by disclosing, refusing or closing; keyed by the request's id, kind
   "disclosure", its requester kept in action_requests. Only DISCLOSURE_ROLES see it.
@@ -29,6 +30,7 @@ asks, oldest first, so an incident nobody touches does not sit open unseen.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import singledispatchmethod
@@ -38,13 +40,14 @@ from uuid import UUID
 from incidents.application.disclosures import DISCLOSURE_ROLES
 from incidents.application.retention import RETENTION_ROLES
 from incidents.domain.disclosure import DisclosureRequest
-from incidents.domain.filming import FILMERS, WARNING_VALIDITY_MONTHS, FilmingIncident
+from incidents.domain.filming import WARNING_VALIDITY_MONTHS, FilmingIncident, person_filming
 from incidents.domain.incident import Incident
 from incidents.domain.kinds import kind_of
 from incidents.domain.recording import RecordingEpisode
 from incidents.domain.retention import INCIDENT as INCIDENT_RULE, SERIOUS_INCIDENT, HOLD_REASONS, RecordRetention, is_serious, is_use, request_rule
 from incidents.domain.values import months_before
 from incidents.projections.folding import FoldedView, FoldingProjection
+from incidents.projections.summaries import searchable
 from incidents.projections.working_days import UK, end_of_day, working_days_deadline
 
 REVIEW_WORKING_DAYS = 2
@@ -107,6 +110,30 @@ class ActionItem:
     is_window: bool
     requester: Requester | None = None  # a disclosure request's
     detail: str = ""  # for a warning letter: who it was given to, and its reference
+
+
+# Who filmed, as an incident's row keeps it: the fact's code, the NHS number's last three digits
+# and the visitor's description (with anything like a patient identifier blanked).
+WHO_FILMED = ("filmer", "filmer_nhs_number", "filmer_description")
+
+
+def who_filmed(filmer: str, nhs_number: str, description: str) -> str:
+    return json.dumps([filmer, (nhs_number or "")[-3:], " ".join(searchable(description or "").split()).strip(" ,;:-")])
+
+
+def warned(stored: str) -> str:
+    """Who a warning letter went to, from an incident's row ('' when it is not known)."""
+    try:
+        filmer, ending, description = json.loads(stored) if stored else ("", "", "")
+    except (ValueError, TypeError):
+        return ""
+    return person_filming(filmer, ending, description)
+
+
+def letter_detail(filmer: str, reference: str) -> str:
+    who = warned(filmer)
+    detail = ", ".join(part for part in (f"given to: {who}" if who else "", f"letter reference {reference}" if reference else "") if part)
+    return detail[:1].upper() + detail[1:]
 
 
 @dataclass(frozen=True)
@@ -200,16 +227,19 @@ class ActionQueueView(FoldedView):
         if not actions:
             return []
         rows = self._select(
-            "SELECT i.incident_id, i.kind, i.action, i.due_at, i.since, r.requester_type, r.reference, i.detail "
+            "SELECT i.incident_id, i.kind, i.action, i.due_at, i.since, r.requester_type, r.reference, i.detail, a.filmer "
             "FROM {action_items} i LEFT JOIN {action_requests} r ON r.request_id = i.incident_id "
+            "LEFT JOIN {action_incidents} a ON a.incident_id = i.incident_id "
             "WHERE i.practice = %s AND i.action = ANY(%s) AND NOT (i.due_at <= %s AND i.action = ANY(%s)) "
             "AND NOT (i.due_at > %s AND i.action = ANY(%s)) "
             "ORDER BY i.due_at, i.incident_id, i.action LIMIT %s",
             (practice, list(actions), now, list(WINDOWS), now, list(FROM_DUE_DATE), limit),
         )
         items = []
-        for incident_id, kind, code, due_at, since, requester_type, reference, detail in rows:
+        for incident_id, kind, code, due_at, since, requester_type, reference, detail, filmer in rows:
             action, due_at = ACTIONS[code], self.moment_of(due_at)
+            if code == WARNING_WINDOW.code:  # the item keeps the letter's reference; who was warned, the incident's row
+                detail = letter_detail(filmer or "", detail)
             items.append(
                 ActionItem(
                     self.id_of(incident_id), kind, code, action.label, action.due_wording, due_at, self.moment_of(since),
@@ -259,7 +289,7 @@ def months_after(moment: datetime, months: int) -> datetime:
 
 class ActionQueue(FoldingProjection):
     name = "action_queue"
-    layout = 3  # 3: retention reviews and legal holds (action_retention)
+    layout = 4  # 3: retention reviews and legal holds (action_retention); 4: who filmed, as JSON in filmer
 
     def handler_of(self, event_class: type) -> Callable[[Any], None]:
         """An event of ACTIVITY also marks its incident active, before its own handler (if any) runs."""
@@ -291,7 +321,7 @@ class ActionQueue(FoldingProjection):
     @fold_event.register
     def _(self, e: Incident.Reported) -> None:
         due = working_days_deadline(e.timestamp, REVIEW_WORKING_DAYS)
-        filmer = FILMERS.get(getattr(e, "filmer", ""), "")
+        filmer = who_filmed(*(getattr(e, name, "") for name in WHO_FILMED)) if isinstance(e, FilmingIncident.Reported) else ""
         self.fold.incident_reported(e.originator_id, e.practice, kind_of(e).KIND, e.timestamp, due, filmer)
         self.fold.record_started(e.originator_id, e.practice, kind_of(e).KIND, RETENTION_YEARS, e.occurred_at, e.ref)
 
@@ -312,6 +342,11 @@ class ActionQueue(FoldingProjection):
     def _(self, e: FilmingIncident.WarningLetterSent) -> None:
         ends = months_after(e.occurred_at, WARNING_VALIDITY_MONTHS)
         self.fold.letter_sent(e.originator_id, e.occurred_at, ends, e.reference)
+
+    @fold_event.register
+    def _(self, e: Incident.Corrected) -> None:
+        if e.field in WHO_FILMED:
+            self.fold.filmer_corrected(e.originator_id, WHO_FILMED.index(e.field), e.value)
 
     @fold_event.register
     def _(self, e: FilmingIncident.RemovalRequested) -> None:

@@ -4,6 +4,7 @@ stores them."""
 from __future__ import annotations
 
 import heapq
+import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -12,12 +13,12 @@ from incidents.projections.folding import Fold
 
 from incidents.domain.retention import hold_reason_phrase, years_after
 
-from . import COPY, DISCLOSURE, DISCLOSURE_DUE, RETENTION_REVIEW, REVIEW, SERIOUS_INCIDENT, WARNING_WINDOW, WINDOWS, Requester, uk_day_start
+from . import COPY, DISCLOSURE, DISCLOSURE_DUE, RETENTION_REVIEW, REVIEW, SERIOUS_INCIDENT, WARNING_WINDOW, WINDOWS, Requester, uk_day_start, who_filmed
 
 ItemKey = tuple[UUID, str]  # (incident or request id, action)
-# An incident: [practice, kind, copy_since, copy_due, idle_since (None once closed), filmer].
+# An incident: [practice, kind, copy_since, copy_due, idle_since (None once closed), filmer (who_filmed)].
 PRACTICE, KIND, COPY_SINCE, COPY_DUE, IDLE_SINCE, FILMER = range(6)
-DUE_AT, SINCE, DETAIL = 2, 3, 4  # an item: [practice, kind, due_at, since, detail]
+DUE_AT, SINCE, DETAIL = 2, 3, 4  # an item: [practice, kind, due_at, since, detail (a warning letter's: its reference)]
 # A record's place on the schedule: [practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal, ref].
 YEARS, RUNS_FROM, KEPT_UNTIL, HOLD_REASON, HOLD_SINCE, DISPOSAL, REF = range(2, 9)
 
@@ -133,10 +134,20 @@ class ActionFold(Fold):
         key, due = (incident_id, WARNING_WINDOW.code), self.stored(window_ends)
         item = self._item(key)
         if item is None or due > item[DUE_AT]:
-            given_to = f"given to: {incident[FILMER].lower()}" if incident[FILMER] else ""
-            detail = ", ".join(part for part in (given_to, f"letter reference {reference}" if reference else "") if part)
-            detail = detail[:1].upper() + detail[1:]
-            self._put(key, [incident[PRACTICE], incident[KIND], due, self.stored(sent), detail])
+            self._put(key, [incident[PRACTICE], incident[KIND], due, self.stored(sent), reference])
+
+    def filmer_corrected(self, incident_id: UUID, part: int, value: str) -> None:
+        """One part of who filmed (an index of WHO_FILMED) as corrected."""
+        incident = self._incident(incident_id)
+        if incident is None:
+            return
+        try:
+            parts = json.loads(incident[FILMER]) if incident[FILMER] else ["", "", ""]
+        except ValueError:
+            parts = ["", "", ""]
+        parts[part] = value
+        incident[FILMER] = who_filmed(*parts)
+        self.changed_incidents[incident_id] = incident
 
     def item_done(self, incident_id: UUID, actions: tuple[str, ...]) -> None:
         for action in actions:

@@ -1,9 +1,17 @@
 // Incidents: progressive enhancement only. Every page works without this file.
 import { initAll } from './nhsuk.mjs'
 
+// NHS.UK frontend marks a radio that reveals a question aria-expanded, which ARIA does not allow on a
+// radio (axe: aria-allowed-attr; GOV.UK Frontend dropped it for that reason): the question follows its radio.
+const dropExpanded = () => document.querySelectorAll('input[type="radio"][aria-expanded]').forEach((radio) => radio.removeAttribute('aria-expanded'))
+
 initAll()
+dropExpanded()
 // A block HTMX swaps in (the incident page's forms) gets its components too: radios that reveal a question.
-document.addEventListener('htmx:load', (event) => { if (event.detail.elt !== document.body) initAll({ scope: event.detail.elt }) })
+document.addEventListener('htmx:load', (event) => { if (event.detail.elt !== document.body) initAll({ scope: event.detail.elt }); dropExpanded() })
+// After the frontend's own handlers, which run first (on the radios, and on pageshow, registered by initAll).
+document.addEventListener('click', (event) => { if (event.target instanceof HTMLInputElement && event.target.type === 'radio') dropExpanded() })
+window.addEventListener('pageshow', dropExpanded)
 
 // "Print" buttons (the list, the monthly report): the print stylesheet leaves out the navigation.
 document.addEventListener('click', (event) => { if (event.target.closest('[data-print]')) window.print() })
