@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
 
 from incidents.application import commands as c
@@ -15,6 +16,7 @@ from incidents.application.disclosures import ExtendRequest
 from incidents.application.records import UK
 from incidents.bootstrap import open_log
 from incidents.domain.dates import months_after
+from incidents.domain.disclosure import ExtensionTooLate
 from incidents.domain.filming import FILMERS
 from incidents.domain.values import months_before
 from incidents.projections.action_queue import ActionQueue, Requester
@@ -245,12 +247,14 @@ def test_a_disclosure_request_is_due_by_the_end_of_its_due_day_until_it_is_answe
         assert view.due("A81001", now, roles=("reception",)) == []
         assert [i.incident_id for i in view.due("B82002", now)] == [court.id]
 
-        # Extended: moved, and no longer overdue; it still arose when the request was received.
-        log.extend_request(ExtendRequest(request_id=late.id, due_on=today + timedelta(days=10), reason="Complex"), governance["A81001"])
+        # Extended: moved; it still arose when the request was received. A subject access request
+        # past its first month can no longer be extended (the ICO's rule), so it stays overdue.
+        with pytest.raises(ExtensionTooLate):
+            log.extend_request(ExtendRequest(request_id=late.id, due_on=today + timedelta(days=10), reason="Complex"), governance["A81001"])
         done = log.extend_request(ExtendRequest(request_id=gmc.id, due_on=today + timedelta(days=20), reason="Agreed"), governance["A81001"])
         runner.wait(done.notification_id, timeout=10)
         requests = {i.incident_id: i for i in view.due("A81001", now) if i.action == "disclosure_due"}
-        assert (requests[late.id].due_at, requests[late.id].overdue) == (end_of_day(today + timedelta(days=10)), False)
+        assert requests[late.id].overdue
         assert requests[gmc.id].due_at == end_of_day(today + timedelta(days=20)) and requests[gmc.id].since == item.since
         assert queue(view, now)[-2:] == [(gmc.id, "disclosure_due", False), (withdrawn.id, "disclosure_due", False)]
 

@@ -34,7 +34,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import singledispatchmethod
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from uuid import UUID
 
 from incidents.application.disclosures import DISCLOSURE_ROLES
