@@ -94,7 +94,7 @@ def test_a_bundle_is_downloaded_again_with_the_same_bytes_and_marked_disclosed_b
     with page.expect_download() as made:
         page.get_by_role("button", name="Create the evidence bundle").click()
     first = Path(made.value.path()).read_bytes()
-    assert made.value.suggested_filename.startswith("disclosure-SAR-2026-0010-")
+    assert re.match(r"disclosure-D-\d{4}-0001-", made.value.suggested_filename)  # named by the request's short reference
     page.goto(server.url + request_path)
     with page.expect_download() as again:
         page.get_by_role("link", name=re.compile("Download this bundle again")).click()
@@ -103,7 +103,7 @@ def test_a_bundle_is_downloaded_again_with_the_same_bytes_and_marked_disclosed_b
 
     choice = page.get_by_role("group", name="Which bundle was sent?").get_by_role("radio")
     expect(choice).to_have_count(1)
-    expect(page.get_by_role("radio", name=re.compile(r"^SAR-2026-0010, made \d{2} \w{3} \d{4} at \d{2}:\d{2}:\d{2}: 1 incident \("))).to_be_checked()
+    expect(page.get_by_role("radio", name=re.compile(r"^D-\d{4}-0001, made \d{2} \w{3} \d{4} at \d{2}:\d{2}:\d{2}: 1 incident \("))).to_be_checked()
     screenshot(page, "disclosure-bundles")
     assert run_axe(page) == []
     page.get_by_role("button", name="Mark as disclosed").click()

@@ -51,7 +51,9 @@ def test_a_manager_who_is_also_governance_reaches_disclosures_and_notices_from_t
     expect(desk.page.get_by_role("heading", name="Disclosure requests", level=1)).to_be_visible()
     go_by_header(desk.page, "Notices")
     expect(desk.page.get_by_role("heading", name="Notice register", level=1)).to_be_visible()
-    expect(header_link(desk.page, "Notices")).to_have_attribute("aria-current", "page")
+    # In the bar or under "More" (the header holds more links than fit at this width).
+    current = desk.page.locator(".nhsuk-header__navigation").get_by_role("link", name="Notices", exact=True, include_hidden=True)
+    expect(current).to_have_attribute("aria-current", "page")
     for name in ("Dashboard", "All incidents", "Monthly report", "Staff accounts", "Practice settings"):  # in the bar or under "More"
         expect(desk.page.locator(".nhsuk-header__navigation").get_by_role("link", name=name, exact=True, include_hidden=True)).to_have_count(1)
     assert desk.page.url.endswith("/notices")

@@ -75,7 +75,7 @@ def test_a_bundle_exported_over_http_verifies_offline_and_a_flipped_byte_is_caug
         fingerprint = html.unescape(re.search(r'<code id="key-fingerprint">([^<]+)</code>', page).group(1))
         response = governance.post(f"{location}/export", data={"csrf_token": csrf_from(page)})
         assert response.status_code == 200, response.text
-        assert re.fullmatch(r'attachment; filename="disclosure-TVP-2026-0042-\d{4}-\d{2}-\d{2}\.zip"', response.headers["content-disposition"])
+        assert re.fullmatch(r'attachment; filename="disclosure-D-\d{4}-0001-\d{4}-\d{2}-\d{2}\.zip"', response.headers["content-disposition"])
         history = governance.get(location).text
         manifest = response.headers["x-bundle-fingerprint"]
         assert "Bundle exported" in history and " ".join(manifest[i : i + 16] for i in range(0, 64, 16)) in history
