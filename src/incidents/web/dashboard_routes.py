@@ -129,7 +129,8 @@ def skipped_warning(skipped: dict[str, int]) -> dict[str, Any] | None:
     if not skipped:
         return None
     total = sum(skipped.values())
-    where = " and ".join(VIEW_LABELS.get(name, name) for name in skipped)
+    names = [VIEW_LABELS.get(name, name) for name in skipped]
+    where = " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
     return {
         "heading": f"{total} recorded {'change was' if total == 1 else 'changes were'} left out of {where}",
         "html": Markup(
