@@ -261,16 +261,13 @@ class Records(Application[UUID]):
         numbering = Numbering(actor.practice, prefix, self.references.year()) if prefix else None
 
         def attempt() -> tuple[UUID, Sequence[Any]]:
-            if numbering is None:
-                record, numbered = make(), []
-            else:
-                record = make(ref="")
-                if self._exists(record.id):  # before a number is given: a form sent again takes none
-                    return record.id, []
+            record = make() if numbering is None else make(ref="")
+            if self._exists(record.id):  # found before a number is given: a form sent again takes none
+                return record.id, []
+            numbered = []
+            if numbering is not None:
                 record = make(ref=self.references.next(numbering))
                 numbered = [self.references.entry(numbering, record.id, record.ref)]
-            if self._exists(record.id):
-                return record.id, []
             return record.id, [*record.collect_events(), *numbered, entries.trigger_event(entry=record.id)]
 
         return self.saving(actor, attempt, on_conflict=numbering and (lambda: self.references.refresh(numbering)))
