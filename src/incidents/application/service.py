@@ -27,6 +27,7 @@ from . import commands as c
 from .checkpoints import StoreCheckpoints
 from .exports import EvidenceExports
 from .filmers import PatientsFilming
+from .practice_recordings import PracticeRecordings
 from .references import EarlierReferences
 from .retention import RecordsRetention
 from .records import (  # the names web and the CLI import from here
@@ -80,7 +81,7 @@ class OneTimePassword:
     expires_at: datetime
 
 
-class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences, RecordsRetention):
+class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences, RecordsRetention, PracticeRecordings):
     """Incidents and the staff accounts that record them, in one event store."""
 
     name = "incidents"
