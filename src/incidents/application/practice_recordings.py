@@ -40,7 +40,7 @@ Required = Annotated[c.Note, StringConstraints(min_length=1)]
 
 class MakeRecording(c.Command):
     submission_key: c.SubmissionKey
-    nhs_number: Annotated[str, AfterValidator(c._field_error(nhs_number))]
+    nhs_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(c._field_error(nhs_number))]
     clinician: Text
     recorded_on: Day
     purpose: Annotated[str, c._choice(PracticeRecording.PURPOSES, "the purpose")]

@@ -75,7 +75,7 @@ def item_subject(item: ActionItem) -> str:
             return "Disclosure request"
         return f"Request from {REQUESTER_TYPES.get(requester.requester_type, requester.requester_type)}, ref {requester.reference}"
     if item.kind == PRACTICE_RECORDING:
-        return f"A recording the practice made: {item.detail}" if item.detail else "A recording the practice made"
+        return f"A recording the practice made: {item.detail[:1].lower()}{item.detail[1:]}" if item.detail else "A recording the practice made"
     return INCIDENT_KINDS[item.kind].TITLE
 
 

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from incidents.application import practice_recordings as p
 from incidents.application.records import uk_today
@@ -54,6 +55,9 @@ ERRORS = {
     "reason": "Say what the patient asked for",
     "form": "Choose how consent was given",
     "answer": "Choose the patient's answer",
+    "purpose": "Choose the purpose",
+    "medium": "Choose video or audio",
+    "shown_to": "Choose who saw or heard it",
 }
 
 
@@ -111,6 +115,7 @@ def describe(request: Request, actor: Actor, log: IncidentLog, recording: Practi
     }
     return {
         "recording": recording,
+        "fingerprint": Markup('<code class="app-fingerprint">{}</code><br>{} bytes').format(recording.sha256, f"{recording.size:,}"),
         "timeline": [entry(e) for e in log.practice_recording_history(actor, recording.id)],
         "values": {**fresh, **shown["values"]},
         "consent_purposes": "; ".join(PURPOSES[x] for x in consent.purposes) if consent else "",
