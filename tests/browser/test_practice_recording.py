@@ -81,6 +81,7 @@ def test_consent_fingerprint_form_use_refusal_and_withdrawal(live_server_factory
     expect(page.locator("[data-check-result]")).to_contain_text("matches: it is the recording that was made")
     page.locator("#check-file").set_input_files({"name": "other.mp4", "mimeType": "video/mp4", "buffer": other_bytes})
     expect(page.locator("[data-check-result]")).to_contain_text("does not match")
+    expect(page.get_by_text("Without JavaScript")).to_be_hidden()
     screenshot(page, "82-practice-recording-check-a-file")
     marker = recording_bytes[19:51]  # random bytes of the file, unlike anything a form sends
     assert bodies and not any(marker in body or b"CONSULTATION-VIDEO-" in body for body in bodies)
@@ -124,3 +125,40 @@ def test_consent_fingerprint_form_use_refusal_and_withdrawal(live_server_factory
     expect(page.locator(".app-queue li").filter(has_text="Destroy the recording")).to_have_count(0)
     tablet.watch.assert_clean()
     desk.watch.assert_clean()
+
+
+def test_without_javascript_the_fingerprint_is_pasted_from_sha256sum(live_server_factory, new_tablet):
+    server = live_server_factory()
+    reception = server.add_account("sue.reception", "reception")
+    server.start()
+    tablet = new_tablet(viewport=SIZE, java_script_enabled=False)
+    page: Page = tablet.page
+    sign_in(page, server, reception)
+    page.goto(server.url + "/recordings/new")
+    page.get_by_label("Patient's NHS number").fill("9434765919")
+    page.get_by_label("Clinician making the recording").fill("Dr Ada Registrar")
+    page.get_by_label("Audit").check()
+    page.get_by_label("Audio").check()
+    page.get_by_role("button", name="Register the recording").click()
+    consent = page.locator("#consent-form")
+    consent.get_by_label("In writing (signed form)").check()
+    consent.get_by_label("The practice's clinical auditors").check()
+    consent.get_by_label("Audit", exact=True).uncheck()
+    consent.get_by_role("button", name="Save the consent").click()  # no purpose, nor when it may be shown, nor until when
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_contain_text("Say in which circumstances it may be shown")
+    consent = page.locator("#consent-form")
+    expect(consent.get_by_label("The practice's clinical auditors")).to_be_checked()  # what was ticked comes back
+    consent.get_by_label("Audit", exact=True).check()
+    consent.get_by_label("When may it be shown?").fill("Only at the practice's audit meeting")
+    consent.get_by_label("Keep it until").fill(date.today().replace(year=date.today().year + 1).isoformat())
+    consent.get_by_role("button", name="Save the consent").click()
+    expect(page.locator("#pick-file")).to_be_hidden()  # only a script can fingerprint a picked file
+    sha = hashlib.sha256(b"an audit recording").hexdigest()
+    page.get_by_label("Where the file is kept").fill("Audit share")
+    page.get_by_label("SHA-256").fill(f"{sha}  audit.m4a")
+    page.get_by_label("Size in bytes").fill("18")
+    page.get_by_role("button", name="Save the fingerprint").click()
+    expect(page.locator(".app-fingerprint")).to_have_text(sha)
+    expect(page.locator(".app-file-check")).to_contain_text("Without JavaScript: run sha256sum on the file")
+    screenshot(page, "85-practice-recording-without-javascript")

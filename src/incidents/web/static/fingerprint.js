@@ -10,8 +10,11 @@ export async function sha256OfFile (file) {
 
 const usable = () => typeof crypto !== 'undefined' && crypto.subtle !== undefined
 
+// The file pickers show, and the words for doing without them go, only where Web Crypto can be used.
 function reveal (root) {
-  if (usable()) root.querySelectorAll('.app-needs-js').forEach((el) => { el.hidden = false })
+  if (!usable()) return
+  root.querySelectorAll('.app-needs-js').forEach((el) => { el.hidden = false })
+  root.querySelectorAll('.app-without-js').forEach((el) => { el.hidden = true })
 }
 
 // The form that registers a file: picking the file fills in its SHA-256 and size.
