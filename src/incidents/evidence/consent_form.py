@@ -31,7 +31,7 @@ def consent_form_data(recording: PracticeRecording, practice: str) -> dict[str, 
     return {
         "practice": practice,
         "ref": recording.ref,
-        "medium": recording.medium_label.lower(),
+        "medium": {"video": "a video", "audio": "an audio"}[recording.medium],
         "intro": (
             "We would like to record your consultation. You do not have to agree: saying no will not change "
             "your care in any way. Please read this form, ask us anything you are unsure of, and sign it only "
