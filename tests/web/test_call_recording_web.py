@@ -40,8 +40,8 @@ def test_a_policy_singling_out_callers_is_refused_on_the_form(client_for):
     assert 'href="#scope"' in refused.text  # the summary leads to the question
     assert "Not adopted" in manager.get("/call-recording").text  # nothing was recorded
 
-    also_refused = adopt(manager, only_callers="07700 900123")  # "all calls", but a list of numbers: still selective
-    assert also_refused.status_code == 422 and "single out" in also_refused.text
+    left_behind = adopt(manager, only_callers="07700 900123")  # typed under "particular callers", then every call chosen
+    assert left_behind.status_code == 303 and "07700" not in manager.get("/call-recording").text
 
 
 def test_a_policy_without_a_message_on_the_line_is_refused(client_for):

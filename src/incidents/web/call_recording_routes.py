@@ -157,6 +157,8 @@ def set_policy(
     purposes: Purposes, listeners: Listeners, told_by: ToldBy,
 ):
     form = {**form, "purposes": purposes, "listeners": listeners, "told_by": told_by}
+    if form.get("scope") == ALL_CALLS:
+        form["only_callers"] = ""  # asked only under "particular callers": hidden, and left behind, once every call is chosen
     return _changed(request, actor, log, "policy", form, SetCallPolicy, log.set_call_policy, POLICY_REFUSALS)
 
 
