@@ -55,6 +55,8 @@ def test_bad_numbers_and_blanks_are_422_not_500(client_for):
     for changes in ({"retention_months": "lots"}, {"retention_months": "0"}, {"purposes": []}, {"listeners": ["cleaner"]}, {"system": ""}, {"in_force_from": "yesterday"}):
         answer = adopt(manager, **changes)
         assert answer.status_code == 422 and "There is a problem" in answer.text, changes
+        if "retention_months" in changes:
+            assert "a whole number from 1 to 360" in answer.text
 
 
 def test_adopt_change_and_end_with_history(client_for):

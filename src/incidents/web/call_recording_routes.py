@@ -50,7 +50,7 @@ ERRORS = {
     "scope": "Choose what is recorded",
     "purposes": "Choose at least one purpose calls are recorded for",
     "listeners": "Choose who may listen to recordings",
-    "retention_months": "Enter how many months recordings are kept, a whole number",
+    "retention_months": "Enter how many months recordings are kept: a whole number from 1 to 360",
     "system": "Enter the system or supplier that holds the recordings",
     "told_by": "Choose how callers are told: a message on the line at least",
     "in_force_from": "Enter the day the policy is in force from",
@@ -73,7 +73,7 @@ LISTEN_REFUSALS = ((NumberInvalid, "caller"), (CallInvalid, "call_at"), ((Listen
 def worded(invalid: FormInvalid) -> dict[str, str]:
     """A missing answer in this page's words; any other message stays as it is."""
     blank = lambda t: (t.startswith("Enter ") and "real date" not in t) or "at least 1 item" in t or "valid integer" in t  # noqa: E731
-    return {f: ERRORS[f] if f in ERRORS and blank(t) else t for f, t in invalid.errors.items()}
+    return {f: ERRORS[f] if f in ERRORS and (blank(t) or f == "retention_months") else t for f, t in invalid.errors.items()}
 
 
 Purposes = Annotated[list[str], Depends(every_value("purposes"))]
