@@ -51,14 +51,16 @@ def test_the_policy_its_listenings_and_a_call_request_are_kept(settings):
         with pytest.raises(NotPermitted):
             log.set_call_policy(policy(), RECEPTION)
         with pytest.raises(PolicyNotAdopted):
-            log.log_listening(LogListening(call_at=CALL, purpose="training", reason="why"), GOVERNANCE)
+            log.log_listening(LogListening(submission_key=uuid.uuid4().hex, call_at=CALL, purpose="training", reason="why"), GOVERNANCE)
         assert log.call_policy(MANAGER) is None
 
         log.set_call_policy(policy(), MANAGER)
         log.set_call_policy(policy(retention_months=24, reason="The supplier keeps two years"), GOVERNANCE)
         with pytest.raises(ListenerNotAllowed, match="Governance lead"):
-            log.log_listening(LogListening(call_at=CALL, caller="0113 496 0000", purpose="complaints_and_claims", reason="Complaint C-17"), MANAGER)
-        log.log_listening(LogListening(call_at=CALL, caller="0113 496 0000", purpose="complaints_and_claims", reason="Complaint C-17"), GOVERNANCE)
+            log.log_listening(LogListening(submission_key=uuid.uuid4().hex, call_at=CALL, caller="0113 496 0000", purpose="complaints_and_claims", reason="Complaint C-17"), MANAGER)
+        heard = LogListening(submission_key=uuid.uuid4().hex, call_at=CALL, caller="0113 496 0000", purpose="complaints_and_claims", reason="Complaint C-17")
+        assert log.log_listening(heard, GOVERNANCE).created
+        assert not log.log_listening(heard, GOVERNANCE).created  # the same form sent twice: logged once
         missing = log.missing_required_notices(MANAGER, uk_today())
         assert {m.purpose for m in missing} >= {"Telephone call recording (message on the line)", "Telephone call recording (waiting-room poster)"}
         assert "Telephone call recording" not in {m.purpose for m in missing}  # the policy's own warnings replace the general one

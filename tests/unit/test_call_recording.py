@@ -132,6 +132,13 @@ def test_a_listening_is_kept_with_who_when_which_call_and_why(policy):
     assert heard.listened_at.tzinfo is not None
 
 
+def test_the_same_form_sent_twice_is_logged_once(policy):
+    assert policy.listen(("manager",), CALL, "", "training", "Induction of a new receptionist", TODAY, submission_key="k1")
+    assert not policy.listen(("manager",), CALL, "", "training", "Induction of a new receptionist", TODAY, submission_key="k1")
+    assert policy.listen(("manager",), CALL, "", "training", "Induction of a new receptionist", TODAY, submission_key="k2")
+    assert len(policy.listenings) == 2
+
+
 def test_a_listening_names_a_real_call(policy):
     with pytest.raises(CallInvalid, match="future"):
         policy.listen(("manager",), datetime.now(timezone.utc) + timedelta(days=3), "", "training", "why", TODAY)

@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, field_from
 
 UK = ZoneInfo("Europe/London")
 POLICY = {
@@ -104,7 +104,9 @@ def test_callers_told_by_notices_and_the_dashboard_warns(client_for):
 def listen(client, **changes):
     call = datetime.now(UK) - timedelta(days=3)
     form = {"call_date": f"{call:%Y-%m-%d}", "call_time": "10:15", "caller": "0113 496 0000", "purpose": "complaints_and_claims", "reason": "Complaint C-17: what was said about the repeat prescription"}
-    return post(client, "/call-recording/listenings", {**form, **changes}, "/call-recording/listenings/new")
+    page = client.get("/call-recording/listenings/new").text
+    form |= {"csrf_token": csrf_from(page), "submission_key": field_from(page, "submission_key")}
+    return client.post("/call-recording/listenings", data={**form, **changes})
 
 
 def test_every_listening_is_logged_and_a_role_the_policy_does_not_name_is_refused(client_for):

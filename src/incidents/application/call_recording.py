@@ -57,6 +57,7 @@ class EndCallPolicy(c.Command):
 
 
 class LogListening(c.Command):
+    submission_key: c.SubmissionKey
     call_at: c.PastTime
     caller: c.ShortText = ""
     purpose: Annotated[str, c._choice(PURPOSES, "why you are listening")]
@@ -142,7 +143,7 @@ class CallRecording(NoticeRegister):
         day = today or uk_today()
         return self.change(
             actor, lambda: self._policy(actor, reading=False),
-            lambda p: p.listen(actor.roles, cmd.call_at, cmd.caller, cmd.purpose, cmd.reason, day),
+            lambda p: p.listen(actor.roles, cmd.call_at, cmd.caller, cmd.purpose, cmd.reason, day, cmd.submission_key),
         )
 
     def _policy(self, actor: Actor, reading: bool = True) -> CallRecordingPolicy:

@@ -208,6 +208,7 @@ class Listening:
     caller: str
     purpose: str
     reason: str
+    submission_key: str = ""
 
 
 class CallRecordingPolicy(Record):
@@ -263,10 +264,11 @@ class CallRecordingPolicy(Record):
         caller: str
         purpose: str
         reason: str
+        submission_key: str = ""  # the form's, so that the same form sent twice is logged once
 
         def apply(self, policy: CallRecordingPolicy) -> None:  # type: ignore[override]
             policy.listenings.append(
-                Listening(self.timestamp, self.actor, self.actor_name, self.call_at, self.caller, self.purpose, self.reason)
+                Listening(self.timestamp, self.actor, self.actor_name, self.call_at, self.caller, self.purpose, self.reason, self.submission_key)
             )
 
     def __init__(self, practice: str, scope: str, purposes: list[str], listeners: list[str], retention_months: int, system: str, told_by: list[str], in_force_from: date) -> None:
@@ -341,7 +343,10 @@ class CallRecordingPolicy(Record):
             raise InvalidValue(f"The policy cannot end before {self.current.in_force_from:%d %b %Y}, when the current version started")
         self.trigger_event(self.Ended, ended_from=ended_from, reason=reason)
 
-    def listen(self, roles: tuple[str, ...], call_at: datetime, caller: str, purpose: str, reason: str, today: date) -> None:
+    def listen(self, roles: tuple[str, ...], call_at: datetime, caller: str, purpose: str, reason: str, today: date, submission_key: str = "") -> bool:
+        """Whether a listening was logged: the same form sent again logs nothing more."""
+        if submission_key and any(heard.submission_key == submission_key for heard in self.listenings):
+            return False
         if purpose not in PURPOSES:
             raise InvalidValue("Choose why you are listening")
         try:
@@ -351,7 +356,8 @@ class CallRecordingPolicy(Record):
         caller = caller_number(caller)
         reason = required_text(reason, NOTE_MAX_CHARS, "The reason", InvalidValue("Say why you are listening (for example the complaint's reference)"))
         self.check_may_listen(roles, purpose, today)
-        self.trigger_event(self.ListenedTo, call_at=call_at, caller=caller, purpose=purpose, reason=reason)
+        self.trigger_event(self.ListenedTo, call_at=call_at, caller=caller, purpose=purpose, reason=reason, submission_key=submission_key)
+        return True
 
 
 def _fields(terms: Terms) -> dict[str, object]:

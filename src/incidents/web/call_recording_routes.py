@@ -6,6 +6,7 @@ Forms work without JavaScript: POST, then 303 to the page that shows the result.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -171,13 +172,13 @@ def end_policy(request: Request, actor: Overseer, form: Form, log: Log):
 
 LISTEN = NewRecordForm(
     "call_listen.jinja", "/call-recording/listenings/new?saved=listened", lambda: {"purposes": PURPOSES},
-    dict, worded, LISTEN_REFUSALS, prepare=with_call,
+    lambda: {"submission_key": uuid.uuid4().hex}, worded, LISTEN_REFUSALS, prepare=with_call,
 )
 
 
 @router.get("/listenings/new")
 def listen_form(request: Request, actor: Anyone, saved: str = ""):
-    context = page(request, actor, values={}, errors={}, purposes=PURPOSES, saved=SAVED.get(saved, "") if saved == "listened" else "")
+    context = page(request, actor, values={"submission_key": uuid.uuid4().hex}, errors={}, purposes=PURPOSES, saved=SAVED.get(saved, "") if saved == "listened" else "")
     return request.app.state.render(request, "call_listen.jinja", context)
 
 
