@@ -118,6 +118,13 @@ def requester_types() -> dict[str, Any]:
     return {"requester_types": [{"value": k, "text": v, "hint": {"text": HINTS[k]}} for k, v in REQUESTER_TYPES.items()]}
 
 
+def requested_call(form: dict[str, Any]) -> dict[str, Any]:
+    """The call, asked only under a call recording request: hidden, and left behind, when another type is chosen."""
+    if form.get("requester_type") != "call_recording":
+        return {k: v for k, v in form.items() if k not in ("call_date", "call_time", "caller_number")}
+    return with_call(form)
+
+
 def with_call(form: dict[str, Any]) -> dict[str, Any]:
     """The call's date and time (UK clock, two fields on the form) as one moment; both blank: no call."""
     day, clock = form.get("call_date", "").strip(), form.get("call_time", "").strip()
@@ -133,7 +140,7 @@ NEW_REQUEST = NewRecordForm(
     "disclosure_new.jinja", "/disclosures/{}?saved=received", requester_types,
     lambda: {"submission_key": uuid.uuid4().hex, "received_on": uk_today().isoformat()}, worded,
     (((DueDateRequired, DueDateFixed, DueBeforeReceipt), "due_on"), (ReceivedInFuture, "received_on"), (InvalidNHSNumber, "nhs_number"), (CallTimeInvalid, "call_at"), (NumberInvalid, "caller_number")),
-    prepare=with_call,
+    prepare=requested_call,
 )
 
 
