@@ -2,15 +2,15 @@
 
     .venv/bin/python -m bench.report_cost [--reports 2000] [--runs 3] [--profile]
 
-On a fresh SQLite store (`open_log`, as the app opens it), reports filming incidents one after
-another through `IncidentLog.report_from_event_loop` (the form bench.logging_http posts), 8 at a
-time on one event loop as the app does, timed with `time.process_time()` (the loop and the
+On a fresh SQLite store (`open_log`, as the app opens it), reports filming incidents through
+`IncidentLog.report_from_event_loop` (the form bench.logging_http posts), 8 at a time on one
+event loop as the app does, timed with `time.process_time()` (the loop and the
 store's writer thread); then starts every projection of the catalogue in this process
 (`start_projections`, the runner the projections child runs) and times the process CPU until the
 views have caught up with those reports, per report. Neither side waits on the other, so these
 are the two CPU costs a report adds to a loaded machine, without the HTTP layer. `--profile`
-writes a cProfile of each side of the last run to bench/results/ (`report_cost-save.pstats`,
-`report_cost-project.pstats`) and prints the top functions and the total number of calls, a
+writes a cProfile of each side of one more run to bench/results/ (`report_cost-save.pstats`, the
+loop's thread; `report_cost-project.pstats`, the projections' threads) and prints the top functions and the total number of calls, a
 figure that does not depend on the machine's load. Runs on older commits too (the same
 `open_log`, `report` and `start_projections`).
 """
