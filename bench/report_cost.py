@@ -22,6 +22,7 @@ import asyncio
 import cProfile
 import os
 import pstats
+import resource
 import statistics
 import tempfile
 import time
@@ -40,7 +41,7 @@ RESULTS = Path(__file__).parent / "results"
 CLIENTS = 8  # reports on their way at once, as bench.logging_http's clients
 
 
-def one_run(reports: int, profile: bool) -> tuple[float, float, dict[str, pstats.Stats]]:
+def one_run(reports: int, profile: bool) -> tuple[float, float, float, dict[str, pstats.Stats]]:
     with tempfile.TemporaryDirectory(prefix="bench-report-cost-") as folder:
         opened = open_log(Settings(data_dir=Path(folder)))
         log = opened.log
@@ -58,6 +59,7 @@ def one_run(reports: int, profile: bool) -> tuple[float, float, dict[str, pstats
         stats: dict[str, pstats.Stats] = {}
         profiler = cProfile.Profile() if profile else None
         cpu = time.process_time()  # the store's writer thread commits for the loop: its CPU counts too
+        waits = resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
         if profiler:
             profiler.enable()
         asyncio.run(report_from_loop(log, actor, commands))
@@ -65,6 +67,7 @@ def one_run(reports: int, profile: bool) -> tuple[float, float, dict[str, pstats
             profiler.disable()
             stats["save"] = pstats.Stats(profiler)
         save = (time.process_time() - cpu) / reports
+        switches = (resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw - waits) / reports
         last = log.recorder.max_notification_id() or 0
 
         cpu = time.process_time()
@@ -76,7 +79,7 @@ def one_run(reports: int, profile: bool) -> tuple[float, float, dict[str, pstats
             projections.stop()
         project = (time.process_time() - cpu) / reports
         log.close()
-        return save, project, stats
+        return save, project, switches, stats
 
 
 async def report_from_loop(log: Any, actor: Actor, commands: list[Any], clients: int = CLIENTS) -> None:
@@ -142,17 +145,19 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="also profile each side once (cProfile) and print call counts")
     parser.add_argument("--top", type=int, default=25, help="functions to print per profile (default 25)")
     args = parser.parse_args()
-    saves, projects = [], []
+    saves, projects, waits = [], [], []
     for run in range(args.runs):
-        save, project, _ = one_run(args.reports, False)
+        save, project, switches, _ = one_run(args.reports, False)
         saves.append(save)
         projects.append(project)
-        print(f"run {run + 1}: save {1e6 * save:.0f} µs CPU per report (loop and writer), projections {1e6 * project:.0f} µs CPU per report (process)")
-    print(f"medians: save {1e6 * statistics.median(saves):.0f} µs, projections {1e6 * statistics.median(projects):.0f} µs per report; "
-          f"load average {os.getloadavg()[0]:.2f}")
+        waits.append(switches)
+        print(f"run {run + 1}: save {1e6 * save:.0f} µs CPU per report (loop and writer), {switches:.2f} voluntary context switches "
+              f"per report (a thread waiting: for the GIL, a lock or the disk), projections {1e6 * project:.0f} µs CPU per report (process)")
+    print(f"medians: save {1e6 * statistics.median(saves):.0f} µs and {statistics.median(waits):.2f} switches, "
+          f"projections {1e6 * statistics.median(projects):.0f} µs per report; load average {os.getloadavg()[0]:.2f}")
     if args.profile:
         RESULTS.mkdir(exist_ok=True)
-        _, _, stats = one_run(args.reports, True)
+        *_, stats = one_run(args.reports, True)
         sides = {"save": stats["save"], "project": profile_projections(args.reports)}
         for name, side in sides.items():
             side.dump_stats(RESULTS / f"report_cost-{name}.pstats")
