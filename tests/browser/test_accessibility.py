@@ -111,6 +111,23 @@ def site(tmp_path_factory, chromium_path) -> Iterator[Site]:
         server.stop()
 
 
+def recording_with_consent(reception: httpx.Client) -> str:
+    """A recording the practice makes, with the patient's consent: the path of its page."""
+    page = reception.get("/recordings/new").text
+    made = reception.post("/recordings", data={
+        "csrf_token": csrf_from(page), "submission_key": field_from(page, "submission_key"), "nhs_number": "9434765919",
+        "clinician": "Dr Ada Registrar", "recorded_on": date.today().isoformat(), "purpose": "training", "medium": "video",
+    })
+    assert made.status_code == 303, made.text
+    recording = made.headers["location"]
+    consented = reception.post(f"{recording}/consent", data={
+        "csrf_token": csrf_from(page), "form": "written", "given_on": date.today().isoformat(), "purposes": "training", "audiences": "trainer",
+        "circumstances": "Tutorials only", "keep_until": (date.today() + timedelta(days=365)).isoformat(),
+    })
+    assert consented.status_code == 303, consented.text
+    return recording
+
+
 def build_site(server: LiveServer) -> Site:
     with http_client(server, ROLES["reception"]) as reception:
         incident = log_incident_with_responses(reception)
@@ -145,6 +162,13 @@ def build_site(server: LiveServer) -> Site:
         assert received.status_code == 303, received.text
         request_path = received.headers["location"].split("?")[0]
         pages["governance"] += [("disclosure", request_path), ("disclosure-scope", f"{request_path}/scope")]
+    with http_client(server, ROLES["reception"]) as reception:
+        consented, filed = recording_with_consent(reception), recording_with_consent(reception)
+        token = csrf_from(reception.get("/recordings/new").text)
+        response = reception.post(f"{filed}/file", data={"csrf_token": token, "kept_at": "Training drive", "sha256": "ab" * 32, "size": "100"})
+        assert response.status_code == 303, response.text
+        pages["reception"] += [("recordings", "/recordings"), ("recording-new", "/recordings/new"), ("recording-consented", consented)]
+        pages["manager"].append(("recording", filed))
     return Site(server, pages)
 
 

@@ -128,7 +128,7 @@ def settings(request, tmp_path: Path) -> Settings:
 @pytest.fixture
 def world(client_for, web_app) -> dict[str, Any]:
     """Something of every kind to aim at: incidents of both kinds, a disclosure request, a
-    notice, and a staff account for the staff pages (not one the fuzz signs in as)."""
+    notice, a practice recording, and a staff account for the staff pages (not one the fuzz signs in as)."""
     sue, mo, gill = (client_for(name) for name in ROLES)
     filming = log_filming(sue).rsplit("/", 1)[1]
     page = sue.get("/incidents/new/recording")
@@ -141,7 +141,10 @@ def world(client_for, web_app) -> dict[str, Any]:
     assert gill.post("/staff", data={"csrf_token": csrf_from(page.text), "username": "fuzz.target", "display_name": "Target", "roles": "reception"}).status_code == 200
     staff_pages = set(re.findall(r"/staff/([0-9a-f-]{36})", gill.get("/staff").text))
     target = next(i for i in staff_pages if "fuzz.target" in gill.get(f"/staff/{i}").text)
-    ids = {"incident_id": filming, "record_id": filming, "request_id": request_id, "notice_id": notice_id, "account_id": str(target), "kind": "filming"}
+    page = sue.get("/recordings/new")
+    made = sue.post("/recordings", data={"csrf_token": csrf_from(page.text), "submission_key": field_from(page.text, "submission_key"), "nhs_number": "9434765919", "clinician": "Dr Reg", "recorded_on": "2026-01-01", "purpose": "training", "medium": "audio"})
+    recording_id = made.headers["location"].rsplit("/", 1)[1]
+    ids = {"recording_id": recording_id, "incident_id": filming, "record_id": filming, "request_id": request_id, "notice_id": notice_id, "account_id": str(target), "kind": "filming"}
     return {"ids": ids, "clients": {name: client_for(name) for name in ROLES}, "anonymous": client_for()}
 
 

@@ -30,6 +30,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
 from incidents.application import commands as c
+from incidents.application.practice_recordings import MakeRecording
 from incidents.bootstrap import open_log
 from incidents.settings import Settings
 from incidents.web.app import create_app
@@ -44,6 +45,7 @@ STAFF = frozenset({RECEPTION, MANAGER, GOVERNANCE})
 MANAGERS = frozenset({MANAGER})
 GOVERNANCE_ONLY = frozenset({GOVERNANCE})
 OVERSEERS = frozenset({MANAGER, GOVERNANCE})  # the practice-wide views: what managers run, governance reads
+RECORDING_MAKERS = frozenset({RECEPTION, MANAGER})
 PRACTICE = "A81001"
 PASSWORD = "a long enough password"
 USERNAMES = {RECEPTION: "sue.reception", MANAGER: "mo.manager", GOVERNANCE: "gill.governance", MANAGER_AND_GOVERNANCE: "pat.partner"}
@@ -139,6 +141,24 @@ MATRIX: dict[tuple[str, str], frozenset[str] | Rule] = {
     ("POST", "/retention/{record_id}/lift-hold"): GOVERNANCE_ONLY,
     ("POST", "/retention/{record_id}/keep"): GOVERNANCE_ONLY,
     ("POST", "/retention/{record_id}/dispose"): GOVERNANCE_ONLY,
+    # Recordings the practice makes. There is no clinician role (the clinician is named on the
+    # record): reception and managers register a recording and record its consent, review,
+    # variation, withdrawal and the medical-record note; managers record each use and its
+    # destruction; every member of staff reads it, prints its consent form and checks a file.
+    ("GET", "/recordings"): STAFF,
+    ("GET", "/recordings/new"): RECORDING_MAKERS,
+    ("POST", "/recordings"): RECORDING_MAKERS,  # posted empty: refused as a form (422)
+    ("GET", "/recordings/{recording_id}"): STAFF,
+    ("GET", "/recordings/{recording_id}/consent-form.pdf"): STAFF,
+    ("POST", "/recordings/{recording_id}/consent"): RECORDING_MAKERS,
+    ("POST", "/recordings/{recording_id}/file"): RECORDING_MAKERS,
+    ("POST", "/recordings/{recording_id}/review-offered"): RECORDING_MAKERS,
+    ("POST", "/recordings/{recording_id}/reviewed"): RECORDING_MAKERS,
+    ("POST", "/recordings/{recording_id}/vary"): RECORDING_MAKERS,
+    ("POST", "/recordings/{recording_id}/withdraw"): RECORDING_MAKERS,
+    ("POST", "/recordings/{recording_id}/noted"): RECORDING_MAKERS,
+    ("POST", "/recordings/{recording_id}/uses"): MANAGERS,
+    ("POST", "/recordings/{recording_id}/destroy"): MANAGERS,
 }
 
 
@@ -190,8 +210,12 @@ def world(tmp_path_factory) -> Iterator[World]:
         c.ReportFilming(submission_key=uuid.uuid4().hex, occurred_at=when, area="waiting_area", filmer="patient", people_captured="staff_and_patients", children_present="no"),  # type: ignore[arg-type]
         actor,
     )
+    recording = log.make_recording(
+        MakeRecording(submission_key=uuid.uuid4().hex, nhs_number="9434765919", clinician="Dr Reg", recorded_on=when.date(), purpose="training", medium="video"),  # type: ignore[arg-type]
+        actor,
+    )
     app = create_app(settings, opened)
-    yield World(app, {"incident_id": str(incident.id), "record_id": str(incident.id), "account_id": str(log.account_id("target.reception")), "kind": "filming"})
+    yield World(app, {"recording_id": str(recording.id), "incident_id": str(incident.id), "record_id": str(incident.id), "account_id": str(log.account_id("target.reception")), "kind": "filming"})
     for stop in app.state.on_shutdown:
         stop()
     log.close()

@@ -28,6 +28,7 @@ from .call_recording import CallRecording
 from .checkpoints import StoreCheckpoints
 from .exports import EvidenceExports
 from .filmers import PatientsFilming
+from .practice_recordings import PracticeRecordings
 from .references import EarlierReferences
 from .retention import RecordsRetention
 from .records import (  # the names web and the CLI import from here
@@ -81,7 +82,7 @@ class OneTimePassword:
     expires_at: datetime
 
 
-class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences, RecordsRetention, CallRecording):
+class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences, RecordsRetention, CallRecording, PracticeRecordings):
     """Incidents and the staff accounts that record them, in one event store."""
 
     name = "incidents"

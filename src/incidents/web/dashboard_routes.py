@@ -21,7 +21,7 @@ from markupsafe import Markup
 from incidents.application.notices import RequiredNotice
 from incidents.application.service import INCIDENT_KINDS, Actor, IncidentLog
 from incidents.domain.disclosure import REQUESTER_TYPES
-from incidents.projections.action_queue import DISCLOSURE, DISCLOSURE_DUE, RETENTION_REVIEW, ActionItem, HeldRecord, IdleIncident, actions_seen_by
+from incidents.projections.action_queue import DISCLOSURE, DISCLOSURE_DUE, PRACTICE_RECORDING, RETENTION_REVIEW, ActionItem, HeldRecord, IdleIncident, actions_seen_by
 from incidents.projections.figures import DashboardFigures
 from incidents.projections.summaries import MAX_PAGE_SIZE, SummaryQuery
 
@@ -62,6 +62,8 @@ def item_link(item: ActionItem) -> str:
         return f"/retention/{item.incident_id}"
     if item.kind == DISCLOSURE:
         return f"/disclosures/{item.incident_id}"
+    if item.kind == PRACTICE_RECORDING:
+        return f"/recordings/{item.incident_id}"
     return f"/incidents/{item.incident_id}"
 
 
@@ -72,6 +74,8 @@ def item_subject(item: ActionItem) -> str:
         if requester is None:
             return "Disclosure request"
         return f"Request from {REQUESTER_TYPES.get(requester.requester_type, requester.requester_type)}, ref {requester.reference}"
+    if item.kind == PRACTICE_RECORDING:
+        return f"A recording the practice made: {item.detail[:1].lower()}{item.detail[1:]}" if item.detail else "A recording the practice made"
     return INCIDENT_KINDS[item.kind].TITLE
 
 

@@ -31,6 +31,7 @@ LINKS = (
     Link("/reports/monthly", "Monthly report", OVERSEERS, "/reports"),
     Link("/notices", "Notices", MANAGERS, "/notices"),
     Link("/call-recording", "Call recording", OVERSEERS, "/call-recording"),
+    Link("/recordings", "Practice recordings", ALL_ROLES, "/recordings"),
     Link("/disclosures", "Disclosure requests", GOVERNANCE, "/disclosures"),
     Link("/retention", "Retention review", GOVERNANCE, "/retention"),
     Link("/staff", "Staff accounts", GOVERNANCE, "/staff"),

@@ -22,6 +22,10 @@ only decides, when the queue is read, which items are overdue.
   ends it, and use of the record (any new event of an incident) moves it on. Beside the items,
   each record's place on the schedule and its legal hold are kept in action_retention (the
   dashboard lists the records on hold).
+- destroy_recording: a recording the practice made (kind "practice_recording"), to destroy from
+  the UK day after its recording day while no consent is on record, the day after the agreed
+  retention date once consent is given, or the day consent is withdrawn; shown from that day, to
+  managers; recording its destruction ends it.
 
 Beside the items, each open incident keeps when it last saw activity (reported, a response, a
 note, a correction, a review, a reopening): `idle` lists those quiet for longer than the reader
@@ -38,10 +42,12 @@ from typing import Any, Callable, Iterable
 from uuid import UUID
 
 from incidents.application.disclosures import DISCLOSURE_ROLES
+from incidents.application.practice_recordings import RECORDING_KEEPERS
 from incidents.application.retention import RETENTION_ROLES
 from incidents.domain.disclosure import DisclosureRequest
 from incidents.domain.filming import WARNING_VALIDITY_MONTHS, FilmingIncident, person_filming
 from incidents.domain.incident import Incident
+from incidents.domain.practice_recording import PracticeRecording
 from incidents.domain.kinds import kind_of
 from incidents.domain.recording import RecordingEpisode
 from incidents.domain.retention import INCIDENT as INCIDENT_RULE, SERIOUS_INCIDENT, HOLD_REASONS, RecordRetention, is_serious, is_use, request_rule
@@ -75,11 +81,13 @@ DISCLOSURE_DUE = Action("disclosure_due", "Respond to the disclosure request", "
 RETENTION_REVIEW = Action(
     "retention_review", "Review for retention: keep or dispose of the record", "Review from", from_due_date=True, roles=RETENTION_ROLES
 )
-ACTIONS: dict[str, Action] = {a.code: a for a in (REVIEW, COPY, WARNING_WINDOW, DISCLOSURE_DUE, RETENTION_REVIEW)}
+DESTROY_RECORDING = Action("destroy_recording", "Destroy the recording", "Destroy from", from_due_date=True, roles=RECORDING_KEEPERS)
+ACTIONS: dict[str, Action] = {a.code: a for a in (REVIEW, COPY, WARNING_WINDOW, DISCLOSURE_DUE, RETENTION_REVIEW, DESTROY_RECORDING)}
 WINDOWS: tuple[str, ...] = tuple(a.code for a in ACTIONS.values() if a.is_window)
 FROM_DUE_DATE: tuple[str, ...] = tuple(a.code for a in ACTIONS.values() if a.from_due_date)
 ENDED_BY_CLOSE: tuple[str, ...] = (REVIEW.code, COPY.code)
 DISCLOSURE = "disclosure"  # the kind of a disclosure request's items
+PRACTICE_RECORDING = "practice_recording"  # the kind of a recording the practice made
 # The events of an open incident that count as someone working on it.
 ACTIVITY = (Incident.Responded, Incident.NoteAdded, Incident.Corrected, Incident.Reviewed)
 
@@ -406,3 +414,23 @@ class ActionQueue(FoldingProjection):
     @fold_event.register
     def _(self, e: RecordRetention.DisposalDecided) -> None:
         self.fold.disposal_decided(e.record_id)
+
+    # Recordings the practice makes: when each is to be destroyed (DESTROY_RECORDING).
+
+    @fold_event.register
+    def _(self, e: PracticeRecording.Made) -> None:
+        due = uk_day_start(e.recorded_on + timedelta(days=1))
+        self.fold.destruction_due(e.originator_id, due, e.timestamp, "No consent on record: it must not be used", e.practice)
+
+    @fold_event.register
+    def _(self, e: PracticeRecording.ConsentGiven) -> None:
+        due = uk_day_start(e.keep_until + timedelta(days=1))
+        self.fold.destruction_due(e.originator_id, due, e.timestamp, f"Kept until {e.keep_until:%d %b %Y}, as the patient agreed")
+
+    @fold_event.register
+    def _(self, e: PracticeRecording.ConsentWithdrawn) -> None:
+        self.fold.destruction_due(e.originator_id, uk_day_start(e.withdrawn_on), e.timestamp, "The patient withdrew consent", sooner=True)
+
+    @fold_event.register
+    def _(self, e: PracticeRecording.Destroyed) -> None:
+        self.fold.item_done(e.originator_id, (DESTROY_RECORDING.code,))

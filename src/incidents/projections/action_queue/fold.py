@@ -13,7 +13,7 @@ from incidents.projections.folding import Fold
 
 from incidents.domain.retention import hold_reason_phrase, years_after
 
-from . import COPY, DISCLOSURE, DISCLOSURE_DUE, RETENTION_REVIEW, REVIEW, SERIOUS_INCIDENT, WARNING_WINDOW, WINDOWS, Requester, uk_day_start, who_filmed
+from . import COPY, DESTROY_RECORDING, DISCLOSURE, PRACTICE_RECORDING, DISCLOSURE_DUE, RETENTION_REVIEW, REVIEW, SERIOUS_INCIDENT, WARNING_WINDOW, WINDOWS, Requester, uk_day_start, who_filmed
 
 ItemKey = tuple[UUID, str]  # (incident or request id, action)
 # An incident: [practice, kind, copy_since, copy_due, idle_since (None once closed), filmer (who_filmed)].
@@ -184,6 +184,18 @@ class ActionFold(Fold):
         item = self._item((item_id, action))
         if item is not None:
             self._put((item_id, action), [item[PRACTICE], item[KIND], self.stored(due_at), item[SINCE], item[DETAIL]])
+
+    def destruction_due(self, record_id: UUID, due_at: datetime, since: datetime, detail: str, practice: str | None = None, sooner: bool = False) -> None:
+        """A practice recording's destruction item: made with its practice, then moved (the reason
+        with it); `sooner` never moves it later (a withdrawal after the agreed period ended)."""
+        key = (record_id, DESTROY_RECORDING.code)
+        item = self._item(key) if practice is None else None
+        if practice is None and item is None:
+            return
+        due = self.stored(due_at)
+        if sooner and item is not None and item[DUE_AT] < due:
+            due = item[DUE_AT]
+        self._put(key, [practice or item[PRACTICE], PRACTICE_RECORDING, due, self.stored(since), detail])  # type: ignore[index]
 
     # Retention ---------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 // Incidents: progressive enhancement only. Every page works without this file.
 import { initAll } from './nhsuk.mjs'
+import { initFingerprints } from './fingerprint.js'
 
 // NHS.UK frontend marks a radio that reveals a question aria-expanded, which ARIA does not allow on a
 // radio (axe: aria-allowed-attr; GOV.UK Frontend dropped it for that reason): the question follows its radio.
@@ -7,6 +8,7 @@ const dropExpanded = () => document.querySelectorAll('input[type="radio"][aria-e
 
 initAll()
 dropExpanded()
+initFingerprints()
 // A block HTMX swaps in (the incident page's forms) gets its components too: radios that reveal a question.
 document.addEventListener('htmx:load', (event) => { if (event.detail.elt !== document.body) initAll({ scope: event.detail.elt }); dropExpanded() })
 // After the frontend's own handlers, which run first (on the radios, and on pageshow, registered by initAll).

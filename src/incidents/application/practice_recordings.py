@@ -1,0 +1,172 @@
+"""Recordings the practice makes, in the application: reception and managers make the record and
+its consent (there is no clinician role: the clinician is named on the record); managers record
+each use and the destruction; every member of staff may read a record, print its consent form and
+check a file against its fingerprint."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+
+from ..domain.practice_recording import PracticeRecording
+from ..domain.values import nhs_number
+from . import commands as c
+from .days import Day
+from .records import Actor, NotFound, Records, Saved
+
+PRACTICE_RECORDINGS = "practice_recordings"  # the practice's list
+RECORDING_MAKERS = ("reception", "manager")  # make the record, its consent, review, note, withdrawal
+RECORDING_KEEPERS = ("manager",)  # record each use, and the destruction
+RECORDING_READERS = ("reception", "manager", "governance")
+
+
+class PracticeRecordingNotFound(NotFound):
+    what = "recording"
+
+
+def _codes(value: Any) -> Any:
+    """Ticked boxes as a list; a form field may also send them comma-separated."""
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
+Codes = Annotated[list[str], BeforeValidator(_codes)]
+Text = Annotated[c.ShortText, StringConstraints(min_length=1)]
+Required = Annotated[c.Note, StringConstraints(min_length=1)]
+
+
+class MakeRecording(c.Command):
+    submission_key: c.SubmissionKey
+    nhs_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(c._field_error(nhs_number))]
+    clinician: Text
+    recorded_on: Day
+    purpose: Annotated[str, c._choice(PracticeRecording.PURPOSES, "the purpose")]
+    medium: Annotated[str, c._choice(PracticeRecording.MEDIA, "video or audio")]
+
+
+class GiveConsent(c.Command):
+    recording_id: UUID
+    form: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    witness: c.ShortText = ""
+    given_on: Day
+    purposes: Codes = Field(default_factory=list)
+    audiences: Codes = Field(default_factory=list)
+    circumstances: Required
+    keep_until: Day
+
+
+class RegisterFile(c.Command):
+    recording_id: UUID
+    kept_at: Text
+    sha256: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
+    size: Annotated[int, Field(gt=0)]
+
+
+class OfferReview(c.Command):
+    recording_id: UUID
+    answer: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class RecordReview(c.Command):
+    recording_id: UUID
+    reviewed_on: Day
+
+
+class VaryConsent(c.Command):
+    recording_id: UUID
+    purposes: Codes = Field(default_factory=list)
+    audiences: Codes = Field(default_factory=list)
+    reason: Required
+
+
+class WithdrawConsent(c.Command):
+    recording_id: UUID
+    withdrawn_on: Day
+    how: Required
+
+
+class NoteInMedicalRecord(c.Command):
+    recording_id: UUID
+    noted_on: Day
+
+
+class RecordUse(c.Command):
+    recording_id: UUID
+    used_on: Day
+    shown_to: Annotated[str, c._choice(PracticeRecording.AUDIENCES, "who saw or heard it")]
+    shown_to_names: Text
+    purpose: Annotated[str, c._choice(PracticeRecording.PURPOSES, "the purpose of this use")]
+    note: c.Note = ""
+
+
+class DestroyRecording(c.Command):
+    recording_id: UUID
+    destroyed_on: Day
+    how: Required
+
+
+class PracticeRecordings(Records):
+    def make_recording(self, cmd: MakeRecording, actor: Actor) -> Saved:
+        actor.require(*RECORDING_MAKERS)
+        return self.add_listed(
+            actor,
+            PRACTICE_RECORDINGS,
+            lambda ref: PracticeRecording.make(
+                actor.practice, cmd.submission_key, cmd.nhs_number, cmd.clinician, cmd.recorded_on, cmd.purpose, cmd.medium, ref=ref
+            ),
+            prefix=PracticeRecording.PREFIX,
+        )
+
+    def _change_recording(self, actor: Actor, recording_id: UUID, roles: tuple[str, ...], call: Any) -> Saved:
+        actor.require(*roles)
+        return self.change(actor, lambda: self.get_practice_recording(actor, recording_id), call)
+
+    def give_consent(self, cmd: GiveConsent, actor: Actor) -> Saved:
+        return self._change_recording(actor, cmd.recording_id, RECORDING_MAKERS, lambda r: r.give_consent(
+            cmd.form, cmd.witness, cmd.given_on, cmd.purposes, cmd.audiences, cmd.circumstances, cmd.keep_until,
+        ))
+
+    def register_file(self, cmd: RegisterFile, actor: Actor) -> Saved:
+        return self._change_recording(actor, cmd.recording_id, RECORDING_MAKERS, lambda r: r.register_file(cmd.kept_at, cmd.sha256, cmd.size))
+
+    def offer_review(self, cmd: OfferReview, actor: Actor) -> Saved:
+        return self._change_recording(actor, cmd.recording_id, RECORDING_MAKERS, lambda r: r.offer_review(cmd.answer))
+
+    def record_review(self, cmd: RecordReview, actor: Actor) -> Saved:
+        return self._change_recording(actor, cmd.recording_id, RECORDING_MAKERS, lambda r: r.record_review(cmd.reviewed_on))
+
+    def vary_consent(self, cmd: VaryConsent, actor: Actor) -> Saved:
+        return self._change_recording(actor, cmd.recording_id, RECORDING_MAKERS, lambda r: r.vary_consent(cmd.purposes, cmd.audiences, cmd.reason))
+
+    def withdraw_consent(self, cmd: WithdrawConsent, actor: Actor) -> Saved:
+        return self._change_recording(actor, cmd.recording_id, RECORDING_MAKERS, lambda r: r.withdraw_consent(cmd.withdrawn_on, cmd.how))
+
+    def note_in_medical_record(self, cmd: NoteInMedicalRecord, actor: Actor) -> Saved:
+        return self._change_recording(actor, cmd.recording_id, RECORDING_MAKERS, lambda r: r.note_in_medical_record(cmd.noted_on))
+
+    def record_use(self, cmd: RecordUse, actor: Actor) -> Saved:
+        return self._change_recording(actor, cmd.recording_id, RECORDING_KEEPERS, lambda r: r.record_use(
+            cmd.used_on, cmd.shown_to, cmd.shown_to_names, cmd.purpose, cmd.note,
+        ))
+
+    def destroy_recording(self, cmd: DestroyRecording, actor: Actor) -> Saved:
+        return self._change_recording(actor, cmd.recording_id, RECORDING_KEEPERS, lambda r: r.destroy(cmd.destroyed_on, cmd.how))
+
+    # Queries --------------------------------------------------------------
+
+    def get_practice_recording(self, actor: Actor, recording_id: UUID) -> PracticeRecording:
+        actor.require(*RECORDING_READERS)
+        return self.get(actor, recording_id, PracticeRecording, PracticeRecordingNotFound)
+
+    def practice_recordings(self, actor: Actor) -> list[PracticeRecording]:
+        """The practice's recordings, in the order they were made."""
+        actor.require(*RECORDING_READERS)
+        return list(self.listed_records(actor, PRACTICE_RECORDINGS))
+
+    def practice_recording_history(self, actor: Actor, recording_id: UUID) -> list[Any]:
+        """Every event of the recording, oldest first: its consent and custody, as they happened."""
+        self.get_practice_recording(actor, recording_id)
+        return list(self.events.get(recording_id))
