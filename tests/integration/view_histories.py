@@ -24,7 +24,7 @@ from incidents.application.records import UK
 from incidents.application.service import IncidentLog
 from incidents.bootstrap import Opened
 from incidents.domain.values import DomainError
-from incidents.projections.running.runner import batch_view_writes
+from incidents.sqlite_subscription import SQLitePollingSubscription
 from tests.conftest import PG_HOST, PG_PORT, unavailable
 
 PRACTICES = ("A81001", "B82002")
@@ -55,7 +55,10 @@ def run_projection(opened: Opened, projection: Any, views: dict[str, Any]) -> Pr
         env=view_env(opened, projection.name),
     )
     runner.__enter__()
-    batch_view_writes(runner)
+    subscription = getattr(runner._subscription, "subscription", None)  # the recorder's own
+    if isinstance(subscription, SQLitePollingSubscription):  # batched as start_projections does
+        subscription.before_reading = runner.view.flush  # set first: a buffered write is always flushed
+        runner.view.start_batching()
     return runner
 
 
