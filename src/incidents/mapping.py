@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ssl
 import zlib
 from typing import Any, Callable, Hashable, cast
 from uuid import UUID
@@ -65,8 +66,12 @@ class KeptKeyAESCipher(AESCipher):
         # A single key writes the library's own layout, so a store that never rotated stays as it was.
         self._mark = RING_MARK + cipher_key_id(self.key) if len(raws) > 1 else b""
 
+    # OpenSSL's generator, as strong as os.urandom, keeps the GIL: os.urandom's system call lets it
+    # go, and an app saving on its event loop then waits for its writer thread to hand it back.
+    random_bytes = staticmethod(ssl.RAND_bytes)
+
     def encrypt(self, plaintext: bytes) -> bytes:
-        nonce = AESCipher.random_bytes(12)
+        nonce = self.random_bytes(12)
         sealed = self._aesgcm.encrypt(nonce, plaintext, None)
         return self._mark + nonce + sealed[-16:] + sealed[:-16]  # the tag first, as the library stores it
 

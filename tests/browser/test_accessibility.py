@@ -123,7 +123,8 @@ def build_site(server: LiveServer) -> Site:
             ("error-404", f"/incidents/{uuid.uuid4()}"),
         ],
         "manager": [("dashboard", "/dashboard"), ("incident-list", "/incidents"), ("monthly-report", "/reports/monthly"),
-                    ("notices", "/notices"), ("notice-new", "/notices/new"), ("incident-manager", incident)],
+                    ("notices", "/notices"), ("notice-new", "/notices/new"), ("incident-manager", incident),
+                    ("call-recording", "/call-recording"), ("call-listen", "/call-recording/listenings/new")],
         "governance": [("staff", "/staff"), ("staff-new", "/staff/new"), ("staff-account", f"/staff/{IncidentLog.account_id(ROLES['reception'])}"),
                        ("disclosures", "/disclosures"), ("disclosure-new", "/disclosures/new"), ("practice-settings", "/practice")],
     }

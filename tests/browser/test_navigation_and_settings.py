@@ -5,8 +5,6 @@ lead names the practice on the settings page, whose error summary says what is w
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from playwright.sync_api import expect
 
@@ -15,9 +13,6 @@ from tests.browser.test_manager_dashboard import sign_in_at_desk
 from tests.conftest import Account
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-SHOTS = "/tmp/shots/i17-nav"
-
 
 @pytest.fixture
 def partner(live_server_factory):
@@ -91,8 +86,7 @@ def test_the_practice_settings_page_saves_the_name_and_shows_its_errors(live_ser
     expect(page.locator("#name-error")).to_contain_text("Enter the practice's name")
     assert page.title().startswith("Error: ")
     expect(page.get_by_label("Address")).to_have_value("1 River Road\nLeeds\nLS1 4AP")  # what was typed is kept
-    for path in screenshot(page, "practice-settings-error"):
-        shutil.copy(path, SHOTS)
+    screenshot(page, "practice-settings-error")
 
     page.get_by_label("Practice name").fill("Riverside Surgery")
     page.get_by_role("button", name="Save practice details").tap()
@@ -100,6 +94,5 @@ def test_the_practice_settings_page_saves_the_name_and_shows_its_errors(live_ser
     expect(page.locator(".nhsuk-error-summary")).to_have_count(0)
     page.reload()
     expect(page.get_by_label("Practice name")).to_have_value("Riverside Surgery")
-    for path in screenshot(page, "practice-settings-saved"):
-        shutil.copy(path, SHOTS)
+    screenshot(page, "practice-settings-saved")
     tablet.watch.assert_clean()

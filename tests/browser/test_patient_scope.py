@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, TABLET
+from tests.browser.conftest import PASSWORD, SCREENSHOTS, TABLET
 from tests.browser.test_manager_dashboard import sign_in_at_desk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-SHOTS = Path("/tmp/shots/i18-patient")
+SHOTS = SCREENSHOTS
 PATIENT_SHOWN = "943 476 5919"
 OTHERS_SHOWN = ("943 476 5870", "943 476 5862")  # the demo's other patients
 

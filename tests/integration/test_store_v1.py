@@ -215,3 +215,23 @@ def test_a_bundle_exported_before_bundles_were_kept_reads_and_says_it_cannot_be_
             raise AssertionError("a bundle never kept was found")
     finally:
         opened.log.close()
+
+
+def test_a_request_received_before_call_recording_requests_reads_with_no_call(tmp_path):
+    """Received events stored before requests could name a call lack call_at and caller_number."""
+    from incidents.application.service import Actor
+
+    for name in STORE_FILES:
+        shutil.copy(FIXTURE / name, tmp_path / name)
+    opened = open_log(Settings(data_dir=tmp_path, practice="A81001"))
+    try:
+        governance = Actor(UUID(int=1), "fixture.governance", "Fixture Governance", "A81001", ("governance",))
+        [summary] = opened.log.requests(governance)
+        request = opened.log.get_request(governance, summary.request_id)
+        assert (request.call_at, request.caller_number) == (None, "")
+        received = opened.log.request_history(governance, request.id)[0]
+        assert "Call" not in dict(received.details)
+        manager = Actor(UUID(int=2), "fixture.manager", "Fixture Manager", "A81001", ("manager",))
+        assert opened.log.call_policy(manager) is None  # no policy in an earlier release's store
+    finally:
+        opened.log.close()

@@ -45,12 +45,12 @@ def test_a_single_key_writes_what_the_library_reads():
 def test_an_old_event_whose_nonce_begins_like_the_mark_is_still_read():
     old, new = new_cipher_key(), new_cipher_key()
     single = mapper(EventMapper, KeptKeyAESCipher, old, compressed=False).cipher
-    original = AESCipher.random_bytes
-    AESCipher.random_bytes = staticmethod(lambda n: (RING_MARK + cipher_key_id(base64.b64decode(new)) + b"\0" * 12)[:n])
+    original = KeptKeyAESCipher.random_bytes
+    KeptKeyAESCipher.random_bytes = staticmethod(lambda n: (RING_MARK + cipher_key_id(base64.b64decode(new)) + b"\0" * 12)[:n])
     try:
         sealed = single.encrypt(b'{"a": 1}')
     finally:
-        AESCipher.random_bytes = original
+        KeptKeyAESCipher.random_bytes = original
     assert sealed.startswith(RING_MARK + cipher_key_id(base64.b64decode(new)))
     ring = mapper(EventMapper, KeptKeyAESCipher, f"{new},{old}", compressed=False).cipher
     assert ring.decrypt(sealed) == b'{"a": 1}'

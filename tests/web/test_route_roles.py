@@ -109,6 +109,13 @@ MATRIX: dict[tuple[str, str], frozenset[str] | Rule] = {
     ("GET", "/notices/{notice_id}"): MANAGERS,
     ("POST", "/notices/{notice_id}/revise"): MANAGERS,
     ("POST", "/notices/{notice_id}/withdraw"): MANAGERS,
+    # The call recording policy (managers and governance keep it); any member of staff may ask to
+    # listen to a recording, and the policy refuses a role it does not name (422, with the reason)
+    ("GET", "/call-recording"): OVERSEERS,
+    ("POST", "/call-recording"): OVERSEERS,  # posted empty: refused as a form (422), nothing changed
+    ("POST", "/call-recording/end"): OVERSEERS,
+    ("GET", "/call-recording/listenings/new"): STAFF,
+    ("POST", "/call-recording/listenings"): STAFF,
     # Disclosure requests (governance)
     ("GET", "/disclosures"): GOVERNANCE_ONLY,
     ("GET", "/disclosures/new"): GOVERNANCE_ONLY,

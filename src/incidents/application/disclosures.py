@@ -5,7 +5,7 @@ export is also an entry in the chain of custody of each incident it carried."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Callable
 from uuid import UUID
 
@@ -42,6 +42,8 @@ class ReceiveRequest(c.Command):
     received_on: Day
     due_on: OptionalDay = None  # blank: computed from the requester type
     nhs_number: c.ShortText = ""  # the patient the request is about (a subject access request's): the scope proposes their records
+    call_at: datetime | None = None  # a call recording request's call (UK time on the form)
+    caller_number: c.ShortText = ""  # the number the call was from or to, when known
 
 
 class ExtendRequest(c.Command):
@@ -200,6 +202,8 @@ def _details(event: Any) -> tuple[tuple[str, str], ...]:
             ("Their reference", event.reference),
             ("Received", _day(event.received_on)),
             ("Due", _day(event.due_on)),
+            *((("Call", f"{event.call_at.astimezone(UK):%d %b %Y at %H:%M}"), ("Caller's number", getattr(event, "caller_number", "") or "Not given"))
+              if getattr(event, "call_at", None) else ()),
         )
     if name == "Extended":
         told_on = getattr(event, "told_on", None)

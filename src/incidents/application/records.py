@@ -45,6 +45,7 @@ class References:
     def __init__(self, records: Application) -> None:
         self._records = records
         self._last: dict[Numbering, int] = {}
+        self._logs: dict[Numbering, EventSourcedLog[Listed]] = {}  # each made once: its id is a hash of its name
         self._lock = threading.Lock()
 
     @staticmethod
@@ -52,7 +53,10 @@ class References:
         return recorded_now().astimezone(UK).year
 
     def _log(self, numbering: Numbering) -> EventSourcedLog[Listed]:
-        return EventSourcedLog(self._records.events, list_id(numbering.practice, numbering.listing), Listed)
+        log = self._logs.get(numbering)
+        if log is None:
+            log = self._logs[numbering] = EventSourcedLog(self._records.events, list_id(numbering.practice, numbering.listing), Listed)
+        return log
 
     def next(self, numbering: Numbering) -> str:
         with self._lock:

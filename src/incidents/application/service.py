@@ -24,6 +24,7 @@ from ..domain.references import Numbering
 from ..domain.signing_key import SIGNING_KEY_ID
 from ..domain.values import DomainError
 from . import commands as c
+from .call_recording import CallRecording
 from .checkpoints import StoreCheckpoints
 from .exports import EvidenceExports
 from .filmers import PatientsFilming
@@ -80,7 +81,7 @@ class OneTimePassword:
     expires_at: datetime
 
 
-class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences, RecordsRetention):
+class IncidentLog(EvidenceExports, StoreCheckpoints, EarlierReferences, RecordsRetention, CallRecording):
     """Incidents and the staff accounts that record them, in one event store."""
 
     name = "incidents"

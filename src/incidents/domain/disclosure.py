@@ -23,10 +23,12 @@ from .values import (
     InvalidValue,
     bounded_text,
     choice,
+    past_time,
     practice_code,
     required_text,
 )
 from .values import nhs_number as valid_nhs_number
+from .call_recording import caller_number as caller_number_of
 
 REQUEST_NAMESPACE = uuid.UUID("3d7f1b2a-8c4e-4a9d-b6f0-2e5c7a9d1f34")
 
@@ -39,7 +41,11 @@ REQUESTER_TYPES = {
     "ico": "Information Commissioner's Office",
     "complaint": "Complaint",
     "defence_organisation": "Medical defence organisation",
+    "call_recording": "Copy of a call recording (the caller, a complaint or a claim)",
 }
+CALL_RECORDING = "call_recording"
+# A caller asking for their own call makes a subject access request: the right of access is offered.
+RIGHT_OF_ACCESS_TYPES = ("subject_access", CALL_RECORDING)
 
 RIGHT_OF_ACCESS = "right_of_access"
 LEGAL_BASES = {
@@ -80,6 +86,9 @@ DUE_RULES: dict[str, DueRule] = {
     "police": DueRule(1, explanation="One calendar month from receipt unless another date is entered"),
     "complaint": DueRule(1, explanation="One calendar month from receipt unless another date is entered"),
     "defence_organisation": DueRule(1, explanation="One calendar month from receipt unless another date is entered"),
+    # A caller's own call is a subject access request (one month); a complaint or a claim keeps the
+    # practice's own one-month target unless its letter gives a date.
+    CALL_RECORDING: DueRule(1, explanation="One calendar month from receipt (a caller's own call: as a subject access request) unless another date is entered"),
 }
 
 OPEN, DISCLOSED, REFUSED, CLOSED = "open", "disclosed", "refused", "closed"
@@ -97,6 +106,10 @@ class RequestDecided(DomainError):
 
 class ReceivedInFuture(InvalidValue):
     pass
+
+
+class CallTimeInvalid(InvalidValue):
+    """A request for a call recording names the call by its date and time, in the past."""
 
 
 class DueDateRequired(InvalidValue):
@@ -212,10 +225,26 @@ def due_date(requester_type: str, received_on: date, entered: date | None = None
     return entered
 
 
+def check_call(requester_type: str, call_at: datetime | None, caller_number: str) -> tuple[datetime | None, str]:
+    """A call recording request names its call (date and time, and the number when known);
+    other requests name none."""
+    if requester_type != CALL_RECORDING:
+        if call_at is not None or (caller_number or "").strip():
+            raise CallTimeInvalid("Only a request for a call recording names a call: choose that type, or leave the call blank")
+        return None, ""
+    if call_at is None:
+        raise CallTimeInvalid("Enter the date and time of the call, as near as the requester knows it")
+    try:
+        call_at = past_time(call_at)
+    except InvalidValue as error:
+        raise CallTimeInvalid(f"The call's date and time: {error}") from None
+    return call_at, caller_number_of(caller_number)
+
+
 def legal_bases_for(requester_type: str) -> dict[str, str]:
     """The bases offered for a requester type: the right of access for a subject access request
     (first), and only for it."""
-    if requester_type == "subject_access":
+    if requester_type in RIGHT_OF_ACCESS_TYPES:
         return dict(LEGAL_BASES)
     return {k: v for k, v in LEGAL_BASES.items() if k != RIGHT_OF_ACCESS}
 
@@ -276,10 +305,14 @@ class DisclosureRequest(Record):
         due_on: date,
         ref: str = "",  # the practice's short reference (D-2026-0001); requests received before there were any have none
         nhs_number: str = "",  # the patient the request is about, when it names one (added later: older events lack it)
+        call_at: datetime | None = None,  # a call recording's call (added later: older events lack it)
+        caller_number: str = "",  # the number the call was from or to, when known (added later too)
     ) -> None:
         self.practice = practice
         self.ref = ref
         self.nhs_number = nhs_number
+        self.call_at = call_at
+        self.caller_number = caller_number
         self.requester_type = requester_type
         self.requester = requester
         self.reference = reference
@@ -313,6 +346,8 @@ class DisclosureRequest(Record):
         today: date | None = None,
         ref: str = "",
         nhs_number: str = "",
+        call_at: datetime | None = None,
+        caller_number: str = "",
     ) -> DisclosureRequest:
         requester_type = choice(requester_type, REQUESTER_TYPES, "The requester")
         requester = required_text(requester, SHORT_TEXT_MAX_CHARS, "The requester's name", InvalidValue("Enter who made the request (a person or an organisation)"))
@@ -320,6 +355,7 @@ class DisclosureRequest(Record):
         received_on = calendar_day(received_on)
         if received_on > (today or date.today()):
             raise ReceivedInFuture("The day it was received cannot be in the future")
+        call_at, caller_number = check_call(requester_type, call_at, caller_number)
         return cls(
             practice=practice_code(practice),
             submission_key=submission_key,
@@ -330,6 +366,8 @@ class DisclosureRequest(Record):
             due_on=due_date(requester_type, received_on, due_on),
             ref=ref,
             nhs_number=valid_nhs_number(nhs_number) if (nhs_number or "").strip() else "",
+            call_at=call_at,
+            caller_number=caller_number,
         )
 
     def give_ref(self, ref: str) -> None:
@@ -424,7 +462,7 @@ class DisclosureRequest(Record):
     def check_basis_offered(self, basis: str) -> None:
         if basis not in self.legal_bases():
             raise BasisNotForRequester(
-                "The right of access (UK GDPR Article 15) is the basis of a subject access request only: choose another basis"
+                "The right of access (UK GDPR Article 15) is the basis of a subject access request only (a caller asking for a copy of their own call makes one): choose another basis"
             )
 
     # Commands -------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
+from eventsourcing.utils import resolve_topic
 
 from incidents.mapping import Unreadable
 
@@ -115,6 +116,40 @@ class FoldingProjection(Projection[Any]):
             handler = self.handlers[event_class] = dispatch(event_class).__get__(self)
         return handler
 
+    def folds(self, event_class: type) -> bool:
+        """Whether an event of this class may change the view (its position aside)."""
+        dispatch = inspect.getattr_static(type(self), "fold_event").dispatcher.dispatch
+        return dispatch(event_class) is not dispatch(object)
+
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.handler_of(type(domain_event))(domain_event)
         self.view.insert_tracking(tracking)
+
+
+class Unfolded:
+    """A stored event of a class no view folds (a number's entry in a practice's log), given to
+    the views unread, so that each records its position without decrypting it."""
+
+    def __init__(self, stored: Any) -> None:
+        self.topic = stored.topic
+        self.originator_id = stored.originator_id
+        self.originator_version = stored.originator_version
+
+
+def reading_folded(to_domain_event: Callable[[Any], Any], projections: list[FoldingProjection]) -> Callable[[Any], Any]:
+    """`to_domain_event` for the events of a class some projection folds, an Unfolded for the rest.
+    A topic that names no class is read, to be set aside as unreadable."""
+    folded: dict[str, bool] = {}
+
+    def read(stored: Any) -> Any:
+        topic = stored.topic
+        is_folded = folded.get(topic)
+        if is_folded is None:
+            try:
+                event_class = resolve_topic(topic)
+            except Exception:  # noqa: BLE001 - the mapper says why
+                return to_domain_event(stored)
+            is_folded = folded[topic] = any(projection.folds(event_class) for projection in projections)
+        return to_domain_event(stored) if is_folded else Unfolded(stored)
+
+    return read

@@ -32,6 +32,7 @@ from incidents.projections.running.runner import Projections, open_views, start_
 from incidents.postgres_store import connection_advice, out_of_connections
 from incidents.storage import secret_from_file
 
+from . import call_recording_routes
 from . import account_routes, auth_routes, dashboard_routes, disclosure_routes, incident_routes, list_routes, notice_routes
 from . import practice_routes, report_routes, retention_routes, session_routes
 from .deps import max_session_seconds, page, signed_in_as
@@ -207,7 +208,7 @@ def create_app(settings: Settings | None = None, opened: Opened | None = None) -
         app.state.projections = projections
         app.state.on_shutdown.append(projections.stop)
 
-    for routes in (auth_routes, session_routes, dashboard_routes, list_routes, incident_routes, account_routes, report_routes, notice_routes, disclosure_routes, practice_routes, retention_routes):
+    for routes in (auth_routes, session_routes, dashboard_routes, list_routes, incident_routes, account_routes, report_routes, notice_routes, disclosure_routes, practice_routes, retention_routes, call_recording_routes):
         app.include_router(routes.router)
 
     @app.get("/healthz")

@@ -33,6 +33,7 @@ from incidents.application.service import Actor, IncidentLog
 from incidents.domain.disclosure import (
     DUE_RULES,
     REQUESTER_TYPES,
+    CallTimeInvalid,
     STATUSES,
     DisclosureRequest,
     DueBeforeReceipt,
@@ -53,11 +54,12 @@ from incidents.domain.disclosure import (
 from incidents.application.kept_bundles import BundleDamaged, BundleNotKept
 from incidents.application.exports import UK as UK_ZONE
 from incidents.application.days import OptionalDay
+from incidents.domain.call_recording import NumberInvalid
 from incidents.domain.values import DomainError, InvalidNHSNumber, format_nhs_number, plausible_day
 from incidents.projections.summaries import KINDS, MAX_PAGE_SIZE, InvalidSummaryQuery, SummaryQuery
 
 from .deps import REFUSED, Form, Governance, Log, caught_up_views, checked, form_pairs, page
-from .forms import FormInvalid, parse
+from .forms import FormInvalid, parse, uk_moment
 from .incident_routes import summary_row
 from .record_page import NewRecordForm, RecordPage
 from .templating import SECURITY_HEADERS
@@ -87,6 +89,7 @@ ERRORS = {
     "basis": "Choose the legal basis",
     "incident_ids": "Choose at least one incident",
     "target": "Choose what to redact",
+    "call_at": "Enter the date and time of the call, like 25/11/2026 and 14:05",
 }
 OPTIONAL_DAY = TypeAdapter(OptionalDay)
 HINTS = {kind: rule.explanation for kind, rule in DUE_RULES.items()}
@@ -115,10 +118,29 @@ def requester_types() -> dict[str, Any]:
     return {"requester_types": [{"value": k, "text": v, "hint": {"text": HINTS[k]}} for k, v in REQUESTER_TYPES.items()]}
 
 
+def requested_call(form: dict[str, Any]) -> dict[str, Any]:
+    """The call, asked only under a call recording request: hidden, and left behind, when another type is chosen."""
+    if form.get("requester_type") != "call_recording":
+        return {k: v for k, v in form.items() if k not in ("call_date", "call_time", "caller_number")}
+    return with_call(form)
+
+
+def with_call(form: dict[str, Any]) -> dict[str, Any]:
+    """The call's date and time (UK clock, two fields on the form) as one moment; both blank: no call."""
+    day, clock = form.get("call_date", "").strip(), form.get("call_time", "").strip()
+    if not (day or clock):
+        return form
+    try:
+        return {**form, "call_at": uk_moment(day, clock).isoformat()}
+    except ValueError:
+        return {**form, "call_at": "unreadable"}  # refused by the command as a missing date and time
+
+
 NEW_REQUEST = NewRecordForm(
     "disclosure_new.jinja", "/disclosures/{}?saved=received", requester_types,
     lambda: {"submission_key": uuid.uuid4().hex, "received_on": uk_today().isoformat()}, worded,
-    (((DueDateRequired, DueDateFixed, DueBeforeReceipt), "due_on"), (ReceivedInFuture, "received_on"), (InvalidNHSNumber, "nhs_number")),
+    (((DueDateRequired, DueDateFixed, DueBeforeReceipt), "due_on"), (ReceivedInFuture, "received_on"), (InvalidNHSNumber, "nhs_number"), (CallTimeInvalid, "call_at"), (NumberInvalid, "caller_number")),
+    prepare=requested_call,
 )
 
 

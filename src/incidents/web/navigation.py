@@ -30,6 +30,7 @@ LINKS = (
     Link("/incidents", "All incidents", OVERSEERS),
     Link("/reports/monthly", "Monthly report", OVERSEERS, "/reports"),
     Link("/notices", "Notices", MANAGERS, "/notices"),
+    Link("/call-recording", "Call recording", OVERSEERS, "/call-recording"),
     Link("/disclosures", "Disclosure requests", GOVERNANCE, "/disclosures"),
     Link("/retention", "Retention review", GOVERNANCE, "/retention"),
     Link("/staff", "Staff accounts", GOVERNANCE, "/staff"),

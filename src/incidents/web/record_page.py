@@ -118,6 +118,7 @@ class NewRecordForm:
     worded: Callable[[FormInvalid], dict[str, str]] = as_sent
     fields: Refusals = ()  # the field each refusal is shown beside, else at the top
     made: Callable[[Request, Actor, IncidentLog, Any], Response] | None = None
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] = dict  # the form as the command reads it (fields the page splits, joined)
 
     def show(self, request: Request, actor: Actor, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None, status: int = 200) -> Response:
         context = page(request, actor, values=self.blank() if values is None else values, errors=errors or {}, **self.offers())
@@ -125,7 +126,7 @@ class NewRecordForm:
 
     def make(self, request: Request, actor: Actor, log: IncidentLog, form: dict[str, Any], model: type, call: Callable[[Any, Actor], Any]) -> Response:
         try:
-            saved = call(parse(model, form), actor)
+            saved = call(parse(model, self.prepare(form)), actor)
         except FormInvalid as invalid:
             return self.show(request, actor, form, self.worded(invalid), 422)
         except REFUSED:

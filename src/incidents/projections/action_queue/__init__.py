@@ -287,6 +287,9 @@ class ActionQueue(FoldingProjection):
                 self.handlers[event_class] = handler
         return handler
 
+    def folds(self, event_class: type) -> bool:
+        return super().folds(event_class) or issubclass(event_class, Incident.Event)  # every one may be activity or use (handler_of)
+
     @singledispatchmethod
     def fold_event(self, domain_event: Any) -> None:
         pass

@@ -20,6 +20,7 @@ from incidents.sqlite_subscription import SQLitePollingApplicationRecorder, SQLi
 from incidents.storage import Store
 from incidents.application.checkpoint_timer import CheckpointSchedule, CheckpointTimer
 from incidents.projections.catalogue import CATALOGUE, opened_view
+from incidents.projections.folding import reading_folded
 from incidents.projections.summaries import IncidentSummaries, IncidentSummaryView
 
 from .child import ProjectionsChild
@@ -313,7 +314,10 @@ def start_projections(
         )
         runner.__enter__()
         # An event that cannot be read is set aside by each view, like one it cannot write.
-        runner._subscription.mapper = SimpleNamespace(to_domain_event=runner.app.mapper.domain_event_or_unreadable)  # type: ignore[assignment]
+        # An event no view folds is not even decrypted (folding.reading_folded).
+        runner._subscription.mapper = SimpleNamespace(  # type: ignore[assignment]
+            to_domain_event=reading_folded(runner.app.mapper.domain_event_or_unreadable, [part.projection for part in parts])
+        )
         if isinstance(lock, PostgresProjectionsLock):
             lock.report = _progress_report(projections.views, runner.app.recorder)
         # Each view commits all the events of one read of the log in one transaction, flushed
