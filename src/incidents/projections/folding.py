@@ -1,9 +1,5 @@
-"""How every view is written: its projection turns events into calls on the view's fold (rows
-changed in memory), and the view's flush writes the changed rows in bulk with the tracking
-position of the last event folded, in one transaction. Live, the fold loads the rows it lacks
-and keeps them between batches; a rebuild's fold holds every row (`complete`) and flushes after
-each page, through the same code.
-"""
+"""How every view is written, live and in rebuilds alike: its projection folds events into rows in
+memory, and a flush writes the changed rows with the tracking position in one transaction."""
 
 from __future__ import annotations
 
@@ -45,8 +41,7 @@ class Fold:
 
 
 class FoldedView:
-    """Mixed into a view's database class, before the library's tracking recorder. The class
-    says how to write what the fold changed (`_write_changes`); this says when."""
+    """Mixed into a view's database class (which says how to write the fold's changes): this says when."""
 
     fold: Fold
     batching = False  # flush() is called by the runner, after a batch of events
@@ -58,8 +53,7 @@ class FoldedView:
     unsynced = ""  # a rebuild's statement committing without waiting for the disk (PostgreSQL's)
 
     def _select_all(self, queries: list[tuple[str, Any]]) -> list[list[Any]]:
-        """The rows of each statement, read in one transaction. A statement names its tables in
-        braces and marks its parameters `%s`; a list is compared with `= ANY(%s)`."""
+        """The rows of each statement (tables in braces, `%s` marks, `= ANY(%s)` for a list), in one transaction."""
         raise NotImplementedError
 
     def _select(self, text: str, params: Any) -> list[Any]:
@@ -102,8 +96,7 @@ class FoldedView:
 
 
 class FoldingProjection(Projection[Any]):
-    """Events to fold calls, by the subclass's own `fold_event` singledispatchmethod; every
-    event advances the view's tracking position, those it ignores too."""
+    """Events to fold calls, by the subclass's `fold_event`; every event advances the tracking position."""
 
     layout = 1  # raise it when what the projection writes changes: every view is then rebuilt (layouts.py)
     rebuild_cost = 1  # what rebuilding the view costs beside the others (side_by_side.py)
@@ -114,8 +107,7 @@ class FoldingProjection(Projection[Any]):
         self.handlers: dict[type, Callable[[Any], None]] = {}
 
     def handler_of(self, event_class: type) -> Callable[[Any], None]:
-        """The handler of a class of event, found once per class: a singledispatchmethod builds
-        a dispatching function on each call (a microsecond per event)."""
+        """The handler of a class of event, found once per class (a singledispatchmethod dispatches anew each call)."""
         handler = self.handlers.get(event_class)
         if handler is None and event_class is Unreadable:
             handler = self.handlers[event_class] = Unreadable.refuse

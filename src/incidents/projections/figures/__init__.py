@@ -1,9 +1,5 @@
-"""Dashboard figures: counters per practice (open by kind; incidents, responses and closes by
-UK month), each event adding or taking one from a few rows, so a page reads a dozen months of
-small rows whatever the number of events. A reopen takes the close back out: an incident counts
-once, at its last close. A small table of incidents says what to take one from (later events do
-not carry the practice).
-"""
+"""Dashboard figures: counters per practice and UK month, so that a page reads a dozen months of small
+rows whatever the number of events (a reopen takes the close back out: it counts at its last close)."""
 
 from __future__ import annotations
 
@@ -187,8 +183,7 @@ class FiguresView(FoldedView):
         return list(found[0]) if found else None
 
     def _counters(self, practice: str, first: str, last: str) -> Counters:
-        """The practice's counter rows for the months first..last, read in one transaction, so
-        that the figures of one page agree with each other."""
+        """The practice's counter rows for the months first..last, in one transaction (a page's figures agree)."""
         months = " WHERE practice = %s AND month >= %s AND month <= %s"
         return Counters(*self._select_all([
             ("SELECT kind, count FROM {figures_open} WHERE practice = %s", (practice,)),
