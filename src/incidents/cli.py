@@ -618,12 +618,16 @@ def rotate_cipher_key() -> None:
     except ConfigurationError as error:  # the lock's refusal (naming who holds it) among them
         err.print(f"[bold red]Not rotated:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
-    open_or_exit(settings).log.close()  # the new ring reads the store's first and last events
+    reopened = open_or_exit(settings)  # the new ring reads the store's first and last events
+    try:
+        rewrapped = reopened.log.mapper.cipher.record_keys.rewrap_all()
+    finally:
+        reopened.log.close()
     fingerprints = cipher_key_fingerprints(rotated.ring)
     console.print(
         f"[bold green]Rotated[/] the encryption key in {escape(str(rotated.path))}: events written from now on use the key "
         f"{fingerprints[0]}; the {len(fingerprints) - 1} older key(s) stay after it in the file, to read the events they wrote "
-        "(events are not re-encrypted: the signed checkpoints cover their stored bytes).",
+        f"(events are not re-encrypted: the signed checkpoints cover their stored bytes). {rewrapped} record key(s) are now wrapped by the new key.",
         highlight=False,
     )
     console.print("  Back the key file up again now, and give it to every process of this deployment before starting them.", highlight=False)

@@ -10,17 +10,23 @@ from typing import Annotated, Any, Callable
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import MapperDeserialisationError
 from pydantic import StringConstraints
 
 from ..domain.disclosure import DisclosureRequest
 from ..domain.incident import Incident
+from ..domain.values import DomainError
 from ..domain.retention import (
     DECISIONS,
     HOLD_REASONS,
     Decision,
+    Disposal,
     Hold,
+    NotAwaitingDisposal,
     RecordRetention,
     RetentionDue,
+    INCIDENT as INCIDENT_RULE,
+    OTHER_REQUEST,
     hold_reason_phrase,
     incident_retention,
     request_retention,
@@ -53,6 +59,14 @@ class KeepRecord(c.Command):
     reason: Annotated[c.Note, StringConstraints(min_length=1)]
 
 
+class CarryOutDisposal(c.Command):
+    record_id: UUID
+
+
+class NoKeyOfItsOwn(DomainError):
+    """A record stored before records had keys of their own: destroying a key would not erase it."""
+
+
 class DisposeOfRecord(c.Command):
     record_id: UUID
     reason: Annotated[c.Note, StringConstraints(min_length=1)]
@@ -74,6 +88,7 @@ class RetentionState:
     decisions: list[Decision]
     awaiting_disposal: bool
     today: date
+    disposal: Disposal | None = None
 
     @property
     def is_due(self) -> bool:
@@ -122,9 +137,33 @@ class RecordsRetention(Records):
         except AggregateNotFoundError:
             return None
 
+    def disposal_of(self, actor: Actor, record_id: UUID) -> Disposal | None:
+        """The disposal of one of the actor's practice's records, if it was disposed of."""
+        try:
+            retention = self.repository.get(RecordRetention.create_id(actor.practice, record_id))
+        except AggregateNotFoundError:
+            return None
+        return retention.disposal  # type: ignore[no-any-return]
+
+    def _disposed_state(self, actor: Actor, record_id: UUID) -> RetentionState:
+        retention: RecordRetention = self.repository.get(RecordRetention.create_id(actor.practice, record_id))
+        d = retention.disposal
+        assert d is not None
+        due = RetentionDue(OTHER_REQUEST if retention.record_kind == "disclosure" else INCIDENT_RULE, d.began_at)
+        return RetentionState(
+            record_id, retention.record_kind, d.ref, d.kind, due, d.review_on, None, list(retention.holds),
+            list(retention.decisions), False, uk_today(), d,
+        )
+
     def retention_of(self, actor: Actor, record_id: UUID) -> RetentionState:
-        """The record's place on the schedule, its hold and its review decisions (anyone who may see the record)."""
-        record = self._kept_record(actor, record_id)
+        """The record's place on the schedule, its hold and its review decisions (anyone who may
+        see the record); of a record disposed of, its disposal."""
+        try:
+            record = self._kept_record(actor, record_id)
+        except MapperDeserialisationError:
+            if self.disposal_of(actor, record_id) is None:
+                raise
+            return self._disposed_state(actor, record_id)
         retention, due = self._retention(actor, record), self._due(record)
         review_on = retention.review_due_on(due) if retention is not None else due.due_on
         kind = "disclosure" if isinstance(record, DisclosureRequest) else record.KIND
@@ -157,6 +196,39 @@ class RecordsRetention(Records):
 
     def keep_record(self, cmd: KeepRecord, actor: Actor) -> Saved:
         return self._change_retention(actor, cmd.record_id, lambda r, due: r.keep(cmd.review_on, cmd.reason, r.review_due_on(due), uk_today()))
+
+    def carry_out_disposal(self, cmd: CarryOutDisposal, actor: Actor) -> Saved:
+        """Destroy the record's key, after recording its disposal (in its retention stream, under
+        the deployment key): its events stay in the log, signed, and nobody can read them."""
+        actor.require(*RETENTION_ROLES)
+        keys = self.mapper.cipher.record_keys
+
+        def attempt() -> tuple[UUID, list[Any]]:
+            try:
+                record = self._kept_record(actor, cmd.record_id)
+            except MapperDeserialisationError:
+                if self.disposal_of(actor, cmd.record_id) is None:
+                    raise
+                return cmd.record_id, []  # disposed of already: its key is destroyed again below, if a crash left it
+            retention = self._retention(actor, record)
+            if retention is None or not retention.awaiting_disposal:
+                retention_check = retention or RecordRetention(practice=actor.practice, record_id=record.id, record_kind="")
+                retention_check.check_not_held()
+                raise NotAwaitingDisposal("Disposal of this record is not decided: a review must decide it first")
+            retention.check_not_held()
+            if keys.key_of(record.id) is None:
+                raise NoKeyOfItsOwn(
+                    "This record was stored before records had keys of their own, so destroying a key would not erase it: "
+                    "run `incidents keys adopt-record-keys` first (docs/retention.md)"
+                )
+            due = self._due(record)
+            title = f"Disclosure request: {record.requester_type_label}" if isinstance(record, DisclosureRequest) else record.TITLE
+            retention.dispose(record.ref, title, due.runs_from, retention.review_due_on(due))
+            return record.id, [retention]
+
+        saved = self.saving(actor, attempt)
+        keys.destroy(cmd.record_id)
+        return saved
 
     def dispose_of_record(self, cmd: DisposeOfRecord, actor: Actor) -> Saved:
         return self._change_retention(

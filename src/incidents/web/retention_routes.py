@@ -12,10 +12,10 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 
 from incidents.application.records import uk_today
-from incidents.application.retention import DisposeOfRecord, KeepRecord, LiftHold, PlaceHold, RetentionState
+from incidents.application.retention import CarryOutDisposal, DisposeOfRecord, NoKeyOfItsOwn, KeepRecord, LiftHold, PlaceHold, RetentionState
 from incidents.application.service import Actor, IncidentLog
 from incidents.domain.kinds import INCIDENT_KINDS
-from incidents.domain.retention import HOLD_REASONS, SCHEDULE, hold_reason_phrase, RecordOnHold, ReviewDateNotLater
+from incidents.domain.retention import HOLD_REASONS, SCHEDULE, NotAwaitingDisposal, hold_reason_phrase, RecordOnHold, ReviewDateNotLater
 from incidents.projections.action_queue import DISCLOSURE
 
 from .deps import Form, Governance, Log, caught_up_views, page
@@ -30,6 +30,7 @@ SAVED = {
     "lifted": "The legal hold is lifted.",
     "kept": "The decision to keep the record is recorded, with its next review date.",
     "disposed": "The decision to dispose of the record is recorded: it now awaits disposal. Nothing is erased yet.",
+    "erased": "The record is disposed of: its key is destroyed, and nobody can read its events again.",
 }
 ERRORS = {
     "reason": "Enter the reason",
@@ -129,4 +130,13 @@ def keep(request: Request, record_id: UUID, actor: Governance, form: Form, log: 
 def dispose(request: Request, record_id: UUID, actor: Governance, form: Form, log: Log):
     return RETENTION.change(
         request, actor, log, record_id, "disposed", form, DisposeOfRecord, partial(IncidentLog.dispose_of_record, log), refusals=DECISION_REFUSALS
+    )
+
+
+@router.post("/{record_id}/erase")
+def erase(request: Request, record_id: UUID, actor: Governance, form: Form, log: Log):
+    """Carry out a disposal decided: the record's key destroyed (governance only)."""
+    return RETENTION.change(
+        request, actor, log, record_id, "erased", form, CarryOutDisposal, partial(IncidentLog.carry_out_disposal, log),
+        refusals=((RecordOnHold, "_"), (NotAwaitingDisposal, "_"), (NoKeyOfItsOwn, "_")),
     )
