@@ -461,6 +461,7 @@ def verify_store(
                 progress.update(task, completed=position, total=last)
 
             result = opened.log.verify_store(key.public, advance)
+        disposals = opened.log.disposals()
     except (OperationalError, InterfaceError) as error:
         err.print(f"[bold red]Cannot check:[/] the event store could not be read: {error}", highlight=False)
         raise typer.Exit(2) from None
@@ -489,6 +490,14 @@ def verify_store(
             console.print("  (no note of the newest checkpoint signed on this machine: compare these with an earlier run, as a store cut back would show an earlier checkpoint)")
         else:
             console.print(f"  This machine noted checkpoint {noted.number} as the newest it signed ({head_file(key_file)}).")
+    if disposals:
+        console.print(f"  {len(disposals)} record(s) disposed of: their events stay, covered by the checkpoints, and nobody can read them (their keys are destroyed):", highlight=False)
+        for d in disposals:
+            console.print(
+                f"  - {escape(d.ref)} ({escape(d.kind)}), disposed of on {d.disposed_at:%Y-%m-%d %H:%M UTC} by {escape(d.disposed_by)}, "
+                f"by the decision of {d.decision.decided_at:%Y-%m-%d} authorised by {escape(d.decision.authorised_by)}: {escape(d.decision.reason)}",
+                highlight=False,
+            )
     if result.uncovered:
         console.print(
             f"  [yellow]Not yet covered:[/] {result.uncovered} event(s) from #{result.uncovered_from} on, recorded after the last "

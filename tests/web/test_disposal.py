@@ -6,13 +6,16 @@ against its signed checkpoints and says which record was disposed of; a legal ho
 
 from __future__ import annotations
 
+import os
+import subprocess
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from incidents.application import commands as c
+from incidents.bootstrap import open_log
 from incidents.domain.acting import recorded_as_of
-from tests.conftest import wait_until
+from tests.conftest import BIN, wait_until
 from tests.web.conftest import PASSWORD
 from tests.web.test_retention_web import post
 
@@ -107,3 +110,61 @@ def test_a_legal_hold_blocks_disposal_and_only_governance_may_carry_it_out(web_a
         refused = client.post(f"{page}/erase", data={"csrf_token": "x"})
         assert refused.status_code in (403, 400), who
     assert governance.get(f"/incidents/{record}").status_code == 200
+
+
+def cli(settings, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTS_")}
+    env.update(INCIDENTS_DATA_DIR=str(settings.data_dir), INCIDENTS_PRACTICE="A81001")
+    return subprocess.run([str(BIN / "incidents"), *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_store_verifies_after_a_disposal_and_after_both_key_rotations_and_names_the_disposal(web_app, client_for, settings):
+    record, kept = old_recording(web_app), old_recording(web_app, note="Kept after rotations", clinician="Dr Kept", nhs_number="4010232137")
+    governance = client_for("gill.governance")
+    decide_disposal(governance, record)
+    assert post(governance, f"/retention/{record}/erase", f"/retention/{record}").status_code == 303
+    ref = web_app.state.log.disposals()[0].ref
+    for stop in web_app.state.on_shutdown:  # the app stops, as a rotation needs
+        stop()
+    web_app.state.on_shutdown = []
+    web_app.state.log.close()
+
+    assert cli(settings, "checkpoint").returncode == 0
+    for step in ((), ("keys", "rotate"), ("keys", "rotate-signing")):
+        if step:
+            rotated = cli(settings, *step)
+            assert rotated.returncode == 0, rotated.stdout + rotated.stderr
+        assert cli(settings, "checkpoint").returncode == 0
+        verified = cli(settings, "verify-store")
+        out = " ".join(verified.stdout.split())
+        assert verified.returncode == 0 and out.startswith("verified "), (step, verified.stdout + verified.stderr)
+        assert "1 record(s) disposed of" in out
+        assert f"- {ref} (" in out and "authorised by Dr Shah, Caldicott Guardian: Past its period, no claim open" in out
+
+    # The record kept is still read, with the rewrapped key, after both rotations.
+    opened = open_log(settings)
+    try:
+        assert next(iter(opened.log.events.get(uuid.UUID(kept)))).note == "Kept after rotations"
+        assert opened.log.mapper.cipher.record_keys.count() == 1
+    finally:
+        opened.log.close()
+
+
+def test_the_disposal_certificate_says_what_was_destroyed_and_on_whose_authority(web_app, client_for, tmp_path):
+    record = old_recording(web_app)
+    governance = client_for("gill.governance")
+    page = f"/retention/{record}"
+    assert governance.get(f"{page}/certificate.pdf").status_code == 404  # not disposed of yet
+    decide_disposal(governance, record)
+    post(governance, f"{page}/erase", page)
+    ref = web_app.state.log.disposals()[0].ref
+    pdf = governance.get(f"{page}/certificate.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert f'filename="disposal-{ref}.pdf"' in pdf.headers["content-disposition"]
+    (tmp_path / "c.pdf").write_bytes(pdf.content)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    flat = " ".join(text.split())
+    for expected in (f"The record {ref} was disposed of on", "Past its period, no claim open", "Dr Shah, Caldicott Guardian", "Gill", record):
+        assert expected in flat, expected
+    assert "Zorblaxian" not in flat and CLINICIAN not in flat
+    assert client_for("mo.manager").get(f"{page}/certificate.pdf").status_code == 403

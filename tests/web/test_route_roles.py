@@ -132,6 +132,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | Rule] = {
     ("POST", "/retention/{record_id}/lift-hold"): GOVERNANCE_ONLY,
     ("POST", "/retention/{record_id}/keep"): GOVERNANCE_ONLY,
     ("POST", "/retention/{record_id}/dispose"): GOVERNANCE_ONLY,
+    ("POST", "/retention/{record_id}/erase"): GOVERNANCE_ONLY,  # a record not awaiting disposal: refused (409), nothing destroyed
+    ("GET", "/retention/{record_id}/certificate.pdf"): GOVERNANCE_ONLY,  # a record not disposed of: 404
 }
 
 

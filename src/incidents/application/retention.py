@@ -11,6 +11,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.utils import get_topic
 from pydantic import StringConstraints
 
 from ..domain.disclosure import DisclosureRequest
@@ -196,6 +197,19 @@ class RecordsRetention(Records):
 
     def keep_record(self, cmd: KeepRecord, actor: Actor) -> Saved:
         return self._change_retention(actor, cmd.record_id, lambda r, due: r.keep(cmd.review_on, cmd.reason, r.review_due_on(due), uk_today()))
+
+    def disposals(self) -> list[Disposal]:
+        """Every record disposed of, in the order of their disposals (`verify-store` names them)."""
+        topic, found, start = get_topic(RecordRetention.Disposed), [], 1
+        while True:
+            batch = self.recorder.select_notifications(start=start, limit=500, topics=[topic])
+            for notification in batch:
+                retention: RecordRetention = self.repository.get(notification.originator_id)
+                if retention.disposal is not None:
+                    found.append(retention.disposal)
+            if len(batch) < 500:
+                return found
+            start = batch[-1].id + 1
 
     def carry_out_disposal(self, cmd: CarryOutDisposal, actor: Actor) -> Saved:
         """Destroy the record's key, after recording its disposal (in its retention stream, under

@@ -10,11 +10,13 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from incidents.application.records import uk_today
-from incidents.application.retention import CarryOutDisposal, DisposeOfRecord, NoKeyOfItsOwn, KeepRecord, LiftHold, PlaceHold, RetentionState
+from incidents.application.retention import RecordNotFound, CarryOutDisposal, DisposeOfRecord, NoKeyOfItsOwn, KeepRecord, LiftHold, PlaceHold, RetentionState
 from incidents.application.service import Actor, IncidentLog
 from incidents.domain.kinds import INCIDENT_KINDS
+from incidents.evidence.disposal_certificate import disposal_certificate
 from incidents.domain.retention import HOLD_REASONS, SCHEDULE, NotAwaitingDisposal, hold_reason_phrase, RecordOnHold, ReviewDateNotLater
 from incidents.projections.action_queue import DISCLOSURE
 
@@ -140,3 +142,16 @@ def erase(request: Request, record_id: UUID, actor: Governance, form: Form, log:
         request, actor, log, record_id, "erased", form, CarryOutDisposal, partial(IncidentLog.carry_out_disposal, log),
         refusals=((RecordOnHold, "_"), (NotAwaitingDisposal, "_"), (NoKeyOfItsOwn, "_")),
     )
+
+
+@router.get("/{record_id}/certificate.pdf")
+def certificate(request: Request, record_id: UUID, actor: Governance, log: Log):
+    """The disposal certificate of a record disposed of (404 for any other)."""
+    state = log.retention_of(actor, record_id)
+    if state.disposal is None:
+        raise RecordNotFound("This record is not disposed of: it has no disposal certificate")
+    details = log.practice_details(actor.practice)
+    practice = f"{details.name} ({actor.practice})" if details is not None else actor.practice
+    pdf = disposal_certificate(practice, record_id, state.disposal)
+    name = f"disposal-{state.disposal.ref or record_id}.pdf"
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
