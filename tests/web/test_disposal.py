@@ -73,6 +73,7 @@ def test_a_disposed_record_leaves_nothing_readable_in_the_data_folder(web_app, c
     shown = governance.get(erased.headers["location"]).text
     assert "The record is disposed of" in shown and "Disposed of" in shown and "Dr Shah, Caldicott Guardian" in shown
     assert "Download the disposal certificate" in shown
+    assert "Review: keep the record" not in shown and "Place a legal hold" not in shown and "Due for review" not in shown
 
     gone = governance.get(f"/incidents/{record}")
     assert gone.status_code == 410

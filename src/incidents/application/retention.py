@@ -93,7 +93,7 @@ class RetentionState:
 
     @property
     def is_due(self) -> bool:
-        return self.review_on is not None and self.review_on <= self.today and not self.awaiting_disposal
+        return self.review_on is not None and self.review_on <= self.today and not self.awaiting_disposal and self.disposal is None
 
     @property
     def address(self) -> str:
