@@ -53,6 +53,7 @@ def open_log(settings: Settings) -> Opened:
     opened.log.one_time_password_lifetime = timedelta(hours=settings.one_time_password_hours)
     if opened.store.kind != "memory":
         opened.log.keep_bundles_in(settings.data_dir / "bundles")
+        opened.log.disposal_register = disposal_register(settings)
     return opened
 
 
@@ -96,3 +97,8 @@ def check_key_reads_store(log: IncidentLog, store: Store) -> None:
             f"The encryption key does not open the events stored in {store.location} "
             f"({type(error).__name__}). Use the key they were written with (after `incidents keys rotate`, every key of the key file: it keeps them all, newest first)."
         ) from None
+
+
+def disposal_register(settings: Settings) -> Path:
+    """The register of the records disposed of, beside the encryption key (record_keys.py)."""
+    return settings.effective_key_file.with_name("disposed-records")

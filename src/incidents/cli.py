@@ -588,6 +588,7 @@ def restore(
         console.print(f"Put the key {escape(str(path))} back from the keys file.", highlight=False)
     opened = open_or_exit(settings)
     try:
+        shredded = opened.log.apply_disposals(opened.log.disposal_register)
         with Progress(console=err) as progress:
             count = rebuild(opened.store, opened.env, [], bar_progress(progress, "Rebuilding the views"))
     except ConfigurationError as error:
@@ -601,6 +602,8 @@ def restore(
         f"({count} events), and rebuilt the views.",
         highlight=False,
     )
+    if shredded:
+        console.print(f"  {len(shredded)} record(s) disposed of since the backup, or in it, had their keys destroyed again: they stay unreadable.", highlight=False)
     checkpoint = manifest.get("last_checkpoint")
     if checkpoint:
         console.print(f"  Its last checkpoint is {checkpoint['number']}, chain hash {checkpoint['chain_hash']}.", highlight=False)

@@ -13,10 +13,12 @@ its events stay under the deployment key (docs/retention.md says what that means
 
 from __future__ import annotations
 
+import os
 import secrets
 import sqlite3
 import threading
 import time
+from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -36,6 +38,23 @@ class KeptKeyAESCipher(Protocol):
 RECORD_MARK = b"\xffIRK"
 WRAP_AAD = b"incidents-record-key:"
 TABLE = "record_keys"
+
+
+def note_disposed(register: Path, record_id: UUID, line: str) -> None:
+    """Add a record to the register of disposals kept beside the deployment key (never in the
+    store, so that a restore of an older backup finds it and destroys the key again)."""
+    fd = os.open(register, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as file:
+        file.write(f"{record_id} {line}\n")
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def disposed_in(register: Path) -> list[UUID]:
+    """The records the register names; none if there is no register."""
+    if not register.exists():
+        return []
+    return [UUID(line.split()[0]) for line in register.read_text().splitlines() if line.strip()]
 
 
 class RecordKeyDestroyed(ValueError):
@@ -204,8 +223,10 @@ class _SQLite(_Backend):
         self._db().execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (str(originator_id), key_id, wrapped))
 
     def select(self, originator_id: UUID) -> tuple[bytes, bytes] | None:
-        row = self._db().execute(f"SELECT key_id, wrapped FROM {TABLE} WHERE originator_id = ?", (str(originator_id),)).fetchone()
-        return (bytes(row[0]), bytes(row[1])) if row else None
+        # Every row fetched, so the statement ends with its read transaction: one left open would
+        # make this connection's next write fail at once (a snapshot another writer moved past).
+        rows = self._db().execute(f"SELECT key_id, wrapped FROM {TABLE} WHERE originator_id = ?", (str(originator_id),)).fetchall()
+        return (bytes(rows[0][0]), bytes(rows[0][1])) if rows else None
 
     def delete(self, originator_id: UUID) -> bool:
         db = self._db()

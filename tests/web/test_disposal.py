@@ -12,8 +12,12 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from incidents.application import commands as c
 from incidents.bootstrap import open_log
+from incidents.mapping import DisposedRecordEvent
+from incidents.settings import Settings
 from incidents.domain.acting import recorded_as_of
 from tests.conftest import BIN, wait_until
 from tests.web.conftest import PASSWORD
@@ -169,3 +173,42 @@ def test_the_disposal_certificate_says_what_was_destroyed_and_on_whose_authority
         assert expected in flat, expected
     assert "Zorblaxian" not in flat and CLINICIAN not in flat
     assert client_for("mo.manager").get(f"{page}/certificate.pdf").status_code == 403
+
+
+def test_a_restore_of_a_backup_taken_before_a_disposal_does_not_bring_the_record_back(web_app, client_for, settings, tmp_path):
+    record = old_recording(web_app)
+    kept = old_recording(web_app, note="Kept across the restore", clinician="Dr Kept Restored", nhs_number="4010232137")
+    backup = tmp_path / "backup"
+    made = cli(settings, "backup", str(backup))
+    assert made.returncode == 0, made.stdout + made.stderr
+    governance = client_for("gill.governance")
+    decide_disposal(governance, record)
+    assert post(governance, f"/retention/{record}/erase", f"/retention/{record}").status_code == 303
+    register = settings.data_dir / "disposed-records"
+    assert register.read_text().startswith(f"{record} ")  # kept beside the key, never in the store
+    assert "Quetzalcoatl" not in register.read_text() and NOTE not in register.read_text()
+
+    # The disk is lost; the key folder (the keys and the register) is put back, then the backup restored.
+    target = Settings(data_dir=tmp_path / "restored", practice="A81001")
+    target.data_dir.mkdir(mode=0o700)
+    for name in ("cipher.key", "patient-index.key", "disposed-records"):
+        if (settings.data_dir / name).exists():
+            (target.data_dir / name).write_bytes((settings.data_dir / name).read_bytes())
+    restored = cli(target, "restore", str(backup))
+    out = " ".join(restored.stdout.split())
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "1 record(s) disposed of since the backup, or in it, had their keys destroyed again" in out
+
+    opened = open_log(target)
+    try:
+        with pytest.raises(DisposedRecordEvent):
+            opened.log.repository.get(uuid.UUID(record))
+        assert next(iter(opened.log.events.get(uuid.UUID(kept)))).note == "Kept across the restore"
+    finally:
+        opened.log.close()
+    files = everything_in(target.data_dir)
+    assert not found_in(files, NOTE, "Zorblaxian", CLINICIAN, "Quetzalcoatl", *FORMS)
+    assert found_in(files, "Dr Kept Restored")  # the views were rebuilt, with the other record
+    assert cli(target, "checkpoint").returncode == 0
+    verified = cli(target, "verify-store")
+    assert verified.returncode == 0, verified.stdout + verified.stderr

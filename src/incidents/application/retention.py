@@ -5,6 +5,7 @@ as awaiting disposal; nothing here erases anything."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import date
 from typing import Annotated, Any, Callable
 from uuid import UUID
@@ -17,6 +18,7 @@ from pydantic import StringConstraints
 from ..domain.disclosure import DisclosureRequest
 from ..domain.incident import Incident
 from ..domain.values import DomainError
+from ..record_keys import disposed_in, note_disposed
 from ..domain.retention import (
     DECISIONS,
     HOLD_REASONS,
@@ -118,6 +120,8 @@ def legal_hold_fact(records: Records, practice: str, record_id: UUID) -> tuple[s
 
 class RecordsRetention(Records):
     """Holds and review decisions on the practice's incidents and disclosure requests."""
+
+    disposal_register: Path | None = None  # beside the deployment key (bootstrap.py): see apply_disposals
 
     def _kept_record(self, actor: Actor, record_id: UUID) -> Incident | DisclosureRequest:
         try:
@@ -233,7 +237,7 @@ class RecordsRetention(Records):
             if keys.key_of(record.id) is None:
                 raise NoKeyOfItsOwn(
                     "This record was stored before records had keys of their own, so destroying a key would not erase it: "
-                    "run `incidents keys adopt-record-keys` first (docs/retention.md)"
+                    "the service cannot dispose of it (docs/retention.md: Records stored before record keys)"
                 )
             due = self._due(record)
             title = f"Disclosure request: {record.requester_type_label}" if isinstance(record, DisclosureRequest) else record.TITLE
@@ -242,7 +246,19 @@ class RecordsRetention(Records):
 
         saved = self.saving(actor, attempt)
         keys.destroy(cmd.record_id)
+        if self.disposal_register is not None:
+            disposal = self.disposal_of(actor, cmd.record_id)
+            if disposal is not None and cmd.record_id not in disposed_in(self.disposal_register):
+                note_disposed(self.disposal_register, cmd.record_id, f"{disposal.ref} disposed of {disposal.disposed_at.isoformat()}")
         return saved
+
+    def apply_disposals(self, register: Path | None) -> list[UUID]:
+        """After a restore: destroy again the key of every record disposed of, as the restored
+        store's disposals and the register kept beside the key (disposals made after the
+        backup) name them; the records whose keys were destroyed now."""
+        keys = self.mapper.cipher.record_keys
+        named = {d.record_id for d in self.disposals() if d.record_id is not None} | set(disposed_in(register) if register else [])
+        return [record_id for record_id in sorted(named) if keys.destroy(record_id)]
 
     def dispose_of_record(self, cmd: DisposeOfRecord, actor: Actor) -> Saved:
         return self._change_retention(

@@ -221,6 +221,7 @@ class Disposal:
     decision: Decision  # the disposal decision carried out
     disposed_at: datetime
     disposed_by: str
+    record_id: uuid.UUID | None = None
 
 
 class RecordRetention(Record):
@@ -361,7 +362,9 @@ class RecordRetention(Record):
 
         def apply(self, retention: RecordRetention) -> None:  # type: ignore[override]
             decision = [d for d in retention.decisions if d.decision == DISPOSE][-1]
-            retention.disposal = Disposal(self.ref, self.kind_label, self.began_at, self.review_on, decision, self.timestamp, self.actor_name)
+            retention.disposal = Disposal(
+                self.ref, self.kind_label, self.began_at, self.review_on, decision, self.timestamp, self.actor_name, self.record_id
+            )
             retention.awaiting_disposal = False
 
     def dispose(self, ref: str, kind_label: str, began_at: datetime | None, review_on: date | None) -> None:
