@@ -143,11 +143,11 @@ def backup(settings: Settings, dest: Path, progress: Progress, keys_file: Path |
             },
             "record_key_store": {
                 "needed": False,
-                "location": None,
+                "location": "the record_keys table, in the copied store: each record's own key, wrapped by the cipher key",
                 "fingerprint": None,
-                "why": "none yet: events are encrypted with the cipher key alone. Once records have keys of their own (crypto-shredding), "
-                       "a restore takes them from the live key store, never from a backup, so a record disposed of after this "
-                       "backup stays unreadable (README: Backup and restore)",
+                "why": "not a key of its own: the records' keys are in the store and need the cipher key. A record disposed of after "
+                       "this backup is named in the register of disposals kept beside the cipher key (disposed-records); a restore "
+                       "with that register in place destroys its key again (README: Backup and restore)",
             },
         },
         "keys_file": keys_file.name if keys_file else None,

@@ -23,6 +23,7 @@ from ..domain.retention import (
     DECISIONS,
     HOLD_REASONS,
     Decision,
+    AlreadyDisposed,
     Disposal,
     Hold,
     NotAwaitingDisposal,
@@ -183,7 +184,12 @@ class RecordsRetention(Records):
         actor.require(*RETENTION_ROLES)
 
         def attempt() -> tuple[UUID, list[Any]]:
-            record = self._kept_record(actor, record_id)
+            try:
+                record = self._kept_record(actor, record_id)
+            except MapperDeserialisationError:
+                if self.disposal_of(actor, record_id) is None:
+                    raise
+                raise AlreadyDisposed("This record is already disposed of: there is nothing left to hold or review") from None
             retention = self._retention(actor, record)
             if retention is None:
                 kind = "disclosure" if isinstance(record, DisclosureRequest) else record.KIND
