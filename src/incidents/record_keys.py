@@ -78,7 +78,7 @@ class RecordKeys:
 
     def __init__(self, cipher: KeptKeyAESCipher, backend: _Backend) -> None:
         self._cipher = cipher
-        self._backend = backend
+        self._backend = _OneAtATime(backend)
         self._keys: dict[UUID, AESGCM] = {}
         self._none: set[UUID] = set()  # records known to have no key of their own
         self._lock = threading.Lock()
@@ -175,6 +175,35 @@ class _Backend:
     def replace(self, originator_id: UUID, old_id: bytes, key_id: bytes, wrapped: bytes) -> None: ...
 
 
+class _OneAtATime(_Backend):
+    """A backend's calls one at a time: it has one connection (a process's threads would
+    otherwise open one each), and a key is looked up once per record and process."""
+
+    def __init__(self, backend: _Backend) -> None:
+        self._inner = backend
+        self._lock = threading.Lock()
+
+    def insert(self, originator_id: UUID, key_id: bytes, wrapped: bytes) -> None:
+        with self._lock:
+            self._inner.insert(originator_id, key_id, wrapped)
+
+    def select(self, originator_id: UUID) -> tuple[bytes, bytes] | None:
+        with self._lock:
+            return self._inner.select(originator_id)
+
+    def delete(self, originator_id: UUID) -> bool:
+        with self._lock:
+            return self._inner.delete(originator_id)
+
+    def every(self) -> list[tuple[UUID, bytes, bytes]]:
+        with self._lock:
+            return self._inner.every()
+
+    def replace(self, originator_id: UUID, old_id: bytes, key_id: bytes, wrapped: bytes) -> None:
+        with self._lock:
+            self._inner.replace(originator_id, old_id, key_id, wrapped)
+
+
 class _Memory(_Backend):
     def __init__(self) -> None:
         self.rows: dict[UUID, tuple[bytes, bytes]] = {}
@@ -208,16 +237,15 @@ class _SQLite(_Backend):
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._local = threading.local()
+        self._db_made: sqlite3.Connection | None = None
 
     def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
+        if self._db_made is None:
             db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA secure_delete=ON")
             db.execute(CREATE)
-            self._local.db = db
-        return db
+            self._db_made = db
+        return self._db_made
 
     def insert(self, originator_id: UUID, key_id: bytes, wrapped: bytes) -> None:
         self._db().execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (str(originator_id), key_id, wrapped))
@@ -259,18 +287,18 @@ class _Postgres(_Backend):
         self._kwargs = dict(
             dbname=env.get("POSTGRES_DBNAME"), host=env.get("POSTGRES_HOST"), port=env.get("POSTGRES_PORT"),
             user=env.get("POSTGRES_USER"), password=env.get("POSTGRES_PASSWORD") or None, autocommit=True,
+            connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT") or 5), application_name="incidents record keys",
         )
-        self._local = threading.local()
+        self._db_made: Any = None
 
     def _db(self) -> Any:
         import psycopg
 
-        db = getattr(self._local, "db", None)
-        if db is None or db.closed:
+        if self._db_made is None or self._db_made.closed or self._db_made.broken:
             db = psycopg.connect(**self._kwargs)
             db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (originator_id UUID PRIMARY KEY, key_id BYTEA NOT NULL, wrapped BYTEA NOT NULL)")
-            self._local.db = db
-        return db
+            self._db_made = db
+        return self._db_made
 
     def insert(self, originator_id: UUID, key_id: bytes, wrapped: bytes) -> None:
         self._db().execute(f"INSERT INTO {TABLE} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", (originator_id, key_id, wrapped))
