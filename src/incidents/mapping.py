@@ -100,7 +100,9 @@ class KeptKeyAESCipher(AESCipher):
         return RECORD_MARK + nonce + sealed[-16:] + sealed[:-16]
 
     def decrypt_record(self, originator_id: Any, ciphertext: bytes) -> bytes:
-        if ciphertext[:4] == RECORD_MARK and isinstance(originator_id, UUID):
+        if ciphertext[:4] == RECORD_MARK:
+            if not isinstance(originator_id, UUID):
+                originator_id = UUID(str(originator_id))
             key = self.record_keys.key_of(originator_id)
             if key is not None:
                 try:
