@@ -232,3 +232,39 @@ def test_a_request_received_before_call_recording_requests_reads_with_no_call(fi
     assert "Call" not in dict(received.details)
     manager = Actor(UUID(int=2), "fixture.manager", "Fixture Manager", "A81001", ("manager",))
     assert opened.log.call_policy(manager) is None  # no policy in an earlier release's store
+
+
+def test_the_earlier_release_s_records_keep_the_deployment_key_and_are_refused_disposal_by_key(tmp_path):
+    """Written before records had keys of their own: a new event of such a record stays under the
+    deployment key (the record never gets half a key), and carrying out a disposal decided on it is
+    refused, saying why, rather than destroying a key that would erase nothing."""
+    from incidents.application import commands as c
+    from incidents.application.retention import CarryOutDisposal, NoKeyOfItsOwn
+    from incidents.application.service import Actor
+    from incidents.domain.retention import RecordRetention
+
+    for name in STORE_FILES:
+        shutil.copy(FIXTURE / name, tmp_path / name)
+    opened = open_log(Settings(data_dir=tmp_path, practice="A81001"))
+    try:
+        governance = Actor(UUID(int=1), "fixture.governance", "Fixture Governance", "A81001", ("governance",))
+        reported = opened.log.recorder.select_notifications(start=1, limit=1000, topics=["incidents.domain.filming:FilmingIncident.Reported"])
+        incident_id = next(n.originator_id for n in reported if opened.log.mapper.to_domain_event(n).practice == "A81001")
+        keys = opened.log.mapper.cipher.record_keys
+        assert keys.count() == 0
+        opened.log.add_note(c.AddNote(incident_id=incident_id, submission_key="n" * 32, text="A note after the upgrade"), governance)
+        assert keys.count() == 0  # the old record keeps the deployment key
+        assert opened.log.get_incident(governance, incident_id).notes_count >= 1
+        with governance.acting():
+            retention = RecordRetention(practice="A81001", record_id=incident_id, record_kind="filming")
+            retention.trigger_event(RecordRetention.DisposalDecided, record_id=incident_id, reason="Test of the refusal", authorised_by="Dr Shah")
+        opened.log.save(retention)
+        try:
+            opened.log.carry_out_disposal(CarryOutDisposal(record_id=incident_id), governance)
+        except NoKeyOfItsOwn as error:
+            assert "stored before records had keys of their own" in str(error)
+        else:
+            raise AssertionError("an old record's disposal was carried out by destroying a key it does not have")
+        assert opened.log.get_incident(governance, incident_id).notes_count >= 1  # nothing was destroyed
+    finally:
+        opened.log.close()

@@ -3,6 +3,8 @@ memory, and a flush writes the changed rows with the tracking position in one tr
 
 from __future__ import annotations
 
+import logging
+
 import inspect
 from typing import Any, Callable
 
@@ -51,6 +53,8 @@ class FoldedView:
     moment_of: Callable[[Any], Any] = stored
     id_of: Callable[[Any], Any] = stored
     unsynced = ""  # a rebuild's statement committing without waiting for the disk (PostgreSQL's)
+    # The view's tables (in braces) and the column naming a record in each: a disposed record's rows are deleted.
+    record_rows: tuple[tuple[str, str], ...] = ()
 
     def _select_all(self, queries: list[tuple[str, Any]]) -> list[list[Any]]:
         """The rows of each statement (tables in braces, `%s` marks, `= ANY(%s)` for a list), in one transaction."""
@@ -78,18 +82,41 @@ class FoldedView:
         if not self.batching:
             self.flush()
 
+    def drop_record(self, record_id: Any) -> None:
+        """A record disposed of: its rows go with the next flush, after what was folded before."""
+        self.__dict__.setdefault("_dropped", []).append(record_id)
+
     def flush(self) -> None:
         fold = self.fold
         if fold.tracking is None:
             return
+        dropped: list[Any] = self.__dict__.pop("_dropped", [])
         with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
             if self.rebuilding and self.unsynced:
                 cursor.execute(self.unsynced)
             self._write_changes(cursor)
+            for record_id in dropped:
+                self._drop_rows(cursor, record_id)
             self._insert_tracking(cursor, fold.tracking)  # type: ignore[attr-defined]
         fold.tracking = None
-        if not self.rebuilding and fold.held() > KEPT_ROWS:
+        if dropped and not self.rebuilding:
+            fold.forget()  # the rows it kept of the record, with the rest: read again as needed
+            try:
+                self._erase_freed()
+            except Exception:  # the rows are gone; the next disposal tries the clean-up again
+                logging.getLogger("incidents").exception("After a disposal, %s could not be cleaned of the freed rows", type(self).__name__)
+        elif not self.rebuilding and fold.held() > KEPT_ROWS:
             fold.forget()
+
+    def _drop_rows(self, cursor: Any, record_id: Any) -> None:
+        for table, column in self.record_rows:
+            cursor.execute(*self._statement(f"DELETE FROM {table} WHERE {column} = %s", (record_id,)))
+
+    def _statement(self, text: str, params: Any) -> tuple[str, Any]:
+        raise NotImplementedError
+
+    def _erase_freed(self) -> None:
+        """After a disposal's deletes: nothing of the deleted rows left in the view's files."""
 
     def _write_changes(self, cursor: Any) -> None:
         raise NotImplementedError

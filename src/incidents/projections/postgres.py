@@ -30,6 +30,19 @@ class PostgresFoldedView(FoldedView, PostgresTrackingRecorder):
 
     unsynced = "SET LOCAL synchronous_commit TO OFF"  # a crashed rebuild's scratch tables are dropped anyway
 
+    def _statement(self, text: str, params: Any) -> tuple[str, Any]:
+        return self._sql(text), params
+
+    def _erase_freed(self) -> None:
+        """The deleted rows' tuples removed now, not when autovacuum comes to them."""
+        with self.datastore.get_connection() as connection:  # psycopg's own connection
+            connection.autocommit = True
+            try:
+                for table, _ in self.record_rows:
+                    connection.execute(self._sql(f"VACUUM {table}"))
+            finally:
+                connection.autocommit = False
+
     def _select_all(self, queries: list[tuple[str, Any]]) -> list[list[tuple[Any, ...]]]:
         with self.datastore.transaction(commit=False) as curs:
             found = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import sqlite3
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -78,6 +79,23 @@ class SQLiteFoldedView(FoldedView, SQLiteTrackingRecorder):
                 _reopened(self.datastore.pool, connection, REBUILDING_PRAGMAS)
         super().start_rebuilding()
         return self
+
+    def _statement(self, text: str, params: Any) -> tuple[str, Any]:
+        return in_sqlite(text), sqlite_params(params)
+
+    def _erase_freed(self) -> None:
+        """The file rewritten without the freed pages (VACUUM) and its write-ahead log emptied."""
+        if self.datastore.pool.is_sqlite_memory_mode:
+            return
+        with self.datastore.get_connection(commit=True) as pooled:
+            connection = pooled._sqlite_conn  # the library's wrapper would begin a transaction, where VACUUM cannot run
+            connection.execute("VACUUM")
+            for _ in range(50):  # a reader in the middle of a read keeps the log: tried again
+                busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy[0]:
+                    return
+                time.sleep(0.1)
+            raise OSError(f"The write-ahead log of {self.datastore.pool.db_name} could not be emptied after a disposal: a reader kept it busy")
 
     stored = staticmethod(to_micros)
     moment_of = staticmethod(from_micros)

@@ -170,6 +170,10 @@ def action_tables(id_type: str, time_type: str) -> list[str]:
 
 
 class ActionQueueView(FoldedView):
+    record_rows = (
+        ("{action_incidents}", "incident_id"), ("{action_items}", "incident_id"), ("{action_requests}", "request_id"),
+        ("{action_retention}", "record_id"),
+    )
     """The rows the fold loads and the query, the same on both databases (folding.FoldedView)."""
 
     def action_incident(self, incident_id: UUID) -> list[Any] | None:
@@ -403,3 +407,7 @@ class ActionQueue(FoldingProjection):
     @fold_event.register
     def _(self, e: PracticeRecording.Destroyed) -> None:
         self.fold.item_done(e.originator_id, (DESTROY_RECORDING.code,))
+
+    @fold_event.register
+    def _(self, e: RecordRetention.Disposed) -> None:
+        self.view.drop_record(e.record_id)

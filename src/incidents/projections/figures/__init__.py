@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable, NamedTuple
 from zoneinfo import ZoneInfo
 
 from incidents.domain.incident import Incident
+from incidents.domain.retention import RecordRetention
 from incidents.domain.kinds import INCIDENT_KINDS, LOCATION_FACTS, kind_of
 from incidents.projections.folding import FoldedView, FoldingProjection
 
@@ -176,6 +177,8 @@ def figures_tables(id_type: str, time_type: str, clustered: str) -> list[str]:
 
 
 class FiguresView(FoldedView):
+    # Its counters count the record still, naming nothing of it.
+    record_rows = (("{figures_incidents}", "incident_id"),)
     """The row the fold loads and the queries, the same on both databases (folding.FoldedView)."""
 
     def figures_incident(self, incident_id: Any) -> list[Any] | None:
@@ -251,6 +254,10 @@ class Figures(FoldingProjection):
     @singledispatchmethod
     def fold_event(self, domain_event: Any) -> None:
         pass
+
+    @fold_event.register
+    def _(self, e: RecordRetention.Disposed) -> None:
+        self.view.drop_record(e.record_id)
 
     @fold_event.register
     def _(self, e: Incident.Reported) -> None:
