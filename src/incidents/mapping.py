@@ -96,7 +96,7 @@ class KeptKeyAESCipher(AESCipher):
         else:
             key = keys.key_of(originator_id)
             assert key is not None
-        nonce = AESCipher.random_bytes(12)
+        nonce = self.random_bytes(12)
         sealed = key.encrypt(nonce, plaintext, originator_id.bytes)
         return RECORD_MARK + nonce + sealed[-16:] + sealed[:-16]
 

@@ -81,6 +81,8 @@ class RecordKeys:
         self._backend = _OneAtATime(backend)
         self._keys: dict[UUID, AESGCM] = {}
         self._none: set[UUID] = set()  # records known to have no key of their own
+        self._pending: dict[UUID, tuple[AESGCM, bytes, bytes]] = {}  # new keys the event store's recorder writes
+        self._with_events = False
         self._lock = threading.Lock()
 
     @classmethod
@@ -104,12 +106,38 @@ class RecordKeys:
 
     # Use -------------------------------------------------------------------
 
+    def written_with_events(self) -> None:
+        """From now on a new key is written by the event store's recorder, in the transaction of
+        the record's first event (rows_to_write, settled), not in a commit of its own."""
+        self._backend.ensure()
+        self._with_events = True
+
+    def rows_to_write(self, stored_events: Any) -> list[tuple[UUID, bytes, bytes]]:
+        with self._lock:
+            pending = [(e.originator_id, self._pending.get(e.originator_id)) for e in stored_events if e.originator_version == 1]
+        return [(originator_id, found[1], found[2]) for originator_id, found in pending if found is not None]
+
+    def settled(self, stored_events: Any, committed: bool) -> None:
+        """The transaction that wrote these events ended: a key it wrote is now the record's."""
+        with self._lock:
+            for e in stored_events:
+                found = self._pending.pop(e.originator_id, None) if e.originator_version == 1 else None
+                if found is not None and committed:
+                    self._keys[e.originator_id] = found[0]
+
     def key_for_new(self, originator_id: UUID) -> AESGCM:
         """The key of a record whose first event is being written: made now, or the one another
         writer of the same first event made (a form sent twice)."""
         found = self._keys.get(originator_id)
         if found is not None:
             return found
+        if self._with_events:
+            with self._lock:
+                pending = self._pending.get(originator_id)
+                if pending is None:
+                    raw = AESGCM.generate_key(256)
+                    pending = self._pending[originator_id] = (AESGCM(raw), *self._wrap(originator_id, raw))
+            return pending[0]
         key_id, wrapped = self._wrap(originator_id, AESGCM.generate_key(256))
         self._backend.insert(originator_id, key_id, wrapped)
         found = self.key_of(originator_id)
@@ -168,6 +196,7 @@ class RecordKeys:
 
 
 class _Backend:
+    def ensure(self) -> None: ...
     def insert(self, originator_id: UUID, key_id: bytes, wrapped: bytes) -> None: ...
     def select(self, originator_id: UUID) -> tuple[bytes, bytes] | None: ...
     def delete(self, originator_id: UUID) -> bool: ...
@@ -182,6 +211,10 @@ class _OneAtATime(_Backend):
     def __init__(self, backend: _Backend) -> None:
         self._inner = backend
         self._lock = threading.Lock()
+
+    def ensure(self) -> None:
+        with self._lock:
+            self._inner.ensure()
 
     def insert(self, originator_id: UUID, key_id: bytes, wrapped: bytes) -> None:
         with self._lock:
@@ -228,6 +261,8 @@ class _Memory(_Backend):
 # which a rotation keeps), as the views of a memory store read with mappers of their own.
 _MEMORY: dict[bytes, _Memory] = {}
 
+INSERT_SQLITE = f"INSERT INTO {TABLE} VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+INSERT_POSTGRES = f"INSERT INTO {TABLE} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
 CREATE = f"CREATE TABLE IF NOT EXISTS {TABLE} (originator_id TEXT PRIMARY KEY, key_id BLOB NOT NULL, wrapped BLOB NOT NULL)"
 
 
@@ -246,6 +281,9 @@ class _SQLite(_Backend):
             db.execute(CREATE)
             self._db_made = db
         return self._db_made
+
+    def ensure(self) -> None:
+        self._db()
 
     def insert(self, originator_id: UUID, key_id: bytes, wrapped: bytes) -> None:
         self._db().execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (str(originator_id), key_id, wrapped))
@@ -299,6 +337,9 @@ class _Postgres(_Backend):
             db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (originator_id UUID PRIMARY KEY, key_id BYTEA NOT NULL, wrapped BYTEA NOT NULL)")
             self._db_made = db
         return self._db_made
+
+    def ensure(self) -> None:
+        self._db()
 
     def insert(self, originator_id: UUID, key_id: bytes, wrapped: bytes) -> None:
         self._db().execute(f"INSERT INTO {TABLE} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", (originator_id, key_id, wrapped))
