@@ -14,7 +14,7 @@ its events stay under the deployment key (docs/retention.md says what that means
 from __future__ import annotations
 
 import os
-import secrets
+import ssl
 import sqlite3
 import threading
 import time
@@ -36,6 +36,8 @@ class KeptKeyAESCipher(Protocol):
 
 # A record-keyed event begins with this mark, then the nonce, the tag and the ciphertext.
 RECORD_MARK = b"\xffIRK"
+# OpenSSL's generator (as strong as os.urandom) keeps the GIL, so a save on the event loop does not hand it to the writer thread.
+random_bytes = ssl.RAND_bytes
 WRAP_AAD = b"incidents-record-key:"
 TABLE = "record_keys"
 
@@ -62,7 +64,7 @@ class RecordKeyDestroyed(ValueError):
 
 
 def seal(key: bytes, originator_id: UUID, plaintext: bytes) -> bytes:
-    nonce = secrets.token_bytes(12)
+    nonce = random_bytes(12)
     sealed = AESGCM(key).encrypt(nonce, plaintext, originator_id.bytes)
     return RECORD_MARK + nonce + sealed[-16:] + sealed[:-16]
 
@@ -98,7 +100,7 @@ class RecordKeys:
 
     def _wrap(self, originator_id: UUID, raw: bytes) -> tuple[bytes, bytes]:
         key_id = self._cipher.newest_key_id
-        nonce = secrets.token_bytes(12)
+        nonce = random_bytes(12)
         return key_id, nonce + self._cipher.aesgcm_of(key_id).encrypt(nonce, raw, WRAP_AAD + originator_id.bytes)
 
     def _unwrap(self, originator_id: UUID, key_id: bytes, wrapped: bytes) -> bytes:
@@ -135,10 +137,10 @@ class RecordKeys:
             with self._lock:
                 pending = self._pending.get(originator_id)
                 if pending is None:
-                    raw = AESGCM.generate_key(256)
+                    raw = random_bytes(32)
                     pending = self._pending[originator_id] = (AESGCM(raw), *self._wrap(originator_id, raw))
             return pending[0]
-        key_id, wrapped = self._wrap(originator_id, AESGCM.generate_key(256))
+        key_id, wrapped = self._wrap(originator_id, random_bytes(32))
         self._backend.insert(originator_id, key_id, wrapped)
         found = self.key_of(originator_id)
         assert found is not None
