@@ -1,6 +1,6 @@
 """Each record's own data key (envelope encryption), so that disposing of a record is destroying its key.
 
-The events of an incident or a disclosure request (the aggregates whose class says OWN_KEY) are
+The events of an incident, a disclosure request or a practice recording (the aggregates whose class says OWN_KEY) are
 encrypted with a key of the record's own, made when its first event is written. The key is
 kept wrapped (AES-GCM) by the deployment's newest key, in a table of the same database as the
 events (`record_keys`), never in the immutable event log: deleting its row is what disposal
