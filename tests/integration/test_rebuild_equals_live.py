@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from incidents.application.retention import CarryOutDisposal
+from incidents.domain.retention import RecordRetention
 from incidents.projections.running import rebuild as rebuild_module
 from incidents.projections.catalogue import spec_named
 from incidents.projections.running.rebuild import rebuild
@@ -16,7 +18,7 @@ from incidents.projections.running.runner import open_views, start_projections
 
 from .test_action_queue_contract import every_item
 from .test_figures_view_contract import every_figure
-from .view_histories import PRACTICES, managers, play
+from .view_histories import PRACTICES, governors, managers, play
 
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 HISTORY = [
@@ -80,4 +82,29 @@ def test_a_group_that_fails_fails_the_rebuild_and_the_live_views_stay(played, mo
             rebuild(opened.store, opened.env, [], lambda position, last: None)
     assert everything(open_views(opened.store, opened.env), now) == live
     rebuild(opened.store, opened.env, [], lambda position, last: None)  # the lock is free, nothing left behind in the way
+    assert everything(open_views(opened.store, opened.env), now) == live
+
+
+def test_after_a_disposal_the_live_views_are_what_a_rebuild_builds(opened):
+    """A rebuild cannot read a disposed record's events: the live views, which counted it, take
+    it off when its disposal is carried out (its responses and close included), so both agree."""
+    log = opened.log
+    projections = start_projections(opened.store, opened.env)
+    try:
+        ids = play(log, managers(log), HISTORY)
+        before = everything(projections, datetime.now(timezone.utc)) if projections.wait(log.recorder.max_notification_id(), timeout=20) else None
+        governance = governors(log)["A81001"]
+        with governance.acting():  # decided as a review would, without waiting the years of its period
+            retention = RecordRetention(practice="A81001", record_id=ids[0], record_kind="recording")
+            retention.trigger_event(RecordRetention.DisposalDecided, record_id=ids[0], reason="Past its period", authorised_by="Dr Shah")
+        log.save(retention)
+        log.carry_out_disposal(CarryOutDisposal(record_id=ids[0]), governance)
+        assert projections.wait(log.recorder.max_notification_id(), timeout=20)
+        now = datetime.now(timezone.utc)
+        live = everything(projections, now)
+    finally:
+        projections.stop()
+    assert before is not None and live != before  # the disposal changed what the views show
+    assert ids[0] not in {s.incident_id for practice in live[0] for s in practice}
+    rebuild(opened.store, opened.env, [], lambda position, last: None)
     assert everything(open_views(opened.store, opened.env), now) == live

@@ -19,7 +19,7 @@ KINDS = tuple(INCIDENT_KINDS)
 MONTHS_SHOWN = 12
 DAY = 86_400
 # An incident's row in the fold, after its id: the columns of figures_incidents in this order.
-INCIDENT_COLUMNS = ("practice", "kind", "month", "location", "reported_at", "status", "close_month", "outcome", "close_bucket", "close_seconds")
+INCIDENT_COLUMNS = ("practice", "kind", "month", "location", "reported_at", "status", "close_month", "outcome", "close_bucket", "close_seconds", "responses")
 
 # Time from report to close: (label, upper bound in days, exclusive; None for the last).
 CLOSE_TIME_BUCKETS: tuple[tuple[str, int | None], ...] = (
@@ -165,7 +165,7 @@ def figures_tables(id_type: str, time_type: str, clustered: str) -> list[str]:
         "CREATE TABLE IF NOT EXISTS {figures_incidents} ("
         f"incident_id {id_type} PRIMARY KEY, practice text NOT NULL, kind text NOT NULL, month text NOT NULL, "
         f"location text NOT NULL, reported_at {time_type} NOT NULL, status text NOT NULL, "
-        "close_month text, outcome text, close_bucket integer, close_seconds bigint)",
+        "close_month text, outcome text, close_bucket integer, close_seconds bigint, responses text NOT NULL)",
         *(
             f"CREATE TABLE IF NOT EXISTS {{{table}}} ("
             + "".join(f"{column} {'integer' if column == 'bucket' else 'text'} NOT NULL, " for column in columns)
@@ -177,7 +177,6 @@ def figures_tables(id_type: str, time_type: str, clustered: str) -> list[str]:
 
 
 class FiguresView(FoldedView):
-    # Its counters count the record still, naming nothing of it.
     record_rows = (("{figures_incidents}", "incident_id"),)
     """The row the fold loads and the queries, the same on both databases (folding.FoldedView)."""
 
@@ -250,6 +249,7 @@ def _close_times(rows: Iterable[tuple[int, int, int]]) -> CloseTimes:
 
 class Figures(FoldingProjection):
     name = "dashboard_figures"
+    layout = 2
 
     @singledispatchmethod
     def fold_event(self, domain_event: Any) -> None:
@@ -257,6 +257,7 @@ class Figures(FoldingProjection):
 
     @fold_event.register
     def _(self, e: RecordRetention.Disposed) -> None:
+        self.fold.incident_disposed(e.record_id)  # counted no more, as a rebuild, which cannot read it, counts it
         self.view.drop_record(e.record_id)
 
     @fold_event.register

@@ -3,6 +3,7 @@ counter's change since the last flush, times as the view stores them."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Callable
 from uuid import UUID
@@ -11,7 +12,7 @@ from incidents.projections.folding import Fold
 
 from . import COUNTERS, bucket_of
 
-PRACTICE, KIND, MONTH, LOCATION, REPORTED_AT, STATUS, CLOSE_MONTH, OUTCOME, CLOSE_BUCKET, CLOSE_SECONDS = range(10)
+PRACTICE, KIND, MONTH, LOCATION, REPORTED_AT, STATUS, CLOSE_MONTH, OUTCOME, CLOSE_BUCKET, CLOSE_SECONDS, RESPONSES = range(11)
 
 
 class FiguresFold(Fold):
@@ -53,7 +54,7 @@ class FiguresFold(Fold):
     def incident_reported(
         self, incident_id: UUID, practice: str, kind: str, month: str, location: str, reported_at: datetime
     ) -> None:
-        self.incidents[incident_id] = [practice, kind, month, location, self.stored(reported_at), "open", None, None, None, None]
+        self.incidents[incident_id] = [practice, kind, month, location, self.stored(reported_at), "open", None, None, None, None, "{}"]
         self.changed.add(incident_id)
         self._count("figures_open", (practice, kind), +1)
         self._count("figures_incidents_by_month", (practice, month, kind, location), +1)
@@ -62,6 +63,10 @@ class FiguresFold(Fold):
         row = self._incident(incident_id)
         if row is not None:
             self._count("figures_responses_by_month", (row[PRACTICE], month, row[KIND], response), +1)
+            counted = json.loads(row[RESPONSES])  # kept on the row, so that a disposal can take them off again
+            counted[f"{month} {response}"] = counted.get(f"{month} {response}", 0) + 1
+            row[RESPONSES] = json.dumps(counted, sort_keys=True)
+            self.changed.add(incident_id)
 
     def incident_moved(self, incident_id: UUID, month: str | None, location: str | None) -> None:
         row = self._incident(incident_id)
@@ -78,7 +83,7 @@ class FiguresFold(Fold):
         if row is not None:
             practice, kind = row[PRACTICE], row[KIND]
             seconds = self.seconds(row[REPORTED_AT], closed_at)
-            row[STATUS:] = ["closed", month, outcome, bucket_of(seconds), seconds]
+            row[STATUS:RESPONSES] = ["closed", month, outcome, bucket_of(seconds), seconds]
             self._count("figures_open", (practice, kind), -1)
             self._count("figures_closes_by_month", (practice, month, kind, outcome, row[CLOSE_BUCKET]), +1, seconds)
             self.changed.add(incident_id)
@@ -89,5 +94,22 @@ class FiguresFold(Fold):
             practice, kind = row[PRACTICE], row[KIND]
             self._count("figures_closes_by_month", (practice, row[CLOSE_MONTH], kind, row[OUTCOME], row[CLOSE_BUCKET]), -1, -row[CLOSE_SECONDS])
             self._count("figures_open", (practice, kind), +1)
-            row[STATUS:] = ["open", None, None, None, None]
+            row[STATUS:RESPONSES] = ["open", None, None, None, None]
             self.changed.add(incident_id)
+
+    def incident_disposed(self, incident_id: UUID) -> None:
+        """Every count of the incident taken off, and its row gone (the view drops it)."""
+        row = self._incident(incident_id)
+        if row is None:
+            return
+        practice, kind = row[PRACTICE], row[KIND]
+        self._count("figures_incidents_by_month", (practice, row[MONTH], kind, row[LOCATION]), -1)
+        if row[STATUS] == "closed":
+            self._count("figures_closes_by_month", (practice, row[CLOSE_MONTH], kind, row[OUTCOME], row[CLOSE_BUCKET]), -1, -row[CLOSE_SECONDS])
+        else:
+            self._count("figures_open", (practice, kind), -1)
+        for month_response, count in json.loads(row[RESPONSES]).items():
+            month, response = month_response.split(" ", 1)
+            self._count("figures_responses_by_month", (practice, month, kind, response), -count)
+        self.incidents[incident_id] = None
+        self.changed.discard(incident_id)
