@@ -57,6 +57,18 @@ def test_a_bundle_not_kept_or_not_the_one_recorded_is_refused(shelf):
         shelf.read(request_id, sha256)
 
 
+def test_a_request_s_bundles_are_removed_together_and_no_other_s(shelf):
+    """A disclosure request disposed of takes its kept bundles with it."""
+    disposed, other = uuid.uuid4(), uuid.uuid4()
+    shelf.keep(disposed, b"first bundle")
+    shelf.keep(disposed, b"second bundle")
+    kept = shelf.keep(other, b"another request's bundle")
+    assert shelf.discard_request(disposed) == 2
+    assert not (shelf.folder / str(disposed)).exists()
+    assert shelf.read(other, kept) == b"another request's bundle"
+    assert shelf.discard_request(disposed) == 0
+
+
 def test_in_memory_when_the_store_keeps_nothing(log):
     shelf = BundleShelf(log.mapper.cipher)
     request_id = uuid.uuid4()

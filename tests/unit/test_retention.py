@@ -205,10 +205,15 @@ def test_a_disclosure_request_is_disposed_of_by_its_own_key_and_its_requester_go
     other = receive(log, governance_a, key="o" * 32)
     keys = log.mapper.cipher.record_keys
     assert keys.key_of(request_id) is not None and keys.key_of(other) is not None  # each request has its own
+    shelf = log.bundle_shelf
+    shelf.keep(request_id, b"the bundle sent to the patient")  # as an export keeps it
+    kept_for_other = shelf.keep(other, b"another patient's bundle")
     log.dispose_of_record(DisposeOfRecord(record_id=request_id, reason="Three years after closure", authorised_by="Dr Shah"), governance_a)
     log.carry_out_disposal(CarryOutDisposal(record_id=request_id), governance_a)
     with pytest.raises(MapperDeserialisationError, match="disposed of"):
         log.get_request(governance_a, request_id)
+    assert shelf.discard_request(request_id) == 0  # its kept bundles went with it
+    assert shelf.read(other, kept_for_other) == b"another patient's bundle"
     assert log.get_request(governance_a, other).requester == "Pat Example"
     [disposal] = log.disposals()
     assert disposal.kind == "Disclosure request: Patient (subject access request)" and disposal.ref.startswith("D-")

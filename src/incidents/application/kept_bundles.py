@@ -86,6 +86,21 @@ class BundleShelf:
         else:
             self.path(request_id, sha256).unlink(missing_ok=True)
 
+    def discard_request(self, request_id: UUID) -> int:
+        """Every bundle kept for a request removed (its disposal); how many."""
+        if self.folder is None:
+            kept = [key for key in self._memory if key[0] == request_id]
+            for key in kept:
+                del self._memory[key]
+            return len(kept)
+        folder = self.folder / str(request_id)
+        files = list(folder.iterdir()) if folder.is_dir() else []
+        for file in files:
+            file.unlink(missing_ok=True)
+        if folder.is_dir():
+            folder.rmdir()
+        return len(files)
+
     def read(self, request_id: UUID, sha256: str) -> bytes:
         """The bundle's bytes, checked against the SHA-256 the request recorded for them."""
         if not sha256:

@@ -252,6 +252,7 @@ class RecordsRetention(Records):
 
         saved = self.saving(actor, attempt)
         keys.destroy(cmd.record_id)
+        self.bundle_shelf.discard_request(cmd.record_id)  # a request's bundles are part of its record, and go with it
         if self.disposal_register is not None:
             disposal = self.disposal_of(actor, cmd.record_id)
             if disposal is not None and cmd.record_id not in disposed_in(self.disposal_register):
