@@ -173,6 +173,11 @@ class RecordKeys:
             return True
         return False
 
+    def confirm(self, originator_id: UUID) -> None:
+        """Forget a key kept here whose row is gone (a disposal by another process of the deployment)."""
+        if originator_id in self._keys and self._backend.select(originator_id) is None:
+            self.forget(originator_id)
+
     def forget(self, originator_id: UUID) -> None:
         with self._lock:
             self._keys.pop(originator_id, None)

@@ -63,3 +63,26 @@ def test_a_new_record_s_key_is_saved_with_its_first_event_and_a_refused_save_lea
         assert reopened.log.history(reception, saved[0].id)[0].note == "The Heron corridor"
     finally:
         reopened.log.close()
+
+
+def test_a_record_disposed_of_by_one_process_is_unreadable_at_once_in_another_that_kept_its_key(settings):
+    from eventsourcing.persistence import MapperDeserialisationError
+
+    from incidents.application.retention import CarryOutDisposal
+    from incidents.domain.retention import RecordRetention
+
+    governance = Actor(uuid.uuid4(), "gill.governance", "Gill Governance", PRACTICE, ("governance",))
+    one, other = open_log(settings), open_log(settings)  # two app instances of one deployment
+    try:
+        saved = one.log.report(reports.filming(note="The Osprey stairwell"), governance)
+        assert other.log.get_incident(governance, saved.id).ref  # the other instance reads it, keeping its key
+        with governance.acting():
+            retention = RecordRetention(practice=PRACTICE, record_id=saved.id, record_kind="filming")
+            retention.trigger_event(RecordRetention.DisposalDecided, record_id=saved.id, reason="Past its period", authorised_by="Dr Shah")
+        one.log.save(retention)
+        one.log.carry_out_disposal(CarryOutDisposal(record_id=saved.id), governance)
+        with pytest.raises(MapperDeserialisationError, match="disposed of"):
+            other.log.get_incident(governance, saved.id)
+    finally:
+        one.log.close()
+        other.log.close()

@@ -197,6 +197,9 @@ class Records(Application[UUID]):
 
     def get(self, actor: Actor, record_id: UUID, kind: type[R], not_found: type[NotFound]) -> R:
         """The record, if it is of that kind and of the actor's practice; else not_found."""
+        keys = getattr(self.mapper.cipher, "record_keys", None)
+        if keys is not None:
+            keys.confirm(record_id)  # a key this process kept may have been destroyed by another since
         try:
             record = self.repository.get(record_id)
         except AggregateNotFoundError:
