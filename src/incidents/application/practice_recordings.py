@@ -5,12 +5,15 @@ check a file against its fingerprint."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
-from ..domain.practice_recording import PracticeRecording
+from ..domain.practice_recording import CONSENT_STATES, HAPPENINGS, PURPOSES, PracticeRecording
 from ..domain.values import nhs_number
 from . import commands as c
 from .days import Day
@@ -108,6 +111,58 @@ class DestroyRecording(c.Command):
     how: Required
 
 
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class RecordingFilter:
+    """What the recordings list shows: a purpose, where the consent stands, text the clinician's
+    name contains, and something that happened in a month (made, used, withdrawn, destroyed: the
+    monthly report's counts link here). Each value is checked: `errors` names the bad ones."""
+
+    purpose: str = ""
+    consent: str = ""
+    clinician: str = ""
+    month: str = ""  # YYYY-MM
+    happened: str = ""  # a code of HAPPENINGS; made when a month is given alone
+
+    @property
+    def errors(self) -> dict[str, str]:
+        errors = {}
+        if self.purpose and self.purpose not in PURPOSES:
+            errors["purpose"] = "Choose a purpose from the list"
+        if self.consent and self.consent not in CONSENT_STATES:
+            errors["consent"] = "Choose where the consent stands from the list"
+        if len(self.clinician) > 100:
+            errors["clinician"] = "Enter at most 100 characters of the clinician's name"
+        if self.happened and self.happened not in HAPPENINGS:
+            errors["happened"] = "Choose made, used, withdrawn or destroyed"
+        if self.month and self.month_range is None:
+            errors["month"] = "Enter the month as a year and month, for example 2026-11"
+        if self.happened and not self.month:
+            errors["month"] = "Enter the month it happened in, for example 2026-11"
+        return errors
+
+    @property
+    def month_range(self) -> tuple[date, date] | None:
+        """The month's first day and the next month's first day."""
+        found = MONTH.match(self.month or "")
+        if not found or not 1 <= int(found[2]) <= 12 or not 2000 <= int(found[1]) <= 2999:
+            return None
+        year, month = int(found[1]), int(found[2])
+        return date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
+
+    def keeps(self, recording: PracticeRecording) -> bool:
+        if self.purpose and recording.purpose != self.purpose or self.consent and recording.consent_state != self.consent:
+            return False
+        if self.clinician and self.clinician.casefold() not in recording.clinician.casefold():
+            return False
+        span = self.month_range if self.month else None
+        if span is not None:
+            return any(span[0] <= day < span[1] for day in recording.days_of(self.happened or "made"))
+        return True
+
+
 class PracticeRecordings(Records):
     def make_recording(self, cmd: MakeRecording, actor: Actor) -> Saved:
         actor.require(*RECORDING_MAKERS)
@@ -165,6 +220,10 @@ class PracticeRecordings(Records):
         """The practice's recordings, in the order they were made."""
         actor.require(*RECORDING_READERS)
         return list(self.listed_records(actor, PRACTICE_RECORDINGS))
+
+    def recording_by_ref(self, actor: Actor, ref: str) -> UUID | None:
+        """The practice's recording with this short reference (the list is short), or None."""
+        return next((r.id for r in self.practice_recordings(actor) if r.ref == ref), None)
 
     def practice_recording_history(self, actor: Actor, recording_id: UUID) -> list[Any]:
         """Every event of the recording, oldest first: its consent and custody, as they happened."""

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from incidents.application import practice_recordings as p
 from incidents.application.records import uk_today
 from incidents.application.service import Actor, IncidentLog
-from incidents.domain.practice_recording import AUDIENCES, CONSENT_FORMS, MEDIA, PURPOSES, REVIEW_ANSWERS, PracticeRecording
+from incidents.domain.practice_recording import AUDIENCES, CONSENT_FORMS, CONSENT_STATES, HAPPENINGS, MEDIA, PURPOSES, REVIEW_ANSWERS, PracticeRecording
 from incidents.evidence.consent_form import consent_form_pdf
 
 from .deps import Form, Log, allow, every_value, page
@@ -67,10 +67,23 @@ def worded(invalid: FormInvalid) -> dict[str, str]:
     return {f: ERRORS[f] if f in ERRORS and blank(t) else t for f, t in invalid.errors.items()}
 
 
+FILTER_MAX_CHARS = 200  # a longer value is refused before it is looked at
+
+
 @router.get("")
-def recordings(request: Request, actor: Reader, log: Log):
-    rows = log.practice_recordings(actor)[::-1]  # newest first
-    return request.app.state.render(request, "practice_recordings.jinja", page(request, actor, rows=rows, makes=actor.holds(*p.RECORDING_MAKERS)))
+def recordings(
+    request: Request, actor: Reader, log: Log, purpose: str = "", consent: str = "", clinician: str = "", month: str = "", happened: str = ""
+):
+    """The practice's recordings, newest first, filtered as asked; a filter it does not know is a 422 with its error summary."""
+    chosen = p.RecordingFilter(*(v.strip()[:FILTER_MAX_CHARS] for v in (purpose, consent, clinician, month, happened)))
+    errors = chosen.errors
+    rows = [] if errors else [r for r in log.practice_recordings(actor)[::-1] if chosen.keeps(r)]
+    context = page(
+        request, actor, rows=rows, makes=actor.holds(*p.RECORDING_MAKERS), errors=errors, filters=chosen,
+        filtered=any((chosen.purpose, chosen.consent, chosen.clinician, chosen.month)), purposes=PURPOSES, consent_states=CONSENT_STATES,
+        happenings=HAPPENINGS,
+    )
+    return request.app.state.render(request, "practice_recordings.jinja", context, status_code=422 if errors else 200)
 
 
 NEW_RECORDING = NewRecordForm(

@@ -1,0 +1,75 @@
+"""Managers and governance see the practice's recordings (issue 19 point 5): the list filtered by
+purpose, consent and clinician, or by what happened in a month (the monthly report links there);
+bad filters come back 422 with the error summary; a P- reference typed in the incident list's
+search box opens the recording."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+from tests.conftest import csrf_from, field_from
+from tests.web.test_practice_recordings_web import TODAY, post
+
+
+def made(client, clinician: str, purpose: str) -> str:
+    form = client.get("/recordings/new")
+    response = client.post("/recordings", data={
+        "csrf_token": csrf_from(form.text), "submission_key": field_from(form.text, "submission_key"), "nhs_number": "943 476 5919",
+        "clinician": clinician, "recorded_on": TODAY.isoformat(), "purpose": purpose, "medium": "audio",
+    })
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+def consent(client, location: str, purpose: str) -> None:
+    page = client.get(location)
+    response = client.post(f"{location}/consent", headers={"Content-Type": "application/x-www-form-urlencoded"}, content=urlencode([
+        ("csrf_token", csrf_from(page.text)), ("form", "written"), ("given_on", TODAY.isoformat()), ("purposes", purpose),
+        ("audiences", "trainer"), ("circumstances", "Tutorials only"), ("keep_until", TODAY.replace(year=TODAY.year + 1).isoformat()),
+    ]))
+    assert response.status_code == 303, response.text
+
+
+def refs(html: str) -> set[str]:
+    return set(re.findall(r">(P-\d{4}-\d{4})</a>", html))
+
+
+def test_the_list_filters_by_purpose_consent_clinician_and_month(client_for):
+    reception, manager = client_for("sue.reception"), client_for("mo.manager")
+    training = made(reception, "Dr Ada Registrar", "training")
+    audit = made(reception, "Dr Bo Auditor", "audit")
+    consent(reception, training, "training")
+    post(reception, f"{audit}/withdraw", withdrawn_on=TODAY.isoformat(), how="x")  # refused: no consent yet, nothing changes
+    everything = manager.get("/recordings")
+    assert everything.status_code == 200 and len(refs(everything.text)) == 2
+    first, second = sorted(refs(everything.text))
+    assert refs(manager.get("/recordings?purpose=training").text) == {first}
+    assert refs(manager.get("/recordings?consent=none").text) == {second}
+    assert refs(manager.get("/recordings?consent=in_force").text) == {first}
+    assert refs(manager.get("/recordings?clinician=auditor").text) == {second}
+    month = TODAY.strftime("%Y-%m")
+    assert refs(manager.get(f"/recordings?month={month}").text) == {first, second}
+    assert refs(manager.get(f"/recordings?month={month}&happened=used").text) == set()
+    assert "No recording matches these filters" in manager.get("/recordings?month=1999-01").text
+
+
+def test_bad_filters_come_back_422_with_the_error_summary(client_for):
+    manager = client_for("mo.manager")
+    for query, message in [("purpose=nope", "Choose a purpose"), ("consent=maybe", "Choose where the consent stands"),
+                           ("month=2026-13", "Enter the month as a year and month"), ("happened=used", "Enter the month it happened in"),
+                           ("month=2026-01&happened=lost", "Choose made, used, withdrawn or destroyed"), ("clinician=" + "x" * 150, "at most 100")]:
+        response = manager.get(f"/recordings?{query}")
+        assert response.status_code == 422 and "nhsuk-error-summary" in response.text and message in response.text, query
+
+
+def test_a_p_reference_in_the_incident_search_opens_the_recording(client_for):
+    location = made(client_for("sue.reception"), "Dr Ada Registrar", "training")
+    ref = re.search(r"P-(\d{4})-0001", client_for("mo.manager").get(location).text)
+    assert ref
+    for who in ("mo.manager", "gill.governance"):
+        found = client_for(who).get(f"/incidents?q=p {ref.group(1)} 1", follow_redirects=False)
+        assert found.status_code == 303 and found.headers["location"] == location, who
+    # A reference no recording has is searched for as words, as before.
+    assert client_for("mo.manager").get(f"/incidents?q=P-{ref.group(1)}-0099", follow_redirects=False).status_code == 200
+    assert client_for("other.manager").get(f"/incidents?q={ref.group()}", follow_redirects=False).status_code == 200
