@@ -73,3 +73,17 @@ def test_a_p_reference_in_the_incident_search_opens_the_recording(client_for):
     # A reference no recording has is searched for as words, as before.
     assert client_for("mo.manager").get(f"/incidents?q=P-{ref.group(1)}-0099", follow_redirects=False).status_code == 200
     assert client_for("other.manager").get(f"/incidents?q={ref.group()}", follow_redirects=False).status_code == 200
+
+
+def test_the_dashboard_shows_a_review_the_patient_asked_for_with_the_reference_linked_to_the_recording(client_for):
+    reception = client_for("sue.reception")
+    location = made(reception, "Dr Ada Registrar", "training")
+    consent(reception, location, "training")
+    assert post(reception, f"{location}/review-offered", answer="accepted").status_code == 303
+    ref = re.search(r"P-\d{4}-\d{4}", reception.get(location).text).group()
+    for who in ("mo.manager", "gill.governance"):
+        dashboard = client_for(who).get("/dashboard").text
+        item = re.search(rf'<a href="{location}">Arrange the patient&#39;s review[^<]*</a>\s*<p[^>]*>{ref}: A recording the practice made', dashboard)
+        assert item, who
+    assert post(reception, f"{location}/reviewed", reviewed_on=TODAY.isoformat()).status_code == 303
+    assert "Arrange the patient" not in client_for("mo.manager").get("/dashboard").text
