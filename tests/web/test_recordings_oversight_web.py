@@ -87,3 +87,33 @@ def test_the_dashboard_shows_a_review_the_patient_asked_for_with_the_reference_l
         assert item, who
     assert post(reception, f"{location}/reviewed", reviewed_on=TODAY.isoformat()).status_code == 303
     assert "Arrange the patient" not in client_for("mo.manager").get("/dashboard").text
+
+
+def test_the_monthly_report_counts_recordings_and_each_count_leads_to_its_list(client_for):
+    reception, manager = client_for("sue.reception"), client_for("mo.manager")
+    first, second = made(reception, "Dr Ada Registrar", "training"), made(reception, "Dr Bo Auditor", "training")
+    made(reception, "Dr Bo Auditor", "audit")
+    consent(reception, first, "training")
+    consent(reception, second, "training")
+    assert post(reception, f"{first}/file", kept_at="Drive", sha256="9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", size="4").status_code == 303
+    for _ in range(2):
+        assert post(manager, f"{first}/uses", used_on=TODAY.isoformat(), shown_to="trainer", shown_to_names="Dr T", purpose="training").status_code == 303
+    assert post(reception, f"{second}/withdraw", withdrawn_on=TODAY.isoformat(), how="By phone").status_code == 303
+    assert post(manager, f"{second}/destroy", destroyed_on=TODAY.isoformat(), how="Deleted").status_code == 303
+    month = TODAY.strftime("%Y-%m")
+    html = manager.get("/reports/monthly", params={"month": month}).text
+    counts = dict(re.findall(r'<a href="(/recordings\?[^"]+)">(\d+)<', html.replace("&amp;", "&")))
+    assert counts == {
+        f"/recordings?month={month}&happened=made&purpose=training": "2",
+        f"/recordings?month={month}&happened=made&purpose=audit": "1",
+        f"/recordings?month={month}&happened=used": "2",
+        f"/recordings?month={month}&happened=withdrawn": "1",
+        f"/recordings?month={month}&happened=destroyed": "1",
+    }
+    assert "Uses recorded (of 1 recording)" in html
+    # Each link leads to a list with that many recordings (uses: the one recording used).
+    for link, count in counts.items():
+        listed = refs(manager.get(link).text)
+        assert len(listed) == (1 if "used" in link else int(count)), link
+    rows = {(r[2], r[3]): r[4] for r in (line.split(",") for line in manager.get("/reports/monthly.csv", params={"month": month}).text.splitlines()[1:])}
+    assert rows[("recording_purpose", "Training or assessment")] == "2" and rows[("recording_custody", "Consents withdrawn")] == "1"

@@ -163,6 +163,18 @@ class RecordingFilter:
         return True
 
 
+@dataclass(frozen=True)
+class RecordingMonth:
+    """What happened to the practice's recordings in a month, as the monthly report counts it."""
+
+    month: str  # YYYY-MM
+    made_by_purpose: dict[str, int]  # codes of PURPOSES, in their order, those with any
+    uses: int  # each use, several to a recording
+    used: int  # the recordings used
+    withdrawn: int
+    destroyed: int
+
+
 class PracticeRecordings(Records):
     def make_recording(self, cmd: MakeRecording, actor: Actor) -> Saved:
         actor.require(*RECORDING_MAKERS)
@@ -220,6 +232,23 @@ class PracticeRecordings(Records):
         """The practice's recordings, in the order they were made."""
         actor.require(*RECORDING_READERS)
         return list(self.listed_records(actor, PRACTICE_RECORDINGS))
+
+    def recording_month(self, actor: Actor, month: date) -> RecordingMonth:
+        """The month's counts (recordings made, by purpose; uses; withdrawals; destructions), read from the records (a practice makes few)."""
+        chosen = RecordingFilter(month=f"{month:%Y-%m}")
+        start, end = chosen.month_range  # type: ignore[misc]
+        recordings = self.practice_recordings(actor)
+        within = lambda r, what: [d for d in r.days_of(what) if start <= d < end]  # noqa: E731
+        made = [r.purpose for r in recordings if within(r, "made")]
+        uses = [len(within(r, "used")) for r in recordings]
+        return RecordingMonth(
+            month=chosen.month,
+            made_by_purpose={code: made.count(code) for code in PURPOSES if code in made},
+            uses=sum(uses),
+            used=sum(1 for n in uses if n),
+            withdrawn=sum(1 for r in recordings if within(r, "withdrawn")),
+            destroyed=sum(1 for r in recordings if within(r, "destroyed")),
+        )
 
     def recording_by_ref(self, actor: Actor, ref: str) -> UUID | None:
         """The practice's recording with this short reference (the list is short), or None."""
