@@ -9,6 +9,7 @@ import re
 from urllib.parse import urlencode
 
 from tests.conftest import csrf_from, field_from
+from tests.web.test_disclosures_web import receive
 from tests.web.test_practice_recordings_web import TODAY, post
 
 
@@ -117,3 +118,16 @@ def test_the_monthly_report_counts_recordings_and_each_count_leads_to_its_list(c
         assert len(listed) == (1 if "used" in link else int(count)), link
     rows = {(r[2], r[3]): r[4] for r in (line.split(",") for line in manager.get("/reports/monthly.csv", params={"month": month}).text.splitlines()[1:])}
     assert rows[("recording_purpose", "Training or assessment")] == "2" and rows[("recording_custody", "Consents withdrawn")] == "1"
+
+
+def test_a_subject_access_request_lists_the_patients_recordings_on_its_page_and_scope(client_for):
+    reception, governance = client_for("sue.reception"), client_for("gill.governance")
+    location = made(reception, "Dr Ada Registrar", "training")
+    ref = re.search(r"P-\d{4}-\d{4}", reception.get(location).text).group()
+    about_patient = receive(governance, received_on=TODAY.isoformat(), nhs_number="943 476 5919")
+    about_someone_else = receive(governance, received_on=TODAY.isoformat(), nhs_number="401 023 2137")
+    for path in (about_patient, f"{about_patient}/scope"):
+        page = governance.get(path).text
+        assert "Recordings the practice made of this patient" in page and f'<a href="{location}">{ref}</a>' in page, path
+    for path in (about_someone_else, f"{about_someone_else}/scope"):
+        assert ref not in governance.get(path).text, path

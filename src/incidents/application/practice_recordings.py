@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
-from ..domain.practice_recording import CONSENT_STATES, HAPPENINGS, PURPOSES, PracticeRecording
+from ..domain.practice_recording import AUDIENCES, CONSENT_FORMS, CONSENT_STATES, HAPPENINGS, MEDIA, PURPOSES, REVIEW_ANSWERS, PracticeRecording
 from ..domain.values import nhs_number
 from . import commands as c
 from .days import Day
@@ -109,6 +109,54 @@ class DestroyRecording(c.Command):
     recording_id: UUID
     destroyed_on: Day
     how: Required
+
+
+def _day(day: date) -> str:
+    return f"{day:%d %b %Y}"
+
+
+def consent_form_in_words(form: str, witness: str) -> str:
+    """How consent was given, with its witness: "Orally, witnessed by Nurse Kay"."""
+    label = CONSENT_FORMS.get(form, form)
+    return f"{label.split(',')[0]}, witnessed by {witness}" if witness else label
+
+
+def event_in_words(e: Any) -> tuple[str, list[tuple[str, str]]]:
+    """An event of a recording as people read it (its page's timeline, a bundle): a title and its
+    details, those with a value."""
+    name, g = type(e).__name__, lambda field: getattr(e, field, "")
+    labels = lambda codes, names: "; ".join(names.get(c, c) for c in codes)  # noqa: E731
+    described: dict[str, Any] = {
+        "Made": lambda: ("Recording registered", [("Clinician", g("clinician")), ("Recorded on", _day(g("recorded_on"))), ("Purpose", PURPOSES.get(g("purpose"), "")), ("Medium", MEDIA.get(g("medium"), "")), ("Reference", g("ref"))]),
+        "ConsentGiven": lambda: ("Consent given", [("How", consent_form_in_words(g("form"), g("witness"))), ("Given on", _day(g("given_on"))), ("Purposes", labels(g("purposes"), PURPOSES)), ("Who may see or hear it", labels(g("audiences"), AUDIENCES)), ("When it may be shown", g("circumstances")), ("Kept until", _day(g("keep_until")))]),
+        "FileRegistered": lambda: ("File fingerprinted (the file was not sent here)", [("Kept at", g("kept_at")), ("SHA-256", g("sha256")), ("Size", f"{g('size'):,} bytes")]),
+        "ReviewOffered": lambda: ("Offered to see or hear it before use", [("Answer", REVIEW_ANSWERS.get(g("answer"), ""))]),
+        "Reviewed": lambda: ("The patient saw or heard it", [("On", _day(g("reviewed_on")))]),
+        "ConsentVaried": lambda: ("Consent narrowed", [("Purposes now", labels(g("purposes"), PURPOSES)), ("Who may see or hear it now", labels(g("audiences"), AUDIENCES)), ("What the patient asked", g("reason"))]),
+        "ConsentWithdrawn": lambda: ("Consent withdrawn", [("On", _day(g("withdrawn_on"))), ("How", g("how"))]),
+        "NotedInMedicalRecord": lambda: ("Note added to the medical record", [("On", _day(g("noted_on")))]),
+        "Used": lambda: ("Used", [("On", _day(g("used_on"))), ("Shown to", f"{g('shown_to_names')} ({AUDIENCES.get(g('shown_to'), '')})"), ("For", PURPOSES.get(g("purpose"), "")), ("Note", g("note"))]),
+        "Destroyed": lambda: ("Destroyed", [("On", _day(g("destroyed_on"))), ("How", g("how"))]),
+    }
+    title, details = described[name]() if name in described else (name, [])
+    return title, [(k, v) for k, v in details if k and v]
+
+
+def consent_in_words(recording: PracticeRecording) -> str:
+    """The consent on record, in one line, as a bundle sets it beside the file's fingerprint."""
+    consent = recording.consent
+    if consent is None:
+        return "No consent on record: the recording must not be used"
+    words = (
+        f"{consent_form_in_words(consent.form, consent.witness)}, on {_day(consent.given_on)}; for {'; '.join(PURPOSES[c] for c in consent.purposes).lower()}; "
+        f"may be seen or heard by: {'; '.join(AUDIENCES[c] for c in consent.audiences).lower()}; shown: {consent.circumstances}; "
+        f"kept until {_day(consent.keep_until)}"
+    )
+    if recording.variations:
+        words += f"; narrowed {len(recording.variations)} time{'s' if len(recording.variations) > 1 else ''}"
+    if recording.withdrawn_on:
+        words += f"; withdrawn on {_day(recording.withdrawn_on)}"
+    return words
 
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -249,6 +297,16 @@ class PracticeRecordings(Records):
             withdrawn=sum(1 for r in recordings if within(r, "withdrawn")),
             destroyed=sum(1 for r in recordings if within(r, "destroyed")),
         )
+
+    def patient_recordings(self, actor: Actor, nhs_number: str, period_from: date | None = None, period_to: date | None = None) -> list[PracticeRecording]:
+        """The practice's recordings of one patient (an NHS number as stored), made within the
+        period if one is given, oldest first: what a subject access request finds."""
+        if not nhs_number:
+            return []
+        return [
+            r for r in self.practice_recordings(actor)
+            if r.nhs_number == nhs_number and (period_from is None or r.recorded_on >= period_from) and (period_to is None or r.recorded_on <= period_to)
+        ]
 
     def recording_by_ref(self, actor: Actor, ref: str) -> UUID | None:
         """The practice's recording with this short reference (the list is short), or None."""

@@ -6,7 +6,6 @@ the browser (static/fingerprint.js), or pasted from sha256sum where there is no 
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -93,28 +92,10 @@ NEW_RECORDING = NewRecordForm(
 NEW_RECORDING.routes(router, Maker, p.MakeRecording, IncidentLog.make_recording)
 
 
-def _day(day: date) -> str:
-    return f"{day:%d %b %Y}"
-
-
 def entry(e: Any) -> dict[str, Any]:
     """One event of the record as its timeline and chain of custody show it."""
-    name, g = type(e).__name__, lambda field: getattr(e, field, "")
-    labels = lambda codes, names: "; ".join(names.get(c, c) for c in codes)  # noqa: E731
-    described: dict[str, Any] = {
-        "Made": lambda: ("Recording registered", [("Clinician", g("clinician")), ("Recorded on", _day(g("recorded_on"))), ("Purpose", PURPOSES.get(g("purpose"), "")), ("Medium", MEDIA.get(g("medium"), "")), ("Reference", g("ref"))]),
-        "ConsentGiven": lambda: ("Consent given", [("How", CONSENT_FORMS.get(g("form"), "") + (f", witnessed by {g('witness')}" if g("witness") else "")), ("Given on", _day(g("given_on"))), ("Purposes", labels(g("purposes"), PURPOSES)), ("Who may see or hear it", labels(g("audiences"), AUDIENCES)), ("When it may be shown", g("circumstances")), ("Kept until", _day(g("keep_until")))]),
-        "FileRegistered": lambda: ("File fingerprinted (the file was not sent here)", [("Kept at", g("kept_at")), ("SHA-256", g("sha256")), ("Size", f"{g('size'):,} bytes")]),
-        "ReviewOffered": lambda: ("Offered to see or hear it before use", [("Answer", REVIEW_ANSWERS.get(g("answer"), ""))]),
-        "Reviewed": lambda: ("The patient saw or heard it", [("On", _day(g("reviewed_on")))]),
-        "ConsentVaried": lambda: ("Consent narrowed", [("Purposes now", labels(g("purposes"), PURPOSES)), ("Who may see or hear it now", labels(g("audiences"), AUDIENCES)), ("What the patient asked", g("reason"))]),
-        "ConsentWithdrawn": lambda: ("Consent withdrawn", [("On", _day(g("withdrawn_on"))), ("How", g("how"))]),
-        "NotedInMedicalRecord": lambda: ("Note added to the medical record", [("On", _day(g("noted_on")))]),
-        "Used": lambda: ("Used", [("On", _day(g("used_on"))), ("Shown to", f"{g('shown_to_names')} ({AUDIENCES.get(g('shown_to'), '')})"), ("For", PURPOSES.get(g("purpose"), "")), ("Note", g("note"))]),
-        "Destroyed": lambda: ("Destroyed", [("On", _day(g("destroyed_on"))), ("How", g("how"))]),
-    }
-    title, details = described[name]() if name in described else (name, [])
-    return {"title": title, "recorded_at": e.timestamp, "actor_name": g("actor_name"), "details": [(k, v) for k, v in details if k and v], "use": name == "Used"}
+    title, details = p.event_in_words(e)
+    return {"title": title, "recorded_at": e.timestamp, "actor_name": getattr(e, "actor_name", ""), "details": details, "use": type(e).__name__ == "Used"}
 
 
 def describe(request: Request, actor: Actor, log: IncidentLog, recording: PracticeRecording, shown: dict[str, Any]) -> dict[str, Any]:
