@@ -459,7 +459,7 @@ class ActionQueue(FoldingProjection):
     @fold_event.register
     def _(self, e: PracticeRecording.ReviewOffered) -> None:
         if e.answer == "accepted":
-            self.fold.recording_item(e.originator_id, RECORDING_REVIEW.code, e.timestamp, e.timestamp, "Every use is refused until they have")
+            self.fold.recording_item(e.originator_id, RECORDING_REVIEW.code, e.timestamp, e.timestamp, "Every use is refused until they have seen or heard it")
         else:
             self.fold.item_done(e.originator_id, (RECORDING_REVIEW.code,))
 
