@@ -1,7 +1,8 @@
 """The action queue shows managers and governance a recording's other items, each with its P-
 reference (issue 19 point 5): the patient's review they asked for (until it is done, they decline
 it after all, consent is withdrawn or it is destroyed) and the agreed keeping period ending (in
-its last 30 days only, then the destruction item takes over). On a SQLite file and on PostgreSQL."""
+its last 30 days only, then the destruction item takes over); a rebuilt view holds the same items.
+On a SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from incidents.projections.action_queue import ActionQueue
 from incidents.projections.action_queue.postgres import PostgresActionQueueView
 from incidents.projections.action_queue.sqlite import SQLiteActionQueueView
 
-from .view_histories import managers, run_projection, stop
+from .view_histories import managers, postgres_database, rebuilt_view, run_projection, stop
 
 VIEWS = {"sqlite": SQLiteActionQueueView, "postgres": PostgresActionQueueView}
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -69,5 +70,13 @@ def test_review_and_consent_ending_items_carry_the_reference_and_end_when_settle
         shown = items(runner.view, now)
         assert set(shown) == {(ending, "consent_ending"), (withdrawn, "destroy_recording")}
         assert shown[(withdrawn, "destroy_recording")].ref == log.get_practice_recording(manager, withdrawn).ref
+        live = [items(runner.view, at) for at in (now, now + timedelta(days=12))]
     finally:
         stop(runner)
+    if opened.store.kind == "sqlite":
+        rebuilt = rebuilt_view(opened, ActionQueue, VIEWS, "view-rebuilt.sqlite")
+        assert [items(rebuilt, at) for at in (now, now + timedelta(days=12))] == live
+    else:
+        with postgres_database() as database:
+            rebuilt = rebuilt_view(opened, ActionQueue, VIEWS, database)
+            assert [items(rebuilt, at) for at in (now, now + timedelta(days=12))] == live
