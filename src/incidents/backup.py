@@ -39,6 +39,7 @@ MANIFEST = "manifest.json"
 SQLITE_COPY = "incidents.sqlite"
 PG_COPY = "incidents-events.pgdump"
 PG_EVENTS_TABLE = "incidents_events"  # the library's table for an application named "incidents"
+RECORD_KEYS_TABLE = "record_keys"  # each record's own key, wrapped (record_keys.py)
 PAGES_PER_STEP = 256  # 1 MB of 4 kB pages between progress updates
 CHUNK = 1 << 20
 REFERENCES_GIVEN = "references-given"
@@ -142,11 +143,11 @@ def backup(settings: Settings, dest: Path, progress: Progress, keys_file: Path |
             },
             "record_key_store": {
                 "needed": False,
-                "location": None,
+                "location": "the record_keys table, in the copied store: each record's own key, wrapped by the cipher key",
                 "fingerprint": None,
-                "why": "none yet: events are encrypted with the cipher key alone. Once records have keys of their own (crypto-shredding), "
-                       "a restore takes them from the live key store, never from a backup, so a record disposed of after this "
-                       "backup stays unreadable (README: Backup and restore)",
+                "why": "not a key of its own: the records' keys are in the store and need the cipher key. A record disposed of after "
+                       "this backup is named in the register of disposals kept beside the cipher key (disposed-records); a restore "
+                       "with that register in place destroys its key again (README: Backup and restore)",
             },
         },
         "keys_file": keys_file.name if keys_file else None,
@@ -188,7 +189,7 @@ def _dump_postgres(store: Store, target: Path) -> None:
         raise BackupError(PG_DUMP_MISSING)
     env = store.env
     result = subprocess.run(
-        [pg_dump, "--format=custom", "--no-owner", f"--table={PG_EVENTS_TABLE}", f"--file={target}",
+        [pg_dump, "--format=custom", "--no-owner", f"--table={PG_EVENTS_TABLE}", f"--table={RECORD_KEYS_TABLE}", f"--file={target}",
          "--host", env["POSTGRES_HOST"], "--port", env["POSTGRES_PORT"], "--username", env["POSTGRES_USER"], env["POSTGRES_DBNAME"]],
         env={**os.environ, "PGPASSWORD": env["POSTGRES_PASSWORD"]}, capture_output=True, text=True,
     )
@@ -314,7 +315,10 @@ def _read_keys_file(path: Path) -> dict[str, str]:
 
 
 def _key_files(settings: Settings) -> set[Path]:
-    return {settings.effective_key_file.absolute(), settings.effective_patient_index_key_file.absolute()}
+    """What may be in the target before a restore: the keys, and the register of disposals kept with them."""
+    from .bootstrap import disposal_register
+
+    return {settings.effective_key_file.absolute(), settings.effective_patient_index_key_file.absolute(), disposal_register(settings).absolute()}
 
 
 def _check_empty_target(settings: Settings, store: Store) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from .application.patient_index import ENV_KEY as PATIENT_INDEX_KEY
 from .application.patient_index import valid_key
 from .application.service import IncidentLog
+from .mapping import DisposedRecordEvent
 from .settings import Settings
 from .storage import (
     CIPHER_TOPIC, MAPPER_TOPIC, TRANSCODER_TOPIC, CipherKeyError, Store, cipher_key, keep_private, new_cipher_key, patient_index_key,
@@ -52,6 +53,7 @@ def open_log(settings: Settings) -> Opened:
     opened.log.one_time_password_lifetime = timedelta(hours=settings.one_time_password_hours)
     if opened.store.kind != "memory":
         opened.log.keep_bundles_in(settings.data_dir / "bundles")
+        opened.log.disposal_register = disposal_register(settings)
     return opened
 
 
@@ -85,10 +87,18 @@ def check_key_reads_store(log: IncidentLog, store: Store) -> None:
     notifications = log.recorder.select_notifications(start=1, limit=1) + log.recorder.select_notifications(start=last, limit=1)
     try:
         for notification in notifications:
-            log.mapper.to_domain_event(notification)
+            try:
+                log.mapper.to_domain_event(notification)
+            except DisposedRecordEvent:
+                continue  # a record disposed of: its key is destroyed on purpose, and says nothing of the deployment key
     except Exception as error:  # the cipher raises its own types for a wrong key or damaged data
         log.close()
         raise CipherKeyError(
             f"The encryption key does not open the events stored in {store.location} "
             f"({type(error).__name__}). Use the key they were written with (after `incidents keys rotate`, every key of the key file: it keeps them all, newest first)."
         ) from None
+
+
+def disposal_register(settings: Settings) -> Path:
+    """The register of the records disposed of, beside the encryption key (record_keys.py)."""
+    return settings.effective_key_file.with_name("disposed-records")

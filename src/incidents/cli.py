@@ -461,6 +461,7 @@ def verify_store(
                 progress.update(task, completed=position, total=last)
 
             result = opened.log.verify_store(key.public, advance)
+        disposals = opened.log.disposals()
     except (OperationalError, InterfaceError) as error:
         err.print(f"[bold red]Cannot check:[/] the event store could not be read: {error}", highlight=False)
         raise typer.Exit(2) from None
@@ -489,6 +490,14 @@ def verify_store(
             console.print("  (no note of the newest checkpoint signed on this machine: compare these with an earlier run, as a store cut back would show an earlier checkpoint)")
         else:
             console.print(f"  This machine noted checkpoint {noted.number} as the newest it signed ({head_file(key_file)}).")
+    if disposals:
+        console.print(f"  {len(disposals)} record(s) disposed of: their events stay, covered by the checkpoints, and nobody can read them (their keys are destroyed):", highlight=False)
+        for d in disposals:
+            console.print(
+                f"  - {escape(d.ref)} ({escape(d.kind)}), disposed of on {d.disposed_at:%Y-%m-%d %H:%M UTC} by {escape(d.disposed_by)}, "
+                f"by the decision of {d.decision.decided_at:%Y-%m-%d} authorised by {escape(d.decision.authorised_by)}: {escape(d.decision.reason)}",
+                highlight=False,
+            )
     if result.uncovered:
         console.print(
             f"  [yellow]Not yet covered:[/] {result.uncovered} event(s) from #{result.uncovered_from} on, recorded after the last "
@@ -579,6 +588,7 @@ def restore(
         console.print(f"Put the key {escape(str(path))} back from the keys file.", highlight=False)
     opened = open_or_exit(settings)
     try:
+        shredded = opened.log.apply_disposals(opened.log.disposal_register)
         with Progress(console=err) as progress:
             count = rebuild(opened.store, opened.env, [], bar_progress(progress, "Rebuilding the views"))
     except ConfigurationError as error:
@@ -592,6 +602,8 @@ def restore(
         f"({count} events), and rebuilt the views.",
         highlight=False,
     )
+    if shredded:
+        console.print(f"  {len(shredded)} record(s) disposed of since the backup, or in it, had their keys destroyed again: they stay unreadable.", highlight=False)
     checkpoint = manifest.get("last_checkpoint")
     if checkpoint:
         console.print(f"  Its last checkpoint is {checkpoint['number']}, chain hash {checkpoint['chain_hash']}.", highlight=False)
@@ -618,12 +630,16 @@ def rotate_cipher_key() -> None:
     except ConfigurationError as error:  # the lock's refusal (naming who holds it) among them
         err.print(f"[bold red]Not rotated:[/] {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
-    open_or_exit(settings).log.close()  # the new ring reads the store's first and last events
+    reopened = open_or_exit(settings)  # the new ring reads the store's first and last events
+    try:
+        rewrapped = reopened.log.mapper.cipher.record_keys.rewrap_all()
+    finally:
+        reopened.log.close()
     fingerprints = cipher_key_fingerprints(rotated.ring)
     console.print(
         f"[bold green]Rotated[/] the encryption key in {escape(str(rotated.path))}: events written from now on use the key "
         f"{fingerprints[0]}; the {len(fingerprints) - 1} older key(s) stay after it in the file, to read the events they wrote "
-        "(events are not re-encrypted: the signed checkpoints cover their stored bytes).",
+        f"(events are not re-encrypted: the signed checkpoints cover their stored bytes). {rewrapped} record key(s) are now wrapped by the new key.",
         highlight=False,
     )
     console.print("  Back the key file up again now, and give it to every process of this deployment before starting them.", highlight=False)

@@ -27,7 +27,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import JSONTranscoder, Mapper, MapperDeserialisationError, StoredEvent, find_id_convertor
-from eventsourcing.utils import Environment, resolve_topic
+from eventsourcing.utils import Environment, get_topic, resolve_topic
+
+from .record_keys import RECORD_MARK, RecordKeyDestroyed, RecordKeys, open_sealed
 
 
 # An event encrypted after a key rotation begins with this mark and the 4-byte id of its key; one
@@ -65,6 +67,54 @@ class KeptKeyAESCipher(AESCipher):
         self._oldest_first = [AESGCM(raw) for raw in reversed(raws)]
         # A single key writes the library's own layout, so a store that never rotated stays as it was.
         self._mark = RING_MARK + cipher_key_id(self.key) if len(raws) > 1 else b""
+        self.newest_key_id = cipher_key_id(self.key)
+        self.oldest_key_id = cipher_key_id(raws[-1])
+        self._environment = environment
+        self._record_keys: RecordKeys | None = None
+
+    @property
+    def record_keys(self) -> RecordKeys:
+        """The records' own keys, wrapped by this ring (record_keys.py), opened on first use."""
+        if self._record_keys is None:
+            self._record_keys = RecordKeys.from_env(self, self._environment)
+        return self._record_keys
+
+    def aesgcm_of(self, key_id: bytes) -> AESGCM:
+        try:
+            return self._by_id[key_id]
+        except KeyError:
+            raise ValueError(f"A record key is wrapped by the key {key_id.hex()}, which is not among the keys given") from None
+
+    def encrypt_record(self, originator_id: UUID, originator_version: int, plaintext: bytes) -> bytes:
+        """An event of a record that has (or, at its first event, gets) a key of its own; a record
+        begun before record keys keeps the deployment key."""
+        keys = self.record_keys
+        if originator_version == 1:
+            key = keys.key_for_new(originator_id)
+        elif keys.has_no_key(originator_id):
+            return self.encrypt(plaintext)
+        else:
+            key = keys.key_of(originator_id)
+            assert key is not None
+        nonce = self.random_bytes(12)
+        sealed = key.encrypt(nonce, plaintext, originator_id.bytes)
+        return RECORD_MARK + nonce + sealed[-16:] + sealed[:-16]
+
+    def decrypt_record(self, originator_id: Any, ciphertext: bytes) -> bytes:
+        if ciphertext[:4] == RECORD_MARK:
+            if not isinstance(originator_id, UUID):
+                originator_id = UUID(str(originator_id))
+            key = self.record_keys.key_of(originator_id)
+            if key is not None:
+                try:
+                    return open_sealed(key, originator_id, ciphertext)
+                except InvalidTag as error:
+                    raise ValueError("Invalid cipher tag") from error
+            try:
+                return self.decrypt(ciphertext)  # an event of the deployment key whose nonce begins with the mark
+            except ValueError:
+                raise RecordKeyDestroyed(f"The key of the record {originator_id} is destroyed: it was disposed of") from None
+        return self.decrypt(ciphertext)
 
     # OpenSSL's generator, as strong as os.urandom, keeps the GIL: os.urandom's system call lets it
     # go, and an app saving on its event loop then waits for its writer thread to hand it back.
@@ -158,6 +208,9 @@ class _ReadByTheLibrary(Exception):
 ZLIB_HEADER = b"\x78"
 
 
+DISPOSED_TOPIC_END = ":RecordRetention.Disposed"
+
+
 class UnreadableEvent(MapperDeserialisationError):
     """A stored event that cannot be turned back into a domain event: damaged, encrypted with
     another key, or of a class this code does not know. `verify-store` says which and why."""
@@ -166,6 +219,10 @@ class UnreadableEvent(MapperDeserialisationError):
         super().__init__(message)
         self.originator_id = originator_id
         self.originator_version = originator_version
+
+
+class DisposedRecordEvent(UnreadableEvent):
+    """An event of a record disposed of: its key is destroyed, as disposal meant. Not damage."""
 
 
 class Unreadable:
@@ -180,7 +237,10 @@ class Unreadable:
 
     def refuse(self) -> None:
         """What a projection does with it: raise its error, so that it is set aside like any
-        event a view cannot write."""
+        event a view cannot write; an event of a record disposed of is passed over (its rows
+        were dropped when its disposal was read)."""
+        if isinstance(self.error, DisposedRecordEvent):
+            return
         raise self.error
 
 
@@ -191,6 +251,41 @@ class EventMapper(Mapper[UUID]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._classes: dict[tuple[str, type], tuple[type, int, Callable[[Any], Any]]] = {}
+        self._own_key: dict[str, bool] = {}
+
+    def has_own_key(self, topic: str) -> bool:
+        """Whether events of this topic belong to a record with a key of its own: an event class
+        nested in an aggregate whose class says OWN_KEY (an incident, a disclosure request)."""
+        found = self._own_key.get(topic)
+        if found is None:
+            module, _, qualname = topic.partition(":")
+            try:
+                outer = resolve_topic(f"{module}:{qualname.rsplit('.', 1)[0]}") if "." in qualname else None
+            except Exception:
+                outer = None
+            found = self._own_key[topic] = bool(getattr(outer, "OWN_KEY", False))
+        return found
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        cipher = self.cipher
+        if not isinstance(cipher, KeptKeyAESCipher):
+            return super().to_stored_event(domain_event)
+        topic = get_topic(type(domain_event))
+        if not self.has_own_key(topic):
+            return super().to_stored_event(domain_event)
+        event_state = dict(vars(domain_event))
+        originator_id = event_state.pop("originator_id")
+        originator_version = event_state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            event_state["class_version"] = class_version
+        plaintext = self.transcoder.encode(event_state)
+        if self.compressor:
+            plaintext = self.compressor.compress(plaintext)
+        return StoredEvent(
+            originator_id=originator_id, originator_version=originator_version, topic=topic,
+            state=cipher.encrypt_record(originator_id, originator_version, plaintext),
+        )
 
     def _class_of(self, topic: str, id_type: type) -> tuple[type, int, Callable[[Any], Any]]:
         cls = resolve_topic(topic)
@@ -216,11 +311,18 @@ class EventMapper(Mapper[UUID]):
         try:
             found = self._classes.get((topic, type(originator_id)))
             cls, class_version, id_convertor = found or self._class_of(topic, type(originator_id))
-            if self.cipher:
+            if isinstance(self.cipher, KeptKeyAESCipher):
+                stored_state = self.cipher.decrypt_record(originator_id, stored_state)
+            elif self.cipher:
                 stored_state = self.cipher.decrypt(stored_state)
             if stored_state[:1] == ZLIB_HEADER:  # written compressed (see storage.py)
                 stored_state = zlib.decompress(stored_state)
             event_state: dict[str, Any] = self.transcoder.decode(stored_state)
+        except RecordKeyDestroyed as error:
+            raise DisposedRecordEvent(
+                f"The event {originator_version} of the record {originator_id} cannot be read: the record was disposed of and its key destroyed",
+                originator_id, originator_version,
+            ) from error
         except Exception as error:
             raise UnreadableEvent(
                 f"Failed to deserialise state of stored event with topic '{topic}', "
@@ -229,6 +331,8 @@ class EventMapper(Mapper[UUID]):
             ) from error
         event_state["originator_id"] = id_convertor(originator_id)
         event_state["originator_version"] = originator_version
+        if topic.endswith(DISPOSED_TOPIC_END) and isinstance(self.cipher, KeptKeyAESCipher):
+            self.cipher.record_keys.forget(event_state["record_id"])  # a key this process kept, destroyed by another
         from_version = event_state.pop("class_version", 1)
         while from_version < class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)

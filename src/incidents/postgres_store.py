@@ -21,12 +21,40 @@ import psycopg
 from eventsourcing import postgres
 from eventsourcing.persistence import OperationalError
 
+from .record_keys import INSERT_POSTGRES, RecordKeys
+
 # pg_advisory_lock(int4, int4): the projections lock is (0x1C1D, schema); table creation is this class.
 SCHEMA_LOCK_CLASS = 0x1C1E
 POOL_MAX_IDLE = "POSTGRES_POOL_MAX_IDLE"
 
 
+class KeyedPostgresApplicationRecorder(postgres.PostgresApplicationRecorder):
+    """Writes a new record's own key in the transaction of its first event (record_keys.py)."""
+
+    record_keys: RecordKeys | None = None  # set by the application whose mapper has them
+
+    def _insert_events(self, curs: Any, stored_events: Any, **kwargs: Any) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        if self.record_keys is not None:
+            rows = self.record_keys.rows_to_write(stored_events)
+            if rows:
+                curs.executemany(INSERT_POSTGRES, rows)
+
+    def insert_events(self, stored_events: Any, **kwargs: Any) -> Any:
+        try:
+            ids = super().insert_events(stored_events, **kwargs)
+        except BaseException:
+            if self.record_keys is not None:
+                self.record_keys.settled(stored_events, committed=False)
+            raise
+        if self.record_keys is not None:
+            self.record_keys.settled(stored_events, committed=True)
+        return ids
+
+
 class PostgresFactory(postgres.PostgresFactory):
+    application_recorder_class = KeyedPostgresApplicationRecorder
+
     def __init__(self, env: Any) -> None:
         super().__init__(env)
         assert isinstance(self.datastore.pool.kwargs, dict)

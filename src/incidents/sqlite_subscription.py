@@ -38,6 +38,8 @@ from eventsourcing.persistence import Notification, StoredEvent, Subscription
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from .record_keys import INSERT_SQLITE, RecordKeys
+
 POLL_INTERVAL_SECONDS = 0.25
 # Under a stream of writes, each read takes a fifth of a second of events: the views' cost per
 # event falls with the size of their batch (their transactions, the search index's segments),
@@ -100,6 +102,7 @@ class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
         self._writing = False
         self._writer: threading.Thread | None = None
         self._closing = False
+        self.record_keys: RecordKeys | None = None  # set by the application whose mapper has them
 
     def listen(self, listener: Any) -> None:
         """Call `listener.wake()` after each write to this file through this process's recorders,
@@ -158,7 +161,12 @@ class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if any(value is not None for value in kwargs.values()):  # tracking and the like: not ours to combine
-            ids = super().insert_events(stored_events, **kwargs)
+            try:
+                ids = super().insert_events(stored_events, **kwargs)
+            except BaseException:
+                self._settled(stored_events, committed=False)
+                raise
+            self._settled(stored_events, committed=True)
             self.wake_readers()
             return ids
         save = _QueuedSave(stored_events)
@@ -213,6 +221,7 @@ class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
             else:
                 for queued, queued_ids in zip(batch, ids):
                     queued.ids = queued_ids
+                    self._settled(queued.stored_events, committed=True)
                 return
         for queued in batch:
             try:
@@ -220,6 +229,19 @@ class SQLitePollingApplicationRecorder(SQLiteApplicationRecorder):
                     queued.ids = self._insert_events(c, queued.stored_events)
             except Exception as error:  # noqa: BLE001 - handed to the thread whose save it was
                 queued.error = error
+            self._settled(queued.stored_events, committed=queued.error is None)
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """A new record's own key is written in the transaction of its first event (record_keys.py)."""
+        if self.record_keys is not None:
+            rows = self.record_keys.rows_to_write(stored_events)
+            if rows:
+                c.executemany(INSERT_SQLITE, [(str(originator_id), key_id, wrapped) for originator_id, key_id, wrapped in rows])
+        return super()._insert_events(c, stored_events, **kwargs)
+
+    def _settled(self, stored_events: Sequence[StoredEvent], committed: bool) -> None:
+        if self.record_keys is not None:
+            self.record_keys.settled(stored_events, committed)
 
     def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[Any]:
         return SQLitePollingSubscription(self, gt=gt, topics=topics)

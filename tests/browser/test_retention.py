@@ -79,3 +79,36 @@ def test_reviewing_and_holding_a_record(live_server_factory, tablet: Tablet):
     expect(page.get_by_role("link", name="Someone filmed in the practice").last).to_be_visible()
     screenshot(page, "63-dashboard-retention-and-holds")
     tablet.watch.assert_clean()
+
+
+def test_disposing_of_a_record_in_the_browser(live_server_factory, tablet: Tablet):
+    """Decided, then carried out: the record's key is destroyed, the retention page says when and
+    on whose authority with the certificate, and the record's own page says it was disposed of (410)."""
+    server = live_server_factory()
+    reception = server.add_account("sue.reception", "reception")
+    governance = server.add_account("gill.governance", "governance")
+    incident_id = seed_old_incident(server.data_dir, reception)
+    server.start()
+    page: Page = tablet.page
+    tablet.watch.expected_page_statuses.update({410})
+    sign_in(page, server, governance)
+
+    page.goto(f"{server.url}/retention/{incident_id}")
+    page.locator("#dispose-reason").fill("Past its period; no claim, complaint or case open")
+    page.locator("#authorised_by").fill("Dr Shah, Caldicott Guardian")
+    page.get_by_role("button", name="Dispose of the record").tap()
+    expect(page.get_by_role("heading", name="Carry out the disposal")).to_be_visible()
+    screenshot(page, "64-retention-awaiting-disposal")
+    page.get_by_role("button", name="Destroy the record's key").tap()
+    expect_no_error(page)
+    expect(page.get_by_text("The record is disposed of")).to_be_visible()
+    expect(page.get_by_role("link", name="Download the disposal certificate (PDF)")).to_be_visible()
+    expect(page.get_by_role("heading", name="Review: keep the record")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Place a legal hold")).to_have_count(0)
+    screenshot(page, "65-retention-disposed")
+
+    page.goto(f"{server.url}/incidents/{incident_id}")
+    expect(page.get_by_role("heading", name="was disposed of", exact=False)).to_be_visible()
+    expect(page.get_by_text("authorised by Dr Shah, Caldicott Guardian", exact=False)).to_be_visible()
+    screenshot(page, "66-incident-disposed")
+    tablet.watch.assert_clean()

@@ -121,7 +121,7 @@ def test_a_backup_taken_while_clients_log_restores_everything_acknowledged_befor
     cipher_key = (server.data_dir / "cipher.key").read_text().strip()
     assert cipher_key not in (dest / "manifest.json").read_text()
     assert manifest["keys"]["cipher_key"]["needed"] is True and len(manifest["keys"]["cipher_key"]["fingerprints"][0].replace(" ", "")) == 64
-    assert manifest["keys"]["record_key_store"]["needed"] is False  # named, so a later change can require it
+    assert manifest["keys"]["record_key_store"]["needed"] is False  # the record keys are in the copied store, wrapped by the cipher key
     assert manifest["signing_key"]["fingerprint"] and manifest["last_event"] > len(before)
     assert [kept["fingerprint"] for kept in manifest["signing_key"]["history"]] == [manifest["signing_key"]["fingerprint"]]
     assert json.loads(keys.read_text())["cipher_key"] == cipher_key

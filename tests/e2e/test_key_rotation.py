@@ -40,6 +40,7 @@ def test_rotating_the_encryption_key_keeps_every_event_readable_and_the_store_ve
     no_traceback(rotated)
     assert rotated.returncode == 0, rotated.stdout + rotated.stderr
     assert "Rotated the encryption key" in one_line(rotated.stdout) and "the 1 older key(s) stay after it" in one_line(rotated.stdout)
+    assert "1 record key(s) are now wrapped by the new key" in one_line(rotated.stdout)  # the incident's
     new_key, kept = (server.data_dir / "cipher.key").read_text().split()
     assert kept == old_key and new_key != old_key
 

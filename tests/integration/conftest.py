@@ -13,18 +13,23 @@ from eventsourcing.utils import Environment
 
 from incidents.bootstrap import open_log
 from incidents.projections.catalogue import ProjectionSpec
+from incidents.projections.running.runner import start_projections
 from incidents.settings import Settings
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def opened(request, tmp_path):
-    """An opened store, once on a SQLite file and once on a fresh PostgreSQL database (a test
-    module may define its own `opened` instead)."""
+def settings(request, tmp_path) -> Settings:
+    """Settings for a SQLite file, and for a fresh PostgreSQL database."""
     if request.param == "sqlite":
-        settings = Settings(data_dir=tmp_path)
-    else:
-        settings = Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url"))
+        return Settings(data_dir=tmp_path)
+    return Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def opened(settings):
+    """An opened store, on each database of `settings` (a test module may define its own `opened` instead)."""
     opened = open_log(settings)
+    opened.settings = settings
     yield opened
     opened.log.close()
 
@@ -64,3 +69,11 @@ def new_view(request, tmp_path_factory) -> Iterator[Callable[[ProjectionSpec], A
     maker.close_all = close_all  # type: ignore[attr-defined]
     yield maker
     close_all()
+
+
+@pytest.fixture
+def projections(opened):
+    """Every projection run in this process on the `opened` store, stopped after the test."""
+    running = start_projections(opened.store, opened.env)
+    yield running
+    running.stop()

@@ -7,15 +7,12 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import date
-from pathlib import Path
 
-import pytest
 
 from incidents.application.disclosures import ReceiveRequest, RecordExport, RecordLegalBasis, SetRequestScope
 from incidents.application.notices import PublishNotice, ReviseNotice
 from incidents.application.service import Actor
 from incidents.bootstrap import open_log
-from incidents.settings import Settings
 from tests.reports import report_filming
 
 PRACTICE = "A81001"
@@ -23,13 +20,6 @@ BUNDLE = "9e" * 32
 MANAGER = Actor(uuid.uuid4(), "mo.manager", "Mo Manager", PRACTICE, ("manager",))
 GOVERNANCE = Actor(uuid.uuid4(), "gill.governance", "Gill Governance", PRACTICE, ("governance",))
 RECEPTION = Actor(uuid.uuid4(), "sue.reception", "Sue Reception", PRACTICE, ("reception",))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def settings(request, tmp_path: Path) -> Settings:
-    if request.param == "sqlite":
-        return Settings(data_dir=tmp_path)
-    return Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url"))
 
 
 def test_notices_requests_and_custody_survive_a_restart(settings):

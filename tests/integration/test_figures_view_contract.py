@@ -3,34 +3,31 @@ library's ProjectionRunner and our subscriptions."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
 
 from incidents.application import commands as c
-from incidents.bootstrap import open_log
 from incidents.projections.figures import CLOSE_TIME_BUCKETS, UK, Figures, month_key, months_ending
 from incidents.projections.figures.postgres import PostgresFiguresView
 from incidents.projections.figures.sqlite import SQLiteFiguresView
-from incidents.settings import Settings
 
 from .view_histories import (
+    an_ignored_event_advances_tracking,
     PRACTICES,
     history,
     managers,
     play,
-    postgres_database,
-    postgres_url,
+    live_equals_rebuilt_on_both,
     rebuilt_view,
     report,
     respond,
     run_projection,
+    runner_of,
     stop,
 )
 
 VIEWS = {"sqlite": SQLiteFiguresView, "postgres": PostgresFiguresView}
+runner = runner_of(Figures, VIEWS)
 
 
 def uk_today() -> date:
@@ -41,70 +38,57 @@ def month_index(figures, when: datetime) -> int:
     return [m.month for m in figures.months].index(date.fromisoformat(month_key(when) + "-01"))
 
 
-def test_counters_follow_reports_corrections_closes_and_reopens(opened):
+def test_counters_follow_reports_corrections_closes_and_reopens(opened, runner):
     log = opened.log
     manager = managers(log)["A81001"]
-    runner = run_projection(opened, Figures, VIEWS)
-    try:
-        now = datetime.now(timezone.utc)
-        earlier = now - timedelta(days=45)
-        filming = report(log, manager, "filming", now - timedelta(minutes=5))
-        recording = report(log, manager, "recording", now - timedelta(minutes=4))
-        respond(log, manager, filming.id, "AskedToStop", now - timedelta(minutes=3))
-        respond(log, manager, recording.id, "CopyRequested", now - timedelta(minutes=3))
-        respond(log, manager, recording.id, "CopyRequested", now - timedelta(minutes=2))
-        # The filming happened 45 days ago, in the reception: it moves month and place.
-        log.correct(c.CorrectIncident(incident_id=filming.id, field="occurred_at", new_value=earlier.isoformat(), reason="wrong day"), manager)
-        log.correct(c.CorrectIncident(incident_id=filming.id, field="area", new_value="reception", reason="wrong place"), manager)
-        log.correct(c.CorrectIncident(incident_id=filming.id, field="filmer", new_value="visitor", reason="not counted"), manager)
-        log.close_incident(c.CloseIncident(incident_id=filming.id, outcome="resolved_at_desk"), manager)
-        log.close_incident(c.CloseIncident(incident_id=recording.id, outcome="no_further_action"), manager)
-        log.reopen_incident(c.ReopenIncident(incident_id=recording.id, reason="the copy came"), manager)
-        last = log.close_incident(c.CloseIncident(incident_id=recording.id, outcome="copy_added_to_record"), manager)
-        runner.wait(last.notification_id, timeout=10)
-        view = runner.view
+    now = datetime.now(timezone.utc)
+    earlier = now - timedelta(days=45)
+    filming = report(log, manager, "filming", now - timedelta(minutes=5))
+    recording = report(log, manager, "recording", now - timedelta(minutes=4))
+    respond(log, manager, filming.id, "AskedToStop", now - timedelta(minutes=3))
+    respond(log, manager, recording.id, "CopyRequested", now - timedelta(minutes=3))
+    respond(log, manager, recording.id, "CopyRequested", now - timedelta(minutes=2))
+    # The filming happened 45 days ago, in the reception: it moves month and place.
+    log.correct(c.CorrectIncident(incident_id=filming.id, field="occurred_at", new_value=earlier.isoformat(), reason="wrong day"), manager)
+    log.correct(c.CorrectIncident(incident_id=filming.id, field="area", new_value="reception", reason="wrong place"), manager)
+    log.correct(c.CorrectIncident(incident_id=filming.id, field="filmer", new_value="visitor", reason="not counted"), manager)
+    log.close_incident(c.CloseIncident(incident_id=filming.id, outcome="resolved_at_desk"), manager)
+    log.close_incident(c.CloseIncident(incident_id=recording.id, outcome="no_further_action"), manager)
+    log.reopen_incident(c.ReopenIncident(incident_id=recording.id, reason="the copy came"), manager)
+    last = log.close_incident(c.CloseIncident(incident_id=recording.id, outcome="copy_added_to_record"), manager)
+    runner.wait(last.notification_id, timeout=10)
+    view = runner.view
 
-        figures = view.figures("A81001", uk_today())
-        assert figures.open_by_kind == {"recording": 0, "filming": 0}
-        assert len(figures.months) == 12 and figures.months[-1].month == uk_today().replace(day=1)
-        assert [m.month for m in figures.months] == sorted(m.month for m in figures.months)
-        assert figures.months[-1].incidents_by_kind["recording"] == 1
-        assert figures.months[month_index(figures, earlier)].incidents_by_kind["filming"] == 1
-        assert sum(m.incidents for m in figures.months) == 2
-        assert figures.response_mix == {"CopyRequested": 2, "AskedToStop": 1}
-        # Closed, reopened and closed again counts once, with its last outcome.
-        assert figures.close_times.count == 2
-        assert figures.close_times.buckets[0] == 2 and figures.close_times.median_bucket == CLOSE_TIME_BUCKETS[0][0]
-        assert 0 <= figures.close_times.total_seconds < 120
+    figures = view.figures("A81001", uk_today())
+    assert figures.open_by_kind == {"recording": 0, "filming": 0}
+    assert len(figures.months) == 12 and figures.months[-1].month == uk_today().replace(day=1)
+    assert [m.month for m in figures.months] == sorted(m.month for m in figures.months)
+    assert figures.months[-1].incidents_by_kind["recording"] == 1
+    assert figures.months[month_index(figures, earlier)].incidents_by_kind["filming"] == 1
+    assert sum(m.incidents for m in figures.months) == 2
+    assert figures.response_mix == {"CopyRequested": 2, "AskedToStop": 1}
+    # Closed, reopened and closed again counts once, with its last outcome.
+    assert figures.close_times.count == 2
+    assert figures.close_times.buckets[0] == 2 and figures.close_times.median_bucket == CLOSE_TIME_BUCKETS[0][0]
+    assert 0 <= figures.close_times.total_seconds < 120
 
-        moved = view.month_report("A81001", earlier.year, int(month_key(earlier)[5:]))
-        assert moved.by_kind == {"recording": 0, "filming": 1} and moved.by_location == {"reception": 1}
-        this_month = view.month_report("A81001", *map(int, month_key(now).split("-")))
-        assert this_month.by_location == {"telephone": 1}
-        assert this_month.by_outcome == {"copy_added_to_record": 1, "resolved_at_desk": 1}
-        assert this_month.by_response == {"CopyRequested": 2, "AskedToStop": 1}
-        assert this_month.close_times.count == 2
+    moved = view.month_report("A81001", earlier.year, int(month_key(earlier)[5:]))
+    assert moved.by_kind == {"recording": 0, "filming": 1} and moved.by_location == {"reception": 1}
+    this_month = view.month_report("A81001", *map(int, month_key(now).split("-")))
+    assert this_month.by_location == {"telephone": 1}
+    assert this_month.by_outcome == {"copy_added_to_record": 1, "resolved_at_desk": 1}
+    assert this_month.by_response == {"CopyRequested": 2, "AskedToStop": 1}
+    assert this_month.close_times.count == 2
 
-        reopened = log.reopen_incident(c.ReopenIncident(incident_id=filming.id, reason="they came back"), manager)
-        runner.wait(reopened.notification_id, timeout=10)
-        figures = view.figures("A81001", uk_today())
-        assert figures.open_by_kind == {"recording": 0, "filming": 1}
-        assert figures.close_times.count == 1
-        assert view.figures("B82002", uk_today()).open_incidents == 0  # another practice sees none of it
-    finally:
-        stop(runner)
+    reopened = log.reopen_incident(c.ReopenIncident(incident_id=filming.id, reason="they came back"), manager)
+    runner.wait(reopened.notification_id, timeout=10)
+    figures = view.figures("A81001", uk_today())
+    assert figures.open_by_kind == {"recording": 0, "filming": 1}
+    assert figures.close_times.count == 1
+    assert view.figures("B82002", uk_today()).open_incidents == 0  # another practice sees none of it
 
 
-def test_an_ignored_event_advances_tracking(opened):
-    log = opened.log
-    runner = run_projection(opened, Figures, VIEWS)
-    try:
-        managers(log)  # staff account events: not incidents, still tracked
-        last = log.recorder.max_notification_id()
-        runner.wait(last, timeout=10)
-        assert runner.view.max_tracking_id(log.name) == last
-    finally:
-        stop(runner)
+test_an_ignored_event_advances_tracking = an_ignored_event_advances_tracking
 
 
 def test_a_restart_in_the_middle_resumes_without_double_counting(opened):
@@ -160,26 +144,7 @@ def live_equals_rebuilt(opened, steps, rebuilt_database: str) -> None:
     assert {practice: figures.open_incidents for practice, (figures, _) in zip(PRACTICES, live)} == open_now
 
 
-@hypothesis_settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=history)
-def test_a_view_built_live_equals_the_same_view_rebuilt_on_sqlite(steps):
-    with tempfile.TemporaryDirectory() as folder:
-        opened = open_log(Settings(data_dir=Path(folder)))
-        try:
-            live_equals_rebuilt(opened, steps, "view-rebuilt.sqlite")
-        finally:
-            opened.log.close()
-
-
-@hypothesis_settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=history)
-def test_a_view_built_live_equals_the_same_view_rebuilt_on_postgresql(steps):
-    with tempfile.TemporaryDirectory() as folder, postgres_database() as events, postgres_database() as rebuilt:
-        opened = open_log(Settings(data_dir=Path(folder), database_url=postgres_url(events)))
-        try:
-            live_equals_rebuilt(opened, steps, rebuilt)
-        finally:
-            opened.log.close()
+test_a_view_built_live_equals_the_same_view_rebuilt = live_equals_rebuilt_on_both(history, live_equals_rebuilt)
 
 
 def test_the_app_runs_the_figures_and_the_action_queue(opened):

@@ -83,6 +83,8 @@ def test_recordings_are_numbered_p_and_a_form_sent_again_makes_one(opened):
     refs = [r.ref for r in log.practice_recordings(RECEPTION)]
     assert refs == [f"P-{TODAY.year}-0001", f"P-{TODAY.year}-0002"]
     assert second.id != first.id
+    own_keys = {row[0] for row in log.mapper.cipher.record_keys._backend.every()}
+    assert {first.id, second.id} <= own_keys  # encrypted with keys of their own, so that disposal can erase them
 
 
 def test_a_use_within_consent_is_kept_and_every_rule_refuses_the_rest(opened):

@@ -7,27 +7,13 @@ from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path
 
-import pytest
 
 from incidents.application.signing_key import deployment_key, rotate_signing_key, stored_key
-from incidents.bootstrap import open_log
 from incidents.evidence.bundle import VERIFY, build_bundle
 from incidents.evidence.sample import sample_material
 from incidents.evidence.verify import check_bundle
-from incidents.settings import Settings
 from tests.integration.test_verify_store import record_incidents
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def opened(request, tmp_path: Path):
-    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else ""
-    settings = Settings(data_dir=tmp_path, database_url=url)
-    opened = open_log(settings)
-    opened.settings = settings
-    yield opened
-    opened.log.close()
 
 
 def test_checkpoints_signed_before_and_after_a_rotation_all_verify(opened):

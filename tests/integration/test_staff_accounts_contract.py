@@ -4,22 +4,13 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
-import pytest
 from incidents.application import commands as c
 from incidents.bootstrap import open_log
 from incidents.settings import Settings
 from tests.conftest import FAST_HASHER
 
 PRACTICE = "A81001"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def settings(request, tmp_path: Path) -> Settings:
-    if request.param == "sqlite":
-        return Settings(data_dir=tmp_path)
-    return Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url"))
 
 
 def test_staff_list_is_exact_under_concurrent_additions_and_after_a_restart(settings: Settings):

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from incidents.application.service import Actor
 from incidents.application.timeline import timeline
 from incidents.bootstrap import open_log
@@ -191,47 +193,78 @@ def test_the_earlier_release_s_incidents_and_requests_are_given_references_in_th
         opened.log.close()
 
 
-def test_a_bundle_exported_before_bundles_were_kept_reads_and_says_it_cannot_be_downloaded_again(tmp_path):
-    from incidents.application.kept_bundles import BundleNotKept
-    from incidents.application.service import Actor
-
+@pytest.fixture
+def fixture_request(tmp_path):
+    """The committed store, copied, and its one disclosure request as its governance user sees it."""
     for name in STORE_FILES:
         shutil.copy(FIXTURE / name, tmp_path / name)
     opened = open_log(Settings(data_dir=tmp_path, practice="A81001"))
+    governance = Actor(UUID(int=1), "fixture.governance", "Fixture Governance", "A81001", ("governance",))
     try:
-        governance = Actor(UUID(int=1), "fixture.governance", "Fixture Governance", "A81001", ("governance",))
         [summary] = opened.log.requests(governance)
-        request = opened.log.get_request(governance, summary.request_id)
-        [bundle] = request.bundles
-        assert (bundle.fingerprint, bundle.zip_sha256) == (request.exports[0], "") and bundle.incident_ids == tuple(request.incident_ids)
-        assert request.extensions == [] and request.legal_basis_label == "Consent"
-        history = opened.log.request_history(governance, request.id)
-        assert ("SHA-256 of the zip", "Not recorded (made before bundles were kept)") in history[-1].details
-        try:
-            opened.log.kept_bundle(governance, request.id, bundle.fingerprint)
-        except BundleNotKept as error:
-            assert "exported before bundles were kept" in str(error)
-        else:
-            raise AssertionError("a bundle never kept was found")
+        yield opened, governance, opened.log.get_request(governance, summary.request_id)
     finally:
         opened.log.close()
 
 
-def test_a_request_received_before_call_recording_requests_reads_with_no_call(tmp_path):
+def test_a_bundle_exported_before_bundles_were_kept_reads_and_says_it_cannot_be_downloaded_again(fixture_request):
+    from incidents.application.kept_bundles import BundleNotKept
+
+    opened, governance, request = fixture_request
+    [bundle] = request.bundles
+    assert (bundle.fingerprint, bundle.zip_sha256) == (request.exports[0], "") and bundle.incident_ids == tuple(request.incident_ids)
+    assert request.extensions == [] and request.legal_basis_label == "Consent"
+    history = opened.log.request_history(governance, request.id)
+    assert ("SHA-256 of the zip", "Not recorded (made before bundles were kept)") in history[-1].details
+    try:
+        opened.log.kept_bundle(governance, request.id, bundle.fingerprint)
+    except BundleNotKept as error:
+        assert "exported before bundles were kept" in str(error)
+    else:
+        raise AssertionError("a bundle never kept was found")
+
+
+def test_a_request_received_before_call_recording_requests_reads_with_no_call(fixture_request):
     """Received events stored before requests could name a call lack call_at and caller_number."""
+    opened, governance, request = fixture_request
+    assert (request.call_at, request.caller_number) == (None, "")
+    received = opened.log.request_history(governance, request.id)[0]
+    assert "Call" not in dict(received.details)
+    manager = Actor(UUID(int=2), "fixture.manager", "Fixture Manager", "A81001", ("manager",))
+    assert opened.log.call_policy(manager) is None  # no policy in an earlier release's store
+
+
+def test_the_earlier_release_s_records_keep_the_deployment_key_and_are_refused_disposal_by_key(tmp_path):
+    """Written before records had keys of their own: a new event of such a record stays under the
+    deployment key (the record never gets half a key), and carrying out a disposal decided on it is
+    refused, saying why, rather than destroying a key that would erase nothing."""
+    from incidents.application import commands as c
+    from incidents.application.retention import CarryOutDisposal, NoKeyOfItsOwn
     from incidents.application.service import Actor
+    from incidents.domain.retention import RecordRetention
 
     for name in STORE_FILES:
         shutil.copy(FIXTURE / name, tmp_path / name)
     opened = open_log(Settings(data_dir=tmp_path, practice="A81001"))
     try:
         governance = Actor(UUID(int=1), "fixture.governance", "Fixture Governance", "A81001", ("governance",))
-        [summary] = opened.log.requests(governance)
-        request = opened.log.get_request(governance, summary.request_id)
-        assert (request.call_at, request.caller_number) == (None, "")
-        received = opened.log.request_history(governance, request.id)[0]
-        assert "Call" not in dict(received.details)
-        manager = Actor(UUID(int=2), "fixture.manager", "Fixture Manager", "A81001", ("manager",))
-        assert opened.log.call_policy(manager) is None  # no policy in an earlier release's store
+        reported = opened.log.recorder.select_notifications(start=1, limit=1000, topics=["incidents.domain.filming:FilmingIncident.Reported"])
+        incident_id = next(n.originator_id for n in reported if opened.log.mapper.to_domain_event(n).practice == "A81001")
+        keys = opened.log.mapper.cipher.record_keys
+        assert keys.count() == 0
+        opened.log.add_note(c.AddNote(incident_id=incident_id, submission_key="n" * 32, text="A note after the upgrade"), governance)
+        assert keys.count() == 0  # the old record keeps the deployment key
+        assert opened.log.get_incident(governance, incident_id).notes_count >= 1
+        with governance.acting():
+            retention = RecordRetention(practice="A81001", record_id=incident_id, record_kind="filming")
+            retention.trigger_event(RecordRetention.DisposalDecided, record_id=incident_id, reason="Test of the refusal", authorised_by="Dr Shah")
+        opened.log.save(retention)
+        try:
+            opened.log.carry_out_disposal(CarryOutDisposal(record_id=incident_id), governance)
+        except NoKeyOfItsOwn as error:
+            assert "stored before records had keys of their own" in str(error)
+        else:
+            raise AssertionError("an old record's disposal was carried out by destroying a key it does not have")
+        assert opened.log.get_incident(governance, incident_id).notes_count >= 1  # nothing was destroyed
     finally:
         opened.log.close()

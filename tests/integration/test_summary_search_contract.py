@@ -38,13 +38,6 @@ A, B = "A81001", "B82002"
 # Through the whole pipeline: commands, events, the projection runner ---------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def settings(request, tmp_path) -> Settings:
-    if request.param == "sqlite":
-        return Settings(data_dir=tmp_path)
-    return Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url"))
-
-
 @pytest.fixture
 def running(settings):
     opened = open_log(settings)

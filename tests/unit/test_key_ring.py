@@ -1,6 +1,7 @@
 """The cipher's key ring (`incidents keys rotate`): new events are written with the newest key and
 marked with its id, older events are read with the key that wrote them, and a store that never
-rotated keeps the library's own layout."""
+rotated keeps the library's own layout. (Of records without keys of their own: the records'
+keys are rewrapped by the new key, the last test.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from eventsourcing.persistence import Mapper, MapperDeserialisationError, Stored
 from incidents.mapping import RING_MARK, EventMapper, KeptKeyAESCipher, cipher_key_id
 from incidents.settings import Settings
 from incidents.storage import CipherKeyError, _valid_key, cipher_key_fingerprints, new_cipher_key, rotate_cipher_key
-from tests.unit.test_mapping import events, mapper
+from tests.unit.test_mapping import account_events as events, events as incident_events, mapper
 
 
 def test_events_written_before_a_rotation_are_read_with_the_old_key_and_new_ones_with_the_new():
@@ -89,3 +90,23 @@ def test_rotation_refuses_a_key_given_in_the_environment(tmp_path: Path):
 def test_each_key_of_a_ring_is_checked():
     with pytest.raises(CipherKeyError, match="Key 2 of the encryption keys in the file must be 16, 24 or 32 bytes, not 3"):
         _valid_key(new_cipher_key() + "\nYWJj\n", "the file")
+
+
+def sqlite_mapper(path: Path, key: str) -> Mapper:
+    built = mapper(EventMapper, KeptKeyAESCipher, key, compressed=False)
+    built.cipher._environment = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+    return built
+
+
+def test_a_rotation_rewraps_every_record_key_and_rewrites_no_event(tmp_path: Path):
+    old, new = new_cipher_key(), new_cipher_key()
+    logged = incident_events()
+    stored = [sqlite_mapper(tmp_path / "s.sqlite", old).to_stored_event(event) for event in logged]
+    ring = sqlite_mapper(tmp_path / "s.sqlite", f"{new},{old}")
+    assert ring.cipher.record_keys.rewrap_all() == 1
+    assert ring.cipher.record_keys.rewrap_all() == 0  # all wrapped by the newest already
+    # The new key alone now opens the record's key, so the events written before the rotation.
+    alone = sqlite_mapper(tmp_path / "s.sqlite", new)
+    assert [alone.to_domain_event(s).__dict__ for s in stored] == [e.__dict__ for e in logged]
+    with pytest.raises(MapperDeserialisationError, match="A record key is wrapped by the key .*, which is not among the keys given"):
+        sqlite_mapper(tmp_path / "s.sqlite", old).to_domain_event(stored[0])

@@ -156,3 +156,60 @@ def test_the_domain_needs_reasons(log, reception_a, governance_a):
             retention.decide_disposal("Past its period", "", date(2020, 1, 1), TODAY)
         with pytest.raises(ReasonRequired):
             retention.keep(TODAY + timedelta(days=1), "", date(2020, 1, 1), TODAY)
+
+
+def test_a_hold_placed_after_the_decision_blocks_the_disposal_and_only_governance_carries_it_out(log, reception_a, manager_a, governance_a):
+    """On the in-memory store: the domain refuses a disposal under hold, and one not decided; once
+    carried out the record reads as disposed of, with its disposal, and nothing more can be done to it."""
+    from eventsourcing.persistence import MapperDeserialisationError
+
+    from incidents.application.retention import CarryOutDisposal
+    from incidents.domain.retention import AlreadyDisposed, NotAwaitingDisposal
+
+    incident_id = old_incident(log, reception_a)
+    carry_out = CarryOutDisposal(record_id=incident_id)
+    with pytest.raises(NotAwaitingDisposal, match="a review must decide it first"):
+        log.carry_out_disposal(carry_out, governance_a)
+    log.dispose_of_record(DisposeOfRecord(record_id=incident_id, reason="Past its period", authorised_by="Dr Shah"), governance_a)
+    log.place_hold(PlaceHold(record_id=incident_id, reason="claim", text="Letter of claim"), governance_a)
+    with pytest.raises(RecordOnHold, match="under legal hold for a claim: lift the hold before disposing of it"):
+        log.carry_out_disposal(carry_out, governance_a)
+    with pytest.raises(NotPermitted):
+        log.carry_out_disposal(carry_out, manager_a)
+    assert log.get_incident(governance_a, incident_id).id == incident_id  # nothing destroyed
+    log.lift_hold(LiftHold(record_id=incident_id, reason="Claim withdrawn"), governance_a)
+    log.carry_out_disposal(carry_out, governance_a)
+
+    with pytest.raises(MapperDeserialisationError, match="disposed of"):
+        log.get_incident(governance_a, incident_id)
+    state = log.retention_of(governance_a, incident_id)
+    assert state.disposal is not None and state.disposal.decision.authorised_by == "Dr Shah" and state.disposal.disposed_by == "Gill Governance"
+    assert not state.is_due and not state.awaiting_disposal
+    assert [d.record_id for d in log.disposals()] == [incident_id]
+    with pytest.raises(AlreadyDisposed):
+        log.place_hold(PlaceHold(record_id=incident_id, reason="claim", text="Too late"), governance_a)
+    log.carry_out_disposal(carry_out, governance_a)  # again: nothing more to do, and no error
+
+
+def test_a_disclosure_request_is_disposed_of_by_its_own_key_and_its_requester_goes_with_it(log, governance_a):
+    """A request closed four years ago (subject access: three years): its key destroyed, it cannot
+    be read, and the incidents and other requests are untouched."""
+    from eventsourcing.persistence import MapperDeserialisationError
+
+    from incidents.application.retention import CarryOutDisposal
+
+    then = NOW - timedelta(days=365 * 4)
+    with recorded_as_of(then):
+        request_id = receive(log, governance_a, received_on=then.date())
+        log.close_request(CloseRequest(request_id=request_id, note="Withdrawn by the patient"), governance_a)
+    other = receive(log, governance_a, key="o" * 32)
+    keys = log.mapper.cipher.record_keys
+    assert keys.key_of(request_id) is not None and keys.key_of(other) is not None  # each request has its own
+    log.dispose_of_record(DisposeOfRecord(record_id=request_id, reason="Three years after closure", authorised_by="Dr Shah"), governance_a)
+    log.carry_out_disposal(CarryOutDisposal(record_id=request_id), governance_a)
+    with pytest.raises(MapperDeserialisationError, match="disposed of"):
+        log.get_request(governance_a, request_id)
+    assert log.get_request(governance_a, other).requester == "Pat Example"
+    [disposal] = log.disposals()
+    assert disposal.kind == "Disclosure request: Patient (subject access request)" and disposal.ref.startswith("D-")
+    assert log.retention_of(governance_a, request_id).disposal == disposal

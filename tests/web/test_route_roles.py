@@ -159,6 +159,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | Rule] = {
     ("POST", "/recordings/{recording_id}/noted"): RECORDING_MAKERS,
     ("POST", "/recordings/{recording_id}/uses"): MANAGERS,
     ("POST", "/recordings/{recording_id}/destroy"): MANAGERS,
+    ("POST", "/retention/{record_id}/erase"): GOVERNANCE_ONLY,  # a record not awaiting disposal: refused (409), nothing destroyed
+    ("GET", "/retention/{record_id}/certificate.pdf"): GOVERNANCE_ONLY,  # a record not disposed of: 404
 }
 
 

@@ -183,6 +183,11 @@ class Records(Application[UUID]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.references = References(self)
+        keys = getattr(self.mapper.cipher, "record_keys", None)
+        writes_keys = hasattr(self.recorder, "record_keys") and not getattr(getattr(self.recorder, "datastore", None), "enable_db_functions", False)
+        if keys is not None and writes_keys:  # a new record's key is saved with its first event
+            self.recorder.record_keys = keys
+            keys.written_with_events()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -284,6 +284,7 @@ def fingerprint_of(value: str) -> str:
 
 
 class DisclosureRequest(Record):
+    OWN_KEY = True  # its events are encrypted with a key of its own, destroyed on disposal (record_keys.py)
     PREFIX = "D"  # of its short references
     REQUESTER_TYPES = REQUESTER_TYPES
     LEGAL_BASES = LEGAL_BASES

@@ -164,6 +164,8 @@ def reported_event(facts: tuple[Fact, ...]) -> type[Incident.Reported]:
 class Incident(Record):
     """Base of both kinds of incident. Subclasses declare their facts and vocabularies."""
 
+    OWN_KEY: ClassVar[bool] = True  # its events are encrypted with a key of its own, destroyed on disposal (record_keys.py)
+
     KIND: ClassVar[str] = ""
     TITLE: ClassVar[str] = ""
     HEADING: ClassVar[str] = ""  # the report form's, as staff would say it

@@ -174,6 +174,7 @@ class Destruction:
 
 class PracticeRecording(Record):
     PREFIX = "P"  # of its short references
+    OWN_KEY = True  # its events are encrypted with a key of its own, destroyed on disposal (record_keys.py)
     PURPOSES = PURPOSES
     MEDIA = MEDIA
     AUDIENCES = AUDIENCES

@@ -171,6 +171,14 @@ class AwaitingDisposal(DomainError):
     pass
 
 
+class NotAwaitingDisposal(DomainError):
+    pass
+
+
+class AlreadyDisposed(DomainError):
+    pass
+
+
 class ReasonRequired(InvalidValue):
     pass
 
@@ -201,6 +209,21 @@ class Decision:
     authorised_by: str = ""  # a disposal's authority
 
 
+@dataclass(frozen=True)
+class Disposal:
+    """What was destroyed and on whose authority: all a disposal certificate says. Nothing here
+    is of the record's own contents (it is encrypted with the deployment key, not the record's)."""
+
+    ref: str
+    kind: str  # the record's kind, as the schedule's label names it
+    began_at: datetime | None  # the incident, or the request's closure
+    review_on: date | None
+    decision: Decision  # the disposal decision carried out
+    disposed_at: datetime
+    disposed_by: str
+    record_id: uuid.UUID | None = None
+
+
 class RecordRetention(Record):
     """The holds and review decisions of one record (an incident or a disclosure request)."""
 
@@ -217,6 +240,7 @@ class RecordRetention(Record):
         self.holds: list[tuple[Hold, datetime | None, str]] = []  # each hold, when lifted and why
         self.decisions: list[Decision] = []
         self.awaiting_disposal = False
+        self.disposal: Disposal | None = None
 
     @property
     def kept_until(self) -> date | None:
@@ -237,10 +261,12 @@ class RecordRetention(Record):
         if self.hold is not None:
             raise RecordOnHold(
                 f"This record is under legal hold for {hold_reason_phrase(self.hold.reason)}: "
-                "lift the hold before deciding to dispose of it"
+                "lift the hold before disposing of it"
             )
 
     def check_not_awaiting_disposal(self) -> None:
+        if self.disposal is not None:
+            raise AlreadyDisposed("This record is already disposed of")
         if self.awaiting_disposal:
             raise AwaitingDisposal("Disposal of this record is already decided")
 
@@ -274,6 +300,8 @@ class RecordRetention(Record):
         text = required_text(text, NOTE_MAX_CHARS, "The reason", ReasonRequired("Say what the hold is for (the claim, complaint or case)"))
         if self.hold is not None:
             raise AlreadyOnHold("This record is already under legal hold")
+        if self.disposal is not None:
+            raise AlreadyDisposed("This record is already disposed of: there is nothing left to hold")
         self.trigger_event(self.HoldPlaced, record_id=self.record_id, reason=reason, text=text)
 
     def lift_hold(self, reason: str) -> None:
@@ -320,3 +348,30 @@ class RecordRetention(Record):
             authorised_by, SHORT_TEXT_MAX_CHARS, "Who authorised it", ReasonRequired("Say who authorised the disposal")
         )
         self.trigger_event(self.DisposalDecided, record_id=self.record_id, reason=reason, authorised_by=authorised_by)
+
+    # Disposal -------------------------------------------------------------
+
+    class Disposed(Record.Event):
+        """The record's key was destroyed, carrying out its latest disposal decision."""
+
+        record_id: uuid.UUID
+        ref: str
+        kind_label: str
+        began_at: datetime | None
+        review_on: date | None
+
+        def apply(self, retention: RecordRetention) -> None:  # type: ignore[override]
+            decision = [d for d in retention.decisions if d.decision == DISPOSE][-1]
+            retention.disposal = Disposal(
+                self.ref, self.kind_label, self.began_at, self.review_on, decision, self.timestamp, self.actor_name, self.record_id
+            )
+            retention.awaiting_disposal = False
+
+    def dispose(self, ref: str, kind_label: str, began_at: datetime | None, review_on: date | None) -> None:
+        """Carry out the disposal decided: only of a record awaiting it and under no legal hold."""
+        if self.disposal is not None:
+            raise AlreadyDisposed("This record is already disposed of")
+        self.check_not_held()
+        if not self.awaiting_disposal:
+            raise NotAwaitingDisposal("Disposal of this record is not decided: a review must decide it first")
+        self.trigger_event(self.Disposed, record_id=self.record_id, ref=ref, kind_label=kind_label, began_at=began_at, review_on=review_on)

@@ -1,5 +1,4 @@
-"""Every projection the product runs, with its view for each database: a new view is added here
-once. On SQLite each view has a file of its own; on PostgreSQL they share the store's database."""
+"""Every projection the product runs, with its view for each database: a new view is added here once."""
 
 from __future__ import annotations
 
@@ -65,10 +64,8 @@ class ProjectionSpec:
 def opened_view(
     factory: InfrastructureFactory, view_class: type[TrackingRecorder], env: dict[str, str], agree: bool = False
 ) -> TrackingRecorder:
-    """The view the factory makes, given the patient index key (PatientIndex.from_env) that the
-    composition root put in the application's environment, when the view finds patients; with
-    `agree`, a key other than the one the view was written with is refused (see
-    IncidentSummaryView.agree_on_patient_key)."""
+    """The view the factory makes, given the patient index key if it finds patients (with `agree`, only the
+    key it was written with: IncidentSummaryView.agree_on_patient_key)."""
     view = factory.tracking_recorder(view_class)
     if hasattr(view, "patient_index"):
         view.patient_index = PatientIndex.from_env(env)

@@ -1,11 +1,9 @@
-"""How every view is written: its projection turns events into calls on the view's fold (rows
-changed in memory), and the view's flush writes the changed rows in bulk with the tracking
-position of the last event folded, in one transaction. Live, the fold loads the rows it lacks
-and keeps them between batches; a rebuild's fold holds every row (`complete`) and flushes after
-each page, through the same code.
-"""
+"""How every view is written, live and in rebuilds alike: its projection folds events into rows in
+memory, and a flush writes the changed rows with the tracking position in one transaction."""
 
 from __future__ import annotations
+
+import logging
 
 import inspect
 from typing import Any, Callable
@@ -45,8 +43,7 @@ class Fold:
 
 
 class FoldedView:
-    """Mixed into a view's database class, before the library's tracking recorder. The class
-    says how to write what the fold changed (`_write_changes`); this says when."""
+    """Mixed into a view's database class (which says how to write the fold's changes): this says when."""
 
     fold: Fold
     batching = False  # flush() is called by the runner, after a batch of events
@@ -56,10 +53,11 @@ class FoldedView:
     moment_of: Callable[[Any], Any] = stored
     id_of: Callable[[Any], Any] = stored
     unsynced = ""  # a rebuild's statement committing without waiting for the disk (PostgreSQL's)
+    # The view's tables (in braces) and the column naming a record in each: a disposed record's rows are deleted.
+    record_rows: tuple[tuple[str, str], ...] = ()
 
     def _select_all(self, queries: list[tuple[str, Any]]) -> list[list[Any]]:
-        """The rows of each statement, read in one transaction. A statement names its tables in
-        braces and marks its parameters `%s`; a list is compared with `= ANY(%s)`."""
+        """The rows of each statement (tables in braces, `%s` marks, `= ANY(%s)` for a list), in one transaction."""
         raise NotImplementedError
 
     def _select(self, text: str, params: Any) -> list[Any]:
@@ -84,26 +82,48 @@ class FoldedView:
         if not self.batching:
             self.flush()
 
+    def drop_record(self, record_id: Any) -> None:
+        """A record disposed of: its rows go with the next flush, after what was folded before."""
+        self.__dict__.setdefault("_dropped", []).append(record_id)
+
     def flush(self) -> None:
         fold = self.fold
         if fold.tracking is None:
             return
+        dropped: list[Any] = self.__dict__.pop("_dropped", [])
         with self.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
             if self.rebuilding and self.unsynced:
                 cursor.execute(self.unsynced)
             self._write_changes(cursor)
+            for record_id in dropped:
+                self._drop_rows(cursor, record_id)
             self._insert_tracking(cursor, fold.tracking)  # type: ignore[attr-defined]
         fold.tracking = None
-        if not self.rebuilding and fold.held() > KEPT_ROWS:
+        if dropped and not self.rebuilding:
+            fold.forget()  # the rows it kept of the record, with the rest: read again as needed
+            try:
+                self._erase_freed()
+            except Exception:  # the rows are gone; the next disposal tries the clean-up again
+                logging.getLogger("incidents").exception("After a disposal, %s could not be cleaned of the freed rows", type(self).__name__)
+        elif not self.rebuilding and fold.held() > KEPT_ROWS:
             fold.forget()
+
+    def _drop_rows(self, cursor: Any, record_id: Any) -> None:
+        for table, column in self.record_rows:
+            cursor.execute(*self._statement(f"DELETE FROM {table} WHERE {column} = %s", (record_id,)))
+
+    def _statement(self, text: str, params: Any) -> tuple[str, Any]:
+        raise NotImplementedError
+
+    def _erase_freed(self) -> None:
+        """After a disposal's deletes: nothing of the deleted rows left in the view's files."""
 
     def _write_changes(self, cursor: Any) -> None:
         raise NotImplementedError
 
 
 class FoldingProjection(Projection[Any]):
-    """Events to fold calls, by the subclass's own `fold_event` singledispatchmethod; every
-    event advances the view's tracking position, those it ignores too."""
+    """Events to fold calls, by the subclass's `fold_event`; every event advances the tracking position."""
 
     layout = 1  # raise it when what the projection writes changes: every view is then rebuilt (layouts.py)
     rebuild_cost = 1  # what rebuilding the view costs beside the others (side_by_side.py)
@@ -114,8 +134,7 @@ class FoldingProjection(Projection[Any]):
         self.handlers: dict[type, Callable[[Any], None]] = {}
 
     def handler_of(self, event_class: type) -> Callable[[Any], None]:
-        """The handler of a class of event, found once per class: a singledispatchmethod builds
-        a dispatching function on each call (a microsecond per event)."""
+        """The handler of a class of event, found once per class (a singledispatchmethod dispatches anew each call)."""
         handler = self.handlers.get(event_class)
         if handler is None and event_class is Unreadable:
             handler = self.handlers[event_class] = Unreadable.refuse

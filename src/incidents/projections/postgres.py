@@ -1,5 +1,4 @@
-"""What the PostgreSQL views share: statements naming their tables, and their flush (a rebuild's
-without waiting for the disk: its scratch tables are dropped after a crash)."""
+"""What the PostgreSQL views share: statements naming their tables, composed once."""
 
 from __future__ import annotations
 
@@ -20,8 +19,7 @@ class PostgresFoldedView(FoldedView, PostgresTrackingRecorder):
         self._composed: dict[str, str] = {}
 
     def _sql(self, text: str) -> str:
-        """The statement with this view's tables for `{name}`, composed once (composing it for
-        every event cost more than the server's work)."""
+        """The statement with this view's tables for `{name}`, composed once (it costs more than the server's work)."""
         statement = self._composed.get(text)
         if statement is None:
             statement = self._composed[text] = SQL(text).format(**self.t).as_string()
@@ -30,7 +28,20 @@ class PostgresFoldedView(FoldedView, PostgresTrackingRecorder):
     def _create(self, *statements: str) -> None:
         self.sql_create_statements.extend(SQL(text).format(**self.t) for text in statements)
 
-    unsynced = "SET LOCAL synchronous_commit TO OFF"
+    unsynced = "SET LOCAL synchronous_commit TO OFF"  # a crashed rebuild's scratch tables are dropped anyway
+
+    def _statement(self, text: str, params: Any) -> tuple[str, Any]:
+        return self._sql(text), params
+
+    def _erase_freed(self) -> None:
+        """The deleted rows' tuples removed now, not when autovacuum comes to them."""
+        with self.datastore.get_connection() as connection:  # psycopg's own connection
+            connection.autocommit = True
+            try:
+                for table, _ in self.record_rows:
+                    connection.execute(self._sql(f"VACUUM {table}"))
+            finally:
+                connection.autocommit = False
 
     def _select_all(self, queries: list[tuple[str, Any]]) -> list[list[tuple[Any, ...]]]:
         with self.datastore.transaction(commit=False) as curs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import sqlite3
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -29,8 +30,7 @@ def from_micros(value: int | None) -> datetime | None:
 
 @lru_cache(maxsize=None)
 def in_sqlite(text: str) -> str:
-    """A statement written for both databases (tables in braces, `%s` marks, `= ANY(%s)` for a
-    list), as SQLite reads it: SQLite has no arrays, so a list comes as JSON."""
+    """A statement written for both databases, as SQLite reads it (a list comes as JSON: SQLite has no arrays)."""
     text = re.sub(r"\{(\w+)\}", r"\1", text).replace("= ANY(%s)", "IN (SELECT value FROM json_each(?))")
     return text.replace("%s", "?")
 
@@ -43,9 +43,7 @@ def sqlite_params(params: Any) -> list[Any]:
 
 
 def _reopened(pool: Any, connection: Any, pragmas: tuple[str, ...]) -> Any:
-    """The pool's connection on a new SQLite connection that keeps its prepared statements: the
-    library opens its own with a cache of one statement, so a flush that alternates between a
-    few statements would prepare each one again every time."""
+    """The pool's connection on a new SQLite connection keeping many prepared statements (the library's keeps one)."""
     connection._sqlite_conn.close()  # first: leaving WAL mode needs the file to itself
     kept = sqlite3.connect(
         pool.db_name, uri=True, check_same_thread=False, isolation_level=None,
@@ -65,8 +63,7 @@ def _open_connections_with(datastore: SQLiteDatastore, pragmas: tuple[str, ...])
 
 
 class SQLiteFoldedView(FoldedView, SQLiteTrackingRecorder):
-    """A view in a file of its own, its commits not fsynced (`synchronous=NORMAL`): a crash may
-    lose the last few, each row with its tracking position, so those events are folded again."""
+    """A view in a file of its own, not fsynced: a crash loses rows with their tracking position, folded again."""
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         if not datastore.pool.is_sqlite_memory_mode and not getattr(datastore.pool, "_relaxed", False):
@@ -75,14 +72,30 @@ class SQLiteFoldedView(FoldedView, SQLiteTrackingRecorder):
         super().__init__(datastore, **kwargs)
 
     def start_rebuilding(self) -> SQLiteFoldedView:
-        """A rebuild's side file, which a failed rebuild throws away: no journal, no fsync, a
-        256 MB page cache, on the pool's idle connection and any new one."""
+        """A rebuild's side file, thrown away if it fails: no journal, no fsync, a 256 MB page cache."""
         if not self.datastore.pool.is_sqlite_memory_mode:
             _open_connections_with(self.datastore, REBUILDING_PRAGMAS)
             with self.datastore.get_connection(commit=True) as connection:
                 _reopened(self.datastore.pool, connection, REBUILDING_PRAGMAS)
         super().start_rebuilding()
         return self
+
+    def _statement(self, text: str, params: Any) -> tuple[str, Any]:
+        return in_sqlite(text), sqlite_params(params)
+
+    def _erase_freed(self) -> None:
+        """The file rewritten without the freed pages (VACUUM) and its write-ahead log emptied."""
+        if self.datastore.pool.is_sqlite_memory_mode:
+            return
+        with self.datastore.get_connection(commit=True) as pooled:
+            connection = pooled._sqlite_conn  # the library's wrapper would begin a transaction, where VACUUM cannot run
+            connection.execute("VACUUM")
+            for _ in range(50):  # a reader in the middle of a read keeps the log: tried again
+                busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy[0]:
+                    return
+                time.sleep(0.1)
+            raise OSError(f"The write-ahead log of {self.datastore.pool.db_name} could not be emptied after a disposal: a reader kept it busy")
 
     stored = staticmethod(to_micros)
     moment_of = staticmethod(from_micros)
@@ -97,8 +110,7 @@ class SQLiteFoldedView(FoldedView, SQLiteTrackingRecorder):
             return found
 
     def _load(self, text: str, params: Any) -> list[Any]:
-        """Rows the fold lacks, read on a connection of the fold's own: the pool's transaction
-        costs several times the read itself."""
+        """Rows the fold lacks, on a connection of its own (the pool's transaction costs more than the read)."""
         reader = self.__dict__.get("_reader")
         if reader is None:
             if self.datastore.pool.is_sqlite_memory_mode:

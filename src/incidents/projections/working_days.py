@@ -1,6 +1,4 @@
-"""Working days in England and Wales: Monday to Friday, except bank holidays (the `holidays`
-package). A due date is stored in the view when computed, so a new one-off holiday changes only
-due dates computed after it."""
+"""Working days in England and Wales: Monday to Friday, except bank holidays (the `holidays` package)."""
 
 from __future__ import annotations
 
@@ -37,11 +35,7 @@ def end_of_day(day: date) -> datetime:
 
 
 def working_days_deadline(moment: datetime, count: int) -> datetime:
-    """By the end of the count-th working day after the UK day the moment falls on.
-
-    Reported on a Friday, due within 2 working days: by the end of Tuesday; on a Saturday,
-    also by the end of Tuesday; the day before a bank holiday Monday, by the end of Wednesday.
-    """
+    """By the end of the count-th working day after the UK day the moment falls on (Friday + 2: Tuesday)."""
     return _deadline(moment.astimezone(UK).date(), count)
 
 

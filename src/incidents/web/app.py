@@ -22,7 +22,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from incidents.application.records import UK
 from incidents.application.service import NotFound, NotPermitted
+from incidents.mapping import DisposedRecordEvent
 from incidents.bootstrap import Opened, open_log
 from incidents.domain.values import DomainError
 from incidents.application.signing_key import deployment_key
@@ -258,6 +260,21 @@ HX_ERROR_PAGE = {"HX-Retarget": "#maincontent", "HX-Reselect": "#maincontent", "
 HX_ERROR_KEPT = {"HX-Reswap": "none"}
 
 
+def disposed_page(request: Request, exc: DisposedRecordEvent) -> Response:
+    """410 for a record disposed of: when, by whom and on whose decision, to who may see it."""
+    actor = getattr(request.state, "actor", None)
+    disposal = request.app.state.log.disposal_of(actor, exc.originator_id) if actor is not None else None
+    if disposal is None:
+        return error_page(request, 410, "This record was disposed of", "Its retention period ended and it was disposed of: nothing of it can be shown.")
+    d = disposal
+    return error_page(
+        request, 410, f"{d.ref or 'This record'} was disposed of",
+        f"{d.kind} {d.ref}, disposed of on {d.disposed_at.astimezone(UK):%d %b %Y} by {d.disposed_by}, carrying out the decision of "
+        f"{d.decision.decided_at.astimezone(UK):%d %b %Y} authorised by {d.decision.authorised_by} ({d.decision.reason}). "
+        "Its key was destroyed: nothing of it can be shown. Governance can download its disposal certificate from its retention page.",
+    )
+
+
 def error_page(request: Request, status: int, title: str, text: str) -> Response:
     hx = request.headers.get("HX-Request") == "true"
     return request.app.state.render(
@@ -334,6 +351,8 @@ def install_error_pages(app: FastAPI) -> None:
     def unreadable(request: Request, exc: MapperDeserialisationError) -> Response:
         """A stored event that cannot be read: said plainly, logged, and kept for the dashboard
         and /healthz, so that someone checks the store rather than trying again."""
+        if isinstance(exc, DisposedRecordEvent):
+            return disposed_page(request, exc)
         record = str(getattr(exc, "originator_id", "") or "unknown")
         logger.error("A stored record cannot be read (%s %s): %s", request.method, request.url.path, exc)
         request.app.state.unreadable.setdefault(record, str(exc))

@@ -31,7 +31,9 @@ def max_session_seconds(settings: Any) -> int:
 
 def signed_in(request: Request, activity: bool = True) -> Actor:
     state = request.app.state
-    return signed_in_actor(request, state.log, idle_seconds(state.settings), activity, max_session_seconds(state.settings))
+    actor = signed_in_actor(request, state.log, idle_seconds(state.settings), activity, max_session_seconds(state.settings))
+    request.state.actor = actor  # for an error page that says more to who is signed in (a record disposed of)
+    return actor
 
 
 def signed_in_as(request: Request, roles: tuple[str, ...], activity: bool = True) -> Actor:

@@ -10,12 +10,14 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from incidents.application.records import uk_today
-from incidents.application.retention import DisposeOfRecord, KeepRecord, LiftHold, PlaceHold, RetentionState
+from incidents.application.retention import RecordNotFound, CarryOutDisposal, DisposeOfRecord, NoKeyOfItsOwn, KeepRecord, LiftHold, PlaceHold, RetentionState
 from incidents.application.service import Actor, IncidentLog
 from incidents.domain.kinds import INCIDENT_KINDS
-from incidents.domain.retention import HOLD_REASONS, SCHEDULE, hold_reason_phrase, RecordOnHold, ReviewDateNotLater
+from incidents.evidence.disposal_certificate import disposal_certificate
+from incidents.domain.retention import HOLD_REASONS, SCHEDULE, NotAwaitingDisposal, hold_reason_phrase, RecordOnHold, ReviewDateNotLater
 from incidents.projections.action_queue import DISCLOSURE
 
 from .deps import Form, Governance, Log, caught_up_views, page
@@ -30,6 +32,7 @@ SAVED = {
     "lifted": "The legal hold is lifted.",
     "kept": "The decision to keep the record is recorded, with its next review date.",
     "disposed": "The decision to dispose of the record is recorded: it now awaits disposal. Nothing is erased yet.",
+    "erased": "The record is disposed of: its key is destroyed, and nobody can read its events again.",
 }
 ERRORS = {
     "reason": "Enter the reason",
@@ -130,3 +133,25 @@ def dispose(request: Request, record_id: UUID, actor: Governance, form: Form, lo
     return RETENTION.change(
         request, actor, log, record_id, "disposed", form, DisposeOfRecord, partial(IncidentLog.dispose_of_record, log), refusals=DECISION_REFUSALS
     )
+
+
+@router.post("/{record_id}/erase")
+def erase(request: Request, record_id: UUID, actor: Governance, form: Form, log: Log):
+    """Carry out a disposal decided: the record's key destroyed (governance only)."""
+    return RETENTION.change(
+        request, actor, log, record_id, "erased", form, CarryOutDisposal, partial(IncidentLog.carry_out_disposal, log),
+        refusals=((RecordOnHold, "_"), (NotAwaitingDisposal, "_"), (NoKeyOfItsOwn, "_")),
+    )
+
+
+@router.get("/{record_id}/certificate.pdf")
+def certificate(request: Request, record_id: UUID, actor: Governance, log: Log):
+    """The disposal certificate of a record disposed of (404 for any other)."""
+    state = log.retention_of(actor, record_id)
+    if state.disposal is None:
+        raise RecordNotFound("This record is not disposed of: it has no disposal certificate")
+    details = log.practice_details(actor.practice)
+    practice = f"{details.name} ({actor.practice})" if details is not None else actor.practice
+    pdf = disposal_certificate(practice, record_id, state.disposal)
+    name = f"disposal-{state.disposal.ref or record_id}.pdf"
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,44 +1,5 @@
-"""The action queue: what needs someone at a practice, each item with its due date and its
-incident (or disclosure request). An item is a row while the work is open, deleted when done.
-Due dates come from the events, never the clock (so live and rebuilt views agree); the clock
-only decides, when the queue is read, which items are overdue.
-
-- review: every incident until a manager reviews or closes it; due by the end of the second
-  working day after the UK day it was reported.
-- copy: a copy of a recording asked for and not yet received or declined, due 14 days after the
-  latest request (`since` stays the first); closing ends the chase, reopening brings it back.
-- warning_window: a warning letter opens 12 months in which a removal may rely on it; never
-  overdue, it ends when a removal is requested or its time is up (hidden at once by the query,
-  deleted when the practice's next incident is reported); a later letter extends it, and
-  closing the incident does not end it. It says who was warned as the incident names them now
-  (a patient by the last three digits of the NHS number only, a visitor by the description).
-- disclosure_due: an open disclosure request, due by the end of its due date, moved by an
-  extension, ended by disclosing, refusing or closing; keyed by the request's id, kind
-  "disclosure", its requester kept in action_requests. Only DISCLOSURE_ROLES see it.
-
-- retention_review: a record (incident or disclosure request) whose retention period has run
-  (docs/retention.md): due on the UK day the schedule gives, or a later one a keep decision gave;
-  shown only from that day (the query hides it before), to governance only; a disposal decision
-  ends it, and use of the record (any new event of an incident) moves it on. Beside the items,
-  each record's place on the schedule and its legal hold are kept in action_retention (the
-  dashboard lists the records on hold).
-- destroy_recording: a recording the practice made (kind "practice_recording"), to destroy from
-  the UK day after its recording day while no consent is on record, the day after the agreed
-  retention date once consent is given, or the day consent is withdrawn; shown from that day, to
-  managers and governance; recording its destruction ends it.
-- recording_review: the patient asked to see or hear a recording before it is used, and has not
-  yet (every use is refused until then): shown from when they asked, never overdue; ended by the
-  review, a later answer declining it, a withdrawal or the destruction.
-- consent_ending: the keeping period the patient agreed to ends within CONSENT_NOTICE: due the
-  day destruction is (the day after the agreed date), shown only in the CONSENT_NOTICE before it
-  (then the destruction item takes over); ended by a withdrawal or the destruction.
-Each recording's practice and short reference are kept in action_recordings, so its items show
-its P- reference.
-
-Beside the items, each open incident keeps when it last saw activity (reported, a response, a
-note, a correction, a review, a reopening): `idle` lists those quiet for longer than the reader
-asks, oldest first, so an incident nobody touches does not sit open unseen.
-"""
+"""The action queue: what needs someone at a practice, each item due by a date from the events, never the
+clock (so live and rebuilt views agree); docs/action-queue.md gives the rules of each item."""
 
 from __future__ import annotations
 
@@ -222,6 +183,10 @@ def action_tables(id_type: str, time_type: str) -> list[str]:
 
 
 class ActionQueueView(FoldedView):
+    record_rows = (
+        ("{action_incidents}", "incident_id"), ("{action_items}", "incident_id"), ("{action_requests}", "request_id"),
+        ("{action_retention}", "record_id"), ("{action_recordings}", "recording_id"),
+    )
     """The rows the fold loads and the query, the same on both databases (folding.FoldedView)."""
 
     def action_incident(self, incident_id: UUID) -> list[Any] | None:
@@ -475,3 +440,7 @@ class ActionQueue(FoldingProjection):
     @fold_event.register
     def _(self, e: PracticeRecording.Destroyed) -> None:
         self.fold.item_done(e.originator_id, (DESTROY_RECORDING.code, RECORDING_REVIEW.code, CONSENT_ENDING.code))
+
+    @fold_event.register
+    def _(self, e: RecordRetention.Disposed) -> None:
+        self.view.drop_record(e.record_id)

@@ -1,9 +1,5 @@
-"""Dashboard figures: counters per practice (open by kind; incidents, responses and closes by
-UK month), each event adding or taking one from a few rows, so a page reads a dozen months of
-small rows whatever the number of events. A reopen takes the close back out: an incident counts
-once, at its last close. A small table of incidents says what to take one from (later events do
-not carry the practice).
-"""
+"""Dashboard figures: counters per practice and UK month, so that a page reads a dozen months of small
+rows whatever the number of events (a reopen takes the close back out: it counts at its last close)."""
 
 from __future__ import annotations
 
@@ -14,6 +10,7 @@ from typing import Any, Callable, Iterable, NamedTuple
 from zoneinfo import ZoneInfo
 
 from incidents.domain.incident import Incident
+from incidents.domain.retention import RecordRetention
 from incidents.domain.kinds import INCIDENT_KINDS, LOCATION_FACTS, kind_of
 from incidents.projections.folding import FoldedView, FoldingProjection
 
@@ -180,6 +177,8 @@ def figures_tables(id_type: str, time_type: str, clustered: str) -> list[str]:
 
 
 class FiguresView(FoldedView):
+    # Its counters count the record still, naming nothing of it.
+    record_rows = (("{figures_incidents}", "incident_id"),)
     """The row the fold loads and the queries, the same on both databases (folding.FoldedView)."""
 
     def figures_incident(self, incident_id: Any) -> list[Any] | None:
@@ -187,8 +186,7 @@ class FiguresView(FoldedView):
         return list(found[0]) if found else None
 
     def _counters(self, practice: str, first: str, last: str) -> Counters:
-        """The practice's counter rows for the months first..last, read in one transaction, so
-        that the figures of one page agree with each other."""
+        """The practice's counter rows for the months first..last, in one transaction (a page's figures agree)."""
         months = " WHERE practice = %s AND month >= %s AND month <= %s"
         return Counters(*self._select_all([
             ("SELECT kind, count FROM {figures_open} WHERE practice = %s", (practice,)),
@@ -256,6 +254,10 @@ class Figures(FoldingProjection):
     @singledispatchmethod
     def fold_event(self, domain_event: Any) -> None:
         pass
+
+    @fold_event.register
+    def _(self, e: RecordRetention.Disposed) -> None:
+        self.view.drop_record(e.record_id)
 
     @fold_event.register
     def _(self, e: Incident.Reported) -> None:

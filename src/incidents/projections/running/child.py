@@ -1,10 +1,5 @@
-"""The projections in a process of their own, started, woken and stopped by the app, so that
-they run on another core than the app's requests (the GIL).
-
-The app keeps a pipe to the child's stdin: WAKE after each write to a SQLite store, HURRY when a
-page waits for the views; its end means stop. The child says on a second pipe whether it runs or
-waits for the projections lock (for /healthz). A child that exits on its own is started again
-after a pause doubling up to a minute."""
+"""The projections in a process of their own (another core than the app's requests), woken through its
+stdin (WAKE, HURRY; its end means stop), saying on a second pipe whether it runs, restarted if it exits."""
 
 from __future__ import annotations
 
@@ -105,7 +100,7 @@ class ProjectionsChild:
 
     @property
     def waiting(self) -> str:
-        """Why a live child is not running its projections yet ("" when it is, or when it has died)."""
+        """Why a live child is not running its projections yet ("" when it is, or has died)."""
         process = self.process
         alive = process is not None and process.poll() is None
         return self.state.removeprefix(WAITING) if alive and self.state.startswith(WAITING) else ""

@@ -22,8 +22,7 @@ logger = logging.getLogger("incidents.projections")
 
 
 def read_parent(fd: int, wake: Callable[[], None], hurry: Callable[[], None], parent_gone: threading.Event) -> None:
-    """The child's side of the pipe: WAKE wakes the subscription, HURRY makes it read at once;
-    the end means stop."""
+    """The child's side of the pipe: WAKE wakes the subscription, HURRY makes it read at once."""
     try:
         while True:
             data = os.read(fd, 4096)

@@ -1,9 +1,5 @@
-"""The projections lock, held by whoever writes or rebuilds the views: a file lock on SQLite, a
-lease on PostgreSQL (the one row of `<schema>.incidents_projections_lease`), renewed every
-RENEW_SECONDS for LEASE_SECONDS more and taken only once expired or its holder's session ended,
-so a standby takes over from a holder that froze or died. Every view write checks the row's
-token in its own transaction (fence_writes_of), so a holder that lost the lease writes nothing.
-README, "Rebuilding the views", tells the whole story."""
+"""The projections lock, held by whoever writes or rebuilds the views: a file lock on SQLite, a renewed
+lease row on PostgreSQL that a standby takes once it expires (README, "Rebuilding the views")."""
 
 from __future__ import annotations
 
@@ -162,8 +158,7 @@ def _ensure_table(connection: psycopg.Connection[Any], table: Any) -> None:
 
 
 class Behind:
-    """For how long the views have lacked an event that the store had: samples of the store's
-    last position, dropped once every view has it (each view only moves forward)."""
+    """For how long the views have lacked an event that the store had, from samples of its last position."""
 
     def __init__(self) -> None:
         self.samples: deque[tuple[float, int]] = deque()
@@ -276,8 +271,7 @@ class PostgresProjectionsLock(_LeaseRow):
             raise LeaseLost(self.lost_because)
 
     def fence_writes_of(self, view: Any) -> None:
-        """Make each write transaction of the view check, before its tracking position, that the
-        lease is still this holder's, and hold the row so that nobody takes it until the commit."""
+        """Make each write of the view check, in its transaction, that the lease is still this holder's."""
         write_tracking = view._insert_tracking
 
         def fenced(curs: Any, tracking: Any) -> None:

@@ -1,7 +1,4 @@
-"""Events a view could not write, set aside in its `<name>_quarantine` table with their tracking
-position, in one transaction, so that one bad event never stops a view. An error of the database
-itself (gone, locked, full) still stops it. `incidents projections quarantine` lists them and
-`--retry` applies them again (retry.py)."""
+"""Events a view could not write, set aside in its `<name>_quarantine` table so that one bad event never stops it."""
 
 from __future__ import annotations
 
@@ -61,14 +58,13 @@ COLUMNS = ("notification_id", "originator_id", "originator_version", "topic", "e
 
 
 def _run(cursor: Any, view: Any, name: str, text: str, params: Any = ()) -> None:
-    """A statement in the views' shared form (sqlite.in_sqlite), `{table}` naming the view's quarantine."""
+    """A statement in the views' shared form, `{table}` naming the view's quarantine."""
     text = text.replace("{table}", qualified(view, f"{name}_quarantine"))
     cursor.execute(in_sqlite(text) if isinstance(view.datastore, SQLiteDatastore) else text, params)
 
 
 def record(view: Any, name: str, entries: list[Quarantined], tracking: Tracking | None = None) -> None:
-    """Write the events set aside (a rebuild's make the table even if none: it replaces the live
-    one), with the view's tracking position if given, in one transaction."""
+    """Write the events set aside (making the table even if none), with the tracking position if given."""
     with view.datastore.transaction(commit=True) as cursor:
         _run(cursor, view, name, (
             "CREATE TABLE IF NOT EXISTS {table} (notification_id BIGINT PRIMARY KEY, originator_id TEXT NOT NULL, "
@@ -83,13 +79,6 @@ def record(view: Any, name: str, entries: list[Quarantined], tracking: Tracking 
             )
         if tracking is not None:
             view._insert_tracking(cursor, tracking)
-
-
-def set_aside(view: Any, name: str, event: Any, tracking: Tracking, error: BaseException) -> Quarantined:
-    """Record that the view skipped the event, with its tracking position, in one transaction."""
-    entry = Quarantined.of(name, event, tracking, error)
-    record(view, name, [entry], tracking)
-    return entry
 
 
 def listed(view: Any, name: str) -> list[Quarantined]:
@@ -116,14 +105,12 @@ def note_error(view: Any, name: str, notification_id: int, error: BaseException)
 
 
 class BuildAgain(Exception):
-    """A view of a rebuild failed on an event: its group of views is built again from the start."""
+    """A view of a rebuild failed on an event: its group of views is built again without it."""
 
 
 class RebuildQuarantine:
-    """What a rebuild sets aside, kept from one attempt at a group of views to the next: a fold
-    that raises may have changed rows half way, and a failed bulk write names no event, so the
-    group is built again (BuildAgain) without the event, or writing the failed page event by
-    event. Each attempt learns of one more event or page, so the attempts end."""
+    """What a rebuild sets aside, from one attempt at a group of views to the next (a fold that raises
+    may have changed rows half way); each attempt learns of one more event or page, so they end."""
 
     def __init__(self) -> None:
         self.skipped: dict[str, dict[int, Quarantined]] = {}
@@ -138,8 +125,7 @@ class RebuildQuarantine:
         raise BuildAgain(name) from error
 
     def fold_page(self, name: str, projection: Any, view: Any, events: list[tuple[int, Any]], log_name: str) -> None:
-        """One view's share of a page (notification ids and events): folded, leaving out the
-        events set aside, then written with the page's last position."""
+        """One view's share of a page, folded without the events set aside, then written."""
         skipped = self.skipped.get(name, {})
         first = events[0][0]
         one_by_one = first in self.careful.get(name, ())

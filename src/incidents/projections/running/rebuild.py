@@ -1,7 +1,5 @@
-"""Rebuilding views from scratch, aside (side files on SQLite, scratch schemas on PostgreSQL),
-then swapped in whole, under the projections lock. One read of the log feeds the views, page by
-page, each page folded and flushed as a live batch is; groups of views are built side by side
-on more than one core (side_by_side.py)."""
+"""Rebuilding views from scratch aside (side files on SQLite, scratch schemas on PostgreSQL),
+then swapped in whole, under the projections lock; one read of the log feeds every view."""
 
 from __future__ import annotations
 
@@ -19,7 +17,7 @@ from incidents.projections.catalogue import CATALOGUE, ProjectionSpec, opened_vi
 from incidents.storage import Store
 
 from . import rebuild_postgres as postgres
-from .layouts import store_layout
+from .layouts import stored_layout
 from .locks import holding_lock
 from .quarantine import BuildAgain, RebuildQuarantine
 from .side_by_side import groups_of, side_by_side, workers_here
@@ -37,8 +35,7 @@ Progress = Callable[[int, int], None]
 
 
 def rebuild(store: Store, app_env: dict[str, str], names: Sequence[str], progress: Progress) -> int:
-    """Rebuild the named views (all when none is named) from every stored event, in one read of
-    the notification log; returns how many events were read."""
+    """Rebuild the named views (all when none is named) from every stored event; returns how many were read."""
     with holding_lock(store, "a rebuild of the projections") as lock:
         return rebuild_holding_lock(store, app_env, names, progress, fence=getattr(lock, "fence", None))
 
@@ -47,8 +44,7 @@ def rebuild_holding_lock(
     store: Store, app_env: dict[str, str], names: Sequence[str], progress: Progress,
     fence: Callable[[Any], None] | None = None,
 ) -> int:
-    """As rebuild(), for a caller that holds the projections lock already (start_projections,
-    rebuilding views of an older layout before it runs them)."""
+    """As rebuild(), for a caller that holds the projections lock already."""
     specs = [spec_named(name) for name in names] if names else list(CATALOGUE)
     log = IncidentLog(env={**app_env, **READ_ONLY_LOG, "POSTGRES_POOL_SIZE": "1"})
     try:
@@ -62,12 +58,16 @@ def rebuild_holding_lock(
     gc.disable()
     try:
         asides = [Aside(store, app_env, group) for group in groups]
-        tasks = [partial(_build, aside, last) for aside in asides]
-        if store.kind == "postgres":
-            return postgres.rebuild_aside(app_env, specs, tasks, progress, fence)
         for aside in asides:
             aside.clear()
-        count = side_by_side(tasks, progress)[0]
+        count = side_by_side([partial(_build, aside, last) for aside in asides], progress)[0]
+        if store.kind == "postgres":
+            postgres.swap_in(app_env, specs, fence)
+            return count
+    except BaseException:
+        if store.kind == "postgres":
+            postgres.make_scratch(app_env, specs, empty=False)
+        raise
     finally:
         if collecting:
             gc.enable()
@@ -91,9 +91,6 @@ class Aside:
             return {**self.app_env, **ONE_CONNECTION, **postgres.scratch_env(spec)}
         return {**self.app_env, spec.env_key("SQLITE_DBNAME"): str(_building(spec.sqlite_file(self.store.location)))}
 
-    def view_class(self, spec: ProjectionSpec) -> type[Any]:
-        return spec.postgres_view if self.store.kind == "postgres" else spec.sqlite_view
-
     def clear(self) -> None:
         """Throw away what an earlier attempt built."""
         if self.store.kind == "postgres":
@@ -105,8 +102,7 @@ class Aside:
 
 
 def _build(aside: Aside, last: int, progress: Progress) -> int:
-    """Build the group's views aside from the events up to `last`; returns how many were read.
-    An event a view cannot write is set aside, and the views built again without it."""
+    """Build the group's views aside from the events up to `last`, again without any event a view cannot write."""
     trouble = RebuildQuarantine()
     while True:
         try:
@@ -120,9 +116,9 @@ def _build_once(aside: Aside, last: int, progress: Progress, trouble: RebuildQua
     log = IncidentLog(env={**aside.app_env, **ONE_CONNECTION, **READ_ONLY_LOG})
     try:
         for spec in aside.specs:
-            factory = InfrastructureFactory.construct(Environment(spec.name, aside.env(spec)))
-            factories.append(factory)
-            views.append(opened_view(factory, aside.view_class(spec), aside.env(spec), agree=True).start_rebuilding())
+            env = aside.env(spec)
+            factories.append(factory := InfrastructureFactory.construct(Environment(spec.name, env)))
+            views.append(opened_view(factory, spec.view_class(aside.store), env, agree=True).start_rebuilding())
         projections = [spec.projection(view) for spec, view in zip(aside.specs, views)]
         event_from, name, count = log.mapper.event_or_unreadable, log.name, 0  # an unreadable event is set aside
         page_size = POSTGRES_PAGE_SIZE if aside.store.kind == "postgres" else PAGE_SIZE
@@ -134,7 +130,7 @@ def _build_once(aside: Aside, last: int, progress: Progress, trouble: RebuildQua
             progress(page[-1][0], last)
         for spec, view in zip(aside.specs, views):
             view.finish_rebuilding()
-            store_layout(view, spec.name, spec.projection.layout)
+            stored_layout(view, spec.name, spec.projection.layout)
             trouble.record(spec.name, view)
     finally:
         for factory in factories:

@@ -1,6 +1,4 @@
-"""`incidents projections quarantine [--retry]`: list the events the views set aside, or apply
-each again to its view as it now is (after the events that came later), in one transaction with
-the removal of its quarantine row. Holds the projections lock, as a rebuild does."""
+"""`incidents projections quarantine [--retry]`: list the events the views set aside, or apply each again."""
 
 from __future__ import annotations
 

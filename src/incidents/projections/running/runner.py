@@ -1,5 +1,4 @@
-"""Running the projections: in a child process (the default, child.py), in the app's own
-process (`inline`), or in an `incidents project` worker; otherwise the app only reads the views."""
+"""Running the projections: in a child process (child.py), in the app's own process, or in a worker."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 from eventsourcing.persistence import InfrastructureFactory, ListenNotifySubscription, Tracking, TrackingRecorder
-from eventsourcing.projection import BaseProjectionRunner, Projection, ProjectionRunner
+from eventsourcing.projection import BaseProjectionRunner, Projection
 from eventsourcing.utils import Environment
 
 from incidents.application.service import IncidentLog
@@ -29,7 +28,7 @@ from .layouts import is_stale
 from .locks import (
     PROJECTIONS, Behind, LeaseLost, PostgresProjectionsLock, ProjectionsLock, RebuildRefused, WorkerSeen, WorkerWatch, lock_for,
 )
-from .quarantine import listed as listed_quarantined, record as record_quarantined, set_aside, stops_the_view
+from .quarantine import Quarantined, listed as listed_quarantined, record as record_quarantined, stops_the_view
 from .rebuild import rebuild_holding_lock
 
 logger = logging.getLogger("incidents.projections")
@@ -59,10 +58,8 @@ class _Part:
 
 
 class EveryProjection(Projection[Any]):
-    """Every projection of the catalogue, fed by one subscription, so each event is decoded once.
-    Each view writes with its own tracking position and is given only the events after it. An
-    event a view cannot write is set aside (quarantine.py); a view whose database fails stops
-    alone, its held writes dropped, to process those events again when it starts again."""
+    """Every projection of the catalogue, fed by one subscription so that each event is decoded once;
+    a view whose database fails stops alone, and an event it cannot write is set aside (quarantine.py)."""
 
     name = "every_projection"
 
@@ -96,8 +93,7 @@ class EveryProjection(Projection[Any]):
                 part.held = []
 
     def _failed(self, part: _Part, error: Exception, events: list[tuple[Any, Tracking]]) -> None:
-        """The one place a view's failed write is handled: stop the view if its database failed;
-        else roll back to before the write and set aside the event that fails on its own."""
+        """Stop the view if its database failed; else set aside the event that fails on its own."""
         if stops_the_view(error):
             part.error = error
             return
@@ -121,9 +117,9 @@ class EveryProjection(Projection[Any]):
 
     @staticmethod
     def _set_aside(part: _Part, held: tuple[Any, Tracking], error: Exception) -> None:
-        event, tracking = held
+        entry = Quarantined.of(part.name, *held, error)
         try:
-            entry = set_aside(part.view, part.name, event, tracking, error)
+            record_quarantined(part.view, part.name, [entry], held[1])
         except Exception as failure:  # the quarantine itself cannot be written: stop
             part.error = failure
             return
@@ -154,8 +150,7 @@ class Projections:
         return self.views[name]
 
     def wait(self, notification_id: int, timeout: float) -> bool:
-        """Block until every view has processed the given event, or the timeout passes. Polls
-        from 2 ms up to 50 ms (the library's wait sleeps 100 ms), hurrying whoever writes them."""
+        """Block until every view has the event or the timeout passes, polling faster than the library's 100 ms."""
         deadline = time.monotonic() + timeout
         delay = 0.002
         hurry = self.hurry
@@ -171,8 +166,7 @@ class Projections:
         return True
 
     def someone_projects(self) -> bool:
-        """False when the views are written by another process and none holds the lease to:
-        then nothing is worth waiting for."""
+        """False when another process should write the views and none holds the lease: nothing to wait for."""
         if self.worker is None:
             return True
         try:
@@ -182,8 +176,7 @@ class Projections:
         return seen is not None and seen.projecting
 
     def worker_trouble(self, stale_seconds: float) -> dict[str, Any] | None:
-        """For an app whose views another process writes: what is wrong if no worker has renewed
-        its lease, or the views have lacked an event, for more than `stale_seconds`; else None."""
+        """What is wrong with the worker writing this app's views, if anything, for /healthz."""
         if self.worker is None:
             return None
         try:
@@ -242,8 +235,7 @@ class Projections:
         return self.child.waiting if self.child is not None else ""
 
     def run_forever(self) -> None:
-        """Block until the runner stops or a projection fails; the error is raised here
-        (LostTheLock when another process took the projections lease)."""
+        """Block until the runner stops, or raise the error of a projection that failed (or LostTheLock)."""
         assert self.runner is not None and self.every is not None
         while True:
             self.runner.run_forever(timeout=0.2)
@@ -282,15 +274,13 @@ class ProjectionFailed(Exception):
 
 
 class LostTheLock(ProjectionFailed):
-    """Another process took the projections lease (this one froze, or lost the database): the
-    views are written there now; this process stopped writing them."""
+    """Another process took the projections lease (this one froze, or lost the database)."""
 
 
 def start_projections(
     store: Store, app_env: dict[str, str], checkpoints: CheckpointSchedule | None = None, rebuild_stale: bool = True
 ) -> Projections:
-    """Run every projection in this process, and sign store checkpoints on the given schedule.
-    Views of an older layout are rebuilt first, or with rebuild_stale=False refused."""
+    """Run every projection in this process (views of an older layout rebuilt first), signing checkpoints."""
     lock = lock_for(store)  # a file lock on SQLite, a lease on PostgreSQL
     if lock is not None:
         lock.acquire(PROJECTIONS)
@@ -355,9 +345,7 @@ NUDGE_SECONDS = 1.0
 
 
 def _nudge_now_and_then(subscription: ListenNotifySubscription[Any]) -> None:
-    """Make the subscription read the store every NUDGE_SECONDS as well as on NOTIFY: PostgreSQL
-    never replays a NOTIFY, and the library's LISTEN starts in a thread of its own, after its
-    first read, so a write in between (or during a reconnect) would wait for the next one."""
+    """Read the store every NUDGE_SECONDS too: a NOTIFY sent before LISTEN starts (or in a reconnect) is lost."""
 
     def nudge() -> None:
         while not subscription._has_been_stopped:
@@ -368,8 +356,7 @@ def _nudge_now_and_then(subscription: ListenNotifySubscription[Any]) -> None:
 
 
 def _progress_report(views: dict[str, TrackingRecorder], recorder: Any) -> Callable[[], tuple[dict[str, int], float]]:
-    """What the lease's renewal records: each view's position, and for how long the slowest has
-    lacked an event that the store had (postgres_lock.Behind)."""
+    """What the lease's renewal records: each view's position, and for how long the slowest has been behind."""
     behind = Behind()
 
     def report() -> tuple[dict[str, int], float]:
@@ -391,8 +378,7 @@ def _rebuild_stale(store: Store, app_env: dict[str, str], stale: list[str]) -> N
 
 
 def rebuild_stale_views(store: Store, app_env: dict[str, str]) -> list[str]:
-    """Rebuild the views of an older layout, if the projections lock is free, before an app opens
-    them (on SQLite a view rebuilt later is a new file the app would not see). Returns their names."""
+    """Rebuild the views of an older layout before an app opens them (on SQLite a later rebuild is a file it never sees)."""
     lock = lock_for(store)
     if lock is None:
         return []
@@ -419,18 +405,8 @@ def stale_views(store: Store, env: dict[str, str]) -> list[str]:
     return stale
 
 
-def batch_view_writes(runner: ProjectionRunner[IncidentLog, Any]) -> None:
-    """Batch as start_projections does, for a projection run alone by the library's runner."""
-    subscription = getattr(runner._subscription, "subscription", None)  # the recorder's own
-    view = runner.view
-    if isinstance(subscription, SQLitePollingSubscription):
-        subscription.before_reading = view.flush  # set first: a buffered write is always flushed
-        view.start_batching()
-
-
 def start_projections_child(store: Store, app_env: dict[str, str], settings: Settings, recorder: Any) -> Projections:
-    """Read the views, and run the projections writing them in a child process (child.py),
-    woken after each write through `recorder` (on SQLite; PostgreSQL notifies the child itself)."""
+    """Read the views, and run the projections writing them in a child process (child.py)."""
     rebuild_stale_views(store, app_env)
     projections = open_views(store, app_env)
     child = ProjectionsChild(settings)
@@ -442,8 +418,7 @@ def start_projections_child(store: Store, app_env: dict[str, str], settings: Set
 
 
 def open_views(store: Store, app_env: dict[str, str], watch_worker: bool = False) -> Projections:
-    """Read the views that a separate `incidents project` worker keeps up to date (and, with
-    watch_worker on PostgreSQL, watch its lease: see Projections.worker_trouble)."""
+    """Read the views that another process writes (with watch_worker on PostgreSQL, watching its lease)."""
     env = view_env(store, app_env)
     views = {}
     for spec in CATALOGUE:

@@ -1,6 +1,4 @@
-"""Groups of views of about equal cost, each rebuilt by a forked child that reads the log itself;
-the parent reports the slowest one's progress and gets back each result or exception. A child
-opens its own connections (none survives a fork) and leaves with `os._exit`."""
+"""Groups of views of about equal cost, each rebuilt by a forked child (that opens its own connections)."""
 
 from __future__ import annotations
 
@@ -19,8 +17,7 @@ STOPPING_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def groups_of(specs: Sequence[Spec], cost: Callable[[Spec], int], workers: int) -> list[list[Spec]]:
-    """At most `workers` groups of about equal total cost (the costliest first, each to the
-    cheapest group so far); within a group, the specs keep their order."""
+    """At most `workers` groups of about equal total cost, each keeping the specs' order."""
     groups: list[list[Spec]] = [[] for _ in range(max(1, min(workers, len(specs))))]
     totals = [0] * len(groups)
     for spec in sorted(specs, key=cost, reverse=True):
@@ -39,8 +36,7 @@ def workers_here() -> int:
 
 
 def side_by_side(tasks: Sequence[Callable[[Progress], int]], progress: Progress) -> list[int]:
-    """Run each task in a forked child (or the only one here, in this process) and return what
-    each returned, in order. `progress(position, last)` reports the slowest child."""
+    """What each task returned, run in a forked child each (the only one here), reporting the slowest's progress."""
     if len(tasks) == 1:
         return [tasks[0](progress)]
     shared = RawArray("q", 2 * len(tasks))  # each child's position and last
@@ -104,9 +100,7 @@ def _run_child(task: Callable[[Progress], int], index: int, shared: Any, write: 
 
 
 def _own_signals() -> None:
-    """The parent's signal handling is not the child's: a server's event loop may have taken
-    SIGTERM and SIGINT, and a signal to the child must neither wake that loop (through the wakeup
-    file descriptor both would share) nor be ignored by a loop that does not run here."""
+    """The default SIGTERM and SIGINT: a server's event loop that took them in the parent does not run here."""
     try:
         signal.set_wakeup_fd(-1)
     except ValueError:  # not the main thread: nothing was set for it

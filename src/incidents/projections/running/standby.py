@@ -15,8 +15,7 @@ STANDBY_POLL_SECONDS = 0.5
 
 
 def when_free(start: Callable[[], Projections], stopping: threading.Event, say: Callable[[str], None]) -> Projections | None:
-    """start() as soon as the projections lock is free (None if `stopping` is set first), saying
-    once for each holder who it waits for."""
+    """start() as soon as the projections lock is free (None if `stopping` is set first)."""
     said = ""
     while not stopping.is_set():
         try:

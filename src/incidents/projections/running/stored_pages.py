@@ -1,5 +1,4 @@
-"""The notification log read as plain rows, page by page, for a rebuild: the recorder's own
-statement, as tuples (binary on PostgreSQL), without the library's notification objects."""
+"""The notification log read as plain rows for a rebuild, without the library's notification objects."""
 
 from __future__ import annotations
 
@@ -17,9 +16,7 @@ StoredPages = Callable[[int, int, int], list[StoredRow]]  # (after, last, limit)
 
 
 def pages_up_to(recorder: Any, last: int, page_size: int) -> Iterator[list[StoredRow]]:
-    """Every stored event with a notification id up to `last`, in order, a page at a time. Each
-    row's originator id is a UUID, the same object for every event of one aggregate: parsed once
-    (SQLite stores text), and found by identity in the folds' dicts, not compared field by field."""
+    """Every stored event up to `last`, a page at a time, one UUID object per aggregate (found by identity)."""
     read = page_reader(recorder)
     ids: dict[Any, UUID] = {}
     position = 0

@@ -23,6 +23,7 @@ from incidents.projections.folding import FoldedView, FoldingProjection
 
 from incidents.application.patient_index import PatientIndex, PatientIndexKeyError
 from incidents.domain.incident import Incident
+from incidents.domain.retention import RecordRetention
 from incidents.domain.kinds import INCIDENT_KINDS, LOCATION_FACTS, LOCATIONS, kind_of
 from incidents.domain.references import parse_ref
 from incidents.domain.values import InvalidPractice, InvalidValue, has_nhs_check_digit, practice_code
@@ -386,6 +387,7 @@ _TIMES = {ROW_COLUMNS.index(name) for name in ("occurred_at", "reported_at", "la
 
 
 class IncidentSummaryView(FoldedView):
+    record_rows = (("{incident_summaries}", "incident_id"),)
     """The rows the fold loads and the queries both databases answer alike (search is their own)."""
 
     patient_index: PatientIndex | None = None  # given by catalogue.opened_view, from the composition root's environment
@@ -480,6 +482,10 @@ class IncidentSummaries(FoldingProjection):
     @singledispatchmethod
     def fold_event(self, domain_event: Any) -> None:
         pass
+
+    @fold_event.register
+    def _(self, e: RecordRetention.Disposed) -> None:
+        self.view.drop_record(e.record_id)
 
     @fold_event.register
     def _(self, e: Incident.Reported) -> None:

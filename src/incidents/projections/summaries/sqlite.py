@@ -52,6 +52,25 @@ class SQLiteIncidentSummaryView(SQLiteFoldedView, IncidentSummaryView):
             for sql in REFRESH_STALE:
                 c.execute(sql)
 
+    def _drop_rows(self, c: Any, record_id: Any) -> None:
+        """The search index forgets the record's words before its rows go."""
+        found = (str(record_id),)
+        c.execute(
+            f"INSERT INTO incident_search (incident_search, rowid, {INDEXED}) "
+            f"SELECT 'delete', sort_key, {INDEXED} FROM incident_search_text WHERE incident_id = ?", found,
+        )
+        c.execute("DELETE FROM incident_search_text WHERE incident_id = ?", found)
+        c.execute("DELETE FROM incident_search_stale WHERE incident_id = ?", found)
+        super()._drop_rows(c, record_id)
+
+    def _erase_freed(self) -> None:
+        """The index merged into one segment without the deleted words (FTS5 keeps them in its
+        older segments until then), then the file rewritten."""
+        if not self.datastore.pool.is_sqlite_memory_mode:
+            with self.datastore.transaction(commit=True) as c:
+                c.execute("INSERT INTO incident_search (incident_search) VALUES ('optimize')")
+        super()._erase_freed()
+
     def start_rebuilding(self) -> SQLiteIncidentSummaryView:
         """The search index and the list's indexes are left alone until finish_rebuilding(),
         which builds them once from the finished rows (the same index the live writes leave:
