@@ -21,11 +21,13 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from ..domain.custody import Access
 from ..domain.disclosure import DisclosureRequest, KeptBundle, request_label
 from ..domain.incident import Incident
+from ..domain.practice_recording import PracticeRecording
 from ..evidence import (
     Correction,
     CustodyEntry,
@@ -43,6 +45,7 @@ from ..evidence import (
 from ..evidence.bundle import MANIFEST
 from .disclosures import DisclosureDesk, RecordExport, due_rule_in_words, extension_in_words
 from .kept_bundles import BundleShelf
+from .practice_recordings import PracticeRecordings, consent_in_words, event_in_words
 from .notices import NoticeRegister
 from .practice import PracticeSettings
 from .records import UK, Actor, RequestNotFound
@@ -137,7 +140,38 @@ def custody_entry(incident_id: UUID, access: Access, request_label: str = "") ->
     return CustodyEntry(person(access.actor, access.actor_name), access.at, action, str(access.request_id or ""), request_label, record)
 
 
-class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
+RECORDING_TITLE = "A recording the practice made"
+
+
+def recording_facts(recording: PracticeRecording) -> tuple[tuple[str, str], ...]:
+    """The recording as it now stands, its consent beside its file's fingerprint (the GMC: the
+    consent record kept with the recording)."""
+    facts = [
+        ("Patient's NHS number", recording.patient), ("Clinician", recording.clinician), ("Recorded on", f"{recording.recorded_on:%d %b %Y}"),
+        ("Purpose", recording.purpose_label), ("Medium", recording.medium_label),
+        ("File kept at", recording.kept_at or "Not registered yet"),
+        ("File SHA-256", f"{recording.sha256} ({recording.size:,} bytes)" if recording.sha256 else "Not registered yet"),
+        ("Consent on record", consent_in_words(recording)),
+        ("Uses", str(len(recording.uses))), ("Status", recording.status),
+    ]
+    if recording.destruction is not None:
+        facts.append(("Destroyed", f"{recording.destruction.destroyed_on:%d %b %Y}: {recording.destruction.how}"))
+    return tuple(facts)
+
+
+def recording_events(events: list[Any]) -> tuple[TimelineEvent, ...]:
+    """Every event of a recording as the bundle's events (its uses among them)."""
+    described = []
+    for e in events:
+        title, details = event_in_words(e)
+        described.append(TimelineEvent(
+            sequence=e.originator_version, event_type=type(e).__name__, title=title, who=person(getattr(e, "actor", ""), getattr(e, "actor_name", "")),
+            recorded_at=e.timestamp, occurred_at=None, details=tuple(details), note="", correction=None,
+        ))  # fmt: skip
+    return tuple(described)
+
+
+class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings, PracticeRecordings):
     _bundle_shelf: BundleShelf | None = None
 
     @property
@@ -211,6 +245,9 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings):
                 IncidentRecord(str(incident_id), kind_class.TITLE, facts, timeline_events(kind_class, entries), tuple(notices), incident.ref)
             )
             custody.extend(custody_entry(incident_id, a, label_of(a.request_id)) for a in self.custody_chain(actor, incident_id))
+        for recording in self.patient_recordings(actor, request.nhs_number, request.period_from, request.period_to):
+            events = self.practice_recording_history(actor, recording.id)
+            records.append(IncidentRecord(str(recording.id), RECORDING_TITLE, recording_facts(recording), recording_events(events), (), recording.ref))
         custody.sort(key=lambda c: c.at)
         custody.append(CustodyEntry(exporter, exported_at, EXPORT_ACTION, str(request.id), labels[request.id]))
         redactions = []

@@ -52,7 +52,17 @@ AUDIENCES = {
     "treating_clinicians": "Clinicians caring for the patient",
 }
 CONSENT_FORMS = {"written": "In writing (signed form)", "oral": "Orally, with a witness"}
+# Where the consent stands, as the list filters and counts recordings.
+CONSENT_STATES = {
+    "none": "No consent on record",
+    "in_force": "Consent in force",
+    "awaiting_review": "Waiting for the patient's review",
+    "withdrawn": "Consent withdrawn",
+    "destroyed": "Destroyed",
+}
 REVIEW_ANSWERS = {"accepted": "The patient wants to see or hear it first", "declined": "The patient does not want to see or hear it first"}
+
+HAPPENINGS = {"made": "Made", "used": "Used", "withdrawn": "Consent withdrawn", "destroyed": "Destroyed"}
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_FILE_BYTES = 1 << 50  # a petabyte: anything bigger is a typing slip
@@ -253,6 +263,29 @@ class PracticeRecording(Record):
         if self.review == "accepted":
             return "Waiting for the patient's review"
         return "In use within its consent"
+
+    @property
+    def consent_state(self) -> str:
+        """A code of CONSENT_STATES."""
+        if self.destruction is not None:
+            return "destroyed"
+        if self.withdrawn_on is not None:
+            return "withdrawn"
+        if self.consent is None:
+            return "none"
+        return "awaiting_review" if self.review == "accepted" else "in_force"
+
+    def days_of(self, happening: str) -> list[date]:
+        """The days it was made, used, had consent withdrawn or was destroyed (a code of HAPPENINGS)."""
+        if happening == "made":
+            return [self.recorded_on]
+        if happening == "used":
+            return [u.used_on for u in self.uses]
+        if happening == "withdrawn":
+            return [self.withdrawn_on] if self.withdrawn_on else []
+        if happening == "destroyed":
+            return [self.destruction.destroyed_on] if self.destruction else []
+        raise InvalidValue(f"Not something that happens to a recording: {happening}")
 
     def medical_record_note(self) -> str:
         """What to paste into the patient's clinical record (the guidance: note all of this there)."""

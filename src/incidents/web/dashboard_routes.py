@@ -87,7 +87,7 @@ def queue_row(item: ActionItem, refs: dict[UUID, str]) -> dict[str, Any]:
     return {
         "id": item.incident_id,
         "link": item_link(item),
-        "title": with_ref(item_subject(item), refs.get(item.incident_id)),
+        "title": with_ref(item_subject(item), item.ref or refs.get(item.incident_id)),
         "label": item.label,
         "due_wording": item.due_wording,
         "due_at": item.due_at,
@@ -186,7 +186,7 @@ def dashboard_context(request: Request, actor: Actor, log: IncidentLog) -> dict[
     in_queue = {item.incident_id for item in queue if not item.is_window}
     quiet_before = now - timedelta(days=request.app.state.settings.quiet_days)
     quiet = [i for i in projections.view("action_queue").idle(actor.practice, quiet_before, QUEUE_SHOWN) if i.incident_id not in in_queue]
-    refs = projections.summaries.refs(actor.practice, [i.incident_id for i in [*queue, *quiet]])
+    refs = projections.summaries.refs(actor.practice, [i.incident_id for i in [*queue, *quiet] if not getattr(i, "ref", "")])
     recent = projections.summaries.reported_between(actor.practice, now - timedelta(days=RECENT_DAYS), now + timedelta(minutes=1), limit=10)
     kinds = list(INCIDENT_KINDS.values())
     chart = trend_chart(

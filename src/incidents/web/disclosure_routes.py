@@ -158,6 +158,7 @@ def request_context(request: Request, actor: Actor, log: IncidentLog, disclosure
         "days_left": disclosure.days_left(uk_today()),
         "overdue": disclosure.is_overdue(uk_today()),
         "incidents": [incident_row(log.get_incident(actor, i)) for i in disclosure.incident_ids],
+        "recordings": log.patient_recordings(actor, disclosure.nhs_number, disclosure.period_from, disclosure.period_to),
         "history": log.request_history(actor, disclosure.id),
         "legal_bases": disclosure.legal_bases(),
         "label": request_label(disclosure),
@@ -355,6 +356,7 @@ def scope_page(request: Request, actor: Actor, log: IncidentLog, disclosure: Dis
         kinds=KINDS,
         patient_choices=PATIENT_CHOICES,
         patient_number=format_nhs_number(disclosure.nhs_number),
+        recordings=log.patient_recordings(actor, disclosure.nhs_number, *period_of(values, unlimited=True)) if not period_errors(values) else [],
     )
     return request.app.state.render(request, "disclosure_scope.jinja", context, status_code=status)
 

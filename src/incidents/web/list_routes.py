@@ -26,6 +26,8 @@ from incidents.application.days import OptionalDay
 from incidents.application.disclosures import DISCLOSURE_ROLES
 from incidents.application.service import INCIDENT_KINDS, Actor
 from incidents.domain.disclosure import DisclosureRequest
+from incidents.application.practice_recordings import RECORDING_READERS
+from incidents.domain.practice_recording import PracticeRecording
 from incidents.domain.references import parse_ref
 from incidents.domain.kinds import LOCATIONS
 from incidents.domain.values import InvalidNHSNumber
@@ -214,11 +216,15 @@ def list_page(request: Request, actor: Actor, sent: ListFilters, block: str | No
 
 @router.get("")
 def incident_list(request: Request, actor: Overseer, sent: Annotated[ListFilters, Query()], log: Log):
-    """A disclosure request's short reference searched for by someone who handles them opens that request."""
+    """A disclosure request's short reference searched for by someone who handles them opens that
+    request; a recording's (P-) opens the recording, for every overseer (all may read them)."""
     ref = parse_ref(sent.q, DisclosureRequest.PREFIX)
     found = log.request_by_ref(actor, ref) if ref and actor.holds(*DISCLOSURE_ROLES) else None
+    url = f"/disclosures/{found}"
+    if found is None and (ref := parse_ref(sent.q, PracticeRecording.PREFIX)) and actor.holds(*RECORDING_READERS):
+        found = log.recording_by_ref(actor, ref)
+        url = f"/recordings/{found}"
     if found is not None:
-        url = f"/disclosures/{found}"
         return Response(headers={"HX-Redirect": url}) if request.headers.get("HX-Request") else RedirectResponse(url, 303)
     return list_page(request, actor, sent)
 

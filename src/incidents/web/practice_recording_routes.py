@@ -6,7 +6,6 @@ the browser (static/fingerprint.js), or pasted from sha256sum where there is no 
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,7 +16,7 @@ from markupsafe import Markup
 from incidents.application import practice_recordings as p
 from incidents.application.records import uk_today
 from incidents.application.service import Actor, IncidentLog
-from incidents.domain.practice_recording import AUDIENCES, CONSENT_FORMS, MEDIA, PURPOSES, REVIEW_ANSWERS, PracticeRecording
+from incidents.domain.practice_recording import AUDIENCES, CONSENT_FORMS, CONSENT_STATES, HAPPENINGS, MEDIA, PURPOSES, REVIEW_ANSWERS, PracticeRecording
 from incidents.evidence.consent_form import consent_form_pdf
 
 from .deps import Form, Log, allow, every_value, page
@@ -67,10 +66,23 @@ def worded(invalid: FormInvalid) -> dict[str, str]:
     return {f: ERRORS[f] if f in ERRORS and blank(t) else t for f, t in invalid.errors.items()}
 
 
+FILTER_MAX_CHARS = 200  # a longer value is refused before it is looked at
+
+
 @router.get("")
-def recordings(request: Request, actor: Reader, log: Log):
-    rows = log.practice_recordings(actor)[::-1]  # newest first
-    return request.app.state.render(request, "practice_recordings.jinja", page(request, actor, rows=rows, makes=actor.holds(*p.RECORDING_MAKERS)))
+def recordings(
+    request: Request, actor: Reader, log: Log, purpose: str = "", consent: str = "", clinician: str = "", month: str = "", happened: str = ""
+):
+    """The practice's recordings, newest first, filtered as asked; a filter it does not know is a 422 with its error summary."""
+    chosen = p.RecordingFilter(*(v.strip()[:FILTER_MAX_CHARS] for v in (purpose, consent, clinician, month, happened)))
+    errors = chosen.errors
+    rows = [] if errors else [r for r in log.practice_recordings(actor)[::-1] if chosen.keeps(r)]
+    context = page(
+        request, actor, rows=rows, makes=actor.holds(*p.RECORDING_MAKERS), errors=errors, filters=chosen,
+        filtered=any((chosen.purpose, chosen.consent, chosen.clinician, chosen.month)), purposes=PURPOSES, consent_states=CONSENT_STATES,
+        happenings=HAPPENINGS,
+    )
+    return request.app.state.render(request, "practice_recordings.jinja", context, status_code=422 if errors else 200)
 
 
 NEW_RECORDING = NewRecordForm(
@@ -80,28 +92,10 @@ NEW_RECORDING = NewRecordForm(
 NEW_RECORDING.routes(router, Maker, p.MakeRecording, IncidentLog.make_recording)
 
 
-def _day(day: date) -> str:
-    return f"{day:%d %b %Y}"
-
-
 def entry(e: Any) -> dict[str, Any]:
     """One event of the record as its timeline and chain of custody show it."""
-    name, g = type(e).__name__, lambda field: getattr(e, field, "")
-    labels = lambda codes, names: "; ".join(names.get(c, c) for c in codes)  # noqa: E731
-    described: dict[str, Any] = {
-        "Made": lambda: ("Recording registered", [("Clinician", g("clinician")), ("Recorded on", _day(g("recorded_on"))), ("Purpose", PURPOSES.get(g("purpose"), "")), ("Medium", MEDIA.get(g("medium"), "")), ("Reference", g("ref"))]),
-        "ConsentGiven": lambda: ("Consent given", [("How", CONSENT_FORMS.get(g("form"), "") + (f", witnessed by {g('witness')}" if g("witness") else "")), ("Given on", _day(g("given_on"))), ("Purposes", labels(g("purposes"), PURPOSES)), ("Who may see or hear it", labels(g("audiences"), AUDIENCES)), ("When it may be shown", g("circumstances")), ("Kept until", _day(g("keep_until")))]),
-        "FileRegistered": lambda: ("File fingerprinted (the file was not sent here)", [("Kept at", g("kept_at")), ("SHA-256", g("sha256")), ("Size", f"{g('size'):,} bytes")]),
-        "ReviewOffered": lambda: ("Offered to see or hear it before use", [("Answer", REVIEW_ANSWERS.get(g("answer"), ""))]),
-        "Reviewed": lambda: ("The patient saw or heard it", [("On", _day(g("reviewed_on")))]),
-        "ConsentVaried": lambda: ("Consent narrowed", [("Purposes now", labels(g("purposes"), PURPOSES)), ("Who may see or hear it now", labels(g("audiences"), AUDIENCES)), ("What the patient asked", g("reason"))]),
-        "ConsentWithdrawn": lambda: ("Consent withdrawn", [("On", _day(g("withdrawn_on"))), ("How", g("how"))]),
-        "NotedInMedicalRecord": lambda: ("Note added to the medical record", [("On", _day(g("noted_on")))]),
-        "Used": lambda: ("Used", [("On", _day(g("used_on"))), ("Shown to", f"{g('shown_to_names')} ({AUDIENCES.get(g('shown_to'), '')})"), ("For", PURPOSES.get(g("purpose"), "")), ("Note", g("note"))]),
-        "Destroyed": lambda: ("Destroyed", [("On", _day(g("destroyed_on"))), ("How", g("how"))]),
-    }
-    title, details = described[name]() if name in described else (name, [])
-    return {"title": title, "recorded_at": e.timestamp, "actor_name": g("actor_name"), "details": [(k, v) for k, v in details if k and v], "use": name == "Used"}
+    title, details = p.event_in_words(e)
+    return {"title": title, "recorded_at": e.timestamp, "actor_name": getattr(e, "actor_name", ""), "details": details, "use": type(e).__name__ == "Used"}
 
 
 def describe(request: Request, actor: Actor, log: IncidentLog, recording: PracticeRecording, shown: dict[str, Any]) -> dict[str, Any]:

@@ -8,17 +8,20 @@ import io
 import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
+from incidents.application.practice_recordings import RecordingMonth
 from incidents.application.service import INCIDENT_KINDS
+from incidents.domain.practice_recording import PURPOSES
 from incidents.domain.kinds import LOCATIONS
 from incidents.projections.figures import MonthReport
 
 from .dashboard_routes import response_label
-from .deps import Overseer, caught_up_views, page
+from .deps import Log, Overseer, caught_up_views, page
 from .forms import UK
 from .list_routes import page_link
 
@@ -80,6 +83,29 @@ def report_sections(report: MonthReport) -> list[dict[str, Any]]:
     ]
 
 
+def recording_link(counts: RecordingMonth, happened: str, **more: str) -> str:
+    return "/recordings?" + urlencode({"month": counts.month, "happened": happened, **more})
+
+
+def recording_sections(counts: RecordingMonth) -> list[dict[str, Any]]:
+    """The recordings the practice made, in the same shape: each count links to the recordings
+    list filtered to it (uses are counted one by one: theirs leads to the recordings used)."""
+    return [
+        {
+            "heading": "Recordings made, by purpose", "name": "recording_purpose",
+            "rows": [(PURPOSES[k], n, recording_link(counts, "made", purpose=k)) for k, n in counts.made_by_purpose.items()],
+        },
+        {
+            "heading": "Recordings used, withdrawn and destroyed", "name": "recording_custody",
+            "rows": [
+                (f"Uses recorded (of {counts.used} {'recording' if counts.used == 1 else 'recordings'})", counts.uses, recording_link(counts, "used")),
+                ("Consents withdrawn", counts.withdrawn, recording_link(counts, "withdrawn")),
+                ("Recordings destroyed", counts.destroyed, recording_link(counts, "destroyed")),
+            ] if counts.uses or counts.withdrawn or counts.destroyed else [],
+        },
+    ]
+
+
 def previous_month(month: date) -> date:
     return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
 
@@ -102,7 +128,7 @@ class ReportQuery(BaseModel):
 
 
 @router.get("/monthly")
-def monthly_report(request: Request, actor: Overseer, sent: Annotated[ReportQuery, Query()]):
+def monthly_report(request: Request, actor: Overseer, sent: Annotated[ReportQuery, Query()], log: Log):
     try:
         chosen = chosen_month(sent.month)
     except MonthInvalid as error:
@@ -117,7 +143,7 @@ def monthly_report(request: Request, actor: Overseer, sent: Annotated[ReportQuer
         errors={},
         month_value=chosen.strftime("%Y-%m"),
         report=report,
-        sections=report_sections(report),
+        sections=report_sections(report) + recording_sections(log.recording_month(actor, chosen)),
         happened_link=page_link(month["happened"], 1),
         closed_link=page_link(month["closed"], 1),
         incidents_csv_link=page_link(month["happened"], 1, "/incidents.csv"),
@@ -130,7 +156,7 @@ def monthly_report(request: Request, actor: Overseer, sent: Annotated[ReportQuer
 
 
 @router.get("/monthly.csv")
-def monthly_report_csv(request: Request, actor: Overseer, sent: Annotated[ReportQuery, Query()]):
+def monthly_report_csv(request: Request, actor: Overseer, sent: Annotated[ReportQuery, Query()], log: Log):
     try:
         chosen = chosen_month(sent.month)
     except MonthInvalid as error:
@@ -139,7 +165,7 @@ def monthly_report_csv(request: Request, actor: Overseer, sent: Annotated[Report
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["practice", "month", "table", "label", "count"])
-    for section in report_sections(report):
+    for section in report_sections(report) + recording_sections(log.recording_month(actor, chosen)):
         for label, count, _ in section["rows"]:
             writer.writerow([actor.practice, chosen.strftime("%Y-%m"), section["name"], label, count])
     filename = f"incidents-{actor.practice}-{chosen.strftime('%Y-%m')}.csv"

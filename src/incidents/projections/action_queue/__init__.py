@@ -11,7 +11,6 @@ from typing import Any, Callable, Iterable
 from uuid import UUID
 
 from incidents.application.disclosures import DISCLOSURE_ROLES
-from incidents.application.practice_recordings import RECORDING_KEEPERS
 from incidents.application.retention import RETENTION_ROLES
 from incidents.domain.disclosure import DisclosureRequest
 from incidents.domain.filming import WARNING_VALIDITY_MONTHS, FilmingIncident, person_filming
@@ -39,6 +38,7 @@ class Action:
     is_window: bool = False  # a window that ends, never overdue work
     from_due_date: bool = False  # shown only once due (a retention review, years ahead)
     roles: tuple[str, ...] = OVERSEERS  # who sees it: those who act on it or oversee it
+    notice: timedelta | None = None  # shown only this long before it is due, and no longer once due
 
 
 REVIEW = Action("review", "Review the incident", "Review by")
@@ -50,10 +50,20 @@ DISCLOSURE_DUE = Action("disclosure_due", "Respond to the disclosure request", "
 RETENTION_REVIEW = Action(
     "retention_review", "Review for retention: keep or dispose of the record", "Review from", from_due_date=True, roles=RETENTION_ROLES
 )
-DESTROY_RECORDING = Action("destroy_recording", "Destroy the recording", "Destroy from", from_due_date=True, roles=RECORDING_KEEPERS)
-ACTIONS: dict[str, Action] = {a.code: a for a in (REVIEW, COPY, WARNING_WINDOW, DISCLOSURE_DUE, RETENTION_REVIEW, DESTROY_RECORDING)}
+DESTROY_RECORDING = Action("destroy_recording", "Destroy the recording", "Destroy from", from_due_date=True)
+RECORDING_REVIEW = Action(
+    "recording_review", "Arrange the patient's review: they asked to see or hear the recording before it is used", "Asked on", from_due_date=True
+)
+CONSENT_ENDING = Action(
+    "consent_ending", "The keeping period the patient agreed to ends soon: plan the recording's destruction", "Destroy from", notice=timedelta(days=30)
+)
+ACTIONS: dict[str, Action] = {
+    a.code: a for a in (REVIEW, COPY, WARNING_WINDOW, DISCLOSURE_DUE, RETENTION_REVIEW, DESTROY_RECORDING, RECORDING_REVIEW, CONSENT_ENDING)
+}
 WINDOWS: tuple[str, ...] = tuple(a.code for a in ACTIONS.values() if a.is_window)
 FROM_DUE_DATE: tuple[str, ...] = tuple(a.code for a in ACTIONS.values() if a.from_due_date)
+CONSENT_NOTICE = CONSENT_ENDING.notice
+assert CONSENT_NOTICE is not None and [a for a in ACTIONS.values() if a.notice] == [CONSENT_ENDING]  # the query reads one notice
 ENDED_BY_CLOSE: tuple[str, ...] = (REVIEW.code, COPY.code)
 DISCLOSURE = "disclosure"  # the kind of a disclosure request's items
 PRACTICE_RECORDING = "practice_recording"  # the kind of a recording the practice made
@@ -87,6 +97,7 @@ class ActionItem:
     is_window: bool
     requester: Requester | None = None  # a disclosure request's
     detail: str = ""  # for a warning letter: who it was given to, and its reference
+    ref: str = ""  # a practice recording's short reference (an incident's is in the incident summaries)
 
 
 # Who filmed, as an incident's row keeps it: the fact's code, the NHS number's last three digits
@@ -166,13 +177,15 @@ def action_tables(id_type: str, time_type: str) -> list[str]:
         f"kind text NOT NULL, years integer NOT NULL, runs_from {time_type}, kept_until {time_type}, "
         f"hold_reason text NOT NULL DEFAULT '', hold_since {time_type}, disposal integer NOT NULL DEFAULT 0, ref text NOT NULL DEFAULT '')",
         "CREATE INDEX IF NOT EXISTS action_retention_held ON {action_retention} (practice, hold_since)",
+        f"CREATE TABLE IF NOT EXISTS {{action_recordings}} (recording_id {id_type} PRIMARY KEY, practice text NOT NULL, "
+        "ref text NOT NULL DEFAULT '')",
     ]
 
 
 class ActionQueueView(FoldedView):
     record_rows = (
         ("{action_incidents}", "incident_id"), ("{action_items}", "incident_id"), ("{action_requests}", "request_id"),
-        ("{action_retention}", "record_id"),
+        ("{action_retention}", "record_id"), ("{action_recordings}", "recording_id"),
     )
     """The rows the fold loads and the query, the same on both databases (folding.FoldedView)."""
 
@@ -194,6 +207,10 @@ class ActionQueueView(FoldedView):
         )
         return list(found[0]) if found else None
 
+    def action_recording(self, recording_id: UUID) -> list[Any] | None:
+        found = self._load("SELECT practice, ref FROM {action_recordings} WHERE recording_id = %s", (recording_id,))
+        return list(found[0]) if found else None
+
     def windows_of(self, practice: str) -> list[tuple[tuple[UUID, str], list[Any]]]:
         rows = self._load(
             "SELECT incident_id, action, practice, kind, due_at, since, detail FROM {action_items} WHERE practice = %s AND action = ANY(%s)",
@@ -208,16 +225,18 @@ class ActionQueueView(FoldedView):
         if not actions:
             return []
         rows = self._select(
-            "SELECT i.incident_id, i.kind, i.action, i.due_at, i.since, r.requester_type, r.reference, i.detail, a.filmer "
+            "SELECT i.incident_id, i.kind, i.action, i.due_at, i.since, r.requester_type, r.reference, i.detail, a.filmer, p.ref "
             "FROM {action_items} i LEFT JOIN {action_requests} r ON r.request_id = i.incident_id "
             "LEFT JOIN {action_incidents} a ON a.incident_id = i.incident_id "
+            "LEFT JOIN {action_recordings} p ON p.recording_id = i.incident_id "
             "WHERE i.practice = %s AND i.action = ANY(%s) AND NOT (i.due_at <= %s AND i.action = ANY(%s)) "
             "AND NOT (i.due_at > %s AND i.action = ANY(%s)) "
+            "AND NOT (i.action = %s AND (i.due_at <= %s OR i.due_at > %s)) "
             "ORDER BY i.due_at, i.incident_id, i.action LIMIT %s",
-            (practice, list(actions), now, list(WINDOWS), now, list(FROM_DUE_DATE), limit),
+            (practice, list(actions), now, list(WINDOWS), now, list(FROM_DUE_DATE), CONSENT_ENDING.code, now, now + CONSENT_NOTICE, limit),
         )
         items = []
-        for incident_id, kind, code, due_at, since, requester_type, reference, detail, filmer in rows:
+        for incident_id, kind, code, due_at, since, requester_type, reference, detail, filmer, ref in rows:
             action, due_at = ACTIONS[code], self.moment_of(due_at)
             if code == WARNING_WINDOW.code:  # the item keeps the letter's reference; who was warned, the incident's row
                 detail = letter_detail(filmer or "", detail)
@@ -225,7 +244,7 @@ class ActionQueueView(FoldedView):
                 ActionItem(
                     self.id_of(incident_id), kind, code, action.label, action.due_wording, due_at, self.moment_of(since),
                     overdue=not action.is_window and not action.from_due_date and due_at < now, is_window=action.is_window,
-                    requester=Requester(requester_type, reference or "") if requester_type else None, detail=detail,
+                    requester=Requester(requester_type, reference or "") if requester_type else None, detail=detail, ref=ref or "",
                 )
             )
         return items
@@ -270,7 +289,7 @@ def months_after(moment: datetime, months: int) -> datetime:
 
 class ActionQueue(FoldingProjection):
     name = "action_queue"
-    layout = 4  # 3: retention reviews and legal holds (action_retention); 4: who filmed, as JSON in filmer
+    layout = 5  # 3: retention reviews and legal holds (action_retention); 4: who filmed, as JSON in filmer; 5: action_recordings
 
     def handler_of(self, event_class: type) -> Callable[[Any], None]:
         """An event of ACTIVITY also marks its incident active, before its own handler (if any) runs."""
@@ -392,6 +411,7 @@ class ActionQueue(FoldingProjection):
 
     @fold_event.register
     def _(self, e: PracticeRecording.Made) -> None:
+        self.fold.recording_made(e.originator_id, e.practice, e.ref)
         due = uk_day_start(e.recorded_on + timedelta(days=1))
         self.fold.destruction_due(e.originator_id, due, e.timestamp, "No consent on record: it must not be used", e.practice)
 
@@ -399,14 +419,27 @@ class ActionQueue(FoldingProjection):
     def _(self, e: PracticeRecording.ConsentGiven) -> None:
         due = uk_day_start(e.keep_until + timedelta(days=1))
         self.fold.destruction_due(e.originator_id, due, e.timestamp, f"Kept until {e.keep_until:%d %b %Y}, as the patient agreed")
+        self.fold.recording_item(e.originator_id, CONSENT_ENDING.code, due, e.timestamp, f"The patient agreed it is kept until {e.keep_until:%d %b %Y}")
+
+    @fold_event.register
+    def _(self, e: PracticeRecording.ReviewOffered) -> None:
+        if e.answer == "accepted":
+            self.fold.recording_item(e.originator_id, RECORDING_REVIEW.code, e.timestamp, e.timestamp, "Every use is refused until they have seen or heard it")
+        else:
+            self.fold.item_done(e.originator_id, (RECORDING_REVIEW.code,))
+
+    @fold_event.register
+    def _(self, e: PracticeRecording.Reviewed) -> None:
+        self.fold.item_done(e.originator_id, (RECORDING_REVIEW.code,))
 
     @fold_event.register
     def _(self, e: PracticeRecording.ConsentWithdrawn) -> None:
         self.fold.destruction_due(e.originator_id, uk_day_start(e.withdrawn_on), e.timestamp, "The patient withdrew consent", sooner=True)
+        self.fold.item_done(e.originator_id, (RECORDING_REVIEW.code, CONSENT_ENDING.code))
 
     @fold_event.register
     def _(self, e: PracticeRecording.Destroyed) -> None:
-        self.fold.item_done(e.originator_id, (DESTROY_RECORDING.code,))
+        self.fold.item_done(e.originator_id, (DESTROY_RECORDING.code, RECORDING_REVIEW.code, CONSENT_ENDING.code))
 
     @fold_event.register
     def _(self, e: RecordRetention.Disposed) -> None:

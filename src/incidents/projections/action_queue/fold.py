@@ -33,26 +33,33 @@ class ActionFold(Fold):
         self.changed_incidents: dict[UUID, list[Any]] = {}
         self.changed_items: set[ItemKey] = set()  # added, changed or deleted
         self.new_requests: dict[UUID, Requester] = {}
+        self.recordings: dict[UUID, list[Any] | None] = {}  # a practice recording: [practice, ref]
+        self.new_recordings: dict[UUID, list[Any]] = {}
         self.retention: dict[UUID, list[Any] | None] = {}
         self.changed_retention: set[UUID] = set()
         self.tracking = None
 
     def held(self) -> int:
-        return len(self.incidents) + len(self.items) + len(self.retention)
+        return len(self.incidents) + len(self.items) + len(self.retention) + len(self.recordings)
 
     def drain(
         self,
-    ) -> tuple[list[tuple[UUID, list[Any]]], list[ItemKey], list[tuple[ItemKey, list[Any]]], list[tuple[UUID, Requester]], list[tuple[UUID, list[Any]]]]:
+    ) -> tuple[
+        list[tuple[UUID, list[Any]]], list[ItemKey], list[tuple[ItemKey, list[Any]]], list[tuple[UUID, Requester]], list[tuple[UUID, list[Any]]],
+        list[tuple[UUID, list[Any]]],
+    ]:
         """What changed since the last drain: incidents (as they now are); the keys of every item
         added, changed or deleted (a writer deletes them all, then writes the items that exist);
-        those items; new requests; and records' places on the schedule (as they now are)."""
+        those items; new requests; records' places on the schedule (as they now are); and new
+        practice recordings ([practice, ref])."""
         incidents = list(self.changed_incidents.items())
         keys = list(self.changed_items)
         items = [(key, item) for key in keys if (item := self.items[key]) is not None]
         requests = list(self.new_requests.items())
         retention = [(record_id, row) for record_id in self.changed_retention if (row := self.retention[record_id]) is not None]
-        self.changed_incidents, self.changed_items, self.new_requests, self.changed_retention = {}, set(), {}, set()
-        return incidents, keys, items, requests, retention
+        recordings = list(self.new_recordings.items())
+        self.changed_incidents, self.changed_items, self.new_requests, self.changed_retention, self.new_recordings = {}, set(), {}, set(), {}
+        return incidents, keys, items, requests, retention, recordings
 
     def _incident(self, incident_id: UUID) -> list[Any] | None:
         return self._cached(self.incidents, incident_id, self.loader.action_incident)  # type: ignore[no-any-return]
@@ -196,6 +203,19 @@ class ActionFold(Fold):
         if sooner and item is not None and item[DUE_AT] < due:
             due = item[DUE_AT]
         self._put(key, [practice or item[PRACTICE], PRACTICE_RECORDING, due, self.stored(since), detail])  # type: ignore[index]
+
+    def recording_made(self, recording_id: UUID, practice: str, ref: str) -> None:
+        if self._recording(recording_id) is None:  # its Made event is its first
+            self.recordings[recording_id] = self.new_recordings[recording_id] = [practice, ref]
+
+    def _recording(self, recording_id: UUID) -> list[Any] | None:
+        return self._cached(self.recordings, recording_id, self.loader.action_recording)  # type: ignore[no-any-return]
+
+    def recording_item(self, recording_id: UUID, action: str, due_at: datetime, since: datetime, detail: str) -> None:
+        """An item of a practice recording the view knows (none for one it does not)."""
+        recording = self._recording(recording_id)
+        if recording is not None:
+            self._put((recording_id, action), [recording[0], PRACTICE_RECORDING, self.stored(due_at), self.stored(since), detail])
 
     # Retention ---------------------------------------------------------------------------------
 

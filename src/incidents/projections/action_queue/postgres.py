@@ -11,7 +11,7 @@ from .fold import ActionFold
 
 
 class PostgresActionQueueView(PostgresFoldedView, ActionQueueView):
-    tables = ("action_incidents", "action_items", "action_requests", "action_retention")
+    tables = ("action_incidents", "action_items", "action_requests", "action_retention", "action_recordings")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -20,7 +20,7 @@ class PostgresActionQueueView(PostgresFoldedView, ActionQueueView):
 
     def _write_changes(self, curs: Any) -> None:
         """What changed, deleted then copied in (COPY)."""
-        incidents, keys, items, requests, retention = self.fold.drain()
+        incidents, keys, items, requests, retention, recordings = self.fold.drain()
         curs.execute(self._sql("DELETE FROM {action_incidents} WHERE incident_id = ANY(%s)"), ([i for i, _ in incidents],))
         with curs.copy(self._sql("COPY {action_incidents} (incident_id, practice, kind, copy_since, copy_due, idle_since, filmer) FROM STDIN")) as copy:
             for incident_id, row in incidents:
@@ -40,3 +40,7 @@ class PostgresActionQueueView(PostgresFoldedView, ActionQueueView):
         with curs.copy(self._sql(f"COPY {{action_retention}} ({columns}) FROM STDIN")) as copy:
             for record_id, row in retention:
                 copy.write_row((record_id, *row))
+        curs.execute(self._sql("DELETE FROM {action_recordings} WHERE recording_id = ANY(%s)"), ([i for i, _ in recordings],))
+        with curs.copy(self._sql("COPY {action_recordings} (recording_id, practice, ref) FROM STDIN")) as copy:
+            for recording_id, row in recordings:
+                copy.write_row((recording_id, *row))

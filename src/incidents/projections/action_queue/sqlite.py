@@ -22,7 +22,7 @@ class SQLiteActionQueueView(SQLiteFoldedView, ActionQueueView):
         ]
 
     def _write_changes(self, c: Any) -> None:
-        incidents, keys, items, requests, retention = self.fold.drain()
+        incidents, keys, items, requests, retention, recordings = self.fold.drain()
         c.executemany(
             "INSERT OR REPLACE INTO action_incidents (incident_id, practice, kind, copy_since, copy_due, idle_since, filmer) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -41,4 +41,8 @@ class SQLiteActionQueueView(SQLiteFoldedView, ActionQueueView):
             "INSERT OR REPLACE INTO action_retention (record_id, practice, kind, years, runs_from, kept_until, hold_reason, hold_since, disposal, ref) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(str(record_id), *row) for record_id, row in retention],
+        )
+        c.executemany(
+            "INSERT OR REPLACE INTO action_recordings (recording_id, practice, ref) VALUES (?, ?, ?)",
+            [(str(recording_id), *row) for recording_id, row in recordings],
         )
