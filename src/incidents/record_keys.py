@@ -103,6 +103,10 @@ class RecordKeys:
         nonce = random_bytes(12)
         return key_id, nonce + self._cipher.aesgcm_of(key_id).encrypt(nonce, raw, WRAP_AAD + originator_id.bytes)
 
+    def wrap(self, originator_id: UUID, raw: bytes) -> tuple[bytes, bytes]:
+        """A key given to an older record (key_adoption.py): its newest key id and wrapped form."""
+        return self._wrap(originator_id, raw)
+
     def _unwrap(self, originator_id: UUID, key_id: bytes, wrapped: bytes) -> bytes:
         return self._cipher.aesgcm_of(key_id).decrypt(wrapped[:12], wrapped[12:], WRAP_AAD + originator_id.bytes)
 

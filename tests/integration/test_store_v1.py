@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from dataclasses import asdict, is_dataclass
@@ -268,3 +269,106 @@ def test_the_earlier_release_s_records_keep_the_deployment_key_and_are_refused_d
         assert opened.log.get_incident(governance, incident_id).notes_count >= 1  # nothing was destroyed
     finally:
         opened.log.close()
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _files_holding(folder: Path, needles: list[bytes]) -> dict[str, list[bytes]]:
+    found: dict[str, list[bytes]] = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            hits = [n for n in needles if n in data]
+            if hits:
+                found[str(path.relative_to(folder))] = hits
+    return found
+
+
+def _without(value: Any, record_id: str) -> Any:
+    """A view's rows, as what_a_user_sees gives them, without those of one record."""
+    if isinstance(value, dict):
+        return {k: _without(v, record_id) for k, v in value.items() if k != record_id}
+    if isinstance(value, list):
+        return [_without(v, record_id) for v in value if not (isinstance(v, dict) and v.get("id") == record_id)]
+    return value
+
+
+def test_the_earlier_release_s_records_get_keys_of_their_own_and_one_is_then_disposed_of_leaving_no_trace(tmp_path):
+    """`incidents keys adopt-record-keys` re-encrypts the older records in place with a signed
+    statement: the store verifies against its earlier checkpoint and names the re-encryption; an
+    older incident's disposal is then carried out, the store still verifies, no file of the data
+    folder holds its words or its events' earlier ciphertext, and the views rebuilt are as before
+    without it."""
+    from incidents.application.retention import CarryOutDisposal
+    from incidents.domain.retention import RecordRetention
+
+    expected = json.loads((FIXTURE / "expected.json").read_text())
+    as_of = datetime.fromisoformat(expected["as_of"])
+    for name in STORE_FILES:
+        shutil.copy(FIXTURE / name, tmp_path / name)
+    opened = open_log(Settings(data_dir=tmp_path, practice="A81001"))
+    try:
+        log = opened.log
+        every = log.recorder.select_notifications(start=1, limit=10_000)
+        reported = [n for n in every if n.topic == "incidents.domain.filming:FilmingIncident.Reported"]
+        incident_id = next(n.originator_id for n in reported if log.mapper.to_domain_event(n).practice == "A81001")
+        own = [n for n in every if n.originator_id == incident_id]
+        others = " ".join(s for n in every if n.originator_id != incident_id for s in _strings(vars(log.mapper.to_domain_event(n))))
+        words = sorted({s for n in own for s in _strings(vars(log.mapper.to_domain_event(n))) if len(s) >= 8 and s not in others and s != str(incident_id)})
+        old_states = [n.state for n in own]
+        other_reported = next(n for n in reported if n.originator_id != incident_id)
+    finally:
+        log.close()
+    assert words and len(own) >= 2
+    before = what_a_user_sees(tmp_path, as_of)
+    needles = [w.encode() for w in words]
+    assert _files_holding(tmp_path, needles), "the views hold the incident's words before its disposal"
+
+    adopted = cli(tmp_path, "keys", "adopt-record-keys")
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert "Re-encrypted" in adopted.stdout
+    verified = cli(tmp_path, "verify-store", "--fingerprint", expected["signing_key_fingerprint"])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "Re-encryption 1 signed at" in verified.stdout and "match 2 signed checkpoint(s)" in verified.stdout
+    assert _files_holding(tmp_path, old_states) == {}, "the deployment key's ciphertext of the record is gone from every file"
+    assert cli(tmp_path, "keys", "adopt-record-keys").stdout.startswith("Nothing to re-encrypt")
+
+    opened = open_log(Settings(data_dir=tmp_path, practice="A81001"))
+    try:
+        governance = Actor(UUID(int=1), "fixture.governance", "Fixture Governance", "A81001", ("governance",))
+        assert opened.log.mapper.cipher.record_keys.key_of(incident_id) is not None
+        assert opened.log.get_incident(governance, incident_id).id == incident_id  # still reads, under its own key
+        with governance.acting():
+            retention = RecordRetention(practice="A81001", record_id=incident_id, record_kind="filming")
+            retention.trigger_event(RecordRetention.DisposalDecided, record_id=incident_id, reason="Test of adoption", authorised_by="Dr Shah")
+        opened.log.save(retention)
+        opened.log.carry_out_disposal(CarryOutDisposal(record_id=incident_id), governance)
+    finally:
+        opened.log.close()
+
+    verified = cli(tmp_path, "verify-store", "--fingerprint", expected["signing_key_fingerprint"])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "1 record(s) disposed of" in verified.stdout and "Re-encryption 1 signed at" in verified.stdout
+    after = what_a_user_sees(tmp_path, as_of)
+    assert _files_holding(tmp_path, needles + old_states) == {}
+    with sqlite3.connect(tmp_path / "incidents.sqlite") as db:
+        [(other_state,)] = db.execute("SELECT state FROM stored_events WHERE rowid = ?", (other_reported.id,)).fetchall()
+    assert other_state[:4] == b"\xffIRK" and other_state != other_reported.state  # the other older records were re-encrypted too
+    opened = open_log(Settings(data_dir=tmp_path))
+    try:
+        assert opened.log.mapper.to_domain_event(other_reported.__class__(**{**vars(other_reported), "state": other_state})).practice
+    finally:
+        opened.log.close()
+    gone = str(incident_id)
+    for practice in PRACTICES:
+        for part in ("summaries", "timelines", "action_queue", "requests", "notices", "staff"):
+            assert after[practice][part] == _without(before[practice][part], gone), (practice, part)
+    assert any(row["id"] == gone for row in before["A81001"]["summaries"])
