@@ -372,3 +372,32 @@ def test_the_earlier_release_s_records_get_keys_of_their_own_and_one_is_then_dis
         for part in ("summaries", "timelines", "action_queue", "requests", "notices", "staff"):
             assert after[practice][part] == _without(before[practice][part], gone), (practice, part)
     assert any(row["id"] == gone for row in before["A81001"]["summaries"])
+
+
+@pytest.mark.parametrize("tampering", ["statement removed", "statement changed", "re-encrypted event changed after"])
+def test_a_re_encryption_vouches_only_for_what_its_signed_statement_names(tmp_path, tampering):
+    """Without its statement, or with it altered, the re-encrypted events are changes the earlier
+    checkpoint finds; an event changed after the re-encryption is one too."""
+    from incidents.domain.checkpoint import ADOPTION_LOG_ID
+
+    for name in STORE_FILES:
+        shutil.copy(FIXTURE / name, tmp_path / name)
+    adopted = cli(tmp_path, "keys", "adopt-record-keys")
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert cli(tmp_path, "verify-store").returncode == 0
+    with sqlite3.connect(tmp_path / "incidents.sqlite") as db:
+        statement_row = db.execute("SELECT rowid FROM stored_events WHERE originator_id = ?", (ADOPTION_LOG_ID.hex,)).fetchone()[0]
+        rewritten = db.execute("SELECT rowid FROM stored_events WHERE substr(state, 1, 4) = ? ORDER BY rowid", (b"\xffIRK",)).fetchall()
+        if tampering == "statement removed":
+            db.execute("DELETE FROM stored_events WHERE rowid = ?", (statement_row,))
+        else:
+            row = statement_row if tampering == "statement changed" else rewritten[0][0]
+            [(state,)] = db.execute("SELECT state FROM stored_events WHERE rowid = ?", (row,)).fetchall()
+            changed = state[:40] + bytes([state[40] ^ 1]) + state[41:]
+            db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (changed, row))
+    verified = cli(tmp_path, "verify-store")
+    assert verified.returncode == 1, verified.stdout
+    text = " ".join(verified.stdout.split())
+    if tampering == "statement changed":
+        assert "re-encryption statement 1 cannot be read" in text
+    assert f"event #{rewritten[0][0]} " in text and "was changed since checkpoint 1" in text
