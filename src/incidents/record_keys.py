@@ -8,7 +8,8 @@ does, and the record's events stay in the log, signed and unreadable. `incidents
 rewraps every row with the new deployment key; no event is rewritten.
 
 A record whose first event was written before record keys (a store made earlier) has no row:
-its events stay under the deployment key (docs/retention.md says what that means for disposal).
+its events stay under the deployment key until `incidents keys adopt-record-keys` gives it one
+(key_adoption.py; docs/retention.md says what that means for disposal).
 """
 
 from __future__ import annotations
