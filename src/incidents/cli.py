@@ -692,7 +692,7 @@ def rotate_signing_key() -> None:
 def adopt_record_keys() -> None:
     """Give the records stored before record keys keys of their own (re-encrypting their events in
     place, with a signed statement of each event's bytes before and after), so they can be
-    disposed of. SQLite only; stop the app and workers first."""
+    disposed of. Stop the app and workers first."""
     from rich.markup import escape
 
     from .application.checkpoints import CheckpointChainBroken
@@ -703,9 +703,9 @@ def adopt_record_keys() -> None:
 
     settings = settings_or_exit()
     opened = open_or_exit(settings)
-    if opened.store.kind != "sqlite":
+    if opened.store.kind == "memory":
         opened.log.close()
-        err.print("[bold red]Not done:[/] re-encrypting older records is built for a SQLite store only (docs/retention.md).", highlight=False)
+        err.print("[bold red]Not done:[/] an in-memory store holds no records of an earlier release.", highlight=False)
         raise typer.Exit(2)
     try:
         # Held so that no process of this deployment runs: one would keep in memory that an older
@@ -718,7 +718,7 @@ def adopt_record_keys() -> None:
             last = opened.log._last_checkpoint(key.public)
             if last is None:
                 raise CheckpointChainBroken("The store holds no event to re-encrypt")
-            adopted = adopt(opened.log, key, opened.store.location, last)
+            adopted = adopt(opened.log, key, opened.store.location if opened.store.kind == "sqlite" else None, last)
             opened.log.close()
             opened = open_or_exit(settings)  # a fresh cache of which records have keys
             after = opened.log.record_checkpoint(key)  # covers the statement

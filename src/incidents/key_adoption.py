@@ -11,7 +11,8 @@ digest of its row before and after. `verify-store` checks the statement's signat
 row whose checkpoint holds the old digest only if it now has the new one. A checkpoint signed
 after covers the statement.
 
-Only for SQLite: PostgreSQL stores are refused (not built). The app and workers must be stopped
+On PostgreSQL the same transaction takes the library's lock of the events table, and the table is
+rewritten after (VACUUM FULL) so that no dead tuple keeps an old state. The app and workers must be stopped
 (the caller holds the projections lock), as a process that kept a record's "no key" in memory
 would go on writing its events under the deployment key.
 """
@@ -69,9 +70,10 @@ def older_records(log: Any) -> tuple[dict[UUID, list[tuple[Notification, bytes]]
     return found, skipped
 
 
-def adopt_record_keys(log: Any, signing_key: Any, sqlite_path: str, after_checkpoint: Any) -> Adopted:
+def adopt_record_keys(log: Any, signing_key: Any, sqlite_path: str | None, after_checkpoint: Any) -> Adopted:
     """Re-encrypt every older record under a key of its own, with the signed statement, in one
-    transaction; `after_checkpoint` is the last checkpoint (just signed), which covers every event."""
+    transaction; `after_checkpoint` is the last checkpoint (just signed), which covers every event.
+    `sqlite_path` is the store's file, or None for a PostgreSQL store."""
     found, skipped = older_records(log)
     if not found:
         return Adopted(0, 0, None, skipped)
@@ -104,6 +106,14 @@ def adopt_record_keys(log: Any, signing_key: Any, sqlite_path: str, after_checkp
         statement=data.decode(), signature=base64.b64encode(signing_key.sign(data)).decode(),
     )
     stored_statement = log.mapper.to_stored_event(event)
+    if sqlite_path is None:
+        _write_postgres(log, rows, updates, stored_statement)
+    else:
+        _write_sqlite(sqlite_path, rows, updates, stored_statement)
+    return Adopted(len(found), len(entries), statement, skipped)
+
+
+def _write_sqlite(sqlite_path: str, rows: list, updates: list, stored_statement: Any) -> None:
     db = sqlite3.connect(sqlite_path, timeout=10, isolation_level=None)
     try:
         # The freed bytes of each old state are overwritten, so the deployment key's ciphertext of a
@@ -128,4 +138,28 @@ def adopt_record_keys(log: Any, signing_key: Any, sqlite_path: str, after_checkp
         empty_wal(db)
     finally:
         db.close()
-    return Adopted(len(found), len(entries), statement, skipped)
+
+
+def _write_postgres(log: Any, rows: list, updates: list, stored_statement: Any) -> None:
+    from psycopg.sql import SQL, Identifier
+
+    recorder = log.recorder
+    datastore = recorder.datastore
+    log.mapper.cipher.record_keys.written_with_events()  # the table exists
+    table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(recorder.events_table_name))
+    with datastore.transaction(commit=True) as cursor:
+        for statement in recorder.lock_table_statements:  # as the library's own insert: ids commit in order
+            cursor.execute(statement, prepare=False)
+        for originator_id, key_id, wrapped in rows:
+            cursor.execute(f"INSERT INTO {TABLE} VALUES (%s, %s, %s)", (UUID(originator_id), key_id, wrapped))
+        for state, nid, old in updates:
+            cursor.execute(SQL("UPDATE {0} SET state = %s WHERE notification_id = %s AND state = %s").format(table), (state, nid, old))
+            if cursor.rowcount != 1:
+                raise RuntimeError(f"event #{nid} changed while it was re-encrypted")
+        cursor.execute(
+            SQL("INSERT INTO {0} (originator_id, originator_version, topic, state) VALUES (%s, %s, %s, %s)").format(table),
+            (stored_statement.originator_id, stored_statement.originator_version, stored_statement.topic, stored_statement.state),
+        )
+    # The old states' tuples stay in the table's pages until vacuumed; FULL writes the table anew.
+    with datastore.get_connection() as connection:  # the pool's connections commit each statement
+        connection.execute(SQL("VACUUM FULL {0}").format(table))
