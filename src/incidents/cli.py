@@ -715,7 +715,7 @@ def adopt_record_keys() -> None:
             head = head_file(settings.effective_signing_key_file)
             before = opened.log.record_checkpoint(key)  # every event covered before any is rewritten
             remember(head, before)
-            last = opened.log._last_checkpoint(key.public)
+            last = opened.log.last_checkpoint(key.public)
             if last is None:
                 raise CheckpointChainBroken("The store holds no event to re-encrypt")
             adopted = adopt(opened.log, key, opened.store.location if opened.store.kind == "sqlite" else None, last)

@@ -474,3 +474,26 @@ def test_the_earlier_release_s_records_get_keys_of_their_own_on_postgresql_too(t
     verified = pg_cli("verify-store", "--fingerprint", expected["signing_key_fingerprint"])
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "1 record(s) disposed of" in verified.stdout
+
+
+def test_re_encrypting_older_records_is_refused_while_a_process_holds_the_projections_lock(tmp_path):
+    """A running app or worker could keep in memory that a record has no key and go on writing its
+    events under the deployment key: the command refuses, naming the holder, and changes nothing."""
+    from incidents.domain.checkpoint import ADOPTION_LOG_ID
+    from incidents.projections.running.locks import holding_lock
+
+    for name in STORE_FILES:
+        shutil.copy(FIXTURE / name, tmp_path / name)
+    opened = open_log(Settings(data_dir=tmp_path))
+    try:
+        with holding_lock(opened.store, "a test standing in for the app"):
+            refused = cli(tmp_path, "keys", "adopt-record-keys")
+    finally:
+        opened.log.close()
+    assert refused.returncode == 2 and "Not done:" in refused.stderr and "Traceback" not in refused.stderr, refused.stdout + refused.stderr
+    opened = open_log(Settings(data_dir=tmp_path))
+    try:
+        assert opened.log.mapper.cipher.record_keys.count() == 0
+        assert not opened.log.recorder.select_events(ADOPTION_LOG_ID)
+    finally:
+        opened.log.close()

@@ -237,6 +237,10 @@ class StoreCheckpoints:
             return named.public, f"names the key {named.fingerprint}, which was replaced at {named.valid_until:%Y-%m-%d %H:%M:%S UTC}"
         return named.public, ""
 
+    def last_checkpoint(self, public_key: Ed25519PublicKey) -> Checkpoint | None:
+        """The newest checkpoint, read and verified (CheckpointChainBroken if it does not verify)."""
+        return self._last_checkpoint(public_key)
+
     # Reading the store raw --------------------------------------------
 
     def _last_checkpoint(self, public_key: Ed25519PublicKey) -> Checkpoint | None:
