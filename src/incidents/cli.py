@@ -498,6 +498,13 @@ def verify_store(
                 f"by the decision of {d.decision.decided_at:%Y-%m-%d} authorised by {escape(d.decision.authorised_by)}: {escape(d.decision.reason)}",
                 highlight=False,
             )
+    for adoption in result.adoptions:
+        console.print(
+            f"  Re-encryption {adoption.number} signed at {adoption.signed_when} by {adoption.key}, after checkpoint {adoption.after_checkpoint}: "
+            f"{len(adoption.events)} event(s) of {adoption.records} record(s) stored before record keys were re-encrypted under keys of their own; "
+            "the checkpoints signed before hold their earlier bytes, as the statement says.",
+            highlight=False,
+        )
     if result.uncovered:
         console.print(
             f"  [yellow]Not yet covered:[/] {result.uncovered} event(s) from #{result.uncovered_from} on, recorded after the last "
@@ -679,6 +686,60 @@ def rotate_signing_key() -> None:
         highlight=False,
     )
     console.print("  Keep the new fingerprint on paper beside the old one (bundles name the key that signed them).", highlight=False)
+
+
+@keys_app.command("adopt-record-keys")
+def adopt_record_keys() -> None:
+    """Give the records stored before record keys keys of their own (re-encrypting their events in
+    place, with a signed statement of each event's bytes before and after), so they can be
+    disposed of. Stop the app and workers first."""
+    from rich.markup import escape
+
+    from .application.checkpoints import CheckpointChainBroken
+    from .application.signing_key import deployment_key
+    from .evidence.checkpoint_head import head_file, remember
+    from .key_adoption import adopt_record_keys as adopt
+    from .projections.running.locks import holding_lock
+
+    settings = settings_or_exit()
+    opened = open_or_exit(settings)
+    if opened.store.kind == "memory":
+        opened.log.close()
+        err.print("[bold red]Not done:[/] an in-memory store holds no records of an earlier release.", highlight=False)
+        raise typer.Exit(2)
+    try:
+        # Held so that no process of this deployment runs: one would keep in memory that an older
+        # record has no key and write its next event under the deployment key.
+        with holding_lock(opened.store, "a re-encryption of older records under keys of their own"):
+            key = deployment_key(opened.log, settings)
+            head = head_file(settings.effective_signing_key_file)
+            before = opened.log.record_checkpoint(key)  # every event covered before any is rewritten
+            remember(head, before)
+            last = opened.log.last_checkpoint(key.public)
+            if last is None:
+                raise CheckpointChainBroken("The store holds no event to re-encrypt")
+            adopted = adopt(opened.log, key, opened.store.location if opened.store.kind == "sqlite" else None, last)
+            opened.log.close()
+            opened = open_or_exit(settings)  # a fresh cache of which records have keys
+            after = opened.log.record_checkpoint(key)  # covers the statement
+            remember(head, after)
+    except (ConfigurationError, CheckpointChainBroken) as error:
+        err.print(f"[bold red]Not done:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        opened.log.close()
+    if adopted.statement is None:
+        console.print("Nothing to re-encrypt: every record has a key of its own.", highlight=False)
+    else:
+        console.print(
+            f"[bold green]Re-encrypted[/] {adopted.events} event(s) of {adopted.records} record(s) stored before record keys under "
+            f"keys of their own; statement {adopted.statement.number}, signed with {adopted.statement.key}, after checkpoint "
+            f"{adopted.statement.after_checkpoint}. They can now be disposed of. Check the store: `incidents verify-store`.",
+            highlight=False,
+        )
+        console.print("  Take a backup now: older backups hold these records under the deployment key.", highlight=False)
+    if adopted.skipped:
+        console.print(f"  {adopted.skipped} record(s) without a key that the deployment key cannot read (disposed of) were left as they are.", highlight=False)
 
 
 @users.command("add")

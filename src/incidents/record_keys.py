@@ -8,7 +8,8 @@ does, and the record's events stay in the log, signed and unreadable. `incidents
 rewraps every row with the new deployment key; no event is rewritten.
 
 A record whose first event was written before record keys (a store made earlier) has no row:
-its events stay under the deployment key (docs/retention.md says what that means for disposal).
+its events stay under the deployment key until `incidents keys adopt-record-keys` gives it one
+(key_adoption.py; docs/retention.md says what that means for disposal).
 """
 
 from __future__ import annotations
@@ -102,6 +103,10 @@ class RecordKeys:
         key_id = self._cipher.newest_key_id
         nonce = random_bytes(12)
         return key_id, nonce + self._cipher.aesgcm_of(key_id).encrypt(nonce, raw, WRAP_AAD + originator_id.bytes)
+
+    def wrap(self, originator_id: UUID, raw: bytes) -> tuple[bytes, bytes]:
+        """A key given to an older record (key_adoption.py): its newest key id and wrapped form."""
+        return self._wrap(originator_id, raw)
 
     def _unwrap(self, originator_id: UUID, key_id: bytes, wrapped: bytes) -> bytes:
         return self._cipher.aesgcm_of(key_id).decrypt(wrapped[:12], wrapped[12:], WRAP_AAD + originator_id.bytes)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from dataclasses import asdict, is_dataclass
@@ -266,5 +267,233 @@ def test_the_earlier_release_s_records_keep_the_deployment_key_and_are_refused_d
         else:
             raise AssertionError("an old record's disposal was carried out by destroying a key it does not have")
         assert opened.log.get_incident(governance, incident_id).notes_count >= 1  # nothing was destroyed
+    finally:
+        opened.log.close()
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _files_holding(folder: Path, needles: list[bytes]) -> dict[str, list[bytes]]:
+    found: dict[str, list[bytes]] = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            hits = [n for n in needles if n in data]
+            if hits:
+                found[str(path.relative_to(folder))] = hits
+    return found
+
+
+def _without(value: Any, record_id: str) -> Any:
+    """A view's rows, as what_a_user_sees gives them, without those of one record."""
+    if isinstance(value, dict):
+        return {k: _without(v, record_id) for k, v in value.items() if k != record_id}
+    if isinstance(value, list):
+        return [_without(v, record_id) for v in value if not (isinstance(v, dict) and v.get("id") == record_id)]
+    return value
+
+
+def test_the_earlier_release_s_records_get_keys_of_their_own_and_one_is_then_disposed_of_leaving_no_trace(tmp_path):
+    """`incidents keys adopt-record-keys` re-encrypts the older records in place with a signed
+    statement: the store verifies against its earlier checkpoint and names the re-encryption; an
+    older incident's disposal is then carried out, the store still verifies, no file of the data
+    folder holds its words or its events' earlier ciphertext, and the views rebuilt are as before
+    without it."""
+    from incidents.application.retention import CarryOutDisposal
+    from incidents.domain.retention import RecordRetention
+
+    expected = json.loads((FIXTURE / "expected.json").read_text())
+    as_of = datetime.fromisoformat(expected["as_of"])
+    for name in STORE_FILES:
+        shutil.copy(FIXTURE / name, tmp_path / name)
+    opened = open_log(Settings(data_dir=tmp_path, practice="A81001"))
+    try:
+        log = opened.log
+        every = log.recorder.select_notifications(start=1, limit=10_000)
+        reported = [n for n in every if n.topic == "incidents.domain.filming:FilmingIncident.Reported"]
+        incident_id = next(n.originator_id for n in reported if log.mapper.to_domain_event(n).practice == "A81001")
+        own = [n for n in every if n.originator_id == incident_id]
+        others = " ".join(s for n in every if n.originator_id != incident_id for s in _strings(vars(log.mapper.to_domain_event(n))))
+        words = sorted({s for n in own for s in _strings(vars(log.mapper.to_domain_event(n))) if len(s) >= 8 and s not in others and s != str(incident_id)})
+        old_states = [n.state for n in own]
+        other_reported = next(n for n in reported if n.originator_id != incident_id)
+    finally:
+        log.close()
+    assert words and len(own) >= 2
+    before = what_a_user_sees(tmp_path, as_of)
+    needles = [w.encode() for w in words]
+    assert _files_holding(tmp_path, needles), "the views hold the incident's words before its disposal"
+
+    adopted = cli(tmp_path, "keys", "adopt-record-keys")
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert "Re-encrypted" in adopted.stdout
+    verified = cli(tmp_path, "verify-store", "--fingerprint", expected["signing_key_fingerprint"])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "Re-encryption 1 signed at" in verified.stdout and "match 2 signed checkpoint(s)" in verified.stdout
+    assert _files_holding(tmp_path, old_states) == {}, "the deployment key's ciphertext of the record is gone from every file"
+    assert cli(tmp_path, "keys", "adopt-record-keys").stdout.startswith("Nothing to re-encrypt")
+
+    opened = open_log(Settings(data_dir=tmp_path, practice="A81001"))
+    try:
+        governance = Actor(UUID(int=1), "fixture.governance", "Fixture Governance", "A81001", ("governance",))
+        assert opened.log.mapper.cipher.record_keys.key_of(incident_id) is not None
+        assert opened.log.get_incident(governance, incident_id).id == incident_id  # still reads, under its own key
+        with governance.acting():
+            retention = RecordRetention(practice="A81001", record_id=incident_id, record_kind="filming")
+            retention.trigger_event(RecordRetention.DisposalDecided, record_id=incident_id, reason="Test of adoption", authorised_by="Dr Shah")
+        opened.log.save(retention)
+        opened.log.carry_out_disposal(CarryOutDisposal(record_id=incident_id), governance)
+    finally:
+        opened.log.close()
+
+    verified = cli(tmp_path, "verify-store", "--fingerprint", expected["signing_key_fingerprint"])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "1 record(s) disposed of" in verified.stdout and "Re-encryption 1 signed at" in verified.stdout
+    after = what_a_user_sees(tmp_path, as_of)
+    assert _files_holding(tmp_path, needles + old_states) == {}
+    with sqlite3.connect(tmp_path / "incidents.sqlite") as db:
+        [(other_state,)] = db.execute("SELECT state FROM stored_events WHERE rowid = ?", (other_reported.id,)).fetchall()
+    assert other_state[:4] == b"\xffIRK" and other_state != other_reported.state  # the other older records were re-encrypted too
+    opened = open_log(Settings(data_dir=tmp_path))
+    try:
+        assert opened.log.mapper.to_domain_event(other_reported.__class__(**{**vars(other_reported), "state": other_state})).practice
+    finally:
+        opened.log.close()
+    gone = str(incident_id)
+    for practice in PRACTICES:
+        for part in ("summaries", "timelines", "action_queue", "requests", "notices", "staff"):
+            assert after[practice][part] == _without(before[practice][part], gone), (practice, part)
+    assert any(row["id"] == gone for row in before["A81001"]["summaries"])
+
+
+@pytest.mark.parametrize("tampering", ["statement removed", "statement changed", "re-encrypted event changed after"])
+def test_a_re_encryption_vouches_only_for_what_its_signed_statement_names(tmp_path, tampering):
+    """Without its statement, or with it altered, the re-encrypted events are changes the earlier
+    checkpoint finds; an event changed after the re-encryption is one too."""
+    from incidents.domain.checkpoint import ADOPTION_LOG_ID
+
+    for name in STORE_FILES:
+        shutil.copy(FIXTURE / name, tmp_path / name)
+    adopted = cli(tmp_path, "keys", "adopt-record-keys")
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert cli(tmp_path, "verify-store").returncode == 0
+    with sqlite3.connect(tmp_path / "incidents.sqlite") as db:
+        statement_row = db.execute("SELECT rowid FROM stored_events WHERE originator_id = ?", (ADOPTION_LOG_ID.hex,)).fetchone()[0]
+        rewritten = db.execute("SELECT rowid FROM stored_events WHERE substr(state, 1, 4) = ? ORDER BY rowid", (b"\xffIRK",)).fetchall()
+        if tampering == "statement removed":
+            db.execute("DELETE FROM stored_events WHERE rowid = ?", (statement_row,))
+        else:
+            row = statement_row if tampering == "statement changed" else rewritten[0][0]
+            [(state,)] = db.execute("SELECT state FROM stored_events WHERE rowid = ?", (row,)).fetchall()
+            changed = state[:40] + bytes([state[40] ^ 1]) + state[41:]
+            db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (changed, row))
+    verified = cli(tmp_path, "verify-store")
+    assert verified.returncode == 1, verified.stdout
+    text = " ".join(verified.stdout.split())
+    if tampering == "statement changed":
+        assert "re-encryption statement 1 cannot be read" in text
+    assert f"event #{rewritten[0][0]} " in text and "was changed since checkpoint 1" in text
+
+
+@pytest.mark.slow
+def test_the_earlier_release_s_records_get_keys_of_their_own_on_postgresql_too(tmp_path, postgres_url):
+    """The fixture's rows copied, byte for byte and in order, into an empty PostgreSQL database (so
+    its checkpoint verifies there), then re-encrypted: the store verifies, names the re-encryption,
+    no row of the events table (dead tuples included, after VACUUM FULL) holds an earlier
+    ciphertext, and an older incident's disposal is carried out."""
+    import psycopg
+
+    from incidents.application.retention import CarryOutDisposal
+    from incidents.domain.retention import RecordRetention
+
+    expected = json.loads((FIXTURE / "expected.json").read_text())
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in STORE_FILES:
+        shutil.copy(FIXTURE / name, source / name)
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(FIXTURE / "cipher.key", data / "cipher.key")
+    opened = open_log(Settings(data_dir=source))
+    try:
+        every = opened.log.recorder.select_notifications(start=1, limit=10_000)
+    finally:
+        opened.log.close()
+    target = open_log(Settings(data_dir=data, database_url=postgres_url))
+    try:
+        for n in every:
+            target.log.recorder.insert_events([n])
+        assert target.log.recorder.max_notification_id() == every[-1].id
+        reported = [n for n in every if n.topic == "incidents.domain.filming:FilmingIncident.Reported"]
+        incident_id = next(n.originator_id for n in reported if target.log.mapper.to_domain_event(n).practice == "A81001")
+    finally:
+        target.log.close()
+    old_states = [n.state for n in every if target.log.mapper.has_own_key(n.topic)]
+
+    def pg_cli(*args: str) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTS_")}
+        env.update(INCIDENTS_DATA_DIR=str(data), INCIDENTS_PRACTICE="A81001", INCIDENTS_DATABASE_URL=postgres_url, INCIDENTS_CIPHER_KEY_FILE=str(data / "cipher.key"))
+        return subprocess.run([str(INCIDENTS), *args], env=env, capture_output=True, text=True, timeout=120)
+
+    verified = pg_cli("verify-store", "--fingerprint", expected["signing_key_fingerprint"])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    adopted = pg_cli("keys", "adopt-record-keys")
+    assert adopted.returncode == 0 and "Re-encrypted" in adopted.stdout, adopted.stdout + adopted.stderr
+    verified = pg_cli("verify-store", "--fingerprint", expected["signing_key_fingerprint"])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "Re-encryption 1 signed at" in verified.stdout
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        # Every tuple on the table's pages, dead or alive, read as raw page bytes (states this
+        # small are stored inline, not in TOAST).
+        db.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        pages = b"".join(bytes(p) for (p,) in db.execute(
+            "SELECT get_raw_page('incidents_events', n::int) FROM generate_series(0, pg_relation_size('incidents_events') / 8192 - 1) AS n"
+        ))
+        states = [bytes(s) for (s,) in db.execute("SELECT state FROM incidents_events")]
+    assert pages and any(s in pages for s in states)  # the raw pages are read: a state now stored is found in them
+    assert not [s for s in old_states if s in pages]
+
+    opened = open_log(Settings(data_dir=data, database_url=postgres_url, practice="A81001"))
+    try:
+        governance = Actor(UUID(int=1), "fixture.governance", "Fixture Governance", "A81001", ("governance",))
+        with governance.acting():
+            retention = RecordRetention(practice="A81001", record_id=incident_id, record_kind="filming")
+            retention.trigger_event(RecordRetention.DisposalDecided, record_id=incident_id, reason="Test of adoption", authorised_by="Dr Shah")
+        opened.log.save(retention)
+        opened.log.carry_out_disposal(CarryOutDisposal(record_id=incident_id), governance)
+    finally:
+        opened.log.close()
+    verified = pg_cli("verify-store", "--fingerprint", expected["signing_key_fingerprint"])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "1 record(s) disposed of" in verified.stdout
+
+
+def test_re_encrypting_older_records_is_refused_while_a_process_holds_the_projections_lock(tmp_path):
+    """A running app or worker could keep in memory that a record has no key and go on writing its
+    events under the deployment key: the command refuses, naming the holder, and changes nothing."""
+    from incidents.domain.checkpoint import ADOPTION_LOG_ID
+    from incidents.projections.running.locks import holding_lock
+
+    for name in STORE_FILES:
+        shutil.copy(FIXTURE / name, tmp_path / name)
+    opened = open_log(Settings(data_dir=tmp_path))
+    try:
+        with holding_lock(opened.store, "a test standing in for the app"):
+            refused = cli(tmp_path, "keys", "adopt-record-keys")
+    finally:
+        opened.log.close()
+    assert refused.returncode == 2 and "Not done:" in refused.stderr and "Traceback" not in refused.stderr, refused.stdout + refused.stderr
+    opened = open_log(Settings(data_dir=tmp_path))
+    try:
+        assert opened.log.mapper.cipher.record_keys.count() == 0
+        assert not opened.log.recorder.select_events(ADOPTION_LOG_ID)
     finally:
         opened.log.close()

@@ -16,6 +16,8 @@ a checkpoint holds and why it is stored as events).
 
 from __future__ import annotations
 
+import base64
+
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 
-from ..domain.checkpoint import CHECKPOINT_LOG_ID, CheckpointSigned
+from ..domain.checkpoint import ADOPTION_LOG_ID, CHECKPOINT_LOG_ID, CheckpointSigned
 from ..domain.signing_key import SIGNING_KEY_ID
 from ..domain.values import DomainError
 from ..evidence.signing import SigningKey, fingerprint, from_pem, signature_valid
-from ..evidence.store_checkpoint import Checkpoint, Problem, Statement, compare, read_checkpoint, seal
+from ..evidence.store_checkpoint import AdoptionStatement, Checkpoint, Problem, Statement, compare, read_checkpoint, seal
 
 CHECKPOINT_MAX_EVENTS = 10_000  # 320 KB of digests: one checkpoint event stays small
 PAGE = 5_000
@@ -62,6 +64,7 @@ class StoreVerification:
     last_number: int = 0  # the highest checkpoint number in the store, readable or not
     chain: dict[int, str] = field(default_factory=dict)  # chain hash by checkpoint number
     problems: list[Problem] = field(default_factory=list)
+    adoptions: list[AdoptionStatement] = field(default_factory=list)  # re-encryptions of older records, each verified
 
     @property
     def ok(self) -> bool:
@@ -134,6 +137,7 @@ class StoreCheckpoints:
         result = StoreVerification(head=head, key=fingerprint(public_key))
         kept = {key.fingerprint: key for key in self.signing_keys()}
         report = result.problems.append
+        replaced = self._adoptions(public_key, kept, result)
         expected_number, previous_hash, position = 1, "", 0
         for stored in self._stored_checkpoints():
             number = result.last_number = stored.originator_version
@@ -168,7 +172,7 @@ class StoreCheckpoints:
             elif s.after < position:
                 report(Problem("checkpoint", f"{title} starts after event #{s.after}, inside the range already covered up to #{position}", checkpoint=number))
             stored_range = self._stored_between(s.after, s.last, progress, head)
-            for problem in compare(checkpoint, _counted(stored_range, result)):
+            for problem in compare(checkpoint, _counted(stored_range, result), replaced):
                 report(problem)
             position = max(position, s.last)
             previous_hash = s.chain_hash
@@ -180,9 +184,36 @@ class StoreCheckpoints:
             result.uncovered += 1
             if result.uncovered_from is None:
                 result.uncovered_from = notification.id
+        for adoption in result.adoptions:
+            if result.chain.get(adoption.after_checkpoint) != adoption.after_chain_hash:
+                report(Problem("checkpoint", f"the re-encryption {adoption.number} signed at {adoption.signed_when} names checkpoint {adoption.after_checkpoint} with a chain hash that checkpoint does not have: checkpoints were replaced", checkpoint=adoption.after_checkpoint))
         if progress is not None:
             progress(head, head)
         return result
+
+    def _adoptions(self, public_key: Ed25519PublicKey, kept: dict[str, KeptSigningKey], result: StoreVerification) -> dict[int, tuple[bytes, bytes]]:
+        """The events re-encrypted by `incidents keys adopt-record-keys`, from its signed
+        statements: per notification id, its digest before and after. A statement that does not
+        verify is a problem and vouches for nothing."""
+        replaced: dict[int, tuple[bytes, bytes]] = {}
+        for stored in self.recorder.select_events(ADOPTION_LOG_ID):
+            number = stored.originator_version
+            try:
+                event = self.mapper.to_domain_event(stored)
+                data = event.statement.encode()
+                adoption = AdoptionStatement.from_bytes(data)
+                signature = base64.b64decode(event.signature, validate=True)
+            except Exception as error:
+                result.problems.append(Problem("checkpoint", f"re-encryption statement {number} cannot be read ({type(error).__name__}): its stored bytes were changed"))
+                continue
+            as_checkpoint = Statement(0, 0, 0, 0, "", "", "", "", adoption.signed_at, adoption.key)
+            checked_with, out_of_period = self._key_for(as_checkpoint, public_key, kept)
+            if not signature_valid(checked_with, signature, data) or out_of_period:
+                result.problems.append(Problem("checkpoint", f"re-encryption statement {number} signed at {adoption.signed_when} does not verify with the signing key in use then: it was altered or forged"))
+                continue
+            replaced.update(adoption.replaced)
+            result.adoptions.append(adoption)
+        return replaced
 
     def signing_keys(self) -> list[KeptSigningKey]:
         """Every signing key the store keeps, oldest first, each with the period it signed in."""
@@ -205,6 +236,10 @@ class StoreCheckpoints:
         if named.valid_until is not None and signed_at > named.valid_until:
             return named.public, f"names the key {named.fingerprint}, which was replaced at {named.valid_until:%Y-%m-%d %H:%M:%S UTC}"
         return named.public, ""
+
+    def last_checkpoint(self, public_key: Ed25519PublicKey) -> Checkpoint | None:
+        """The newest checkpoint, read and verified (CheckpointChainBroken if it does not verify)."""
+        return self._last_checkpoint(public_key)
 
     # Reading the store raw --------------------------------------------
 

@@ -243,7 +243,7 @@ class RecordsRetention(Records):
             if keys.key_of(record.id) is None:
                 raise NoKeyOfItsOwn(
                     "This record was stored before records had keys of their own, so destroying a key would not erase it: "
-                    "the service cannot dispose of it (docs/retention.md: Records stored before record keys)"
+                    "it can be disposed of once whoever runs the service has given it one (`incidents keys adopt-record-keys`; docs/retention.md: Records stored before record keys)"
                 )
             due = self._due(record)
             title = f"Disclosure request: {record.requester_type_label}" if isinstance(record, DisclosureRequest) else record.TITLE

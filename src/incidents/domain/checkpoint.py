@@ -24,3 +24,16 @@ class CheckpointSigned(DomainEvent):
     aggregate_of: list[int]  # per event, its aggregate's index in `aggregates`
     versions: list[int]  # per event, its aggregate version
     signature: str  # base64 Ed25519 signature over `statement`
+
+
+# The log of the signed statements of `incidents keys adopt-record-keys` (one event per run).
+ADOPTION_LOG_ID = uuid.UUID("5b0d3e72-9a41-4c6e-8f15-2d7a6c9e0b34")
+
+
+class RecordKeysAdopted(DomainEvent):
+    """Records stored before record keys were re-encrypted in place under keys of their own: the
+    signed statement names, per rewritten event, the digest of its row before and after, so that
+    the checkpoints signed before still verify (see store_checkpoint.AdoptionStatement)."""
+
+    statement: str  # canonical JSON that was signed
+    signature: str  # base64 Ed25519 signature over `statement`

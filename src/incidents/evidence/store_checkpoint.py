@@ -257,9 +257,12 @@ def where(aggregate_id: UUID | str, version: int) -> str:
     return f"aggregate {aggregate_id}, version {version}"
 
 
-def compare(checkpoint: Checkpoint, stored: Iterable[Notification]) -> Iterator[Problem]:
+def compare(
+    checkpoint: Checkpoint, stored: Iterable[Notification], replaced: dict[int, tuple[bytes, bytes]] | None = None
+) -> Iterator[Problem]:
     """The events of the checkpoint's range as stored now against the checkpoint, both in
-    ascending id order: each changed, missing or inserted event."""
+    ascending id order: each changed, missing or inserted event. `replaced` names the events a
+    signed adoption statement re-encrypted: their old digest, and the new one they must have now."""
     s = checkpoint.statement
     since = f"checkpoint {s.number} signed at {s.signed_when}"
     signed = iter(zip(checkpoint.ids, checkpoint.digests, checkpoint.locations))
@@ -285,7 +288,8 @@ def compare(checkpoint: Checkpoint, stored: Iterable[Notification]) -> Iterator[
                 nid, aggregate, version, s.number,
             )
             continue
-        if event_digest(notification, texts) != expected[1]:
+        digest = event_digest(notification, texts)
+        if digest != expected[1] and not (replaced and replaced.get(nid) == (expected[1], digest)):
             was = expected[2]
             moved = "" if was == (aggregate, version) else f"; it was {where(*was)} when signed"
             yield Problem(
@@ -295,3 +299,45 @@ def compare(checkpoint: Checkpoint, stored: Iterable[Notification]) -> Iterator[
     while expected is not None:
         yield missing(expected)
         expected = next(signed, None)
+
+
+ADOPTION_KIND = "incidents record keys adoption"
+
+
+@dataclass(frozen=True)
+class AdoptionStatement:
+    """What a re-encryption of older records under keys of their own signs: the checkpoint it
+    follows and, per rewritten event, its row's digest before (what earlier checkpoints hold) and
+    after (what the store holds from then on)."""
+
+    number: int
+    after_checkpoint: int
+    after_chain_hash: str
+    records: int
+    events: list[list]  # [notification id, aggregate id, version, old digest hex, new digest hex]
+    signed_at: str
+    key: str
+
+    def to_bytes(self) -> bytes:
+        return canonical_plain({"kind": ADOPTION_KIND, "format": FORMAT, **self.__dict__})
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> AdoptionStatement:
+        value = json.loads(data)
+        if not isinstance(value, dict) or value.pop("kind", None) != ADOPTION_KIND or value.pop("format", None) != FORMAT:
+            raise ValueError("not a record keys adoption statement of this format")
+        try:
+            statement = cls(**value)
+        except TypeError as error:
+            raise ValueError(f"unexpected fields: {error}") from None
+        if statement.to_bytes() != data:
+            raise ValueError("the statement is not in canonical form")
+        return statement
+
+    @property
+    def replaced(self) -> dict[int, tuple[bytes, bytes]]:
+        return {int(e[0]): (bytes.fromhex(e[3]), bytes.fromhex(e[4])) for e in self.events}
+
+    @property
+    def signed_when(self) -> str:
+        return datetime.fromisoformat(self.signed_at).strftime("%Y-%m-%d %H:%M:%S UTC")
