@@ -18,7 +18,7 @@ import pytest
 from incidents.application.disclosures import ReceiveRequest, RecordLegalBasis, SetRequestScope
 from incidents.application.practice_recordings import GiveConsent, MakeRecording, RecordUse, RegisterFile
 from incidents.application.records import uk_today
-from incidents.domain.disclosure import RIGHT_OF_ACCESS, ScopeEmpty
+from incidents.domain.disclosure import RIGHT_OF_ACCESS, ExportNotReady, ScopeEmpty
 from incidents.evidence import verify_bundle
 
 from .test_export_bundle_contract import GOVERNANCE, MANAGER, files, incident, key, log  # noqa: F401 (fixtures)
@@ -101,3 +101,15 @@ def test_a_patient_with_recordings_and_no_incidents_gets_a_bundle_of_the_recordi
     with pytest.raises(ScopeEmpty, match="or a request whose patient has recordings"):
         log.set_request_scope(SetRequestScope(request_id=nobody), GOVERNANCE)
     assert not log.get_request(GOVERNANCE, nobody).has_scope
+
+
+def test_a_recordings_only_request_whose_recordings_are_gone_is_not_exported_empty(log, key, monkeypatch):  # noqa: F811
+    recording(log, PATIENT, used=False)
+    request = log.receive_request(ReceiveRequest(submission_key=uuid.uuid4().hex, requester_type="subject_access", requester="The patient",
+                                                 reference="SAR/9", received_on=uk_today(), nhs_number="943 476 5919"), GOVERNANCE).id
+    log.set_request_scope(SetRequestScope(request_id=request), GOVERNANCE)
+    log.record_legal_basis(RecordLegalBasis(request_id=request, basis=RIGHT_OF_ACCESS), GOVERNANCE)
+    monkeypatch.setattr(log, "patient_recordings", lambda *args: [])  # as after the recording's disposal
+    with pytest.raises(ExportNotReady, match="Nothing left to disclose"):
+        log.export_bundle(GOVERNANCE, request, key)
+    assert log.get_request(GOVERNANCE, request).exports == []
