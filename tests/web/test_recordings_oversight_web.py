@@ -145,7 +145,7 @@ def test_a_patient_with_recordings_and_no_incidents_gets_a_bundle_and_a_request_
     scoped = governance.post(f"{about_patient}/scope", data={"csrf_token": csrf_from(picker.text), "period_from": "", "period_to": ""})
     assert scoped.status_code == 303, scoped.text
     page = governance.get(scoped.headers["location"])
-    assert "Set the scope and record the legal basis" not in page.text
+    assert "Set the scope and record the legal basis" not in page.text and "the bundle carries the patient&#39;s recordings alone" in page.text
     based = governance.post(f"{about_patient}/legal-basis", data={"csrf_token": csrf_from(page.text), "basis": "right_of_access", "note": ""})
     assert based.status_code == 303
     page = governance.get(based.headers["location"])
