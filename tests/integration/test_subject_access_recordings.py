@@ -13,10 +13,12 @@ import uuid
 from pathlib import Path
 from datetime import timedelta
 
+import pytest
+
 from incidents.application.disclosures import ReceiveRequest, RecordLegalBasis, SetRequestScope
 from incidents.application.practice_recordings import GiveConsent, MakeRecording, RecordUse, RegisterFile
 from incidents.application.records import uk_today
-from incidents.domain.disclosure import RIGHT_OF_ACCESS
+from incidents.domain.disclosure import RIGHT_OF_ACCESS, ExportNotReady, ScopeEmpty
 from incidents.evidence import verify_bundle
 
 from .test_export_bundle_contract import GOVERNANCE, MANAGER, files, incident, key, log  # noqa: F401 (fixtures)
@@ -73,3 +75,41 @@ def test_the_patients_recordings_are_found_and_carried_with_their_consent_beside
 
     checks = stranger_checks(unpacked, tmp_path / "unpacked")
     assert all(c.returncode == 0 for c in checks), [c.stdout + c.stderr for c in checks]
+
+
+def test_a_patient_with_recordings_and_no_incidents_gets_a_bundle_of_the_recordings_alone(log, key, tmp_path):  # noqa: F811
+    mine = recording(log, PATIENT, used=False)
+    received = dict(requester_type="subject_access", requester="The patient", reference="SAR/8", received_on=uk_today())
+    request = log.receive_request(ReceiveRequest(submission_key=uuid.uuid4().hex, nhs_number="943 476 5919", **received), GOVERNANCE).id
+    log.set_request_scope(SetRequestScope(request_id=request), GOVERNANCE)
+    assert log.get_request(GOVERNANCE, request).recording_ids == [mine]
+    log.record_legal_basis(RecordLegalBasis(request_id=request, basis=RIGHT_OF_ACCESS), GOVERNANCE)
+    exported = log.export_bundle(GOVERNANCE, request, key)
+    path = tmp_path / exported.filename
+    path.write_bytes(exported.zip_bytes)
+    assert verify_bundle(path, expected_fingerprint=key.fingerprint()) == []
+    cli = subprocess.run([str(Path(sys.executable).with_name("incidents")), "verify", str(path), "--fingerprint", key.fingerprint()], capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    unpacked = files(exported.zip_bytes)
+    document = json.loads(unpacked["events.json"])
+    assert [i["id"] for i in document["incidents"]] == [str(mine)]
+    assert [e["event_type"] for e in document["events"]] == ["Made", "ConsentGiven", "FileRegistered"]
+    checks = stranger_checks(unpacked, tmp_path / "unpacked")
+    assert all(c.returncode == 0 for c in checks), [c.stdout + c.stderr for c in checks]
+
+    nobody = log.receive_request(ReceiveRequest(submission_key=uuid.uuid4().hex, nhs_number="401 023 2137", **received), GOVERNANCE).id
+    with pytest.raises(ScopeEmpty, match="or a request whose patient has recordings"):
+        log.set_request_scope(SetRequestScope(request_id=nobody), GOVERNANCE)
+    assert not log.get_request(GOVERNANCE, nobody).has_scope
+
+
+def test_a_recordings_only_request_whose_recordings_are_gone_is_not_exported_empty(log, key, monkeypatch):  # noqa: F811
+    recording(log, PATIENT, used=False)
+    request = log.receive_request(ReceiveRequest(submission_key=uuid.uuid4().hex, requester_type="subject_access", requester="The patient",
+                                                 reference="SAR/9", received_on=uk_today(), nhs_number="943 476 5919"), GOVERNANCE).id
+    log.set_request_scope(SetRequestScope(request_id=request), GOVERNANCE)
+    log.record_legal_basis(RecordLegalBasis(request_id=request, basis=RIGHT_OF_ACCESS), GOVERNANCE)
+    monkeypatch.setattr(log, "patient_recordings", lambda *args: [])  # as after the recording's disposal
+    with pytest.raises(ExportNotReady, match="Nothing left to disclose"):
+        log.export_bundle(GOVERNANCE, request, key)
+    assert log.get_request(GOVERNANCE, request).exports == []

@@ -26,6 +26,7 @@ from incidents.application.disclosures import (
 )
 from incidents.application.service import IncidentNotFound, NotPermitted
 from incidents.domain.dates import months_after
+from incidents.domain.acting import acting_as
 from incidents.domain.disclosure import (
     BasisNotForRequester,
     DisclosureRequest,
@@ -225,8 +226,8 @@ def test_no_export_without_a_scope_and_a_legal_basis(log, governance_a, receptio
 def test_a_scope_needs_incidents_of_the_practice_and_a_period_in_order(log, governance_a, reception_a, reception_b):
     request_id = receive(log, governance_a)
     ours, theirs = report_filming(log, reception_a), report_filming(log, reception_b)
-    with pytest.raises(ValidationError):
-        SetRequestScope(request_id=request_id, incident_ids=[])
+    with pytest.raises(ScopeEmpty, match="or a request whose patient has recordings"):  # no incident, and no patient's recordings
+        log.set_request_scope(SetRequestScope(request_id=request_id, incident_ids=[]), governance_a)
     with pytest.raises(IncidentNotFound):
         log.set_request_scope(SetRequestScope(request_id=request_id, incident_ids=[ours, theirs]), governance_a)
     with pytest.raises(InvalidPeriod):
@@ -241,6 +242,10 @@ def test_a_scope_needs_incidents_of_the_practice_and_a_period_in_order(log, gove
     assert (request.incident_ids, request.period_from, request.period_to) == ([ours], date(2026, 1, 1), None)
     with pytest.raises(ScopeEmpty):
         request.set_scope([], None, None)
+    recording_id = uuid.uuid4()
+    with acting_as("gill.governance"):
+        request.set_scope([], None, None, [recording_id, recording_id])  # the patient's recordings alone
+    assert (request.incident_ids, request.recording_ids, request.has_scope) == ([], [recording_id], True)
 
 
 def test_public_interest_needs_a_justification(log, governance_a):

@@ -5,7 +5,10 @@ search box opens the recording."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 from urllib.parse import urlencode
 
 from tests.conftest import csrf_from, field_from
@@ -131,3 +134,31 @@ def test_a_subject_access_request_lists_the_patients_recordings_on_its_page_and_
         assert "Recordings the practice made of this patient" in page and f'<a href="{location}">{ref}</a>' in page, path
     for path in (about_someone_else, f"{about_someone_else}/scope"):
         assert ref not in governance.get(path).text, path
+
+
+def test_a_patient_with_recordings_and_no_incidents_gets_a_bundle_and_a_request_with_nothing_shows_its_error(client_for):
+    reception, governance = client_for("sue.reception"), client_for("gill.governance")
+    made(reception, "Dr Ada Registrar", "training")
+    about_patient = receive(governance, received_on=TODAY.isoformat(), nhs_number="943 476 5919")
+    picker = governance.get(f"{about_patient}/scope")
+    assert "With no incident ticked, the bundle carries these recordings alone" in picker.text
+    scoped = governance.post(f"{about_patient}/scope", data={"csrf_token": csrf_from(picker.text), "period_from": "", "period_to": ""})
+    assert scoped.status_code == 303, scoped.text
+    page = governance.get(scoped.headers["location"])
+    assert "Set the scope and record the legal basis" not in page.text and "the bundle carries the patient&#39;s recordings alone" in page.text
+    based = governance.post(f"{about_patient}/legal-basis", data={"csrf_token": csrf_from(page.text), "basis": "right_of_access", "note": ""})
+    assert based.status_code == 303
+    page = governance.get(based.headers["location"])
+    assert "Create the evidence bundle" in page.text
+    exported = governance.post(f"{about_patient}/export", data={"csrf_token": csrf_from(page.text)})
+    assert exported.status_code == 200 and exported.content.startswith(b"PK"), exported.text[:500]
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as bundle:
+        carried = json.loads(bundle.read("events.json"))["incidents"]
+    assert [c["kind"] for c in carried] == ["A recording the practice made"]
+
+    about_someone_else = receive(governance, received_on=TODAY.isoformat(), nhs_number="401 023 2137")
+    picker = governance.get(f"{about_someone_else}/scope")
+    nothing = governance.post(f"{about_someone_else}/scope", data={"csrf_token": csrf_from(picker.text), "period_from": "", "period_to": ""})
+    assert nothing.status_code == 422 and "There is a problem" in nothing.text
+    assert "Choose at least one incident, or a request whose patient has recordings" in nothing.text and 'href="#incident_ids"' in nothing.text
+    assert "Create the evidence bundle" not in governance.get(about_someone_else).text

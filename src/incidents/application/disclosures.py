@@ -16,6 +16,7 @@ from ..domain.disclosure import DUE_RULES, LEGAL_BASES, REQUESTER_TYPES, STATUSE
 from ..domain.values import DomainError
 from . import commands as c
 from .custody import AccessAudit
+from .practice_recordings import PracticeRecordings
 from .days import Day, OptionalDay
 from .records import UK, Actor, RequestNotFound, Saved, uk_today
 from .timeline import TimelineEntry, timeline
@@ -55,7 +56,7 @@ class ExtendRequest(c.Command):
 
 class SetRequestScope(c.Command):
     request_id: UUID
-    incident_ids: Annotated[list[UUID], Field(min_length=1, max_length=500)]
+    incident_ids: Annotated[list[UUID], Field(max_length=500)] = []  # none: the patient's recordings alone
     period_from: OptionalDay = None
     period_to: OptionalDay = None
 
@@ -216,6 +217,7 @@ def _details(event: Any) -> tuple[tuple[str, str], ...]:
     if name == "ScopeSet":
         return (
             ("Incidents", str(len(event.incident_ids))),
+            ("Patient's recordings", str(len(getattr(event, "recording_ids", None) or []))),
             ("Period", _period(event.period_from, event.period_to)),
         )
     if name == "LegalBasisRecorded":
@@ -253,7 +255,7 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class DisclosureDesk(AccessAudit):
+class DisclosureDesk(AccessAudit, PracticeRecordings):
     def receive_request(self, cmd: ReceiveRequest, actor: Actor, today: date | None = None) -> Saved:
         actor.require(*DISCLOSURE_ROLES)
         return self.add_listed(
@@ -269,9 +271,12 @@ class DisclosureDesk(AccessAudit):
         actor.require(*DISCLOSURE_ROLES)
         for incident_id in cmd.incident_ids:
             self.get_incident(actor, incident_id)  # another practice's: not found
-        return self._change_request(
-            actor, cmd.request_id, lambda r: r.set_scope(cmd.incident_ids, cmd.period_from, cmd.period_to)
-        )
+
+        def scoped(r: DisclosureRequest) -> None:
+            found = [rec.id for rec in self.patient_recordings(actor, r.nhs_number, cmd.period_from, cmd.period_to)]
+            r.set_scope(cmd.incident_ids, cmd.period_from, cmd.period_to, found)
+
+        return self._change_request(actor, cmd.request_id, scoped)
 
     def record_legal_basis(self, cmd: RecordLegalBasis, actor: Actor) -> Saved:
         return self._change_request(actor, cmd.request_id, lambda r: r.record_legal_basis(cmd.basis, cmd.note))

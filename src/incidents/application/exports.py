@@ -25,7 +25,7 @@ from typing import Any
 from uuid import UUID
 
 from ..domain.custody import Access
-from ..domain.disclosure import DisclosureRequest, KeptBundle, request_label
+from ..domain.disclosure import DisclosureRequest, ExportNotReady, KeptBundle, request_label
 from ..domain.incident import Incident
 from ..domain.practice_recording import PracticeRecording
 from ..evidence import (
@@ -248,6 +248,8 @@ class EvidenceExports(DisclosureDesk, NoticeRegister, PracticeSettings, Practice
         for recording in self.patient_recordings(actor, request.nhs_number, request.period_from, request.period_to):
             events = self.practice_recording_history(actor, recording.id)
             records.append(IncidentRecord(str(recording.id), RECORDING_TITLE, recording_facts(recording), recording_events(events), (), recording.ref))
+        if not records:  # a recordings-only scope whose recordings have since been disposed of
+            raise ExportNotReady("Nothing left to disclose: the patient's recordings are gone and no incident is in the scope. Set the scope again")
         custody.sort(key=lambda c: c.at)
         custody.append(CustodyEntry(exporter, exported_at, EXPORT_ACTION, str(request.id), labels[request.id]))
         redactions = []

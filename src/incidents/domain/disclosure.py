@@ -148,6 +148,9 @@ class ReasonRequired(DomainError):
     pass
 
 
+NOTHING_CHOSEN = "Choose at least one incident, or a request whose patient has recordings"
+
+
 class ScopeEmpty(InvalidValue):
     pass
 
@@ -322,6 +325,7 @@ class DisclosureRequest(Record):
         self.due_on = due_on
         self.status = OPEN
         self.incident_ids: list[uuid.UUID] = []
+        self.recording_ids: list[uuid.UUID] = []
         self.period_from: date | None = None
         self.period_to: date | None = None
         self.legal_basis: str | None = None
@@ -405,7 +409,7 @@ class DisclosureRequest(Record):
 
     @property
     def has_scope(self) -> bool:
-        return bool(self.incident_ids)
+        return bool(self.incident_ids or self.recording_ids)
 
     def days_left(self, today: date) -> int:
         """Days until the due date: negative once it has passed."""
@@ -431,7 +435,7 @@ class DisclosureRequest(Record):
 
     def check_ready_to_export(self) -> None:
         if not self.has_scope:
-            raise ExportNotReady("Set the scope (which incidents) before exporting")
+            raise ExportNotReady("Set the scope (which incidents, or the patient's recordings) before exporting")
         if self.legal_basis is None:
             raise ExportNotReady("Record the legal basis before exporting: nothing is disclosed without one")
 
@@ -495,11 +499,16 @@ class DisclosureRequest(Record):
         incident_ids: list[uuid.UUID],
         period_from: date | None,
         period_to: date | None,
+        recording_ids: list[uuid.UUID] | None = None,
     ) -> None:
+        """The incidents to disclose and the period; recording_ids are the practice's recordings of
+        the request's patient in that period, found by the application, so a patient with
+        recordings and no incidents still gets a bundle."""
         self.check_open()
         incident_ids = list(dict.fromkeys(incident_ids))
-        if not incident_ids:
-            raise ScopeEmpty("Choose at least one incident")
+        recording_ids = list(dict.fromkeys(recording_ids or []))
+        if not incident_ids and not recording_ids:
+            raise ScopeEmpty(NOTHING_CHOSEN)
         if period_from is not None:
             period_from = calendar_day(period_from)
         if period_to is not None:
@@ -507,7 +516,7 @@ class DisclosureRequest(Record):
         if period_from and period_to and period_from > period_to:
             raise InvalidPeriod("The period must end on or after the day it starts")
         self._scope_set(
-            incident_ids=incident_ids, period_from=period_from, period_to=period_to
+            incident_ids=incident_ids, period_from=period_from, period_to=period_to, recording_ids=recording_ids
         )
 
     @event("ScopeSet")
@@ -516,8 +525,10 @@ class DisclosureRequest(Record):
         incident_ids: list[uuid.UUID],
         period_from: date | None,
         period_to: date | None,
+        recording_ids: list[uuid.UUID] | None = None,  # added later: older events lack it
     ) -> None:
         self.incident_ids = list(incident_ids)
+        self.recording_ids = list(recording_ids or [])
         self.period_from = period_from
         self.period_to = period_to
 

@@ -42,10 +42,12 @@ from incidents.domain.disclosure import (
     ExportNotReady,
     ExtensionTooLate,
     InvalidPeriod,
+    NOTHING_CHOSEN,
     NotInScope,
     NothingToRedact,
     ReasonRequired,
     ReceivedInFuture,
+    ScopeEmpty,
     WordsNotInEntry,
     ToldOnInvalid,
     UnknownBundle,
@@ -87,7 +89,7 @@ ERRORS = {
     "told_on": "Enter the day the requester was told of the extension and why",
     "reason": "Enter the reason",
     "basis": "Choose the legal basis",
-    "incident_ids": "Choose at least one incident",
+    "incident_ids": NOTHING_CHOSEN,
     "target": "Choose what to redact",
     "call_at": "Enter the date and time of the call, like 25/11/2026 and 14:05",
 }
@@ -425,6 +427,8 @@ def set_scope(request: Request, request_id: UUID, actor: Governance, form: Scope
         raise
     except InvalidPeriod as error:
         return scope_page(request, actor, log, disclosure, form, {"period_to": str(error)}, status=422)
+    except ScopeEmpty as error:
+        return scope_page(request, actor, log, disclosure, form, {"incident_ids": str(error)}, status=422)
     except DomainError as error:
         return scope_page(request, actor, log, disclosure, form, {"_": str(error)}, status=422)
     return RedirectResponse(f"/disclosures/{request_id}?saved=scope", status_code=303)
