@@ -41,6 +41,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import ClassVar, Self
 from datetime import datetime
 from uuid import UUID
 
@@ -116,9 +117,35 @@ def locations_hash(aggregates: Sequence[str], aggregate_of: Sequence[int], versi
     ).hexdigest()
 
 
+class Canonical:
+    """A signed statement's bytes: canonical JSON naming its kind and format, read back only if canonical."""
+
+    KIND: ClassVar[str]
+    WHAT: ClassVar[str]
+
+    def to_bytes(self) -> bytes:
+        return canonical_plain({"kind": self.KIND, "format": FORMAT, **self.__dict__})
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        value = json.loads(data)
+        if not isinstance(value, dict) or value.pop("kind", None) != cls.KIND or value.pop("format", None) != FORMAT:
+            raise ValueError(f"not a {cls.WHAT} of this format")
+        try:
+            statement = cls(**value)
+        except TypeError as error:
+            raise ValueError(f"unexpected fields: {error}") from None
+        if statement.to_bytes() != data:
+            raise ValueError("the statement is not in canonical form")
+        return statement
+
+
 @dataclass(frozen=True)
-class Statement:
+class Statement(Canonical):
     """What a checkpoint signs."""
+
+    KIND = KIND
+    WHAT = "checkpoint statement"
 
     number: int
     after: int  # the range starts after this notification id (the previous checkpoint's last)
@@ -130,22 +157,6 @@ class Statement:
     previous: str  # SHA-256 of the previous checkpoint's statement ("" for the first)
     signed_at: str  # ISO 8601, UTC
     key: str  # fingerprint of the signing key
-
-    def to_bytes(self) -> bytes:
-        return canonical_plain({"kind": KIND, "format": FORMAT, **self.__dict__})
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Statement:
-        value = json.loads(data)
-        if not isinstance(value, dict) or value.pop("kind", None) != KIND or value.pop("format", None) != FORMAT:
-            raise ValueError("not a checkpoint statement of this format")
-        try:
-            statement = cls(**value)
-        except TypeError as error:
-            raise ValueError(f"unexpected fields: {error}") from None
-        if statement.to_bytes() != data:
-            raise ValueError("the statement is not in canonical form")
-        return statement
 
     @property
     def chain_hash(self) -> str:
@@ -305,10 +316,13 @@ ADOPTION_KIND = "incidents record keys adoption"
 
 
 @dataclass(frozen=True)
-class AdoptionStatement:
+class AdoptionStatement(Canonical):
     """What a re-encryption of older records under keys of their own signs: the checkpoint it
     follows and, per rewritten event, its row's digest before (what earlier checkpoints hold) and
     after (what the store holds from then on)."""
+
+    KIND = ADOPTION_KIND
+    WHAT = "record keys adoption statement"
 
     number: int
     after_checkpoint: int
@@ -317,22 +331,6 @@ class AdoptionStatement:
     events: list[list]  # [notification id, aggregate id, version, old digest hex, new digest hex]
     signed_at: str
     key: str
-
-    def to_bytes(self) -> bytes:
-        return canonical_plain({"kind": ADOPTION_KIND, "format": FORMAT, **self.__dict__})
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> AdoptionStatement:
-        value = json.loads(data)
-        if not isinstance(value, dict) or value.pop("kind", None) != ADOPTION_KIND or value.pop("format", None) != FORMAT:
-            raise ValueError("not a record keys adoption statement of this format")
-        try:
-            statement = cls(**value)
-        except TypeError as error:
-            raise ValueError(f"unexpected fields: {error}") from None
-        if statement.to_bytes() != data:
-            raise ValueError("the statement is not in canonical form")
-        return statement
 
     @property
     def replaced(self) -> dict[int, tuple[bytes, bytes]]:
