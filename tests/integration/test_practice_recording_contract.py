@@ -24,7 +24,6 @@ from incidents.application.practice_recordings import (
 from incidents.application.records import uk_today
 from incidents.application.service import Actor, NotPermitted
 from incidents.bootstrap import open_log
-from incidents.settings import Settings
 from incidents.domain.practice_recording import ConsentWithdrawn, NoConsent, OutsideConsent, RetentionEnded, ReviewNotDone
 
 PRACTICE = "A81001"
@@ -34,20 +33,6 @@ GOVERNANCE = Actor(uuid.uuid4(), "gill.governance", "Gill Governance", PRACTICE,
 OTHER = Actor(uuid.uuid4(), "other.manager", "Other Manager", "B82002", ("manager",))
 SHA = "0123456789abcdef" * 4
 TODAY = uk_today()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def settings(request, tmp_path) -> Settings:
-    if request.param == "sqlite":
-        return Settings(data_dir=tmp_path)
-    return Settings(data_dir=tmp_path, database_url=request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture
-def opened(settings):
-    opened = open_log(settings)
-    yield opened
-    opened.log.close()
 
 
 def make(log, actor=RECEPTION, key=None):
